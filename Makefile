@@ -1,0 +1,61 @@
+# Two commands do all the set-up on a fresh machine (Python, pip, npm and make present):
+#   make demo   -> venv + package + pinned Claude Code CLI, then a tracked demo session
+#   make test   -> the same set-up, then the whole test suite
+# Re-running is fast: every step is guarded by a stamp file that depends on what it installs from.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CLAUDE_CODE_VERSION := 2.1.328
+CLI_DIR := .claude-cli
+CLAUDE_BIN := $(CLI_DIR)/node_modules/.bin/claude
+SYS_STAMP := $(VENV)/.sysdeps
+PY_STAMP := $(VENV)/.installed
+CLI_STAMP := $(CLI_DIR)/.installed-$(CLAUDE_CODE_VERSION)
+
+export CLAUDE_TUI_CLAUDE_BIN := $(abspath $(CLAUDE_BIN))
+export PATH := $(abspath $(CLI_DIR)/node_modules/.bin):$(PATH)
+
+.PHONY: demo test bench lint setup clean
+
+setup: $(PY_STAMP) $(CLI_STAMP) $(SYS_STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(PY_STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+$(CLI_STAMP):
+	mkdir -p $(CLI_DIR)
+	cd $(CLI_DIR) && npm install --no-audit --no-fund --loglevel=error --no-save \
+		@anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+	$(CLAUDE_BIN) --version
+	touch $@
+
+# tmux (fidelity tests compare our emulator against it) and Chromium (the MLflow UI browser test)
+# come from Debian's packages.
+$(SYS_STAMP): $(BIN)/python
+	@if ! command -v tmux >/dev/null || ! command -v chromium >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux chromium >/dev/null; \
+	fi
+	touch $@
+
+demo: $(PY_STAMP) $(CLI_STAMP)
+	$(BIN)/claude-tui demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check claude_tui tests benchmarks
+	$(BIN)/ruff format --check claude_tui tests benchmarks
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) $(CLI_DIR)

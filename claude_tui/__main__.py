@@ -1,0 +1,5 @@
+"""`python -m claude_tui` runs the CLI."""
+
+from claude_tui.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""The `claude-tui` command line.
+
+Every subcommand lives in its own module under `claude_tui.commands` and is imported only when it runs, so
+`claude-tui --help` and the first frame of a session never pay for textual or mlflow imports they do not need.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+# name -> "module:attribute" of a click.Command. Kept in one table so the help lists every command without
+# importing any of them.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("claude_tui.commands.run:run", "Start a tracked session (the default command)."),
+    "demo": ("claude_tui.commands.demo:demo", "A tracked session of the real CLI against the offline stub."),
+    "replay": ("claude_tui.commands.replay:replay", "Play an asciicast recording in the terminal pane."),
+    "stats": ("claude_tui.commands.stats:stats", "Exact stats of Claude Code transcripts."),
+    "sync": ("claude_tui.commands.sync:sync", "Log finished or orphaned session spools to MLflow."),
+    "history": ("claude_tui.commands.history:history", "Browse past sessions (opens the History tab)."),
+    "ui": ("claude_tui.commands.ui:ui", "Start, stop or query the MLflow UI server."),
+    "export": ("claude_tui.commands.export:export", "Export logged sessions as CSV or JSON."),
+    "import": ("claude_tui.commands.importer:import_sessions", "Import existing Claude Code sessions."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use.
+
+    Arguments that are not a known subcommand fall through to `run`, so `claude-tui "fix the bug"` and
+    `claude-tui --command bash` start a session just like `claude-tui run ...`.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = SUBCOMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr = entry[0].split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in SUBCOMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        help_flags = {"--help", "-h", "--version"}
+        if not args or (args[0] not in SUBCOMMANDS and args[0] not in help_flags):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="claude-tui")
+def main() -> None:
+    """Run Claude Code in a terminal pane with live stats; log every session to MLflow.
+
+    With no command, starts a tracked session: claude-tui [OPTIONS] [PROMPT] [-- CLAUDE_ARGS...]
+    (see `claude-tui run --help`).
+    """
+
+
+def run_main(*args: Any) -> None:  # pragma: no cover - convenience for `python -m claude_tui`
+    """Entry point used by `python -m claude_tui`."""
+    main(*args)

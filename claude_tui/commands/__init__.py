@@ -1,0 +1,1 @@
+"""One module per `claude-tui` subcommand; each imports its heavy dependencies inside the command."""

@@ -1,0 +1,52 @@
+"""Where claude-tui keeps its files, and which MLflow store it talks to by default.
+
+Everything lives under one data directory (platformdirs' user data dir, or `$CLAUDE_TUI_HOME` when set, which
+tests use to stay out of the real home). Pure: no textual, no mlflow.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_EXPERIMENT = "claude-sessions"
+"""The MLflow experiment sessions are logged to unless `--experiment` says otherwise."""
+
+
+def data_dir() -> Path:
+    """The claude-tui data directory (created 0700 on first use)."""
+    override = os.environ.get("CLAUDE_TUI_HOME")
+    if override:
+        path = Path(override).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir("claude-tui", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def spool_root() -> Path:
+    """The folder that holds one spool folder per session until MLflow has confirmed it."""
+    path = data_dir() / "spool"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def default_tracking_uri() -> str:
+    """`$MLFLOW_TRACKING_URI` if set, else the embedded sqlite store in the data directory."""
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    return f"sqlite:///{data_dir() / 'mlflow.db'}"
+
+
+def default_artifact_root() -> Path:
+    """Where runs in the embedded store keep their artifacts (beside `mlflow.db`)."""
+    return data_dir() / "artifacts"
+
+
+def claude_config_dir() -> Path:
+    """Claude Code's own config dir: `$CLAUDE_CONFIG_DIR`, else `~/.claude`."""
+    env = os.environ.get("CLAUDE_CONFIG_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".claude"
