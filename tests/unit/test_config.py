@@ -1,0 +1,72 @@
+"""Settings file and alert thresholds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claude_tui.config import Alert, AlertMonitor, ConfigError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "op", "threshold", "metric"),
+    [
+        ("errors>=3", "errors", ">=", 3.0, "errors_encountered"),
+        (" cost > 2.5 ", "cost", ">", 2.5, "cost_usd"),
+        ("duration>=3600", "duration", ">=", 3600.0, "duration_seconds"),
+        ("tools=10", "tools", "=", 10.0, "tool_uses"),
+    ],
+)
+def test_alert_parse(text: str, name: str, op: str, threshold: float, metric: str) -> None:
+    alert = Alert.parse(text)
+    assert (alert.name, alert.op, alert.threshold, alert.metric) == (name, op, threshold, metric)
+
+
+@pytest.mark.parametrize("text", ["errors", "errors>=", "bogus>=1", ">=3", "errors>=three", "errors=>3"])
+def test_alert_parse_rejects(text: str) -> None:
+    with pytest.raises(ConfigError):
+        Alert.parse(text)
+
+
+def test_alert_str_round_trips() -> None:
+    assert str(Alert.parse("errors>=3")) == "errors>=3"
+    assert str(Alert.parse("cost>2.5")) == "cost>2.5"
+
+
+def test_monitor_fires_once_per_alert() -> None:
+    monitor = AlertMonitor([Alert.parse("errors>=2"), Alert.parse("cost>1")])
+    assert monitor.check({"errors_encountered": 1, "cost_usd": None}) == []
+    fired = monitor.check({"errors_encountered": 2, "cost_usd": 0.5})
+    assert [str(a) for a in fired] == ["errors>=2"]
+    assert monitor.check({"errors_encountered": 5, "cost_usd": 0.5}) == []
+    assert [str(a) for a in monitor.check({"errors_encountered": 5, "cost_usd": 1.5})] == ["cost>1"]
+    assert monitor.fired_metrics() == {"errors_encountered", "cost_usd"}
+
+
+def test_settings_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        'tracking_uri = "http://127.0.0.1:5000"\nexperiment = "mine"\nredact = false\n'
+        "[alerts]\nerrors = 3\ncost = 2.5\n"
+    )
+    settings = load_settings(path)
+    assert settings.tracking_uri == "http://127.0.0.1:5000"
+    assert settings.experiment == "mine"
+    assert settings.redact is False
+    assert [str(a) for a in settings.alerts] == ["errors>=3", "cost>=2.5"]
+
+
+def test_missing_settings_file_gives_defaults(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "absent.toml")
+    assert settings.tracking_uri is None and settings.experiment == "claude-sessions" and settings.redact
+
+
+@pytest.mark.parametrize(
+    "content", ["experiment = [", "[alerts]\nerrors = 'many'", "alerts = 3", "[alerts]\nbogus = 1"]
+)
+def test_broken_settings_file(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError):
+        load_settings(path)
