@@ -1,0 +1,293 @@
+"""An isolated environment for running the real Claude Code CLI offline, for tests and `claude-tui demo`.
+
+`ClaudeEnvironment.create(root, base_url)` lays out, under `root`:
+
+- `config/`  - the `CLAUDE_CONFIG_DIR`, with a `.claude.json` that marks onboarding done, the dark theme
+  chosen, the work dir trusted and the API key approved (without these the interactive CLI stops at
+  "Unable to connect to Anthropic services" or "Not logged in");
+- `home/`    - `HOME`, so nothing the CLI or git does reads or writes the real home;
+- `work/`    - the work dir, a git repository with one commit.
+
+`env()` gives the variables to run `claude` with (pointing `ANTHROPIC_BASE_URL` at the stub), `argv()` the
+command line of a scripted run, and `transcript_path(session_id)` where the CLI wrote the session.
+Pure stdlib.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FAKE_API_KEY = "sk-ant-api03-offline-stub-key-0000000000000000000000000000000000000000-AAAAAA"
+"""The API key passed to the CLI; the stub accepts anything, the CLI only needs one it has approved."""
+
+SCRIPTED_TOOLS: tuple[str, ...] = (
+    "Bash",
+    "Read",
+    "Write",
+    "Edit",
+    "Glob",
+    "Grep",
+    "Task",
+    "Agent",
+    "TodoWrite",
+    "NotebookEdit",
+)
+"""Tools allowed without a permission prompt in scripted runs (sub-agents run as `Task`/`Agent`)."""
+
+SCRIPTED_FLAGS: tuple[str, ...] = ("--permission-mode", "acceptEdits", "--allowedTools", *SCRIPTED_TOOLS)
+"""Flags for unattended runs: no permission prompts, and no classifier side query per tool call."""
+
+ENV_CLAUDE_BIN = "CLAUDE_TUI_CLAUDE_BIN"
+"""Environment variable naming the `claude` binary to use, checked first."""
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+_PROJECT_CLI = _REPO_ROOT / ".claude-cli" / "node_modules" / ".bin" / "claude"
+
+# Inherited from the caller's environment (everything else is left out so the user's own Claude, proxy and
+# MLflow settings cannot leak into a test run).
+_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+
+
+def find_claude_binary() -> Path | None:
+    """The `claude` to run: `$CLAUDE_TUI_CLAUDE_BIN`, else the repo's pinned CLI, else `claude` on PATH."""
+    override = os.environ.get(ENV_CLAUDE_BIN)
+    if override:
+        path = Path(override).expanduser()
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    if _PROJECT_CLI.is_file() and os.access(_PROJECT_CLI, os.X_OK):
+        return _PROJECT_CLI
+    found = shutil.which("claude")
+    return Path(found) if found else None
+
+
+def project_dir_name(cwd: str | Path) -> str:
+    """The folder name Claude Code uses under `projects/` for a work dir (non-alphanumerics become '-')."""
+    return "".join(ch if ch.isalnum() else "-" for ch in str(cwd))
+
+
+def claude_json(work_dir: Path, api_key: str) -> dict[str, object]:
+    """The `.claude.json` contents that let the CLI start straight into its prompt box, offline."""
+    return {
+        "hasCompletedOnboarding": True,
+        "theme": "dark",
+        "numStartups": 1,
+        "autoUpdates": False,
+        "customApiKeyResponses": {"approved": [api_key[-20:]], "rejected": []},
+        "projects": {
+            str(work_dir): {
+                "hasTrustDialogAccepted": True,
+                "hasCompletedProjectOnboarding": True,
+                "allowedTools": [],
+            }
+        },
+    }
+
+
+def _git(work_dir: Path, env: Mapping[str, str], *args: str) -> None:
+    subprocess.run(["git", *args], cwd=work_dir, env=dict(env), check=True, capture_output=True, timeout=60)
+
+
+@dataclass
+class ClaudeEnvironment:
+    """An isolated config dir, home and git work dir for one or more runs of the real CLI."""
+
+    root: Path
+    """The folder holding `config/`, `home/` and `work/`."""
+    base_url: str
+    """Where the CLI sends API requests (the stub's URL)."""
+    api_key: str = FAKE_API_KEY
+    claude_bin: Path | None = field(default_factory=find_claude_binary)
+    term: str = "xterm-256color"
+
+    @property
+    def config_dir(self) -> Path:
+        """`CLAUDE_CONFIG_DIR`: `.claude.json`, `projects/<dir>/<session>.jsonl`, settings."""
+        return self.root / "config"
+
+    @property
+    def home(self) -> Path:
+        """`HOME` for the CLI and git."""
+        return self.root / "home"
+
+    @property
+    def work_dir(self) -> Path:
+        """The CLI's working directory: a git repository with an initial commit."""
+        return self.root / "work"
+
+    @property
+    def projects_dir(self) -> Path:
+        """Where the CLI writes transcripts."""
+        return self.config_dir / "projects"
+
+    @classmethod
+    def create(
+        cls,
+        root: str | Path,
+        base_url: str,
+        *,
+        files: Mapping[str, str] | None = None,
+        api_key: str = FAKE_API_KEY,
+        claude_bin: Path | None = None,
+    ) -> ClaudeEnvironment:
+        """Lay out config, home and a committed git work dir under `root` (created if missing).
+
+        `files` (relative path -> text) are written into the work dir before the initial commit.
+        """
+        root = Path(root).resolve()
+        env = cls(root=root, base_url=base_url, api_key=api_key)
+        if claude_bin is not None:
+            env.claude_bin = claude_bin
+        for folder in (env.config_dir, env.home, env.work_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        env.write_config()
+        env.init_git(
+            files or {"README.md": "# demo project\n\nA scratch repository for a Claude Code session.\n"}
+        )
+        return env
+
+    def write_config(self) -> None:
+        """Write `.claude.json` and a `settings.json` that keeps the CLI quiet and offline."""
+        (self.config_dir / ".claude.json").write_text(
+            json.dumps(claude_json(self.work_dir, self.api_key), indent=2)
+        )
+        settings = {"autoUpdates": False, "includeCoAuthoredBy": False, "cleanupPeriodDays": 3650}
+        (self.config_dir / "settings.json").write_text(json.dumps(settings, indent=2))
+
+    def init_git(self, files: Mapping[str, str]) -> None:
+        """Make the work dir a git repository whose first commit holds `files`."""
+        genv = self.env()
+        for rel, text in files.items():
+            path = self.work_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        if not (self.work_dir / ".git").exists():
+            _git(self.work_dir, genv, "init", "-q", "-b", "main")
+        _git(self.work_dir, genv, "add", "-A")
+        _git(self.work_dir, genv, "commit", "-q", "--allow-empty", "-m", "Initial commit")
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The complete environment for `claude` (and git) in this sandbox; nothing else is inherited."""
+        env = {key: os.environ[key] for key in _PASSTHROUGH if key in os.environ}
+        env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+        env.setdefault("LANG", "C.UTF-8")
+        env.update(
+            {
+                "HOME": str(self.home),
+                "USER": os.environ.get("USER", "claude"),
+                "TERM": self.term,
+                "COLORTERM": "truecolor",
+                "CLAUDE_CONFIG_DIR": str(self.config_dir),
+                "ANTHROPIC_BASE_URL": self.base_url,
+                "ANTHROPIC_API_KEY": self.api_key,
+                "DISABLE_AUTOUPDATER": "1",
+                "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+                "DISABLE_TELEMETRY": "1",
+                "DISABLE_ERROR_REPORTING": "1",
+                "DISABLE_BUG_COMMAND": "1",
+                "CLAUDE_CODE_ENABLE_TELEMETRY": "0",
+                "NO_PROXY": "127.0.0.1,localhost",
+                "GIT_AUTHOR_NAME": "Claude TUI Test",
+                "GIT_AUTHOR_EMAIL": "test@example.invalid",
+                "GIT_COMMITTER_NAME": "Claude TUI Test",
+                "GIT_COMMITTER_EMAIL": "test@example.invalid",
+                "GIT_CONFIG_NOSYSTEM": "1",
+            }
+        )
+        if extra:
+            env.update(extra)
+        return env
+
+    def argv(
+        self,
+        prompt: str | None = None,
+        *,
+        session_id: str | None = None,
+        extra: Sequence[str] = (),
+    ) -> list[str]:
+        """The command line of a scripted run: non-interactive stream-json with `prompt`, else interactive."""
+        if self.claude_bin is None:
+            raise FileNotFoundError(f"no claude binary found (set ${ENV_CLAUDE_BIN} or run `make setup`)")
+        argv = [str(self.claude_bin)]
+        if session_id:
+            argv += ["--session-id", session_id]
+        argv += list(SCRIPTED_FLAGS)
+        if prompt is not None:
+            argv += ["-p", prompt, "--output-format", "stream-json", "--verbose"]
+        argv += list(extra)
+        return argv
+
+    def run(
+        self, prompt: str, *, session_id: str | None = None, timeout: float = 180.0
+    ) -> subprocess.CompletedProcess[str]:
+        """Run one non-interactive scripted session in the work dir and wait for it."""
+        return subprocess.run(
+            self.argv(prompt, session_id=session_id),
+            cwd=self.work_dir,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def transcript_path(self, session_id: str) -> Path | None:
+        """The transcript of a session, if the CLI wrote one (`projects/*/<session_id>.jsonl`)."""
+        matches = sorted(self.projects_dir.glob(f"*/{session_id}.jsonl"))
+        return matches[0] if matches else None
+
+    def transcripts(self) -> list[Path]:
+        """All main-session transcripts the CLI wrote (not the files under `<session>/subagents/`)."""
+        return sorted(self.projects_dir.glob("*/*.jsonl"))
+
+    def subagent_transcripts(self, session_id: str) -> list[Path]:
+        """The sub-agent transcripts of a session (`projects/*/<session_id>/subagents/*.jsonl`)."""
+        return sorted(self.projects_dir.glob(f"*/{session_id}/subagents/*.jsonl"))
+
+
+def read_jsonl(path: Path) -> list[dict[str, object]]:
+    """The complete JSON lines of a transcript (a half-written last line is skipped)."""
+    records: list[dict[str, object]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            records.append(value)
+    return records
+
+
+def tool_calls(records: Iterable[dict[str, object]]) -> list[dict[str, object]]:
+    """The `tool_use` blocks of a transcript's assistant records, in order (each id once)."""
+    seen: set[str] = set()
+    calls: list[dict[str, object]] = []
+    for record in records:
+        message = record.get("message")
+        if record.get("type") != "assistant" or not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        for block in content if isinstance(content, list) else []:
+            if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("id") not in seen:
+                seen.add(str(block.get("id")))
+                calls.append(block)
+    return calls
+
+
+def tool_results(records: Iterable[dict[str, object]]) -> dict[str, dict[str, object]]:
+    """The `tool_result` blocks of a transcript's user records, by `tool_use_id`."""
+    results: dict[str, dict[str, object]] = {}
+    for record in records:
+        message = record.get("message")
+        if record.get("type") != "user" or not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        for block in content if isinstance(content, list) else []:
+            if isinstance(block, dict) and block.get("type") == "tool_result":
+                results[str(block.get("tool_use_id"))] = block
+    return results
