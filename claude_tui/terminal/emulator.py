@@ -1,0 +1,1079 @@
+"""A fast, pure terminal emulator (screen + scrollback) for the embedded terminal pane.
+
+Built on pyte's tables (256-color palette, DEC special graphics charset) and pyte's model (a screen of
+cells with a cursor), but with its own tokenizer and screen storage, because pyte 0.8.2 is both too slow
+(its ``HistoryScreen`` does 0.07-0.3 MB/s: a Python generator step per character and a wrapper call per
+event) and wrong for what real programs send (no alternate screen; private-marker CSI such as ``CSI <u``
+or ``CSI >4;2m`` drawn or taken as SGR; APC/DCS strings drawn as text).
+
+How it stays fast:
+
+* input is split by one regular expression into printable runs, control characters and whole escape
+  sequences; a printable ASCII run is written into a row with two slice assignments;
+* rows are plain lists (characters and :class:`CellStyle` per cell); scrolling is a ``list.pop`` plus a
+  ``list.insert``, and the row that leaves the screen goes, as it is, into a bounded ``deque``;
+* runs of plain ASCII lines (``seq``, ``cat`` of a log) reaching the bottom of the screen are scrolled in
+  one step, straight into the scrollback;
+* SGR parameter strings are resolved once per (style, parameters) pair and cached.
+
+No Textual import here: the widget draws what this module computes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from collections import deque
+from collections.abc import Callable
+from typing import NamedTuple
+
+from pyte import charsets as _pyte_charsets
+from pyte import graphics as _pyte_graphics
+from wcwidth import wcwidth
+
+__all__ = ["DEFAULT_STYLE", "CellStyle", "TerminalEmulator"]
+
+
+class CellStyle(NamedTuple):
+    """How one cell is drawn. Immutable and hashable, so it is a cheap cache key.
+
+    ``fg``/``bg`` are ``"default"``, a color name (``black red green yellow blue magenta cyan white`` and
+    the same with a ``bright`` prefix, e.g. ``"brightred"``) or six hex digits (``"ff8700"``) for
+    256-color and truecolor values.
+    """
+
+    fg: str = "default"
+    bg: str = "default"
+    bold: bool = False
+    dim: bool = False
+    italic: bool = False
+    underline: bool = False
+    reverse: bool = False
+    strikethrough: bool = False
+    blink: bool = False
+
+
+DEFAULT_STYLE = CellStyle()
+
+_ANSI_NAMES = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
+_PALETTE_256: list[str] = list(_pyte_graphics.FG_BG_256)
+# The 16 base colors keep their names, so the widget can map them to the user's theme.
+for _i, _name in enumerate(_ANSI_NAMES):
+    _PALETTE_256[_i] = _name
+    _PALETTE_256[_i + 8] = "bright" + _name
+
+# DEC special graphics (line drawing), from pyte's table: only the characters it changes.
+_DEC_GRAPHICS = {
+    c: _pyte_charsets.VT100_MAP[c] for c in range(0x20, 0x7F) if _pyte_charsets.VT100_MAP[c] != chr(c)
+}
+
+# One alternative per token kind; the outer group of each is what ``lastgroup`` reports.
+_TOKEN = re.compile(
+    r"(?P<lines>(?:[\x20-\x7e]*\r\n){2,})"
+    r"|(?P<text>[^\x00-\x1f\x7f-\x9f]+)"
+    r"|(?P<csi>\x1b\[([\x3c-\x3f]?)([\x30-\x3b]*)([\x20-\x2f]*)([\x40-\x7e]))"
+    r"|(?P<ctrl>[\x00-\x1a\x1c-\x1f\x7f-\x9f])"
+    r"|(?P<osc>\x1b\]([^\x07\x1b\x18\x1a]*)(?:\x07|\x1b\\))"
+    r"|(?P<string>\x1b[P_^X][^\x1b\x18\x1a]*\x1b\\)"
+    r"|(?P<esc>\x1b([\x20-\x2f]*)([\x30-\x7e]))",
+)
+# What an escape sequence cut off by the end of a read can look like: kept until the next feed.
+_INCOMPLETE = re.compile(
+    r"\x1b(?:\[[\x3c-\x3f]?[\x30-\x3b]*[\x20-\x2f]*|\][^\x07\x1b\x18\x1a]*\x1b?"
+    r"|[P_^X][^\x1b\x18\x1a]*\x1b?|[\x20-\x2f]*)\Z"
+)
+# An unterminated string longer than this is dropped rather than buffered for ever (garbage input).
+_MAX_PENDING = 1 << 16
+
+_DA1_REPLY = b"\x1b[?62;22c"  # VT220 with ANSI color: no claim of anything we do not do.
+
+HistoryLine = tuple[list[str], list[CellStyle]] | tuple[str, CellStyle]
+
+
+class TerminalEmulator:
+    """A VT/xterm screen with scrollback, fed with the bytes a program writes to its terminal.
+
+    Args:
+        cols: screen width in cells.
+        rows: screen height in cells.
+        history: how many lines scrolled off the top are kept.
+    """
+
+    _x: int
+    _y: int
+    _dirty: set[int]
+
+    def __init__(self, cols: int = 80, rows: int = 24, history: int = 10_000) -> None:
+        self.cols = max(1, cols)
+        self.rows = max(1, rows)
+        self._history: deque[HistoryLine] = deque(maxlen=max(0, history))
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+        self._replies: list[bytes] = []
+        self._sgr_cache: dict[tuple[CellStyle, str], CellStyle] = {}
+        self._csi: dict[str, Callable[[str, str], None]] = {
+            "@": self._csi_ich,
+            "A": self._csi_cuu,
+            "B": self._csi_cud,
+            "C": self._csi_cuf,
+            "D": self._csi_cub,
+            "E": self._csi_cnl,
+            "F": self._csi_cpl,
+            "G": self._csi_cha,
+            "`": self._csi_cha,
+            "H": self._csi_cup,
+            "f": self._csi_cup,
+            "I": self._csi_cht,
+            "J": self._csi_ed,
+            "K": self._csi_el,
+            "L": self._csi_il,
+            "M": self._csi_dl,
+            "P": self._csi_dch,
+            "S": self._csi_su,
+            "T": self._csi_sd,
+            "X": self._csi_ech,
+            "Z": self._csi_cbt,
+            "a": self._csi_cuf,
+            "b": self._csi_rep,
+            "c": self._csi_da,
+            "d": self._csi_vpa,
+            "e": self._csi_cud,
+            "g": self._csi_tbc,
+            "h": self._csi_sm,
+            "l": self._csi_rm,
+            "m": self._csi_sgr,
+            "n": self._csi_dsr,
+            "r": self._csi_decstbm,
+            "s": self._csi_scosc,
+            "u": self._csi_scorc,
+        }
+        self.title = ""
+        """The window title last set with OSC 0 or OSC 2."""
+        self.bell_count = 0
+        """How many BEL characters (outside OSC strings) were received."""
+        self._reset_state()
+
+    # ----------------------------------------------------------------------------------------------
+    # public API
+
+    def feed(self, data: bytes) -> None:
+        """Process bytes written by the program. UTF-8 may be split anywhere; invalid bytes become U+FFFD."""
+        text = self._decoder.decode(data)
+        if self._pending:
+            text = self._pending + text
+            self._pending = ""
+        if text:
+            self._feed_text(text)
+
+    def feed_text(self, text: str) -> None:
+        """Process already decoded text (same as :meth:`feed` without the UTF-8 step)."""
+        if self._pending:
+            text = self._pending + text
+            self._pending = ""
+        if text:
+            self._feed_text(text)
+
+    def take_replies(self) -> bytes:
+        """Return (and forget) the answers to device queries, to be written back to the program."""
+        out = b"".join(self._replies)
+        self._replies.clear()
+        return out
+
+    def take_dirty(self) -> set[int]:
+        """Return (and reset) the set of screen rows changed since the last call."""
+        dirty = self._dirty
+        self._dirty = set()
+        return dirty
+
+    @property
+    def display(self) -> list[str]:
+        """The screen text, one string per row (a wide character occupies its two cells as one char)."""
+        return ["".join(row) for row in self._chars]
+
+    def history_lines(self) -> list[str]:
+        """The scrollback text, oldest first, trailing blanks removed."""
+        return [_history_text(entry) for entry in self._history]
+
+    @property
+    def history_size(self) -> int:
+        """Number of lines in the scrollback."""
+        return len(self._history)
+
+    def line_runs(self, index: int) -> list[tuple[str, CellStyle]]:
+        """Text runs of one line with their style; ``index`` in ``range(-history_size, rows)``.
+
+        Negative indexes are scrollback (``-1`` is the line just above the screen). Screen rows are
+        covered to the full width; scrollback lines may end early (pad them with the default style).
+        """
+        if index < 0:
+            entry = self._history[index]
+            if isinstance(entry[0], str):
+                text, style = entry
+                return [(text, style)] if text else []
+            chars, styles = entry
+        else:
+            if index >= self.rows:
+                raise IndexError(index)
+            chars, styles = self._chars[index], self._styles[index]
+        return _runs(chars, styles)
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        """Cursor position ``(x, y)``, 0-based, always inside the screen."""
+        return (min(self._x, self.cols - 1), self._y)
+
+    @property
+    def in_alternate_screen(self) -> bool:
+        """True while the program uses the alternate screen (``?1049h``, ``?1047h``, ``?47h``)."""
+        return self._alt is not None
+
+    @property
+    def mouse_tracking(self) -> bool:
+        """True when the program asked for mouse reports (``?1000``, ``?1002`` or ``?1003``)."""
+        return self.mouse_mode != 0
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Change the screen size. Rows cut at the top go to the scrollback; lines are not re-wrapped."""
+        cols, rows = max(1, cols), max(1, rows)
+        if cols == self.cols and rows == self.rows:
+            return
+        screens = [(self._chars, self._styles)]
+        if self._alt is not None:
+            screens.append((self._alt[0], self._alt[1]))
+        for index, (chars, styles) in enumerate(screens):
+            is_current = index == 0
+            if rows < len(chars):
+                # Keep the cursor on screen: drop rows from the top (into history) only as needed.
+                excess = len(chars) - rows
+                if is_current:
+                    from_top = min(excess, max(0, self._y - rows + 1))
+                else:
+                    from_top = min(excess, max(0, self._saved_y_for(index) - rows + 1))
+                for _ in range(from_top):
+                    line = (chars.pop(0), styles.pop(0))
+                    if (is_current and self._alt is None) or (not is_current):
+                        self._history.append(line)
+                del chars[rows:]
+                del styles[rows:]
+                if is_current:
+                    self._y -= from_top
+            while len(chars) < rows:
+                chars.append([" "] * cols)
+                styles.append([DEFAULT_STYLE] * cols)
+            for row_chars, row_styles in zip(chars, styles, strict=True):
+                if cols < len(row_chars):
+                    del row_chars[cols:]
+                    del row_styles[cols:]
+                    if row_chars and row_chars[-1] != "" and _is_wide(row_chars[-1]):
+                        row_chars[-1] = " "
+                else:
+                    pad = cols - len(row_chars)
+                    row_chars.extend([" "] * pad)
+                    row_styles.extend([DEFAULT_STYLE] * pad)
+        self.cols, self.rows = cols, rows
+        self._top, self._bottom = 0, rows - 1
+        self._x = min(self._x, cols - 1)
+        self._y = min(max(self._y, 0), rows - 1)
+        self._tabstops = set(range(8, cols, 8))
+        self._dirty = set(range(rows))
+
+    def reset(self) -> None:
+        """Full reset (RIS): clear screen, modes and attributes; the scrollback is kept."""
+        self._reset_state()
+
+    # ----------------------------------------------------------------------------------------------
+    # state
+
+    def _reset_state(self) -> None:
+        cols, rows = self.cols, self.rows
+        self._chars: list[list[str]] = [[" "] * cols for _ in range(rows)]
+        self._styles: list[list[CellStyle]] = [[DEFAULT_STYLE] * cols for _ in range(rows)]
+        # Saved main screen while the alternate one is shown: (chars, styles, saved cursor).
+        self._alt: tuple[list[list[str]], list[list[CellStyle]], tuple[int, int, CellStyle]] | None = None
+        self._x = 0
+        self._y = 0
+        self._style = DEFAULT_STYLE
+        self._top = 0
+        self._bottom = rows - 1
+        self._autowrap = True
+        self._origin = False
+        self._insert = False
+        self._newline_mode = False
+        self._g = ["B", "B"]
+        self._shift_out = False
+        self._charset_map: dict[int, str] | None = None
+        self._saved: tuple[int, int, CellStyle, bool, list[str], bool] | None = None
+        self._tabstops = set(range(8, cols, 8))
+        self._last_char = ""
+        self._dirty = set(range(rows))
+        self.app_cursor_keys = False
+        """DECCKM (``?1``): arrow keys send ``ESC O A`` instead of ``ESC [ A``."""
+        self.bracketed_paste = False
+        """``?2004``: pastes are wrapped in ``ESC [200~`` ... ``ESC [201~``."""
+        self.focus_events = False
+        """``?1004``: focus in/out are reported as ``ESC [I`` / ``ESC [O``."""
+        self.mouse_mode = 0
+        """The mouse tracking mode asked for: 0 (off), 1000 (clicks), 1002 (drags) or 1003 (all motion)."""
+        self.mouse_sgr = False
+        """``?1006``: mouse reports use the SGR encoding."""
+        self.cursor_visible = True
+        """``?25``: whether the program wants the cursor shown."""
+
+    def _saved_y_for(self, index: int) -> int:
+        return self._alt[2][1] if self._alt is not None and index == 1 else 0
+
+    # ----------------------------------------------------------------------------------------------
+    # tokenizer
+
+    def _feed_text(self, text: str) -> None:
+        match = _TOKEN.match
+        csi = self._csi
+        pos = 0
+        end = len(text)
+        while pos < end:
+            m = match(text, pos)
+            if m is None:
+                # An escape sequence cut by the end of this read, or a malformed one.
+                rest = text[pos:]
+                if _INCOMPLETE.match(rest) and len(rest) < _MAX_PENDING:
+                    self._pending = rest
+                    return
+                pos += 1  # lone ESC (or cut string too long): drop it and go on
+                continue
+            kind = m.lastgroup
+            pos = m.end()
+            if kind == "text":
+                self._draw(m.group())
+            elif kind == "csi":
+                private, params, inter, final = m.group(4, 5, 6, 7)
+                if private or inter:
+                    self._csi_special(private, params, inter, final)
+                else:
+                    handler = csi.get(final)
+                    if handler is not None:
+                        handler(params, final)
+            elif kind == "ctrl":
+                self._control(m.group())
+            elif kind == "lines":
+                self._lines(m.group())
+            elif kind == "osc":
+                self._osc(m.group(10))
+            elif kind == "esc":
+                self._esc(m.group(13), m.group(14))
+            # "string" (DCS/APC/PM/SOS): consumed, nothing drawn.
+
+    # ----------------------------------------------------------------------------------------------
+    # drawing
+
+    def _draw(self, text: str) -> None:
+        if self._charset_map is not None:
+            text = text.translate(self._charset_map)
+        if text.isascii():
+            self._draw_ascii(text)
+        else:
+            self._draw_wide(text)
+        self._last_char = text[-1]
+
+    def _draw_ascii(self, text: str) -> None:
+        cols = self.cols
+        n = len(text)
+        i = 0
+        style = self._style
+        while i < n:
+            x = self._x
+            if x >= cols:
+                if self._autowrap:
+                    self._x = 0
+                    self._index()
+                    x = 0
+                else:
+                    # No wrap: everything left lands in the last column, the last character wins.
+                    x = cols - 1
+                    text = text[:i] + text[-1]
+                    n = i + 1
+            y = self._y
+            k = min(n - i, cols - x)
+            row = self._chars[y]
+            if self._insert:
+                self._insert_blanks(row, self._styles[y], x, k)
+            if row[x] == "" and x > 0:
+                row[x - 1] = " "  # overwrote the right half of a wide character
+            row[x : x + k] = text[i : i + k]
+            self._styles[y][x : x + k] = [style] * k
+            if x + k < cols and row[x + k] == "":
+                row[x + k] = " "  # overwrote the left half of a wide character
+            self._x = x + k
+            i += k
+            self._dirty.add(y)
+
+    def _draw_wide(self, text: str) -> None:
+        cols = self.cols
+        for ch in text:
+            if ch.isascii():
+                self._draw_ascii(ch)
+                continue
+            width = wcwidth(ch)
+            if width <= 0:
+                if width == 0:
+                    self._combine(ch)
+                continue
+            if self._x + width > cols:
+                if self._autowrap:
+                    if self._x < cols and width == 2:
+                        # A wide char never splits: the last column stays blank and the line wraps.
+                        self._chars[self._y][self._x] = " "
+                    self._x = 0
+                    self._index()
+                else:
+                    self._x = cols - width
+            x, y = self._x, self._y
+            row = self._chars[y]
+            styles = self._styles[y]
+            if self._insert:
+                self._insert_blanks(row, styles, x, width)
+            if row[x] == "" and x > 0:
+                row[x - 1] = " "
+            row[x] = ch
+            styles[x] = self._style
+            if width == 2:
+                row[x + 1] = ""
+                styles[x + 1] = self._style
+            if x + width < cols and row[x + width] == "":
+                row[x + width] = " "
+            self._x = x + width
+            self._dirty.add(y)
+
+    def _combine(self, ch: str) -> None:
+        """Attach a zero-width character to the cell before the cursor."""
+        x, y = self._x, self._y
+        row = self._chars[y]
+        x = min(x, self.cols) - 1
+        while x >= 0 and row[x] == "":
+            x -= 1
+        if x < 0:
+            return
+        row[x] = unicodedata.normalize("NFC", row[x] + ch)
+        self._dirty.add(y)
+
+    def _lines(self, block: str) -> None:
+        """Plain ASCII lines ending in CR LF: scrolled in one step when the cursor is at the bottom."""
+        lines = block.split("\r\n")
+        lines.pop()  # the empty string after the last CR LF
+        cols = self.cols
+        bottom = self._bottom
+        if (
+            self._alt is not None
+            or self._top != 0
+            or bottom != self.rows - 1
+            or self._y != bottom
+            or self._insert
+            or self._charset_map is not None
+            or len(max(lines, key=len)) > cols
+        ):
+            for line in lines:
+                if line:
+                    self._draw(line)
+                self._x = 0
+                self._index()
+            return
+        # The first line is drawn over the current row (it may hold text right of the cursor).
+        first = lines[0]
+        if first:
+            self._draw_ascii(first)
+            self._last_char = first[-1]
+        self._x = 0
+        self._index()
+        rest = lines[1:]
+        if not rest:
+            return
+        style = self._style
+        blank = self._blank_style()
+        self._last_char = rest[-1][-1:] or self._last_char
+        k = len(rest)
+        chars, styles = self._chars, self._styles
+        above = bottom  # rows above the (blank) cursor row that are pushed up
+        history = self._history
+        if k >= above:
+            history.extend(zip(chars[:above], styles[:above], strict=True))
+            to_history = k - above
+            if to_history:
+                keep = history.maxlen or 0
+                history.extend((line, style) for line in rest[max(0, to_history - keep) : to_history])
+            on_screen = rest[to_history:]
+            new_chars = []
+            new_styles = []
+        else:
+            history.extend(zip(chars[:k], styles[:k], strict=True))
+            on_screen = rest
+            new_chars = chars[k:above]
+            new_styles = styles[k:above]
+        for line in on_screen:
+            new_chars.append(list(line.ljust(cols)))
+            n = len(line)
+            new_styles.append([style] * n + [blank] * (cols - n))
+        new_chars.append(chars[bottom])
+        new_styles.append(styles[bottom])
+        self._chars = new_chars
+        self._styles = new_styles
+        self._dirty = set(range(self.rows))
+
+    # ----------------------------------------------------------------------------------------------
+    # lines and scrolling
+
+    def _blank_style(self) -> CellStyle:
+        bg = self._style.bg
+        return DEFAULT_STYLE if bg == "default" else CellStyle(bg=bg)
+
+    def _blank_row(self) -> tuple[list[str], list[CellStyle]]:
+        return [" "] * self.cols, [self._blank_style()] * self.cols
+
+    def _scroll_up(self, top: int, bottom: int, count: int = 1) -> None:
+        count = min(count, bottom - top + 1)
+        to_history = top == 0 and self._alt is None
+        chars, styles = self._chars, self._styles
+        for _ in range(count):
+            line = (chars.pop(top), styles.pop(top))
+            if to_history:
+                self._history.append(line)
+            new_chars, new_styles = self._blank_row()
+            chars.insert(bottom, new_chars)
+            styles.insert(bottom, new_styles)
+        self._dirty.update(range(self.rows))
+
+    def _scroll_down(self, top: int, bottom: int, count: int = 1) -> None:
+        count = min(count, bottom - top + 1)
+        chars, styles = self._chars, self._styles
+        for _ in range(count):
+            del chars[bottom]
+            del styles[bottom]
+            new_chars, new_styles = self._blank_row()
+            chars.insert(top, new_chars)
+            styles.insert(top, new_styles)
+        self._dirty.update(range(self.rows))
+
+    def _index(self) -> None:
+        if self._y == self._bottom:
+            self._scroll_up(self._top, self._bottom)
+        elif self._y < self.rows - 1:
+            self._y += 1
+
+    def _reverse_index(self) -> None:
+        if self._y == self._top:
+            self._scroll_down(self._top, self._bottom)
+        elif self._y > 0:
+            self._y -= 1
+
+    def _insert_blanks(self, row: list[str], styles: list[CellStyle], x: int, count: int) -> None:
+        cols = self.cols
+        count = min(count, cols - x)
+        row[x:x] = [" "] * count
+        styles[x:x] = [self._blank_style()] * count
+        del row[cols:]
+        del styles[cols:]
+
+    # ----------------------------------------------------------------------------------------------
+    # C0 / C1 controls and ESC sequences
+
+    def _control(self, ch: str) -> None:
+        if ch == "\r":
+            self._x = 0
+        elif ch == "\n" or ch == "\x0b" or ch == "\x0c":
+            self._index()
+            if self._newline_mode:
+                self._x = 0
+        elif ch == "\x08":
+            if self._x > 0:
+                self._x = min(self._x, self.cols) - 1
+        elif ch == "\t":
+            x = min(self._x, self.cols - 1)
+            self._x = min([s for s in self._tabstops if s > x], default=self.cols - 1)
+        elif ch == "\x07":
+            self.bell_count += 1
+        elif ch == "\x0e":
+            self._shift_out = True
+            self._update_charset()
+        elif ch == "\x0f":
+            self._shift_out = False
+            self._update_charset()
+        elif ch == "\x84":  # IND
+            self._index()
+        elif ch == "\x85":  # NEL
+            self._x = 0
+            self._index()
+        elif ch == "\x8d":  # RI
+            self._reverse_index()
+        # Everything else (NUL, CAN, SUB, other C1 controls) is ignored.
+
+    def _update_charset(self) -> None:
+        designation = self._g[1 if self._shift_out else 0]
+        self._charset_map = _DEC_GRAPHICS if designation == "0" else None
+
+    def _esc(self, inter: str, final: str) -> None:
+        if inter:
+            if inter in ("(", ")") and final in "0AB":
+                self._g[0 if inter == "(" else 1] = final
+                self._update_charset()
+            elif inter == "#" and final == "8":
+                self._chars = [["E"] * self.cols for _ in range(self.rows)]
+                self._styles = [[DEFAULT_STYLE] * self.cols for _ in range(self.rows)]
+                self._dirty = set(range(self.rows))
+            return
+        if final == "7":
+            self._save_cursor()
+        elif final == "8":
+            self._restore_cursor()
+        elif final == "D":
+            self._index()
+        elif final == "E":
+            self._x = 0
+            self._index()
+        elif final == "M":
+            self._reverse_index()
+        elif final == "H":
+            self._tabstops.add(min(self._x, self.cols - 1))
+        elif final == "c":
+            self._reset_state()
+        # ESC = / ESC > (keypad modes), ESC \ (stray ST) and the rest: nothing to do.
+
+    def _osc(self, body: str) -> None:
+        code, _, value = body.partition(";")
+        if code in ("0", "2"):
+            self.title = value
+
+    def _save_cursor(self) -> None:
+        self._saved = (self._x, self._y, self._style, self._origin, list(self._g), self._shift_out)
+
+    def _restore_cursor(self) -> None:
+        if self._saved is None:
+            self._x = self._y = 0
+            self._origin = False
+            return
+        x, y, self._style, self._origin, g, self._shift_out = self._saved
+        self._g = list(g)
+        self._update_charset()
+        self._x = min(x, self.cols - 1)
+        self._y = min(y, self.rows - 1)
+
+    # ----------------------------------------------------------------------------------------------
+    # CSI sequences
+
+    def _csi_special(self, private: str, params: str, inter: str, final: str) -> None:
+        # Private-marker sequences other than DEC modes (kitty keyboard ``<u``/``>5u``/``?u``, XTVERSION
+        # ``>0q``, modifyOtherKeys ``>4;2m``, ``=...``) are consumed: we do not implement them, and must not
+        # answer as if we did.
+        if private == "?" and not inter:
+            if final == "h":
+                self._set_private_modes(params, True)
+            elif final == "l":
+                self._set_private_modes(params, False)
+            return
+        if not private and inter == "!" and final == "p":
+            self._soft_reset()
+
+    def _soft_reset(self) -> None:
+        self._style = DEFAULT_STYLE
+        self._top, self._bottom = 0, self.rows - 1
+        self._origin = False
+        self._insert = False
+        self._autowrap = True
+        self.cursor_visible = True
+        self.app_cursor_keys = False
+
+    def _set_private_modes(self, params: str, on: bool) -> None:
+        for mode in _ints(params):
+            if mode == 1:
+                self.app_cursor_keys = on
+            elif mode == 6:
+                self._origin = on
+                self._x = 0
+                self._y = self._top if on else 0
+            elif mode == 7:
+                self._autowrap = on
+            elif mode == 25:
+                self.cursor_visible = on
+            elif mode in (47, 1047, 1049):
+                if on:
+                    self._enter_alternate(save_cursor=mode == 1049)
+                else:
+                    self._leave_alternate(restore_cursor=mode == 1049)
+            elif mode == 1048:
+                if on:
+                    self._save_cursor()
+                else:
+                    self._restore_cursor()
+            elif mode in (1000, 1002, 1003):
+                self.mouse_mode = mode if on else 0
+            elif mode == 1006:
+                self.mouse_sgr = on
+            elif mode == 1004:
+                self.focus_events = on
+            elif mode == 2004:
+                self.bracketed_paste = on
+
+    def _enter_alternate(self, save_cursor: bool) -> None:
+        if self._alt is not None:
+            return
+        self._alt = (self._chars, self._styles, (self._x, self._y, self._style))
+        if save_cursor:
+            self._save_cursor()
+        self._chars = [[" "] * self.cols for _ in range(self.rows)]
+        self._styles = [[DEFAULT_STYLE] * self.cols for _ in range(self.rows)]
+        self._dirty = set(range(self.rows))
+
+    def _leave_alternate(self, restore_cursor: bool) -> None:
+        if self._alt is None:
+            return
+        self._chars, self._styles, (x, y, _style) = self._alt
+        self._alt = None
+        if restore_cursor:
+            self._restore_cursor()
+        else:
+            self._x, self._y = min(x, self.cols - 1), min(y, self.rows - 1)
+        self._dirty = set(range(self.rows))
+
+    def _csi_sm(self, params: str, final: str) -> None:
+        for mode in _ints(params):
+            if mode == 4:
+                self._insert = True
+            elif mode == 20:
+                self._newline_mode = True
+
+    def _csi_rm(self, params: str, final: str) -> None:
+        for mode in _ints(params):
+            if mode == 4:
+                self._insert = False
+            elif mode == 20:
+                self._newline_mode = False
+
+    def _csi_sgr(self, params: str, final: str) -> None:
+        key = (self._style, params)
+        style = self._sgr_cache.get(key)
+        if style is None:
+            style = _apply_sgr(self._style, params)
+            if len(self._sgr_cache) > 4096:
+                self._sgr_cache.clear()
+            self._sgr_cache[key] = style
+        self._style = style
+
+    def _csi_cuu(self, params: str, final: str) -> None:
+        top = self._top if self._y >= self._top else 0
+        self._y = max(self._y - _first(params), top)
+        self._x = min(self._x, self.cols - 1)
+
+    def _csi_cud(self, params: str, final: str) -> None:
+        bottom = self._bottom if self._y <= self._bottom else self.rows - 1
+        self._y = min(self._y + _first(params), bottom)
+        self._x = min(self._x, self.cols - 1)
+
+    def _csi_cuf(self, params: str, final: str) -> None:
+        self._x = min(self._x + _first(params), self.cols - 1)
+
+    def _csi_cub(self, params: str, final: str) -> None:
+        self._x = max(min(self._x, self.cols - 1) - _first(params), 0)
+
+    def _csi_cnl(self, params: str, final: str) -> None:
+        self._csi_cud(params, final)
+        self._x = 0
+
+    def _csi_cpl(self, params: str, final: str) -> None:
+        self._csi_cuu(params, final)
+        self._x = 0
+
+    def _csi_cha(self, params: str, final: str) -> None:
+        self._x = min(_first(params), self.cols) - 1
+
+    def _csi_vpa(self, params: str, final: str) -> None:
+        y = _first(params) - 1
+        if self._origin:
+            y = min(y + self._top, self._bottom)
+        self._y = min(y, self.rows - 1)
+        self._x = min(self._x, self.cols - 1)
+
+    def _csi_cup(self, params: str, final: str) -> None:
+        values = _ints(params)
+        y = (values[0] if values and values[0] else 1) - 1
+        x = (values[1] if len(values) > 1 and values[1] else 1) - 1
+        if self._origin:
+            y = min(y + self._top, self._bottom)
+        self._y = min(y, self.rows - 1)
+        self._x = min(x, self.cols - 1)
+
+    def _csi_cht(self, params: str, final: str) -> None:
+        for _ in range(_first(params)):
+            self._control("\t")
+
+    def _csi_cbt(self, params: str, final: str) -> None:
+        for _ in range(_first(params)):
+            x = min(self._x, self.cols - 1)
+            self._x = max([s for s in self._tabstops if s < x], default=0)
+
+    def _csi_ed(self, params: str, final: str) -> None:
+        how = _first(params, 0)
+        blank = self._blank_style()
+        cols = self.cols
+        if how == 0:
+            self._csi_el("0", "K")
+            rows = range(self._y + 1, self.rows)
+        elif how == 1:
+            self._csi_el("1", "K")
+            rows = range(self._y)
+        elif how == 2:
+            rows = range(self.rows)
+        elif how == 3:
+            self._history.clear()
+            return
+        else:
+            return
+        for y in rows:
+            self._chars[y] = [" "] * cols
+            self._styles[y] = [blank] * cols
+        self._dirty.update(rows)
+
+    def _csi_el(self, params: str, final: str) -> None:
+        how = _first(params, 0)
+        x = min(self._x, self.cols)
+        row = self._chars[self._y]
+        styles = self._styles[self._y]
+        if how == 0:
+            start, stop = x, self.cols
+        elif how == 1:
+            start, stop = 0, min(x + 1, self.cols)
+        elif how == 2:
+            start, stop = 0, self.cols
+        else:
+            return
+        self._erase(row, styles, start, stop)
+
+    def _erase(self, row: list[str], styles: list[CellStyle], start: int, stop: int) -> None:
+        if start >= stop:
+            return
+        n = stop - start
+        row[start:stop] = [" "] * n
+        styles[start:stop] = [self._blank_style()] * n
+        if start > 0 and row[start - 1] != " " and _is_wide(row[start - 1]):
+            row[start - 1] = " "
+        if stop < self.cols and row[stop] == "":
+            row[stop] = " "
+        self._dirty.add(self._y)
+
+    def _csi_ech(self, params: str, final: str) -> None:
+        x = min(self._x, self.cols - 1)
+        self._erase(self._chars[self._y], self._styles[self._y], x, min(x + _first(params), self.cols))
+
+    def _csi_ich(self, params: str, final: str) -> None:
+        x = min(self._x, self.cols - 1)
+        self._insert_blanks(self._chars[self._y], self._styles[self._y], x, _first(params))
+        self._dirty.add(self._y)
+
+    def _csi_dch(self, params: str, final: str) -> None:
+        x = min(self._x, self.cols - 1)
+        count = min(_first(params), self.cols - x)
+        row, styles = self._chars[self._y], self._styles[self._y]
+        del row[x : x + count]
+        del styles[x : x + count]
+        row.extend([" "] * count)
+        styles.extend([self._blank_style()] * count)
+        self._dirty.add(self._y)
+
+    def _csi_il(self, params: str, final: str) -> None:
+        if self._top <= self._y <= self._bottom:
+            self._scroll_down(self._y, self._bottom, _first(params))
+            self._x = 0
+
+    def _csi_dl(self, params: str, final: str) -> None:
+        if self._top <= self._y <= self._bottom:
+            # Deleted lines never go to the scrollback, even at the top of the screen.
+            alt, self._alt = self._alt, self._alt or ([], [], (0, 0, DEFAULT_STYLE))
+            try:
+                self._scroll_up(self._y, self._bottom, _first(params))
+            finally:
+                self._alt = alt
+            self._x = 0
+
+    def _csi_su(self, params: str, final: str) -> None:
+        self._scroll_up(self._top, self._bottom, _first(params))
+
+    def _csi_sd(self, params: str, final: str) -> None:
+        self._scroll_down(self._top, self._bottom, _first(params))
+
+    def _csi_rep(self, params: str, final: str) -> None:
+        if self._last_char:
+            self._draw(self._last_char * min(_first(params), 65535))
+
+    def _csi_da(self, params: str, final: str) -> None:
+        if _first(params, 0) == 0:
+            self._replies.append(_DA1_REPLY)
+
+    def _csi_dsr(self, params: str, final: str) -> None:
+        mode = _first(params, 0)
+        if mode == 5:
+            self._replies.append(b"\x1b[0n")
+        elif mode == 6:
+            y = self._y - (self._top if self._origin else 0)
+            x = min(self._x, self.cols - 1)
+            self._replies.append(f"\x1b[{y + 1};{x + 1}R".encode())
+
+    def _csi_tbc(self, params: str, final: str) -> None:
+        how = _first(params, 0)
+        if how == 0:
+            self._tabstops.discard(min(self._x, self.cols - 1))
+        elif how == 3:
+            self._tabstops.clear()
+
+    def _csi_decstbm(self, params: str, final: str) -> None:
+        values = _ints(params)
+        top = (values[0] if values and values[0] else 1) - 1
+        bottom = (values[1] if len(values) > 1 and values[1] else self.rows) - 1
+        bottom = min(bottom, self.rows - 1)
+        if top < bottom:
+            self._top, self._bottom = top, bottom
+            self._x = 0
+            self._y = top if self._origin else 0
+
+    def _csi_scosc(self, params: str, final: str) -> None:
+        if not params:
+            self._save_cursor()
+
+    def _csi_scorc(self, params: str, final: str) -> None:
+        if not params:
+            self._restore_cursor()
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _ints(params: str) -> list[int]:
+    """Parse ``1;2;;3`` into ints (empty = 0); sub-parameters after ``:`` are ignored."""
+    out = []
+    for part in params.split(";"):
+        head = part.split(":", 1)[0]
+        out.append(int(head) if head.isdigit() else 0)
+    return out
+
+
+def _first(params: str, default: int = 1) -> int:
+    """The first parameter, or ``default`` when missing or 0 (0 means 1 for moves and counts)."""
+    if not params:
+        return default
+    head = params.split(";", 1)[0].split(":", 1)[0]
+    value = int(head) if head.isdigit() else 0
+    if value == 0:
+        return default
+    return min(value, 1 << 16)
+
+
+def _is_wide(ch: str) -> bool:
+    return bool(ch) and not ch.isascii() and wcwidth(ch[0]) == 2
+
+
+def _color(values: list[int], i: int) -> tuple[str | None, int]:
+    """Decode an extended color starting at ``values[i]`` (5;n or 2;r;g;b); return it and the next index."""
+    if i >= len(values):
+        return None, i
+    kind = values[i]
+    if kind == 5 and i + 1 < len(values):
+        n = values[i + 1]
+        return (_PALETTE_256[n] if 0 <= n < 256 else None), i + 2
+    if kind == 2 and i + 3 < len(values):
+        r, g, b = (min(v, 255) for v in values[i + 1 : i + 4])
+        return f"{r:02x}{g:02x}{b:02x}", i + 4
+    return None, len(values)
+
+
+def _apply_sgr(style: CellStyle, params: str) -> CellStyle:
+    """Apply one SGR parameter string (``;``-separated, ITU ``:`` sub-parameters allowed) to ``style``."""
+    if not params or params == "0":
+        return DEFAULT_STYLE
+    fields = style._asdict()
+    parts = params.split(";")
+    i = 0
+    n = len(parts)
+    while i < n:
+        part = parts[i]
+        i += 1
+        if ":" in part:
+            # 38:2::r:g:b, 38:2:r:g:b, 38:5:n, 4:3 (curly underline), 58:... (underline color, ignored).
+            sub = [int(v) if v.isdigit() else 0 for v in part.split(":")]
+            head = sub[0]
+            if head in (38, 48):
+                rest = sub[1:]
+                if rest and rest[0] == 2 and len(rest) >= 5:
+                    rest = [2, *rest[-3:]]
+                color, _ = _color(rest, 0)
+                if color is not None:
+                    fields["fg" if head == 38 else "bg"] = color
+            elif head == 4:
+                fields["underline"] = len(sub) < 2 or sub[1] != 0
+            continue
+        v = int(part) if part.isdigit() else 0
+        if v == 0:
+            fields = DEFAULT_STYLE._asdict()
+        elif v == 1:
+            fields["bold"] = True
+        elif v == 2:
+            fields["dim"] = True
+        elif v == 3:
+            fields["italic"] = True
+        elif v in (4, 21):
+            fields["underline"] = True
+        elif v in (5, 6):
+            fields["blink"] = True
+        elif v == 7:
+            fields["reverse"] = True
+        elif v == 9:
+            fields["strikethrough"] = True
+        elif v == 22:
+            fields["bold"] = fields["dim"] = False
+        elif v == 23:
+            fields["italic"] = False
+        elif v == 24:
+            fields["underline"] = False
+        elif v == 25:
+            fields["blink"] = False
+        elif v == 27:
+            fields["reverse"] = False
+        elif v == 29:
+            fields["strikethrough"] = False
+        elif 30 <= v <= 37:
+            fields["fg"] = _ANSI_NAMES[v - 30]
+        elif v == 39:
+            fields["fg"] = "default"
+        elif 40 <= v <= 47:
+            fields["bg"] = _ANSI_NAMES[v - 40]
+        elif v == 49:
+            fields["bg"] = "default"
+        elif 90 <= v <= 97:
+            fields["fg"] = "bright" + _ANSI_NAMES[v - 90]
+        elif 100 <= v <= 107:
+            fields["bg"] = "bright" + _ANSI_NAMES[v - 100]
+        elif v in (38, 48, 58):
+            values = [int(p) if p.isdigit() else 0 for p in parts[i : i + 4]]
+            color, used = _color(values, 0)
+            i += used
+            if color is not None and v != 58:
+                fields["fg" if v == 38 else "bg"] = color
+    return CellStyle(**fields)
+
+
+def _runs(chars: list[str], styles: list[CellStyle]) -> list[tuple[str, CellStyle]]:
+    """Group a row's cells into (text, style) runs."""
+    runs: list[tuple[str, CellStyle]] = []
+    if not chars:
+        return runs
+    start = 0
+    current = styles[0]
+    for i, style in enumerate(styles):
+        if style is not current and style != current:
+            runs.append(("".join(chars[start:i]), current))
+            start = i
+            current = style
+    runs.append(("".join(chars[start:]), current))
+    return runs
+
+
+def _history_text(entry: HistoryLine) -> str:
+    if isinstance(entry[0], str):
+        return entry[0].rstrip()
+    return "".join(entry[0]).rstrip()
