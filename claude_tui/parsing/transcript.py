@@ -1,0 +1,458 @@
+"""Following a Claude Code transcript (JSONL) while the CLI writes it, and turning records into events.
+
+`TranscriptTail(path).poll()` returns the events of the complete lines written since the last poll. It never
+raises: a file that does not exist yet reads as empty, a half-written last line waits for its newline, lines
+that are not JSON objects are counted in `malformed_lines` and skipped, unknown record types and fields are
+ignored, and a file that was truncated or replaced (its inode changed or it shrank) is read again from the
+start (`restarts` counts that; `SessionStats` drops repeated tool calls, results and usage by id). Sub-agent
+transcripts (`<session>/subagents/*.jsonl`, also ones that appear later) are followed too; their events, like
+those of inline `isSidechain: true` records, are marked `sidechain=True`.
+
+Speed: a line is only parsed when a cheap bytes check says it can hold a record that matters (`user`,
+`assistant`, `system`, `permission-mode`); other lines (attachments, API request snapshots, file-history
+snapshots: most of a transcript's bytes) are only checked to look like a JSON object (`{...}`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from claude_tui.parsing.events import (
+    PREVIEW_CHARS,
+    ApiError,
+    AssistantText,
+    Compaction,
+    Event,
+    SessionMeta,
+    TokenUsage,
+    ToolCall,
+    ToolResult,
+    TurnEnd,
+    UserPrompt,
+)
+
+try:
+    import orjson
+
+    _loads: Callable[[bytes], Any] = orjson.loads
+    _DecodeError: type[Exception] = orjson.JSONDecodeError
+except ImportError:  # pragma: no cover - orjson is a dependency; stdlib json keeps the module usable
+    import json
+
+    _loads = json.loads
+    _DecodeError = ValueError
+
+_RELEVANT = re.compile(rb'"type"\s*:\s*"(?:user|assistant|system|permission-mode)"')
+
+# Content of user records that the CLI writes itself (slash commands, their output, background-task notes):
+# not typed prompts.
+_NOT_PROMPT_PREFIXES = (
+    "<command-name>",
+    "<command-message>",
+    "<command-args>",
+    "<local-command-stdout>",
+    "<local-command-stderr>",
+    "<local-command-caveat>",
+    "<task-notification>",
+    "<system-reminder>",
+    "<bash-input>",
+    "<bash-stdout>",
+    "<bash-stderr>",
+    "<user-memory-input>",
+    "[Request interrupted",
+)
+
+READ_CHUNK = 1 << 20
+"""Bytes read per `read` call; a poll reads everything available."""
+
+
+def parse_timestamp(value: Any) -> float | None:
+    """Seconds since the epoch of an ISO-8601 transcript timestamp (`2026-11-27T06:17:10.363Z`), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
+
+
+def _text_of(content: Any) -> str:
+    """The text of a message or tool-result content: a string, or the text blocks of a list, joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [
+            block["text"]
+            for block in content
+            if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str)
+        ]
+        return "\n".join(parts)
+    return ""
+
+
+def _error_message(error: Any) -> str:
+    """A one-line message from an `api_error` record's `error` (nested dicts with `message`, or a status)."""
+    seen = 0
+    while isinstance(error, dict) and seen < 5:
+        message = error.get("message")
+        if isinstance(message, str) and message:
+            return message
+        inner = error.get("error")
+        if inner is None:
+            status = error.get("status")
+            return f"API error {status}" if status is not None else "API error"
+        error = inner
+        seen += 1
+    return str(error) if error else "API error"
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+class RecordReader:
+    """Turns transcript records (parsed JSON objects) into events; keeps what it needs across records.
+
+    One reader per session: it remembers the session metadata it last emitted (to emit `SessionMeta` only on
+    change) and the usage emitted per API message (a message's usage is repeated on each of its records and
+    is emitted again only if it changed).
+    """
+
+    def __init__(self) -> None:
+        self._meta = SessionMeta()
+        self._usage_seen: dict[tuple[str, str | None], tuple[int, int, int, int]] = {}
+
+    def events(self, record: dict[str, Any], subagent_id: str | None = None) -> list[Event]:
+        """The events of one record. `subagent_id` is set for records from a sub-agent's own file."""
+        kind = record.get("type")
+        if kind == "assistant":
+            return self._assistant(record, subagent_id)
+        if kind == "user":
+            return self._user(record, subagent_id)
+        if kind == "system":
+            return self._system(record, subagent_id)
+        if kind == "permission-mode" and subagent_id is None:
+            mode = record.get("permissionMode")
+            return self._update_meta(None, permission_mode=mode if isinstance(mode, str) else None)
+        return []
+
+    # -- record kinds -------------------------------------------------------------------------------------
+
+    def _assistant(self, record: dict[str, Any], subagent_id: str | None) -> list[Event]:
+        message = record.get("message")
+        if not isinstance(message, dict):
+            raise ValueError("assistant record without a message object")
+        ts = parse_timestamp(record.get("timestamp"))
+        sidechain = subagent_id is not None or record.get("isSidechain") is True
+        agent_id = (record.get("agentId") or subagent_id) if sidechain else None
+        content = message.get("content")
+        if record.get("isApiErrorMessage") is True:
+            text = _text_of(content).strip() or "API error"
+            return [ApiError(ts=ts, message=text, retrying=False)]
+        events: list[Event] = []
+        model = message.get("model") if isinstance(message.get("model"), str) else None
+        if not sidechain and model and model != "<synthetic>":
+            events.extend(self._update_meta(ts, model=model, record=record))
+        elif not sidechain:
+            events.extend(self._update_meta(ts, record=record))
+        usage = message.get("usage")
+        message_id = message.get("id")
+        if isinstance(usage, dict) and isinstance(message_id, str):
+            request_id = record.get("requestId") if isinstance(record.get("requestId"), str) else None
+            cache_creation = usage.get("cache_creation")
+            one_hour = (
+                _int(cache_creation.get("ephemeral_1h_input_tokens"))
+                if isinstance(cache_creation, dict)
+                else 0
+            )
+            numbers = (
+                _int(usage.get("input_tokens")),
+                _int(usage.get("output_tokens")),
+                _int(usage.get("cache_read_input_tokens")),
+                _int(usage.get("cache_creation_input_tokens")),
+            )
+            key = (message_id, request_id)
+            if self._usage_seen.get(key) != numbers:
+                self._usage_seen[key] = numbers
+                stop = message.get("stop_reason")
+                events.append(
+                    TokenUsage(
+                        ts=ts,
+                        message_id=message_id,
+                        request_id=request_id,
+                        model=model,
+                        input_tokens=numbers[0],
+                        output_tokens=numbers[1],
+                        cache_read_tokens=numbers[2],
+                        cache_creation_tokens=numbers[3],
+                        cache_creation_1h_tokens=one_hour,
+                        sidechain=sidechain,
+                        stop_reason=stop if isinstance(stop, str) else None,
+                    )
+                )
+        if isinstance(content, list):
+            for block in content:
+                if not isinstance(block, dict):
+                    continue
+                block_type = block.get("type")
+                if block_type == "tool_use":
+                    tool_input = block.get("input")
+                    events.append(
+                        ToolCall(
+                            ts=ts,
+                            id=str(block.get("id") or ""),
+                            name=str(block.get("name") or "?"),
+                            input=tool_input if isinstance(tool_input, dict) else {},
+                            sidechain=sidechain,
+                            agent_id=agent_id if isinstance(agent_id, str) else None,
+                        )
+                    )
+                elif block_type == "text" and isinstance(block.get("text"), str) and block["text"]:
+                    events.append(AssistantText(ts=ts, text=block["text"], sidechain=sidechain))
+        elif isinstance(content, str) and content:
+            events.append(AssistantText(ts=ts, text=content, sidechain=sidechain))
+        return events
+
+    def _user(self, record: dict[str, Any], subagent_id: str | None) -> list[Event]:
+        message = record.get("message")
+        if not isinstance(message, dict):
+            raise ValueError("user record without a message object")
+        ts = parse_timestamp(record.get("timestamp"))
+        sidechain = subagent_id is not None or record.get("isSidechain") is True
+        events: list[Event] = []
+        if not sidechain:
+            mode = record.get("permissionMode")
+            events.extend(
+                self._update_meta(ts, permission_mode=mode if isinstance(mode, str) else None, record=record)
+            )
+        content = message.get("content")
+        has_tool_result = False
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and block.get("type") == "tool_result":
+                    has_tool_result = True
+                    text = _text_of(block.get("content"))
+                    events.append(
+                        ToolResult(
+                            ts=ts,
+                            id=str(block.get("tool_use_id") or ""),
+                            is_error=block.get("is_error") is True,
+                            preview=text[:PREVIEW_CHARS],
+                            sidechain=sidechain,
+                        )
+                    )
+        if has_tool_result or sidechain or not _is_typed_prompt(record):
+            return events
+        text = _text_of(content).strip()
+        if text and not text.startswith(_NOT_PROMPT_PREFIXES):
+            events.append(UserPrompt(ts=ts, text=text))
+        return events
+
+    def _system(self, record: dict[str, Any], subagent_id: str | None) -> list[Event]:
+        subtype = record.get("subtype")
+        ts = parse_timestamp(record.get("timestamp"))
+        sidechain = subagent_id is not None or record.get("isSidechain") is True
+        if subtype == "turn_duration" and not sidechain:
+            duration = record.get("durationMs")
+            if isinstance(duration, int | float) and not isinstance(duration, bool):
+                return [TurnEnd(ts=ts, duration=duration / 1000)]
+            return []
+        if subtype == "api_error":
+            return [ApiError(ts=ts, message=_error_message(record.get("error")), retrying=True)]
+        if subtype == "compact_boundary" and not sidechain:
+            meta = record.get("compactMetadata")
+            meta = meta if isinstance(meta, dict) else {}
+            trigger = meta.get("trigger")
+            pre = meta.get("preTokens")
+            return [
+                Compaction(
+                    ts=ts,
+                    trigger=trigger if isinstance(trigger, str) else None,
+                    pre_tokens=pre if isinstance(pre, int) else None,
+                )
+            ]
+        return []
+
+    # -- metadata -----------------------------------------------------------------------------------------
+
+    def _update_meta(
+        self,
+        ts: float | None,
+        *,
+        model: str | None = None,
+        permission_mode: str | None = None,
+        record: dict[str, Any] | None = None,
+    ) -> list[Event]:
+        meta = self._meta
+        version = cwd = branch = session_id = None
+        if record is not None:
+            version, cwd = record.get("version"), record.get("cwd")
+            branch, session_id = record.get("gitBranch"), record.get("sessionId")
+        changed = (
+            (model is not None and model != meta.model)
+            or (permission_mode is not None and permission_mode != meta.permission_mode)
+            or (isinstance(version, str) and version != meta.version)
+            or (isinstance(cwd, str) and cwd != meta.cwd)
+            or (isinstance(branch, str) and branch != meta.git_branch)
+            or (isinstance(session_id, str) and session_id != meta.session_id)
+        )
+        if not changed:
+            return []
+        self._meta = SessionMeta(
+            ts=ts,
+            model=model or meta.model,
+            version=version if isinstance(version, str) else meta.version,
+            cwd=cwd if isinstance(cwd, str) else meta.cwd,
+            git_branch=branch if isinstance(branch, str) else meta.git_branch,
+            permission_mode=permission_mode or meta.permission_mode,
+            session_id=session_id if isinstance(session_id, str) else meta.session_id,
+        )
+        return [self._meta]
+
+
+def _is_typed_prompt(record: dict[str, Any]) -> bool:
+    """False for user records the CLI writes itself: meta, compaction summaries, background-task notes."""
+    if record.get("isMeta") is True or record.get("isCompactSummary") is True:
+        return False
+    if record.get("isVisibleInTranscriptOnly") is True or record.get("promptSource") == "system":
+        return False
+    origin = record.get("origin")
+    return not (isinstance(origin, dict) and origin.get("kind") not in (None, "human"))
+
+
+class _FileFollower:
+    """Reads the complete lines appended to one file since the last call."""
+
+    def __init__(self, path: Path, offset: int = 0, subagent_id: str | None = None) -> None:
+        self.path = path
+        self.offset = offset
+        self.subagent_id = subagent_id
+        self.inode: int | None = None
+        self.pending = b""
+        self.restarts = 0
+
+    def read_lines(self, final: bool = False) -> list[bytes]:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return []
+        if self.inode is not None and (st.st_ino != self.inode or st.st_size < self.offset):
+            # Replaced or truncated: whatever we had is gone; start over.
+            self.offset = 0
+            self.pending = b""
+            self.restarts += 1
+        self.inode = st.st_ino
+        chunks: list[bytes] = []
+        if st.st_size > self.offset:
+            try:
+                with open(self.path, "rb") as handle:
+                    handle.seek(self.offset)
+                    while True:
+                        chunk = handle.read(
+                            READ_CHUNK if chunks else max(st.st_size - self.offset, READ_CHUNK)
+                        )
+                        if not chunk:
+                            break
+                        chunks.append(chunk)
+            except OSError:
+                return []
+        if not chunks and not (final and self.pending):
+            return []
+        data = self.pending + b"".join(chunks) if self.pending else b"".join(chunks)
+        self.offset += len(data) - len(self.pending)
+        lines = data.split(b"\n")
+        self.pending = lines.pop()
+        if final and self.pending:
+            lines.append(self.pending)
+            self.pending = b""
+        return lines
+
+
+class TranscriptTail:
+    """Follows a growing Claude Code transcript and its sub-agent transcripts (see the module docstring).
+
+    Args:
+        path: the session's `<session-id>.jsonl` (it need not exist yet).
+        offset: byte offset in the main file to start from (sub-agent files are read from their start).
+        follow_subagents: also read `<session-id>/subagents/*.jsonl`.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], offset: int = 0, *, follow_subagents: bool = True
+    ) -> None:
+        self.path = Path(path)
+        self._main = _FileFollower(self.path, offset)
+        self._subagent_dir = self.path.with_suffix("") / "subagents" if follow_subagents else None
+        self._subagents: dict[str, _FileFollower] = {}
+        self._reader = RecordReader()
+        self.malformed_lines = 0
+        """Lines skipped because they were not JSON objects or not a record of the expected shape."""
+
+    @property
+    def restarts(self) -> int:
+        """How often a followed file was truncated or replaced and read again from the start."""
+        return self._main.restarts + sum(f.restarts for f in self._subagents.values())
+
+    @property
+    def offset(self) -> int:
+        """Bytes of the main file consumed (complete lines only)."""
+        return self._main.offset - len(self._main.pending)
+
+    def poll(self, final: bool = False) -> list[Event]:
+        """Events from lines completed since the last poll; never raises.
+
+        With `final=True` (the session has ended) a last line without a newline is read too; otherwise it
+        waits for its newline.
+        """
+        events: list[Event] = []
+        try:
+            self._read(self._main, final, events)
+            if self._subagent_dir is not None:
+                self._discover_subagents()
+                for follower in self._subagents.values():
+                    self._read(follower, final, events)
+        except Exception:  # the tail must never take the app down; what was read is kept
+            self.malformed_lines += 1
+        return events
+
+    def _discover_subagents(self) -> None:
+        assert self._subagent_dir is not None
+        try:
+            entries = sorted(e.name for e in os.scandir(self._subagent_dir) if e.name.endswith(".jsonl"))
+        except OSError:
+            return
+        for name in entries:
+            if name not in self._subagents:
+                agent_id = name[: -len(".jsonl")]
+                agent_id = agent_id[len("agent-") :] if agent_id.startswith("agent-") else agent_id
+                self._subagents[name] = _FileFollower(self._subagent_dir / name, 0, subagent_id=agent_id)
+
+    def _read(self, follower: _FileFollower, final: bool, events: list[Event]) -> None:
+        relevant = _RELEVANT.search
+        reader = self._reader
+        subagent_id = follower.subagent_id
+        for line in follower.read_lines(final):
+            line = line.strip()
+            if not line:
+                continue
+            if relevant(line) is None:
+                if not (line[:1] == b"{" and line[-1:] == b"}"):
+                    self.malformed_lines += 1
+                continue
+            try:
+                record = _loads(line)
+            except _DecodeError:
+                self.malformed_lines += 1
+                continue
+            if not isinstance(record, dict):
+                self.malformed_lines += 1
+                continue
+            try:
+                events.extend(reader.events(record, subagent_id))
+            except (ValueError, TypeError, AttributeError, KeyError):
+                self.malformed_lines += 1
