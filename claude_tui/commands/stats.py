@@ -1,0 +1,230 @@
+"""`claude-tui stats PATH... [--json]`: exact stats of Claude Code transcripts.
+
+PATH is a transcript file (`<session-id>.jsonl`); a folder (every `*.jsonl` under it, or under its
+`projects/` when it is a Claude config dir; sub-agent files are folded into their session); or a session id
+(looked up as `projects/*/<id>.jsonl` under `$CLAUDE_CONFIG_DIR`, else `~/.claude`). The default output is a
+table; `--json` prints one JSON list with one object per session (the keys of `SessionStats.to_dict()` plus
+`path`; schema in docs/parsing.md). A missing or unreadable path is a one-line error and exit status 2;
+malformed lines are counted (`malformed_lines`), not fatal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import click
+
+PARALLEL_MIN_BYTES = 8 << 20
+"""Below this many bytes of transcripts, one process is faster than starting a pool."""
+
+
+class StatsInputError(Exception):
+    """A PATH argument that names no readable transcript."""
+
+
+def _is_session_transcript(path: Path) -> bool:
+    return path.suffix == ".jsonl" and path.parent.name != "subagents"
+
+
+def resolve_transcripts(args: Iterable[str]) -> list[Path]:
+    """The transcript files the PATH arguments name, in order, each once.
+
+    Raises:
+        StatsInputError: an argument is neither a readable file, a folder holding transcripts, nor a known
+            session id.
+    """
+    from claude_tui.paths import claude_config_dir
+
+    found: list[Path] = []
+    for arg in args:
+        path = Path(arg).expanduser()
+        if path.is_dir():
+            if (path / "projects").is_dir():
+                # A Claude config dir: transcripts are under projects/ (history.jsonl beside it is not one).
+                path = path / "projects"
+            files = sorted(p for p in path.rglob("*.jsonl") if _is_session_transcript(p) and p.is_file())
+            if not files:
+                raise StatsInputError(f"no transcripts (*.jsonl) under {arg}")
+            found.extend(files)
+        elif path.exists():
+            if not os.access(path, os.R_OK) or not path.is_file():
+                raise StatsInputError(f"cannot read {arg}")
+            found.append(path)
+        elif "/" not in arg and not arg.endswith(".jsonl") and arg.strip():
+            config = claude_config_dir()
+            matches = sorted((config / "projects").glob(f"*/{_glob_escape(arg)}.jsonl"))
+            if not matches:
+                raise StatsInputError(f"no such file, and no session {arg!r} under {config / 'projects'}")
+            found.extend(matches)
+        else:
+            raise StatsInputError(f"no such file: {arg}")
+    unique: dict[Path, None] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), None)
+    return list(unique)
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{ch}]" if ch in "*?[]" else ch for ch in text)
+
+
+def session_stats(path: Path) -> dict[str, Any]:
+    """`to_dict()` of one transcript, with its `path` first."""
+    from claude_tui.parsing import stats_for_transcript
+
+    return {"path": str(path), **stats_for_transcript(path).to_dict()}
+
+
+def collect(paths: list[Path], jobs: int | None = None) -> list[dict[str, Any]]:
+    """Stats of every transcript, in order; a process pool when there is enough to parse."""
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            pass
+    if jobs <= 1 or len(paths) < 2 or total < PARALLEL_MIN_BYTES:
+        return [session_stats(path) for path in paths]
+    chunksize = max(1, len(paths) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
+        return list(pool.map(session_stats, paths, chunksize=chunksize))
+
+
+def _fmt_int(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _cost(value: Any) -> str:
+    return "unknown" if value is None else f"${value:.4f}"
+
+
+def format_one(stats: dict[str, Any]) -> str:
+    """A two-column table of one session."""
+    by_name = ", ".join(f"{name} {count}" for name, count in stats["tool_uses_by_name"].items()) or "-"
+    rows = [
+        ("session", stats["session_id"] or "-"),
+        ("path", stats["path"]),
+        ("model", stats["model"] or "-"),
+        ("claude version", stats["claude_version"] or "-"),
+        ("cwd", stats["cwd"] or "-"),
+        ("git branch", stats["git_branch"] or "-"),
+        ("permission mode", stats["permission_mode"] or "-"),
+        (
+            "first prompt",
+            (stats["first_prompt"] or "-").splitlines()[0][:80] if stats["first_prompt"] else "-",
+        ),
+        ("procedure / issue", f"{stats['procedure_name'] or '-'} / {stats['issue_number'] or '-'}"),
+        ("user prompts", _fmt_int(stats["user_prompts"])),
+        ("turns", _fmt_int(stats["turns"])),
+        ("active seconds", f"{stats['active_seconds']:.1f}"),
+        ("tool uses", f"{_fmt_int(stats['tool_uses'])} ({by_name})"),
+        ("sub-agent tool uses", _fmt_int(stats["subagent_tool_uses"])),
+        ("commands executed", _fmt_int(stats["commands_executed"])),
+        ("git operations", _fmt_int(stats["git_operations"])),
+        ("errors encountered", _fmt_int(stats["errors_encountered"])),
+        ("last error", stats["last_error"] or "-"),
+        ("files read / modified", f"{stats['files_read']} / {stats['files_modified']}"),
+        ("input tokens", _fmt_int(stats["input_tokens"])),
+        ("output tokens", _fmt_int(stats["output_tokens"])),
+        ("cache read tokens", _fmt_int(stats["cache_read_tokens"])),
+        ("cache creation tokens", _fmt_int(stats["cache_creation_tokens"])),
+        ("models", ", ".join(stats["models"]) or "-"),
+        ("cost", _cost(stats["cost_usd"])),
+        ("malformed lines", _fmt_int(stats["malformed_lines"])),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+_COLUMNS = (
+    ("session", "session_id"),
+    ("prompts", "user_prompts"),
+    ("tools", "tool_uses"),
+    ("cmds", "commands_executed"),
+    ("git", "git_operations"),
+    ("errors", "errors_encountered"),
+    ("in tok", "input_tokens"),
+    ("out tok", "output_tokens"),
+    ("cache rd", "cache_read_tokens"),
+    ("cache wr", "cache_creation_tokens"),
+    ("cost", "cost_usd"),
+    ("bad", "malformed_lines"),
+)
+
+
+def format_many(all_stats: list[dict[str, Any]]) -> str:
+    """One row per session and a total row."""
+
+    def cell(stats: dict[str, Any], key: str) -> str:
+        value = stats.get(key)
+        if key == "session_id":
+            return (value or Path(stats["path"]).stem)[:36]
+        if key == "cost_usd":
+            return _cost(value)
+        return _fmt_int(value)
+
+    rows = [[cell(stats, key) for _, key in _COLUMNS] for stats in all_stats]
+    totals: list[str] = [f"total ({len(all_stats)} sessions)"]
+    for _, key in _COLUMNS[1:]:
+        values = [stats.get(key) for stats in all_stats]
+        if key == "cost_usd":
+            totals.append(_cost(None if any(v is None for v in values) else sum(values)))
+        else:
+            totals.append(_fmt_int(sum(v for v in values if isinstance(v, int))))
+    rows.append(totals)
+    header = [name for name, _ in _COLUMNS]
+    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    out = [line(header), line(["-" * w for w in widths])]
+    out.extend(line(row) for row in rows[:-1])
+    out.append(line(["-" * w for w in widths]))
+    out.append(line(rows[-1]))
+    return "\n".join(out)
+
+
+@click.command("stats")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per session.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for many transcripts (default: CPU count).",
+)
+def stats(paths: tuple[str, ...], as_json: bool, jobs: int | None) -> None:
+    """Exact stats of Claude Code transcripts.
+
+    PATH is a transcript file, a folder of transcripts, or a session id (looked up under $CLAUDE_CONFIG_DIR or
+    ~/.claude). Malformed lines are counted and reported, not fatal.
+    """
+    try:
+        files = resolve_transcripts(paths)
+    except StatsInputError as exc:
+        click.echo(f"claude-tui stats: {exc}", err=True)
+        sys.exit(2)
+    results = collect(files, jobs)
+    if as_json:
+        import orjson
+
+        sys.stdout.buffer.write(orjson.dumps(results) + b"\n")
+        sys.stdout.flush()
+        return
+    if len(results) == 1:
+        click.echo(format_one(results[0]))
+    else:
+        click.echo(format_many(results))
+    malformed = sum(r["malformed_lines"] for r in results)
+    if malformed:
+        click.echo(f"note: {malformed} malformed line(s) skipped", err=True)
