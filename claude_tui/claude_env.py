@@ -22,6 +22,10 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from claude_tui.stub_api import StubServer
 
 FAKE_API_KEY = "sk-ant-api03-offline-stub-key-0000000000000000000000000000000000000000-AAAAAA"
 """The API key passed to the CLI; the stub accepts anything, the CLI only needs one it has approved."""
@@ -46,12 +50,21 @@ SCRIPTED_FLAGS: tuple[str, ...] = ("--permission-mode", "acceptEdits", "--allowe
 ENV_CLAUDE_BIN = "CLAUDE_TUI_CLAUDE_BIN"
 """Environment variable naming the `claude` binary to use, checked first."""
 
+DEFAULT_FILES: dict[str, str] = {
+    "README.md": "# greeter\n\nA tiny project that greets people.\n",
+    "app.py": (
+        'def greet(name):\n    return "Hello " + name\n\n\n'
+        'if __name__ == "__main__":\n    print(greet("world"))\n'
+    ),
+}
+"""The work dir's initial commit; the bundled scenarios read and edit these files."""
+
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 _PROJECT_CLI = _REPO_ROOT / ".claude-cli" / "node_modules" / ".bin" / "claude"
 
 # Inherited from the caller's environment (everything else is left out so the user's own Claude, proxy and
 # MLflow settings cannot leak into a test run).
-_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 
 
 def find_claude_binary() -> Path | None:
@@ -104,6 +117,8 @@ class ClaudeEnvironment:
     api_key: str = FAKE_API_KEY
     claude_bin: Path | None = field(default_factory=find_claude_binary)
     term: str = "xterm-256color"
+    stub: StubServer | None = field(default=None, repr=False)
+    """The stub serving `base_url`, when the caller started one (the test fixture does)."""
 
     @property
     def config_dir(self) -> Path:
@@ -119,6 +134,11 @@ class ClaudeEnvironment:
     def work_dir(self) -> Path:
         """The CLI's working directory: a git repository with an initial commit."""
         return self.root / "work"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """`TMPDIR`: the CLI keeps background-task output and shell snapshots here."""
+        return self.root / "tmp"
 
     @property
     def projects_dir(self) -> Path:
@@ -143,12 +163,10 @@ class ClaudeEnvironment:
         env = cls(root=root, base_url=base_url, api_key=api_key)
         if claude_bin is not None:
             env.claude_bin = claude_bin
-        for folder in (env.config_dir, env.home, env.work_dir):
+        for folder in (env.config_dir, env.home, env.work_dir, env.tmp_dir):
             folder.mkdir(parents=True, exist_ok=True)
         env.write_config()
-        env.init_git(
-            files or {"README.md": "# demo project\n\nA scratch repository for a Claude Code session.\n"}
-        )
+        env.init_git(DEFAULT_FILES if files is None else files)
         return env
 
     def write_config(self) -> None:
@@ -179,6 +197,7 @@ class ClaudeEnvironment:
         env.update(
             {
                 "HOME": str(self.home),
+                "TMPDIR": str(self.tmp_dir),
                 "USER": os.environ.get("USER", "claude"),
                 "TERM": self.term,
                 "COLORTERM": "truecolor",

@@ -5,7 +5,9 @@ CLI with no network. A scenario is JSON of exactly this shape (portable between 
 
     {"turns": [{"match": "text in the prompt", "steps": [[BLOCK, ...], ...]}]}
 
-where BLOCK is `{"text": "..."}` or `{"tool": "Bash", "input": {...}}`. Step k of a turn answers the k-th
+where BLOCK is `{"text": "..."}` or `{"tool": "Bash", "input": {...}}`. `{{cwd}}` in a tool input's strings
+becomes the session's working directory, read from the system prompt as a real model would (Read, Write and
+Edit need absolute paths). Step k of a turn answers the k-th
 main-conversation request after the human prompt that contains `match`. The server keeps no conversation
 state: every request carries the whole conversation, so the prompt and k are read from its `messages` (the
 last user message with a real text block, and the number of assistant messages after it). That also scripts
@@ -20,11 +22,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import signal
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,7 +44,11 @@ SIDE_QUERY_TEXT = "OK"
 DEFAULT_MODEL = "claude-sonnet-4-5-20250929"
 """The model named in replies when the request names none."""
 
+CWD_PLACEHOLDER = "{{cwd}}"
+"""Replaced in tool inputs by the working directory the CLI states in its system prompt."""
+
 _SYSTEM_REMINDER = "<system-reminder>"
+_CWD_LINE = re.compile(r"Primary working directory: *([^\n]+)")
 
 
 class ScenarioError(ValueError):
@@ -163,6 +170,44 @@ def choose_step(scenario: dict[str, Any], messages: list[Any]) -> list[dict[str,
     return None
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+
+
+def working_directory(body: Any) -> str | None:
+    """The working directory the CLI announces in the request (system prompt or system messages)."""
+    if not isinstance(body, dict):
+        return None
+    system_messages = [
+        m for m in body.get("messages") or [] if isinstance(m, dict) and m.get("role") == "system"
+    ]
+    for text in itertools.chain(_strings(body.get("system")), _strings(system_messages)):
+        found = _CWD_LINE.search(text)
+        if found:
+            return found.group(1).strip()
+    return None
+
+
+def fill_placeholders(value: Any, cwd: str | None) -> Any:
+    """`value` with `{{cwd}}` replaced in every string (left as is when the cwd is unknown)."""
+    if cwd is None:
+        return value
+    if isinstance(value, str):
+        return value.replace(CWD_PLACEHOLDER, cwd)
+    if isinstance(value, list):
+        return [fill_placeholders(item, cwd) for item in value]
+    if isinstance(value, dict):
+        return {key: fill_placeholders(item, cwd) for key, item in value.items()}
+    return value
+
+
 # --- building replies --------------------------------------------------------------------------------------
 
 
@@ -172,18 +217,16 @@ def estimate_tokens(value: Any) -> int:
     return max(1, len(text) // 4)
 
 
-def content_blocks(step: list[dict[str, Any]], new_id: Any) -> list[dict[str, Any]]:
+def content_blocks(
+    step: list[dict[str, Any]], new_id: Callable[[str], str], cwd: str | None = None
+) -> list[dict[str, Any]]:
     """Turn scenario blocks into Messages API content blocks (tool calls get fresh `toolu_` ids)."""
     blocks: list[dict[str, Any]] = []
     for block in step:
         if "tool" in block:
+            tool_input = fill_placeholders(block.get("input", {}), cwd)
             blocks.append(
-                {
-                    "type": "tool_use",
-                    "id": new_id("toolu"),
-                    "name": block["tool"],
-                    "input": block.get("input", {}),
-                }
+                {"type": "tool_use", "id": new_id("toolu"), "name": block["tool"], "input": tool_input}
             )
         else:
             blocks.append({"type": "text", "text": block["text"]})
@@ -286,6 +329,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         try:
+            self._respond()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up mid-reply; nothing left to answer
+        except Exception as exc:  # a stub bug must answer an error, not hang the CLI on a dropped connection
+            self._send_error(500, "api_error", f"stub error: {type(exc).__name__}: {exc}")
+
+    def _respond(self) -> None:
+        try:
             raw = self._read_body()
         except (ValueError, OSError):
             self._send_error(400, "invalid_request_error", "unreadable request body")
@@ -328,7 +379,7 @@ class _Handler(BaseHTTPRequestHandler):
             fallback = FALLBACK_TEXT
         else:
             fallback = SIDE_QUERY_TEXT
-        blocks = content_blocks(step or [{"text": fallback}], stub.new_id)
+        blocks = content_blocks(step or [{"text": fallback}], stub.new_id, working_directory(body))
         usage = usage_for(body, blocks)
         model = str(body.get("model") or DEFAULT_MODEL)
         message_id = stub.new_id("msg")

@@ -1,0 +1,126 @@
+"""Shared fixtures: per-test data dir, no network but loopback, and the real Claude CLI against the stub.
+
+- autouse: `CLAUDE_TUI_HOME` and `CLAUDE_CONFIG_DIR` point at fresh temp dirs, `MLFLOW_TRACKING_URI` is unset,
+  and any connection to a non-loopback address fails the test.
+- `claude_bin`: the pinned `claude` binary (the test fails, never skips, when it is missing).
+- `claude_env`: a factory `claude_env("realistic" | dict | Path, files=None) -> ClaudeEnvironment` whose
+  `.stub` (a running `StubServer`) serves the scenario; see docs/offline-cli.md.
+- Snapshots of pytest-textual-snapshot live in the top-level `snapshots/` folder.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_tui.claude_env import ClaudeEnvironment, find_claude_binary
+from claude_tui.scenarios import load_scenario
+from claude_tui.stub_api import StubServer
+
+SNAPSHOTS_DIR = Path(__file__).resolve().parent.parent / "snapshots"
+
+try:
+    from pytest_textual_snapshot import SVGImageExtension
+except ImportError:  # pragma: no cover - the test extra always installs it
+    pass
+else:
+
+    def _snapshot_dirname(cls: type, *, test_location: Any) -> str:
+        # One folder per test module under snapshots/, like the plugin's own tests/__snapshots__/<module>/.
+        return str(SNAPSHOTS_DIR / test_location.basename)
+
+    SVGImageExtension.dirname = classmethod(_snapshot_dirname)
+
+
+# --- no network but loopback --------------------------------------------------------------------------------
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_violations: list[str] = []
+
+
+def _is_loopback(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if not isinstance(host, str):
+        return True  # AF_UNIX paths as bytes
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost would need DNS and the network
+
+
+def _guarded(real: Callable[..., Any]) -> Callable[..., Any]:
+    def connect(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+            _violations.append(repr(address))
+            raise ConnectionRefusedError(f"tests may only connect to 127.0.0.1, not {address!r}")
+        return real(self, address)
+
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail any test that connects (in this process) to an address other than loopback."""
+    _violations.clear()
+    monkeypatch.setattr(socket.socket, "connect", _guarded(_real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded(_real_connect_ex))
+    yield
+    if _violations:
+        pytest.fail(f"test connected to non-loopback address(es): {', '.join(_violations)}")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own claude-tui data dir and an empty Claude config dir; no ambient MLflow store."""
+    monkeypatch.setenv("CLAUDE_TUI_HOME", str(tmp_path_factory.mktemp("claude-tui-home")))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path_factory.mktemp("claude-config")))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+# --- the real CLI against the stub --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def claude_bin() -> Path:
+    """The pinned Claude Code CLI (run `make setup` to install it)."""
+    path = find_claude_binary()
+    if path is None:
+        pytest.fail("no claude binary: run `make setup` or set CLAUDE_TUI_CLAUDE_BIN")
+    return path
+
+
+ClaudeEnvFactory = Callable[..., ClaudeEnvironment]
+
+
+@pytest.fixture
+def claude_env(tmp_path_factory: pytest.TempPathFactory, claude_bin: Path) -> Iterator[ClaudeEnvFactory]:
+    """A factory: `claude_env(scenario="realistic", files=None)` -> an isolated `ClaudeEnvironment`.
+
+    `scenario` is a bundled scenario name, a scenario dict or a JSON file path; the environment's `.stub`
+    serves it on 127.0.0.1 until the test ends. `files` replaces the work dir's initial files.
+    """
+    stubs: list[StubServer] = []
+
+    def make(
+        scenario: str | dict[str, Any] | Path = "realistic", *, files: Mapping[str, str] | None = None
+    ) -> ClaudeEnvironment:
+        script = load_scenario(scenario) if isinstance(scenario, str) else scenario
+        stub = StubServer(script).start()
+        stubs.append(stub)
+        env = ClaudeEnvironment.create(
+            tmp_path_factory.mktemp("claude-env"), stub.url, files=files, claude_bin=claude_bin
+        )
+        env.stub = stub
+        return env
+
+    yield make
+    for stub in stubs:
+        stub.stop()
