@@ -1,0 +1,247 @@
+"""Synthetic logged sessions in exactly the shape `tracking.logger` writes, for tests, demos and benchmarks.
+
+`log_sessions` goes through the public MlflowClient (batched: one `log_batch` and a few `log_text` per run);
+`bulk_insert_sessions` writes straight into a sqlite store's tables (created by MLflow first) so the
+10,000-run benchmark store builds in seconds instead of minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SyntheticSession:
+    """What one fake session looks like; every field lands in the run as the logger would log it."""
+
+    prompt: str
+    start_ms: int
+    duration_seconds: float = 42.0
+    commands: int = 3
+    tools: dict[str, int] = field(default_factory=lambda: {"Bash": 3, "Read": 1})
+    errors: int = 0
+    success: int = 1
+    procedure: str = ""
+    issue: str = ""
+    input_tokens: int = 1200
+    output_tokens: int = 340
+    cost_usd: float = 0.0123
+    model: str = "claude-sonnet-4-5"
+    git_operations: int = 1
+    session_id: str = ""
+    source: str = "live"
+
+    @property
+    def sid(self) -> str:
+        """The session id (derived from the prompt and start time when not given, so it is stable)."""
+        return self.session_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.prompt}@{self.start_ms}"))
+
+    @property
+    def tool_uses(self) -> int:
+        """All tool calls."""
+        return sum(self.tools.values())
+
+    def params(self) -> dict[str, str]:
+        """The run's params."""
+        return {
+            "session_id": self.sid,
+            "command": "claude",
+            "args": json.dumps([self.prompt]),
+            "cwd": "/work/project",
+            "procedure_name": self.procedure,
+            "issue_number": self.issue,
+            "model": self.model,
+            "permission_mode": "acceptEdits",
+        }
+
+    def tags(self) -> dict[str, str]:
+        """The run's tags."""
+        return {
+            "type": "claude_session",
+            "mlflow.runName": self.prompt[:80],
+            "claude.session_id": self.sid,
+            "mlflow.source.name": "claude-tui",
+            "git.branch": "main",
+            "git.commit": "0123456789abcdef0123456789abcdef01234567",
+            "source": self.source,
+        }
+
+    def metrics(self) -> dict[str, float]:
+        """The run's final metric values."""
+        active = round(self.duration_seconds * 0.6, 1)
+        values: dict[str, float] = {
+            "commands_executed": self.commands,
+            "git_operations": self.git_operations,
+            "tool_uses": self.tool_uses,
+            "errors_encountered": self.errors,
+            "user_prompts": 1,
+            "files_read": self.tools.get("Read", 0),
+            "files_modified": self.tools.get("Edit", 0) + self.tools.get("Write", 0),
+            "subagent_tool_uses": 0,
+            "success": self.success,
+            "exit_code": 0 if self.success else 1,
+            "duration_seconds": self.duration_seconds,
+            "active_seconds": active,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.input_tokens * 3,
+            "cache_creation_tokens": self.input_tokens // 2,
+            "cost_usd": self.cost_usd,
+            "malformed_lines": 0,
+        }
+        for tool, count in self.tools.items():
+            values[f"tool_uses.{tool}"] = count
+        return values
+
+    def series(self) -> dict[str, list[tuple[int, float]]]:
+        """Cumulative counts over time (step = whole seconds since start), ending at the final values."""
+        finals = {
+            "tool_uses": self.tool_uses,
+            "errors_encountered": self.errors,
+            "commands_executed": self.commands,
+        }
+        steps = max(1, int(self.duration_seconds))
+        out: dict[str, list[tuple[int, float]]] = {}
+        for key, final in finals.items():
+            points = [(0, 0.0)]
+            for i in range(1, final + 1):
+                points.append((max(1, steps * i // (final + 1)), float(i)))
+            points.append((steps, float(final)))
+            out[key] = points
+        return out
+
+    def clean_transcript(self) -> str:
+        """A plausible `transcript/clean.txt`."""
+        lines = [f"❯ {self.prompt}", ""]
+        for i in range(self.commands):
+            lines.append(f"● Bash(echo step {i + 1})")
+            lines.append(f"  ⎿  step {i + 1}")
+        if self.errors:
+            lines.append("● Bash(false)")
+            lines.append("  ⎿  Error: Exit code 1")
+        lines.append("")
+        lines.append("● Done." if self.success else "● Gave up.")
+        return "\n".join(lines) + "\n"
+
+    def cast(self) -> str:
+        """A small asciicast v2 recording of the clean transcript, one line every 0.1 s."""
+        header = {"version": 2, "width": 80, "height": 24, "timestamp": self.start_ms // 1000}
+        events = [json.dumps(header)]
+        for i, line in enumerate(self.clean_transcript().splitlines()):
+            events.append(json.dumps([round(0.1 * (i + 1), 3), "o", line + "\r\n"]))
+        return "\n".join(events) + "\n"
+
+
+def log_sessions(
+    tracking_uri: str,
+    experiment: str,
+    sessions: Sequence[SyntheticSession],
+    *,
+    artifact_location: str | None = None,
+    artifacts: bool = True,
+) -> list[str]:
+    """Log each session as one finished run through MlflowClient; returns the run ids in order."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param, RunTag
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    experiment_id = (
+        found.experiment_id
+        if found is not None
+        else client.create_experiment(experiment, artifact_location=artifact_location)
+    )
+    run_ids: list[str] = []
+    for session in sessions:
+        tags = session.tags()
+        run = client.create_run(
+            experiment_id, start_time=session.start_ms, tags=tags, run_name=tags["mlflow.runName"]
+        )
+        run_id = run.info.run_id
+        end_ms = session.start_ms + int(session.duration_seconds * 1000)
+        metrics = [Metric(key, float(value), end_ms, 0) for key, value in session.metrics().items()]
+        # The series share keys with the final values; their last point is the final value.
+        for key, points in session.series().items():
+            metrics = [m for m in metrics if m.key != key]
+            metrics += [Metric(key, value, session.start_ms + step * 1000, step) for step, value in points]
+        client.log_batch(
+            run_id,
+            metrics=metrics,
+            params=[Param(k, v) for k, v in session.params().items()],
+            tags=[RunTag(k, v) for k, v in tags.items()],
+        )
+        if artifacts:
+            client.log_text(run_id, session.clean_transcript(), "transcript/clean.txt")
+            client.log_text(run_id, session.cast(), "transcript/raw.cast")
+            client.log_text(
+                run_id, json.dumps({"session_id": session.sid}) + "\n", f"claude/{session.sid}.jsonl"
+            )
+            client.log_text(run_id, '{"type": "prompt", "ts": 0}\n', "events.jsonl")
+            client.log_text(run_id, json.dumps(session.metrics(), indent=1), "summary.json")
+            client.log_text(run_id, "", "git/changes.diff")
+            client.log_text(run_id, "", "git/commits.txt")
+        client.set_terminated(run_id, "FINISHED" if session.success else "FAILED", end_time=end_ms)
+        run_ids.append(run_id)
+    return run_ids
+
+
+def bulk_insert_sessions(
+    tracking_uri: str, experiment: str, sessions: Sequence[SyntheticSession], *, artifact_root: Path
+) -> int:
+    """Insert sessions directly into a sqlite store's tables (no artifacts, no series); returns the count.
+
+    MLflow creates the schema and the experiment first, so the result is a normal store that MLflow,
+    its server and the History pane read like any other.
+    """
+    from mlflow import MlflowClient
+
+    if not tracking_uri.startswith("sqlite:///"):
+        raise ValueError("bulk_insert_sessions needs a sqlite:/// tracking URI")
+    client = MlflowClient(tracking_uri=tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    experiment_id = (
+        found.experiment_id
+        if found is not None
+        else client.create_experiment(experiment, artifact_location=str(artifact_root))
+    )
+    db_path = tracking_uri[len("sqlite:///") :]
+    runs: list[tuple[Any, ...]] = []
+    params: list[tuple[Any, ...]] = []
+    tags: list[tuple[Any, ...]] = []
+    metrics: list[tuple[Any, ...]] = []
+    for session in sessions:
+        run_id = uuid.uuid4().hex
+        end_ms = session.start_ms + int(session.duration_seconds * 1000)
+        status = "FINISHED" if session.success else "FAILED"
+        name = session.tags()["mlflow.runName"]
+        runs.append(
+            (run_id, name, "UNKNOWN", "", "", "unknown", status, session.start_ms, end_ms, "", "active",
+             f"{artifact_root}/{run_id}/artifacts", int(experiment_id))
+        )  # fmt: skip
+        params += [(k, v, run_id) for k, v in session.params().items()]
+        tags += [(k, v, run_id) for k, v in session.tags().items()]
+        metrics += [(k, float(v), end_ms, 0, 0, run_id) for k, v in session.metrics().items()]
+    with sqlite3.connect(db_path) as db:
+        db.executemany(
+            "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status,"
+            " start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            runs,
+        )
+        db.executemany("INSERT INTO params (key, value, run_uuid) VALUES (?,?,?)", params)
+        db.executemany("INSERT INTO tags (key, value, run_uuid) VALUES (?,?,?)", tags)
+        db.executemany(
+            "INSERT INTO metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?,?,?,?,?,?)",
+            metrics,
+        )
+        db.executemany(
+            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?,?,?,?,?,?)",
+            metrics,
+        )
+    return len(runs)
