@@ -74,9 +74,11 @@ _TOKEN = re.compile(
     r"|(?P<text>[^\x00-\x1f\x7f-\x9f]+)"
     r"|(?P<csi>\x1b\[([\x3c-\x3f]?)([\x30-\x3b]*)([\x20-\x2f]*)([\x40-\x7e]))"
     r"|(?P<ctrl>[\x00-\x1a\x1c-\x1f\x7f-\x9f])"
-    r"|(?P<osc>\x1b\]([^\x07\x1b\x18\x1a]*)(?:\x07|\x1b\\))"
-    r"|(?P<string>\x1b[P_^X][^\x1b\x18\x1a]*\x1b\\)"
-    r"|(?P<esc>\x1b([\x20-\x2f]*)([\x30-\x7e]))",
+    # OSC and DCS/APC/PM/SOS end at BEL/ST; an ESC starting something else, CAN or SUB aborts them.
+    r"|(?P<osc>\x1b\]([^\x07\x1b\x18\x1a]*)(?:\x07|\x1b\\|(?=\x1b[^\\])|[\x18\x1a]))"
+    r"|(?P<string>\x1b[P_^X][^\x1b\x18\x1a]*(?:\x1b\\|(?=\x1b[^\\])|[\x18\x1a]))"
+    # ``[ ] P _ ^ X`` only get here when their sequence is cut by the end of the read.
+    r"|(?P<esc>\x1b([\x20-\x2f]*)([\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e]))",
 )
 # What an escape sequence cut off by the end of a read can look like: kept until the next feed.
 _INCOMPLETE = re.compile(
@@ -528,9 +530,11 @@ class TerminalEmulator:
     def _blank_row(self) -> tuple[list[str], list[CellStyle]]:
         return [" "] * self.cols, [self._blank_style()] * self.cols
 
-    def _scroll_up(self, top: int, bottom: int, count: int = 1) -> None:
+    def _scroll_up(self, top: int, bottom: int, count: int = 1, keep: bool = True) -> None:
         count = min(count, bottom - top + 1)
-        to_history = top == 0 and self._alt is None
+        # Like tmux: the line leaving the top of the scroll region (whole screen or not) is kept in the
+        # scrollback of the main screen; the alternate screen has none.
+        to_history = keep and self._alt is None
         chars, styles = self._chars, self._styles
         for _ in range(count):
             line = (chars.pop(top), styles.pop(top))
@@ -884,11 +888,7 @@ class TerminalEmulator:
     def _csi_dl(self, params: str, final: str) -> None:
         if self._top <= self._y <= self._bottom:
             # Deleted lines never go to the scrollback, even at the top of the screen.
-            alt, self._alt = self._alt, self._alt or ([], [], (0, 0, DEFAULT_STYLE))
-            try:
-                self._scroll_up(self._y, self._bottom, _first(params))
-            finally:
-                self._alt = alt
+            self._scroll_up(self._y, self._bottom, _first(params), keep=False)
             self._x = 0
 
     def _csi_su(self, params: str, final: str) -> None:

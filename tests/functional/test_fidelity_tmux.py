@@ -1,0 +1,148 @@
+"""Fidelity: every stream of the corpus gives the same screen and scrollback text in our emulator as in tmux.
+
+Each stream (tests/data/streams/) is fed to :class:`TerminalEmulator` and, at the same size, ``cat`` raw into
+a tmux pane (own server socket per test, status line off, history-limit 10000). The pane runs
+``stty raw -echo; cat FILE; tmux wait-for -S done; sleep`` so nothing but the stream reaches the pane, and the
+test waits for the ``done`` signal before capturing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from claude_tui.terminal import TerminalEmulator
+
+STREAMS = Path(__file__).resolve().parent.parent / "data" / "streams"
+
+# Size each stream was recorded at (see tests/data/streams/record_streams.py); claude_interactive.bin is
+# recorded by the stub harness at 120x40.
+SIZES: dict[str, tuple[int, int]] = {
+    "less_file.bin": (80, 24),
+    "vim_file.bin": (80, 24),
+    "git_log_color.bin": (100, 30),
+    "curses_redraw.bin": (60, 20),
+    "cjk_emoji.bin": (40, 12),
+    "sequences_private.bin": (60, 16),
+    "sequences_sgr.bin": (70, 20),
+    "sequences_edit.bin": (50, 14),
+    "seq_lines.bin": (80, 24),
+    "claude_session.bin": (120, 40),
+    "claude_interactive.bin": (120, 40),
+}
+
+
+def tmux_capture(data: bytes, cols: int, rows: int, tmp_path: Path) -> tuple[list[str], list[str]]:
+    """Show ``data`` in a fresh tmux pane of ``cols`` x ``rows``; return (screen lines, history lines)."""
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed (the set-up installs it from Debian's packages)")
+    stream = tmp_path / "stream.bin"
+    stream.write_bytes(data)
+    conf = tmp_path / "tmux.conf"
+    conf.write_text("set -g history-limit 10000\nset -g status off\nset -g default-terminal xterm-256color\n")
+    socket = f"fid-{uuid.uuid4().hex[:12]}"
+    env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    env.pop("TMUX", None)
+    base = ["tmux", "-u", "-L", socket, "-f", str(conf)]
+    pane_cmd = f"stty raw -echo; cat {stream}; tmux -L {socket} wait-for -S done; sleep 600"
+    try:
+        subprocess.run(
+            [*base, "new-session", "-d", "-x", str(cols), "-y", str(rows), "sh", "-c", pane_cmd],
+            check=True,
+            env=env,
+            timeout=30,
+        )
+        subprocess.run([*base, "wait-for", "done"], check=True, env=env, timeout=60)
+        screen = subprocess.run(
+            [*base, "capture-pane", "-p"], check=True, env=env, capture_output=True, timeout=30
+        ).stdout
+        everything = subprocess.run(
+            [*base, "capture-pane", "-p", "-S", "-"], check=True, env=env, capture_output=True, timeout=30
+        ).stdout
+    finally:
+        subprocess.run([*base, "kill-server"], env=env, capture_output=True, timeout=30)
+    screen_lines = [line.rstrip() for line in screen.decode("utf-8", "replace").split("\n")][:rows]
+    all_lines = [line.rstrip() for line in everything.decode("utf-8", "replace").split("\n")]
+    # capture-pane ends with a newline: drop the empty tail, then the screen rows are the last `rows` lines.
+    if all_lines and all_lines[-1] == "":
+        all_lines.pop()
+    history = all_lines[: len(all_lines) - rows]
+    return screen_lines, history
+
+
+def emulate(data: bytes, cols: int, rows: int) -> tuple[list[str], list[str]]:
+    """Feed ``data`` to our emulator; return (screen lines, history lines), each rstripped."""
+    emulator = TerminalEmulator(cols=cols, rows=rows, history=10_000)
+    emulator.feed(data)
+    return [line.rstrip() for line in emulator.display], [line.rstrip() for line in emulator.history_lines()]
+
+
+def corpus() -> list[str]:
+    """Names of the streams present (claude_interactive.bin appears once the stub harness records it)."""
+    return sorted(p.name for p in STREAMS.glob("*.bin"))
+
+
+@pytest.mark.parametrize("name", corpus())
+def test_stream_matches_tmux(name: str, tmp_path: Path) -> None:
+    data = (STREAMS / name).read_bytes()
+    cols, rows = SIZES.get(name, (80, 24))
+    tmux_screen, tmux_history = tmux_capture(data, cols, rows, tmp_path)
+    our_screen, our_history = emulate(data, cols, rows)
+    assert our_screen == tmux_screen
+    assert our_history == tmux_history
+
+
+def test_corpus_covers_the_required_programs() -> None:
+    names = set(corpus())
+    for required in (
+        "less_file.bin",
+        "vim_file.bin",
+        "git_log_color.bin",
+        "curses_redraw.bin",
+        "cjk_emoji.bin",
+    ):
+        assert required in names
+    assert names & {"claude_interactive.bin", "claude_session.bin"}, "no recorded Claude Code stream"
+
+
+def test_alternate_screen_streams_leave_no_trace_in_tmux_or_ours(tmp_path: Path) -> None:
+    """less and vim use the alternate screen: after they quit, neither screen nor history shows the file."""
+    for name in ("less_file.bin", "vim_file.bin"):
+        data = (STREAMS / name).read_bytes()
+        assert b"\x1b[?1049h" in data
+        cols, rows = SIZES[name]
+        screen, history = emulate(data, cols, rows)
+        assert not any("quick brown fox" in line for line in screen + history)
+        tmux_screen, tmux_history = tmux_capture(data, cols, rows, tmp_path)
+        assert not any("quick brown fox" in line for line in tmux_screen + tmux_history)
+
+
+@pytest.mark.parametrize("name", ["curses_redraw.bin", "cjk_emoji.bin", "sequences_edit.bin"])
+def test_byte_by_byte_feeding_matches_tmux(name: str, tmp_path: Path) -> None:
+    data = (STREAMS / name).read_bytes()
+    cols, rows = SIZES[name]
+    emulator = TerminalEmulator(cols=cols, rows=rows)
+    for i in range(len(data)):
+        emulator.feed(data[i : i + 1])
+    tmux_screen, tmux_history = tmux_capture(data, cols, rows, tmp_path)
+    assert [line.rstrip() for line in emulator.display] == tmux_screen
+    assert [line.rstrip() for line in emulator.history_lines()] == tmux_history
+
+
+@pytest.mark.parametrize("percent", [20, 40, 60, 80, 90])
+@pytest.mark.parametrize("name", [n for n in corpus() if n.startswith("claude_")])
+def test_claude_stream_prefixes_match_tmux(name: str, percent: int, tmp_path: Path) -> None:
+    """The whole Claude session ends on its exit message; cut it mid-session (even mid-sequence) too."""
+    data = (STREAMS / name).read_bytes()
+    data = data[: len(data) * percent // 100]
+    cols, rows = SIZES[name]
+    tmux_screen, tmux_history = tmux_capture(data, cols, rows, tmp_path)
+    our_screen, our_history = emulate(data, cols, rows)
+    assert any(line.strip() for line in tmux_screen), "the cut shows nothing: the test would prove nothing"
+    assert our_screen == tmux_screen
+    assert our_history == tmux_history
