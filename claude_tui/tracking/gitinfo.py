@@ -1,0 +1,93 @@
+"""Git state at session start and the changes a session made, without touching the user's index.
+
+Pure: runs the `git` program with a timeout; every function returns something useful (None fields, empty
+text) instead of raising when git is missing or the folder is not a repository.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+GIT_TIMEOUT = 20.0
+"""Seconds any one git call may take (a huge work tree can be slow; a hung git must not hang the app)."""
+
+DEFAULT_MAX_BYTES = 2_000_000
+"""How much of the diff `capture_changes` keeps by default."""
+
+
+def _git(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> str | None:
+    """Run git; its stdout, or None when git fails, is missing or times out."""
+    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", **(env or {})}
+    try:
+        proc = subprocess.run(
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode("utf-8", errors="replace")
+
+
+def git_state(cwd: Path | str) -> dict[str, Any]:
+    """`{commit, branch, dirty}` of the repository containing `cwd`; all None outside a repository.
+
+    `branch` is None on a detached HEAD; `commit` is None in a repository without commits.
+    """
+    state: dict[str, Any] = {"commit": None, "branch": None, "dirty": None}
+    if not Path(cwd).is_dir() or _git(cwd, "rev-parse", "--is-inside-work-tree") is None:
+        return state
+    commit = _git(cwd, "rev-parse", "--verify", "-q", "HEAD")
+    state["commit"] = commit.strip() if commit else None
+    branch = _git(cwd, "symbolic-ref", "-q", "--short", "HEAD")
+    state["branch"] = branch.strip() if branch else None
+    status = _git(cwd, "status", "--porcelain", "--untracked-files=normal")
+    state["dirty"] = bool(status.strip()) if status is not None else None
+    return state
+
+
+def _cap(text: str, max_bytes: int, what: str) -> str:
+    data = text.encode("utf-8", errors="replace")
+    if len(data) <= max_bytes:
+        return text
+    kept = data[:max_bytes].decode("utf-8", errors="ignore")
+    return f"{kept}\n\n[claude-tui: {what} truncated: {len(data):,} bytes, kept the first {max_bytes:,}]\n"
+
+
+def capture_changes(
+    cwd: Path | str, start_commit: str | None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[str, str]:
+    """The session's changes: (work tree vs `start_commit` as a diff, commits made since `start_commit`).
+
+    New untracked files are included: a temporary index (GIT_INDEX_FILE) is filled from HEAD and the new
+    files are added to it with `git add -N` (intent-to-add, no blobs written), so the user's own index is
+    never read-modify-written. Ignored files stay out. The diff is capped at `max_bytes` with a note. Outside
+    a repository, or without a start commit, both texts say so in one line.
+    """
+    if not start_commit:
+        return ("[claude-tui: no start commit recorded; no diff]\n", "")
+    if _git(cwd, "rev-parse", "--is-inside-work-tree") is None:
+        return ("[claude-tui: not a git repository]\n", "")
+    if _git(cwd, "cat-file", "-e", f"{start_commit}^{{commit}}") is None:
+        return (f"[claude-tui: start commit {start_commit} not found]\n", "")
+    with tempfile.TemporaryDirectory(prefix="claude-tui-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        diff: str | None = None
+        if _git(cwd, "read-tree", "HEAD", env=env) is not None:
+            _git(cwd, "add", "-N", "--all", env=env)
+            diff = _git(cwd, "diff", "--no-color", "--no-ext-diff", start_commit, env=env)
+        if diff is None:
+            # HEAD unreadable (e.g. mid-rebase): fall back to tracked files only.
+            diff = _git(cwd, "diff", "--no-color", "--no-ext-diff", start_commit) or ""
+    log_format = "--format=commit %H%nAuthor: %an <%ae>%nDate:   %aI%n%n    %s%n"
+    log = _git(cwd, "log", "--no-color", "--stat", log_format, f"{start_commit}..HEAD")
+    return (_cap(diff, max_bytes, "diff"), _cap(log or "", max_bytes, "commit log"))

@@ -1,0 +1,163 @@
+"""Mask secrets before anything leaves the machine: API keys, private keys, bearer tokens, password values.
+
+Every rule keeps a recognisable prefix (`sk-ant-***REDACTED***`, `password=***REDACTED***`) so a reader
+still sees *what* was there. Rules anchor on word boundaries so ordinary words (`task-list`, `risk-free`,
+`input_tokens: 12`) are left alone. Works on raw text, on JSON text (also with escaped quotes, as in a
+transcript's nested JSON), and recursively on dicts and lists. Pure: stdlib only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+MASK = "***REDACTED***"
+"""What replaces a secret."""
+
+_Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+
+
+def _keep(group: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that keeps the named group (the prefix) and masks the rest of the match."""
+    return lambda m: f"{m.group(group)}{MASK}"
+
+
+# Names whose value is a secret: the key must END with one of these (so `input_tokens`, `max_tokens`,
+# `token_count` or `monkey` are not secrets, while `GITHUB_TOKEN`, `db_password`, `api_key` are).
+_SECRET_NAME = (
+    r"[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|secret|token|(?:api|access|secret|private|auth)[_-]?key"
+    r"|credentials?)"
+)
+_SECRET_NAME_RE = re.compile(rf"(?i)^{_SECRET_NAME}$")
+
+_RULES: list[_Rule] = [
+    # Private key blocks (PEM), whole; also a block cut off before its END line (a truncated preview).
+    (
+        re.compile(
+            r"(?P<p>-----BEGIN (?P<kind>[A-Z0-9 ]*)PRIVATE KEY-----).*?"
+            r"-----END (?P=kind)PRIVATE KEY-----",
+            re.S,
+        ),
+        lambda m: f"{m.group('p')}{MASK}-----END {m.group('kind')}PRIVATE KEY-----",
+    ),
+    (
+        re.compile(
+            r"(?P<p>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?!\*\*\*REDACTED)"
+            r"(?:[A-Za-z0-9+/=\s:,.-]|\\n|\\r)*"
+        ),
+        _keep("p"),
+    ),
+    # Vendor API keys with a fixed prefix.
+    (re.compile(r"(?<![A-Za-z0-9])(?P<p>sk-ant-)[A-Za-z0-9_-]{8,}"), _keep("p")),
+    (re.compile(r"(?<![A-Za-z0-9_-])(?P<p>sk-)(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{16,}"), _keep("p")),
+    (re.compile(r"(?<![A-Za-z0-9])(?P<p>(?:AKIA|ASIA))[0-9A-Z]{16}(?![0-9A-Za-z])"), _keep("p")),
+    (re.compile(r"(?<![A-Za-z0-9])(?P<p>github_pat_)[A-Za-z0-9_]{20,}"), _keep("p")),
+    (re.compile(r"(?<![A-Za-z0-9])(?P<p>gh[pousr]_)[A-Za-z0-9]{20,}"), _keep("p")),
+    (re.compile(r"(?<![A-Za-z0-9])(?P<p>xox[abposr]-)[A-Za-z0-9-]{8,}"), _keep("p")),
+    # HTTP auth headers and bare bearer tokens.
+    (re.compile(r"(?i)(?P<p>authorization\s*[:=]\s*(?:bearer|basic|token)\s+)[^\s\"'\\]+"), _keep("p")),
+    (re.compile(r"(?i)(?P<p>\bbearer\s+)[A-Za-z0-9._~+/=-]{16,}"), _keep("p")),
+    # user:password@ in URLs.
+    (re.compile(r"(?P<p>[a-z][a-z0-9+.-]*://[^:/\s@\"']+:)[^@/\s\"']+(?=@)"), _keep("p")),
+    # key = "quoted value" (also JSON `"key": "value"` and escaped `\"key\": \"value\"`).
+    (
+        re.compile(
+            rf"(?i)(?P<p>(?<![A-Za-z0-9])\\?[\"']?{_SECRET_NAME}\\?[\"']?\s*[:=]\s*(?P<q>\\?[\"']))"
+            r"(?!(?:(?!(?P=q)).)*\*\*\*REDACTED)(?P<v>(?:(?!(?P=q)).){1,500}?)(?P=q)"
+        ),
+        lambda m: f"{m.group('p')}{MASK}{m.group('q')}",
+    ),
+    # key=value unquoted (shell, env files, URLs' query strings, YAML).
+    (
+        re.compile(
+            rf"(?i)(?P<p>(?<![A-Za-z0-9]){_SECRET_NAME}\s*[:=]\s*)"
+            r"(?![^\s\"'\\,;&<>]*\*\*\*REDACTED)(?P<v>[^\s\"'\\,;&<>(){}\[\]=$][^\s\"'\\,;&<>]*)"
+        ),
+        _keep("p"),
+    ),
+    # --password VALUE / --token=VALUE on command lines.
+    (
+        re.compile(
+            r"(?i)(?P<p>--(?:password|passwd|token|api-key|secret|access-key)[= ])(?!\*\*\*)[^\s\"'\\]+"
+        ),
+        _keep("p"),
+    ),
+]
+
+
+def redact_text(text: str) -> str:
+    """`text` with every secret masked (its recognisable prefix kept)."""
+    if not text:
+        return text
+    for pattern, replace in _RULES:
+        text = pattern.sub(replace, text)
+    return text
+
+
+def redact_obj(obj: Any) -> Any:
+    """A copy of `obj` with secrets masked in every string, recursively through dicts, lists and tuples.
+
+    A string value under a key that names a secret (`password`, `api_key`, `GITHUB_TOKEN`) is masked whole.
+    """
+    if isinstance(obj, str):
+        return redact_text(obj)
+    if isinstance(obj, dict):
+        out: dict[Any, Any] = {}
+        for key, value in obj.items():
+            if isinstance(key, str) and isinstance(value, str) and value and _SECRET_NAME_RE.match(key):
+                out[key] = MASK
+            else:
+                out[redact_text(key) if isinstance(key, str) else key] = redact_obj(value)
+        return out
+    if isinstance(obj, list):
+        return [redact_obj(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(redact_obj(v) for v in obj)
+    return obj
+
+
+def redact_chunks(chunks: Sequence[str]) -> list[str]:
+    """Redact a stream that arrived in pieces (a recording's output events) as if it were one text.
+
+    A secret split over two chunks (the PTY delivers bytes in arbitrary pieces) is still found; its mask goes
+    into the chunk where the secret started and the rest of it is dropped from the following chunks, so the
+    number of chunks (and their timing) is kept.
+    """
+    joined = "".join(chunks)
+    redacted_whole = redact_text(joined)
+    if redacted_whole == joined:
+        return list(chunks)
+    # Find the secret spans on the joined text, then rebuild each chunk from the parts outside the spans.
+    spans: list[tuple[int, int, str]] = []
+    for pattern, replace in _RULES:
+        new_spans: list[tuple[int, int, str]] = []
+        for match in pattern.finditer(joined):
+            start, end = match.span()
+            if any(s < end and start < e for s, e, _ in spans):
+                continue
+            new_spans.append((start, end, replace(match)))
+        spans.extend(new_spans)
+    spans.sort()
+    out: list[str] = []
+    chunk_start = 0
+    first = 0  # the first span that may still overlap the current chunk
+    for chunk in chunks:
+        chunk_end = chunk_start + len(chunk)
+        pieces: list[str] = []
+        cursor = chunk_start
+        while first < len(spans) and spans[first][1] <= chunk_start:
+            first += 1
+        for start, end, replacement in spans[first:]:
+            if start >= chunk_end:
+                break
+            if start >= chunk_start:
+                pieces.append(joined[cursor:start])
+                pieces.append(replacement)
+            # A span that started in an earlier chunk: its rest is dropped from this one.
+            cursor = max(cursor, min(end, chunk_end))
+        pieces.append(joined[cursor:chunk_end])
+        out.append("".join(pieces))
+        chunk_start = chunk_end
+    # Rules that rewrite inside a span found by an earlier rule are applied once more per chunk.
+    return [redact_text(piece) for piece in out]

@@ -1,0 +1,331 @@
+"""The on-disk record of one session, written while it runs and kept until MLflow has confirmed it.
+
+A spool is a folder `<start-time>-<session_id>` under `paths.spool_root()` (0700, files 0600) holding
+`meta.json`, `recording.cast`, `events.jsonl`, optional extra files (`clean.txt`, `git/changes.diff`, ...)
+and, once the session has ended, `summary.json`. The app that owns a live spool holds an exclusive
+`fcntl.flock` on its `owner.lock` for as long as the spool object lives; a spool with no summary whose lock
+nobody holds is an
+orphan (the app was killed or crashed). Checking the lock rather than the pid means a reused pid cannot make a
+dead session look alive. Pure: stdlib only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+META = "meta.json"
+EVENTS = "events.jsonl"
+SUMMARY = "summary.json"
+RECORDING = "recording.cast"
+OWNER_LOCK = "owner.lock"
+"""Held (flock, exclusive) by the live app for the whole session."""
+SYNC_LOCK = "sync.lock"
+"""Held by whoever logs the spool, so two syncs of one spool cannot both log it."""
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+class SpoolError(Exception):
+    """A spool folder is missing, unreadable or not a spool."""
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temp file in the same folder and a rename, so readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return json.dumps(obj, indent=2, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+
+
+def _folder_name(meta: dict[str, Any]) -> str:
+    start = float(meta.get("start_time") or time.time())
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(start))
+    session_id = str(meta.get("session_id") or "no-session-id")
+    # The session id becomes part of a path: keep it to safe characters.
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in session_id)
+    return f"{stamp}-{safe}"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (a zombie or another user's process counts as alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """The start time of a process in clock ticks since boot (Linux `/proc`), None when unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces and parentheses: split after its closing paren.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+class RunSpool:
+    """One session's spool folder. Create it with `RunSpool.create`, reopen an existing one with `open`."""
+
+    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
+        self.path = path
+        """The spool folder."""
+        self.meta = meta
+        """The contents of `meta.json`."""
+        self._owner_fd: int | None = None
+        self._events_handle: Any = None
+
+    # -- creating and opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, meta: dict[str, Any], root: Path | None = None) -> RunSpool:
+        """Create the spool of a new session and hold its owner lock until `close()` (or process exit).
+
+        The folder is built under a hidden temporary name and renamed into place, so `list_spools` never
+        sees a spool without its meta.
+        """
+        if root is None:
+            from claude_tui.paths import spool_root
+
+            root = spool_root()
+        root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        meta = dict(meta)
+        pid = meta.get("pid")
+        if isinstance(pid, int) and pid == os.getpid():
+            # Recorded so an orphan check without the lock file can still tell a reused pid apart.
+            meta.setdefault("pid_start_ticks", process_start_ticks(pid))
+        name = _folder_name(meta)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+        os.chmod(staging, DIR_MODE)
+        _write_atomic(staging / META, _json_bytes(meta))
+        spool = cls(staging, meta)
+        spool._acquire_owner_lock()
+        final = root / name
+        suffix = 1
+        while True:
+            try:
+                os.rename(staging, final)
+                break
+            except OSError:
+                # An existing non-empty folder of the same name: never overwrite another session's spool.
+                if not final.exists():
+                    raise
+                suffix += 1
+                final = root / f"{name}-{suffix}"
+        spool.path = final
+        return spool
+
+    @classmethod
+    def open(cls, path: Path | str) -> RunSpool:
+        """Open an existing spool folder (to log it, or to check whether it is an orphan)."""
+        path = Path(path)
+        try:
+            meta = json.loads((path / META).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SpoolError(f"{path} is not a session spool (no {META})") from None
+        except (OSError, ValueError) as exc:
+            raise SpoolError(f"cannot read {path / META}: {exc}") from None
+        if not isinstance(meta, dict):
+            raise SpoolError(f"{path / META} is not a JSON object")
+        return cls(path, meta)
+
+    def _acquire_owner_lock(self) -> None:
+        fd = os.open(self.path / OWNER_LOCK, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._owner_fd = fd
+
+    def close(self) -> None:
+        """Release the owner lock and the events file (a closed spool without summary is an orphan)."""
+        if self._events_handle is not None:
+            self._events_handle.close()
+            self._events_handle = None
+        if self._owner_fd is not None:
+            os.close(self._owner_fd)
+            self._owner_fd = None
+
+    def __del__(self) -> None:  # pragma: no cover - best effort at interpreter shutdown
+        with contextlib.suppress(Exception):
+            self.close()
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    @property
+    def recording_path(self) -> Path:
+        """Where the live recording (`recording.cast`) goes."""
+        return self.path / RECORDING
+
+    @property
+    def events_path(self) -> Path:
+        """The `events.jsonl` file (one event dict per line)."""
+        return self.path / EVENTS
+
+    def append_events(self, events: Iterable[dict[str, Any]]) -> None:
+        """Append events to `events.jsonl` and flush, so a crash loses at most the line being written."""
+        lines = [json.dumps(e, ensure_ascii=False, default=str, separators=(",", ":")) for e in events]
+        if not lines:
+            return
+        if self._events_handle is None:
+            fd = os.open(self.events_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+            self._events_handle = os.fdopen(fd, "a", encoding="utf-8")
+        self._events_handle.write("\n".join(lines) + "\n")
+        self._events_handle.flush()
+
+    def _inside(self, relpath: str) -> Path:
+        target = (self.path / relpath).resolve()
+        if not target.is_relative_to(self.path.resolve()) or target == self.path.resolve():
+            raise ValueError(f"{relpath!r} is not a file inside the spool")
+        return target
+
+    def write_file(self, relpath: str, text: str) -> Path:
+        """Write a text file inside the spool (atomic, 0600), e.g. `clean.txt` or `git/changes.diff`."""
+        target = self._inside(relpath)
+        _write_atomic(target, text.encode("utf-8", errors="replace"))
+        return target
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        """Write `summary.json` (atomically): from now on the spool is finished and ready to log."""
+        if self._events_handle is not None:
+            self._events_handle.flush()
+        _write_atomic(self.path / SUMMARY, _json_bytes(summary))
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        """The session id from the meta (the folder name when the meta has none)."""
+        return str(self.meta.get("session_id") or self.path.name)
+
+    @property
+    def summary(self) -> dict[str, Any] | None:
+        """The contents of `summary.json`, None while the session runs (or when unreadable)."""
+        try:
+            data = json.loads((self.path / SUMMARY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the session ended normally and wrote its summary."""
+        return self.summary is not None
+
+    def owner_alive(self) -> bool:
+        """Whether the app that created this spool is still running it.
+
+        The owner lock answers exactly. Spools without a lock file fall back to the pid and its start time
+        (so a reused pid with a different start time counts as dead).
+        """
+        if self._owner_fd is not None:
+            return True
+        lock_path = self.path / OWNER_LOCK
+        try:
+            fd = os.open(lock_path, os.O_RDONLY)
+        except FileNotFoundError:
+            return self._pid_owner_alive()
+        except OSError:
+            return True  # cannot tell: never treat a possibly live session as dead
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return self._pid_owner_alive()
+        finally:
+            os.close(fd)
+        return False
+
+    def _pid_owner_alive(self) -> bool:
+        pid = self.meta.get("pid")
+        if not isinstance(pid, int) or not pid_alive(pid):
+            return False
+        recorded = self.meta.get("pid_start_ticks")
+        if isinstance(recorded, int):
+            current = process_start_ticks(pid)
+            if current is not None and current != recorded:
+                return False
+        return True
+
+    @property
+    def is_orphan(self) -> bool:
+        """No summary, and the owning app is gone: the session was killed or crashed."""
+        return not self.is_finished and not self.owner_alive()
+
+    @property
+    def is_live(self) -> bool:
+        """The session is still running in some app: neither finished nor orphaned."""
+        return not self.is_finished and self.owner_alive()
+
+    def last_activity(self) -> float:
+        """The newest modification time of any file in the spool (an orphan's best guess at its end)."""
+        newest = float(self.meta.get("start_time") or 0.0)
+        for item in self.path.rglob("*"):
+            if item.name in (OWNER_LOCK, SYNC_LOCK):
+                continue
+            with contextlib.suppress(OSError):
+                newest = max(newest, item.stat().st_mtime)
+        return newest
+
+    def files(self) -> list[str]:
+        """Relative paths of the files in the spool (locks and temp files left out)."""
+        out = []
+        for item in sorted(self.path.rglob("*")):
+            if item.is_file() and item.name not in (OWNER_LOCK, SYNC_LOCK) and not item.name.startswith("."):
+                out.append(item.relative_to(self.path).as_posix())
+        return out
+
+    def __repr__(self) -> str:
+        return f"RunSpool({str(self.path)!r})"
+
+
+def list_spools(root: Path | None = None) -> list[RunSpool]:
+    """Every readable spool under `root` (default `paths.spool_root()`), oldest first.
+
+    Half-created folders (hidden names) and folders without a readable meta are skipped.
+    """
+    if root is None:
+        from claude_tui.paths import spool_root
+
+        root = spool_root()
+    if not root.is_dir():
+        return []
+    spools = []
+    for entry in sorted(root.iterdir()):
+        if not entry.is_dir() or entry.name.startswith("."):
+            continue
+        try:
+            spools.append(RunSpool.open(entry))
+        except SpoolError:
+            continue
+    return spools
