@@ -1,0 +1,320 @@
+"""A program running in a pseudo-terminal: spawn, non-blocking read/write, resize, exit status.
+
+Pure (no Textual): the terminal pane registers :attr:`PtySession.fd` with its event loop and calls
+:meth:`PtySession.read` when it is readable; tests and benchmarks drive it directly.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import shutil
+import signal as signal_module
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "CommandNotFound",
+    "ExitStatus",
+    "PtySession",
+    "SpawnError",
+    "build_environment",
+    "resolve_command",
+]
+
+# Variables that would override the window size we set with TIOCSWINSZ (`tput cols` honours COLUMNS).
+_SIZE_VARIABLES = ("COLUMNS", "LINES")
+
+
+class SpawnError(Exception):
+    """The program could not be started (bad working directory, exec failure, ...)."""
+
+
+class CommandNotFound(SpawnError):
+    """The command is not on PATH or not executable; raised before anything is spawned.
+
+    Attributes:
+        name: the command as given (``argv[0]``).
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"command not found: {name}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class ExitStatus:
+    """How a program ended: an exit ``code``, or the ``signal`` that killed it (the other is None)."""
+
+    code: int | None
+    signal: int | None = None
+
+    @property
+    def success(self) -> bool:
+        """True for exit code 0 without a signal."""
+        return self.code == 0 and self.signal is None
+
+    @classmethod
+    def from_wait_status(cls, status: int) -> ExitStatus:
+        """Decode a raw ``waitpid`` status."""
+        if os.WIFSIGNALED(status):
+            return cls(None, os.WTERMSIG(status))
+        if os.WIFEXITED(status):
+            return cls(os.WEXITSTATUS(status), None)
+        return cls(None, None)
+
+    def describe(self) -> str:
+        """A short human text: ``status 0``, ``status 2``, ``signal 9 (SIGKILL)``."""
+        if self.signal is not None:
+            try:
+                name = signal_module.Signals(self.signal).name
+            except ValueError:
+                return f"signal {self.signal}"
+            return f"signal {self.signal} ({name})"
+        if self.code is None:
+            return "unknown status"
+        return f"status {self.code}"
+
+
+def build_environment(overrides: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """The child's environment: ours, minus size variables, plus terminal type, plus ``overrides``.
+
+    An override whose value is None removes that variable.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in _SIZE_VARIABLES}
+    env["TERM"] = "xterm-256color"
+    env["COLORTERM"] = "truecolor"
+    for key, value in (overrides or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def resolve_command(name: str, path: str | None) -> str:
+    """The absolute path of ``name`` (searched on ``path`` unless it contains a slash).
+
+    Raises:
+        CommandNotFound: when it does not exist or is not an executable file.
+    """
+    if "/" in name:
+        if os.path.isfile(name) and os.access(name, os.X_OK):
+            return os.path.abspath(name)
+        raise CommandNotFound(name)
+    found = shutil.which(name, path=path if path is not None else os.defpath)
+    if found is None:
+        raise CommandNotFound(name)
+    return found
+
+
+class PtySession:
+    """One program attached to the slave side of a PTY; we hold the master side.
+
+    Use :meth:`spawn` to create one. The master fd is non-blocking: :meth:`read` returns ``b""`` when
+    nothing is available and raises ``EOFError`` once the program (and everything that held the
+    terminal open) is gone.
+    """
+
+    def __init__(self, process: object, argv: list[str]) -> None:
+        # `process` is a ptyprocess.PtyProcess; typed loosely because ptyprocess has no type hints.
+        self._process = process
+        self.argv = argv
+        """The argv as spawned (``argv[0]`` resolved to an absolute path)."""
+        self.fd: int = process.fd  # type: ignore[attr-defined]
+        """The master side of the PTY (non-blocking)."""
+        self.pid: int = process.pid  # type: ignore[attr-defined]
+        """The program's process id (it leads its own session and process group)."""
+        self._status: ExitStatus | None = None
+        self._closed = False
+        os.set_blocking(self.fd, False)
+
+    @classmethod
+    def spawn(
+        cls,
+        argv: Sequence[str],
+        cwd: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str | None] | None = None,
+        cols: int = 80,
+        rows: int = 24,
+    ) -> PtySession:
+        """Start ``argv`` in a new PTY of ``cols`` x ``rows``.
+
+        Args:
+            argv: the program and its arguments; ``argv[0]`` is looked up on the child's PATH.
+            cwd: working directory (default: ours).
+            env: overrides on top of our environment (None values remove a variable).
+            cols: window width.
+            rows: window height.
+
+        Raises:
+            CommandNotFound: ``argv[0]`` does not exist (nothing is spawned).
+            SpawnError: the working directory does not exist, or exec failed.
+        """
+        from ptyprocess import PtyProcess
+
+        if not argv:
+            raise SpawnError("no command given")
+        child_env = build_environment(env)
+        program = resolve_command(argv[0], child_env.get("PATH"))
+        if cwd is not None and not os.path.isdir(cwd):
+            raise SpawnError(f"working directory does not exist: {os.fspath(cwd)}")
+        full_argv = [program, *argv[1:]]
+        try:
+            process = PtyProcess.spawn(
+                full_argv,
+                cwd=os.fspath(cwd) if cwd is not None else None,
+                env=child_env,
+                dimensions=(max(1, rows), max(1, cols)),
+            )
+        except OSError as exc:  # exec failure reported back by ptyprocess's child
+            raise SpawnError(f"cannot start {argv[0]}: {exc.strerror or exc}") from exc
+        return cls(process, full_argv)
+
+    # -- I/O -----------------------------------------------------------------------------------------
+
+    def read(self, max_bytes: int = 65536) -> bytes:
+        """Whatever the program wrote, up to ``max_bytes``; ``b""`` when nothing is waiting.
+
+        Raises:
+            EOFError: the terminal is closed (on Linux the master reads EIO once the slave is gone).
+        """
+        if self._closed:
+            raise EOFError("PTY closed")
+        try:
+            data = os.read(self.fd, max_bytes)
+        except BlockingIOError:
+            return b""
+        except OSError as exc:
+            if exc.errno in (errno.EIO, errno.EBADF):
+                raise EOFError("PTY closed") from exc
+            raise
+        if not data:
+            raise EOFError("PTY closed")
+        return data
+
+    def write_some(self, data: bytes) -> int:
+        """Write without blocking; return how many bytes the PTY took (0 when its buffer is full)."""
+        if self._closed or not data:
+            return 0
+        try:
+            return os.write(self.fd, data)
+        except BlockingIOError:
+            return 0
+        except OSError as exc:
+            if exc.errno in (errno.EIO, errno.EBADF):
+                raise EOFError("PTY closed") from exc
+            raise
+
+    def write(self, data: bytes, timeout: float = 10.0) -> None:
+        """Write all of ``data``, waiting (up to ``timeout`` seconds in all) while the PTY buffer is full.
+
+        A big paste fills the terminal's input queue (4 KiB in canonical mode) until the program
+        reads; we wait for room instead of failing. The event loop uses :meth:`write_some` instead.
+
+        Raises:
+            TimeoutError: the program did not read its input in time.
+            EOFError: the terminal is closed.
+        """
+        view = memoryview(data)
+        deadline = time.monotonic() + timeout
+        while view:
+            written = self.write_some(bytes(view[:65536]))
+            view = view[written:]
+            if view and written == 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"program did not read {len(view)} bytes of input")
+                select.select([], [self.fd], [], min(remaining, 0.05))
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Set the window size (TIOCSWINSZ); the program gets SIGWINCH."""
+        if self._closed:
+            return
+        try:
+            self._process.setwinsize(max(1, rows), max(1, cols))  # type: ignore[attr-defined]
+        except OSError:
+            pass  # the terminal went away between our check and the ioctl
+
+    # -- lifetime -------------------------------------------------------------------------------------
+
+    def poll(self) -> ExitStatus | None:
+        """The exit status if the program has ended (reaping it), else None. Never blocks."""
+        if self._status is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self._status = ExitStatus(None, None)  # reaped elsewhere: the status is lost
+                return self._status
+            if pid == 0:
+                return None
+            self._status = ExitStatus.from_wait_status(status)
+        return self._status
+
+    @property
+    def alive(self) -> bool:
+        """True while the program runs."""
+        return self.poll() is None
+
+    def wait(self, timeout: float | None = None) -> ExitStatus:
+        """Block until the program ends (or ``timeout`` passes: then ``TimeoutError``)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.001
+        while True:
+            status = self.poll()
+            if status is not None:
+                return status
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"process {self.pid} still running")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def _signal(self, sig: int) -> None:
+        try:
+            # The program leads its own process group: its children (e.g. a pipeline) get it too.
+            os.killpg(self.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self, grace: float = 3.0) -> ExitStatus:
+        """End the program: SIGHUP and SIGTERM, then SIGKILL if it is still there after ``grace`` seconds."""
+        if self.poll() is None:
+            self._signal(signal_module.SIGHUP)
+            self._signal(signal_module.SIGCONT)  # a stopped program must wake up to see the HUP
+            self._signal(signal_module.SIGTERM)
+            try:
+                self.wait(timeout=grace)
+            except TimeoutError:
+                self._signal(signal_module.SIGKILL)
+                self.wait(timeout=5.0)
+        self.close()
+        status = self._status
+        assert status is not None
+        return status
+
+    def close(self) -> None:
+        """Close our side of the PTY (the program, if still running, gets SIGHUP from the kernel)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._process.fileobj.close()  # type: ignore[attr-defined]
+        except OSError:
+            pass
+        # ptyprocess's own close()/__del__ would signal and reap the child; we did that ourselves.
+        self._process.closed = True  # type: ignore[attr-defined]
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` (or :meth:`terminate`) ran."""
+        return self._closed
+
+    @property
+    def exit_status(self) -> ExitStatus | None:
+        """The exit status once known (see :meth:`poll`)."""
+        return self._status
