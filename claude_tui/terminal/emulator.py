@@ -88,6 +88,21 @@ _INCOMPLETE = re.compile(
 # An unterminated string longer than this is dropped rather than buffered for ever (garbage input).
 _MAX_PENDING = 1 << 16
 
+
+class _WidthCache(dict[str, int]):
+    """wcwidth per character, memoized (a dict lookup is cheaper than wcwidth's own LRU wrapper)."""
+
+    def __missing__(self, ch: str) -> int:
+        width = wcwidth(ch)
+        # Controls (-1) never reach the drawing code; be safe and give them no cell.
+        width = 0 if width < 0 else width
+        if len(self) < 100_000:
+            self[ch] = width
+        return width
+
+
+_WIDTHS = _WidthCache()
+
 _DA1_REPLY = b"\x1b[?62;22c"  # VT220 with ANSI color: no claim of anything we do not do.
 
 HistoryLine = tuple[list[str], list[CellStyle]] | tuple[str, CellStyle]
@@ -331,6 +346,7 @@ class TerminalEmulator:
     def _feed_text(self, text: str) -> None:
         match = _TOKEN.match
         csi = self._csi
+        draw_narrow = self._draw_narrow
         pos = 0
         end = len(text)
         while pos < end:
@@ -346,7 +362,12 @@ class TerminalEmulator:
             kind = m.lastgroup
             pos = m.end()
             if kind == "text":
-                self._draw(m.group())
+                run = m.group()
+                if run.isascii() and self._charset_map is None:
+                    self._last_char = run[-1]
+                    draw_narrow(run)
+                else:
+                    self._draw(run)
             elif kind == "csi":
                 private, params, inter, final = m.group(4, 5, 6, 7)
                 if private or inter:
@@ -371,15 +392,36 @@ class TerminalEmulator:
     def _draw(self, text: str) -> None:
         if self._charset_map is not None:
             text = text.translate(self._charset_map)
-        if text.isascii():
-            self._draw_ascii(text)
-        else:
-            self._draw_wide(text)
         self._last_char = text[-1]
+        if text.isascii():
+            self._draw_narrow(text)
+            return
+        widths = list(map(_WIDTHS.__getitem__, text))
+        if widths.count(1) == len(widths):
+            # Box drawing, bullets, NBSP, accented letters...: one cell each, same fast path as ASCII.
+            self._draw_narrow(text)
+        else:
+            self._draw_wide(text, widths)
 
-    def _draw_ascii(self, text: str) -> None:
-        cols = self.cols
+    def _draw_narrow(self, text: str) -> None:
+        """Draw characters that take one cell each: whole runs at once with slice assignment."""
+        x = self._x
         n = len(text)
+        cols = self.cols
+        end = x + n
+        if end <= cols and not self._insert:
+            # The common case: the run fits on the current row.
+            y = self._y
+            row = self._chars[y]
+            if x and row[x] == "":
+                row[x - 1] = " "  # overwrote the right half of a wide character
+            row[x:end] = text
+            self._styles[y][x:end] = [self._style] * n
+            if end < cols and row[end] == "":
+                row[end] = " "  # overwrote the left half of a wide character
+            self._x = end
+            self._dirty.add(y)
+            return
         i = 0
         style = self._style
         while i < n:
@@ -400,25 +442,33 @@ class TerminalEmulator:
             if self._insert:
                 self._insert_blanks(row, self._styles[y], x, k)
             if row[x] == "" and x > 0:
-                row[x - 1] = " "  # overwrote the right half of a wide character
+                row[x - 1] = " "
             row[x : x + k] = text[i : i + k]
             self._styles[y][x : x + k] = [style] * k
             if x + k < cols and row[x + k] == "":
-                row[x + k] = " "  # overwrote the left half of a wide character
+                row[x + k] = " "
             self._x = x + k
             i += k
             self._dirty.add(y)
 
-    def _draw_wide(self, text: str) -> None:
+    def _draw_wide(self, text: str, widths: list[int]) -> None:
+        """Draw a run holding wide or zero-width characters: narrow stretches in one go, the rest per char."""
         cols = self.cols
-        for ch in text:
-            if ch.isascii():
-                self._draw_ascii(ch)
+        i = 0
+        n = len(text)
+        while i < n:
+            width = widths[i]
+            if width == 1:
+                j = i + 1
+                while j < n and widths[j] == 1:
+                    j += 1
+                self._draw_narrow(text[i:j])
+                i = j
                 continue
-            width = wcwidth(ch)
-            if width <= 0:
-                if width == 0:
-                    self._combine(ch)
+            ch = text[i]
+            i += 1
+            if width == 0:
+                self._combine(ch)
                 continue
             if self._x + width > cols:
                 if self._autowrap:
@@ -482,7 +532,7 @@ class TerminalEmulator:
         # The first line is drawn over the current row (it may hold text right of the cursor).
         first = lines[0]
         if first:
-            self._draw_ascii(first)
+            self._draw_narrow(first)
             self._last_char = first[-1]
         self._x = 0
         self._index()
@@ -945,23 +995,27 @@ class TerminalEmulator:
 
 
 def _ints(params: str) -> list[int]:
-    """Parse ``1;2;;3`` into ints (empty = 0); sub-parameters after ``:`` are ignored."""
-    out = []
-    for part in params.split(";"):
-        head = part.split(":", 1)[0]
-        out.append(int(head) if head.isdigit() else 0)
-    return out
+    """Parse ``1;2;;3`` into ints (empty = 0); sub-parameters after ``:`` are ignored. Memoized."""
+    values = _INTS_CACHE.get(params)
+    if values is None:
+        values = []
+        for part in params.split(";"):
+            head = part.split(":", 1)[0]
+            values.append(min(int(head), 1 << 16) if head.isdigit() else 0)
+        if len(_INTS_CACHE) > 4096:
+            _INTS_CACHE.clear()
+        _INTS_CACHE[params] = values
+    return values
+
+
+_INTS_CACHE: dict[str, list[int]] = {}
 
 
 def _first(params: str, default: int = 1) -> int:
     """The first parameter, or ``default`` when missing or 0 (0 means 1 for moves and counts)."""
     if not params:
         return default
-    head = params.split(";", 1)[0].split(":", 1)[0]
-    value = int(head) if head.isdigit() else 0
-    if value == 0:
-        return default
-    return min(value, 1 << 16)
+    return _ints(params)[0] or default
 
 
 def _is_wide(ch: str) -> bool:
