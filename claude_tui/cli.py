@@ -53,6 +53,12 @@ class LazyGroup(click.Group):
         help_flags = {"--help", "-h", "--version"}
         if not args or (args[0] not in SUBCOMMANDS and args[0] not in help_flags):
             args = ["run", *args]
+        if args[0] in ("run", "demo") and "--" in args:
+            # Everything after `--` belongs to claude, not to us; click would otherwise hand the first of
+            # those words to the optional PROMPT argument.
+            split = args.index("--")
+            ctx.meta["claude_args"] = args[split + 1 :]
+            args = args[:split]
         return super().parse_args(ctx, args)
 
 

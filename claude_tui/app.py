@@ -1,0 +1,230 @@
+"""The claude-tui App: a Session tab (terminal pane + sidebar) and a History tab, wired from parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from claude_tui.screens.logging import LoggingScreen
+from claude_tui.session import TrackedSession
+from claude_tui.widgets.sidebar import SessionSidebar
+from claude_tui.widgets.terminal import TerminalPane
+
+LogSpool = Callable[..., Any]
+"""`tracking.logger.log_spool`, injected so tests can pass a fake store."""
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    """What the app leaves behind for the command line to print."""
+
+    exit_code: int | None = None
+    signal: int | None = None
+    run_id: str | None = None
+    experiment_id: str | None = None
+    tracking_uri: str | None = None
+    spool: Path | None = None
+    error: str | None = None
+    """Why logging failed (the spool is kept for `claude-tui sync`)."""
+
+
+class ClaudeTuiApp(App[SessionOutcome]):
+    """Runs one tracked session (or none, for `claude-tui history`) and shows past sessions."""
+
+    CSS_PATH = "screens/app.tcss"
+    TITLE = "claude-tui"
+    COMMAND_PALETTE_BINDING = "ctrl+backslash"
+    """ctrl+p belongs to the program in the pane (shell history, Claude's own keys)."""
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit (ends the session)", priority=True),
+        Binding("t", "focus_terminal", "Terminal"),
+        Binding("s", "show_tab('session')", "Session"),
+        Binding("h", "show_tab('history')", "History"),
+    ]
+    """ctrl+] inside the pane hands focus to these bindings; `t` gives it back."""
+
+    POLL_INTERVAL = 0.25
+    """Seconds between transcript polls; counts appear well within a second of Claude writing them."""
+
+    def __init__(
+        self,
+        session: TrackedSession | None = None,
+        *,
+        tracking_uri: str | None = None,
+        experiment: str = "claude-sessions",
+        initial_tab: str = "session",
+        hint: str | None = None,
+        log_spool: LogSpool | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.tracking_uri = tracking_uri
+        self.experiment = experiment
+        self.initial_tab = initial_tab if session is not None else "history"
+        self.hint = hint
+        self._log_spool = log_spool
+        self._finishing = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial=self.initial_tab):
+            with TabPane("Session", id="session"):
+                if self.session is None:
+                    yield Static("No session in this window: `claude-tui` starts one.", id="no-session")
+                else:
+                    with Horizontal():
+                        yield TerminalPane(
+                            self.session.argv,
+                            cwd=self.session.config.cwd,
+                            env=self.session.config.env,
+                            recorder=self.session.recorder,
+                            id="terminal",
+                        )
+                        yield SessionSidebar(hint=self.hint, id="sidebar")
+            with TabPane("History", id="history"):
+                yield Static("Loading history…", id="history-placeholder")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.session is not None:
+            config = self.session.config
+            branch = self.session.git_start.get("branch")
+            self.title = f"claude-tui · {self.session.title}"
+            self.sub_title = f"{config.cwd}" + (f" ({branch})" if branch else "")
+            self.query_one(TerminalPane).focus()
+            self.set_interval(self.POLL_INTERVAL, self._poll_session)
+            self._poll_session()
+        if self.initial_tab == "history":
+            self._mount_history()
+
+    # -- live session ------------------------------------------------------------------------------------
+
+    def _poll_session(self) -> None:
+        session = self.session
+        if session is None or self._finishing:
+            return
+        pane = self.query_one(TerminalPane)
+        screen_lines = None
+        if session.source == "screen":
+            emulator = pane.emulator
+            screen_lines = [*emulator.history_lines(), *emulator.display]
+        session.poll(screen_lines)
+        snap, fired = session.snapshot()
+        self.query_one(SessionSidebar).show(snap)
+        if session.stats.get("first_prompt"):
+            self.title = f"claude-tui · {session.title}"
+        for alert in fired:
+            self.notify(f"Alert: {alert} (now {snap.stats.get(alert.metric, '?')})", severity="warning")
+
+    @on(TerminalPane.Exited)
+    def _program_exited(self, event: TerminalPane.Exited) -> None:
+        self._finish(event.status.code, event.status.signal)
+
+    def _finish(self, exit_code: int | None, signal: int | None) -> None:
+        session = self.session
+        if session is None or self._finishing:
+            return
+        self._finishing = True
+        pane = self.query_one(TerminalPane)
+        clean = "\n".join([*pane.emulator.history_lines(), *pane.emulator.display]).rstrip() + "\n"
+        session.finish(exit_code, signal, clean)
+        if session.spool is None:
+            self.exit(SessionOutcome(exit_code=exit_code, signal=signal))
+            return
+        self.push_screen(LoggingScreen())
+        self._log_worker(exit_code, signal)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _log_worker(self, exit_code: int | None, signal: int | None) -> None:
+        session = self.session
+        assert session is not None and session.spool is not None
+        spool_path = session.spool.path
+
+        def progress(stage: str, fraction: float) -> None:
+            self.call_from_thread(self._show_progress, stage, fraction)
+
+        try:
+            log_spool = self._log_spool
+            if log_spool is None:
+                from claude_tui.tracking.logger import log_spool
+            logged = log_spool(
+                session.spool, tracking_uri=self.tracking_uri, experiment=self.experiment, progress=progress
+            )
+            outcome = SessionOutcome(
+                exit_code=exit_code,
+                signal=signal,
+                run_id=logged.run_id,
+                experiment_id=logged.experiment_id,
+                tracking_uri=logged.tracking_uri,
+            )
+        except Exception as exc:  # any failure of the store keeps the spool; the user is told how to retry
+            outcome = SessionOutcome(
+                exit_code=exit_code, signal=signal, spool=spool_path, error=_one_line(exc)
+            )
+        self.call_from_thread(self.exit, outcome)
+
+    def _show_progress(self, stage: str, fraction: float) -> None:
+        if isinstance(self.screen, LoggingScreen):
+            self.screen.set_progress(stage, fraction)
+
+    async def action_quit(self) -> None:
+        """End the program gracefully; the Exited message then logs the session and exits."""
+        if self.session is None:
+            self.exit(SessionOutcome())
+            return
+        pane = self.query_one(TerminalPane)
+        if pane.exit_status is None:
+            await pane.terminate()
+        if pane.exit_status is not None:
+            self._finish(pane.exit_status.code, pane.exit_status.signal)
+
+    # -- navigation --------------------------------------------------------------------------------------
+
+    def action_focus_terminal(self) -> None:
+        """Give the keyboard back to the program in the pane."""
+        if self.session is not None:
+            self.query_one(TabbedContent).active = "session"
+            self.query_one(TerminalPane).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch to the Session or History tab."""
+        self.query_one(TabbedContent).active = tab
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "history":
+            self._mount_history()
+
+    def _mount_history(self) -> None:
+        """The History pane is built on first view: nothing of it (or of mlflow) slows the session's start."""
+        placeholders = self.query("#history-placeholder")
+        if not placeholders:
+            return
+        from claude_tui.widgets.history import HistoryPane
+
+        placeholders.remove()
+        self.query_one("#history", TabPane).mount(
+            HistoryPane(tracking_uri=self.tracking_uri, experiment=self.experiment, id="history-pane")
+        )
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Session tab", "Show the running session", lambda: self.action_show_tab("session")
+        )
+        yield SystemCommand("History tab", "Browse past sessions", lambda: self.action_show_tab("history"))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()

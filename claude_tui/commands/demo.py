@@ -1,0 +1,80 @@
+"""`claude-tui demo`: a tracked session of the real Claude Code CLI, offline, against the bundled stub."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from claude_tui.commands.run import build_config, run_session, session_options
+
+
+@click.command()
+@click.option("--scenario", default="realistic", show_default=True, help="Bundled stub scenario to play.")
+@click.option("--keep", is_flag=True, help="Keep the demo's temp config and work dir (printed at the end).")
+@session_options
+def demo(
+    scenario: str,
+    keep: bool,
+    tracking_uri: str | None,
+    experiment: str | None,
+    tags: tuple[str, ...],
+    alerts: tuple[str, ...],
+    no_track: bool,
+    no_redact: bool,
+) -> None:
+    """Run the real `claude` against a local stand-in for the Anthropic API, tracked like any session.
+
+    No account and no network: the CLI talks to a stub on 127.0.0.1 that plays a scripted coding session in
+    a scratch git repository. The first prompt is submitted for you; the sidebar shows the follow-up prompt to
+    type. Quit with /exit (or ctrl+q) and the session is logged to MLflow.
+    """
+    from claude_tui.claude_env import DEFAULT_FILES, SCRIPTED_FLAGS, ClaudeEnvironment, find_claude_binary
+    from claude_tui.scenarios import load_scenario, scenario_prompts
+    from claude_tui.stub_api import StubServer
+
+    try:
+        script = load_scenario(scenario)
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from exc
+    binary = find_claude_binary()
+    if binary is None:
+        click.echo(
+            "claude-tui: the demo needs the pinned Claude Code CLI; run `make demo` (it installs it) or "
+            "`npm install -g @anthropic-ai/claude-code`.",
+            err=True,
+        )
+        sys.exit(2)
+    prompts = scenario_prompts(script)
+    root = Path(tempfile.mkdtemp(prefix="claude-tui-demo-"))
+    with StubServer(script) as stub:
+        env = ClaudeEnvironment.create(root, stub.url, files=DEFAULT_FILES, claude_bin=binary)
+        config = build_config(
+            command=str(binary),
+            prompt=prompts[0] if prompts else None,
+            claude_args=list(SCRIPTED_FLAGS),
+            cwd=env.work_dir,
+            tracking_uri=tracking_uri,
+            experiment=experiment,
+            tags=(*tags, f"demo_scenario={scenario}"),
+            alerts=alerts,
+            no_track=no_track,
+            no_redact=no_redact,
+            env=env.env(),
+            config_dir=env.config_dir,
+        )
+        follow_ups = prompts[1:]
+        hint = "Next, type:\n" + "\n".join(f"  {p}" for p in follow_ups) if follow_ups else None
+        status = run_session(config, hint=(hint or "") + "\nThen /exit to end and log the session.")
+    from claude_tui.paths import spool_root
+
+    # An unlogged spool still points at the transcript in `root`: keep it for `claude-tui sync`.
+    if keep or any(spool_root().glob(f"*{config.session_id}*")):
+        click.echo(f"Demo files kept in {root}")
+    else:
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
+    sys.exit(status)

@@ -1,0 +1,198 @@
+"""`claude-tui [OPTIONS] [PROMPT] [-- CLAUDE_ARGS...]`: a tracked session in the terminal pane."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from claude_tui.config import Alert, ConfigError, load_settings
+from claude_tui.session import ProgramNotFound, SessionConfig
+
+SIDEBAR_COLUMNS = 35
+CHROME_ROWS = 5
+"""Header, tab bar and footer around the pane: the program's first size guess before the pane lays out."""
+
+
+def parse_tags(values: tuple[str, ...]) -> dict[str, str]:
+    """`("team=core", "kind=fix")` -> `{"team": "core", "kind": "fix"}`; a value without `=` is an error."""
+    tags: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--tag")
+        tags[key.strip()] = value
+    return tags
+
+
+def session_options(func: Any) -> Any:
+    """The options shared by `run` and `demo`."""
+    options = [
+        click.option(
+            "--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else embedded)."
+        ),
+        click.option("--experiment", help="MLflow experiment (default: claude-sessions)."),
+        click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable)."),
+        click.option("--alert", "alerts", multiple=True, metavar="EXPR", help="Notify when e.g. errors>=3."),
+        click.option("--no-track", is_flag=True, help="Run without recording or logging anything."),
+        click.option("--no-redact", is_flag=True, help="Log secrets as they are (default: masked)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_config(
+    *,
+    command: str,
+    prompt: str | None,
+    claude_args: list[str],
+    cwd: Path,
+    tracking_uri: str | None,
+    experiment: str | None,
+    tags: tuple[str, ...],
+    alerts: tuple[str, ...],
+    no_track: bool,
+    no_redact: bool,
+    issue: str | None = None,
+    procedure: str | None = None,
+    env: dict[str, str] | None = None,
+    config_dir: Path | None = None,
+) -> SessionConfig:
+    """Merge the settings file and the command line into a `SessionConfig` (errors as `click` errors)."""
+    try:
+        settings = load_settings()
+        alert_list = [*settings.alerts, *(Alert.parse(a) for a in alerts)]
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return SessionConfig(
+        command=command,
+        claude_args=claude_args,
+        prompt=prompt,
+        cwd=cwd,
+        env=env or {},
+        tags=parse_tags(tags),
+        issue_number=issue,
+        procedure_name=procedure,
+        tracking_uri=tracking_uri or settings.tracking_uri,
+        experiment=experiment or settings.experiment,
+        track=not no_track,
+        redact=settings.redact and not no_redact,
+        alerts=alert_list,
+        config_dir=config_dir,
+    )
+
+
+def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
+    """Start the app on `config`, then print where the session went. Returns the exit status for the shell."""
+    from claude_tui.session import TrackedSession
+
+    try:
+        session = TrackedSession(config)
+    except ProgramNotFound as exc:
+        click.echo(f"claude-tui: {exc}", err=True)
+        return 2
+    if config.track:
+        _recover_orphans()
+    size = shutil.get_terminal_size((120, 40))
+    try:
+        session.start(max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS))
+    except OSError as exc:
+        click.echo(f"claude-tui: cannot create the session record: {exc}", err=True)
+        return 2
+
+    from claude_tui.app import ClaudeTuiApp
+
+    app = ClaudeTuiApp(session, tracking_uri=config.tracking_uri, experiment=config.experiment, hint=hint)
+    outcome = app.run()
+    if outcome is None:  # the app stopped without a result (e.g. it crashed): the spool is an orphan
+        click.echo(
+            "claude-tui: the session ended unexpectedly; `claude-tui sync` will log what was recorded."
+        )
+        return 1
+    print_outcome(outcome)
+    return 0
+
+
+def print_outcome(outcome: Any) -> None:
+    """Tell the user how the program ended and where the run is."""
+    status = f"signal {outcome.signal}" if outcome.signal else f"exit status {outcome.exit_code}"
+    click.echo(f"Session ended ({status}).")
+    if outcome.error:
+        click.echo(
+            f"Not logged to MLflow: {outcome.error}. The session is kept; run `claude-tui sync` to retry."
+        )
+    elif outcome.run_id:
+        click.echo(f"MLflow run {outcome.run_id}: {run_location(outcome)}")
+
+
+def run_location(outcome: Any) -> str:
+    """The run's URL in the MLflow UI, or how to get there when no UI server runs for this store."""
+    uri = outcome.tracking_uri or ""
+    path = f"#/experiments/{outcome.experiment_id}/runs/{outcome.run_id}"
+    if uri.startswith(("http://", "https://")):
+        return f"{uri.rstrip('/')}/{path}"
+    try:
+        from claude_tui.history.ui_server import running_server_url
+
+        base = running_server_url(uri)
+    except Exception:  # no UI state yet, or an unreadable one: fall back to the advice below
+        base = None
+    if base:
+        return f"{base.rstrip('/')}/{path}"
+    return "browse it with `claude-tui history` (key o opens the MLflow UI) or `claude-tui ui start`"
+
+
+def _recover_orphans() -> None:
+    from claude_tui.tracking.sync import recover_orphans_in_background
+
+    recover_orphans_in_background()
+
+
+@click.command(
+    context_settings={"ignore_unknown_options": False, "help_option_names": ["-h", "--help"]},
+)
+@click.argument("prompt", required=False)
+@click.option("--command", default="claude", show_default=True, help="The program to run in the pane.")
+@click.option("-C", "--cwd", type=click.Path(file_okay=False, path_type=Path), help="Work directory.")
+@click.option("--issue", help="Issue number for the run (overrides what the prompt says).")
+@click.option("--procedure", help="Procedure name for the run (overrides what the prompt says).")
+@session_options
+def run(
+    prompt: str | None,
+    command: str,
+    cwd: Path | None,
+    issue: str | None,
+    procedure: str | None,
+    tracking_uri: str | None,
+    experiment: str | None,
+    tags: tuple[str, ...],
+    alerts: tuple[str, ...],
+    no_track: bool,
+    no_redact: bool,
+) -> None:
+    """Start a tracked session: claude-tui [OPTIONS] [PROMPT] [-- CLAUDE_ARGS...].
+
+    Runs `claude --session-id <uuid> [CLAUDE_ARGS] [PROMPT]` in the pane; when it ends, the session is logged
+    to MLflow. Inside the pane every key goes to the program; ctrl+] gives the keys back to claude-tui, and
+    ctrl+q ends the session.
+    """
+    claude_args = list(click.get_current_context().meta.get("claude_args", []))
+    config = build_config(
+        command=command,
+        prompt=prompt,
+        claude_args=claude_args,
+        cwd=(cwd or Path.cwd()).resolve(),
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        tags=tags,
+        alerts=alerts,
+        no_track=no_track,
+        no_redact=no_redact,
+        issue=issue,
+        procedure=procedure,
+    )
+    sys.exit(run_session(config))

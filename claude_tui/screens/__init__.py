@@ -1,0 +1,1 @@
+"""Screens and the App's stylesheet."""

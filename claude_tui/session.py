@@ -1,0 +1,294 @@
+"""One tracked session: the program's argv, its on-disk spool, and the live stats the sidebar shows.
+
+`TrackedSession` is the pure core of the Session tab. The terminal pane hands it nothing but the recorder it
+writes to and, for programs without a transcript, the screen text; the session tails Claude Code's transcript,
+folds events into `SessionStats`, appends them to the spool, and at the end writes the summary that
+`tracking.logger.log_spool` turns into an MLflow run. No textual, no mlflow.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from claude_tui import __version__
+from claude_tui.config import Alert, AlertMonitor
+from claude_tui.parsing import ScreenParser, SessionStats, TranscriptTail, event_to_dict
+from claude_tui.paths import DEFAULT_EXPERIMENT, claude_config_dir
+
+NPM_INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
+
+
+class ProgramNotFound(Exception):
+    """The program to run is neither on PATH nor an executable path; the message tells the user what to do."""
+
+
+@dataclass
+class SessionConfig:
+    """What to run and how to record it; built from the command line by `commands.run`."""
+
+    command: str = "claude"
+    """The program: `claude` (default) or any other program or path."""
+    claude_args: list[str] = field(default_factory=list)
+    prompt: str | None = None
+    cwd: Path = field(default_factory=Path.cwd)
+    env: dict[str, str] = field(default_factory=dict)
+    """Environment overrides for the program (the rest is inherited)."""
+    session_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    tags: dict[str, str] = field(default_factory=dict)
+    issue_number: str | None = None
+    procedure_name: str | None = None
+    tracking_uri: str | None = None
+    experiment: str = DEFAULT_EXPERIMENT
+    track: bool = True
+    redact: bool = True
+    alerts: list[Alert] = field(default_factory=list)
+    config_dir: Path | None = None
+    """Claude Code's config dir (where its transcripts go); default `$CLAUDE_CONFIG_DIR` or `~/.claude`."""
+
+    @property
+    def is_claude(self) -> bool:
+        """Whether the program is Claude Code (it then gets `--session-id` and is tracked by transcript)."""
+        return Path(self.command).name in {"claude", "claude.exe"}
+
+    @property
+    def claude_config_dir(self) -> Path:
+        """Where Claude Code writes this session's transcript."""
+        if self.config_dir is not None:
+            return self.config_dir
+        if "CLAUDE_CONFIG_DIR" in self.env:
+            return Path(self.env["CLAUDE_CONFIG_DIR"])
+        return claude_config_dir()
+
+    def resolve_program(self) -> str:
+        """The program's absolute path, or `ProgramNotFound` with a message that says how to fix it."""
+        path = self.command if os.sep in self.command else shutil.which(self.command)
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return os.path.abspath(path)
+        if self.is_claude:
+            raise ProgramNotFound(
+                f"cannot find the Claude Code CLI ({self.command!r}). Install it with `{NPM_INSTALL_HINT}`, "
+                "or run another program with --command."
+            )
+        raise ProgramNotFound(
+            f"cannot find program {self.command!r} (not on PATH and not an executable file)"
+        )
+
+    def argv(self) -> list[str]:
+        """The program's argv: Claude gets a fixed `--session-id` so its transcript can be found."""
+        program = self.resolve_program()
+        argv = [program]
+        if self.is_claude:
+            argv += ["--session-id", self.session_id]
+        argv += self.claude_args
+        if self.prompt:
+            argv.append(self.prompt)
+        return argv
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """What the sidebar draws, taken at one moment."""
+
+    stats: dict[str, Any]
+    elapsed_seconds: float
+    activity_per_minute: list[int]
+    source: str
+    """`transcript` when counts come from Claude Code's transcript, `screen` when from the screen parser."""
+    fired_alerts: frozenset[str]
+    """Stat names whose alert threshold was crossed."""
+
+
+class TrackedSession:
+    """Live state of one session: spool on disk, transcript tail, stats, alerts.
+
+    Call `start()` once the pane knows its size, `poll()` a few times a second, `finish()` when the program
+    has ended. Every method is safe to call when tracking is off (`config.track = False`): then nothing is
+    written, but the stats still update.
+    """
+
+    POLL_SCREEN_EVERY = 1.0
+    """Seconds between screen-parser passes (only used while no transcript exists)."""
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        *,
+        argv: Sequence[str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.argv = list(argv) if argv is not None else config.argv()
+        self._clock = clock
+        """Wall clock; injected so snapshot tests show a fixed elapsed time."""
+        self.started_at = clock()
+        self.ended_at: float | None = None
+        self.spool: Any = None
+        self.recorder: Any = None
+        self.monitor = AlertMonitor(config.alerts)
+        self.transcript_stats = SessionStats()
+        self.screen_stats = SessionStats()
+        self._transcript: TranscriptTail | None = None
+        self._screen = ScreenParser()
+        self._last_screen_poll = 0.0
+        self._tool_minutes: list[int] = [0]
+        self.git_start: dict[str, Any] = {"commit": None, "branch": None, "dirty": None}
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    def start(self, cols: int, rows: int) -> None:
+        """Create the spool (meta.json, live recording) before the program draws its first byte."""
+        from claude_tui.tracking.gitinfo import git_state
+
+        self.git_start = git_state(self.config.cwd)
+        if not self.config.track:
+            return
+        from claude_tui.terminal.recorder import CastRecorder
+        from claude_tui.tracking.spool import RunSpool
+
+        self.spool = RunSpool.create(self._meta(cols, rows))
+        self.recorder = CastRecorder(
+            self.spool.recording_path,
+            cols,
+            rows,
+            command=" ".join(self.argv),
+            title=self.title,
+        )
+
+    def _meta(self, cols: int, rows: int) -> dict[str, Any]:
+        config = self.config
+        return {
+            "session_id": config.session_id,
+            "argv": self.argv,
+            "command": config.command,
+            "args": [*config.claude_args, *([config.prompt] if config.prompt else [])],
+            "cwd": str(config.cwd),
+            "start_time": self.started_at,
+            "git": self.git_start,
+            "tracking_uri": config.tracking_uri,
+            "experiment": config.experiment,
+            "tags": config.tags,
+            "procedure_name": config.procedure_name,
+            "issue_number": config.issue_number,
+            "redact": config.redact,
+            "claude_config_dir": str(config.claude_config_dir) if config.is_claude else None,
+            "transcript_path": None,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "claude_version": None,
+            "tui_version": __version__,
+            "terminal": {"cols": cols, "rows": rows},
+        }
+
+    @property
+    def title(self) -> str:
+        """A short name for the header: the first prompt, else the program."""
+        first = self.stats.get("first_prompt") or self.config.prompt
+        return first[:60] if first else Path(self.config.command).name
+
+    # -- live updates ------------------------------------------------------------------------------------
+
+    def _find_transcript(self) -> Path | None:
+        projects = self.config.claude_config_dir / "projects"
+        matches = sorted(projects.glob(f"*/{self.config.session_id}.jsonl"))
+        return matches[0] if matches else None
+
+    def poll(self, screen_lines: Sequence[str] | None = None) -> bool:
+        """Read what is new (transcript, or screen text as a fallback); True when the stats changed."""
+        events: list[Any] = []
+        if self.config.is_claude and self._transcript is None:
+            path = self._find_transcript()
+            if path is not None:
+                self._transcript = TranscriptTail(path)
+        if self._transcript is not None:
+            events = self._transcript.poll()
+            for event in events:
+                self.transcript_stats.apply(event)
+            self.transcript_stats.malformed_lines = self._transcript.malformed_lines
+        elif screen_lines is not None and time.monotonic() - self._last_screen_poll >= self.POLL_SCREEN_EVERY:
+            self._last_screen_poll = time.monotonic()
+            events = self._screen.feed(list(screen_lines))
+            for event in events:
+                self.screen_stats.apply(event)
+        if not events:
+            return False
+        minute = int(max(0.0, self._clock() - self.started_at) // 60)
+        tools = sum(1 for e in events if type(e).__name__ == "ToolCall")
+        while len(self._tool_minutes) <= minute:
+            self._tool_minutes.append(0)
+        self._tool_minutes[minute] += tools
+        if self.spool is not None:
+            self.spool.append_events([event_to_dict(e) for e in events])
+        return True
+
+    @property
+    def source(self) -> str:
+        """Where the counts come from: `transcript` once Claude Code's transcript exists, else `screen`."""
+        return "transcript" if self._transcript is not None else "screen"
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """The current stats (transcript wins whenever it exists)."""
+        active = self.transcript_stats if self._transcript is not None else self.screen_stats
+        return dict(active.to_dict())
+
+    def elapsed(self) -> float:
+        """Wall-clock seconds since the session started (frozen once it ended)."""
+        end = self.ended_at if self.ended_at is not None else self._clock()
+        return max(0.0, end - self.started_at)
+
+    def snapshot(self) -> tuple[SessionSnapshot, list[Alert]]:
+        """The sidebar's data, and the alerts that fired since the last snapshot."""
+        stats = self.stats
+        elapsed = self.elapsed()
+        values = {
+            **{k: v for k, v in stats.items() if isinstance(v, int | float)},
+            "duration_seconds": elapsed,
+            "total_tokens": (stats.get("input_tokens") or 0) + (stats.get("output_tokens") or 0),
+        }
+        fired = self.monitor.check(values)
+        snap = SessionSnapshot(
+            stats=stats,
+            elapsed_seconds=elapsed,
+            activity_per_minute=list(self._tool_minutes),
+            source=self.source,
+            fired_alerts=frozenset(self.monitor.fired_metrics()),
+        )
+        return snap, fired
+
+    # -- the end -------------------------------------------------------------------------------------------
+
+    def finish(
+        self, exit_code: int | None, signal: int | None, clean_text: str, *, killed: bool = False
+    ) -> None:
+        """Final poll, close the recording, and write everything the logger needs into the spool."""
+        self.poll()
+        self.ended_at = self._clock()
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.spool is None:
+            return
+        from claude_tui.tracking.gitinfo import capture_changes
+
+        self.spool.write_file("clean.txt", clean_text)
+        if self.git_start.get("commit"):
+            diff, commits = capture_changes(self.config.cwd, self.git_start["commit"])
+            self.spool.write_file("git/changes.diff", diff)
+            self.spool.write_file("git/commits.txt", commits)
+        self.spool.finish(
+            {
+                "end_time": self.ended_at,
+                "exit_code": exit_code,
+                "signal": signal,
+                "killed": killed,
+                "stats": self.stats,
+                "stats_source": self.source,
+            }
+        )

@@ -1,0 +1,115 @@
+"""The Session tab's sidebar: live counts of what Claude did. It only draws a `SessionSnapshot`."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Label, Sparkline, Static
+
+from claude_tui.formatting import format_cost, format_count, format_duration
+from claude_tui.session import SessionSnapshot
+
+
+class StatRow(Static):
+    """One `name  value` line; the `-alert` class marks a crossed threshold, `-bad` a non-zero error count."""
+
+    DEFAULT_CSS = """
+    StatRow { height: 1; }
+    StatRow.-bad { color: $error; text-style: bold; }
+    StatRow.-alert { background: $error 30%; }
+    """
+
+    def set_value(self, label: str, value: str) -> None:
+        """Show `label` padded, then `value` right-aligned."""
+        width = max(1, self.size.width or 30)
+        self.update(f"{label}{value.rjust(max(1, width - len(label)))}")
+
+
+class SessionSidebar(VerticalScroll):
+    """Counts for the running session, refreshed from `TrackedSession.snapshot()`."""
+
+    DEFAULT_CSS = """
+    SessionSidebar {
+        width: 34;
+        padding: 0 1;
+        border-left: vkey $primary 50%;
+    }
+    SessionSidebar .heading { color: $text-muted; text-style: bold; margin-top: 1; }
+    SessionSidebar #last-error { color: $error; height: auto; max-height: 3; }
+    SessionSidebar #tools-by-name { color: $text-muted; height: auto; }
+    SessionSidebar #hint { color: $accent; height: auto; margin-top: 1; }
+    SessionSidebar Sparkline { height: 2; margin-top: 1; }
+    """
+
+    ROWS: ClassVar[list[tuple[str, str]]] = [
+        ("commands_executed", "Commands"),
+        ("tool_uses", "Tool uses"),
+        ("errors_encountered", "Errors"),
+        ("user_prompts", "Prompts"),
+        ("git_operations", "Git ops"),
+        ("subagent_tool_uses", "Sub-agent tools"),
+        ("files_read", "Files read"),
+        ("files_modified", "Files modified"),
+    ]
+    """Stat name and label of each counter, in display order."""
+
+    def __init__(self, hint: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._hint = hint
+
+    def compose(self) -> ComposeResult:
+        yield Label("Session", classes="heading")
+        for name, _ in self.ROWS:
+            yield StatRow(id=f"stat-{name}")
+        yield Static(id="tools-by-name")
+        yield Static(id="last-error")
+        yield Label("Tokens & cost", classes="heading")
+        for name in ("tokens-in", "tokens-out", "cost", "model"):
+            yield StatRow(id=f"stat-{name}")
+        yield Label("Time", classes="heading")
+        for name in ("elapsed", "active"):
+            yield StatRow(id=f"stat-{name}")
+        yield Label("Tool activity / min", classes="heading")
+        yield Sparkline([0], id="activity")
+        yield Static(self._hint or "", id="hint")
+
+    def show(self, snap: SessionSnapshot) -> None:
+        """Redraw every counter from `snap`."""
+        stats = snap.stats
+        for name, label in self.ROWS:
+            row = self.query_one(f"#stat-{name}", StatRow)
+            value = stats.get(name) or 0
+            row.set_value(label, format_count(value))
+            row.set_class(name == "errors_encountered" and value > 0, "-bad")
+            row.set_class(name in snap.fired_alerts, "-alert")
+        by_name = stats.get("tool_uses_by_name") or {}
+        ranked = sorted(by_name.items(), key=lambda item: (-item[1], item[0]))
+        self.query_one("#tools-by-name", Static).update(
+            "\n".join(f"  {name} {count}" for name, count in ranked[:8])
+        )
+        last_error = stats.get("last_error")
+        self.query_one("#last-error", Static).update(f"✗ {last_error}" if last_error else "")
+        self.query_one("#stat-tokens-in", StatRow).set_value(
+            "Tokens in", format_count(stats.get("input_tokens"))
+        )
+        self.query_one("#stat-tokens-out", StatRow).set_value(
+            "Tokens out", format_count(stats.get("output_tokens"))
+        )
+        cost = self.query_one("#stat-cost", StatRow)
+        cost.set_value("Est. cost", format_cost(stats.get("cost_usd")))
+        cost.set_class("cost_usd" in snap.fired_alerts, "-alert")
+        model = stats.get("model") or ", ".join(stats.get("models") or []) or "–"
+        self.query_one("#stat-model", StatRow).set_value("Model", model)
+        elapsed = self.query_one("#stat-elapsed", StatRow)
+        elapsed.set_value("Elapsed", format_duration(snap.elapsed_seconds))
+        elapsed.set_class("duration_seconds" in snap.fired_alerts, "-alert")
+        self.query_one("#stat-active", StatRow).set_value(
+            "Active", format_duration(stats.get("active_seconds"))
+        )
+        self.query_one("#activity", Sparkline).data = snap.activity_per_minute[-30:] or [0]
+
+    def set_hint(self, text: str) -> None:
+        """A line of advice under the counters (the demo shows its follow-up prompt here)."""
+        self.query_one("#hint", Static).update(text)

@@ -1,0 +1,106 @@
+"""The command line: help, argument splitting, and clear errors (run in-process with click's runner)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from claude_tui import cli
+from claude_tui.commands import run as run_module
+
+
+def test_help_lists_every_command_without_importing_them() -> None:
+    code = (
+        "import sys; from click.testing import CliRunner; from claude_tui.cli import main;"
+        "r = CliRunner().invoke(main, ['--help']); print(r.output);"
+        "print('HEAVY', sorted(m for m in ('textual', 'mlflow', 'pyte') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for name in cli.SUBCOMMANDS:
+        assert name in out
+    assert "HEAVY []" in out
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Replace the app launch with a recorder of the SessionConfig it would run."""
+    seen: dict[str, Any] = {}
+
+    def fake_run_session(config: Any, **kwargs: Any) -> int:
+        seen["config"] = config
+        return 0
+
+    monkeypatch.setattr(run_module, "run_session", fake_run_session)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("argv", "prompt", "claude_args"),
+    [
+        (["fix the bug"], "fix the bug", []),
+        (["run", "fix the bug"], "fix the bug", []),
+        (["fix it", "--", "--model", "opus"], "fix it", ["--model", "opus"]),
+        (["--", "--model", "opus"], None, ["--model", "opus"]),
+        ([], None, []),
+    ],
+)
+def test_prompt_and_claude_args(
+    captured: dict[str, Any], argv: list[str], prompt: str | None, claude_args: list[str]
+) -> None:
+    result = CliRunner().invoke(cli.main, argv)
+    assert result.exit_code == 0, result.output
+    config = captured["config"]
+    assert config.prompt == prompt
+    assert config.claude_args == claude_args
+
+
+def test_options_reach_the_session_config(captured: dict[str, Any], tmp_path: Path) -> None:
+    argv = [
+        "--command", "bash", "-C", str(tmp_path), "--tag", "team=core", "--tag", "kind=a=b",
+        "--issue", "123", "--procedure", "close-issue", "--experiment", "exp", "--tracking-uri", "sqlite:///x.db",
+        "--alert", "errors>=3", "--no-redact", "hello",
+    ]  # fmt: skip
+    result = CliRunner().invoke(cli.main, argv)
+    assert result.exit_code == 0, result.output
+    config = captured["config"]
+    assert config.command == "bash" and config.cwd == tmp_path.resolve()
+    assert config.tags == {"team": "core", "kind": "a=b"}
+    assert (config.issue_number, config.procedure_name) == ("123", "close-issue")
+    assert (config.experiment, config.tracking_uri) == ("exp", "sqlite:///x.db")
+    assert [str(a) for a in config.alerts] == ["errors>=3"]
+    assert config.redact is False and config.track is True and config.prompt == "hello"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--tag", "novalue"], "KEY=VALUE"), (["--alert", "errors>>3"], "cannot read alert")],
+)
+def test_bad_options_exit_2(captured: dict[str, Any], argv: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli.main, argv)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_program_exits_2_with_install_hint(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli.main, ["--command", str(tmp_path / "claude"), "hi"])
+    assert result.exit_code == 2
+    assert "npm install -g @anthropic-ai/claude-code" in result.output
+    assert "--command" in result.output
+
+
+def test_missing_other_program_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli.main, ["--command", "no-such-program-xyz"])
+    assert result.exit_code == 2
+    assert "no-such-program-xyz" in result.output
+
+
+def test_parse_tags_rejects_empty_key() -> None:
+    with pytest.raises(click.BadParameter):
+        run_module.parse_tags(("=value",))
