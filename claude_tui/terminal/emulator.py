@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple
@@ -470,6 +469,8 @@ class TerminalEmulator:
             if width == 0:
                 self._combine(ch)
                 continue
+            if width > cols:
+                continue  # a wide character on a one-column screen has nowhere to go
             if self._x + width > cols:
                 if self._autowrap:
                     if self._x < cols and width == 2:
@@ -505,7 +506,8 @@ class TerminalEmulator:
             x -= 1
         if x < 0:
             return
-        row[x] = unicodedata.normalize("NFC", row[x] + ch)
+        # Kept as a cluster, not NFC-normalized: what tmux stores, and rich measures clusters correctly.
+        row[x] += ch
         self._dirty.add(y)
 
     def _lines(self, block: str) -> None:
@@ -687,6 +689,8 @@ class TerminalEmulator:
         elif final == "H":
             self._tabstops.add(min(self._x, self.cols - 1))
         elif final == "c":
+            if self._alt is None:
+                self._clear_into_history()
             self._reset_state()
         # ESC = / ESC > (keypad modes), ESC \ (stray ST) and the rest: nothing to do.
 
@@ -874,6 +878,8 @@ class TerminalEmulator:
             rows = range(self._y)
         elif how == 2:
             rows = range(self.rows)
+            if self._alt is None:
+                self._clear_into_history()
         elif how == 3:
             self._history.clear()
             return
@@ -883,6 +889,17 @@ class TerminalEmulator:
             self._chars[y] = [" "] * cols
             self._styles[y] = [blank] * cols
         self._dirty.update(rows)
+
+    def _clear_into_history(self) -> None:
+        """Like tmux, clearing the main screen first scrolls its used rows into the scrollback."""
+        last = 0
+        for y in range(self.rows):
+            if self._chars[y].count(" ") != self.cols or self._styles[y].count(DEFAULT_STYLE) != self.cols:
+                last = y + 1
+        for y in range(last):
+            self._history.append((self._chars[y], self._styles[y]))
+            self._chars[y] = [" "] * self.cols
+            self._styles[y] = [DEFAULT_STYLE] * self.cols
 
     def _csi_el(self, params: str, final: str) -> None:
         how = _first(params, 0)

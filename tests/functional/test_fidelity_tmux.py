@@ -146,3 +146,44 @@ def test_claude_stream_prefixes_match_tmux(name: str, percent: int, tmp_path: Pa
     assert any(line.strip() for line in tmux_screen), "the cut shows nothing: the test would prove nothing"
     assert our_screen == tmux_screen
     assert our_history == tmux_history
+
+
+def _unit_screen_cases() -> list[tuple[str, bytes]]:
+    """The table of tests/unit/test_emulator.py, so its expectations are checked against tmux too."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "unit" / "test_emulator.py"
+    spec = importlib.util.spec_from_file_location("_unit_emulator_cases", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # Left out, where we deliberately differ from what `capture-pane` prints: C1 controls and invalid UTF-8
+    # (tmux draws them, programs do not send them); DEC line drawing (capture-pane prints the ASCII codes
+    # "lqk", the pane shows lines, as we do); a wide character whose right half is overwritten (tmux 3.3a
+    # keeps the whole character, xterm and we blank its left half).
+    skip = ("c1 ignored", "invalid utf8", "dec graphics", "shift out", "overwrite half of wide")
+    return [(name, data) for name, data, _ in module.SCREEN_CASES if name not in skip]
+
+
+@pytest.mark.parametrize(("name", "data"), _unit_screen_cases(), ids=[c[0] for c in _unit_screen_cases()])
+def test_unit_table_matches_tmux(name: str, data: bytes, tmp_path: Path) -> None:
+    tmux_screen, tmux_history = tmux_capture(data, 20, 5, tmp_path)
+    assert emulate(data, 20, 5) == (tmux_screen, tmux_history)
+
+
+HISTORY_CASES = {
+    "reset pushes screen": b"aa\r\nbb\x1bcxy",
+    "clear pushes used rows": b"1\r\n2\r\n3\r\n4\r\n5\r\n6\r\n7\x1b[2J\x1b[Hq",
+    "clear keeps colored blank rows": b"\x1b[41m  \x1b[0m\r\n\r\nz\x1b[2J",
+    "region scroll feeds history": b"a\r\nb\r\nc\r\nd\r\ne\x1b[2;4r\x1b[4;1H\n\n\nx\x1b[r",
+    "scroll up feeds history": b"a\r\nb\r\nc\x1b[2S",
+    "delete line does not": b"a\r\nb\r\nc\x1b[1;1H\x1b[2M",
+    "alternate screen does not": b"a\x1b[?1049h" + b"alt\r\n" * 9 + b"\x1b[?1049lz",
+    "bulk lines after text": b"abc" + b"".join(b"%d\r\n" % i for i in range(40)) + b"end",
+}
+
+
+@pytest.mark.parametrize("data", list(HISTORY_CASES.values()), ids=list(HISTORY_CASES))
+def test_history_rules_match_tmux(data: bytes, tmp_path: Path) -> None:
+    tmux_screen, tmux_history = tmux_capture(data, 20, 5, tmp_path)
+    assert emulate(data, 20, 5) == (tmux_screen, tmux_history)
