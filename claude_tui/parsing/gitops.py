@@ -2,9 +2,9 @@
 
 The rule (documented in docs/parsing.md): split the command on `&&`, `||`, `;`, `|`, `&` and newlines outside
 quotes; a segment counts when its command word is `git` (or a path ending in `/git`), after skipping leading
-`VAR=value` assignments, the wrappers `sudo`, `env`, `command`, `time` (with their `-options`), and opening
-`(`, `{`, `!`. So `cd repo && git add x && git commit -m y` counts 2 and `echo git` counts 0. It never raises:
-unbalanced quotes simply run to the end of the line.
+`VAR=value` assignments, the wrappers `sudo`, `env`, `command`, `time` (with their options and option values),
+and opening `(`, `{`, `!`. So `cd repo && git add x && git commit -m y` counts 2 and `echo git` counts 0. It
+never raises: unbalanced quotes simply run to the end of the line.
 """
 
 from __future__ import annotations
@@ -13,6 +13,13 @@ import re
 import shlex
 
 _WRAPPERS = frozenset({"sudo", "env", "command", "time"})
+# Options of the wrappers that take a value in the next word (`sudo -u bob git ...`).
+_OPTIONS_WITH_VALUE = {
+    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "-R"}),
+    "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir", "--split-string"}),
+    "time": frozenset({"-f", "-o", "--format", "--output"}),
+    "command": frozenset(),
+}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _OPENERS = "({!"
 
@@ -87,7 +94,7 @@ def command_word(segment: str) -> str | None:
         if word in _WRAPPERS:
             i += 1
             while i < len(words) and words[i].startswith("-"):
-                i += 1
+                i += 2 if words[i] in _OPTIONS_WITH_VALUE[word] else 1
             continue
         return word
     return None

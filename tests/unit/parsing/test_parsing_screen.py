@@ -1,0 +1,99 @@
+"""ScreenParser on hand-written screens like the ones Claude Code draws."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from claude_tui.parsing import ScreenParser
+from claude_tui.parsing.events import ToolCall, ToolResult, UserPrompt
+
+NBSP = "\xa0"
+RULE = "─" * 40
+
+SCREEN = [
+    " ▐▛███▛█   Claude Code v2.1.328",
+    "",
+    f"❯{NBSP}close-issue 583",
+    "",
+    "● Let me look.",
+    "",
+    "  Read 1 file, listed 1 directory, ran 1 shell command · 2 failed (ctrl+o to expand)",
+    "",
+    "● Bash(touch notes.txt && git add notes.txt)",
+    f"  ⎿{NBSP} (No content)",
+    "",
+    "● Bash(false)",
+    f"  ⎿{NBSP} Error: Exit code 1",
+    "",
+    "● Update(app.py)",
+    "",
+    RULE,
+    "❯ half-typed input",
+    RULE,
+]
+
+
+def names(events: Sequence[object]) -> list[tuple[str, str]]:
+    out = []
+    for e in events:
+        if isinstance(e, ToolCall):
+            out.append(("call", f"{e.name}:{e.input['args']}"))
+        elif isinstance(e, ToolResult):
+            out.append(("error" if e.is_error else "result", e.preview))
+        elif isinstance(e, UserPrompt):
+            out.append(("prompt", e.text))
+    return out
+
+
+def test_one_screen() -> None:
+    events = ScreenParser().feed(SCREEN)
+    assert names(events) == [
+        ("prompt", "close-issue 583"),
+        ("error", "Read 1 file, listed 1 directory, ran 1 shell command · 2 failed (ctrl+o to expand)"),
+        ("error", "Read 1 file, listed 1 directory, ran 1 shell command · 2 failed (ctrl+o to expand)"),
+        ("call", "Bash:touch notes.txt && git add notes.txt"),
+        ("call", "Bash:false"),
+        ("error", "Error: Exit code 1"),
+        ("call", "Update:app.py"),
+    ]
+    bash = [e for e in events if isinstance(e, ToolCall) and e.name == "Bash"]
+    assert bash[0].input["command"] == "touch notes.txt && git add notes.txt"
+    error = next(e for e in events if isinstance(e, ToolResult) and e.preview.startswith("Error"))
+    assert error.id.startswith(bash[1].id)  # tied to the tool line above it
+
+
+def test_redraws_count_once_and_repeats_count_twice() -> None:
+    parser = ScreenParser()
+    first = parser.feed(SCREEN)
+    assert parser.feed(SCREEN) == []
+    assert parser.feed([*SCREEN[:-3], "", RULE, "❯ more typing", RULE]) == []
+    # The same command run again is a second line further down: it counts.
+    again = parser.feed([*SCREEN[:-4], "● Bash(false)", "", RULE, "❯ ", RULE])
+    assert names(again) == [("call", "Bash:false")]
+    assert len(first) == 7
+
+
+def test_a_line_moved_by_the_live_area_is_not_counted_again() -> None:
+    parser = ScreenParser()
+    assert len(parser.feed(["", "● Bash(sleep 5)", "  ⎿  Running…"])) == 1
+    # The renderer redraws the live area two rows lower; the old rows now hold other text.
+    assert parser.feed(["", "✻ Thinking…", "", "● Bash(sleep 5)", "  ⎿  Running…"]) == []
+
+
+def test_failed_count_growing_in_place_reports_the_increase() -> None:
+    parser = ScreenParser()
+    assert len(parser.feed(["  Reading 1 file… · 1 failed"])) == 1
+    assert len(parser.feed(["  Read 2 files · 3 failed"])) == 2
+    assert parser.feed(["  Read 2 files · 3 failed (ctrl+o to expand)"]) == []
+
+
+def test_positions_follow_first_index() -> None:
+    parser = ScreenParser()
+    assert len(parser.feed(["● Bash(ls)"], first_index=10)) == 1
+    assert parser.feed(["● Bash(ls)"], first_index=10) == []
+    assert len(parser.feed(["x", "● Bash(ls)"], first_index=100)) == 1  # far away: another call
+
+
+def test_menus_and_plain_text_are_not_events() -> None:
+    lines = ["❯ 1. Yes", "  2. No", "● Done (all good)", '● Agent "sub" finished · 0s', "just text"]
+    assert ScreenParser().feed(lines) == []

@@ -1,0 +1,109 @@
+"""`claude-tui stats`: files, folders and session ids; table and JSON; bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import parsing_records as r
+import pytest
+from click.testing import CliRunner
+
+from claude_tui.commands.stats import collect, stats
+from claude_tui.parsing import META_KEYS, STAT_KEYS
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = tmp_path / "claude-config"
+    folder = config / "projects" / "-work-repo"
+    folder.mkdir(parents=True)
+    (folder / f"{r.SESSION}.jsonl").write_text(
+        "".join(r.line(x) for x in r.realistic_session()) + "garbage\n"
+    )
+    other = "22222222-2222-4333-8444-555555555555"
+    (folder / f"{other}.jsonl").write_text(r.line(r.prompt("fix #9")))
+    (config / "history.jsonl").write_text('{"display":"not a transcript"}\n')
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
+    return config
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(stats, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_json_by_session_id(config_dir: Path) -> None:
+    code, out, _ = run(r.SESSION, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert isinstance(data, list) and len(data) == 1
+    assert list(data[0]) == ["path", *STAT_KEYS, *META_KEYS, "last_error"]
+    assert data[0]["session_id"] == r.SESSION
+    assert (data[0]["tool_uses"], data[0]["git_operations"], data[0]["malformed_lines"]) == (4, 2, 1)
+
+
+def test_folder_is_every_session_and_not_history(config_dir: Path) -> None:
+    code, out, _ = run(str(config_dir), "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert sorted(d["first_prompt"] for d in data) == ["close-issue 583", "fix #9"]
+
+
+def test_table_for_one_and_for_many(config_dir: Path) -> None:
+    path = next((config_dir / "projects").glob(f"*/{r.SESSION}.jsonl"))
+    code, out, err = run(str(path))
+    assert code == 0
+    assert "git operations         2" in out
+    assert "malformed lines        1" in out
+    assert "malformed" in err
+    code, out, _ = run(str(config_dir / "projects"))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["session", "prompts", "tools"]
+    assert lines[-1].split()[:5] == ["total", "(2", "sessions)", "3", "4"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-session"], "no session 'no-such-session'"),
+        (["/nonexistent/file.jsonl"], "no such file: /nonexistent/file.jsonl"),
+        (["missing.jsonl"], "no such file: missing.jsonl"),
+    ],
+)
+def test_bad_paths_exit_2_with_one_line(config_dir: Path, args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_empty_folder_exits_2(tmp_path: Path) -> None:
+    code, _, err = run(str(tmp_path))
+    assert code == 2 and "no transcripts" in err
+
+
+def test_pool_and_serial_agree(config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("claude_tui.commands.stats.PARALLEL_MIN_BYTES", 0)
+    paths = sorted((config_dir / "projects").glob("*/*.jsonl"))
+    assert collect(paths, jobs=2) == collect(paths, jobs=1)
+
+
+def test_through_the_real_entry_point(config_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "claude_tui", "stats", "nope-nope"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("claude-tui stats: ") and proc.stderr.count("\n") == 1
+    proc = subprocess.run(
+        [sys.executable, "-m", "claude_tui", "stats", "--json", r.SESSION],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["user_prompts"] == 2
