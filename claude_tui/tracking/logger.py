@@ -1,0 +1,479 @@
+"""Log one session spool as one MLflow run: tags, params, metrics, series, artifacts and a trace.
+
+`log_spool(spool)` is idempotent. It looks the session up first (`tags.claude.session_id`) and only completes
+what a previous, interrupted attempt left out, so a session never becomes two runs; an flock on the spool's
+`sync.lock` keeps two processes from logging the same spool at once. The spool is removed only after the store
+has confirmed the run, every artifact (listed back) and the trace. mlflow is imported inside functions only:
+call this from a thread worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from claude_tui.tracking.record import SessionRecord, SpanSpec
+from claude_tui.tracking.redact import redact_chunks, redact_obj, redact_text
+from claude_tui.tracking.spool import SYNC_LOCK, RunSpool
+from claude_tui.tracking.store import (
+    get_or_create_experiment,
+    global_tracking_uri,
+    resolve_tracking_uri,
+    run_ui_url,
+    ui_base_url,
+)
+
+Progress = Callable[[str, float], None]
+"""`progress(stage, fraction)`: what the logger is doing and how far it got (0.0 to 1.0)."""
+
+SESSION_TAG = "claude.session_id"
+LOCK_TIMEOUT = 600.0
+"""Seconds to wait for another process that is logging the same spool."""
+
+
+class LoggingError(Exception):
+    """Logging a spool failed; `str()` is one line fit for the user (the spool is kept)."""
+
+
+class SpoolBusy(LoggingError):
+    """The spool's session is still running in a live app."""
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """The MLflow run a spool became."""
+
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+    status: str
+    """The run's status: FINISHED, or KILLED for an orphaned session."""
+    created: bool = True
+    """False when the run already existed (a previous sync) and was only completed."""
+    spool_removed: bool = False
+    ui_url: str | None = None
+    """The run's page when the store is an MLflow server (local stores need `claude-tui ui`)."""
+
+
+def session_filter(session_id: str) -> str:
+    """The MLflow search filter for a session's run (a dotted tag key needs backticks)."""
+    escaped = session_id.replace("\\", "\\\\").replace("'", "\\'")
+    return f"tags.`{SESSION_TAG}` = '{escaped}'"
+
+
+def find_session_run(client: Any, experiment_id: str, session_id: str) -> Any | None:
+    """The (oldest) run logged for a session in this experiment, or None."""
+    runs = client.search_runs(
+        [experiment_id], session_filter(session_id), max_results=10, order_by=["attributes.start_time ASC"]
+    )
+    return runs[0] if runs else None
+
+
+@contextlib.contextmanager
+def _sync_lock(spool: RunSpool, timeout: float = LOCK_TIMEOUT) -> Iterator[bool]:
+    """Hold the spool's sync lock; yields False when the spool vanished (another sync logged it)."""
+    try:
+        fd = os.open(spool.path / SYNC_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        yield False
+        return
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LoggingError(f"another process is still logging {spool.path.name}") from None
+                time.sleep(0.1)
+        yield (spool.path / "meta.json").exists()
+    finally:
+        os.close(fd)
+
+
+def log_spool(
+    spool: RunSpool | Path | str,
+    *,
+    tracking_uri: str | None = None,
+    experiment: str | None = None,
+    progress: Progress | None = None,
+    source: str = "live",
+    remove: bool = True,
+) -> LoggedRun:
+    """Log a finished or orphaned spool as one MLflow run (or complete the run a previous attempt began).
+
+    Args:
+        spool: the spool (or its folder).
+        tracking_uri: the store; default the spool's `meta.tracking_uri`, else `resolve_tracking_uri()`.
+        experiment: the experiment name; default the spool's `meta.experiment`, else `claude-sessions`.
+        progress: called with `(stage, fraction)` as logging proceeds.
+        source: the `source` tag: `live` for sessions run in the app, `import` for imported ones.
+        remove: delete the spool once the store confirmed everything.
+
+    Raises:
+        SpoolBusy: the session is still running.
+        LoggingError: anything failed (store unreachable, upload failed, not confirmed); one-line message.
+    """
+    if not isinstance(spool, RunSpool):
+        spool = RunSpool.open(spool)
+    report: Progress = progress or (lambda stage, fraction: None)
+    from claude_tui.paths import DEFAULT_EXPERIMENT
+
+    uri = resolve_tracking_uri(tracking_uri or spool.meta.get("tracking_uri"))
+    experiment_name = experiment or spool.meta.get("experiment") or DEFAULT_EXPERIMENT
+    with _sync_lock(spool) as present:
+        if not present:
+            return _already_logged(spool.session_id, uri, experiment_name)
+        if spool.is_live:
+            raise SpoolBusy(f"session {spool.session_id} is still running")
+        report("reading the session", 0.05)
+        record = SessionRecord.from_spool(spool)
+        try:
+            logged = _log_record(spool, record, uri, experiment_name, report, source)
+        except LoggingError:
+            raise
+        except Exception as exc:
+            raise LoggingError(_one_line(exc)) from exc
+        if remove:
+            report("removing the spool", 0.97)
+            spool.close()
+            shutil.rmtree(spool.path, ignore_errors=True)
+            logged = LoggedRun(**{**logged.__dict__, "spool_removed": not spool.path.exists()})
+        report("done", 1.0)
+        return logged
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return f"{type(exc).__name__}: {first}"[:300]
+
+
+def _already_logged(session_id: str, uri: str, experiment_name: str) -> LoggedRun:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(uri)
+    experiment_id = get_or_create_experiment(experiment_name, uri, client)
+    run = find_session_run(client, experiment_id, session_id)
+    if run is None:
+        raise LoggingError(f"spool of session {session_id} vanished before it was logged")
+    return LoggedRun(run.info.run_id, experiment_id, uri, run.info.status, created=False, spool_removed=True)
+
+
+def _log_record(
+    spool: RunSpool, record: SessionRecord, uri: str, experiment_name: str, report: Progress, source: str
+) -> LoggedRun:
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param, RunTag
+
+    report("connecting to the tracking store", 0.1)
+    client = MlflowClient(uri)
+    experiment_id = get_or_create_experiment(experiment_name, uri, client)
+    existing = find_session_run(client, experiment_id, record.session_id)
+    tags = record.tags(source)
+    start_ms = int(record.start_time * 1000)
+    end_ms = int(record.end_time * 1000)
+    if existing is None:
+        # The session tag goes in with the run itself, so an interrupted attempt is found next time.
+        run = client.create_run(
+            experiment_id,
+            start_time=start_ms,
+            tags={SESSION_TAG: record.session_id},
+            run_name=tags.get("mlflow.runName"),
+        )
+        created = True
+        have_params: dict[str, str] = {}
+        have_metrics: set[str] = set()
+        have_tags: dict[str, str] = dict(run.data.tags)
+    else:
+        run = existing
+        created = False
+        have_params = dict(run.data.params)
+        have_metrics = set(run.data.metrics)
+        have_tags = dict(run.data.tags)
+    run_id = run.info.run_id
+
+    report("logging params, tags and metrics", 0.2)
+    params = record.params()
+    metrics = record.metrics()
+    step = record.final_step()
+    batch_metrics = [
+        Metric(key, value, int(ts * 1000), s)
+        for key, value, s, ts in record.series()
+        if key not in have_metrics
+    ]
+    batch_metrics += [Metric(k, v, end_ms, step) for k, v in metrics.items() if k not in have_metrics]
+    batch_params = [Param(k, v) for k, v in params.items() if k not in have_params]
+    batch_tags = [RunTag(k, v) for k, v in tags.items() if have_tags.get(k) != v]
+    if batch_metrics or batch_params or batch_tags:
+        client.log_batch(run_id, metrics=batch_metrics, params=batch_params, tags=batch_tags)
+
+    report("uploading artifacts", 0.35)
+    with tempfile.TemporaryDirectory(prefix="claude-tui-artifacts-") as staging_dir:
+        staging = Path(staging_dir)
+        wanted = stage_artifacts(spool, record, staging)
+        present = _list_artifacts(client, run_id)
+        missing = [p for p in wanted if p not in present]
+        if missing:
+            upload = staging if len(missing) == len(wanted) else _only(staging, missing)
+            client.log_artifacts(run_id, str(upload))
+
+    report("building the trace", 0.6)
+    trace_ids = _run_traces(uri, experiment_id, run_id)
+    if not trace_ids:
+        emit_trace(uri, experiment_id, run_id, record)
+
+    report("verifying", 0.85)
+    if run.info.status != record.status or run.info.end_time != end_ms:
+        client.set_terminated(run_id, status=record.status, end_time=end_ms)
+    _confirm(client, uri, experiment_id, run_id, record, params, metrics, wanted)
+    base = ui_base_url(uri)
+    return LoggedRun(
+        run_id,
+        experiment_id,
+        uri,
+        record.status,
+        created=created,
+        ui_url=run_ui_url(base, experiment_id, run_id) if base else None,
+    )
+
+
+def _only(staging: Path, paths: list[str]) -> Path:
+    """A sibling folder holding only `paths` from `staging` (to upload what a previous attempt missed)."""
+    subset = staging.parent / (staging.name + "-missing")
+    for rel in paths:
+        target = subset / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(staging / rel, target)
+    return subset
+
+
+def _list_artifacts(client: Any, run_id: str, path: str | None = None) -> set[str]:
+    """Every artifact file of a run, as relative paths."""
+    found: set[str] = set()
+    for info in client.list_artifacts(run_id, path):
+        if info.is_dir:
+            found |= _list_artifacts(client, run_id, info.path)
+        else:
+            found.add(info.path)
+    return found
+
+
+def _run_traces(uri: str, experiment_id: str, run_id: str) -> list[str]:
+    """Ids of the traces linked to a run."""
+    import mlflow
+
+    with global_tracking_uri(uri):
+        traces = mlflow.search_traces(locations=[experiment_id], run_id=run_id, return_type="list")
+    return [t.info.trace_id for t in traces]
+
+
+def _confirm(
+    client: Any,
+    uri: str,
+    experiment_id: str,
+    run_id: str,
+    record: SessionRecord,
+    params: dict[str, str],
+    metrics: dict[str, float],
+    artifacts: list[str],
+) -> None:
+    """Read the run back; raise LoggingError unless everything we sent is there."""
+    run = client.get_run(run_id)
+    problems = []
+    if run.info.status != record.status:
+        problems.append(f"status {run.info.status}")
+    missing_params = set(params) - set(run.data.params)
+    if missing_params:
+        problems.append(f"params {sorted(missing_params)}")
+    missing_metrics = set(metrics) - set(run.data.metrics)
+    if missing_metrics:
+        problems.append(f"metrics {sorted(missing_metrics)[:5]}")
+    missing_artifacts = set(artifacts) - _list_artifacts(client, run_id)
+    if missing_artifacts:
+        problems.append(f"artifacts {sorted(missing_artifacts)[:5]}")
+    if not _run_traces(uri, experiment_id, run_id):
+        problems.append("trace")
+    if problems:
+        raise LoggingError(f"the store did not confirm run {run_id}: missing {'; '.join(problems)}")
+
+
+# -- artifacts ----------------------------------------------------------------------------------------------
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _read_text(path: Path) -> str:
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> list[str]:
+    """Write every artifact of the run into `staging` (redacted unless the session opted out).
+
+    Returns the relative paths written: `transcript/raw.cast`, `transcript/clean.txt`, `claude/<id>.jsonl`
+    (and `claude/<id>/subagents/...`), `events.jsonl`, `summary.json`, `git/changes.diff`, `git/commits.txt`.
+    """
+    clean = record.clean
+    if spool.recording_path.is_file():
+        cast_text = _read_text(spool.recording_path)
+        _write(staging / "transcript/raw.cast", redact_cast(cast_text) if record.redact else cast_text)
+    clean_file = spool.path / "clean.txt"
+    if clean_file.is_file():
+        clean_text = _read_text(clean_file)
+    else:
+        clean_text = replay_clean_text(spool.recording_path) if spool.recording_path.is_file() else ""
+    _write(staging / "transcript/clean.txt", clean(clean_text))
+    transcript = record.transcript_path
+    if transcript is not None:
+        _write(staging / f"claude/{transcript.name}", clean(_read_text(transcript)))
+        extra_dir = transcript.with_suffix("")
+        if extra_dir.is_dir():
+            for item in sorted(extra_dir.rglob("*")):
+                if item.is_file():
+                    rel = item.relative_to(extra_dir.parent).as_posix()
+                    _write(staging / "claude" / rel, clean(_read_text(item)))
+    if spool.events_path.is_file():
+        _write(staging / "events.jsonl", clean(_read_text(spool.events_path)))
+    summary = record.summary
+    if summary is None:
+        # An orphan: the summary the app never wrote, from what the spool holds.
+        summary = {
+            "end_time": record.end_time,
+            "exit_code": None,
+            "signal": None,
+            "killed": True,
+            "orphan": True,
+            "stats": record.stats,
+            "stats_source": record.stats_source,
+        }
+    _write(staging / "summary.json", json.dumps(clean(summary), indent=2, ensure_ascii=False, default=str))
+    diff_file, commits_file = spool.path / "git/changes.diff", spool.path / "git/commits.txt"
+    if diff_file.is_file() or commits_file.is_file():
+        diff = _read_text(diff_file) if diff_file.is_file() else ""
+        commits = _read_text(commits_file) if commits_file.is_file() else ""
+    else:
+        diff, commits = _capture_now(record)
+    if diff or commits or (record.meta.get("git") or {}).get("commit"):
+        _write(staging / "git/changes.diff", clean(diff))
+        _write(staging / "git/commits.txt", clean(commits))
+    return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+
+
+def _capture_now(record: SessionRecord) -> tuple[str, str]:
+    """The git changes, captured at logging time (the app died before it could)."""
+    commit = (record.meta.get("git") or {}).get("commit")
+    cwd = record.meta.get("cwd")
+    if not commit or not cwd or not Path(cwd).is_dir():
+        return "", ""
+    from claude_tui.tracking.gitinfo import capture_changes
+
+    diff, commits = capture_changes(cwd, commit)
+    note = "[claude-tui: captured when the session was logged, not when it ended]\n"
+    return note + diff, commits
+
+
+def redact_cast(text: str) -> str:
+    """An asciicast v2 file with secrets masked in its header and its output/input streams.
+
+    Output is redacted as one stream (a key the PTY delivered in two reads is still found); every event
+    keeps its time. Lines that are not JSON (a recording cut off mid-line) are redacted as plain text.
+    """
+    lines = text.splitlines()
+    if not lines:
+        return text
+    out: list[str | None] = [None] * len(lines)
+    streams: dict[str, list[tuple[int, list[Any]]]] = {}
+    for index, line in enumerate(lines):
+        try:
+            item = json.loads(line)
+        except ValueError:
+            out[index] = redact_text(line)
+            continue
+        if isinstance(item, list) and len(item) >= 3 and isinstance(item[2], str):
+            streams.setdefault(str(item[1]), []).append((index, item))
+        else:
+            out[index] = json.dumps(redact_obj(item), ensure_ascii=False)
+    for items in streams.values():
+        redacted = redact_chunks([item[2] for _, item in items])
+        for (index, item), data in zip(items, redacted, strict=True):
+            out[index] = json.dumps([item[0], item[1], data, *item[3:]], ensure_ascii=False)
+    return "\n".join(line for line in out if line is not None) + "\n"
+
+
+def replay_clean_text(recording: Path) -> str:
+    """The recording played through the terminal emulator: scrollback, then the final screen, as text."""
+    from claude_tui.terminal.cast import CastError, read_cast
+    from claude_tui.terminal.emulator import TerminalEmulator
+
+    try:
+        cast = read_cast(recording)
+    except CastError:
+        return ""
+    emulator = TerminalEmulator(cols=cast.width, rows=cast.height)
+    for event in cast.output():
+        if event.code == "o":
+            emulator.feed(event.data.encode("utf-8"))
+        elif event.code == "r":
+            with contextlib.suppress(ValueError):
+                cols, rows = (int(v) for v in event.data.split("x"))
+                emulator.resize(cols, rows)
+    lines = [line.rstrip() for line in [*emulator.history_lines(), *emulator.display]]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+# -- the trace ----------------------------------------------------------------------------------------------
+
+
+def _ns(seconds: float) -> int:
+    return int(seconds * 1_000_000_000)
+
+
+def emit_trace(uri: str, experiment_id: str, run_id: str, record: SessionRecord) -> str:
+    """Send the session's trace (`record.span_plan()`) to the store, linked to the run; returns its id.
+
+    Spans are created with `mlflow.start_span_no_context` at their real start times and ended children
+    first; the root carries `mlflow.sourceRun` metadata so the trace shows in the run's Traces tab.
+    """
+    import mlflow
+
+    plan: list[SpanSpec] = record.span_plan()
+    with global_tracking_uri(uri):
+        spans: list[Any] = []
+        for spec in plan:
+            kwargs: dict[str, Any] = {
+                "name": spec.name,
+                "span_type": spec.span_type,
+                "inputs": spec.inputs,
+                "attributes": spec.attributes,
+                "start_time_ns": _ns(spec.start),
+            }
+            if spec.parent is None:
+                kwargs["experiment_id"] = experiment_id
+                kwargs["metadata"] = {"mlflow.sourceRun": run_id}
+                kwargs["tags"] = {SESSION_TAG: record.session_id}
+            else:
+                kwargs["parent_span"] = spans[spec.parent]
+            spans.append(mlflow.start_span_no_context(**kwargs))
+        for spec, span in zip(reversed(plan), reversed(spans), strict=True):
+            assert spec.end is not None
+            span.end(outputs=spec.outputs, status="ERROR" if spec.error else "OK", end_time_ns=_ns(spec.end))
+        mlflow.flush_trace_async_logging()
+    trace_id = str(spans[0].trace_id)
+    if not trace_id.startswith("tr-"):
+        raise LoggingError("tracing is disabled in this process (no trace was recorded)")
+    return trace_id

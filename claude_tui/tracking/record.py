@@ -1,0 +1,545 @@
+"""What a spool says about its session, in MLflow's terms: tags, params, metrics, series and trace spans.
+
+`SessionRecord.from_spool(spool)` reads a spool once (the Claude transcript when it exists, else the spool's
+`events.jsonl`, else the summary's stats) and derives everything `tracking.logger` sends. Pure: no mlflow,
+so every value can be checked in unit tests without a store.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from claude_tui.parsing import SessionStats, TranscriptTail, event_from_dict
+from claude_tui.parsing.events import (
+    ApiError,
+    AssistantText,
+    Event,
+    SessionMeta,
+    TokenUsage,
+    ToolCall,
+    ToolResult,
+    TurnEnd,
+    UserPrompt,
+)
+from claude_tui.tracking.redact import redact_obj, redact_text
+from claude_tui.tracking.spool import RunSpool
+
+RUN_NAME_CHARS = 60
+"""How much of the first prompt becomes the run name."""
+PARAM_MAX = 6000
+"""MLflow's limit on a param value."""
+TAG_MAX = 5000
+"""Tag values are cut here (MLflow allows 8000; names and prompts never need that much)."""
+SPAN_TEXT_MAX = 4000
+"""Tool inputs/outputs and model text in the trace are cut to this many characters."""
+TASK_TOOLS = frozenset({"Task", "Agent"})
+"""Tools that start a sub-agent; its tool calls nest under their span."""
+SERIES_KEYS = ("tool_uses", "errors_encountered", "commands_executed")
+"""Metrics also logged as a time series (cumulative, step = seconds since the session started)."""
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _truncate(obj: Any, limit: int = SPAN_TEXT_MAX) -> Any:
+    """Cut long strings inside `obj` (recursively) to `limit` characters, with a note of the full length."""
+    if isinstance(obj, str):
+        return obj if len(obj) <= limit else f"{obj[:limit]}… [{len(obj):,} chars]"
+    if isinstance(obj, dict):
+        return {k: _truncate(v, limit) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_truncate(v, limit) for v in obj]
+    return obj
+
+
+def metric_key(name: str) -> str:
+    """A tool name as an MLflow metric key suffix (MLflow allows letters, digits, `_-. /`)."""
+    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in name) or "_"
+
+
+def find_transcript(meta: dict[str, Any]) -> Path | None:
+    """The session's Claude Code transcript: `meta.transcript_path`, else `projects/*/<id>.jsonl`."""
+    explicit = meta.get("transcript_path")
+    if explicit and Path(explicit).is_file():
+        return Path(explicit)
+    config_dir = meta.get("claude_config_dir")
+    session_id = meta.get("session_id")
+    if not config_dir or not session_id:
+        return None
+    matches = sorted(Path(config_dir).glob(f"projects/*/{session_id}.jsonl"))
+    return matches[0] if matches else None
+
+
+def _read_spool_events(path: Path) -> tuple[list[Event], int]:
+    """Events from a spool's `events.jsonl`, and how many lines were unreadable."""
+    events: list[Event] = []
+    bad = 0
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return events, 0
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            events.append(event_from_dict(json.loads(line)))
+        except ValueError:
+            bad += 1
+    return events, bad
+
+
+def _sorted_by_time(events: list[Event]) -> list[Event]:
+    """Events in time order; an event without a timestamp keeps its place after the one before it."""
+    stamped: list[tuple[float, int, Event]] = []
+    last = 0.0
+    for index, event in enumerate(events):
+        if event.ts is not None:
+            last = event.ts
+        stamped.append((last, index, event))
+    stamped.sort(key=lambda item: (item[0], item[1]))
+    return [event for _, _, event in stamped]
+
+
+@dataclass
+class SpanSpec:
+    """One span of the session trace, before it is sent (times in seconds since the epoch)."""
+
+    name: str
+    span_type: str
+    start: float
+    end: float | None = None
+    parent: int | None = None
+    """Index of the parent span in the plan (None for the root)."""
+    inputs: Any = None
+    outputs: Any = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    error: bool = False
+
+
+@dataclass
+class SessionRecord:
+    """Everything one spool says about its session."""
+
+    session_id: str
+    meta: dict[str, Any]
+    summary: dict[str, Any] | None
+    orphan: bool
+    start_time: float
+    end_time: float
+    stats: dict[str, Any]
+    stats_source: str
+    """`transcript`, `events` (the spool's events.jsonl), `summary` (the app's last stats) or `none`."""
+    events: list[Event] = field(default_factory=list)
+    transcript_path: Path | None = None
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_spool(cls, spool: RunSpool) -> SessionRecord:
+        """Read a spool (and the transcript it points at) into a record."""
+        meta = spool.meta
+        summary = spool.summary
+        transcript = find_transcript(meta)
+        events: list[Event] = []
+        stats = SessionStats()
+        source = "none"
+        if transcript is not None:
+            tail = TranscriptTail(transcript)
+            events = tail.poll(final=True)
+            for event in events:
+                stats.apply(event)
+            stats.malformed_lines = tail.malformed_lines
+            source = "transcript"
+        else:
+            events, bad = _read_spool_events(spool.events_path)
+            if events or bad:
+                for event in events:
+                    stats.apply(event)
+                stats.malformed_lines = bad
+                source = "events"
+        stats_dict = stats.to_dict()
+        if source == "none" and summary and isinstance(summary.get("stats"), dict):
+            stats_dict = {**stats_dict, **summary["stats"]}
+            source = "summary"
+        events = _sorted_by_time(events)
+        start = float(meta.get("start_time") or spool.last_activity())
+        if summary is not None and summary.get("end_time") is not None:
+            end = float(summary["end_time"])
+        else:
+            last_event = max((e.ts for e in events if e.ts is not None), default=start)
+            end = max(last_event, spool.last_activity())
+        return cls(
+            session_id=spool.session_id,
+            meta=meta,
+            summary=summary,
+            orphan=summary is None,
+            start_time=start,
+            end_time=max(end, start),
+            stats=stats_dict,
+            stats_source=source,
+            events=events,
+            transcript_path=transcript,
+        )
+
+    # -- the run ---------------------------------------------------------------------------------------------
+
+    @property
+    def redact(self) -> bool:
+        """Whether secrets are masked before logging (meta `redact`, on unless explicitly false)."""
+        return self.meta.get("redact") is not False
+
+    def clean(self, value: Any) -> Any:
+        """`value` with secrets masked, unless this session opted out of redaction."""
+        if not self.redact:
+            return value
+        return redact_text(value) if isinstance(value, str) else redact_obj(value)
+
+    @property
+    def status(self) -> str:
+        """The MLflow run status: FINISHED for a session that ended, KILLED for an orphan."""
+        return "KILLED" if self.orphan else "FINISHED"
+
+    @property
+    def exit_code(self) -> int | None:
+        """The program's exit code (None for an orphan or when unknown)."""
+        code = (self.summary or {}).get("exit_code")
+        return code if isinstance(code, int) else None
+
+    @property
+    def success(self) -> bool:
+        """Exited 0, not killed, no signal, and not an orphan."""
+        summary = self.summary or {}
+        return (
+            not self.orphan
+            and self.exit_code == 0
+            and not summary.get("killed")
+            and summary.get("signal") in (None, 0)
+        )
+
+    @property
+    def duration(self) -> float:
+        """Seconds from session start to end."""
+        return max(0.0, self.end_time - self.start_time)
+
+    @property
+    def first_prompt(self) -> str | None:
+        """The first prompt the person typed (None when there was none)."""
+        prompt = self.stats.get("first_prompt")
+        return prompt if isinstance(prompt, str) and prompt.strip() else None
+
+    def run_name(self) -> str:
+        """The first prompt, shortened (redacted); `(no prompt)` when there was none."""
+        prompt = self.first_prompt
+        return _short(self.clean(prompt), RUN_NAME_CHARS) if prompt else "(no prompt)"
+
+    def tags(self, source: str = "live") -> dict[str, str]:
+        """The run's tags (None values left out, user tags last so they cannot hide the standard ones)."""
+        git = self.meta.get("git") or {}
+        tags: dict[str, Any] = {}
+        for key, value in (self.meta.get("tags") or {}).items():
+            tags[str(key)] = value
+        tags.update(
+            {
+                "type": "claude_session",
+                "mlflow.runName": self.run_name(),
+                "claude.session_id": self.session_id,
+                "mlflow.source.name": "claude-tui",
+                "git.branch": git.get("branch") or self.stats.get("git_branch"),
+                "git.commit": git.get("commit"),
+                "claude.version": self.meta.get("claude_version") or self.stats.get("claude_version"),
+                "source": source,
+            }
+        )
+        return {k: _short_tag(self.clean(str(v))) for k, v in tags.items() if v is not None and v != ""}
+
+    def params(self) -> dict[str, str]:
+        """The run's params; user overrides in meta beat what the first prompt gives."""
+        meta = self.meta
+        args = meta.get("args")
+        args_text = shlex.join(str(a) for a in args) if isinstance(args, list) else args
+        params: dict[str, Any] = {
+            "session_id": self.session_id,
+            "command": meta.get("command"),
+            "args": args_text,
+            "cwd": meta.get("cwd"),
+            "procedure_name": meta.get("procedure_name") or self.stats.get("procedure_name"),
+            "issue_number": meta.get("issue_number") or self.stats.get("issue_number"),
+            "model": self.model(),
+            "permission_mode": self.stats.get("permission_mode") or _flag_value(args, "--permission-mode"),
+        }
+        known = {k: v for k, v in params.items() if v is not None and v != ""}
+        return {k: str(self.clean(str(v)))[:PARAM_MAX] for k, v in known.items()}
+
+    def model(self) -> str | None:
+        """The session's model: the one the metadata names, else the one most API messages used."""
+        model = self.stats.get("model")
+        if model:
+            return str(model)
+        usages = Counter(e.model for e in self.events if isinstance(e, TokenUsage) and e.model)
+        if usages:
+            return usages.most_common(1)[0][0]
+        models = self.stats.get("models") or []
+        return str(models[0]) if models else None
+
+    def metrics(self) -> dict[str, float]:
+        """The run's final metric values (unknown ones, like cost for an unpriced model, left out)."""
+        s = self.stats
+        metrics: dict[str, float] = {}
+        for key in (
+            "commands_executed",
+            "git_operations",
+            "tool_uses",
+            "errors_encountered",
+            "user_prompts",
+            "files_read",
+            "files_modified",
+            "subagent_tool_uses",
+            "active_seconds",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_creation_tokens",
+            "cost_usd",
+            "malformed_lines",
+        ):
+            value = s.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                metrics[key] = float(value)
+        for name, count in (s.get("tool_uses_by_name") or {}).items():
+            metrics[f"tool_uses.{metric_key(name)}"] = float(count)
+        metrics["success"] = 1.0 if self.success else 0.0
+        if self.exit_code is not None:
+            metrics["exit_code"] = float(self.exit_code)
+        metrics["duration_seconds"] = round(self.duration, 3)
+        return metrics
+
+    def final_step(self) -> int:
+        """The step the final metric values are logged at: the session's length in whole seconds."""
+        return int(self.duration)
+
+    def series(self) -> list[tuple[str, float, int, float]]:
+        """Cumulative `SERIES_KEYS` over time: `(key, value, step, timestamp)`, step = seconds since start.
+
+        Recomputed by folding the events in time order, so the last point of each equals the final value
+        (when the stats came from the same events). One point per key and second (the last value wins).
+        """
+        if not self.events:
+            return []
+        stats = SessionStats()
+        last = dict.fromkeys(SERIES_KEYS, 0)
+        points: dict[tuple[str, int], tuple[float, float]] = {}
+        for event in self.events:
+            stats.apply(event)
+            if not isinstance(event, ToolCall | ToolResult | ApiError):
+                continue
+            ts = event.ts if event.ts is not None else self.start_time
+            step = max(0, int(ts - self.start_time))
+            for key in SERIES_KEYS:
+                value = getattr(stats, key)
+                if value != last[key]:
+                    last[key] = value
+                    points[(key, step)] = (float(value), ts)
+        return [(key, value, step, ts) for (key, step), (value, ts) in points.items()]
+
+    # -- the trace -------------------------------------------------------------------------------------------
+
+    def span_plan(self) -> list[SpanSpec]:
+        """The session trace as a flat list of spans (parents before children), times from the transcript.
+
+        Root span for the session; a span per turn (a prompt to its turn end); an LLM span per API message
+        (from the thread's previous event to the message, with its token usage); a TOOL span per tool call
+        (call to result, ERROR when the result is an error); a sub-agent's spans nest under the Task/Agent
+        tool span that started it.
+        """
+        stats = self.stats
+        root = SpanSpec(
+            name="claude_session",
+            span_type="AGENT",
+            start=self.start_time,
+            end=self.end_time,
+            inputs=self.clean({"prompt": self.first_prompt, "command": self.meta.get("command")}),
+            outputs={
+                "exit_code": self.exit_code,
+                "success": self.success,
+                "status": self.status,
+                **{k: stats.get(k) for k in ("tool_uses", "errors_encountered", "user_prompts")},
+            },
+            attributes=self.clean(
+                {
+                    "session_id": self.session_id,
+                    "cwd": self.meta.get("cwd"),
+                    "model": self.model(),
+                    "stats_source": self.stats_source,
+                }
+            ),
+            error=not self.success and not self.orphan and self.exit_code not in (None, 0),
+        )
+        plan = [root]
+        turn: int | None = None
+        turns = 0
+        open_tools: dict[str, int] = {}
+        open_tasks: list[int] = []
+        agent_task: dict[str, int] = {}
+        usage_spans: dict[tuple[str, str | None], int] = {}
+        last_llm: dict[str, int] = {}
+        prev_ts: dict[str, float] = {}
+
+        def add(spec: SpanSpec) -> int:
+            plan.append(spec)
+            return len(plan) - 1
+
+        def thread_of(event: Any) -> str:
+            if getattr(event, "agent_id", None):
+                return f"agent:{event.agent_id}"
+            return "sidechain" if getattr(event, "sidechain", False) else "main"
+
+        def parent_for(event: Any) -> int:
+            if getattr(event, "sidechain", False) or getattr(event, "agent_id", None):
+                agent = getattr(event, "agent_id", None) or "sidechain"
+                task = agent_task.get(agent)
+                if task is None or plan[task].end is not None:
+                    taken = set(agent_task.values())
+                    free = [t for t in open_tasks if t not in taken] or open_tasks
+                    task = free[0] if free else None
+                    if task is not None:
+                        agent_task[agent] = task
+                if task is not None:
+                    return task
+            return turn if turn is not None else 0
+
+        for event in self.events:
+            ts = event.ts if event.ts is not None else (prev_ts.get("main") or self.start_time)
+            thread = thread_of(event)
+            if isinstance(event, UserPrompt):
+                if turn is not None and plan[turn].end is None:
+                    plan[turn].end = prev_ts.get("main", ts)
+                turns += 1
+                turn = add(
+                    SpanSpec(
+                        name=f"turn {turns}",
+                        span_type="CHAIN",
+                        start=ts,
+                        parent=0,
+                        inputs=self.clean({"prompt": _truncate(event.text)}),
+                    )
+                )
+                prev_ts["main"] = ts
+            elif isinstance(event, TurnEnd):
+                if turn is not None:
+                    plan[turn].end = ts
+                    plan[turn].attributes["duration_seconds"] = event.duration
+                prev_ts["main"] = ts
+            elif isinstance(event, TokenUsage):
+                key = event.key
+                if key in usage_spans:
+                    continue
+                usage = {
+                    "input_tokens": event.input_tokens,
+                    "output_tokens": event.output_tokens,
+                    "total_tokens": event.input_tokens + event.output_tokens,
+                    "cache_read_input_tokens": event.cache_read_tokens,
+                    "cache_creation_input_tokens": event.cache_creation_tokens,
+                }
+                index = add(
+                    SpanSpec(
+                        name=event.model or "llm",
+                        span_type="LLM",
+                        start=min(prev_ts.get(thread, ts), ts),
+                        end=ts,
+                        parent=parent_for(event),
+                        outputs={"stop_reason": event.stop_reason},
+                        attributes={
+                            "mlflow.chat.tokenUsage": usage,
+                            "mlflow.llm.model": event.model,
+                            "message_id": event.message_id,
+                        },
+                    )
+                )
+                usage_spans[key] = index
+                last_llm[thread] = index
+                prev_ts[thread] = ts
+            elif isinstance(event, AssistantText):
+                index_or_none = last_llm.get(thread)
+                if index_or_none is not None:
+                    outputs = plan[index_or_none].outputs
+                    outputs["text"] = self.clean(_truncate((outputs.get("text", "") + event.text).strip()))
+                    plan[index_or_none].end = max(plan[index_or_none].end or ts, ts)
+            elif isinstance(event, ToolCall):
+                index = add(
+                    SpanSpec(
+                        name=event.name,
+                        span_type="TOOL",
+                        start=ts,
+                        parent=parent_for(event),
+                        inputs=self.clean(_truncate(event.input)),
+                        attributes={"tool_use_id": event.id, "sidechain": event.sidechain}
+                        | ({"agent_id": event.agent_id} if event.agent_id else {}),
+                    )
+                )
+                if event.id:
+                    open_tools[event.id] = index
+                if event.name in TASK_TOOLS and not (event.sidechain or event.agent_id):
+                    open_tasks.append(index)
+                prev_ts[thread] = ts
+            elif isinstance(event, ToolResult):
+                index_or_none = open_tools.pop(event.id, None)
+                if index_or_none is not None:
+                    spec = plan[index_or_none]
+                    spec.end = ts
+                    spec.outputs = self.clean({"result": _truncate(event.preview)})
+                    spec.error = event.is_error
+                    if index_or_none in open_tasks:
+                        open_tasks.remove(index_or_none)
+                prev_ts[thread] = ts
+            elif isinstance(event, ApiError):
+                target = plan[turn if turn is not None else 0]
+                message = self.clean(_truncate(event.message, 500))
+                target.attributes.setdefault("api_errors", []).append(message)
+            elif isinstance(event, SessionMeta) and event.version:
+                root.attributes["claude_version"] = event.version
+        # Calls without a result were cut off (the session was killed or the person interrupted).
+        for index in open_tools.values():
+            plan[index].attributes["interrupted"] = True
+        return _close_plan(plan, self.end_time)
+
+
+def _close_plan(plan: list[SpanSpec], end_time: float) -> list[SpanSpec]:
+    """Give every span an end and make each parent cover its children (clock skew between records)."""
+    for spec in plan:
+        if spec.end is None:
+            spec.end = end_time
+        spec.end = max(spec.end, spec.start)
+    for spec in reversed(plan[1:]):
+        parent = plan[spec.parent if spec.parent is not None else 0]
+        assert spec.end is not None and parent.end is not None
+        parent.start = min(parent.start, spec.start)
+        parent.end = max(parent.end, spec.end)
+    return plan
+
+
+def _short_tag(value: str) -> str:
+    return value if len(value) <= TAG_MAX else value[: TAG_MAX - 1] + "…"
+
+
+def _flag_value(args: Any, flag: str) -> str | None:
+    """The value of `--flag VALUE` or `--flag=VALUE` in an argument list."""
+    if not isinstance(args, list):
+        return None
+    items: Iterable[Any] = args
+    previous = None
+    for item in items:
+        text = str(item)
+        if previous == flag:
+            return text
+        if text.startswith(flag + "="):
+            return text.split("=", 1)[1]
+        previous = text
+    return None
