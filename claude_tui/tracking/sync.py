@@ -1,0 +1,158 @@
+"""Log every spool that is waiting: finished sessions the store missed, and orphans of killed apps.
+
+`sync_spools()` is what `claude-tui sync` runs; `recover_orphans_in_background()` is what every claude-tui
+start calls. It checks for orphans in-process (cheap: a directory listing and one flock per spool) and, only
+when there is one, starts a detached `claude-tui sync --orphans-only` subprocess, so the app never imports
+mlflow or waits for the store at start-up, and the orphan still gets logged if the app quits right away.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from claude_tui.tracking.logger import LoggingError, Progress, SpoolBusy, log_spool
+from claude_tui.tracking.spool import RunSpool, list_spools
+from claude_tui.tracking.store import resolve_tracking_uri, sqlite_path
+
+REACHABLE_TIMEOUT = 3.0
+"""Seconds `store_reachable` waits for an HTTP tracking server."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What happened to one spool."""
+
+    spool: Path
+    session_id: str
+    ok: bool
+    message: str
+    """One line for the user."""
+    run_id: str | None = None
+    experiment_id: str | None = None
+    status: str | None = None
+    """The run's status (FINISHED/KILLED) when logged."""
+    tracking_uri: str | None = None
+    ui_url: str | None = None
+
+
+def store_reachable(uri: str | None) -> tuple[bool, str]:
+    """Whether the tracking store answers: `(True, "")`, or `(False, one-line reason)`.
+
+    HTTP servers are asked for `/health`; a local sqlite store is reachable when its folder can be created
+    and written. Other schemes are assumed reachable (logging will say otherwise).
+    """
+    uri = resolve_tracking_uri(uri)
+    if uri.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=REACHABLE_TIMEOUT) as reply:
+                if reply.status < 500:
+                    return True, ""
+                return False, f"{uri} answered HTTP {reply.status}"
+        except urllib.error.HTTPError as exc:
+            # Some proxies have no /health, but they answered: the store itself will tell.
+            return (exc.code < 500), f"{uri} answered HTTP {exc.code}"
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            return False, f"cannot reach {uri}: {reason}"
+    db = sqlite_path(uri)
+    if db is not None:
+        folder = db.parent if db.parent != Path("") else Path.cwd()
+        if not os.access(folder, os.W_OK):
+            return False, f"cannot write the store's folder {folder}"
+    return True, ""
+
+
+def sync_spools(
+    root: Path | None = None,
+    tracking_uri: str | None = None,
+    experiment: str | None = None,
+    progress: Progress | None = None,
+    *,
+    orphans_only: bool = False,
+) -> list[SyncResult]:
+    """Log every finished or orphaned spool under `root` (live ones are skipped); one result per spool.
+
+    Each spool goes to `tracking_uri` if given, else the store recorded in its meta, else the default.
+    A failure keeps the spool and is reported in the result's one-line message; nothing raises.
+    """
+    results: list[SyncResult] = []
+    reachability: dict[str, tuple[bool, str]] = {}
+    for spool in list_spools(root):
+        if spool.is_live or (orphans_only and not spool.is_orphan):
+            continue
+        uri = resolve_tracking_uri(tracking_uri or spool.meta.get("tracking_uri"))
+        if uri not in reachability:
+            reachability[uri] = store_reachable(uri)
+        reachable, reason = reachability[uri]
+        if not reachable:
+            results.append(SyncResult(spool.path, spool.session_id, False, reason, tracking_uri=uri))
+            continue
+        results.append(_sync_one(spool, uri, experiment, progress))
+    return results
+
+
+def _sync_one(spool: RunSpool, uri: str, experiment: str | None, progress: Progress | None) -> SyncResult:
+    kind = "orphan" if spool.is_orphan else "finished"
+    try:
+        logged = log_spool(spool, tracking_uri=uri, experiment=experiment, progress=progress)
+    except SpoolBusy as exc:
+        return SyncResult(spool.path, spool.session_id, False, str(exc), tracking_uri=uri)
+    except LoggingError as exc:
+        return SyncResult(
+            spool.path, spool.session_id, False, f"not logged ({kind}): {exc}", tracking_uri=uri
+        )
+    except Exception as exc:  # a bug must not stop the other spools from syncing
+        line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return SyncResult(spool.path, spool.session_id, False, f"not logged: {line}", tracking_uri=uri)
+    verb = "logged" if logged.created else "completed"
+    return SyncResult(
+        spool.path,
+        spool.session_id,
+        True,
+        f"{verb} {kind} session as run {logged.run_id} ({logged.status})",
+        run_id=logged.run_id,
+        experiment_id=logged.experiment_id,
+        status=logged.status,
+        tracking_uri=uri,
+        ui_url=logged.ui_url,
+    )
+
+
+def orphan_spools(root: Path | None = None) -> list[RunSpool]:
+    """The spools whose app died before the session ended."""
+    return [spool for spool in list_spools(root) if spool.is_orphan]
+
+
+def recover_orphans_in_background(root: Path | None = None) -> subprocess.Popen[bytes] | None:
+    """Log orphaned spools without slowing the caller: a detached `claude-tui sync --orphans-only`.
+
+    Returns the started process (None when there was no orphan, so nothing was started). Its output goes
+    to `sync.log` in the data directory. The child is in its own session, so it finishes even when the app
+    that started it quits at once; the per-spool sync lock keeps it from clashing with a manual sync.
+    """
+    try:
+        if not orphan_spools(root):
+            return None
+        from claude_tui.paths import data_dir
+
+        log_path = data_dir() / "sync.log"
+        argv = [sys.executable, "-m", "claude_tui", "sync", "--orphans-only", "--quiet"]
+        if root is not None:
+            argv += ["--spool-root", str(root)]
+        with open(log_path, "ab") as log:
+            return subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+    except OSError:
+        return None  # never let recovery break the app's start
