@@ -68,22 +68,27 @@ _DEC_GRAPHICS = {
 }
 
 # One alternative per token kind; the outer group of each is what ``lastgroup`` reports.
+# One alternative per token kind. ``findall`` returns, per token, the tuple
+# (lines, text, csi private marker, csi params, csi intermediates, csi final, control, osc, string,
+#  esc intermediates, esc final); exactly one kind is non-empty. Characters no alternative matches (an ESC
+# followed by something invalid) are skipped, as terminals do.
 _TOKEN = re.compile(
-    r"(?P<lines>(?:[\x20-\x7e]*\r\n){2,})"
-    r"|(?P<text>[^\x00-\x1f\x7f-\x9f]+)"
-    r"|(?P<csi>\x1b\[([\x3c-\x3f]?)([\x30-\x3b]*)([\x20-\x2f]*)([\x40-\x7e]))"
-    r"|(?P<ctrl>[\x00-\x1a\x1c-\x1f\x7f-\x9f])"
+    r"((?:[\x20-\x7e]*\r\n){2,})"
+    r"|([^\x00-\x1f\x7f-\x9f]+)"
+    r"|\x1b\[([\x3c-\x3f]?)([\x30-\x3b]*)([\x20-\x2f]*)([\x40-\x7e])"
+    r"|([\x00-\x1a\x1c-\x1f\x7f-\x9f])"
     # OSC and DCS/APC/PM/SOS end at BEL/ST; an ESC starting something else, CAN or SUB aborts them.
-    r"|(?P<osc>\x1b\]([^\x07\x1b\x18\x1a]*)(?:\x07|\x1b\\|(?=\x1b[^\\])|[\x18\x1a]))"
-    r"|(?P<string>\x1b[P_^X][^\x1b\x18\x1a]*(?:\x1b\\|(?=\x1b[^\\])|[\x18\x1a]))"
+    r"|\x1b(\][^\x07\x1b\x18\x1a]*)(?:\x07|\x1b\\|(?=\x1b[^\\])|[\x18\x1a])"
+    r"|(\x1b[P_^X][^\x1b\x18\x1a]*)(?:\x1b\\|(?=\x1b[^\\])|[\x18\x1a])"
     # ``[ ] P _ ^ X`` only get here when their sequence is cut by the end of the read.
-    r"|(?P<esc>\x1b([\x20-\x2f]*)([\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e]))",
+    r"|\x1b([\x20-\x2f]*)([\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])",
 )
 # What an escape sequence cut off by the end of a read can look like: kept until the next feed.
 _INCOMPLETE = re.compile(
     r"\x1b(?:\[[\x3c-\x3f]?[\x30-\x3b]*[\x20-\x2f]*|\][^\x07\x1b\x18\x1a]*\x1b?"
     r"|[P_^X][^\x1b\x18\x1a]*\x1b?|[\x20-\x2f]*)\Z"
 )
+_UNTERMINATED = re.compile(r"\x1b(?:\][^\x07\x1b\x18\x1a]*|[P_^X][^\x1b\x18\x1a]*)")
 # An unterminated string longer than this is dropped rather than buffered for ever (garbage input).
 _MAX_PENDING = 1 << 16
 
@@ -343,47 +348,60 @@ class TerminalEmulator:
     # tokenizer
 
     def _feed_text(self, text: str) -> None:
-        match = _TOKEN.match
+        # An escape sequence cut by the end of this read waits for the next one. OSC and string bodies
+        # hold no ESC, so the cut starts at the last ESC or (``ESC ] ... ESC`` awaiting its ``\\``) the one
+        # before it.
+        last = text.rfind("\x1b")
+        if last >= 0 and len(text) - last < _MAX_PENDING:
+            before = text.rfind("\x1b", 0, last)
+            if before >= 0 and _INCOMPLETE.match(text, before):
+                cut = before
+            elif _INCOMPLETE.match(text, last):
+                cut = last
+            else:
+                cut = -1
+            if cut >= 0:
+                self._pending = text[cut:]
+                if cut == last and before >= 0 and _UNTERMINATED.fullmatch(text, before, last):
+                    cut = before  # an OSC/string aborted by the ESC that starts the cut sequence
+                text = text[:cut]
         csi = self._csi
         draw_narrow = self._draw_narrow
-        pos = 0
-        end = len(text)
-        while pos < end:
-            m = match(text, pos)
-            if m is None:
-                # An escape sequence cut by the end of this read, or a malformed one.
-                rest = text[pos:]
-                if _INCOMPLETE.match(rest) and len(rest) < _MAX_PENDING:
-                    self._pending = rest
-                    return
-                pos += 1  # lone ESC (or cut string too long): drop it and go on
-                continue
-            kind = m.lastgroup
-            pos = m.end()
-            if kind == "text":
-                run = m.group()
-                if run.isascii() and self._charset_map is None:
+        for (
+            lines,
+            run,
+            private,
+            params,
+            inter,
+            final,
+            ctrl,
+            osc,
+            _string,
+            esc_inter,
+            esc_final,
+        ) in _TOKEN.findall(text):
+            if run:
+                if self._charset_map is None and run.isascii():
                     self._last_char = run[-1]
                     draw_narrow(run)
                 else:
                     self._draw(run)
-            elif kind == "csi":
-                private, params, inter, final = m.group(4, 5, 6, 7)
+            elif final:
                 if private or inter:
                     self._csi_special(private, params, inter, final)
                 else:
                     handler = csi.get(final)
                     if handler is not None:
                         handler(params, final)
-            elif kind == "ctrl":
-                self._control(m.group())
-            elif kind == "lines":
-                self._lines(m.group())
-            elif kind == "osc":
-                self._osc(m.group(10))
-            elif kind == "esc":
-                self._esc(m.group(13), m.group(14))
-            # "string" (DCS/APC/PM/SOS): consumed, nothing drawn.
+            elif ctrl:
+                self._control(ctrl)
+            elif lines:
+                self._lines(lines)
+            elif osc:
+                self._osc(osc[1:])
+            elif esc_final:
+                self._esc(esc_inter, esc_final)
+            # else a DCS/APC/PM/SOS string: consumed, nothing drawn.
 
     # ----------------------------------------------------------------------------------------------
     # drawing
