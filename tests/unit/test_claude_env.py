@@ -32,6 +32,8 @@ def test_create_lays_out_config_home_and_committed_work_dir(tmp_path: Path) -> N
     assert config["theme"] == "dark"
     assert config["projects"][str(env.work_dir)]["hasTrustDialogAccepted"] is True
     assert config["customApiKeyResponses"]["approved"] == [env.api_key[-20:]]
+    settings = json.loads((env.config_dir / "settings.json").read_text())
+    assert settings["tui"] == "default"  # the classic main-screen renderer, not the alt-screen trial
     for rel, text in DEFAULT_FILES.items():
         assert (env.work_dir / rel).read_text() == text
     log = subprocess.run(
