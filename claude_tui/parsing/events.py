@@ -110,7 +110,11 @@ class Compaction:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SessionMeta:
-    """What the session runs with; emitted again whenever any field changes (fields never go back to None)."""
+    """What the session runs with; emitted again whenever a field changes (fields never go back to None).
+
+    `cwd` is where the session started: records written after a `cd` in a Bash call carry the shell's new
+    directory, which does not change it. `git_branch` and `model` follow the latest record.
+    """
 
     ts: float | None = None
     model: str | None = None

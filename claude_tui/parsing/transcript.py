@@ -297,7 +297,7 @@ class RecordReader:
             (model is not None and model != meta.model)
             or (permission_mode is not None and permission_mode != meta.permission_mode)
             or (isinstance(version, str) and version != meta.version)
-            or (isinstance(cwd, str) and cwd != meta.cwd)
+            or (isinstance(cwd, str) and meta.cwd is None)
             or (isinstance(branch, str) and branch != meta.git_branch)
             or (isinstance(session_id, str) and session_id != meta.session_id)
         )
@@ -307,7 +307,7 @@ class RecordReader:
             ts=ts,
             model=model or meta.model,
             version=version if isinstance(version, str) else meta.version,
-            cwd=cwd if isinstance(cwd, str) else meta.cwd,
+            cwd=meta.cwd if meta.cwd is not None or not isinstance(cwd, str) else cwd,
             git_branch=branch if isinstance(branch, str) else meta.git_branch,
             permission_mode=permission_mode or meta.permission_mode,
             session_id=session_id if isinstance(session_id, str) else meta.session_id,
