@@ -273,7 +273,11 @@ def test_screen_parser_agrees_with_the_transcript_on_every_bash_line(claude_env:
         remaining.remove(match)
     assert len(seen) <= len(real)
     # In these scenarios every failure is on screen, as an `⎿  Error:` line or in a collapsed `· N failed`.
+    stats = stats_for_transcript(transcript)
     screen_errors = sum(1 for e in screen_events if isinstance(e, ToolResult) and e.is_error)
-    assert screen_errors == stats_for_transcript(transcript).errors_encountered == EXPECT[name].errors
+    assert screen_errors == stats.errors_encountered == EXPECT[name].errors
+    # Interactive sessions write a turn_duration record per turn: turns and active time come from those.
+    assert stats.turn_durations == stats.turns == len(scenario_prompts(name))
+    assert stats.active_seconds > 0
     prompts = [e.text for e in screen_events if isinstance(e, UserPrompt)]
     assert prompts == scenario_prompts(name)
