@@ -497,7 +497,7 @@ class TerminalEmulator:
                     self._x = 0
                     self._index()
                 else:
-                    self._x = cols - width
+                    continue  # no room and no wrap: dropped, as tmux does
             x, y = self._x, self._y
             row = self._chars[y]
             styles = self._styles[y]

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -34,11 +35,20 @@ SIZES: dict[str, tuple[int, int]] = {
     "seq_lines.bin": (80, 24),
     "claude_session.bin": (120, 40),
     "claude_interactive.bin": (120, 40),
+    "claude_interactive_fullscreen.bin": (120, 40),
 }
 
 
-def tmux_capture(data: bytes, cols: int, rows: int, tmp_path: Path) -> tuple[list[str], list[str]]:
-    """Show ``data`` in a fresh tmux pane of ``cols`` x ``rows``; return (screen lines, history lines)."""
+class Capture(NamedTuple):
+    """What a terminal shows: screen lines and history lines (each rstripped) and the cursor (x, y)."""
+
+    screen: list[str]
+    history: list[str]
+    cursor: tuple[int, int]
+
+
+def tmux_capture(data: bytes, cols: int, rows: int, tmp_path: Path) -> Capture:
+    """Show ``data`` in a fresh tmux pane of ``cols`` x ``rows``; return what it shows."""
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed (the set-up installs it from Debian's packages)")
     stream = tmp_path / "stream.bin"
@@ -64,6 +74,14 @@ def tmux_capture(data: bytes, cols: int, rows: int, tmp_path: Path) -> tuple[lis
         everything = subprocess.run(
             [*base, "capture-pane", "-p", "-S", "-"], check=True, env=env, capture_output=True, timeout=30
         ).stdout
+        cursor = subprocess.run(
+            [*base, "display-message", "-p", "#{cursor_x} #{cursor_y}"],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout.split()
     finally:
         subprocess.run([*base, "kill-server"], env=env, capture_output=True, timeout=30)
     screen_lines = [line.rstrip() for line in screen.decode("utf-8", "replace").split("\n")][:rows]
@@ -72,14 +90,23 @@ def tmux_capture(data: bytes, cols: int, rows: int, tmp_path: Path) -> tuple[lis
     if all_lines and all_lines[-1] == "":
         all_lines.pop()
     history = all_lines[: len(all_lines) - rows]
-    return screen_lines, history
+    return Capture(screen_lines, history, (int(cursor[0]), int(cursor[1])))
 
 
-def emulate(data: bytes, cols: int, rows: int) -> tuple[list[str], list[str]]:
-    """Feed ``data`` to our emulator; return (screen lines, history lines), each rstripped."""
+def emulate(data: bytes, cols: int, rows: int) -> Capture:
+    """Feed ``data`` to our emulator; return what it shows."""
     emulator = TerminalEmulator(cols=cols, rows=rows, history=10_000)
     emulator.feed(data)
-    return [line.rstrip() for line in emulator.display], [line.rstrip() for line in emulator.history_lines()]
+    return shown(emulator)
+
+
+def shown(emulator: TerminalEmulator) -> Capture:
+    """What our emulator shows, in the form of :func:`tmux_capture`."""
+    return Capture(
+        [line.rstrip() for line in emulator.display],
+        [line.rstrip() for line in emulator.history_lines()],
+        emulator.cursor,
+    )
 
 
 def corpus() -> list[str]:
@@ -90,11 +117,12 @@ def corpus() -> list[str]:
 @pytest.mark.parametrize("name", corpus())
 def test_stream_matches_tmux(name: str, tmp_path: Path) -> None:
     data = (STREAMS / name).read_bytes()
-    cols, rows = SIZES.get(name, (80, 24))
-    tmux_screen, tmux_history = tmux_capture(data, cols, rows, tmp_path)
-    our_screen, our_history = emulate(data, cols, rows)
-    assert our_screen == tmux_screen
-    assert our_history == tmux_history
+    cols, rows = SIZES[name]
+    tmux = tmux_capture(data, cols, rows, tmp_path)
+    ours = emulate(data, cols, rows)
+    assert ours.screen == tmux.screen
+    assert ours.history == tmux.history
+    assert ours.cursor == tmux.cursor
 
 
 def test_corpus_covers_the_required_programs() -> None:
@@ -108,6 +136,7 @@ def test_corpus_covers_the_required_programs() -> None:
     ):
         assert required in names
     assert names & {"claude_interactive.bin", "claude_session.bin"}, "no recorded Claude Code stream"
+    assert set(SIZES) >= names, "every stream needs its recorded size in SIZES"
 
 
 def test_alternate_screen_streams_leave_no_trace_in_tmux_or_ours(tmp_path: Path) -> None:
@@ -116,10 +145,14 @@ def test_alternate_screen_streams_leave_no_trace_in_tmux_or_ours(tmp_path: Path)
         data = (STREAMS / name).read_bytes()
         assert b"\x1b[?1049h" in data
         cols, rows = SIZES[name]
-        screen, history = emulate(data, cols, rows)
-        assert not any("quick brown fox" in line for line in screen + history)
-        tmux_screen, tmux_history = tmux_capture(data, cols, rows, tmp_path)
-        assert not any("quick brown fox" in line for line in tmux_screen + tmux_history)
+        ours = emulate(data, cols, rows)
+        assert not any("quick brown fox" in line for line in ours.screen + ours.history)
+        tmux = tmux_capture(data, cols, rows, tmp_path)
+        assert not any("quick brown fox" in line for line in tmux.screen + tmux.history)
+        # ... and while they ran, the file was on the (alternate) screen.
+        middle = emulate(data[: data.index(b"\x1b[?1049l")], cols, rows)
+        assert any("quick brown fox" in line for line in middle.screen)
+        assert middle.history == ours.history
 
 
 @pytest.mark.parametrize("name", ["curses_redraw.bin", "cjk_emoji.bin", "sequences_edit.bin"])
@@ -129,9 +162,7 @@ def test_byte_by_byte_feeding_matches_tmux(name: str, tmp_path: Path) -> None:
     emulator = TerminalEmulator(cols=cols, rows=rows)
     for i in range(len(data)):
         emulator.feed(data[i : i + 1])
-    tmux_screen, tmux_history = tmux_capture(data, cols, rows, tmp_path)
-    assert [line.rstrip() for line in emulator.display] == tmux_screen
-    assert [line.rstrip() for line in emulator.history_lines()] == tmux_history
+    assert shown(emulator) == tmux_capture(data, cols, rows, tmp_path)
 
 
 @pytest.mark.parametrize("percent", [20, 40, 60, 80, 90])
@@ -141,11 +172,9 @@ def test_claude_stream_prefixes_match_tmux(name: str, percent: int, tmp_path: Pa
     data = (STREAMS / name).read_bytes()
     data = data[: len(data) * percent // 100]
     cols, rows = SIZES[name]
-    tmux_screen, tmux_history = tmux_capture(data, cols, rows, tmp_path)
-    our_screen, our_history = emulate(data, cols, rows)
-    assert any(line.strip() for line in tmux_screen), "the cut shows nothing: the test would prove nothing"
-    assert our_screen == tmux_screen
-    assert our_history == tmux_history
+    tmux = tmux_capture(data, cols, rows, tmp_path)
+    assert any(line.strip() for line in tmux.screen), "the cut shows nothing: the test would prove nothing"
+    assert emulate(data, cols, rows) == tmux
 
 
 def _unit_screen_cases() -> list[tuple[str, bytes]]:
@@ -167,8 +196,7 @@ def _unit_screen_cases() -> list[tuple[str, bytes]]:
 
 @pytest.mark.parametrize(("name", "data"), _unit_screen_cases(), ids=[c[0] for c in _unit_screen_cases()])
 def test_unit_table_matches_tmux(name: str, data: bytes, tmp_path: Path) -> None:
-    tmux_screen, tmux_history = tmux_capture(data, 20, 5, tmp_path)
-    assert emulate(data, 20, 5) == (tmux_screen, tmux_history)
+    assert emulate(data, 20, 5) == tmux_capture(data, 20, 5, tmp_path)
 
 
 HISTORY_CASES = {
@@ -185,5 +213,4 @@ HISTORY_CASES = {
 
 @pytest.mark.parametrize("data", list(HISTORY_CASES.values()), ids=list(HISTORY_CASES))
 def test_history_rules_match_tmux(data: bytes, tmp_path: Path) -> None:
-    tmux_screen, tmux_history = tmux_capture(data, 20, 5, tmp_path)
-    assert emulate(data, 20, 5) == (tmux_screen, tmux_history)
+    assert emulate(data, 20, 5) == tmux_capture(data, 20, 5, tmp_path)

@@ -75,6 +75,7 @@ SCREEN_CASES = [
     ("emoji", "😀!".encode(), ["😀!"]),
     ("wide wraps whole", ("x" * 19 + "中").encode(), ["x" * 19, "中"]),
     ("overwrite half of wide", "中文".encode() + b"\x1b[1;2HX", [" X文"]),
+    ("wide without wrap dropped", b"\x1b[?7l" + b"a" * 19 + "中文".encode(), ["a" * 19]),
     ("combining", "e\u0301".encode(), ["e\u0301"]),
     ("nbsp and box", "❯\u00a0hi ⎿ ─".encode(), ["❯\u00a0hi ⎿ ─"]),
     ("c1 ignored", b"a\xc2\x90b", ["ab"]),
