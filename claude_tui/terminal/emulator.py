@@ -106,6 +106,8 @@ class _WidthCache(dict[str, int]):
 
 
 _WIDTHS = _WidthCache()
+# Non-ASCII runs seen to be all single-width (bounded; cleared when full).
+_NARROW_RUNS: set[str] = set()
 
 _DA1_REPLY = b"\x1b[?62;22c"  # VT220 with ANSI color: no claim of anything we do not do.
 
@@ -205,6 +207,8 @@ class TerminalEmulator:
         """Return (and reset) the set of screen rows changed since the last call."""
         dirty = self._dirty
         self._dirty = set()
+        if dirty and max(dirty) >= self.rows:
+            dirty = {y for y in dirty if y < self.rows}  # rows that a resize took away
         return dirty
 
     @property
@@ -297,7 +301,7 @@ class TerminalEmulator:
         self._x = min(self._x, cols - 1)
         self._y = min(max(self._y, 0), rows - 1)
         self._tabstops = set(range(8, cols, 8))
-        self._dirty = set(range(rows))
+        self._dirty.update(range(rows))
 
     def reset(self) -> None:
         """Full reset (RIS): clear screen, modes and attributes; the scrollback is kept."""
@@ -327,7 +331,11 @@ class TerminalEmulator:
         self._saved: tuple[int, int, CellStyle, bool, list[str], bool] | None = None
         self._tabstops = set(range(8, cols, 8))
         self._last_char = ""
-        self._dirty = set(range(rows))
+        # Updated in place, never replaced while feeding: the tokenizer loop holds its ``add``.
+        if hasattr(self, "_dirty"):
+            self._dirty.update(range(rows))
+        else:
+            self._dirty = set(range(rows))
         self.app_cursor_keys = False
         """DECCKM (``?1``): arrow keys send ``ESC O A`` instead of ``ESC [ A``."""
         self.bracketed_paste = False
@@ -367,6 +375,8 @@ class TerminalEmulator:
                 text = text[:cut]
         csi = self._csi
         draw_narrow = self._draw_narrow
+        narrow_runs = _NARROW_RUNS
+        dirty_add = self._dirty.add
         for (
             lines,
             run,
@@ -381,9 +391,24 @@ class TerminalEmulator:
             esc_final,
         ) in _TOKEN.findall(text):
             if run:
-                if self._charset_map is None and run.isascii():
+                if self._charset_map is None and (run.isascii() or run in narrow_runs):
                     self._last_char = run[-1]
-                    draw_narrow(run)
+                    # _draw_narrow's common case, inlined: this branch runs for most tokens.
+                    x = self._x
+                    end = x + len(run)
+                    if end <= self.cols and not self._insert:
+                        y = self._y
+                        row = self._chars[y]
+                        if x and row[x] == "":
+                            row[x - 1] = " "
+                        row[x:end] = run
+                        self._styles[y][x:end] = [self._style] * len(run)
+                        if end < self.cols and row[end] == "":
+                            row[end] = " "
+                        self._x = end
+                        dirty_add(y)
+                    else:
+                        draw_narrow(run)
                 else:
                     self._draw(run)
             elif final:
@@ -410,12 +435,16 @@ class TerminalEmulator:
         if self._charset_map is not None:
             text = text.translate(self._charset_map)
         self._last_char = text[-1]
-        if text.isascii():
+        if text.isascii() or text in _NARROW_RUNS:
             self._draw_narrow(text)
             return
         widths = list(map(_WIDTHS.__getitem__, text))
         if widths.count(1) == len(widths):
             # Box drawing, bullets, NBSP, accented letters...: one cell each, same fast path as ASCII.
+            # Programs redraw the same ones over and over (rules, prompts, spinners): remember them.
+            if len(_NARROW_RUNS) > 4096:
+                _NARROW_RUNS.clear()
+            _NARROW_RUNS.add(text)
             self._draw_narrow(text)
         else:
             self._draw_wide(text, widths)
@@ -588,7 +617,7 @@ class TerminalEmulator:
         new_styles.append(styles[bottom])
         self._chars = new_chars
         self._styles = new_styles
-        self._dirty = set(range(self.rows))
+        self._dirty.update(range(self.rows))
 
     # ----------------------------------------------------------------------------------------------
     # lines and scrolling
@@ -691,7 +720,7 @@ class TerminalEmulator:
             elif inter == "#" and final == "8":
                 self._chars = [["E"] * self.cols for _ in range(self.rows)]
                 self._styles = [[DEFAULT_STYLE] * self.cols for _ in range(self.rows)]
-                self._dirty = set(range(self.rows))
+                self._dirty.update(range(self.rows))
             return
         if final == "7":
             self._save_cursor()
@@ -795,7 +824,7 @@ class TerminalEmulator:
             self._save_cursor()
         self._chars = [[" "] * self.cols for _ in range(self.rows)]
         self._styles = [[DEFAULT_STYLE] * self.cols for _ in range(self.rows)]
-        self._dirty = set(range(self.rows))
+        self._dirty.update(range(self.rows))
 
     def _leave_alternate(self, restore_cursor: bool) -> None:
         if self._alt is None:
@@ -806,7 +835,7 @@ class TerminalEmulator:
             self._restore_cursor()
         else:
             self._x, self._y = min(x, self.cols - 1), min(y, self.rows - 1)
-        self._dirty = set(range(self.rows))
+        self._dirty.update(range(self.rows))
 
     def _csi_sm(self, params: str, final: str) -> None:
         for mode in _ints(params):

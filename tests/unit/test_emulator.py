@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -117,13 +118,15 @@ def test_byte_by_byte_equals_whole_chunk(data: bytes, expected: list[str]) -> No
     assert [split.line_runs(y) for y in range(5)] == [one.line_runs(y) for y in range(5)]
 
 
-def test_random_splits_of_a_real_stream_equal_whole_chunk() -> None:
-    from pathlib import Path
+STREAMS = Path(__file__).resolve().parent.parent / "data" / "streams"
 
-    data = (Path(__file__).resolve().parent.parent / "data" / "streams" / "claude_session.bin").read_bytes()
+
+@pytest.mark.parametrize("name", sorted(p.name for p in STREAMS.glob("*.bin")))
+def test_random_splits_of_real_streams_equal_whole_chunk(name: str) -> None:
+    data = (STREAMS / name).read_bytes()
     whole = fed(data, 120, 40)
     rng = random.Random(7)
-    for _ in range(5):
+    for _ in range(3):
         split = TerminalEmulator(120, 40)
         pos = 0
         while pos < len(data):
@@ -133,6 +136,8 @@ def test_random_splits_of_a_real_stream_equal_whole_chunk() -> None:
         assert split.display == whole.display
         assert [split.line_runs(y) for y in range(40)] == [whole.line_runs(y) for y in range(40)]
         assert split.title == whole.title
+        assert split.history_lines() == whole.history_lines()
+        assert split.cursor == whole.cursor
 
 
 # --- styles -----------------------------------------------------------------------------------------
@@ -321,6 +326,14 @@ def test_take_dirty() -> None:
     assert emulator.take_dirty() == set()
     emulator.feed(b"\x1b[5;1H\n")
     assert emulator.take_dirty() == set(range(5)), "a scroll changes every row"
+
+
+def test_take_dirty_after_shrinking_names_only_existing_rows() -> None:
+    emulator = fed(b"x", cols=20, rows=10)
+    emulator.feed(b"\x1b[9;1Hy")
+    emulator.resize(20, 4)
+    dirty = emulator.take_dirty()
+    assert dirty == set(range(4))
 
 
 def test_resize_keeps_cursor_row_and_pushes_to_history() -> None:
