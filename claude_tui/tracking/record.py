@@ -96,16 +96,20 @@ def _read_spool_events(path: Path) -> tuple[list[Event], int]:
     return events, bad
 
 
+_TIE_ORDER = {UserPrompt: 0, ToolResult: 1, TokenUsage: 2, AssistantText: 3, ToolCall: 4}
+"""Order of events with the same timestamp: a message's usage before its text and tool calls (one record)."""
+
+
 def _sorted_by_time(events: list[Event]) -> list[Event]:
     """Events in time order; an event without a timestamp keeps its place after the one before it."""
-    stamped: list[tuple[float, int, Event]] = []
+    stamped: list[tuple[float, int, int, Event]] = []
     last = 0.0
     for index, event in enumerate(events):
         if event.ts is not None:
             last = event.ts
-        stamped.append((last, index, event))
-    stamped.sort(key=lambda item: (item[0], item[1]))
-    return [event for _, _, event in stamped]
+        stamped.append((last, _TIE_ORDER.get(type(event), 5), index, event))
+    stamped.sort(key=lambda item: item[:3])
+    return [item[3] for item in stamped]
 
 
 @dataclass

@@ -1,0 +1,129 @@
+"""Fixtures for the path into MLflow: real sessions of the CLI against the stub, spools built from them.
+
+- `real_session(name)`: runs the bundled scenario `name` with the real CLI (`claude -p`, first prompt) and
+  returns a `RealSession` (its transcript, work dir, config dir and scenario).
+- `make_spool(session, ...)`: a spool as the app leaves it: meta, a live recording, `events.jsonl` from the
+  transcript, `clean.txt`, git changes and (unless `finished=False`) `summary.json`.
+- `store_uri`: a fresh sqlite tracking store in a temp dir.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_tui.claude_env import ClaudeEnvironment
+from claude_tui.parsing import TranscriptTail, event_to_dict
+from claude_tui.scenarios import load_scenario
+from claude_tui.terminal.recorder import CastRecorder
+from claude_tui.tracking.gitinfo import capture_changes, git_state
+from claude_tui.tracking.spool import RunSpool
+
+STREAM = Path(__file__).resolve().parent.parent / "data" / "streams" / "claude_session.bin"
+SESSION_SECONDS = 45.0
+"""How long the spool says the session ran (the seed search `duration_seconds > 30` must find it)."""
+
+
+@dataclass
+class RealSession:
+    """A finished run of the real CLI against the stub."""
+
+    name: str
+    scenario: dict[str, Any]
+    env: ClaudeEnvironment
+    session_id: str
+    transcript: Path
+    git_start: dict[str, Any]
+
+
+@pytest.fixture
+def real_session(claude_env: Callable[..., ClaudeEnvironment]) -> Callable[[str], RealSession]:
+    """A factory running one bundled scenario's first prompt with the real CLI."""
+
+    def make(name: str) -> RealSession:
+        scenario = load_scenario(name)
+        env = claude_env(name)
+        git_start = git_state(env.work_dir)
+        session_id = str(uuid.uuid4())
+        proc = env.run(scenario["prompts"][0], session_id=session_id)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        transcript = env.transcript_path(session_id)
+        assert transcript is not None, "the CLI wrote no transcript"
+        return RealSession(name, scenario, env, session_id, transcript, git_start)
+
+    return make
+
+
+SpoolFactory = Callable[..., RunSpool]
+
+
+@pytest.fixture
+def make_spool(tmp_path: Path) -> SpoolFactory:
+    """A factory for spools built from a `RealSession` (see the module docstring)."""
+
+    def make(
+        session: RealSession,
+        *,
+        finished: bool = True,
+        exit_code: int | None = 0,
+        output: list[bytes] | None = None,
+        clean_text: str | None = None,
+        root: Path | None = None,
+        **meta_overrides: Any,
+    ) -> RunSpool:
+        end = time.time()
+        meta: dict[str, Any] = {
+            "session_id": session.session_id,
+            "argv": [str(session.env.claude_bin), "--session-id", session.session_id],
+            "command": "claude",
+            "args": ["--permission-mode", "acceptEdits", session.scenario["prompts"][0]],
+            "cwd": str(session.env.work_dir),
+            "start_time": end - SESSION_SECONDS,
+            "git": session.git_start,
+            "tracking_uri": None,
+            "experiment": "claude-sessions",
+            "tags": {"team": "core"},
+            "procedure_name": None,
+            "issue_number": None,
+            "redact": True,
+            "claude_config_dir": str(session.env.config_dir),
+            "transcript_path": None,
+            "pid": 0,
+            "claude_version": "2.1.328",
+            "tui_version": "0.1.0",
+            "terminal": {"cols": 120, "rows": 40},
+        }
+        meta.update(meta_overrides)
+        spool = RunSpool.create(meta, root)
+        recorder = CastRecorder(spool.recording_path, 120, 40, command="claude")
+        for chunk in output if output is not None else [STREAM.read_bytes()]:
+            recorder.output(chunk)
+        recorder.close()
+        tail = TranscriptTail(session.transcript)
+        spool.append_events(event_to_dict(e) for e in tail.poll(final=True))
+        if clean_text is not None:
+            spool.write_file("clean.txt", clean_text)
+        if session.git_start.get("commit"):
+            diff, commits = capture_changes(session.env.work_dir, session.git_start["commit"])
+            spool.write_file("git/changes.diff", diff)
+            spool.write_file("git/commits.txt", commits)
+        if finished:
+            spool.finish({"end_time": end, "exit_code": exit_code, "signal": None, "killed": False})
+        spool.close()
+        return spool
+
+    return make
+
+
+@pytest.fixture
+def store_uri(tmp_path: Path) -> str:
+    """A fresh local sqlite tracking store."""
+    folder = tmp_path / "store"
+    folder.mkdir()
+    return f"sqlite:///{folder / 'mlflow.db'}"

@@ -1,0 +1,112 @@
+"""Redaction: each secret kind masked with a recognisable prefix; ordinary text left alone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from claude_tui.tracking.redact import MASK, redact_chunks, redact_obj, redact_text
+
+ANTHROPIC = "sk-ant-api03-FAKEfakeFAKEfake0123456789abcdefghijklmnopqrstuvwxyz-0123456789AA"
+OPENAI = "sk-proj-FAKEfake0123456789abcdefghijklmnopqrstuvwxyzAB"
+GITHUB = "ghp_FAKEfake0123456789abcdefghijklmnopqr"
+GITHUB_PAT = "github_pat_11FAKEFAKE0123456789ab_FAKEfake0123456789abcdefghijklmnop"
+SLACK = "xoxb-123456789012-1234567890123-FAKEfakeFAKEfake"
+PEM = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfakefake\n"
+    "FAKEKEYMATERIAL\n-----END RSA PRIVATE KEY-----"
+)
+
+SECRETS = [
+    # (text, the secret that must vanish, what must remain)
+    (f"export ANTHROPIC_API_KEY={ANTHROPIC}", ANTHROPIC, f"ANTHROPIC_API_KEY=sk-ant-{MASK}"),
+    (f"key: {ANTHROPIC} end", ANTHROPIC, f"sk-ant-{MASK} end"),
+    (f"OPENAI={OPENAI}", OPENAI, f"sk-{MASK}"),
+    ("aws AKIAIOSFODNN7EXAMPLE id", "AKIAIOSFODNN7EXAMPLE", f"aws AKIA{MASK} id"),
+    (f"remote https://{GITHUB}@github.com", GITHUB, f"ghp_{MASK}"),
+    (f"GH_PAT={GITHUB_PAT}", GITHUB_PAT, f"github_pat_{MASK}"),
+    (f"slack {SLACK}", SLACK, f"slack xoxb-{MASK}"),
+    (f"{PEM}\nafter", "MIIEowIBAAKCAQEAfakefake", f"-----BEGIN RSA PRIVATE KEY-----{MASK}-----END RSA"),
+    ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0", "MIIEvQIBADANBgkqhkiG9w0", "BEGIN PRIVATE KEY"),
+    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIi.FAKE", "eyJhbGciOiJIUzI1NiJ9", f"Bearer {MASK}"),
+    ("curl -H 'authorization: bearer abc.def-ghi'", "abc.def-ghi", f"bearer {MASK}"),
+    ("password=hunter2-FAKE-pass&x=1", "hunter2-FAKE-pass", f"password={MASK}&x=1"),
+    ("mysql --password=hunter2-FAKE-pass -e 1", "hunter2-FAKE-pass", f"--password={MASK} -e 1"),
+    ('{"password": "correct horse battery"}', "correct horse", f'"password": "{MASK}"'),
+    ('{\\"db_password\\": \\"s3cr3t-v@lue\\"}', "s3cr3t-v@lue", MASK),
+    ("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG", MASK),
+    ("GITHUB_TOKEN=abc123def", "abc123def", f"GITHUB_TOKEN={MASK}"),
+    ("secret: topsecretvalue", "topsecretvalue", f"secret: {MASK}"),
+    ("postgres://app:pa55w0rd@db/app", "pa55w0rd", f"postgres://app:{MASK}@db"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret", "kept"), SECRETS, ids=[s[2][:24] for s in SECRETS])
+def test_secrets_are_masked_with_a_prefix(text: str, secret: str, kept: str) -> None:
+    out = redact_text(text)
+    assert secret not in out
+    assert kept in out
+    assert redact_text(out) == out  # idempotent: redacting twice changes nothing
+
+
+ORDINARY = [
+    "task-list risk-free desk-top ask-me",
+    "pip install scikit-learn sk-learn",
+    '"input_tokens": 1200, "output_tokens": 30, "max_tokens": 4096, "cache_read_input_tokens": 0',
+    "the token count is high; a secret of success",
+    "password == other_password",
+    "password: ${DB_PASS}",
+    "git commit -m 'Add farewell function'",
+    "AKIA is a prefix; AKIASHORT is not a key",
+    "Bearer of bad news",
+    "keyboard monkey=3 turkey: 4",
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_redact_obj_walks_dicts_and_lists_and_masks_secret_keys() -> None:
+    data = {
+        "command": f"echo {ANTHROPIC}",
+        "nested": [{"api_key": "plain-looking-value"}, ("x", GITHUB)],
+        "password": "hunter2",
+        "input_tokens": 12,
+        "token": 5,
+    }
+    out = redact_obj(data)
+    assert out["command"] == f"echo sk-ant-{MASK}"
+    assert out["nested"][0] == {"api_key": MASK}
+    assert out["nested"][1] == ("x", f"ghp_{MASK}")
+    assert out["password"] == MASK
+    assert out["input_tokens"] == 12 and out["token"] == 5
+    assert data["password"] == "hunter2"  # the input is not modified
+
+
+def test_json_text_stays_valid_json() -> None:
+    record = {"content": f"ANTHROPIC_API_KEY={ANTHROPIC}\n{PEM}", "password": "x y z"}
+    out = redact_text(json.dumps(record))
+    parsed = json.loads(out)
+    assert ANTHROPIC not in out and "FAKEKEYMATERIAL" not in out
+    assert parsed["password"] == MASK
+
+
+@pytest.mark.parametrize("cut", [3, 8, 12, 20, 40])
+def test_a_secret_split_across_chunks_is_still_masked(cut: str) -> None:
+    stream = f"\x1b[1mkey\x1b[0m {ANTHROPIC} done\r\n"
+    start = stream.index(ANTHROPIC)
+    chunks = [stream[: start + int(cut)], stream[start + int(cut) : start + 50], stream[start + 50 :]]
+    out = redact_chunks(chunks)
+    assert len(out) == len(chunks)
+    joined = "".join(out)
+    assert ANTHROPIC[10:] not in joined and ANTHROPIC not in joined
+    assert joined == redact_text(stream)
+
+
+def test_chunks_without_secrets_are_returned_unchanged() -> None:
+    chunks = ["hello ", "world", "\r\n"]
+    assert redact_chunks(chunks) == chunks
