@@ -153,11 +153,53 @@ def _dump(records: list[dict[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(r) + b"\n" for r in records)
 
 
+def record_sources(dest: Path) -> Path:
+    """Real transcripts of every bundled scenario: the real CLI run against the stub (cached in `dest`).
+
+    Used when tests/data/transcripts/ holds none.
+    """
+    import tempfile
+
+    from claude_tui.claude_env import DEFAULT_FILES, ClaudeEnvironment
+    from claude_tui.scenarios import load_scenario, scenario_names, scenario_prompts
+    from claude_tui.stub_api import StubServer
+
+    if any(dest.rglob("*.jsonl")):
+        return dest
+    for name in scenario_names():
+        with tempfile.TemporaryDirectory() as tmp, StubServer(load_scenario(name)) as stub:
+            env = ClaudeEnvironment.create(tmp, stub.url, files=DEFAULT_FILES)
+            session_id = str(uuid.UUID(int=random.Random(name).getrandbits(128), version=4))
+            for index, prompt in enumerate(scenario_prompts(name)):
+                resume = ("--resume", session_id)
+                argv = (
+                    env.argv(prompt, session_id=session_id) if index == 0 else env.argv(prompt, extra=resume)
+                )
+                subprocess.run(
+                    argv, cwd=env.work_dir, env=env.env(), capture_output=True, timeout=300, check=True
+                )
+            target = dest / name
+            target.mkdir(parents=True, exist_ok=True)
+            for path in env.projects_dir.glob("*/*"):
+                if path.is_dir():
+                    shutil.copytree(path, target / path.name, dirs_exist_ok=True)
+                elif path.suffix == ".jsonl":
+                    shutil.copy2(path, target / path.name)
+    return dest
+
+
 def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) -> dict[str, Any]:
     """Build (or reuse) the data set; returns its manifest (sizes and ground-truth token totals)."""
     sources = load_sources(source)
     if not sources:
-        raise SystemExit(f"no real transcripts under {source}: they come from the offline-CLI fixtures (#2)")
+        print(
+            f"No transcripts under {source}: recording the bundled scenarios with the real CLI",
+            file=sys.stderr,
+        )
+        source = record_sources(BENCH / "parse-sources")
+        sources = load_sources(source)
+    if not sources:
+        raise SystemExit(f"no real transcripts under {source}")
     digest = hashlib.sha256()
     for path in sorted(source.rglob("*.jsonl")):
         digest.update(path.name.encode() + path.read_bytes())

@@ -13,7 +13,10 @@ the events it has not reported yet:
 
 NBSP after `❯` and `⎿` is read as a space. A line is identified by its content and its position: the same line
 redrawn any number of times counts once, the same command run twice (two lines) counts twice, and a line the
-renderer moved a few rows (the live area being redrawn) is recognised and not counted again.
+renderer moved a few rows (the live area being redrawn, or the fullscreen renderer scrolling) is recognised
+and not counted again. A frame can be caught half drawn, so a line is reported once it is complete (a tool
+line with its closing parenthesis) or has stayed the same until the next `feed`; a line drawn again longer at
+the same place (the rest of a half-drawn line) is the same line. `flush()` reports what is still waiting.
 
 What it cannot see (the transcript can): read-only commands Claude collapses into `Read 1 file, listed 1
 directory, ran 1 shell command` lines have no `● Bash(` line, so their commands, arguments and git operations
@@ -33,6 +36,8 @@ _ERROR = re.compile(r"^\s*⎿\s+(Error:.*)$")
 _FAILED = re.compile(r"·\s+(\d+)\s+failed\b")
 _PROMPT = re.compile(r"^❯\s+(\S.*)$")
 _MENU = re.compile(r"^\d+\.\s")
+# A run of box-drawing characters after text: the rest of a half-redrawn frame (the prompt box's rule).
+_DRAWING_TAIL = re.compile(r"\s*[─━═]{3,}.*$")
 _RULE = "─"
 
 MOVE_WINDOW = 60
@@ -40,20 +45,27 @@ MOVE_WINDOW = 60
 
 
 @dataclass
-class _Seen:
+class _Line:
+    """An event-bearing line: where it is, what it says, and whether it was reported."""
+
     kind: str
     key: str
     position: int
     event_id: str
+    text: str = ""
+    complete: bool = False
+    reported: bool = False
     failed: int = 0
+    tool_id: str | None = None
 
 
 class ScreenParser:
     """Turns rendered terminal lines into events, reporting each line once (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._by_position: dict[int, _Seen] = {}
+        self._by_position: dict[int, _Line] = {}
         self._lines: dict[int, str] = {}
+        self._waiting: dict[int, _Line] = {}
         self._count = 0
 
     def feed(self, lines: list[str], first_index: int = 0) -> list[Event]:
@@ -72,6 +84,10 @@ class ScreenParser:
                 self._lines[position] = line
                 changed.add(position)
         events: list[Event] = []
+        # Lines waiting since the last feed that did not change since: they were complete after all.
+        for position, entry in list(self._waiting.items()):
+            if position not in changed and self._by_position.get(position) is entry:
+                events.extend(self._report(entry))
         last_tool_id: str | None = None
         previous = ""
         for offset, line in enumerate(normalized):
@@ -82,75 +98,125 @@ class ScreenParser:
             if seen is not None and seen.kind == "tool":
                 last_tool_id = seen.event_id
             previous = line
+        # A waiting line whose row now shows something else was a transient frame (drawn, then moved or
+        # cleared before the frame was finished): forget it.
+        for position, entry in list(self._waiting.items()):
+            if entry.key not in self._lines.get(position, ""):
+                del self._waiting[position]
+                if self._by_position.get(position) is entry:
+                    del self._by_position[position]
         return events
+
+    def flush(self) -> list[Event]:
+        """Report the lines still waiting to be seen complete (call when the session ends)."""
+        events: list[Event] = []
+        for entry in list(self._waiting.values()):
+            events.extend(self._report(entry))
+        return events
+
+    # -- one changed line ---------------------------------------------------------------------------------
 
     def _line(self, position: int, line: str, previous: str, last_tool_id: str | None) -> list[Event]:
         match = _TOOL.match(line)
         if match:
             name, rest = match.group(1), match.group(2)
-            args = rest[:-1] if rest.endswith(")") else rest
-            key = f"{name}({args}"
-            if self._known(position, "tool", key):
-                return []
-            event_id = self._remember(position, "tool", key)
-            tool_input: dict[str, str] = {"args": args}
-            if name == "Bash":
-                tool_input["command"] = args
-            return [ToolCall(id=event_id, name=name, input=tool_input)]
+            close = rest.rfind(")")
+            complete = close != -1
+            args = rest[:close] if complete else _DRAWING_TAIL.sub("", rest)
+            return self._seen(position, "tool", f"{name}({args}", complete, text=args)
         match = _ERROR.match(line)
         if match:
-            text = match.group(1)
-            if self._known(position, "error", text):
-                return []
-            event_id = self._remember(position, "error", text, event_id=last_tool_id)
-            return [ToolResult(id=event_id, is_error=True, preview=text[:PREVIEW_CHARS])]
+            text = _DRAWING_TAIL.sub("", match.group(1))
+            return self._seen(position, "error", text, False, text=text, tool_id=last_tool_id)
         match = _FAILED.search(line)
         if match and not line.lstrip().startswith(("●", "❯")):
-            failed = int(match.group(1))
-            seen = self._by_position.get(position)
-            if seen is None or seen.kind != "failed":
-                seen = self._by_position[position] = _Seen("failed", "", position, self._new_id())
-            new = failed - seen.failed
-            if new <= 0:
-                return []
-            seen.failed = failed
-            text = line.strip()
-            return [
-                ToolResult(id=f"{seen.event_id}.{n}", is_error=True, preview=text[:PREVIEW_CHARS])
-                for n in range(failed - new + 1, failed + 1)
-            ]
+            return self._failed(position, line.strip(), int(match.group(1)))
         match = _PROMPT.match(line)
         if match and not previous.startswith(_RULE) and not _MENU.match(match.group(1)):
-            text = match.group(1).strip()
-            if self._known(position, "prompt", text):
-                return []
-            self._remember(position, "prompt", text)
-            return [UserPrompt(text=text)]
+            text = _DRAWING_TAIL.sub("", match.group(1)).strip()
+            if text:
+                return self._seen(position, "prompt", text, False, text=text)
         return []
+
+    def _seen(
+        self, position: int, kind: str, key: str, complete: bool, *, text: str, tool_id: str | None = None
+    ) -> list[Event]:
+        entry = self._by_position.get(position)
+        if (
+            entry is not None
+            and entry.kind == kind
+            and (key.startswith(entry.key) or entry.key.startswith(key))
+        ):
+            # The same line, drawn further (or redrawn shorter mid-frame): keep the longest text.
+            if len(key) > len(entry.key):
+                entry.key, entry.text = key, text
+            entry.complete = entry.complete or complete
+            return self._report(entry) if entry.complete else self._wait(entry)
+        if self._moved_here(position, kind, key):
+            return []
+        entry = _Line(kind, key, position, self._new_id(), text=text, complete=complete, tool_id=tool_id)
+        self._by_position[position] = entry
+        return self._report(entry) if complete else self._wait(entry)
+
+    def _failed(self, position: int, text: str, failed: int) -> list[Event]:
+        key = _FAILED.sub("", text)
+        entry = self._by_position.get(position)
+        if entry is None or entry.kind != "failed":
+            moved = self._moved_here(position, "failed", key, prefix=True)
+            entry = self._by_position.get(position) if moved else None
+            if entry is None or entry.kind != "failed":
+                entry = _Line("failed", key, position, self._new_id(), text=text, reported=True)
+                self._by_position[position] = entry
+        new = failed - entry.failed
+        if new <= 0:
+            return []
+        entry.failed = failed
+        return [
+            ToolResult(id=f"{entry.event_id}.{n}", is_error=True, preview=text[:PREVIEW_CHARS])
+            for n in range(failed - new + 1, failed + 1)
+        ]
+
+    def _wait(self, entry: _Line) -> list[Event]:
+        if not entry.reported:
+            self._waiting[entry.position] = entry
+        return []
+
+    def _report(self, entry: _Line) -> list[Event]:
+        self._waiting.pop(entry.position, None)
+        if entry.reported:
+            return []
+        entry.reported = True
+        if entry.kind == "tool":
+            name = entry.key.split("(", 1)[0]
+            tool_input = {"args": entry.text}
+            if name == "Bash":
+                tool_input["command"] = entry.text
+            return [ToolCall(id=entry.event_id, name=name, input=tool_input)]
+        if entry.kind == "error":
+            error_id = f"{entry.tool_id}.error" if entry.tool_id else entry.event_id
+            return [ToolResult(id=error_id, is_error=True, preview=entry.text[:PREVIEW_CHARS])]
+        return [UserPrompt(text=entry.text)]
 
     def _new_id(self) -> str:
         self._count += 1
         return f"screen-{self._count}"
 
-    def _known(self, position: int, kind: str, key: str) -> bool:
-        """True when this line was reported already here, or moved here from a nearby row it has left."""
-        seen = self._by_position.get(position)
-        if seen is not None and seen.kind == kind and seen.key == key:
-            return True
+    def _moved_here(self, position: int, kind: str, key: str, prefix: bool = False) -> bool:
+        """True when this line was seen on a nearby row that no longer shows it: it moved; follow it."""
         for delta in range(1, MOVE_WINDOW + 1):
             for old_position in (position - delta, position + delta):
                 old = self._by_position.get(old_position)
-                if old is None or old.kind != kind or old.key != key:
+                if old is None or old.kind != kind:
                     continue
-                if key in self._lines.get(old_position, ""):
-                    continue  # still there: this is a second, genuine occurrence
+                same = old.key == key or (prefix and (old.key.startswith(key) or key.startswith(old.key)))
+                now = self._lines.get(old_position, "")
+                if not same or old.key in now or key in now:
+                    continue  # another line, or still there: this is a second, genuine occurrence
                 del self._by_position[old_position]
+                if self._waiting.get(old_position) is old:
+                    del self._waiting[old_position]
+                    self._waiting[position] = old
                 old.position = position
                 self._by_position[position] = old
                 return True
         return False
-
-    def _remember(self, position: int, kind: str, key: str, event_id: str | None = None) -> str:
-        new_id = self._new_id() if event_id is None or kind != "error" else f"{event_id}.error"
-        self._by_position[position] = _Seen(kind, key, position, new_id)
-        return new_id

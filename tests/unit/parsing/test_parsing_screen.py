@@ -46,25 +46,44 @@ def names(events: Sequence[object]) -> list[tuple[str, str]]:
 
 
 def test_one_screen() -> None:
-    events = ScreenParser().feed(SCREEN)
-    assert names(events) == [
-        ("prompt", "close-issue 583"),
+    parser = ScreenParser()
+    first = parser.feed(SCREEN)
+    # Complete lines at once (tool lines with their closing parenthesis, failure counts); prompts and error
+    # lines once they are seen unchanged again (or at flush), since a frame may be caught half drawn.
+    assert names(first) == [
         ("error", "Read 1 file, listed 1 directory, ran 1 shell command · 2 failed (ctrl+o to expand)"),
         ("error", "Read 1 file, listed 1 directory, ran 1 shell command · 2 failed (ctrl+o to expand)"),
         ("call", "Bash:touch notes.txt && git add notes.txt"),
         ("call", "Bash:false"),
-        ("error", "Error: Exit code 1"),
         ("call", "Update:app.py"),
     ]
+    second = parser.feed(SCREEN)
+    assert names(second) == [("prompt", "close-issue 583"), ("error", "Error: Exit code 1")]
+    assert parser.flush() == []
+    events = first + second
     bash = [e for e in events if isinstance(e, ToolCall) and e.name == "Bash"]
     assert bash[0].input["command"] == "touch notes.txt && git add notes.txt"
     error = next(e for e in events if isinstance(e, ToolResult) and e.preview.startswith("Error"))
     assert error.id.startswith(bash[1].id)  # tied to the tool line above it
 
 
+def test_half_drawn_lines_count_once_with_their_full_text() -> None:
+    parser = ScreenParser()
+    assert parser.feed(["", "● Bash(git add a.py && git commit -m 'Add fare"]) == []
+    done = parser.feed(["", "● Bash(git add a.py && git commit -m 'Add farewell')"])
+    assert names(done) == [("call", "Bash:git add a.py && git commit -m 'Add farewell'")]
+    assert parser.feed([f"❯{NBSP}Add a farewell function to app.p{RULE}", ""]) == []
+    assert parser.feed(["❯ Add a farewell function to app.py, try it", ""]) == []
+    assert names(parser.flush()) == [("prompt", "Add a farewell function to app.py, try it")]
+    # Garbage after the closing parenthesis (the rest of an old frame) is not part of the arguments.
+    assert names(ScreenParser().feed(["● Update(app.py)checking the state of the repository."])) == [
+        ("call", "Update:app.py")
+    ]
+
+
 def test_redraws_count_once_and_repeats_count_twice() -> None:
     parser = ScreenParser()
-    first = parser.feed(SCREEN)
+    first = parser.feed(SCREEN) + parser.feed(SCREEN)
     assert parser.feed(SCREEN) == []
     assert parser.feed([*SCREEN[:-3], "", RULE, "❯ more typing", RULE]) == []
     # The same command run again is a second line further down: it counts.
