@@ -78,7 +78,8 @@ _TOKEN = re.compile(
     r"|\x1b\[([\x3c-\x3f]?)([\x30-\x3b]*)([\x20-\x2f]*)([\x40-\x7e])"
     r"|([\x00-\x1a\x1c-\x1f\x7f-\x9f])"
     # OSC and DCS/APC/PM/SOS end at BEL/ST; an ESC starting something else, CAN or SUB aborts them.
-    r"|\x1b(\][^\x07\x1b\x18\x1a]*)(?:\x07|\x1b\\|(?=\x1b[^\\])|[\x18\x1a])"
+    r"|\x1b(\][^\x07\x1b\x18\x1a]*)(?:\x07|\x1b\\)"
+    r"|\x1b\][^\x07\x1b\x18\x1a]*(?:(?=\x1b[^\\])|[\x18\x1a])"  # aborted: dropped, not applied
     r"|(\x1b[P_^X][^\x1b\x18\x1a]*)(?:\x1b\\|(?=\x1b[^\\])|[\x18\x1a])"
     # ``[ ] P _ ^ X`` only get here when their sequence is cut by the end of the read.
     r"|\x1b([\x20-\x2f]*)([\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])",
@@ -370,8 +371,11 @@ class TerminalEmulator:
                 cut = -1
             if cut >= 0:
                 self._pending = text[cut:]
-                if cut == last and before >= 0 and _UNTERMINATED.fullmatch(text, before, last):
-                    cut = before  # an OSC/string aborted by the ESC that starts the cut sequence
+                # OSC/strings aborted by the ESC that starts the cut sequence (or by the one after them).
+                previous = text.rfind("\x1b", 0, cut)
+                while previous >= 0 and _UNTERMINATED.fullmatch(text, previous, cut):
+                    cut = previous
+                    previous = text.rfind("\x1b", 0, cut)
                 text = text[:cut]
         csi = self._csi
         draw_narrow = self._draw_narrow

@@ -416,3 +416,98 @@ def test_core_imports_no_textual() -> None:
     code = "import sys, claude_tui.terminal.emulator; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+FUZZ_PIECES = [
+    b"\x1b[",
+    b"\x1b]",
+    b"\x1bP",
+    b"\x1b_",
+    b";",
+    b"?",
+    b">",
+    b"1",
+    b"38",
+    b"2",
+    b"5",
+    b"m",
+    b"H",
+    b"J",
+    b"K",
+    b"r",
+    b"h",
+    b"l",
+    b"\x07",
+    b"\x1b\\",
+    "中".encode(),
+    "😀".encode(),
+    b"x",
+    b"hello world",
+    b"\r\n",
+    b"\r\n",
+    b"line\r\nline2\r\nl3\r\n",
+    b"\x1b(0",
+    b"\x1b(B",
+    b"@",
+    b"L",
+    b"M",
+    b"\x1b[?1049h",
+    b"\x1b[?1049l",
+    b"\x1b[2J",
+    b"\x1b[3;10r",
+    b"\x1b[r",
+    b"\x1b[5;5H",
+    b"\x1b7",
+    b"\x1b8",
+    b"\x08",
+    b"\t",
+    b"\x1b[4h",
+    b"\x1b[4l",
+    b"\x1b[?7l",
+    b"\x1b[?7h",
+    b"\xe2",
+    b"\x80",
+    b"\x1bc",
+    b"\x1b[S",
+    b"\x1b[T",
+    b"\x1b[3b",
+    b"\x0e",
+    b"\x0f",
+    b"\x1b[1;31m",
+    b"\x1b[0m",
+    "é\u0301".encode(),
+]
+
+
+def _cells(runs: list[tuple[str, CellStyle]]) -> list[tuple[str, CellStyle]]:
+    """Runs as cells without trailing default blanks (scrollback lines may be stored shorter)."""
+    out = [(ch, style) for text, style in runs for ch in text]
+    while out and out[-1] == (" ", DEFAULT_STYLE):
+        out.pop()
+    return out
+
+
+def _state(emulator: TerminalEmulator) -> tuple[object, ...]:
+    lines = range(-emulator.history_size, emulator.rows)
+    return (
+        emulator.display,
+        emulator.history_lines(),
+        emulator.cursor,
+        [_cells(emulator.line_runs(y)) for y in lines],
+        emulator.title,
+        emulator.in_alternate_screen,
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fuzzed_input_byte_by_byte_equals_whole_chunk(seed: int) -> None:
+    """Random mixes of text, line runs (the bulk-scroll path) and cut/aborted sequences, on tiny screens."""
+    rng = random.Random(seed)
+    for _ in range(10):
+        data = b"".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(1, 300)))
+        cols, rows = rng.randint(1, 30), rng.randint(1, 10)
+        whole = fed(data, cols, rows, history=50)
+        split = TerminalEmulator(cols, rows, history=50)
+        for i in range(len(data)):
+            split.feed(data[i : i + 1])
+        assert _state(split) == _state(whole), data
