@@ -101,7 +101,9 @@ class ClaudeTuiApp(App[SessionOutcome]):
             branch = self.session.git_start.get("branch")
             self.title = f"claude-tui · {self.session.title}"
             self.sub_title = f"{config.cwd}" + (f" ({branch})" if branch else "")
-            self.query_one(TerminalPane).focus()
+            self._pane = self.query_one(TerminalPane)
+            self._sidebar = self.query_one(SessionSidebar)
+            self._pane.focus()
             self.set_interval(self.POLL_INTERVAL, self._poll_session)
             self._poll_session()
         if self.initial_tab == "history":
@@ -111,16 +113,16 @@ class ClaudeTuiApp(App[SessionOutcome]):
 
     def _poll_session(self) -> None:
         session = self.session
-        if session is None or self._finishing:
-            return
-        pane = self.query_one(TerminalPane)
+        if session is None or self._finishing or not self._sidebar.is_attached:
+            return  # nothing to do, or the app is shutting down and the widgets are going
+        pane = self._pane
         screen_lines = None
         if session.source == "screen":
             emulator = pane.emulator
             screen_lines = [*emulator.history_lines(), *emulator.display]
         session.poll(screen_lines)
         snap, fired = session.snapshot()
-        self.query_one(SessionSidebar).show(snap)
+        self._sidebar.show(snap)
         if session.stats.get("first_prompt"):
             self.title = f"claude-tui · {session.title}"
         for alert in fired:
@@ -135,7 +137,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
         if session is None or self._finishing:
             return
         self._finishing = True
-        pane = self.query_one(TerminalPane)
+        pane = self._pane
         clean = "\n".join([*pane.emulator.history_lines(), *pane.emulator.display]).rstrip() + "\n"
         session.finish(exit_code, signal, clean)
         if session.spool is None:
@@ -182,7 +184,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
         if self.session is None:
             self.exit(SessionOutcome())
             return
-        pane = self.query_one(TerminalPane)
+        pane = self._pane
         if pane.exit_status is None:
             await pane.terminate()
         if pane.exit_status is not None:
@@ -194,7 +196,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
         """Give the keyboard back to the program in the pane."""
         if self.session is not None:
             self.query_one(TabbedContent).active = "session"
-            self.query_one(TerminalPane).focus()
+            self._pane.focus()
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to the Session or History tab."""

@@ -89,6 +89,9 @@ class SessionConfig:
             argv += ["--session-id", self.session_id]
         argv += self.claude_args
         if self.prompt:
+            # Variadic options such as --allowedTools would swallow a trailing prompt; `--` ends them.
+            if self.is_claude and "--" not in self.claude_args:
+                argv.append("--")
             argv.append(self.prompt)
         return argv
 

@@ -131,18 +131,20 @@ def print_outcome(outcome: Any) -> None:
 
 def run_location(outcome: Any) -> str:
     """The run's URL in the MLflow UI, or how to get there when no UI server runs for this store."""
-    uri = outcome.tracking_uri or ""
-    path = f"#/experiments/{outcome.experiment_id}/runs/{outcome.run_id}"
-    if uri.startswith(("http://", "https://")):
-        return f"{uri.rstrip('/')}/{path}"
-    try:
-        from claude_tui.history.ui_server import running_server_url
+    from claude_tui.tracking.store import run_ui_url, ui_base_url
 
-        base = running_server_url(uri)
-    except Exception:  # no UI state yet, or an unreadable one: fall back to the advice below
-        base = None
+    uri = outcome.tracking_uri or ""
+    base = ui_base_url(uri)
+    if base is None:
+        try:
+            from claude_tui.history.ui_server import UiServer
+
+            state = UiServer(uri).status()
+            base = state.url if state else None
+        except Exception:  # an unreadable UI state file only costs the shortcut below
+            base = None
     if base:
-        return f"{base.rstrip('/')}/{path}"
+        return run_ui_url(base, outcome.experiment_id, outcome.run_id)
     return "browse it with `claude-tui history` (key o opens the MLflow UI) or `claude-tui ui start`"
 
 
