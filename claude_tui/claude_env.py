@@ -219,11 +219,21 @@ class ClaudeEnvironment:
                 "ANTHROPIC_API_KEY": self.api_key,
                 "DISABLE_AUTOUPDATER": "1",
                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+                # 2.1.328 still fetches these at interactive start-up despite the two switches above: the
+                # official plugin marketplace (downloads.claude.ai, github.com) and the model catalog.
+                "CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL": "1",
+                "CLAUDE_CODE_MODEL_CATALOG": "off",
                 "DISABLE_TELEMETRY": "1",
                 "DISABLE_ERROR_REPORTING": "1",
                 "DISABLE_BUG_COMMAND": "1",
                 "CLAUDE_CODE_ENABLE_TELEMETRY": "0",
+                # Anything that is not for 127.0.0.1 goes to the stub as proxy, which refuses and records it.
+                "HTTP_PROXY": self.base_url,
+                "HTTPS_PROXY": self.base_url,
+                "http_proxy": self.base_url,
+                "https_proxy": self.base_url,
                 "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost",
                 "GIT_AUTHOR_NAME": "Claude TUI Test",
                 "GIT_AUTHOR_EMAIL": "test@example.invalid",
                 "GIT_COMMITTER_NAME": "Claude TUI Test",

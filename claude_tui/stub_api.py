@@ -73,6 +73,18 @@ class RecordedRequest:
         return urlsplit(self.path).path
 
     @property
+    def is_outbound(self) -> bool:
+        """True for a proxy request meant for another host (`CONNECT host:443` or an absolute URL).
+
+        `ClaudeEnvironment` names the stub as HTTP(S) proxy, so any attempt of the CLI to reach the internet
+        lands here instead, where tests can see it.
+        """
+        if self.method == "CONNECT":
+            return True
+        host = urlsplit(self.path).hostname
+        return host is not None and host not in ("127.0.0.1", "localhost", "::1")
+
+    @property
     def is_main_conversation(self) -> bool:
         """True for the streaming, tool-carrying message requests that the scenario scripts."""
         return self.route == "/v1/messages" and _is_scripted_request(self.body)
@@ -355,7 +367,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self.server.stub.record(request)
         route = request.route.rstrip("/")
-        if route == "/v1/messages/count_tokens" and self.command == "POST":
+        if request.is_outbound:
+            self._send_error(403, "permission_error", f"offline stub: no network for {request.path}")
+        elif route == "/v1/messages/count_tokens" and self.command == "POST":
             if not isinstance(body, dict):
                 self._send_error(400, "invalid_request_error", "body must be a JSON object")
                 return
@@ -414,6 +428,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_PATCH = _handle
     do_HEAD = _handle
     do_OPTIONS = _handle
+    do_CONNECT = _handle
 
 
 class _StubHTTPServer(ThreadingHTTPServer):
@@ -496,6 +511,12 @@ class StubServer:
         with self._lock:
             number = next(self._ids)
         return f"{prefix}_01{self._nonce}{number:014d}"
+
+    @property
+    def outbound_requests(self) -> list[RecordedRequest]:
+        """Requests that tried to reach another host through the stub as proxy (should stay empty)."""
+        with self._lock:
+            return [r for r in self.requests if r.is_outbound]
 
     @property
     def main_requests(self) -> list[RecordedRequest]:

@@ -4,7 +4,8 @@
   and any connection to a non-loopback address fails the test.
 - `claude_bin`: the pinned `claude` binary (the test fails, never skips, when it is missing).
 - `claude_env`: a factory `claude_env("realistic" | dict | Path, files=None) -> ClaudeEnvironment` whose
-  `.stub` (a running `StubServer`) serves the scenario; see docs/offline-cli.md.
+  `.stub` (a running `StubServer`) serves the scenario; the test fails if the CLI tried to reach any other
+  host (the stub is its HTTP(S) proxy). See docs/offline-cli.md.
 - Snapshots of pytest-textual-snapshot live in the top-level `snapshots/` folder.
 """
 
@@ -124,3 +125,8 @@ def claude_env(tmp_path_factory: pytest.TempPathFactory, claude_bin: Path) -> It
     yield make
     for stub in stubs:
         stub.stop()
+    # The CLI and its tools run in subprocesses the socket guard cannot see; their proxy is the stub, which
+    # records every attempt to reach another host.
+    outbound = [f"{r.method} {r.path}" for stub in stubs for r in stub.outbound_requests]
+    if outbound:
+        pytest.fail(f"the Claude CLI tried to reach the network: {', '.join(outbound)}")

@@ -69,9 +69,10 @@ def test_env_points_everything_into_the_sandbox(tmp_path: Path, monkeypatch: pyt
     assert variables["DISABLE_AUTOUPDATER"] == "1"
     assert variables["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
     assert variables["TERM"] == "xterm-256color"
+    assert variables["HTTPS_PROXY"] == variables["HTTP_PROXY"] == "http://127.0.0.1:4321"  # the stub records
+    assert "127.0.0.1" in variables["NO_PROXY"]
     assert variables["EXTRA"] == "1"
     assert "ANTHROPIC_AUTH_TOKEN" not in variables
-    assert "HTTPS_PROXY" not in variables
     assert Path.home() != env.home
 
 

@@ -259,6 +259,20 @@ def test_every_request_is_recorded(stub: StubServer) -> None:
     assert stub.main_requests == [first]
 
 
+def test_proxy_requests_for_other_hosts_are_refused_and_recorded(stub: StubServer) -> None:
+    status, _, raw = post(stub.url, "example.com:443", None, method="CONNECT")
+    assert status == 403 and json.loads(raw)["error"]["type"] == "permission_error"
+    status, _, _ = post(stub.url, "http://downloads.example.com/catalog.json", None, method="GET")
+    assert status == 403
+    # an absolute URL for the stub itself (a client that proxies everything) is still served
+    status, _, _ = post(stub.url, f"{stub.url}/v1/messages", main_request([prompt("fix the bug")]))
+    assert status == 200
+    assert [(r.method, r.path) for r in stub.outbound_requests] == [
+        ("CONNECT", "example.com:443"),
+        ("GET", "http://downloads.example.com/catalog.json"),
+    ]
+
+
 def test_stop_releases_the_port_and_is_idempotent() -> None:
     server = StubServer(SCENARIO).start()
     url = server.url
