@@ -76,6 +76,7 @@ class ReplayApp(App[None]):
         self.next_event = 0
         """Index of the next event to play."""
         self._last_tick = time.monotonic()
+        self._status_text = ""
 
     @property
     def finished(self) -> bool:
@@ -133,10 +134,13 @@ class ReplayApp(App[None]):
     def _show_status(self) -> None:
         state = "■ finished" if self.finished else "▶ playing" if self.playing else "❚❚ paused"
         position = min(self.position, self.cast.duration)
-        self.query_one("#status", Static).update(
+        text = (
             f"{state}  {speed_label(self.speed)}  {position:.1f}s / {self.cast.duration:.1f}s"
             f"  ({self.next_event}/{len(self.events)} events)"
         )
+        if text != self._status_text:  # a repaint only when something visible changed
+            self._status_text = text
+            self.query_one("#status", Static).update(text)
 
     # -- actions -------------------------------------------------------------------------------------------
 
