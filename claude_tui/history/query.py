@@ -226,6 +226,7 @@ class RunQuery:
     def experiment_id(self) -> str | None:
         """The experiment's id, or None when the store has no such experiment (yet)."""
         if self._experiment_id is None:
+            self._check_reachable()
             try:
                 experiment = self.client.get_experiment_by_name(self.experiment)
             except HistoryError:
@@ -235,6 +236,13 @@ class RunQuery:
             if experiment is not None:
                 self._experiment_id = str(experiment.experiment_id)
         return self._experiment_id
+
+    def _check_reachable(self) -> None:
+        # MLflow's REST client retries a refused connection with backoff for minutes; ask once, quickly.
+        from claude_tui.history.ui_server import answers, is_remote
+
+        if is_remote(self.tracking_uri) and not answers(self.tracking_uri, timeout=5.0):
+            raise StoreUnavailableError(f"cannot reach tracking server {self.tracking_uri}")
 
     def full_filter(self, filter_string: str = "") -> str:
         """The filter actually sent: the user's expression plus the session-only clause."""
@@ -389,3 +397,21 @@ class RunQuery:
 def _message(exc: Exception) -> str:
     message = getattr(exc, "message", None) or str(exc)
     return " ".join(str(message).split())
+
+
+def resolve_tracking_uri(tracking_uri: str | None) -> str:
+    """The store to read: `tracking_uri` if given, else the tracking package's resolver, else the default.
+
+    `claude_tui.tracking.store.resolve_tracking_uri` is the logger's own rule (so History reads where
+    sessions are written); until it exists, `paths.default_tracking_uri()` is the same rule.
+    """
+    if tracking_uri:
+        return tracking_uri
+    try:
+        from claude_tui.tracking.store import resolve_tracking_uri as tracking_resolve
+    except ImportError:
+        from claude_tui.paths import default_tracking_uri
+
+        return default_tracking_uri()
+    resolved: str = tracking_resolve(None)
+    return resolved

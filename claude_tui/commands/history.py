@@ -1,0 +1,76 @@
+"""`claude-tui history`: open the app on the History tab. Also the options every store command shares."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import click
+
+from claude_tui.paths import DEFAULT_EXPERIMENT
+
+
+def store_options(func: Any) -> Any:
+    """`--tracking-uri` and `--experiment`, shared by `history`, `ui` and `export`."""
+    func = click.option(
+        "--experiment",
+        default=DEFAULT_EXPERIMENT,
+        show_default=True,
+        help="MLflow experiment holding the sessions.",
+    )(func)
+    func = click.option(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else claude-tui's embedded store).",
+    )(func)
+    return func
+
+
+def fail(command: str, message: str) -> NoReturn:
+    """Print `claude-tui <command>: <message>` on one line to stderr and exit with status 2."""
+    first = " ".join(str(message).split())
+    click.echo(f"claude-tui {command}: {first}", err=True)
+    raise SystemExit(2)
+
+
+def check_store(command: str, tracking_uri: str | None, experiment: str) -> Any:
+    """A `RunQuery` for the store, after checking it can be opened; exits 2 with one line if not."""
+    from claude_tui.history.query import HistoryError, RunQuery, resolve_tracking_uri
+
+    query = RunQuery(resolve_tracking_uri(tracking_uri), experiment)
+    try:
+        query.experiment_id()
+    except HistoryError as exc:
+        fail(command, str(exc))
+    return query
+
+
+@click.command()
+@store_options
+def history(tracking_uri: str | None, experiment: str) -> None:
+    """Browse past sessions: the app, opened on its History tab."""
+    query = check_store("history", tracking_uri, experiment)
+    try:
+        from claude_tui.app import ClaudeTuiApp
+    except ImportError:
+        _minimal_app(query.tracking_uri, experiment).run()
+        return
+    ClaudeTuiApp(None, tracking_uri=query.tracking_uri, experiment=experiment, initial_tab="history").run()
+
+
+def _minimal_app(tracking_uri: str, experiment: str) -> Any:
+    """An App with only the History pane (for use before, or without, the full app)."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Header
+
+    from claude_tui.widgets.history import HistoryCommands, HistoryPane
+
+    class HistoryApp(App[None]):
+        TITLE = "claude-tui · history"
+        COMMANDS = App.COMMANDS | {HistoryCommands}
+
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield HistoryPane(tracking_uri, experiment)
+            yield Footer()
+
+    return HistoryApp()

@@ -1,0 +1,683 @@
+"""The History tab: past sessions from the MLflow store, filter, sort, details, replay, compare, MLflow UI.
+
+`HistoryPane(tracking_uri, experiment)` is self-contained: the App mounts it and calls `refresh_runs()` when a
+session has been logged. Every store access runs in a thread worker (`claude_tui.history.query`) and comes
+back as a small message; stale answers (an older filter, a run no longer selected) are dropped by generation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import webbrowser
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Input, Label
+from textual.worker import Worker, WorkerState
+
+from claude_tui.formatting import format_cost, format_count, format_duration
+from claude_tui.history.query import (
+    PAGE_SIZE,
+    QUICK_FILTERS,
+    SORT_KEYS,
+    HistoryError,
+    InvalidFilterError,
+    RunDetails,
+    RunPage,
+    RunQuery,
+    RunRow,
+    combine_filters,
+    order_by_for,
+    resolve_tracking_uri,
+)
+from claude_tui.history.ui_server import UiServer, compare_url, is_remote, remote_base, run_url
+from claude_tui.widgets.history_compare import CompareScreen
+from claude_tui.widgets.history_details import RunDetailsView, format_time
+
+# (column id, header, width); the ids are those of `SORT_KEYS`. A marked run's name starts with `MARK`.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("start", "start", 16),
+    ("name", "name", 24),
+    ("duration", "duration", 8),
+    ("commands", "cmds", 4),
+    ("tools", "tools", 5),
+    ("errors", "errs", 4),
+    ("success", "ok", 2),
+    ("procedure", "procedure/issue", 16),
+    ("tokens", "tokens", 6),
+    ("cost", "cost", 6),
+)
+SORTABLE = [column for column, _, _ in COLUMNS if column in SORT_KEYS]
+MARK = "●"
+DETAILS_DELAY = 0.12
+"""Seconds the cursor must rest on a row before its details load (holding ↓ does not flood the store)."""
+
+OpenUrl = Callable[[str], Any]
+ServerFactory = Callable[[str], UiServer]
+
+
+def _success_cell(value: float | None) -> Text:
+    if value is None:
+        return Text("–", style="dim")
+    return Text("✓", style="green") if value >= 1 else Text("✗", style="bold red")
+
+
+def _procedure_cell(row: RunRow) -> str:
+    parts = [row.procedure or "", f"#{row.issue}" if row.issue else ""]
+    return " ".join(part for part in parts if part) or "–"
+
+
+class RunTable(DataTable[Any]):
+    """The sessions table; asks for the next page when scrolled near its end."""
+
+    class NearEnd(Message):
+        """Scrolled (or moved the cursor) close to the last loaded row."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.row_count and new_value >= self.max_scroll_y - 5:
+            self.post_message(self.NearEnd())
+
+
+class HistoryPane(Widget):
+    """Browse the logged sessions of one experiment.
+
+    Args:
+        tracking_uri: the MLflow store (None: the same default the logger uses).
+        experiment: the experiment holding the sessions.
+        tz: time zone for the start column (None: local time; tests pass UTC).
+        page_size: rows fetched per page.
+        open_url: opens a URL in a browser (tests pass a recorder).
+        server_factory: builds the `UiServer` for a backend store (tests pass a fake).
+    """
+
+    DEFAULT_CSS = """
+    HistoryPane { height: 1fr; layout: vertical; }
+    HistoryPane #history-bar { height: 1; }
+    HistoryPane #history-filter { width: 1fr; height: 1; border: none; padding: 0 1; }
+    HistoryPane #history-bar Button { margin-left: 1; min-width: 10; }
+    HistoryPane #history-bar Button.-on { background: $accent; color: $text; text-style: bold; }
+    HistoryPane #history-error { height: auto; color: $error; padding: 0 1; display: none; }
+    HistoryPane #history-error.-shown { display: block; }
+    HistoryPane #history-body { height: 1fr; }
+    HistoryPane RunTable { width: 1fr; height: 1fr; }
+    HistoryPane #history-details-box { width: 52; border-left: vkey $foreground 30%; }
+    HistoryPane #history-status { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("1", "quick('failed')", "Failed"),
+        Binding("2", "quick('errors')", "With errors"),
+        Binding("3", "quick('today')", "Today"),
+        Binding("0", "clear_filters", "Clear filters"),
+        Binding("greater_than_sign,full_stop", "sort_next", "Sort next", show=False),
+        Binding("less_than_sign,comma", "sort_previous", "Sort previous", show=False),
+        Binding("d", "sort_reverse", "Reverse sort", show=False),
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
+        Binding("m", "mlflow_compare", "MLflow compare"),
+        Binding("o", "open_in_mlflow", "Open in MLflow"),
+        Binding("r", "refresh_runs", "Refresh", show=False),
+        Binding("p", "replay_toggle", "Play/pause", show=False),
+        Binding("plus,equals_sign", "replay_faster", "Faster", show=False),
+        Binding("minus", "replay_slower", "Slower", show=False),
+    ]
+    """History keys. Digits and punctuation only where the App already uses letters (`s`, `h`, `t`)."""
+
+    @dataclass
+    class RunsLoaded(Message):
+        """A page of rows for the query with this generation."""
+
+        generation: int
+        filter_text: str
+        page: RunPage
+        append: bool
+
+    @dataclass
+    class QueryFailed(Message):
+        """The query with this generation failed; `message` is one line (MLflow's own for a bad filter)."""
+
+        generation: int
+        filter_text: str
+        message: str
+        invalid_filter: bool
+
+    @dataclass
+    class DetailsLoaded(Message):
+        """Details of the run the cursor rests on."""
+
+        details: RunDetails
+
+    @dataclass
+    class CastLoaded(Message):
+        """The recording of a run (None when it has none)."""
+
+        run_id: str
+        data: bytes | None
+
+    @dataclass
+    class CompareReady(Message):
+        """Details of the marked runs, in table order."""
+
+        runs: list[RunDetails]
+
+    @dataclass
+    class Progress(Message):
+        """A progress line while the MLflow UI server starts."""
+
+        text: str
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment: str = "claude-sessions",
+        *,
+        tz: dt.tzinfo | None = None,
+        page_size: int = PAGE_SIZE,
+        open_url: OpenUrl = webbrowser.open,
+        server_factory: ServerFactory = UiServer,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.tracking_uri = resolve_tracking_uri(tracking_uri)
+        self.experiment = experiment
+        self.tz = tz
+        self.page_size = page_size
+        self.run_query = RunQuery(self.tracking_uri, experiment)
+        self.open_url = open_url
+        self.server_factory = server_factory
+        self.rows: list[RunRow] = []
+        """The rows shown, in table order."""
+        self.marked: dict[str, RunRow] = {}
+        """Marked runs for comparison, in marking order."""
+        self.filter_text = ""
+        """The last filter MLflow accepted (what the rows show)."""
+        self.quick: set[str] = set()
+        """Active quick filters (names in `QUICK_FILTERS`)."""
+        self.sort_column = "start"
+        self.descending = True
+        self.next_page_token: str | None = None
+        self.loaded = False
+        """True once the first page has arrived (tests and the benchmark wait on it)."""
+        self.error: str | None = None
+        """The message shown under the filter box, if any."""
+        self.last_url: str | None = None
+        """The last MLflow UI URL opened (shown in a notification to copy)."""
+        self._generation = 0
+        self._loading_more = False
+        self._details_timer: Any = None
+        self._details_run: str | None = None
+        self._cast_run: str | None = None
+
+    # --- layout -----------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="history-bar"):
+            yield Input(
+                placeholder="filter (MLflow syntax), e.g. metrics.errors_encountered > 0",
+                id="history-filter",
+            )
+            yield Button("1 Failed", id="quick-failed", compact=True)
+            yield Button("2 Errors", id="quick-errors", compact=True)
+            yield Button("3 Today", id="quick-today", compact=True)
+        yield Label("", id="history-error")
+        with Horizontal(id="history-body"):
+            yield RunTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="history-details-box"):
+                yield RunDetailsView(tz=self.tz, id="history-details")
+        yield Label("", id="history-status")
+
+    def on_mount(self) -> None:
+        self._add_columns()
+        table = self.query_one(RunTable)
+        table.loading = True
+        # After the screen's auto-focus (which would pick the filter box and swallow the digit keys).
+        self.call_after_refresh(table.focus)
+        self._start_query(self.filter_text)
+
+    def _add_columns(self) -> None:
+        table = self.query_one(RunTable)
+        table.clear(columns=True)
+        for column, header, width in COLUMNS:
+            label = Text(header)
+            if column == self.sort_column:
+                label = Text(header + (" ▼" if self.descending else " ▲"), style="bold")
+            table.add_column(label, key=column, width=width)
+
+    def _cells(self, row: RunRow) -> list[Any]:
+        return [
+            format_time(row.start_time, self.tz),
+            self._name_cell(row),
+            format_duration(row.duration_seconds),
+            format_count(row.commands),
+            format_count(row.tools),
+            Text(format_count(row.errors), style="red" if (row.errors or 0) > 0 else ""),
+            _success_cell(row.success),
+            _procedure_cell(row),
+            format_count(row.tokens),
+            format_cost(row.cost_usd) if row.cost_usd is not None else "–",
+        ]
+
+    def _name_cell(self, row: RunRow) -> Text:
+        name = " ".join(row.name.split()) or "(no prompt)"
+        if row.run_id in self.marked:
+            return Text.assemble((MARK + " ", "bold yellow"), name)
+        return Text(name)
+
+    # --- queries ----------------------------------------------------------------------------------------
+
+    def effective_filter(self, filter_text: str | None = None) -> str:
+        """The user's filter AND every active quick filter."""
+        text = self.filter_text if filter_text is None else filter_text
+        return combine_filters(text, *(QUICK_FILTERS[name]() for name in sorted(self.quick)))
+
+    def refresh_runs(self) -> None:
+        """Reload from the first page with the current filter and sort (call after a session is logged)."""
+        self._start_query(self.filter_text)
+
+    def _start_query(self, filter_text: str) -> None:
+        self._generation += 1
+        self._loading_more = False
+        self._set_status("loading…")
+        self._load_runs(
+            self._generation,
+            filter_text,
+            self.effective_filter(filter_text),
+            order_by_for(self.sort_column, self.descending),
+            None,
+            False,
+        )
+
+    def _load_more(self) -> None:
+        if self._loading_more or not self.next_page_token or not self.loaded:
+            return
+        self._loading_more = True
+        self._load_runs(
+            self._generation,
+            self.filter_text,
+            self.effective_filter(),
+            order_by_for(self.sort_column, self.descending),
+            self.next_page_token,
+            True,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-runs")
+    def _load_runs(
+        self,
+        generation: int,
+        filter_text: str,
+        full: str,
+        order_by: list[str],
+        token: str | None,
+        append: bool,
+    ) -> None:
+        try:
+            page = self.run_query.search(
+                full, order_by=order_by, max_results=self.page_size, page_token=token
+            )
+        except HistoryError as exc:
+            self.post_message(
+                self.QueryFailed(generation, filter_text, str(exc), isinstance(exc, InvalidFilterError))
+            )
+            return
+        self.post_message(self.RunsLoaded(generation, filter_text, page, append))
+
+    @on(RunsLoaded)
+    def _runs_loaded(self, message: RunsLoaded) -> None:
+        if message.generation != self._generation:
+            return  # an answer to a filter or sort that has been replaced since
+        table = self.query_one(RunTable)
+        keep = self.rows[table.cursor_row].run_id if self.rows and not message.append else None
+        if not message.append:
+            self.filter_text = message.filter_text
+            self._show_error(None)
+            self.rows = []
+            table.clear()
+        shown = {row.run_id for row in self.rows}
+        for row in message.page.rows:
+            if row.run_id in shown:
+                continue  # offset paging can repeat a row when a session was logged between pages
+            self.rows.append(row)
+            table.add_row(*self._cells(row), key=row.run_id)
+        self.next_page_token = message.page.next_page_token
+        self._loading_more = False
+        table.loading = False
+        self.loaded = True
+        if not message.append:
+            index = next((i for i, row in enumerate(self.rows) if row.run_id == keep), 0)
+            if self.rows:
+                table.move_cursor(row=index, scroll=True)
+                self._request_details(self.rows[index].run_id, delay=0)
+            else:
+                self._details_run = None
+        self._set_status()
+
+    @on(QueryFailed)
+    def _query_failed(self, message: QueryFailed) -> None:
+        if message.generation != self._generation:
+            return
+        self._loading_more = False
+        self.query_one(RunTable).loading = False
+        prefix = "Invalid filter: " if message.invalid_filter else ""
+        self._show_error(prefix + message.message)
+        if message.invalid_filter:
+            # Keep showing the last good result; put the generation back so load-more keeps working for it.
+            self.query_one("#history-filter", Input).value = message.filter_text
+        self._set_status()
+
+    def _show_error(self, text: str | None) -> None:
+        self.error = text
+        label = self.query_one("#history-error", Label)
+        label.update(Text(text or ""))
+        label.set_class(bool(text), "-shown")
+
+    def _set_status(self, extra: str | None = None) -> None:
+        arrow = "▼" if self.descending else "▲"
+        more = " (more on scroll)" if self.next_page_token else ""
+        parts = [f"{len(self.rows)} sessions{more}", f"sort: {self.sort_column} {arrow}"]
+        if self.marked:
+            parts.append(f"{len(self.marked)} marked")
+        active = self.effective_filter()
+        if active:
+            parts.append(f"filter: {active}")
+        if extra:
+            parts.append(extra)
+        self.query_one("#history-status", Label).update(Text(" · ".join(parts), no_wrap=True))
+
+    # --- details ----------------------------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#history-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is None:
+            return
+        if event.cursor_row >= len(self.rows) - 5:
+            self._load_more()
+        self._request_details(event.row_key.value)
+
+    @on(RunTable.NearEnd)
+    def _near_end(self) -> None:
+        self._load_more()
+
+    def _request_details(self, run_id: str, delay: float = DETAILS_DELAY) -> None:
+        if run_id == self._details_run:
+            return
+        self._details_run = run_id
+        if self._details_timer is not None:
+            self._details_timer.stop()
+        if delay <= 0:
+            self._load_details(run_id)
+        else:
+            self._details_timer = self.set_timer(delay, partial(self._load_details, run_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-details")
+    def _load_details(self, run_id: str) -> None:
+        self.post_message(self.DetailsLoaded(self.run_query.details(run_id)))
+
+    @on(DetailsLoaded)
+    def _details_loaded(self, message: DetailsLoaded) -> None:
+        if message.details.row.run_id != self._details_run:
+            return
+        view = self.query_one(RunDetailsView)
+        view.show(message.details)
+        self._cast_run = None
+        if "transcript/raw.cast" in message.details.artifacts:
+            self._load_cast(message.details.row.run_id)
+        else:
+            view.replay.load(None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-cast")
+    def _load_cast(self, run_id: str) -> None:
+        self.post_message(self.CastLoaded(run_id, self.run_query.read_bytes(run_id, "transcript/raw.cast")))
+
+    @on(CastLoaded)
+    def _cast_loaded(self, message: CastLoaded) -> None:
+        if message.run_id != self._details_run:
+            return
+        self._cast_run = message.run_id
+        self.query_one(RunDetailsView).replay.load(message.data)
+
+    @property
+    def selected(self) -> RunRow | None:
+        """The row under the cursor."""
+        table = self.query_one(RunTable)
+        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    # --- filter, quick filters, sort ----------------------------------------------------------------------
+
+    @on(Input.Submitted, "#history-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.apply_filter(event.value)
+        self.query_one(RunTable).focus()
+
+    def apply_filter(self, text: str) -> None:
+        """Search with `text` (MLflow syntax, verbatim); a bad filter keeps the current rows."""
+        self._start_query(text.strip())
+
+    def action_focus_filter(self) -> None:
+        """Move focus to the filter box."""
+        self.query_one("#history-filter", Input).focus()
+
+    @on(Button.Pressed, "#history-bar Button")
+    def _quick_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id:
+            self.action_quick(event.button.id.removeprefix("quick-"))
+
+    def action_quick(self, name: str) -> None:
+        """Toggle a quick filter (`failed`, `errors`, `today`)."""
+        self.quick ^= {name}
+        self.query_one(f"#quick-{name}", Button).set_class(name in self.quick, "-on")
+        self._start_query(self.filter_text)
+
+    def action_clear_filters(self) -> None:
+        """Drop the filter text and every quick filter."""
+        self.quick.clear()
+        for button in self.query("#history-bar Button"):
+            button.remove_class("-on")
+        self.query_one("#history-filter", Input).value = ""
+        self._start_query("")
+
+    def sort_by(self, column: str, descending: bool | None = None) -> None:
+        """Sort by a column id (see `COLUMNS`); the same column again flips the direction."""
+        if column not in SORT_KEYS:
+            return
+        if descending is None:
+            descending = not self.descending if column == self.sort_column else column != "name"
+        self.sort_column, self.descending = column, descending
+        self._add_columns()
+        self.rows = []
+        self._start_query(self.filter_text)
+
+    @on(DataTable.HeaderSelected, "#history-table")
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if event.column_key.value:
+            self.sort_by(event.column_key.value)
+
+    def action_sort_next(self) -> None:
+        """Sort by the next column to the right."""
+        self.sort_by(SORTABLE[(SORTABLE.index(self.sort_column) + 1) % len(SORTABLE)])
+
+    def action_sort_previous(self) -> None:
+        """Sort by the next column to the left."""
+        self.sort_by(SORTABLE[(SORTABLE.index(self.sort_column) - 1) % len(SORTABLE)])
+
+    def action_sort_reverse(self) -> None:
+        """Flip the sort direction."""
+        self.sort_by(self.sort_column, not self.descending)
+
+    # --- marks and compare --------------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        """Mark or unmark the selected run for comparison, then move down."""
+        row = self.selected
+        if row is None:
+            return
+        table = self.query_one(RunTable)
+        if row.run_id in self.marked:
+            del self.marked[row.run_id]
+        else:
+            self.marked[row.run_id] = row
+        table.update_cell(row.run_id, "name", self._name_cell(row))
+        table.action_cursor_down()
+        self._set_status()
+
+    def action_compare(self) -> None:
+        """Show the marked runs' params and metrics side by side."""
+        if len(self.marked) < 2:
+            self.notify("Mark two or more sessions with space to compare them.", severity="warning")
+            return
+        self._load_compare(list(self.marked))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-compare")
+    def _load_compare(self, run_ids: list[str]) -> None:
+        self.post_message(self.CompareReady([self.run_query.details(run_id) for run_id in run_ids]))
+
+    @on(CompareReady)
+    def _compare_ready(self, message: CompareReady) -> None:
+        self.app.push_screen(CompareScreen(message.runs))
+
+    # --- replay -------------------------------------------------------------------------------------------
+
+    def action_replay_toggle(self) -> None:
+        """Play/pause the selected run's recording (switches to the Replay tab)."""
+        view = self.query_one(RunDetailsView)
+        view.query_one("#details-tabs").active = "tab-replay"  # type: ignore[attr-defined]
+        view.replay.action_play_pause()
+
+    def action_replay_faster(self) -> None:
+        """Replay faster."""
+        self.query_one(RunDetailsView).replay.action_faster()
+
+    def action_replay_slower(self) -> None:
+        """Replay slower."""
+        self.query_one(RunDetailsView).replay.action_slower()
+
+    # --- the MLflow UI --------------------------------------------------------------------------------------
+
+    def action_open_in_mlflow(self) -> None:
+        """Open the selected run in the MLflow UI (starting a UI server for this store if none answers)."""
+        row = self.selected
+        if row is None:
+            self.notify("No session selected.", severity="warning")
+            return
+        self._open_in_mlflow(row.experiment_id, [row.run_id])
+
+    def action_mlflow_compare(self) -> None:
+        """Open MLflow's own compare page for the marked runs."""
+        if len(self.marked) < 2:
+            self.notify("Mark two or more sessions with space to compare them.", severity="warning")
+            return
+        rows = list(self.marked.values())
+        self._open_in_mlflow(rows[0].experiment_id, [row.run_id for row in rows])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-ui")
+    def _open_in_mlflow(self, experiment_id: str, run_ids: list[str]) -> None:
+        if is_remote(self.tracking_uri):
+            base = remote_base(self.tracking_uri)
+        else:
+            server = self.server_factory(self.tracking_uri)
+
+            def progress(text: str) -> None:
+                self.post_message(self.Progress(text))
+
+            state = server.ensure(progress=progress)
+            base = state.url
+        if len(run_ids) == 1:
+            url = run_url(base, experiment_id, run_ids[0])
+        else:
+            url = compare_url(base, experiment_id, run_ids)
+        self.last_url = url
+        try:
+            self.open_url(url)
+        except Exception:
+            pass
+        self.post_message(self.Progress(f"Opened {url}"))
+        self.app.call_from_thread(self.notify, url, title="MLflow UI (copy the URL if no browser opened)")
+
+    @on(Progress)
+    def _progress(self, message: Progress) -> None:
+        self._set_status(message.text)
+
+    # --- failures -------------------------------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        first = (str(error).strip().splitlines() or [""])[0]
+        text = f"{type(error).__name__}: {first}" if not isinstance(error, HistoryError) else first
+        if event.worker.group == "history-runs":
+            self._loading_more = False
+            self.query_one(RunTable).loading = False
+            self._show_error(text)
+        else:
+            self.notify(text, severity="error", title="History")
+
+
+# --- command palette ----------------------------------------------------------------------------------------
+
+PALETTE_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("History: open selected run in MLflow UI", "open_in_mlflow", "Start the UI server if needed (key o)"),
+    ("History: compare marked runs", "compare", "Params and metrics side by side (key c)"),
+    ("History: MLflow compare page for marked runs", "mlflow_compare", "MLflow's own compare view (key m)"),
+    ("History: refresh", "refresh_runs", "Reload the sessions (key r)"),
+    ("History: only failed sessions", "quick('failed')", "Toggle the quick filter (key 1)"),
+    ("History: only sessions with errors", "quick('errors')", "Toggle the quick filter (key 2)"),
+    ("History: only today's sessions", "quick('today')", "Toggle the quick filter (key 3)"),
+)
+"""(title, HistoryPane action, help) for the command palette."""
+
+
+def _pane_of(app: App[Any]) -> HistoryPane | None:
+    panes = app.query(HistoryPane)
+    return panes.first() if panes else None
+
+
+def history_system_commands(app: App[Any]) -> Iterable[SystemCommand]:
+    """SystemCommands for `App.get_system_commands` (only while a HistoryPane is mounted).
+
+    Usage in the App: `yield from history_system_commands(self)`.
+    """
+    pane = _pane_of(app)
+    if pane is None:
+        return
+    for title, action, help_text in PALETTE_COMMANDS:
+        yield SystemCommand(title, help_text, partial(pane.run_action, action))
+
+
+class HistoryCommands(Provider):
+    """A command palette provider with the History actions (register via `App.COMMANDS`)."""
+
+    async def discover(self) -> Hits:
+        """All History commands when the palette opens."""
+        pane = _pane_of(self.app)
+        if pane is None:
+            return
+        for title, action, help_text in PALETTE_COMMANDS:
+            yield DiscoveryHit(title, partial(pane.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        """History commands matching `query`."""
+        pane = _pane_of(self.app)
+        if pane is None:
+            return
+        matcher = self.matcher(query)
+        for title, action, help_text in PALETTE_COMMANDS:
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(pane.run_action, action), help=help_text)

@@ -1,0 +1,279 @@
+"""The details of one logged session: overview, clean transcript, replay of its recording, metric chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Label, Sparkline, Static, TabbedContent, TabPane
+
+from claude_tui.formatting import format_cost, format_count, format_duration
+from claude_tui.history.compare import format_metric
+from claude_tui.history.query import SERIES_KEYS, RunDetails
+from claude_tui.history.replay import CastPlayer, parse_cast
+from claude_tui.history.series import resample_cumulative
+
+CHART_POINTS = 48
+"""Sparkline resolution: one bar per 1/48 of the session."""
+
+REPLAY_FPS = 30
+"""Replay timer rate; output due within a frame is fed in one call."""
+
+
+def format_time(ms: int | None, tz: dt.tzinfo | None) -> str:
+    """Epoch ms -> `2026-11-27 06:20` in `tz` (None = local time)."""
+    if ms is None:
+        return "–"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=tz or dt.UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _key_value_table(title: str, values: dict[str, Any]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False, expand=True)
+    table.add_column("key", style="bold", no_wrap=True, ratio=2)
+    table.add_column("value", overflow="fold", ratio=3)
+    for key, value in values.items():
+        shown = format_metric(value) if isinstance(value, float) else str(value)
+        table.add_row(key, shown if shown != "" else Text("(empty)", style="dim"))
+    return table
+
+
+class ReplayView(Vertical):
+    """Plays `transcript/raw.cast` into a terminal viewer with play/pause and speed keys."""
+
+    DEFAULT_CSS = """
+    ReplayView { height: 1fr; }
+    ReplayView #replay-status { height: 1; color: $text-muted; }
+    ReplayView #replay-screen { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("p", "play_pause", "Play/pause"),
+        Binding("plus,equals_sign", "faster", "Faster"),
+        Binding("minus", "slower", "Slower"),
+    ]
+    """Replay keys; the History pane forwards `p`, `+`, `-` here as well."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.player: CastPlayer | None = None
+        self._viewer: Any = None
+        self._emulator: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("No recording loaded. Press p to play.", id="replay-status")
+        yield from self._make_viewer()
+
+    def _make_viewer(self) -> ComposeResult:
+        # The terminal pane of the live session doubles as the viewer: one renderer for live and replay.
+        try:
+            from claude_tui.widgets.terminal import TerminalPane
+
+            self._viewer = TerminalPane(id="replay-screen")
+            if callable(getattr(self._viewer, "feed", None)):
+                yield self._viewer
+                return
+        except Exception:
+            self._viewer = None
+        from claude_tui.terminal.emulator import TerminalEmulator
+
+        self._emulator = TerminalEmulator(cols=80, rows=24, history=0)
+        self._viewer = Static("", id="replay-screen")
+        yield self._viewer
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / REPLAY_FPS, self._tick)
+
+    def load(self, data: bytes | None) -> None:
+        """Load a recording (or None when the run has no `transcript/raw.cast`) and show its first frame."""
+        if data is None:
+            self.player = None
+            self._status("This run has no transcript/raw.cast recording.")
+            return
+        recording = parse_cast(data)
+        self.player = CastPlayer(recording.events)
+        if self._emulator is not None:
+            self._emulator.resize(recording.width, recording.height)
+        self._clear()
+        self._status_line()
+
+    def _clear(self) -> None:
+        if self._emulator is not None:
+            self._emulator.reset()
+            self._render_plain()
+        elif self._viewer is not None and callable(getattr(self._viewer, "reset", None)):
+            self._viewer.reset()
+        elif self._viewer is not None:
+            self._viewer.feed(b"\x1b[2J\x1b[H")
+
+    def _feed(self, data: bytes) -> None:
+        if self._emulator is not None:
+            self._emulator.feed(data)
+            self._render_plain()
+        elif self._viewer is not None:
+            self._viewer.feed(data)
+
+    def _render_plain(self) -> None:
+        self._viewer.update(Text("\n".join(line.rstrip() for line in self._emulator.display)))
+
+    def _status(self, text: str) -> None:
+        self.query_one("#replay-status", Label).update(text)
+
+    def _status_line(self) -> None:
+        player = self.player
+        if player is None:
+            return
+        state = "playing" if player.playing else ("finished" if player.finished else "paused")
+        self._status(
+            f"{state} · {player.position:.1f}/{player.duration:.1f} s · {player.speed:g}x"
+            "  (p play/pause, +/- speed)"
+        )
+
+    def _tick(self) -> None:
+        player = self.player
+        if player is None or not player.playing:
+            return
+        due = player.advance(1 / REPLAY_FPS)
+        if due:
+            self._feed(due)
+        self._status_line()
+
+    def action_play_pause(self) -> None:
+        """Play or pause (a finished recording starts over)."""
+        if self.player is None:
+            return
+        if self.player.finished and not self.player.playing:
+            self._clear()
+        self.player.toggle()
+        self._feed(self.player.advance(0))
+        self._status_line()
+
+    def action_faster(self) -> None:
+        """Play faster."""
+        if self.player is not None:
+            self.player.faster()
+            self._status_line()
+
+    def action_slower(self) -> None:
+        """Play slower."""
+        if self.player is not None:
+            self.player.slower()
+            self._status_line()
+
+    def play_to_end(self) -> None:
+        """Feed the whole recording at once (tests and a quick look at the final screen)."""
+        if self.player is None:
+            return
+        self.player.playing = True
+        self.player.position = self.player.duration
+        self._feed(self.player.advance(0))
+        self._status_line()
+
+
+class MetricChart(Vertical):
+    """Sparklines of the cumulative series (tool uses, errors, commands) over the session's duration."""
+
+    DEFAULT_CSS = """
+    MetricChart { height: auto; padding: 0 1; }
+    MetricChart Label { margin-top: 1; }
+    MetricChart Sparkline { height: 3; }
+    MetricChart #chart-empty { color: $text-muted; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("No metric series logged.", id="chart-empty")
+        for key in SERIES_KEYS:
+            yield Label(key, id=f"chart-label-{key}")
+            yield Sparkline([], id=f"chart-{key}")
+
+    def show(self, series: dict[str, list[tuple[int, float]]]) -> None:
+        """Draw each series resampled over time, its label carrying the final value and duration."""
+        self.query_one("#chart-empty").display = not series
+        for key in SERIES_KEYS:
+            points = series.get(key, [])
+            label = self.query_one(f"#chart-label-{key}", Label)
+            spark = self.query_one(f"#chart-{key}", Sparkline)
+            label.display = spark.display = bool(points)
+            if points:
+                last_step, last_value = max(points)
+                label.update(f"{key}: {format_metric(last_value)} over {format_duration(last_step)}")
+                spark.data = resample_cumulative(points, CHART_POINTS)
+
+
+class RunDetailsView(Vertical):
+    """Tabs for one run: Overview (params, metrics, tags, artifacts), Transcript, Replay, Chart."""
+
+    DEFAULT_CSS = """
+    RunDetailsView { height: 1fr; }
+    RunDetailsView #details-title { height: 1; text-style: bold; padding: 0 1; }
+    RunDetailsView TabbedContent { height: 1fr; }
+    RunDetailsView TabPane { padding: 0; }
+    RunDetailsView VerticalScroll { height: 1fr; }
+    RunDetailsView #details-summary { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, *, tz: dt.tzinfo | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tz = tz
+        self.details: RunDetails | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("Select a session", id="details-title")
+        with TabbedContent(id="details-tabs"):
+            with TabPane("Overview", id="tab-overview"), VerticalScroll():
+                yield Static("", id="details-summary")
+                yield Static("", id="details-overview")
+            with TabPane("Transcript", id="tab-transcript"), VerticalScroll():
+                yield Static("", id="details-transcript")
+            with TabPane("Replay", id="tab-replay"):
+                yield ReplayView(id="replay")
+            with TabPane("Chart", id="tab-chart"), VerticalScroll():
+                yield MetricChart(id="chart")
+
+    def show(self, details: RunDetails) -> None:
+        """Fill every tab from `details` (the replay loads its recording separately, on demand)."""
+        self.details = details
+        row = details.row
+        self.query_one("#details-title", Label).update(Text(row.name or "(no prompt)", no_wrap=True))
+        ok = {1.0: Text("yes", style="green"), 0.0: Text("no", style="red")}.get(
+            row.success if row.success is not None else -1.0, Text("–")
+        )
+        summary = Text.assemble(
+            ("started ", "dim"), format_time(row.start_time, self.tz),
+            ("  duration ", "dim"), format_duration(row.duration_seconds),
+            ("  success ", "dim"), ok,
+            ("  tokens ", "dim"), format_count(row.tokens),
+            ("  cost ", "dim"), format_cost(row.cost_usd),
+        )  # fmt: skip
+        self.query_one("#details-summary", Static).update(summary)
+        artifacts = Table(title="artifacts", title_justify="left", show_header=False, box=None, expand=True)
+        artifacts.add_column("path", overflow="fold")
+        for path in details.artifacts:
+            artifacts.add_row(path)
+        if not details.artifacts:
+            artifacts.add_row(Text("(none)", style="dim"))
+        grid = Table.grid(expand=True)
+        grid.add_column()
+        for part in (
+            _key_value_table("params", details.params),
+            _key_value_table("metrics", details.metrics),
+            _key_value_table("tags", details.tags),
+            artifacts,
+        ):
+            grid.add_row(part)
+            grid.add_row("")
+        self.query_one("#details-overview", Static).update(grid)
+        transcript = details.transcript
+        self.query_one("#details-transcript", Static).update(
+            Text(transcript) if transcript else Text("This run has no transcript/clean.txt.", style="dim")
+        )
+        self.query_one(MetricChart).show(details.series)
+
+    @property
+    def replay(self) -> ReplayView:
+        """The replay tab's player."""
+        return self.query_one(ReplayView)
