@@ -260,7 +260,11 @@ class TerminalEmulator:
         return self.mouse_mode != 0
 
     def resize(self, cols: int, rows: int) -> None:
-        """Change the screen size. Rows cut at the top go to the scrollback; lines are not re-wrapped."""
+        """Change the screen size, like tmux without re-wrapping.
+
+        Shrinking drops blank rows below the cursor first, then moves top rows into the scrollback; growing
+        brings scrollback lines back above the screen. Lines are cut or padded, not re-wrapped.
+        """
         cols, rows = max(1, cols), max(1, rows)
         if cols == self.cols and rows == self.rows:
             return
@@ -284,6 +288,14 @@ class TerminalEmulator:
                 del styles[rows:]
                 if is_current:
                     self._y -= from_top
+            if is_current and self._alt is None:
+                # A taller main screen takes its lines back from the scrollback, like tmux and xterm.
+                pull = min(rows - len(chars), len(self._history))
+                for _ in range(pull):
+                    row_chars, row_styles = _materialize(self._history.pop(), self.cols)
+                    chars.insert(0, row_chars)
+                    styles.insert(0, row_styles)
+                self._y += pull
             while len(chars) < rows:
                 chars.append([" "] * cols)
                 styles.append([DEFAULT_STYLE] * cols)
@@ -1193,6 +1205,16 @@ def _runs(chars: list[str], styles: list[CellStyle]) -> list[tuple[str, CellStyl
             current = style
     runs.append(("".join(chars[start:]), current))
     return runs
+
+
+def _materialize(entry: HistoryLine, cols: int) -> tuple[list[str], list[CellStyle]]:
+    """A scrollback line as a screen row of at least ``cols`` cells (resize then cuts it to the width)."""
+    if isinstance(entry[0], str):
+        text, style = entry
+        text = text[:cols]
+        return list(text.ljust(cols)), [style] * len(text) + [DEFAULT_STYLE] * (cols - len(text))
+    chars, styles = entry
+    return chars, styles
 
 
 def _history_text(entry: HistoryLine) -> str:

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -47,8 +48,10 @@ class Capture(NamedTuple):
     cursor: tuple[int, int]
 
 
-def tmux_capture(data: bytes, cols: int, rows: int, tmp_path: Path) -> Capture:
-    """Show ``data`` in a fresh tmux pane of ``cols`` x ``rows``; return what it shows."""
+def tmux_capture(
+    data: bytes, cols: int, rows: int, tmp_path: Path, resizes: Sequence[tuple[int, int]] = ()
+) -> Capture:
+    """Show ``data`` in a fresh tmux pane of ``cols`` x ``rows``, then resize it; return what it shows."""
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed (the set-up installs it from Debian's packages)")
     stream = tmp_path / "stream.bin"
@@ -68,6 +71,12 @@ def tmux_capture(data: bytes, cols: int, rows: int, tmp_path: Path) -> Capture:
             timeout=30,
         )
         subprocess.run([*base, "wait-for", "done"], check=True, env=env, timeout=60)
+        for width, height in resizes:
+            subprocess.run(
+                [*base, "resize-window", "-x", str(width), "-y", str(height)], check=True, env=env, timeout=30
+            )
+        if resizes:
+            cols, rows = resizes[-1]
         screen = subprocess.run(
             [*base, "capture-pane", "-p"], check=True, env=env, capture_output=True, timeout=30
         ).stdout
@@ -214,3 +223,23 @@ HISTORY_CASES = {
 @pytest.mark.parametrize("data", list(HISTORY_CASES.values()), ids=list(HISTORY_CASES))
 def test_history_rules_match_tmux(data: bytes, tmp_path: Path) -> None:
     assert emulate(data, 20, 5) == tmux_capture(data, 20, 5, tmp_path)
+
+
+RESIZE_CASES = {
+    "grow pulls scrollback back": (b"".join(b"line %d\r\n" % i for i in range(30)) + b"tail", [(20, 10)]),
+    "shrink pushes top rows": (b"".join(b"line %d\r\n" % i for i in range(30)) + b"tail", [(20, 3)]),
+    "shrink drops blank rows below cursor": (b"a\r\nb\r\nc", [(20, 3)]),
+    "shrink with cursor high": (b"".join(b"l%d\r\n" % i for i in range(8)) + b"\x1b[2;3H", [(20, 2)]),
+    "grow then shrink": (b"".join(b"line %d\r\n" % i for i in range(30)) + b"tail", [(20, 12), (20, 4)]),
+    "narrower and taller": (b"".join(b"row %d\r\n" % i for i in range(12)) + b"end", [(10, 8)]),
+    "wider": (b"".join(b"row %d\r\n" % i for i in range(12)) + b"end", [(30, 5)]),
+}
+
+
+@pytest.mark.parametrize(("data", "resizes"), list(RESIZE_CASES.values()), ids=list(RESIZE_CASES))
+def test_resize_matches_tmux(data: bytes, resizes: list[tuple[int, int]], tmp_path: Path) -> None:
+    emulator = TerminalEmulator(20, 5)
+    emulator.feed(data)
+    for cols, rows in resizes:
+        emulator.resize(cols, rows)
+    assert shown(emulator) == tmux_capture(data, 20, 5, tmp_path, resizes)
