@@ -7,6 +7,7 @@ Every subcommand lives in its own module under `claude_tui.commands` and is impo
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -62,14 +63,25 @@ class LazyGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
+NO_RECOVERY = {"sync", "import", "stats", "replay"}
+"""Commands that do not start the background logging of orphaned sessions (sync does it itself)."""
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="claude-tui")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Run Claude Code in a terminal pane with live stats; log every session to MLflow.
 
     With no command, starts a tracked session: claude-tui [OPTIONS] [PROMPT] [-- CLAUDE_ARGS...]
     (see `claude-tui run --help`).
     """
+    if ctx.invoked_subcommand not in NO_RECOVERY and "--no-track" not in sys.argv:
+        # A session whose app was killed left a spool behind: log it now, in a detached process, so no
+        # session is lost and the command the user asked for does not wait for mlflow.
+        from claude_tui.tracking.sync import recover_orphans_in_background
+
+        recover_orphans_in_background()
 
 
 def run_main(*args: Any) -> None:  # pragma: no cover - convenience for `python -m claude_tui`

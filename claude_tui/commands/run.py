@@ -95,8 +95,6 @@ def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
     except ProgramNotFound as exc:
         click.echo(f"claude-tui: {exc}", err=True)
         return 2
-    if config.track:
-        _recover_orphans()
     size = shutil.get_terminal_size((120, 40))
     try:
         session.start(max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS))
@@ -146,12 +144,6 @@ def run_location(outcome: Any) -> str:
     if base:
         return run_ui_url(base, outcome.experiment_id, outcome.run_id)
     return "browse it with `claude-tui history` (key o opens the MLflow UI) or `claude-tui ui start`"
-
-
-def _recover_orphans() -> None:
-    from claude_tui.tracking.sync import recover_orphans_in_background
-
-    recover_orphans_in_background()
 
 
 @click.command(

@@ -1,0 +1,149 @@
+"""The Session tab with programs other than Claude: screen-parser counts, alerts, exits, a failing store."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_tui.app import ClaudeTuiApp, SessionOutcome
+from claude_tui.commands.run import print_outcome
+from claude_tui.config import Alert
+from claude_tui.session import SessionConfig, TrackedSession
+from claude_tui.widgets.sidebar import StatRow
+from claude_tui.widgets.terminal import TerminalPane
+
+# What Claude Code draws for two tool calls, one failed (NBSP after ⎿, as the real CLI writes it).
+FAKE_CLAUDE_SCREEN = (
+    "❯\u00a0list the files\n"
+    "● Bash(ls -la /nonexistent)\n"
+    "  ⎿\u00a0\u00a0Error: Exit code 2\n"
+    "● Read(app.py)\n"
+    "  ⎿\u00a0\u00a0Read 6 lines\n"
+)
+
+
+def script(tmp_path: Path, body: str) -> list[str]:
+    """A python program (argv) that runs `body`."""
+    path = tmp_path / "prog.py"
+    path.write_text(body)
+    return [sys.executable, str(path)]
+
+
+async def wait_for(pilot: Any, predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        await pilot.pause(0.1)
+
+
+class FakeStore:
+    """Stands in for `tracking.logger.log_spool`: records what it was given."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.calls: list[Any] = []
+        self.error = error
+
+    def __call__(self, spool: Any, **kwargs: Any) -> Any:
+        self.calls.append((spool, kwargs))
+        if self.error:
+            raise self.error
+        kwargs["progress"]("logging", 0.5)
+        return type("Logged", (), {"run_id": "r1", "experiment_id": "7", "tracking_uri": "fake://"})()
+
+
+async def test_screen_parser_counts_and_alert(tmp_path: Path) -> None:
+    body = f"import sys, time\nsys.stdout.write({FAKE_CLAUDE_SCREEN!r})\nsys.stdout.flush()\ntime.sleep(30)\n"
+    argv = script(tmp_path, body)
+    config = SessionConfig(command=argv[0], cwd=tmp_path, alerts=[Alert.parse("errors>=1")])
+    session = TrackedSession(config, argv=argv)
+    session.start(80, 20)
+    store = FakeStore()
+    app = ClaudeTuiApp(session, log_spool=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        # A line without a closing parenthesis (the error) is reported once it stayed the same for a pass.
+        await wait_for(
+            pilot,
+            lambda: session.stats["tool_uses"] == 2 and session.stats["errors_encountered"] == 1,
+            15,
+            "the screen parser to count tools and the error",
+        )
+        await pilot.pause(0.5)
+        assert session.source == "screen"
+        assert session.stats["commands_executed"] == 1
+        assert session.stats["errors_encountered"] == 1
+        errors_row = app.query_one("#stat-errors_encountered", StatRow)
+        assert errors_row.has_class("-alert") and errors_row.has_class("-bad")
+        assert any("errors>=1" in str(n.message) for n in app._notifications)
+        # The same lines redrawn (the program is still on screen) must not count twice.
+        await pilot.pause(1.5)
+        assert session.stats["tool_uses"] == 2
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+    outcome = app.return_value
+    assert isinstance(outcome, SessionOutcome) and outcome.run_id == "r1"
+    assert outcome.signal is not None or outcome.exit_code not in (None, 0)
+    spool, _ = store.calls[0]
+    summary = json.loads((spool.path / "summary.json").read_text())
+    assert summary["stats"]["commands_executed"] == 1
+    assert summary["stats_source"] == "screen"
+    events = [json.loads(line) for line in (spool.path / "events.jsonl").read_text().splitlines()]
+    assert sum(1 for e in events if e["type"] == "tool_call") == 2
+
+
+async def test_program_exit_status_reaches_the_outcome(tmp_path: Path) -> None:
+    argv = script(tmp_path, "print('bye'); raise SystemExit(3)\n")
+    config = SessionConfig(command=argv[0], cwd=tmp_path, track=False)
+    session = TrackedSession(config, argv=argv)
+    session.start(80, 20)
+    app = ClaudeTuiApp(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+    assert app.return_value == SessionOutcome(exit_code=3, signal=None)
+    assert session.spool is None
+
+
+async def test_store_failure_keeps_the_spool_and_says_how_to_retry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = script(tmp_path, "print('hello')\n")
+    config = SessionConfig(command=argv[0], cwd=tmp_path)
+    session = TrackedSession(config, argv=argv)
+    session.start(80, 20)
+    app = ClaudeTuiApp(session, log_spool=FakeStore(error=ConnectionRefusedError("store is down")))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+    outcome = app.return_value
+    assert outcome is not None and outcome.error == "ConnectionRefusedError: store is down"
+    assert outcome.spool is not None and (outcome.spool / "summary.json").exists()
+    assert (outcome.spool / "recording.cast").read_text().count("hello") == 1
+    print_outcome(outcome)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0] == "Session ended (exit status 0)."
+    assert "claude-tui sync" in out[1] and len(out) == 2
+
+
+async def test_release_key_hands_keys_to_the_app(tmp_path: Path) -> None:
+    argv = script(tmp_path, "import time; time.sleep(30)\n")
+    config = SessionConfig(command=argv[0], cwd=tmp_path, track=False)
+    session = TrackedSession(config, argv=argv)
+    session.start(80, 20)
+    app = ClaudeTuiApp(session)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TerminalPane)
+        assert app.focused is pane
+        await pilot.press("h")  # goes to the program, not to the History binding
+        assert app.query_one("TabbedContent").active == "session"
+        await pilot.press("ctrl+right_square_bracket")
+        assert app.focused is not pane
+        await pilot.press("h")
+        assert app.query_one("TabbedContent").active == "history"
+        await pilot.press("t")
+        assert app.focused is pane and app.query_one("TabbedContent").active == "session"
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
