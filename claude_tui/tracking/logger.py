@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claude_tui.tracking.record import SessionRecord, SpanSpec
-from claude_tui.tracking.redact import redact_chunks, redact_obj, redact_text
+from claude_tui.tracking.record import SessionRecord, SpanSpec, transcript_files
+from claude_tui.tracking.redact import Redactor
 from claude_tui.tracking.spool import SYNC_LOCK, RunSpool
 from claude_tui.tracking.store import (
     get_or_create_experiment,
@@ -329,7 +329,10 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
     clean = record.clean
     if spool.recording_path.is_file():
         cast_text = _read_text(spool.recording_path)
-        _write(staging / "transcript/raw.cast", redact_cast(cast_text) if record.redact else cast_text)
+        _write(
+            staging / "transcript/raw.cast",
+            redact_cast(cast_text, record.redactor) if record.redact else cast_text,
+        )
     clean_file = spool.path / "clean.txt"
     if clean_file.is_file():
         clean_text = _read_text(clean_file)
@@ -338,13 +341,9 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
     _write(staging / "transcript/clean.txt", clean(clean_text))
     transcript = record.transcript_path
     if transcript is not None:
-        _write(staging / f"claude/{transcript.name}", clean(_read_text(transcript)))
-        extra_dir = transcript.with_suffix("")
-        if extra_dir.is_dir():
-            for item in sorted(extra_dir.rglob("*")):
-                if item.is_file():
-                    rel = item.relative_to(extra_dir.parent).as_posix()
-                    _write(staging / "claude" / rel, clean(_read_text(item)))
+        for item in transcript_files(transcript):
+            rel = item.relative_to(transcript.parent).as_posix()
+            _write(staging / "claude" / rel, clean(_read_text(item)))
     if spool.events_path.is_file():
         _write(staging / "events.jsonl", clean(_read_text(spool.events_path)))
     summary = record.summary
@@ -385,12 +384,13 @@ def _capture_now(record: SessionRecord) -> tuple[str, str]:
     return note + diff, commits
 
 
-def redact_cast(text: str) -> str:
+def redact_cast(text: str, redactor: Redactor | None = None) -> str:
     """An asciicast v2 file with secrets masked in its header and its output/input streams.
 
     Output is redacted as one stream (a key the PTY delivered in two reads is still found); every event
     keeps its time. Lines that are not JSON (a recording cut off mid-line) are redacted as plain text.
     """
+    redactor = redactor or Redactor()
     lines = text.splitlines()
     if not lines:
         return text
@@ -400,14 +400,14 @@ def redact_cast(text: str) -> str:
         try:
             item = json.loads(line)
         except ValueError:
-            out[index] = redact_text(line)
+            out[index] = redactor.text(line)
             continue
         if isinstance(item, list) and len(item) >= 3 and isinstance(item[2], str):
             streams.setdefault(str(item[1]), []).append((index, item))
         else:
-            out[index] = json.dumps(redact_obj(item), ensure_ascii=False)
+            out[index] = json.dumps(redactor.obj(item), ensure_ascii=False)
     for items in streams.values():
-        redacted = redact_chunks([item[2] for _, item in items])
+        redacted = redactor.chunks([item[2] for _, item in items])
         for (index, item), data in zip(items, redacted, strict=True):
             out[index] = json.dumps([item[0], item[1], data, *item[3:]], ensure_ascii=False)
     return "\n".join(line for line in out if line is not None) + "\n"

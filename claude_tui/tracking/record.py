@@ -27,7 +27,7 @@ from claude_tui.parsing.events import (
     TurnEnd,
     UserPrompt,
 )
-from claude_tui.tracking.redact import redact_obj, redact_text
+from claude_tui.tracking.redact import Redactor
 from claude_tui.tracking.spool import RunSpool
 
 RUN_NAME_CHARS = 60
@@ -76,6 +76,27 @@ def find_transcript(meta: dict[str, Any]) -> Path | None:
         return None
     matches = sorted(Path(config_dir).glob(f"projects/*/{session_id}.jsonl"))
     return matches[0] if matches else None
+
+
+def transcript_files(transcript: Path) -> list[Path]:
+    """The transcript and the files in its `<session>/` folder (sub-agent transcripts and their meta)."""
+    folder = transcript.with_suffix("")
+    extra = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    return [transcript, *extra]
+
+
+def session_texts(spool: RunSpool, transcript: Path | None) -> list[str]:
+    """Every text of a session that is logged somewhere (to learn the secret values it contains)."""
+    paths = [p for p in spool.path.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+    if transcript is not None:
+        paths += transcript_files(transcript)
+    texts = [json.dumps(spool.meta, ensure_ascii=False, default=str)]
+    for path in paths:
+        try:
+            texts.append(path.read_bytes().decode("utf-8", errors="replace"))
+        except OSError:
+            continue
+    return texts
 
 
 def _read_spool_events(path: Path) -> tuple[list[Event], int]:
@@ -143,6 +164,8 @@ class SessionRecord:
     """`transcript`, `events` (the spool's events.jsonl), `summary` (the app's last stats) or `none`."""
     events: list[Event] = field(default_factory=list)
     transcript_path: Path | None = None
+    redactor: Redactor = field(default_factory=Redactor)
+    """Masks secrets: the rules, plus every secret value found anywhere in the session's files."""
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -174,6 +197,11 @@ class SessionRecord:
             stats_dict = {**stats_dict, **summary["stats"]}
             source = "summary"
         events = _sorted_by_time(events)
+        redactor = (
+            Redactor.for_texts(session_texts(spool, transcript))
+            if meta.get("redact") is not False
+            else Redactor()
+        )
         start = float(meta.get("start_time") or spool.last_activity())
         if summary is not None and summary.get("end_time") is not None:
             end = float(summary["end_time"])
@@ -191,6 +219,7 @@ class SessionRecord:
             stats_source=source,
             events=events,
             transcript_path=transcript,
+            redactor=redactor,
         )
 
     # -- the run ---------------------------------------------------------------------------------------------
@@ -204,7 +233,7 @@ class SessionRecord:
         """`value` with secrets masked, unless this session opted out of redaction."""
         if not self.redact:
             return value
-        return redact_text(value) if isinstance(value, str) else redact_obj(value)
+        return self.redactor.text(value) if isinstance(value, str) else self.redactor.obj(value)
 
     @property
     def status(self) -> str:

@@ -55,6 +55,11 @@ _RULES: list[_Rule] = [
     (re.compile(r"(?<![A-Za-z0-9])(?P<p>github_pat_)[A-Za-z0-9_]{20,}"), _keep("p")),
     (re.compile(r"(?<![A-Za-z0-9])(?P<p>gh[pousr]_)[A-Za-z0-9]{20,}"), _keep("p")),
     (re.compile(r"(?<![A-Za-z0-9])(?P<p>xox[abposr]-)[A-Za-z0-9-]{8,}"), _keep("p")),
+    # JSON Web Tokens (header.payload.signature, base64url; the header always starts `{"` = `eyJ`).
+    (
+        re.compile(r"(?<![A-Za-z0-9_-])(?P<p>eyJ)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}"),
+        _keep("p"),
+    ),
     # HTTP auth headers and bare bearer tokens.
     (re.compile(r"(?i)(?P<p>authorization\s*[:=]\s*(?:bearer|basic|token)\s+)[^\s\"'\\]+"), _keep("p")),
     (re.compile(r"(?i)(?P<p>\bbearer\s+)[A-Za-z0-9._~+/=-]{16,}"), _keep("p")),
@@ -124,13 +129,16 @@ def redact_chunks(chunks: Sequence[str]) -> list[str]:
     into the chunk where the secret started and the rest of it is dropped from the following chunks, so the
     number of chunks (and their timing) is kept.
     """
+    return _redact_chunks(chunks, _RULES, redact_text)
+
+
+def _redact_chunks(chunks: Sequence[str], rules: Sequence[_Rule], finish: Callable[[str], str]) -> list[str]:
     joined = "".join(chunks)
-    redacted_whole = redact_text(joined)
-    if redacted_whole == joined:
+    if finish(joined) == joined:
         return list(chunks)
     # Find the secret spans on the joined text, then rebuild each chunk from the parts outside the spans.
     spans: list[tuple[int, int, str]] = []
-    for pattern, replace in _RULES:
+    for pattern, replace in rules:
         new_spans: list[tuple[int, int, str]] = []
         for match in pattern.finditer(joined):
             start, end = match.span()
@@ -160,4 +168,92 @@ def redact_chunks(chunks: Sequence[str]) -> list[str]:
         out.append("".join(pieces))
         chunk_start = chunk_end
     # Rules that rewrite inside a span found by an earlier rule are applied once more per chunk.
-    return [redact_text(piece) for piece in out]
+    return [finish(piece) for piece in out]
+
+
+KNOWN_MIN_CHARS = 8
+"""Secret values shorter than this are not masked wherever they appear (too likely to be ordinary words)."""
+
+_PEM_BODY = re.compile(r"(?:\\[nr]|\s)+")
+
+
+def find_secrets(text: str) -> set[str]:
+    """The secret values the rules find in `text` (without prefixes): `hunter2` in `password=hunter2`.
+
+    A value seen once next to its context (`password=...`, a PEM block) may show up elsewhere without it: a
+    terminal wraps a long line, a screen shows a file's content, a program echoes it. `Redactor` masks these
+    values everywhere.
+    """
+    found: set[str] = set()
+    if not text:
+        return found
+    for pattern, _ in _RULES:
+        for match in pattern.finditer(text):
+            groups = match.groupdict()
+            if groups.get("v") is not None:
+                value = groups["v"]
+            else:
+                value = match.group(0)[len(groups.get("p") or "") :]
+            if "-----END " in value:
+                value = value[: value.index("-----END ")]
+            # A PEM body is many lines: each line is a secret of its own (screens show them one by one).
+            for piece in _PEM_BODY.split(value) if "PRIVATE KEY" in (groups.get("p") or "") else [value]:
+                piece = piece.strip()
+                if len(piece) >= KNOWN_MIN_CHARS and MASK not in piece and "REDACTED" not in piece:
+                    found.add(piece)
+    return found
+
+
+class Redactor:
+    """The rules of `redact_text`, plus literal masking of secret values found anywhere in the session.
+
+    Build it with every text of a session (`Redactor.for_texts(...)`), then redact each artifact, param,
+    tag and span with it: a password seen once as `password=...` is masked also where it appears bare.
+    """
+
+    def __init__(self, known: set[str] | None = None) -> None:
+        self.known = sorted({k for k in (known or set()) if len(k) >= KNOWN_MIN_CHARS}, key=len, reverse=True)
+        """Secret values masked wherever they appear, longest first."""
+        self._known_re = re.compile("|".join(re.escape(k) for k in self.known)) if self.known else None
+
+    @classmethod
+    def for_texts(cls, texts: Sequence[str]) -> Redactor:
+        """A redactor that knows every secret value the rules find in `texts`."""
+        known: set[str] = set()
+        for text in texts:
+            known |= find_secrets(text)
+        return cls(known)
+
+    def text(self, text: str) -> str:
+        """`text` with the rules applied and every known secret value masked."""
+        if not text:
+            return text
+        text = redact_text(text)
+        if self._known_re is not None:
+            text = self._known_re.sub(MASK, text)
+        return text
+
+    def obj(self, obj: Any) -> Any:
+        """`redact_obj` with this redactor's known values."""
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, dict):
+            out: dict[Any, Any] = {}
+            for key, value in obj.items():
+                if isinstance(key, str) and isinstance(value, str) and value and _SECRET_NAME_RE.match(key):
+                    out[key] = MASK
+                else:
+                    out[self.text(key) if isinstance(key, str) else key] = self.obj(value)
+            return out
+        if isinstance(obj, list):
+            return [self.obj(v) for v in obj]
+        if isinstance(obj, tuple):
+            return tuple(self.obj(v) for v in obj)
+        return obj
+
+    def chunks(self, chunks: Sequence[str]) -> list[str]:
+        """`redact_chunks` with this redactor's known values (a known value split across chunks too)."""
+        extra: list[_Rule] = []
+        if self._known_re is not None:
+            extra.append((self._known_re, lambda m: MASK))
+        return _redact_chunks(chunks, [*_RULES, *extra], self.text)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from claude_tui.tracking.redact import MASK, redact_chunks, redact_obj, redact_text
+from claude_tui.tracking.redact import MASK, Redactor, find_secrets, redact_chunks, redact_obj, redact_text
 
 ANTHROPIC = "sk-ant-api03-FAKEfakeFAKEfake0123456789abcdefghijklmnopqrstuvwxyz-0123456789AA"
 OPENAI = "sk-proj-FAKEfake0123456789abcdefghijklmnopqrstuvwxyzAB"
@@ -110,3 +110,34 @@ def test_a_secret_split_across_chunks_is_still_masked(cut: str) -> None:
 def test_chunks_without_secrets_are_returned_unchanged() -> None:
     chunks = ["hello ", "world", "\r\n"]
     assert redact_chunks(chunks) == chunks
+
+
+def test_a_secret_seen_in_context_is_masked_where_it_appears_bare() -> None:
+    session = [
+        "DATABASE_URL=postgres://app@db/app?password=hunter2-FAKE-pass",
+        "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        PEM,
+    ]
+    redactor = Redactor.for_texts(session)
+    assert {
+        "hunter2-FAKE-pass",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "MIIEowIBAAKCAQEAfakefake",
+    } <= set(redactor.known)
+    screen = (
+        "  ⎿  hunter2-FAKE-pass\n  2 wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n  3 MIIEowIBAAKCAQEAfakefake"
+    )
+    out = redactor.text(screen)
+    assert "hunter2" not in out and "wJalr" not in out and "MIIEow" not in out
+    assert out.count(MASK) == 3
+    chunks = redactor.chunks(["echo hunter2-FA", "KE-pass ok"])
+    assert "".join(chunks) == f"echo {MASK} ok"
+    assert redactor.obj({"x": ["hunter2-FAKE-pass"]}) == {"x": [MASK]}
+    # Short or already masked values are not learned (they would mask ordinary words).
+    assert find_secrets("password=abc token=***REDACTED***") == set()
+    assert Redactor.for_texts(["nothing secret here"]).known == []
+
+
+def test_jwt_is_masked_bare() -> None:
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.FAKEfakeFAKEfakeFAKEfake"
+    assert redact_text(f"token {jwt} end") == f"token eyJ{MASK} end"
