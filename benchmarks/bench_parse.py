@@ -5,11 +5,14 @@ in `tests/data/transcripts/` (records as the CLI wrote them, re-serialised compa
 generated session is one or more copies of real sessions (sub-agent files included) with fresh session ids,
 record uuids, message ids, request ids and tool-use ids, until the set holds >= 100 MB in ~500 sessions.
 
+Every 25th session is instead a real forked pair: the CLI's `--resume <id> --fork-session` writes a new
+session file that repeats the conversation it continues (same message and request ids) before the new turn.
+
 Both tools then run side by side, alternating, three times each on the same folder (`CLAUDE_CONFIG_DIR` points
-ccusage at it): wall time, MB/s and peak memory (the sampled RSS of the command's whole process tree; the
-kernel's `ru_maxrss` is shown too). Token totals of both are compared with the ground truth: each source
-session's own totals from the CLI's `cost-state` record (the CLI's accounting of what it was billed), times
-the number of copies.
+ccusage at it): wall time (median), MB/s and peak memory (the sampled RSS of the command's whole process
+tree; the kernel's `ru_maxrss` is shown too). Token numbers are compared with two ground truths from the
+CLI's own `cost-state` records: per session (what the CLI accounts to each session file: "sessions = CLI"
+counts the sessions a tool got exactly right) and billed (each API message once, across files).
 
 Run: `.venv/bin/python benchmarks/bench_parse.py [--sessions 500] [--megabytes 105] [--runs 3]`.
 """
@@ -188,8 +191,81 @@ def record_sources(dest: Path) -> Path:
     return dest
 
 
+def record_fork(dest: Path) -> tuple[SourceSession, SourceSession]:
+    """A real forked pair (cached in `dest`): the realistic scenario's first prompt, then its second prompt
+    with `--resume <id> --fork-session`, which writes a new session file that repeats the whole conversation
+    (same message and request ids) before the new turn."""
+    import tempfile
+
+    from claude_tui.claude_env import DEFAULT_FILES, ClaudeEnvironment
+    from claude_tui.scenarios import load_scenario, scenario_prompts
+    from claude_tui.stub_api import StubServer
+
+    if not any(dest.rglob("*.jsonl")):
+        first, second = scenario_prompts("realistic")[:2]
+        with tempfile.TemporaryDirectory() as tmp, StubServer(load_scenario("realistic")) as stub:
+            env = ClaudeEnvironment.create(tmp, stub.url, files=DEFAULT_FILES)
+            session_id = str(uuid.UUID(int=random.Random("fork").getrandbits(128), version=4))
+            runs = [
+                env.argv(first, session_id=session_id),
+                env.argv(second, extra=("--resume", session_id, "--fork-session")),
+            ]
+            for argv in runs:
+                subprocess.run(
+                    argv, cwd=env.work_dir, env=env.env(), capture_output=True, timeout=300, check=True
+                )
+            dest.mkdir(parents=True, exist_ok=True)
+            for path in env.projects_dir.glob("*/*"):
+                if path.is_dir():
+                    shutil.copytree(path, dest / path.name, dirs_exist_ok=True)
+                elif path.suffix == ".jsonl":
+                    shutil.copy2(path, dest / path.name)
+    pair = sorted(load_sources(dest), key=lambda src: len(src.main))
+    if len(pair) != 2:
+        raise SystemExit(f"expected an original and a fork under {dest}")
+    return pair[0], pair[1]
+
+
+def _write_session(
+    folder: Path, session_id: str, main: list[dict[str, Any]], subagents: dict[str, list[dict[str, Any]]]
+) -> int:
+    data = _dump(main)
+    (folder / f"{session_id}.jsonl").write_bytes(data)
+    written = len(data)
+    for name, records in subagents.items():
+        sub = folder / session_id / "subagents"
+        sub.mkdir(parents=True, exist_ok=True)
+        blob = _dump(records)
+        (sub / name).write_bytes(blob)
+        written += len(blob)
+    return written
+
+
+def _copy_into(
+    src: SourceSession, renamer: _Renamer, rng: random.Random, subagents: dict[str, list[dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], int]:
+    """One renamed copy of a source session: its main records, adding its sub-agent files to `subagents`."""
+    copy = [renamer.record(r) for r in src.main]
+    size = sum(len(orjson.dumps(r)) + 1 for r in copy)
+    for name, records in src.subagents.items():
+        renamed = [renamer.record(r) for r in records]
+        agent_ids = {r["agentId"] for r in renamed if isinstance(r.get("agentId"), str)}
+        new_name = f"agent-{next(iter(agent_ids))}.jsonl" if agent_ids else f"{rng.getrandbits(32):x}-{name}"
+        subagents[new_name] = renamed
+        size += sum(len(orjson.dumps(r)) + 1 for r in renamed)
+    return copy, size
+
+
+FORK_EVERY = 25
+"""Every 25th session is a real forked pair (an original and its `--fork-session` continuation)."""
+
+
 def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) -> dict[str, Any]:
-    """Build (or reuse) the data set; returns its manifest (sizes and ground-truth token totals)."""
+    """Build (or reuse) the data set; returns its manifest (sizes and ground-truth token totals).
+
+    Ground truth, from the CLI's own `cost-state` records: `per_session` (what the CLI accounts to each
+    session file; a fork includes the conversation it continues) and `billed` (each API message once).
+    """
     sources = load_sources(source)
     if not sources:
         print(
@@ -198,12 +274,13 @@ def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) 
         )
         source = record_sources(BENCH / "parse-sources")
         sources = load_sources(source)
-    if not sources:
-        raise SystemExit(f"no real transcripts under {source}")
+    if not sources or any(src.truth is None for src in sources):
+        raise SystemExit(f"no real transcripts with cost-state records under {source}")
+    original, fork = record_fork(BENCH / "parse-fork")
     digest = hashlib.sha256()
-    for path in sorted(source.rglob("*.jsonl")):
+    for path in sorted([*source.rglob("*.jsonl"), *(BENCH / "parse-fork").rglob("*.jsonl")]):
         digest.update(path.name.encode() + path.read_bytes())
-    key = f"{digest.hexdigest()[:16]}-{sessions}-{megabytes}-{seed}"
+    key = f"{digest.hexdigest()[:16]}-{sessions}-{megabytes}-{seed}-{FORK_EVERY}"
     manifest_path = DATA / "manifest.json"
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
@@ -214,49 +291,48 @@ def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) 
     rng = random.Random(seed)
     target = megabytes * 1e6 / sessions
     total_bytes = 0
-    truth = [0, 0, 0, 0]
-    truth_known = True
-    for index in range(sessions):
-        session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    per_session: dict[str, list[int]] = {}
+    billed = [0, 0, 0, 0]
+    index = 0
+    while len(per_session) < sessions:
+        index += 1
         folder = projects / f"-home-user-project-{index % 12:02d}"
         folder.mkdir(parents=True, exist_ok=True)
-        main: list[dict[str, Any]] = []
-        subagents: dict[str, list[dict[str, Any]]] = {}
+        if index % FORK_EVERY == 0 and len(per_session) + 2 <= sessions:
+            # Both files of a fork share message and request ids, as the CLI writes them.
+            shared = _Renamer(rng, "")
+            for src in (original, fork):
+                session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                shared.session_id = session_id
+                subagents: dict[str, list[dict[str, Any]]] = {}
+                main, _ = _copy_into(src, shared, rng, subagents)
+                total_bytes += _write_session(folder, session_id, main, subagents)
+                per_session[session_id] = list(src.truth or ())
+            billed = [a + b for a, b in zip(billed, fork.truth or (), strict=True)]
+            continue
+        session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        main = []
+        subagents = {}
+        truth = [0, 0, 0, 0]
         size_goal = target * rng.uniform(0.5, 1.5)
         size = 0
         while size < size_goal:
             src = rng.choice(sources)
-            renamer = _Renamer(rng, session_id)
-            copy = [renamer.record(r) for r in src.main]
+            copy, copied = _copy_into(src, _Renamer(rng, session_id), rng, subagents)
             main.extend(copy)
-            size += sum(len(orjson.dumps(r)) + 1 for r in copy)
-            for name, records in src.subagents.items():
-                renamed = [renamer.record(r) for r in records]
-                agent_ids = {r["agentId"] for r in renamed if isinstance(r.get("agentId"), str)}
-                new_name = (
-                    f"agent-{next(iter(agent_ids))}.jsonl" if agent_ids else f"{rng.getrandbits(32):x}-{name}"
-                )
-                subagents[new_name] = renamed
-                size += sum(len(orjson.dumps(r)) + 1 for r in renamed)
-            if src.truth is None:
-                truth_known = False
-            else:
-                truth = [a + b for a, b in zip(truth, src.truth, strict=True)]
-        data = _dump(main)
-        (folder / f"{session_id}.jsonl").write_bytes(data)
-        total_bytes += len(data)
-        for name, records in subagents.items():
-            sub = folder / session_id / "subagents"
-            sub.mkdir(parents=True, exist_ok=True)
-            blob = _dump(records)
-            (sub / name).write_bytes(blob)
-            total_bytes += len(blob)
+            size += copied
+            truth = [a + b for a, b in zip(truth, src.truth or (), strict=True)]
+        total_bytes += _write_session(folder, session_id, main, subagents)
+        per_session[session_id] = truth
+        billed = [a + b for a, b in zip(billed, truth, strict=True)]
     manifest = {
         "key": key,
-        "sessions": sessions,
+        "sessions": len(per_session),
+        "forked_pairs": sum(1 for i in range(1, index + 1) if i % FORK_EVERY == 0),
         "bytes": total_bytes,
         "sources": len(sources),
-        "truth": dict(zip(TOKEN_FIELDS, truth, strict=True)) if truth_known else None,
+        "per_session": per_session,
+        "billed": dict(zip(TOKEN_FIELDS, billed, strict=True)),
     }
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return manifest
@@ -333,18 +409,20 @@ def measure(argv: list[str], env: dict[str, str]) -> Measurement:
     return Measurement(seconds, peak / 1024, usage.ru_maxrss / 1024, out_path.read_bytes())
 
 
-def _ours_totals(stdout: bytes) -> dict[str, int]:
-    sessions = orjson.loads(stdout)
-    return {key: sum(s[key] for s in sessions) for key in TOKEN_FIELDS} | {"sessions": len(sessions)}
+def _ours_sessions(stdout: bytes) -> dict[str, tuple[int, ...]]:
+    return {s["session_id"]: tuple(s[key] for key in TOKEN_FIELDS) for s in orjson.loads(stdout)}
 
 
-def _ccusage_totals(stdout: bytes) -> dict[str, int]:
-    data = orjson.loads(stdout)
-    totals = data["totals"]
-    out = {
-        ours: int(totals.get(theirs) or 0) for ours, theirs in zip(TOKEN_FIELDS, CCUSAGE_FIELDS, strict=True)
+def _ccusage_sessions(stdout: bytes) -> dict[str, tuple[int, ...]]:
+    return {
+        s["sessionId"]: tuple(int(s.get(key) or 0) for key in CCUSAGE_FIELDS)
+        for s in orjson.loads(stdout)["sessions"]
     }
-    return out | {"sessions": len(data.get("sessions", []))}
+
+
+def _ccusage_totals(stdout: bytes) -> tuple[int, ...]:
+    totals = orjson.loads(stdout)["totals"]
+    return tuple(int(totals.get(key) or 0) for key in CCUSAGE_FIELDS)
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -385,12 +463,18 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         for name, command in commands.items():  # alternate, so both see the same machine load
             runs[name].append(measure(command, env))
 
-    truth = manifest.get("truth")
+    per_session = {sid: tuple(values) for sid, values in manifest["per_session"].items()}
+    billed = tuple(manifest["billed"][key] for key in TOKEN_FIELDS)
     rows: list[dict[str, Any]] = []
     for name, measurements in runs.items():
         seconds = statistics.median(m.seconds for m in measurements)
         last = measurements[-1].stdout
-        totals = _ours_totals(last) if name.startswith("claude-tui") else _ccusage_totals(last)
+        ours = name.startswith("claude-tui")
+        sessions = _ours_sessions(last) if ours else _ccusage_sessions(last)
+        totals = (
+            tuple(sum(v[i] for v in sessions.values()) for i in range(4)) if ours else _ccusage_totals(last)
+        )
+        agree = sum(1 for sid, truth in per_session.items() if sessions.get(sid) == truth)
         rows.append(
             {
                 "tool": name,
@@ -398,21 +482,26 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 "MB/s": round(megabytes / seconds, 1),
                 "peak RSS MiB (tree)": round(statistics.median(m.peak_rss_mib for m in measurements), 1),
                 "ru_maxrss MiB": round(statistics.median(m.maxrss_mib for m in measurements), 1),
-                "sessions": totals["sessions"],
-                **{key: totals[key] for key in TOKEN_FIELDS},
+                "sessions = CLI": f"{agree}/{len(per_session)}",
+                **dict(zip(TOKEN_FIELDS, totals, strict=True)),
             }
         )
-    if truth:
-        rows.append(
-            {
-                "tool": "ground truth (CLI cost-state x copies)",
-                "sessions": manifest["sessions"],
-                **{key: truth[key] for key in TOKEN_FIELDS},
-            }
-        )
+    per_session_sum = tuple(sum(v[i] for v in per_session.values()) for i in range(4))
+    rows.append(
+        {
+            "tool": "truth: sum of the CLI's per-session cost-state",
+            **dict(zip(TOKEN_FIELDS, per_session_sum, strict=True)),
+        }
+    )
+    rows.append(
+        {"tool": "truth: billed (each API message once)", **dict(zip(TOKEN_FIELDS, billed, strict=True))}
+    )
     columns = list(rows[0])
-    sources = manifest["sources"]
-    print(f"Data set: {manifest['sessions']} sessions, {megabytes:.1f} MB, from {sources} real sessions")
+    sources, pairs = manifest["sources"], manifest["forked_pairs"]
+    print(
+        f"Data set: {manifest['sessions']} sessions ({pairs} forked pairs), {megabytes:.1f} MB,"
+        f" from {sources} real sessions"
+    )
     print()
     print("| " + " | ".join(columns) + " |")
     print("|" + "|".join(" --- " for _ in columns) + "|")
