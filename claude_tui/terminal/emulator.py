@@ -68,10 +68,11 @@ _DEC_GRAPHICS = {
 }
 
 # One alternative per token kind; the outer group of each is what ``lastgroup`` reports.
-# One alternative per token kind. ``findall`` returns, per token, the tuple
-# (lines, text, csi private marker, csi params, csi intermediates, csi final, control, osc, string,
-#  esc intermediates, esc final); exactly one kind is non-empty. Characters no alternative matches (an ESC
-# followed by something invalid) are skipped, as terminals do.
+# One alternative per token kind; a match's ``lastindex`` (its last group) says which one matched:
+# 1 lines, 2 text, 3-6 CSI (private marker, params, intermediates, final), 7 control, 8 OSC, none for an
+# aborted OSC, 9 DCS/APC/PM/SOS string, 10-11 ESC (intermediates, final). Characters no alternative matches
+# (an ESC followed by something invalid) are skipped, as terminals do.
+_LINES, _RUN, _CSI, _CTRL, _OSC, _STRING, _ESC = 1, 2, 6, 7, 8, 9, 11
 _TOKEN = re.compile(
     r"((?:[\x20-\x7e]*\r\n){2,})"
     r"|([^\x00-\x1f\x7f-\x9f]+)"
@@ -393,20 +394,11 @@ class TerminalEmulator:
         draw_narrow = self._draw_narrow
         narrow_runs = _NARROW_RUNS
         dirty_add = self._dirty.add
-        for (
-            lines,
-            run,
-            private,
-            params,
-            inter,
-            final,
-            ctrl,
-            osc,
-            _string,
-            esc_inter,
-            esc_final,
-        ) in _TOKEN.findall(text):
-            if run:
+        # ``finditer`` + ``lastindex`` (which alternative matched) costs half of ``findall``'s tuples.
+        for m in _TOKEN.finditer(text):
+            kind = m.lastindex
+            if kind == _RUN:
+                run = m.group()
                 if self._charset_map is None and (run.isascii() or run in narrow_runs):
                     self._last_char = run[-1]
                     # _draw_narrow's common case, inlined: this branch runs for most tokens.
@@ -427,22 +419,23 @@ class TerminalEmulator:
                         draw_narrow(run)
                 else:
                     self._draw(run)
-            elif final:
+            elif kind == _CSI:
+                private, params, inter, final = m.group(3, 4, 5, 6)
                 if private or inter:
                     self._csi_special(private, params, inter, final)
                 else:
                     handler = csi.get(final)
                     if handler is not None:
                         handler(params, final)
-            elif ctrl:
-                self._control(ctrl)
-            elif lines:
-                self._lines(lines)
-            elif osc:
-                self._osc(osc[1:])
-            elif esc_final:
-                self._esc(esc_inter, esc_final)
-            # else a DCS/APC/PM/SOS string: consumed, nothing drawn.
+            elif kind == _CTRL:
+                self._control(m.group())
+            elif kind == _LINES:
+                self._lines(m.group())
+            elif kind == _OSC:
+                self._osc(m.group(_OSC)[1:])
+            elif kind == _ESC:
+                self._esc(m.group(10), m.group(11))
+            # else a DCS/APC/PM/SOS string or an aborted OSC: consumed, nothing drawn.
 
     # ----------------------------------------------------------------------------------------------
     # drawing
