@@ -113,3 +113,35 @@ def test_screen_parser_on_the_recorded_interactive_stream(chunk: int) -> None:
     assert [e.text for e in events if isinstance(e, UserPrompt)] == info["prompts"]
     errors = [e for e in events if isinstance(e, ToolResult) and e.is_error]
     assert len(errors) == stats.errors_encountered == 1
+
+
+_ODD_VALUES: list[Any] = [None, True, 0, -1, 2**70, 1.5, "", "x", [], [None], {}, {"type": "text"}, [1, "a"]]
+
+
+def _mutate(value: Any, rng: random.Random, depth: int = 0) -> Any:
+    """Replace random parts of a record with values of the wrong type."""
+    if rng.random() < 0.08 or depth > 6:
+        return rng.choice(_ODD_VALUES)
+    if isinstance(value, dict):
+        return {k: _mutate(v, rng, depth + 1) for k, v in value.items() if rng.random() > 0.03}
+    if isinstance(value, list):
+        return [_mutate(v, rng, depth + 1) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_records_of_the_wrong_shape_never_raise(seed: int, tmp_path: Path) -> None:
+    rng = random.Random(seed)
+    lines = main_transcript(DATA / "transcripts" / SCENARIOS[seed % len(SCENARIOS)]).read_text().splitlines()
+    mutated = [json.dumps(_mutate(json.loads(line), rng), separators=(",", ":")) for line in lines]
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(mutated) + "\n")
+    tail = TranscriptTail(path)
+    stats = SessionStats()
+    for event in tail.poll(final=True):
+        stats.apply(event)
+    stats.malformed_lines = tail.malformed_lines
+    data = stats.to_dict()
+    json.dumps(data)  # still serialisable
+    assert data == stats_for_transcript(path).to_dict()
+    assert data["tool_uses"] == sum(data["tool_uses_by_name"].values())
