@@ -1,10 +1,14 @@
 """`TerminalPane`: a program in a pseudo-terminal, drawn and driven inside a Textual app.
 
 How it stays responsive: the PTY master is registered with the asyncio loop (``add_reader``); each
-callback reads and feeds the emulator for at most :attr:`TerminalPane.READ_BUDGET` seconds, then stops
-reading until the next frame (back-pressure: the kernel's PTY buffer fills and the producer blocks,
-nothing queues up in memory). Frames are coalesced to at most :attr:`TerminalPane.MAX_FPS` per second
-and repaint only the rows the emulator reports dirty.
+callback reads and feeds the emulator for at most :attr:`TerminalPane.READ_BUDGET` seconds and then
+returns, so everything else that is ready (key events, timers, the screen update) runs before the next
+slice. That is the back-pressure: we read only what the emulator has processed, the rest waits in the
+kernel's PTY buffer and the producer blocks; nothing queues up in our memory. (With
+:attr:`TerminalPane.RESUME_AT_FRAME` the reader is removed and re-added at the next frame instead; measured
+2-3x slower under floods for the same stalls, so it is off.) Frames are coalesced to at most
+:attr:`TerminalPane.MAX_FPS` per second (:attr:`TerminalPane.FLOOD_FPS` while output floods in) and
+repaint only the rows the emulator reports dirty.
 
 Keys go to the program as a terminal would send them (see :func:`encode_key`), ctrl+c included;
 :data:`RELEASE_KEY` (ctrl+]) hands the keyboard back to the app's own bindings.
@@ -209,12 +213,17 @@ class TerminalPane(Widget, can_focus=True):
 
     READ_CHUNK: ClassVar[int] = 16384
     """Bytes per os.read: small enough that one chunk feeds the emulator in a few ms."""
-    READ_BUDGET: ClassVar[float] = 0.010
+    READ_BUDGET: ClassVar[float] = 0.008
     """Seconds of reading+emulating per loop callback before reading pauses until the next frame."""
     BYTE_BUDGET: ClassVar[int] = 1 << 20
     """Bytes per callback before reading pauses until the next frame."""
     MAX_FPS: ClassVar[int] = 60
     """Upper bound of repaints per second."""
+    FLOOD_FPS: ClassVar[int] = 20
+    """Repaints per second while output arrives faster than we can emulate it (more time for the emulator)."""
+    RESUME_AT_FRAME: ClassVar[bool] = False
+    """On back-pressure, wait for the next frame before reading again (True), or only for the next loop
+    iteration (False: everything else that is ready runs first; the kernel buffer holds the rest)."""
     SCROLL_LINES: ClassVar[int] = 3
     """Lines per mouse wheel step."""
 
@@ -306,6 +315,7 @@ class TerminalPane(Widget, can_focus=True):
         self._started = False
         self._reading = False
         self._paused = False
+        self._flooded = False
         self._terminating = False
         self._write_buffer = bytearray()
         self._writer_registered = False
@@ -449,10 +459,12 @@ class TerminalPane(Widget, can_focus=True):
             self._process_output(data, reply=True)
             total += len(data)
             if total >= self.BYTE_BUDGET or time.perf_counter() >= deadline:
-                # Back-pressure: the emulator is slower than the producer. Stop reading so the UI gets
-                # its turn; the frame callback resumes. Unread bytes wait in the kernel, not in memory.
-                self._pause_reading()
-                self._paused = True
+                # Back-pressure: the emulator is slower than the producer. Stop so the UI gets its turn;
+                # unread bytes wait in the kernel's PTY buffer (the producer blocks), not in our memory.
+                self._flooded = True
+                if self.RESUME_AT_FRAME:
+                    self._pause_reading()
+                    self._paused = True
                 break
         self._schedule_frame()
 
@@ -569,12 +581,14 @@ class TerminalPane(Widget, can_focus=True):
     def _schedule_frame(self) -> None:
         if self._frame_handle is not None:
             return
-        delay = max(0.0, self._last_frame + 1 / self.MAX_FPS - time.monotonic())
+        fps = self.FLOOD_FPS if self._flooded else self.MAX_FPS
+        delay = max(0.0, self._last_frame + 1 / fps - time.monotonic())
         self._frame_handle = asyncio.get_running_loop().call_later(delay, self._frame)
 
     def _frame(self) -> None:
         self._frame_handle = None
         self._last_frame = time.monotonic()
+        self._flooded = False
         emulator = self.emulator
         dirty = emulator.take_dirty()
         width = self.size.width
@@ -615,9 +629,17 @@ class TerminalPane(Widget, can_focus=True):
             runs = emulator.line_runs(index)
         except IndexError:
             return Strip.blank(width)
-        strip = Strip([Segment(text, rich_style(style)) for text, style in runs if text]).adjust_cell_length(
-            width
-        )
+        segments = [Segment(text, rich_style(style)) for text, style in runs if text]
+        # Fast path (most lines): plain ASCII has one cell per character, so the strip's length is known
+        # without measuring every segment; anything else is measured and padded/cropped by Rich's rules.
+        length = sum(len(text) for text, _ in runs)
+        if length == width and all(text.isascii() for text, _ in runs):
+            strip = Strip(segments, width)
+        elif length < width and all(text.isascii() for text, _ in runs):
+            segments.append(Segment(" " * (width - length)))
+            strip = Strip(segments, width)
+        else:
+            strip = Strip(segments).adjust_cell_length(width)
         cursor = self._cursor_position()
         if cursor is not None and index == cursor[1] and 0 <= cursor[0] < width:
             x = cursor[0]

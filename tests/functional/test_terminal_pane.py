@@ -183,6 +183,24 @@ async def test_scrollback_keys_and_snap_to_bottom() -> None:
         assert pane.scroll_offset_lines == 0
 
 
+async def test_mouse_wheel_scrolls_the_scrollback() -> None:
+    app = PaneApp(BASH, env=BASH_ENV)
+    async with app.run_test(size=(60, 10)) as pilot:
+        pane = app.query_one(TerminalPane)
+        await wait_for(pilot, lambda: PROMPT.strip() in screen_text(pane), what="the prompt")
+        await type_line(pilot, "seq 1 50")
+        await wait_for(pilot, lambda: "\n50\n" in screen_text(pane), what="seq output")
+        assert not pane.emulator.mouse_tracking
+        for _ in range(2):
+            pane.post_message(events.MouseScrollUp(pane, 1, 1, 0, 0, 0, False, False, False))
+        await pilot.pause(0.1)
+        assert pane.scroll_offset_lines == 2 * TerminalPane.SCROLL_LINES
+        assert pane.render_line(0).text.rstrip() == pane.emulator.history_lines()[-6]
+        pane.post_message(events.MouseScrollDown(pane, 1, 1, 0, 0, 0, False, False, False))
+        await pilot.pause(0.1)
+        assert pane.scroll_offset_lines == TerminalPane.SCROLL_LINES
+
+
 # -- exact bytes ---------------------------------------------------------------------------------------------
 
 KEY_CASES: list[tuple[str, bytes]] = [

@@ -1,0 +1,247 @@
+"""Benchmark: the TerminalPane inside a headless Textual app — event-loop stalls under a flood, echo latency.
+
+1. **Stall**: ``cat`` of a 20 MB file runs in the pane (120x40) of a headless ``run_test`` app while a
+   1 ms asyncio ticker measures how late it wakes up. Reported: the longest stall (target < 100 ms; the
+   median over runs, and the worst run), the p99 stall, and the throughput of the whole path (PTY read +
+   emulator + frames). Two files: log-like text with SGR colors, and ``seq`` lines. An idle pane gives the
+   machine's noise floor (other processes on a shared machine delay the loop too).
+2. **Echo latency**: a program in raw mode echoes every byte (``stty raw -echo; cat``). ``--keys`` (200)
+   keystrokes, one at a time, (a) written straight to a ``PtySession`` and read back with ``select`` (the
+   floor), (b) posted as Textual key events to the app and timed until the echoed byte reaches the pane
+   (key dispatch + ``send`` + PTY + loop reader + emulator). Reported: p50/p99 of both and the added p99
+   (target < 10 ms). Both run side by side in one process, alternating keystrokes.
+
+Run: ``.venv/bin/python benchmarks/bench_pane.py [--megabytes 20] [--runs 3] [--keys 200]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import select
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+COLS, ROWS = 120, 40
+
+
+def log_text(size: int) -> bytes:
+    """Log-like lines, some colored: what a build or test run prints."""
+    lines = []
+    total = 0
+    i = 0
+    while total < size:
+        level = ("\x1b[32mINFO\x1b[0m", "\x1b[33mWARN\x1b[0m", "\x1b[1;31mERROR\x1b[0m")[i % 3]
+        stamp = f"2026-11-27 06:{i % 60:02d}:{i % 59:02d}"
+        line = f"{stamp} {level} worker-{i % 7} processed item {i} in {i % 997}ms\n"
+        lines.append(line)
+        total += len(line)
+        i += 1
+    return "".join(lines).encode()[:size]
+
+
+def seq_text(size: int) -> bytes:
+    """The output of ``seq``."""
+    out = []
+    total = 0
+    i = 1
+    while total < size:
+        s = f"{i}\n"
+        out.append(s)
+        total += len(s)
+        i += 1
+    return "".join(out).encode()[:size]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run_stall(path: Path | None, idle_seconds: float = 3.0) -> dict[str, float]:
+    """One headless app running ``cat path`` (or, for ``None``, an idle ``sleep`` for ``idle_seconds``: the
+    machine's noise floor); return max/p99 stall (ms) and the seconds until ``cat`` ended."""
+    from textual.app import App, ComposeResult
+
+    from claude_tui.widgets.terminal import TerminalPane
+
+    done = asyncio.Event()
+    command = ["cat", str(path)] if path is not None else ["sleep", "600"]
+
+    class FloodApp(App[None]):
+        ENABLE_COMMAND_PALETTE = False
+
+        def compose(self) -> ComposeResult:
+            yield TerminalPane(command)
+
+        def on_terminal_pane_exited(self, event: TerminalPane.Exited) -> None:
+            done.set()
+
+    app = FloodApp()
+    gaps: list[float] = []
+    async with app.run_test(size=(COLS, ROWS)) as pilot:
+        start = time.perf_counter()
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            gaps.append(time.perf_counter() - before - 0.001)
+            now = time.perf_counter()
+            if path is None and now - start > idle_seconds:
+                break
+            if now - start > 300:
+                raise TimeoutError("cat did not finish in 300 s")
+        elapsed = time.perf_counter() - start
+        if path is None:
+            await app.query_one(TerminalPane).terminate(grace=1)
+        await pilot.pause(0.05)
+    return {"max_ms": max(gaps) * 1000, "p99_ms": _percentile(gaps, 0.99) * 1000, "seconds": elapsed}
+
+
+ECHO = ["sh", "-c", "stty raw -echo; echo READY; exec cat"]
+GAP = 0.03
+"""Seconds between keystrokes (fast typing is ~10 keys/s): the frame a keystroke causes finishes first."""
+
+
+def direct_echo_latency(keys: int) -> list[float]:
+    """Seconds from writing one byte to the PTY until ``cat`` echoes it back, read directly."""
+    from claude_tui.terminal.pty_session import PtySession
+
+    session = PtySession.spawn(ECHO, cols=COLS, rows=ROWS)
+    try:
+        buffer = b""
+        while b"READY" not in buffer:
+            select.select([session.fd], [], [], 1)
+            buffer += session.read()
+        latencies = []
+        for i in range(keys):
+            byte = bytes([0x61 + i % 26])
+            start = time.perf_counter()
+            session.write(byte)
+            got = b""
+            while byte not in got:
+                select.select([session.fd], [], [], 1)
+                got += session.read()
+            latencies.append(time.perf_counter() - start)
+            time.sleep(GAP)
+        return latencies
+    finally:
+        session.terminate(grace=1)
+
+
+async def pane_echo_latency(keys: int) -> list[float]:
+    """Seconds from posting a key event to the app until the pane has read the echoed byte."""
+    from textual import events
+    from textual.app import App, ComposeResult
+
+    from claude_tui.widgets.terminal import TerminalPane
+
+    seen: list[tuple[float, bytes]] = []
+
+    def tap(data: bytes) -> None:
+        seen.append((time.perf_counter(), data))
+
+    class EchoApp(App[None]):
+        ENABLE_COMMAND_PALETTE = False
+
+        def compose(self) -> ComposeResult:
+            yield TerminalPane(ECHO, tap=tap)
+
+        def on_mount(self) -> None:
+            self.query_one(TerminalPane).focus()
+
+    app = EchoApp()
+    latencies = []
+    async with app.run_test(size=(COLS, ROWS)) as pilot:
+        while not any(b"READY" in data for _, data in seen):
+            await asyncio.sleep(0.01)
+        await pilot.pause(0.2)
+        for i in range(keys):
+            char = chr(0x61 + i % 26)
+            seen.clear()
+            start = time.perf_counter()
+            app.post_message(events.Key(char, char))  # the same path as a key from the terminal driver
+            while not any(char.encode() in data for _, data in seen):
+                await asyncio.sleep(0)
+            latencies.append(next(t for t, data in seen if char.encode() in data) - start)
+            await asyncio.sleep(GAP)
+        await pane_terminate(app)
+    return latencies
+
+
+async def pane_terminate(app: Any) -> None:
+    from claude_tui.widgets.terminal import TerminalPane
+
+    await app.query_one(TerminalPane).terminate(grace=1)
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Run both measurements; print a markdown table and return its rows."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--megabytes", type=float, default=20.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keys", type=int, default=200)
+    args = parser.parse_args(argv)
+    size = int(args.megabytes * 1e6)
+    rows: list[dict[str, Any]] = []
+    idle = [asyncio.run(run_stall(None)) for _ in range(args.runs)]
+    rows.append(
+        {
+            "measure": "idle pane (machine noise floor): longest loop stall",
+            "value": f"{statistics.median(r['max_ms'] for r in idle):.1f} ms",
+            "detail": f"worst run {max(r['max_ms'] for r in idle):.1f} ms; "
+            f"p99 stall {statistics.median(r['p99_ms'] for r in idle):.1f} ms",
+            "target": "baseline",
+        }
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, build in (("log text", log_text), ("seq lines", seq_text)):
+            path = Path(tmp, "flood.txt")
+            path.write_bytes(build(size))
+            runs = [asyncio.run(run_stall(path)) for _ in range(args.runs)]
+            seconds = statistics.median(r["seconds"] for r in runs)
+            rows.append(
+                {
+                    "measure": f"cat {args.megabytes:g} MB of {label}: longest loop stall",
+                    "value": f"{statistics.median(r['max_ms'] for r in runs):.1f} ms",
+                    "detail": f"worst run {max(r['max_ms'] for r in runs):.1f} ms; "
+                    f"p99 stall {statistics.median(r['p99_ms'] for r in runs):.1f} ms; "
+                    f"{size / seconds / 1e6:.1f} MB/s through the pane ({seconds:.1f} s)",
+                    "target": "< 100 ms",
+                }
+            )
+    direct: list[float] = []
+    pane: list[float] = []
+    batch = max(1, args.keys // 4)
+    for _ in range(4):  # alternate so both see the same machine load
+        direct += direct_echo_latency(batch)
+        pane += asyncio.run(pane_echo_latency(batch))
+    d50, d99 = _percentile(direct, 0.5) * 1000, _percentile(direct, 0.99) * 1000
+    p50, p99 = _percentile(pane, 0.5) * 1000, _percentile(pane, 0.99) * 1000
+    rows.append(
+        {
+            "measure": "echo latency, PTY read directly",
+            "value": f"p50 {d50:.2f} ms",
+            "detail": f"p99 {d99:.2f} ms ({len(direct)} keys)",
+            "target": "baseline",
+        }
+    )
+    rows.append(
+        {
+            "measure": "echo latency, key event -> pane",
+            "value": f"p50 {p50:.2f} ms",
+            "detail": f"p99 {p99:.2f} ms; added p50 {p50 - d50:.2f} ms, added p99 {p99 - d99:.2f} ms",
+            "target": "added p99 < 10 ms",
+        }
+    )
+    print("| measure | value | detail | target |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        print(f"| {row['measure']} | {row['value']} | {row['detail']} | {row['target']} |")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
