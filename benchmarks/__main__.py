@@ -1,9 +1,10 @@
 """Run every ``benchmarks/bench_*.py`` and print one combined markdown table.
 
-``python -m benchmarks`` imports each module and calls its ``main()`` (with an empty argument list when it
-takes one, so each runs with its defaults); a benchmark that fails is reported in the table and the others
-still run. Each ``main()`` prints its own table and returns its rows (a list of dicts); the combined table
-has a ``benchmark`` column and the union of the rows' columns. Exit status 1 when any benchmark failed.
+``python -m benchmarks [WORD...]`` runs every benchmark (or those whose names contain a WORD): it imports
+each module and calls its ``main()`` (with an empty argument list when it takes one, so each runs with its
+defaults); a benchmark that fails is reported in the table and the others still run. Each ``main()``
+prints its own table and returns its rows (a list of dicts); the combined table has a ``benchmark`` column
+and the union of the rows' columns. Exit status 1 when any benchmark failed, 2 when none matched.
 """
 
 from __future__ import annotations
@@ -63,11 +64,16 @@ def combined_table(results: dict[str, tuple[list[dict[str, Any]], str | None, fl
     return "\n".join(lines)
 
 
-def main() -> int:
-    """Run all benchmarks, print the combined table; 1 if any failed."""
+def main(argv: list[str] | None = None) -> int:
+    """Run all benchmarks (or those whose names contain an argument), print the table; 1 if any failed."""
+    wanted = sys.argv[1:] if argv is None else argv
     sys.path.insert(0, str(HERE.parent))
+    names = [name for name in discover() if not wanted or any(word in name for word in wanted)]
+    if not names:
+        print(f"no benchmark matches {' '.join(wanted)} (known: {', '.join(discover())})", file=sys.stderr)
+        return 2
     results: dict[str, tuple[list[dict[str, Any]], str | None, float]] = {}
-    for name in discover():
+    for name in names:
         print(f"\n## {name}\n", flush=True)
         results[name] = run_one(name)
     print("\n## All benchmarks\n")
