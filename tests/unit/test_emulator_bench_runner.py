@@ -1,0 +1,48 @@
+"""`python -m benchmarks`: one failing benchmark is reported, the others still run, one combined table."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+# benchmarks/ is a top-level folder of the repository, not part of the installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+runner = importlib.import_module("benchmarks.__main__")
+
+
+def test_failure_of_one_benchmark_does_not_stop_the_others(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = types.ModuleType("benchmarks.bench_good")
+    good.main = lambda argv: [{"case": "x", "MB/s": 3.5}]  # type: ignore[attr-defined]
+    bad = types.ModuleType("benchmarks.bench_bad")
+
+    def explode() -> list[dict[str, object]]:
+        raise RuntimeError("boom")
+
+    bad.main = explode  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "benchmarks.bench_good", good)
+    monkeypatch.setitem(sys.modules, "benchmarks.bench_bad", bad)
+    monkeypatch.setattr(runner, "discover", lambda: ["bench_bad", "bench_good"])
+    assert runner.main([]) == 1
+    out = capsys.readouterr().out
+    table = out.split("## All benchmarks")[1]
+    assert "| benchmark | case | MB/s |" in table
+    assert "| bench_bad | FAILED after 0 s: RuntimeError: boom |" in table
+    assert "| bench_good | x | 3.5 |" in table
+
+
+def test_unknown_name_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert runner.main(["no-such-benchmark"]) == 2
+    assert "no benchmark matches" in capsys.readouterr().err
+
+
+def test_every_benchmark_module_has_a_main() -> None:
+    assert "bench_terminal" in runner.discover()
+    for name in runner.discover():
+        source = (runner.HERE / f"{name}.py").read_text()
+        assert "def main(" in source, name
