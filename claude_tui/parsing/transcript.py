@@ -379,8 +379,8 @@ def scan_block(block: bytes) -> tuple[list[bytes], int]:
     """The lines of a block that may hold a record that matters, and how many other lines are malformed.
 
     Lines that cannot matter are only checked to look like a JSON object (`{...}`). When every line does (the
-    normal case: two counts over the block say so) the candidate lines are found by one regex search over
-    the whole block, without splitting it into lines.
+    normal case, which two counts over the block confirm: each line starts with `{"` and ends with `}`), the
+    candidate lines are found by one regex search over the whole block, without splitting it into lines.
     """
     size = len(block)
     if block.endswith(b"\n"):
@@ -389,7 +389,7 @@ def scan_block(block: bytes) -> tuple[list[bytes], int]:
         return [], 0
     newlines = block.count(b"\n", 0, size)
     well_formed = (
-        block[:1] == b"{" and block[size - 1 : size] == b"}" and block.count(b"}\n{", 0, size) == newlines
+        block[:2] == b'{"' and block[size - 1 : size] == b"}" and block.count(b'}\n{"', 0, size) == newlines
     )
     if not well_formed:
         return _scan_lines(block)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 
@@ -20,7 +21,7 @@ from claude_tui.parsing.events import (
     TurnEnd,
     UserPrompt,
 )
-from claude_tui.parsing.gitops import count_git_operations, split_segments
+from claude_tui.parsing.gitops import count_git_operations, scan_segments, split_segments
 from claude_tui.parsing.params import derive_params
 from claude_tui.parsing.prices import PRICES, message_cost, model_family
 
@@ -60,6 +61,14 @@ from claude_tui.parsing.prices import PRICES, message_cost, model_family
 )
 def test_git_operations(command: str, expected: int) -> None:
     assert count_git_operations(command) == expected
+
+
+def test_fast_split_equals_the_quote_aware_scanner() -> None:
+    rng = random.Random(1)
+    alphabet = ["git", " ", "a", "&", "|", ";", "\n", "<", ">", "2", "1", "&&", "||", "x=1", "(", ")"]
+    for _ in range(3000):
+        command = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert split_segments(command) == scan_segments(command), repr(command)
 
 
 def test_split_segments() -> None:
