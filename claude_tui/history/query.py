@@ -305,11 +305,22 @@ class RunQuery:
                 return
 
     def validate(self, filter_string: str) -> None:
-        """Raise `InvalidFilterError` if MLflow's parser rejects `filter_string` (no store access)."""
+        """Raise `InvalidFilterError` if MLflow rejects `filter_string` (no store access needed).
+
+        Parsing alone accepts e.g. `metrics.x === 1`; the stores check comparators afterwards with the same
+        `SearchUtils.is_*` helpers, so those run here too.
+        """
         from mlflow.utils.search_utils import SearchUtils
 
         try:
-            SearchUtils.parse_search_filter(self.full_filter(filter_string))
+            for clause in SearchUtils.parse_search_filter(self.full_filter(filter_string)):
+                kind, key, comparator = clause.get("type"), clause.get("key"), clause.get("comparator")
+                SearchUtils.is_metric(kind, comparator)
+                SearchUtils.is_param(kind, comparator)
+                SearchUtils.is_tag(kind, comparator)
+                SearchUtils.is_dataset(kind, comparator)
+                SearchUtils.is_string_attribute(kind, key, comparator)
+                SearchUtils.is_numeric_attribute(kind, key, comparator)
         except Exception as exc:
             raise InvalidFilterError(filter_string, _message(exc)) from exc
 

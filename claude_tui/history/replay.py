@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 """The playback speeds `faster()`/`slower()` step through."""
@@ -43,6 +44,18 @@ def parse_cast(data: bytes) -> CastRecording:
         if kind == "o":
             events.append((float(stamp), str(text).encode("utf-8")))
     return CastRecording(int(header.get("width", 80)), int(header.get("height", 24)), events)
+
+
+def load_recording(path: Path) -> CastRecording | None:
+    """Read a recording with the terminal package's `read_cast` (v1/v2/v3 or raw); None if unreadable."""
+    from claude_tui.terminal.cast import CastError, read_cast
+
+    try:
+        cast = read_cast(path)
+    except CastError:
+        return None
+    events = [(event.time, event.data.encode("utf-8")) for event in cast.events if event.code == "o"]
+    return CastRecording(cast.width, cast.height, events)
 
 
 @dataclass

@@ -245,3 +245,39 @@ def bulk_insert_sessions(
             metrics,
         )
     return len(runs)
+
+
+def _utc_ms(day: int, hour: int, minute: int = 0) -> int:
+    import datetime as dt
+
+    return int(dt.datetime(2026, 3, day, hour, minute, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+SAMPLE_SESSIONS: tuple[SyntheticSession, ...] = (
+    SyntheticSession(
+        "close-issue 123", _utc_ms(2, 9), 95.0, commands=12, tools={"Bash": 12, "Read": 3, "Edit": 2},
+        procedure="close-issue", issue="123", input_tokens=5200, output_tokens=1800, cost_usd=0.081,
+    ),
+    SyntheticSession(
+        "extract-best-frame clip.mp4", _utc_ms(2, 14, 30), 20.0, commands=4, tools={"Bash": 4},
+        errors=2, success=0, procedure="extract-best-frame", cost_usd=0.012,
+    ),
+    SyntheticSession(
+        "extract-best-frame intro.mov", _utc_ms(3, 11), 31.5, commands=15, tools={"Bash": 15, "Read": 1},
+        errors=1, procedure="extract-best-frame", input_tokens=3100, output_tokens=900, cost_usd=0.044,
+    ),
+    SyntheticSession(
+        "close-issue 77", _utc_ms(4, 16, 45), 300.0, commands=9, tools={"Bash": 9, "Read": 6, "Edit": 1},
+        errors=3, success=0, procedure="close-issue", issue="77", input_tokens=9100, output_tokens=2500,
+        cost_usd=1.25,
+    ),
+    SyntheticSession(
+        "refactor the transcript parser", _utc_ms(5, 8, 15), 12.0, commands=2, tools={"Read": 4, "Edit": 3},
+        input_tokens=800, output_tokens=260, cost_usd=0.007,
+    ),
+    SyntheticSession(
+        "write the docs for issue 123", _utc_ms(6, 10), 45.0, commands=11, tools={"Bash": 11, "Write": 2},
+        issue="123", input_tokens=2400, output_tokens=1500, cost_usd=0.036,
+    ),
+)  # fmt: skip
+"""Six sessions that between them match every search example of the seed (and miss each one somewhere)."""

@@ -8,10 +8,12 @@ back as a small message; stale answers (an older filter, a run no longer selecte
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import webbrowser
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -40,6 +42,7 @@ from claude_tui.history.query import (
     order_by_for,
     resolve_tracking_uri,
 )
+from claude_tui.history.replay import CastRecording, load_recording
 from claude_tui.history.ui_server import UiServer, compare_url, is_remote, remote_base, run_url
 from claude_tui.widgets.history_compare import CompareScreen
 from claude_tui.widgets.history_details import RunDetailsView, format_time
@@ -164,7 +167,7 @@ class HistoryPane(Widget):
         """The recording of a run (None when it has none)."""
 
         run_id: str
-        data: bytes | None
+        recording: CastRecording | None
 
     @dataclass
     class CompareReady(Message):
@@ -244,8 +247,6 @@ class HistoryPane(Widget):
         self._add_columns()
         table = self.query_one(RunTable)
         table.loading = True
-        # After the screen's auto-focus (which would pick the filter box and swallow the digit keys).
-        self.call_after_refresh(table.focus)
         self._start_query(self.filter_text)
 
     def _add_columns(self) -> None:
@@ -355,6 +356,10 @@ class HistoryPane(Widget):
         self.next_page_token = message.page.next_page_token
         self._loading_more = False
         table.loading = False
+        if not self.loaded and not self.query_one("#history-filter", Input).value:
+            # A loading table cannot take focus, so the screen's auto-focus picked the filter box (where the
+            # digit keys would be typed, not obeyed); the table gets it once it has rows to browse.
+            self.call_after_refresh(table.focus)
         self.loaded = True
         if not message.append:
             index = next((i for i, row in enumerate(self.rows) if row.run_id == keep), 0)
@@ -440,14 +445,22 @@ class HistoryPane(Widget):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history-cast")
     def _load_cast(self, run_id: str) -> None:
-        self.post_message(self.CastLoaded(run_id, self.run_query.read_bytes(run_id, "transcript/raw.cast")))
+        recording = None
+        with tempfile.TemporaryDirectory(prefix="claude-tui-cast-") as tmp:
+            try:
+                path = self.run_query.download(run_id, "transcript/raw.cast", Path(tmp))
+            except Exception:
+                path = None
+            if path is not None:
+                recording = load_recording(path)
+        self.post_message(self.CastLoaded(run_id, recording))
 
     @on(CastLoaded)
     def _cast_loaded(self, message: CastLoaded) -> None:
         if message.run_id != self._details_run:
             return
         self._cast_run = message.run_id
-        self.query_one(RunDetailsView).replay.load(message.data)
+        self.query_one(RunDetailsView).replay.load(message.recording)
 
     @property
     def selected(self) -> RunRow | None:

@@ -15,8 +15,9 @@ from textual.widgets import Label, Sparkline, Static, TabbedContent, TabPane
 from claude_tui.formatting import format_cost, format_count, format_duration
 from claude_tui.history.compare import format_metric
 from claude_tui.history.query import SERIES_KEYS, RunDetails
-from claude_tui.history.replay import CastPlayer, parse_cast
+from claude_tui.history.replay import CastPlayer, CastRecording
 from claude_tui.history.series import resample_cumulative
+from claude_tui.widgets.terminal import TerminalPane
 
 CHART_POINTS = 48
 """Sparkline resolution: one bar per 1/48 of the session."""
@@ -61,64 +62,37 @@ class ReplayView(Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.player: CastPlayer | None = None
-        self._viewer: Any = None
-        self._emulator: Any = None
 
     def compose(self) -> ComposeResult:
-        yield Label("No recording loaded. Press p to play.", id="replay-status")
-        yield from self._make_viewer()
+        yield Label("No recording loaded.", id="replay-status")
+        # The live session's terminal pane doubles as the viewer: one renderer for live and replay.
+        yield TerminalPane(None, id="replay-screen")
 
-    def _make_viewer(self) -> ComposeResult:
-        # The terminal pane of the live session doubles as the viewer: one renderer for live and replay.
-        try:
-            from claude_tui.widgets.terminal import TerminalPane
-
-            self._viewer = TerminalPane(id="replay-screen")
-            if callable(getattr(self._viewer, "feed", None)):
-                yield self._viewer
-                return
-        except Exception:
-            self._viewer = None
-        from claude_tui.terminal.emulator import TerminalEmulator
-
-        self._emulator = TerminalEmulator(cols=80, rows=24, history=0)
-        self._viewer = Static("", id="replay-screen")
-        yield self._viewer
+    @property
+    def screen_pane(self) -> TerminalPane:
+        """The terminal pane the recording plays into."""
+        return self.query_one("#replay-screen", TerminalPane)
 
     def on_mount(self) -> None:
         self.set_interval(1 / REPLAY_FPS, self._tick)
 
-    def load(self, data: bytes | None) -> None:
-        """Load a recording (or None when the run has no `transcript/raw.cast`) and show its first frame."""
-        if data is None:
+    def load(self, recording: CastRecording | None) -> None:
+        """Load a recording (None when the run has no usable `transcript/raw.cast`), paused at its start."""
+        self._clear()
+        if recording is None:
             self.player = None
             self._status("This run has no transcript/raw.cast recording.")
             return
-        recording = parse_cast(data)
         self.player = CastPlayer(recording.events)
-        if self._emulator is not None:
-            self._emulator.resize(recording.width, recording.height)
-        self._clear()
         self._status_line()
 
     def _clear(self) -> None:
-        if self._emulator is not None:
-            self._emulator.reset()
-            self._render_plain()
-        elif self._viewer is not None and callable(getattr(self._viewer, "reset", None)):
-            self._viewer.reset()
-        elif self._viewer is not None:
-            self._viewer.feed(b"\x1b[2J\x1b[H")
+        # RIS: blank screen, default modes (the scrollback of an earlier replay stays reachable).
+        self.screen_pane.feed(b"\x1bc")
 
     def _feed(self, data: bytes) -> None:
-        if self._emulator is not None:
-            self._emulator.feed(data)
-            self._render_plain()
-        elif self._viewer is not None:
-            self._viewer.feed(data)
-
-    def _render_plain(self) -> None:
-        self._viewer.update(Text("\n".join(line.rstrip() for line in self._emulator.display)))
+        if data:
+            self.screen_pane.feed(data)
 
     def _status(self, text: str) -> None:
         self.query_one("#replay-status", Label).update(text)
