@@ -379,22 +379,27 @@ def scan_block(block: bytes) -> tuple[list[bytes], int]:
     """The lines of a block that may hold a record that matters, and how many other lines are malformed.
 
     Lines that cannot matter are only checked to look like a JSON object (`{...}`). When every line does (the
-    normal case, which two counts over the block confirm: each line starts with `{"` and ends with `}`), the
-    candidate lines are found by one regex search over the whole block, without splitting it into lines.
+    normal case: each line starts with `{"` and ends with `}`), the candidate lines are found by one regex
+    search over the whole block, without splitting it into lines.
     """
     size = len(block)
     if block.endswith(b"\n"):
         size -= 1
     if size <= 0:
         return [], 0
-    newlines = block.count(b"\n", 0, size)
-    well_formed = (
-        block[:2] == b'{"' and block[size - 1 : size] == b"}" and block.count(b'}\n{"', 0, size) == newlines
-    )
+    well_formed = block[:2] == b'{"' and block[size - 1] == 0x7D  # '}'
+    # One memchr-speed pass over the newlines; at each, the line before must end with `}` and the next start
+    # with `{"` (a Python step per line, not per byte: far cheaper than counting patterns over the block).
+    find = block.find
+    newline = find(b"\n", 0, size) if well_formed else -1
+    while newline != -1:
+        if block[newline - 1] != 0x7D or block[newline + 1] != 0x7B or block[newline + 2] != 0x22:
+            well_formed = False
+            break
+        newline = find(b"\n", newline + 1, size)
     if not well_formed:
         return _scan_lines(block)
     lines = []
-    find = block.find
     rfind = block.rfind
     line_end = -1
     for match in _RELEVANT.finditer(block, 0, size):
