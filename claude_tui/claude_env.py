@@ -265,11 +265,20 @@ class ClaudeEnvironment:
         return argv
 
     def run(
-        self, prompt: str, *, session_id: str | None = None, timeout: float = 180.0
+        self,
+        prompt: str,
+        *,
+        session_id: str | None = None,
+        resume: str | None = None,
+        timeout: float = 180.0,
     ) -> subprocess.CompletedProcess[str]:
-        """Run one non-interactive scripted session in the work dir and wait for it."""
+        """Run one non-interactive scripted prompt in the work dir and wait for it.
+
+        `session_id` starts a session with that id; `resume` continues an existing one (same transcript).
+        """
+        extra = ["--resume", resume] if resume else []
         return subprocess.run(
-            self.argv(prompt, session_id=session_id),
+            self.argv(prompt, session_id=session_id, extra=extra),
             cwd=self.work_dir,
             env=self.env(),
             capture_output=True,
@@ -277,6 +286,24 @@ class ClaudeEnvironment:
             timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
+
+    def run_session(
+        self, prompts: Sequence[str], session_id: str, *, timeout: float = 180.0
+    ) -> list[subprocess.CompletedProcess[str]]:
+        """Run several prompts as one session (the first starts `session_id`, the rest resume it).
+
+        Stops after the first run that fails; check each result's `returncode`.
+        """
+        results: list[subprocess.CompletedProcess[str]] = []
+        for index, prompt in enumerate(prompts):
+            if index == 0:
+                done = self.run(prompt, session_id=session_id, timeout=timeout)
+            else:
+                done = self.run(prompt, resume=session_id, timeout=timeout)
+            results.append(done)
+            if done.returncode != 0:
+                break
+        return results
 
     def transcript_path(self, session_id: str) -> Path | None:
         """The transcript of a session, if the CLI wrote one (`projects/*/<session_id>.jsonl`)."""

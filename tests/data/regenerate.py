@@ -76,21 +76,7 @@ def regenerate_transcripts(name: str) -> dict[str, Any]:
     session_id = session_id_for(name)
     with StubServer(scenario) as stub:
         env = fresh_env(name, stub)
-        for index, prompt in enumerate(prompts):
-            argv = (
-                env.argv(prompt, session_id=session_id)
-                if index == 0
-                else env.argv(prompt, extra=["--resume", session_id])
-            )
-            done = subprocess.run(
-                argv,
-                cwd=env.work_dir,
-                env=env.env(),
-                capture_output=True,
-                text=True,
-                timeout=300,
-                stdin=subprocess.DEVNULL,
-            )
+        for done in env.run_session(prompts, session_id, timeout=300):
             if done.returncode != 0:
                 sys.exit(f"{name}: claude exited {done.returncode}: {done.stderr[-500:]}")
         files = copy_projects(env, DATA / "transcripts" / name)

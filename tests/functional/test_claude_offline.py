@@ -49,28 +49,10 @@ def assert_calls_match(recorded: list[dict[str, Any]], expected: list[dict[str, 
 
 
 def run_prompts(env: ClaudeEnvironment, prompts: list[str], session_id: str) -> list[dict[str, Any]]:
-    """Run each prompt non-interactively in one session (later ones with --resume); return stream events."""
-    events: list[dict[str, Any]] = []
-    for index, prompt in enumerate(prompts):
-        argv = (
-            env.argv(prompt, session_id=session_id)
-            if index == 0
-            else env.argv(prompt, extra=["--resume", session_id])
-        )
-        import subprocess
-
-        done = subprocess.run(
-            argv,
-            cwd=env.work_dir,
-            env=env.env(),
-            capture_output=True,
-            text=True,
-            timeout=180,
-            stdin=subprocess.DEVNULL,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        events += [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    return events
+    """Run the prompts as one non-interactive session; return the stream-json events of all runs."""
+    runs = env.run_session(prompts, session_id)
+    assert [done.returncode for done in runs] == [0] * len(prompts), runs[-1].stderr[-2000:]
+    return [json.loads(line) for done in runs for line in done.stdout.splitlines() if line.startswith("{")]
 
 
 def test_non_interactive_realistic_session_writes_exactly_the_scripted_calls(claude_env: EnvFactory) -> None:

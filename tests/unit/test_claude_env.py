@@ -170,3 +170,26 @@ def test_claude_env_fixture_runs_the_real_cli(claude_env: Callable[..., ClaudeEn
     assert '"result":"hi there"' in result.stdout
     assert env.transcript_path("11111111-2222-3333-4444-555555555555") is not None
     assert env.stub is not None and env.stub.main_requests, "the CLI never reached the stub"
+
+
+def test_run_session_resumes_one_session(claude_env: Callable[..., ClaudeEnvironment]) -> None:
+    script = {
+        "turns": [
+            {
+                "match": "first",
+                "steps": [[{"tool": "Bash", "input": {"command": "echo one"}}], [{"text": "1"}]],
+            },
+            {
+                "match": "second",
+                "steps": [[{"tool": "Bash", "input": {"command": "echo two"}}], [{"text": "2"}]],
+            },
+        ]
+    }
+    env = claude_env(script)
+    session_id = "22222222-3333-4444-5555-666666666666"
+    runs = env.run_session(["the first prompt", "the second prompt"], session_id, timeout=120)
+    assert [done.returncode for done in runs] == [0, 0], runs[-1].stderr
+    transcript = env.transcript_path(session_id)
+    assert transcript is not None and env.transcripts() == [transcript]
+    calls = tool_calls(read_jsonl(transcript))
+    assert [call["input"]["command"] for call in calls] == ["echo one", "echo two"]

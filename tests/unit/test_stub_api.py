@@ -372,3 +372,19 @@ def test_command_line_bad_input_is_one_line_and_status_2(args: list[str], messag
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_chunked_request_bodies_are_read(stub: StubServer) -> None:
+    host, port = stub.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    body = json.dumps(main_request([prompt("fix the bug")])).encode()
+    chunks = iter([body[:100], body[100:]])
+    conn.request(
+        "POST", "/v1/messages", body=chunks, headers={"Transfer-Encoding": "chunked"}, encode_chunked=True
+    )
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    assert response.status == 200
+    assert streamed_blocks(sse(data))[1]["input"] == {"command": "git status"}
+    assert stub.requests[-1].body == json.loads(body)
