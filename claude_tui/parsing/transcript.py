@@ -48,6 +48,8 @@ except ImportError:  # pragma: no cover - orjson is a dependency; stdlib json ke
     _DecodeError = ValueError
 
 _RELEVANT = re.compile(rb'"type"\s*:\s*"(?:user|assistant|system|permission-mode)"')
+# The same for compact JSON (what the CLI writes): a quarter faster to search.
+_RELEVANT_COMPACT = re.compile(rb'"type":"(?:user|assistant|system|permission-mode)"')
 
 # Content of user records that the CLI writes itself (slash commands, their output, background-task notes):
 # not typed prompts.
@@ -402,7 +404,8 @@ def scan_block(block: bytes) -> tuple[list[bytes], int]:
     lines = []
     rfind = block.rfind
     line_end = -1
-    for match in _RELEVANT.finditer(block, 0, size):
+    relevant = _RELEVANT if block.find(b'"type": ', 0, size) != -1 else _RELEVANT_COMPACT
+    for match in relevant.finditer(block, 0, size):
         position = match.start()
         if position < line_end:
             continue  # a second marker on a line already taken
