@@ -264,58 +264,54 @@ class TerminalEmulator:
         """Change the screen size, like tmux without re-wrapping.
 
         Shrinking drops blank rows below the cursor first, then moves top rows into the scrollback; growing
-        brings scrollback lines back above the screen. Lines are cut or padded, not re-wrapped.
+        brings scrollback lines back above the screen. Lines are cut or padded, not re-wrapped. While the
+        alternate screen is shown, the main screen is fitted when the program leaves it.
         """
         cols, rows = max(1, cols), max(1, rows)
         if cols == self.cols and rows == self.rows:
             return
-        screens = [(self._chars, self._styles)]
-        if self._alt is not None:
-            screens.append((self._alt[0], self._alt[1]))
-        for index, (chars, styles) in enumerate(screens):
-            is_current = index == 0
-            if rows < len(chars):
-                # Keep the cursor on screen: drop rows from the top (into history) only as needed.
-                excess = len(chars) - rows
-                if is_current:
-                    from_top = min(excess, max(0, self._y - rows + 1))
-                else:
-                    from_top = min(excess, max(0, self._saved_y_for(index) - rows + 1))
-                for _ in range(from_top):
-                    line = (chars.pop(0), styles.pop(0))
-                    if (is_current and self._alt is None) or (not is_current):
-                        self._history.append(line)
-                del chars[rows:]
-                del styles[rows:]
-                if is_current:
-                    self._y -= from_top
-            if is_current and self._alt is None:
-                # A taller main screen takes its lines back from the scrollback, like tmux and xterm.
-                pull = min(rows - len(chars), len(self._history))
-                for _ in range(pull):
-                    row_chars, row_styles = _materialize(self._history.pop(), self.cols)
-                    chars.insert(0, row_chars)
-                    styles.insert(0, row_styles)
-                self._y += pull
-            while len(chars) < rows:
-                chars.append([" "] * cols)
-                styles.append([DEFAULT_STYLE] * cols)
-            for row_chars, row_styles in zip(chars, styles, strict=True):
-                if cols < len(row_chars):
-                    del row_chars[cols:]
-                    del row_styles[cols:]
-                    if row_chars and row_chars[-1] != "" and _is_wide(row_chars[-1]):
-                        row_chars[-1] = " "
-                else:
-                    pad = cols - len(row_chars)
-                    row_chars.extend([" "] * pad)
-                    row_styles.extend([DEFAULT_STYLE] * pad)
+        self._fit(cols, rows, history=self._alt is None)
         self.cols, self.rows = cols, rows
         self._top, self._bottom = 0, rows - 1
         self._x = min(self._x, cols - 1)
         self._y = min(max(self._y, 0), rows - 1)
         self._tabstops = set(range(8, cols, 8))
         self._dirty.update(range(rows))
+
+    def _fit(self, cols: int, rows: int, history: bool) -> None:
+        """Cut or pad the current screen to ``cols`` x ``rows``, keeping the cursor row on screen."""
+        chars, styles = self._chars, self._styles
+        if rows < len(chars):
+            excess = len(chars) - rows
+            from_top = min(excess, max(0, self._y - rows + 1))
+            for _ in range(from_top):
+                line = (chars.pop(0), styles.pop(0))
+                if history:
+                    self._history.append(line)
+            del chars[rows:]
+            del styles[rows:]
+            self._y -= from_top
+        elif history:
+            # A taller main screen takes its lines back from the scrollback, like tmux and xterm.
+            pull = min(rows - len(chars), len(self._history))
+            for _ in range(pull):
+                row_chars, row_styles = _materialize(self._history.pop(), cols)
+                chars.insert(0, row_chars)
+                styles.insert(0, row_styles)
+            self._y += pull
+        while len(chars) < rows:
+            chars.append([" "] * cols)
+            styles.append([DEFAULT_STYLE] * cols)
+        for row_chars, row_styles in zip(chars, styles, strict=True):
+            if cols < len(row_chars):
+                del row_chars[cols:]
+                del row_styles[cols:]
+                if row_chars[-1] != "" and _is_wide(row_chars[-1]):
+                    row_chars[-1] = " "  # the right half of this wide character was cut off
+            elif cols > len(row_chars):
+                pad = cols - len(row_chars)
+                row_chars.extend([" "] * pad)
+                row_styles.extend([DEFAULT_STYLE] * pad)
 
     def reset(self) -> None:
         """Full reset (RIS): clear screen, modes and attributes; the scrollback is kept."""
@@ -362,9 +358,6 @@ class TerminalEmulator:
         """``?1006``: mouse reports use the SGR encoding."""
         self.cursor_visible = True
         """``?25``: whether the program wants the cursor shown."""
-
-    def _saved_y_for(self, index: int) -> int:
-        return self._alt[2][1] if self._alt is not None and index == 1 else 0
 
     # ----------------------------------------------------------------------------------------------
     # tokenizer
@@ -840,10 +833,16 @@ class TerminalEmulator:
             return
         self._chars, self._styles, (x, y, _style) = self._alt
         self._alt = None
+        if restore_cursor and self._saved is not None:
+            x, y = self._saved[0], self._saved[1]
+        if len(self._chars) != self.rows or len(self._chars[0]) != self.cols:
+            # Resized while the alternate screen was shown: fit the main screen now, as tmux does.
+            self._y = y
+            self._fit(self.cols, self.rows, history=True)
+            y = self._y
         if restore_cursor:
-            self._restore_cursor()
-        else:
-            self._x, self._y = min(x, self.cols - 1), min(y, self.rows - 1)
+            self._restore_cursor()  # attributes and charsets; the position is set below
+        self._x, self._y = min(x, self.cols - 1), min(max(y, 0), self.rows - 1)
         self._dirty.update(range(self.rows))
 
     def _csi_sm(self, params: str, final: str) -> None:

@@ -49,20 +49,31 @@ class Capture(NamedTuple):
 
 
 def tmux_capture(
-    data: bytes, cols: int, rows: int, tmp_path: Path, resizes: Sequence[tuple[int, int]] = ()
+    data: bytes,
+    cols: int,
+    rows: int,
+    tmp_path: Path,
+    resizes: Sequence[tuple[int, int]] = (),
+    after: bytes = b"",
 ) -> Capture:
-    """Show ``data`` in a fresh tmux pane of ``cols`` x ``rows``, then resize it; return what it shows."""
+    """Show ``data`` in a tmux pane of ``cols`` x ``rows``, resize it, show ``after``; return the result."""
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed (the set-up installs it from Debian's packages)")
     stream = tmp_path / "stream.bin"
     stream.write_bytes(data)
+    stream_after = tmp_path / "after.bin"
+    stream_after.write_bytes(after)
     conf = tmp_path / "tmux.conf"
     conf.write_text("set -g history-limit 10000\nset -g status off\nset -g default-terminal xterm-256color\n")
     socket = f"fid-{uuid.uuid4().hex[:12]}"
     env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
     env.pop("TMUX", None)
     base = ["tmux", "-u", "-L", socket, "-f", str(conf)]
-    pane_cmd = f"stty raw -echo; cat {stream}; tmux -L {socket} wait-for -S done; sleep 600"
+    signal = f"tmux -L {socket} wait-for"
+    pane_cmd = (
+        f"stty raw -echo; cat {stream}; {signal} -S shown; {signal} resized; cat {stream_after}; "
+        f"{signal} -S done; sleep 600"
+    )
     try:
         subprocess.run(
             [*base, "new-session", "-d", "-x", str(cols), "-y", str(rows), "sh", "-c", pane_cmd],
@@ -70,13 +81,15 @@ def tmux_capture(
             env=env,
             timeout=30,
         )
-        subprocess.run([*base, "wait-for", "done"], check=True, env=env, timeout=60)
+        subprocess.run([*base, "wait-for", "shown"], check=True, env=env, timeout=60)
         for width, height in resizes:
             subprocess.run(
                 [*base, "resize-window", "-x", str(width), "-y", str(height)], check=True, env=env, timeout=30
             )
         if resizes:
             cols, rows = resizes[-1]
+        subprocess.run([*base, "wait-for", "-S", "resized"], check=True, env=env, timeout=60)
+        subprocess.run([*base, "wait-for", "done"], check=True, env=env, timeout=60)
         screen = subprocess.run(
             [*base, "capture-pane", "-p"], check=True, env=env, capture_output=True, timeout=30
         ).stdout
@@ -225,21 +238,37 @@ def test_history_rules_match_tmux(data: bytes, tmp_path: Path) -> None:
     assert emulate(data, 20, 5) == tmux_capture(data, 20, 5, tmp_path)
 
 
-RESIZE_CASES = {
-    "grow pulls scrollback back": (b"".join(b"line %d\r\n" % i for i in range(30)) + b"tail", [(20, 10)]),
-    "shrink pushes top rows": (b"".join(b"line %d\r\n" % i for i in range(30)) + b"tail", [(20, 3)]),
-    "shrink drops blank rows below cursor": (b"a\r\nb\r\nc", [(20, 3)]),
-    "shrink with cursor high": (b"".join(b"l%d\r\n" % i for i in range(8)) + b"\x1b[2;3H", [(20, 2)]),
-    "grow then shrink": (b"".join(b"line %d\r\n" % i for i in range(30)) + b"tail", [(20, 12), (20, 4)]),
-    "narrower and taller": (b"".join(b"row %d\r\n" % i for i in range(12)) + b"end", [(10, 8)]),
-    "wider": (b"".join(b"row %d\r\n" % i for i in range(12)) + b"end", [(30, 5)]),
+MAIN_THEN_ALT = b"".join(b"main %d\r\n" % i for i in range(12)) + b"cursor\x1b[?1049h\x1b[Halt one\r\nalt two"
+
+# (data, resizes, data after the resizes)
+RESIZE_CASES: dict[str, tuple[bytes, list[tuple[int, int]], bytes]] = {
+    "grow pulls scrollback back": (
+        b"".join(b"line %d\r\n" % i for i in range(30)) + b"tail",
+        [(20, 10)],
+        b"",
+    ),
+    "shrink pushes top rows": (b"".join(b"line %d\r\n" % i for i in range(30)) + b"tail", [(20, 3)], b""),
+    "shrink drops blank rows below cursor": (b"a\r\nb\r\nc", [(20, 3)], b""),
+    "shrink with cursor high": (b"".join(b"l%d\r\n" % i for i in range(8)) + b"\x1b[2;3H", [(20, 2)], b""),
+    "grow then shrink": (b"".join(b"line %d\r\n" % i for i in range(30)) + b"tail", [(20, 12), (20, 4)], b""),
+    "narrower and taller": (b"".join(b"row %d\r\n" % i for i in range(12)) + b"end", [(10, 8)], b""),
+    "wider": (b"".join(b"row %d\r\n" % i for i in range(12)) + b"end", [(30, 5)], b""),
+    "output after resize": (b"a\r\nb\r\nc", [(20, 3)], b"\r\nafter\x1b[1;1Htop"),
+    "alt screen shrunk": (MAIN_THEN_ALT, [(20, 3)], b""),
+    "alt screen shrunk then left": (MAIN_THEN_ALT, [(20, 3)], b"\x1b[?1049lX"),
+    "alt screen grown then left": (MAIN_THEN_ALT, [(20, 9)], b"\x1b[?1049lX"),
+    # Narrower than a line would make tmux re-wrap it, which we do not do: 8 columns fit every line.
+    "alt screen narrowed then left": (MAIN_THEN_ALT, [(8, 5)], b"\x1b[?1049lX"),
 }
 
 
-@pytest.mark.parametrize(("data", "resizes"), list(RESIZE_CASES.values()), ids=list(RESIZE_CASES))
-def test_resize_matches_tmux(data: bytes, resizes: list[tuple[int, int]], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("data", "resizes", "after"), list(RESIZE_CASES.values()), ids=list(RESIZE_CASES))
+def test_resize_matches_tmux(
+    data: bytes, resizes: list[tuple[int, int]], after: bytes, tmp_path: Path
+) -> None:
     emulator = TerminalEmulator(20, 5)
     emulator.feed(data)
     for cols, rows in resizes:
         emulator.resize(cols, rows)
-    assert shown(emulator) == tmux_capture(data, 20, 5, tmp_path, resizes)
+    emulator.feed(after)
+    assert shown(emulator) == tmux_capture(data, 20, 5, tmp_path, resizes, after)
