@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +74,32 @@ def _glob_escape(text: str) -> str:
     return "".join(f"[{ch}]" if ch in "*?[]" else ch for ch in text)
 
 
-def session_stats(path: Path) -> dict[str, Any]:
-    """`to_dict()` of one transcript, with its `path` first."""
+MESSAGES_KEY = "_messages"
+"""Where `session_stats(..., messages=True)` puts the per-message usage (never printed)."""
+
+
+def session_stats(path: Path, messages: bool = False) -> dict[str, Any]:
+    """`to_dict()` of one transcript, with its `path` first (and its per-message usage when asked)."""
     from claude_tui.parsing import stats_for_transcript
 
-    return {"path": str(path), **stats_for_transcript(path).to_dict()}
+    stats = stats_for_transcript(path)
+    result = {"path": str(path), **stats.to_dict()}
+    if messages:
+        result[MESSAGES_KEY] = stats.usage_by_message()
+    return result
 
 
-def collect(paths: list[Path], jobs: int | None = None) -> list[dict[str, Any]]:
+def billed_tokens(all_stats: list[dict[str, Any]]) -> tuple[int, ...]:
+    """Token totals over sessions counting each API message once (a fork repeats its parent's messages)."""
+    merged: dict[Any, tuple[int, ...]] = {}
+    for stats in all_stats:
+        for key, usage in stats.get(MESSAGES_KEY, {}).items():
+            old = merged.get(key)
+            merged[key] = usage if old is None else tuple(max(a, b) for a, b in zip(old, usage, strict=True))
+    return tuple(sum(u[i] for u in merged.values()) for i in range(4))
+
+
+def collect(paths: list[Path], jobs: int | None = None, messages: bool = False) -> list[dict[str, Any]]:
     """Stats of every transcript, in order; a process pool when there is enough to parse."""
     import claude_tui.parsing  # noqa: F401 - imported once here, so forked workers start with it loaded
 
@@ -93,10 +112,10 @@ def collect(paths: list[Path], jobs: int | None = None) -> list[dict[str, Any]]:
         except OSError:
             pass
     if jobs <= 1 or len(paths) < 2 or total < PARALLEL_MIN_BYTES:
-        return [session_stats(path) for path in paths]
+        return [session_stats(path, messages) for path in paths]
     chunksize = max(1, len(paths) // (jobs * 8))
     with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
-        return list(pool.map(session_stats, paths, chunksize=chunksize))
+        return list(pool.map(partial(session_stats, messages=messages), paths, chunksize=chunksize))
 
 
 def _fmt_int(value: Any) -> str:
@@ -161,6 +180,9 @@ _COLUMNS = (
 )
 
 
+_TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+
+
 def format_many(all_stats: list[dict[str, Any]]) -> str:
     """One row per session and a total row."""
 
@@ -181,6 +203,12 @@ def format_many(all_stats: list[dict[str, Any]]) -> str:
         else:
             totals.append(_fmt_int(sum(v for v in values if isinstance(v, int))))
     rows.append(totals)
+    billed = billed_tokens(all_stats)
+    footer = [""] * len(_COLUMNS)
+    footer[0] = "each API message once"
+    for index, (_, key) in enumerate(_COLUMNS):
+        if key in _TOKEN_KEYS:
+            footer[index] = _fmt_int(billed[_TOKEN_KEYS.index(key)])
     header = [name for name, _ in _COLUMNS]
     widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(len(header))]
 
@@ -193,6 +221,9 @@ def format_many(all_stats: list[dict[str, Any]]) -> str:
     out.extend(line(row) for row in rows[:-1])
     out.append(line(["-" * w for w in widths]))
     out.append(line(rows[-1]))
+    summed = tuple(sum(stats[key] for stats in all_stats) for key in _TOKEN_KEYS)
+    if any(MESSAGES_KEY in stats for stats in all_stats) and billed != summed:
+        out.append(line(footer))  # differs when forked sessions repeat their parent's messages
     return "\n".join(out)
 
 
@@ -216,7 +247,7 @@ def stats(paths: tuple[str, ...], as_json: bool, jobs: int | None) -> None:
     except StatsInputError as exc:
         click.echo(f"claude-tui stats: {exc}", err=True)
         sys.exit(2)
-    results = collect(files, jobs)
+    results = collect(files, jobs, messages=not as_json and len(files) > 1)
     if as_json:
         import orjson
 

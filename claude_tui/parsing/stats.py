@@ -266,6 +266,17 @@ class SessionStats:
         """Models with tokens but no price (why `cost_usd` is None)."""
         return sorted(self._unknown_cost_models)
 
+    def usage_by_message(self) -> dict[tuple[str, str | None], tuple[int, int, int, int]]:
+        """Tokens per API message (`message_id`, `request_id`): input, output, cache read, cache creation.
+
+        Forked sessions repeat the messages of the conversation they continue; merging these across sessions
+        counts each API message once (what was billed).
+        """
+        return {
+            key: (u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens)
+            for key, u in self._usage.items()
+        }
+
     @property
     def files_read_paths(self) -> list[str]:
         """The distinct paths read, sorted."""

@@ -107,3 +107,26 @@ def test_through_the_real_entry_point(config_dir: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["user_prompts"] == 2
+
+
+def test_forked_sessions_table_shows_each_message_once(tmp_path: Path) -> None:
+    # A fork repeats its parent's conversation (same message and request ids) before its own turn.
+    parent = [r.prompt("one"), r.assistant("msg_shared", r.text("a"), use=r.usage(100, 10), stop="end_turn")]
+    fork = [
+        *parent,
+        r.prompt("two"),
+        r.assistant("msg_new", r.text("b"), use=r.usage(300, 30), stop="end_turn"),
+    ]
+    (tmp_path / "parent.jsonl").write_text("".join(r.line(x) for x in parent))
+    (tmp_path / "fork.jsonl").write_text("".join(r.line(x) for x in fork))
+    code, out, _ = run(str(tmp_path))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[-2].split()[-6:-4] == [
+        "500",
+        "50",
+    ]  # sum of sessions: 100 + 100 + 300 input, 10 + 10 + 30 out
+    assert lines[-1].split()[:6] == ["each", "API", "message", "once", "400", "40"]
+    code, out, _ = run(str(tmp_path), "--json")
+    assert [d["input_tokens"] for d in json.loads(out)] == [400, 100]  # fork.jsonl, parent.jsonl: per session
+    assert "_messages" not in out
