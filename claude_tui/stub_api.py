@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 FALLBACK_TEXT = "Done."
@@ -527,11 +527,15 @@ class StubServer:
             return [r for r in self.requests if r.is_main_conversation]
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # one line and status 2, like every other bad-input path of the command
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: serve a scenario until SIGTERM/SIGINT; the first output line is the URL."""
-    parser = argparse.ArgumentParser(
-        prog="python -m claude_tui.stub_api", description=__doc__.splitlines()[0]
-    )
+    parser = _ArgumentParser(prog="python -m claude_tui.stub_api", description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", required=True, help="scenario JSON file, or a bundled scenario name")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     args = parser.parse_args(argv)

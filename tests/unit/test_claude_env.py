@@ -163,6 +163,7 @@ def test_conftest_refuses_non_loopback_connections() -> None:
     conftest._violations.clear()  # this test provoked it on purpose
 
 
+@pytest.mark.slow
 def test_claude_env_fixture_runs_the_real_cli(claude_env: Callable[..., ClaudeEnvironment]) -> None:
     env = claude_env({"turns": [{"match": "say hi", "steps": [[{"text": "hi there"}]]}]})
     result = env.run("please say hi", session_id="11111111-2222-3333-4444-555555555555", timeout=120)
@@ -172,6 +173,7 @@ def test_claude_env_fixture_runs_the_real_cli(claude_env: Callable[..., ClaudeEn
     assert env.stub is not None and env.stub.main_requests, "the CLI never reached the stub"
 
 
+@pytest.mark.slow
 def test_run_session_resumes_one_session(claude_env: Callable[..., ClaudeEnvironment]) -> None:
     script = {
         "turns": [

@@ -363,6 +363,8 @@ def test_command_line_prints_url_serves_and_stops_on_sigterm() -> None:
         (["--scenario", "/nonexistent/x.json"], "cannot read scenario"),
         (["--scenario", "no-such-bundled-name"], "no bundled scenario"),
         (["--scenario", "realistic", "--port", "70000"], "--port"),
+        (["--scenario", "realistic", "--port", "http"], "invalid int value"),
+        ([], "--scenario"),
     ],
 )
 def test_command_line_bad_input_is_one_line_and_status_2(args: list[str], message: str) -> None:
