@@ -207,8 +207,9 @@ class TerminalEmulator:
 
     def take_dirty(self) -> set[int]:
         """Return (and reset) the set of screen rows changed since the last call."""
-        dirty = self._dirty
-        self._dirty = set()
+        # Copied and cleared, not replaced: the set must stay the one a running feed() adds to.
+        dirty = set(self._dirty)
+        self._dirty.clear()
         if dirty and max(dirty) >= self.rows:
             dirty = {y for y in dirty if y < self.rows}  # rows that a resize took away
         return dirty
