@@ -511,3 +511,33 @@ def test_fuzzed_input_byte_by_byte_equals_whole_chunk(seed: int) -> None:
         for i in range(len(data)):
             split.feed(data[i : i + 1])
         assert _state(split) == _state(whole), data
+
+
+def test_contract_of_developers_md() -> None:
+    """Every name the Terminal contract in DEVELOPERS.md promises, with the promised kind of value."""
+    emulator = TerminalEmulator()
+    assert (emulator.cols, emulator.rows, emulator.history_size) == (80, 24, 0)
+    assert isinstance(emulator.display, list) and len(emulator.display) == 24
+    assert emulator.history_lines() == []
+    assert emulator.take_replies() == b""
+    assert emulator.take_dirty() == set(range(24))
+    assert emulator.cursor == (0, 0)
+    assert emulator.line_runs(0) == [(" " * 80, DEFAULT_STYLE)]
+    for flag in ("cursor_visible",):
+        assert getattr(emulator, flag) is True
+    for flag in (
+        "in_alternate_screen",
+        "app_cursor_keys",
+        "bracketed_paste",
+        "focus_events",
+        "mouse_tracking",
+        "mouse_sgr",
+    ):
+        assert getattr(emulator, flag) is False
+    assert (emulator.title, emulator.bell_count) == ("", 0)
+    emulator.resize(100, 30)
+    assert (emulator.cols, emulator.rows) == (100, 30)
+    with pytest.raises(IndexError):
+        emulator.line_runs(30)
+    with pytest.raises(IndexError):
+        emulator.line_runs(-1)
