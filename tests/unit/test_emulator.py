@@ -523,8 +523,7 @@ def test_contract_of_developers_md() -> None:
     assert emulator.take_dirty() == set(range(24))
     assert emulator.cursor == (0, 0)
     assert emulator.line_runs(0) == [(" " * 80, DEFAULT_STYLE)]
-    for flag in ("cursor_visible",):
-        assert getattr(emulator, flag) is True
+    assert emulator.cursor_visible is True
     for flag in (
         "in_alternate_screen",
         "app_cursor_keys",
