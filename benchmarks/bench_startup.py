@@ -1,0 +1,78 @@
+"""Time from start to Claude's first frame: `claude-tui` (tracked, pane + sidebar) vs `claude` alone in a PTY.
+
+Both run the pinned real CLI against the offline stub in the same isolated environment, interleaved, each in a
+fresh PTY of 160x45; the clock stops when the banner's "Claude Code" text reaches the terminal (for
+claude-tui: once the pane has drawn it inside the app). Target: ratio of medians <= 1.2.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pexpect
+
+from claude_tui.claude_env import DEFAULT_FILES, SCRIPTED_FLAGS, ClaudeEnvironment
+from claude_tui.scenarios import load_scenario
+from claude_tui.stub_api import StubServer
+
+RUNS = 5
+BANNER = rb"Claude(?:\x1b\[[0-9;]*m)* (?:\x1b\[[0-9;]*m)*Code"
+"""The banner's words; Textual styles each word on its own, so SGR codes may sit between them."""
+
+
+def time_to_banner(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> float:
+    """Seconds from spawn until the banner is on the terminal; the process is killed afterwards.
+
+    Each run gets a fresh `CLAUDE_TUI_HOME`: the killed run's spool is an orphan, and a later claude-tui
+    would start logging it in the background, which is not what we time.
+    """
+    env = {**env, "CLAUDE_TUI_HOME": tempfile.mkdtemp(prefix="home-", dir=env["BENCH_TMP"])}
+    start = time.perf_counter()
+    child = pexpect.spawn(argv[0], argv[1:], env=env, cwd=str(cwd), dimensions=(45, 160), timeout=timeout)
+    try:
+        child.expect(BANNER)
+        return time.perf_counter() - start
+    finally:
+        child.terminate(force=True)
+
+
+def main() -> list[dict[str, Any]]:
+    """Measure both, print a markdown table, return its rows."""
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp,
+        StubServer(load_scenario("realistic")) as stub,
+    ):
+        claude_env = ClaudeEnvironment.create(Path(tmp) / "env", stub.url, files=DEFAULT_FILES)
+        assert claude_env.claude_bin is not None, "run `make setup` first: the pinned CLI is missing"
+        env = {**os.environ, **claude_env.env(), "BENCH_TMP": tmp}
+        claude = [str(claude_env.claude_bin), *SCRIPTED_FLAGS]
+        store = f"sqlite:///{Path(tmp) / 'mlflow.db'}"
+        tui = [sys.executable, "-m", "claude_tui", "--tracking-uri", store, "--command", str(claude_env.claude_bin),
+               "--", *SCRIPTED_FLAGS]  # fmt: skip
+        alone: list[float] = []
+        tracked: list[float] = []
+        time_to_banner(claude, env, claude_env.work_dir)  # warm the page cache for the 370 MB binary
+        for _ in range(RUNS):
+            alone.append(time_to_banner(claude, env, claude_env.work_dir))
+            tracked.append(time_to_banner(tui, env, claude_env.work_dir))
+    rows = [
+        {"case": "claude alone in a PTY", "median_s": statistics.median(alone), "runs": RUNS},
+        {"case": "claude-tui (tracked)", "median_s": statistics.median(tracked), "runs": RUNS},
+    ]
+    ratio = rows[1]["median_s"] / rows[0]["median_s"]
+    rows[1]["ratio"] = ratio
+    print("| case | first frame, median of %d (s) | ratio |" % RUNS)
+    print("| --- | --- | --- |")
+    print(f"| claude alone in a PTY | {rows[0]['median_s']:.2f} | 1.00 |")
+    print(f"| claude-tui (tracked) | {rows[1]['median_s']:.2f} | {ratio:.2f} (target <= 1.2) |")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
