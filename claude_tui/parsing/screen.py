@@ -67,6 +67,11 @@ class ScreenParser:
         self._lines: dict[int, str] = {}
         self._waiting: dict[int, _Line] = {}
         self._count = 0
+        # Guard against counting one line twice when positions are not stable (a renderer that scrolls its
+        # own viewport): a key is reported at most as often as it was ever seen on screen at once.
+        self._row_keys: dict[int, tuple[str, str, int]] = {}
+        self._most_at_once: dict[tuple[str, str], int] = {}
+        self._reported: dict[tuple[str, str], int] = {}
 
     def feed(self, lines: list[str], first_index: int = 0) -> list[Event]:
         """New events from `lines`, where `lines[i]` is at absolute position `first_index + i`.
@@ -83,6 +88,18 @@ class ScreenParser:
             if self._lines.get(position) != line:
                 self._lines[position] = line
                 changed.add(position)
+        for position in changed:
+            found = _classify(self._lines[position], self._lines.get(position - 1, ""))
+            if found is None:
+                self._row_keys.pop(position, None)
+            else:
+                self._row_keys[position] = found
+        at_once: dict[tuple[str, str], int] = {}
+        for kind, key, weight in self._row_keys.values():
+            at_once[(kind, key)] = at_once.get((kind, key), 0) + weight
+        for both, count in at_once.items():
+            if count > self._most_at_once.get(both, 0):
+                self._most_at_once[both] = count
         events: list[Event] = []
         # Lines waiting since the last feed that did not change since: they were complete after all.
         for position, entry in list(self._waiting.items()):
@@ -168,9 +185,12 @@ class ScreenParser:
                 entry = _Line("failed", key, position, self._new_id(), text=text, reported=True)
                 self._by_position[position] = entry
         new = failed - entry.failed
+        entry.failed = max(entry.failed, failed)
+        both = ("failed", key)
+        new = min(new, max(self._most_at_once.get(both, 0), failed) - self._reported.get(both, 0))
         if new <= 0:
             return []
-        entry.failed = failed
+        self._reported[both] = self._reported.get(both, 0) + new
         return [
             ToolResult(id=f"{entry.event_id}.{n}", is_error=True, preview=text[:PREVIEW_CHARS])
             for n in range(failed - new + 1, failed + 1)
@@ -186,6 +206,10 @@ class ScreenParser:
         if entry.reported:
             return []
         entry.reported = True
+        both = (entry.kind, entry.key)
+        if self._reported.get(both, 0) >= max(self._most_at_once.get(both, 0), 1):
+            return []  # more often than it was ever on screen at once: the same line seen again
+        self._reported[both] = self._reported.get(both, 0) + 1
         if entry.kind == "tool":
             name = entry.key.split("(", 1)[0]
             tool_input = {"args": entry.text}
@@ -220,3 +244,25 @@ class ScreenParser:
                 self._by_position[position] = old
                 return True
         return False
+
+
+def _classify(line: str, previous: str) -> tuple[str, str, int] | None:
+    """(kind, key, weight) of an event-bearing line, keyed as `ScreenParser` keys it; None for other lines."""
+    match = _TOOL.match(line)
+    if match:
+        rest = match.group(2)
+        close = rest.rfind(")")
+        args = rest[:close] if close != -1 else _DRAWING_TAIL.sub("", rest)
+        return ("tool", f"{match.group(1)}({args}", 1)
+    match = _ERROR.match(line)
+    if match:
+        return ("error", _DRAWING_TAIL.sub("", match.group(1)), 1)
+    match = _FAILED.search(line)
+    if match and not line.lstrip().startswith(("●", "❯")):
+        return ("failed", _FAILED.sub("", line.strip()), int(match.group(1)))
+    match = _PROMPT.match(line)
+    if match and not previous.startswith(_RULE) and not _MENU.match(match.group(1)):
+        text = _DRAWING_TAIL.sub("", match.group(1)).strip()
+        if text:
+            return ("prompt", text, 1)
+    return None
