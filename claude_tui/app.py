@@ -156,8 +156,9 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self.call_from_thread(self._show_progress, stage, fraction)
 
         try:
-            log_spool = self._log_spool
-            if log_spool is None:
+            if self._log_spool is not None:
+                log_spool: LogSpool = self._log_spool
+            else:
                 from claude_tui.tracking.logger import log_spool
             logged = log_spool(
                 session.spool, tracking_uri=self.tracking_uri, experiment=self.experiment, progress=progress

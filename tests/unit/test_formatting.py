@@ -16,7 +16,8 @@ def test_format_duration(seconds: float | None, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(None, "–"), (0, "0"), (950, "950"), (12_345, "12.3k"), (4_100_000, "4.1M"), (2.5, "2.5")]
+    ("value", "text"),
+    [(None, "–"), (0, "0"), (950, "950"), (12_345, "12.3k"), (4_100_000, "4.1M"), (2.5, "2.5")],
 )
 def test_format_count(value: float | None, text: str) -> None:
     assert format_count(value) == text
