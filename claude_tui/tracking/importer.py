@@ -451,6 +451,11 @@ def known_session_ids(tracking_uri: str, experiment: str) -> set[str]:
 
     A missing experiment has none (it is not created here, so a dry run changes nothing).
     """
+    from claude_tui.tracking.store import sqlite_path
+
+    db = sqlite_path(tracking_uri)
+    if db is not None and not db.exists():
+        return set()  # a store that does not exist yet holds no sessions (and a dry run must not create it)
     from mlflow import MlflowClient
 
     from claude_tui.tracking.logger import SESSION_TAG
