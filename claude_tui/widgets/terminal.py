@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from os import PathLike
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -34,6 +34,7 @@ from textual.widget import Widget
 
 from claude_tui.terminal.emulator import CellStyle, TerminalEmulator
 from claude_tui.terminal.pty_session import CommandNotFound, ExitStatus, PtySession, SpawnError
+from claude_tui.terminal.recorder import CastRecorder
 
 __all__ = ["RELEASE_KEY", "TerminalPane", "encode_key", "rich_style"]
 
@@ -293,7 +294,7 @@ class TerminalPane(Widget, can_focus=True):
         *,
         cwd: str | PathLike[str] | None = None,
         env: Mapping[str, str | None] | None = None,
-        recorder: Any = None,
+        recorder: CastRecorder | None = None,
         tap: Callable[[bytes], None] | None = None,
         scrollback: int = 10_000,
         id: str | None = None,
