@@ -347,12 +347,14 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client hung up mid-reply; nothing left to answer
         except Exception as exc:  # a stub bug must answer an error, not hang the CLI on a dropped connection
+            self.close_connection = True
             self._send_error(500, "api_error", f"stub error: {type(exc).__name__}: {exc}")
 
     def _respond(self) -> None:
         try:
             raw = self._read_body()
         except (ValueError, OSError):
+            self.close_connection = True  # where the next request starts is unknown now
             self._send_error(400, "invalid_request_error", "unreadable request body")
             return
         body: Any = None
@@ -370,6 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.stub.record(request)
         route = request.route.rstrip("/")
         if request.is_outbound:
+            self.close_connection = True  # a refused CONNECT leaves no tunnel to keep open
             self._send_error(403, "permission_error", f"offline stub: no network for {request.path}")
         elif route == "/v1/messages/count_tokens" and self.command == "POST":
             if not isinstance(body, dict):
