@@ -138,8 +138,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
             return
         self._finishing = True
         pane = self._pane
-        clean = "\n".join([*pane.emulator.history_lines(), *pane.emulator.display]).rstrip() + "\n"
-        session.finish(exit_code, signal, clean)
+        session.finish(exit_code, signal, [*pane.emulator.history_lines(), *pane.emulator.display])
         if session.spool is None:
             self.exit(SessionOutcome(exit_code=exit_code, signal=signal))
             return

@@ -203,21 +203,29 @@ class TrackedSession:
         matches = sorted(projects.glob(f"*/{self.config.session_id}.jsonl"))
         return matches[0] if matches else None
 
-    def poll(self, screen_lines: Sequence[str] | None = None) -> bool:
-        """Read what is new (transcript, or screen text as a fallback); True when the stats changed."""
+    def poll(self, screen_lines: Sequence[str] | None = None, *, final: bool = False) -> bool:
+        """Read what is new (transcript, or screen text as a fallback); True when the stats changed.
+
+        `final` (at the session's end) also takes a transcript line without its newline and the screen lines
+        still waiting to be seen complete.
+        """
         events: list[Any] = []
         if self.config.is_claude and self._transcript is None:
             path = self._find_transcript()
             if path is not None:
                 self._transcript = TranscriptTail(path)
         if self._transcript is not None:
-            events = self._transcript.poll()
+            events = self._transcript.poll(final=final)
             for event in events:
                 self.transcript_stats.apply(event)
             self.transcript_stats.malformed_lines = self._transcript.malformed_lines
-        elif screen_lines is not None and time.monotonic() - self._last_screen_poll >= self.POLL_SCREEN_EVERY:
+        elif screen_lines is not None and (
+            final or time.monotonic() - self._last_screen_poll >= self.POLL_SCREEN_EVERY
+        ):
             self._last_screen_poll = time.monotonic()
             events = self._screen.feed(list(screen_lines))
+            if final:
+                events += self._screen.flush()
             for event in events:
                 self.screen_stats.apply(event)
         if not events:
@@ -269,10 +277,14 @@ class TrackedSession:
     # -- the end -------------------------------------------------------------------------------------------
 
     def finish(
-        self, exit_code: int | None, signal: int | None, clean_text: str, *, killed: bool = False
+        self, exit_code: int | None, signal: int | None, screen_lines: Sequence[str], *, killed: bool = False
     ) -> None:
-        """Final poll, close the recording, and write everything the logger needs into the spool."""
-        self.poll()
+        """Final poll, close the recording, and write everything the logger needs into the spool.
+
+        `screen_lines` is the pane's scrollback and screen: the cleaned transcript, and the screen parser's
+        last look.
+        """
+        self.poll(screen_lines, final=True)
         self.ended_at = self._clock()
         if self.recorder is not None:
             self.recorder.close()
@@ -280,7 +292,9 @@ class TrackedSession:
             return
         from claude_tui.tracking.gitinfo import capture_changes
 
-        self.spool.write_file("clean.txt", clean_text)
+        self.spool.write_file(
+            "clean.txt", "\n".join(line.rstrip() for line in screen_lines).strip("\n") + "\n"
+        )
         if self.git_start.get("commit"):
             diff, commits = capture_changes(self.config.cwd, self.git_start["commit"])
             self.spool.write_file("git/changes.diff", diff)
