@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +226,12 @@ class ClaudeTuiApp(App[SessionOutcome]):
             "Session tab", "Show the running session", lambda: self.action_show_tab("session")
         )
         yield SystemCommand("History tab", "Browse past sessions", lambda: self.action_show_tab("history"))
+        if screen.query("#history-pane"):
+            from claude_tui.widgets.history import PALETTE_COMMANDS, HistoryPane
+
+            pane = screen.query_one(HistoryPane)
+            for title, action, help_text in PALETTE_COMMANDS:
+                yield SystemCommand(title, help_text, partial(pane.run_action, action))
 
 
 def _one_line(exc: BaseException) -> str:
