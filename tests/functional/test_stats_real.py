@@ -254,6 +254,7 @@ def test_screen_parser_agrees_with_the_transcript_on_every_bash_line(claude_env:
     frames = _drive_interactive(env, scenario_prompts(name), session_id)
     parser = ScreenParser()
     screen_events = [event for frame in frames for event in parser.feed(frame)]
+    screen_events += parser.flush()  # the session ended: lines still waiting to be seen complete
     transcript = env.transcript_path(session_id)
     assert transcript is not None
     tail = TranscriptTail(transcript)
