@@ -692,8 +692,10 @@ class TerminalEmulator:
             if self._x > 0:
                 self._x = min(self._x, self.cols) - 1
         elif ch == "\t":
-            x = min(self._x, self.cols - 1)
-            self._x = min([s for s in self._tabstops if s > x], default=self.cols - 1)
+            # At the pending wrap (x == cols) a tab does nothing: the next character still wraps (tmux).
+            if self._x < self.cols:
+                x = self._x
+                self._x = min([s for s in self._tabstops if s > x], default=self.cols - 1)
         elif ch == "\x07":
             self.bell_count += 1
         elif ch == "\x0e":

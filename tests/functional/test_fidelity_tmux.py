@@ -112,7 +112,8 @@ def tmux_capture(
     if all_lines and all_lines[-1] == "":
         all_lines.pop()
     history = all_lines[: len(all_lines) - rows]
-    return Capture(screen_lines, history, (int(cursor[0]), int(cursor[1])))
+    # tmux reports x == cols while a wrap is pending; we report the last column, where a terminal shows it.
+    return Capture(screen_lines, history, (min(int(cursor[0]), cols - 1), int(cursor[1])))
 
 
 def emulate(data: bytes, cols: int, rows: int) -> Capture:
