@@ -1,0 +1,97 @@
+"""`claude-tui demo`, the README's main job, as a user runs it: in a real terminal, reading the screen.
+
+claude-tui runs in a pexpect PTY; its own output is fed to claude-tui's `TerminalEmulator` so the test reads
+the screen a user would see (sidebar counts, the hint), types the follow-up prompt and /exit, and finds the
+run in the embedded store afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from claude_tui.scenarios import scenario_prompts
+from claude_tui.terminal.emulator import TerminalEmulator
+
+pytestmark = pytest.mark.slow
+COLS, ROWS = 160, 45
+
+
+class Screen:
+    """claude-tui in a PTY, with its screen kept up to date in an emulator."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.child = pexpect.spawn(
+            sys.executable, ["-m", "claude_tui", "demo"], env=env, dimensions=(ROWS, COLS), timeout=10
+        )
+        self.emulator = TerminalEmulator(COLS, ROWS)
+        self.output = bytearray()
+
+    def pump(self, seconds: float = 0.2) -> None:
+        try:
+            data = self.child.read_nonblocking(1 << 16, timeout=seconds)
+        except pexpect.TIMEOUT:
+            return
+        self.output += data
+        self.emulator.feed(data)
+
+    def text(self) -> str:
+        return "\n".join(self.emulator.display)
+
+    def wait_for(self, pattern: str, timeout: float = 90) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            match = re.search(pattern, self.text())
+            if match:
+                return match
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out waiting for {pattern!r}; screen:\n{self.text()}")
+            self.pump()
+
+    def type(self, text: str) -> None:
+        self.child.send(text)
+        self.pump(0.5)
+        self.child.send("\r")
+
+
+def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
+    home = Path(os.environ["CLAUDE_TUI_HOME"])
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("ANTHROPIC_", "CLAUDE_CODE"))
+    }
+    env.pop("CLAUDE_CONFIG_DIR", None)
+    screen = Screen(env)
+    try:
+        screen.wait_for(r"Next, type:")
+        screen.wait_for(r"Tool uses\s+7\b")  # the first prompt was submitted for the user
+        second = scenario_prompts("realistic")[1]
+        assert "reviewer agent" in screen.text(), "the sidebar names the follow-up prompt"
+        screen.wait_for(r"✻ \w+ for \d+s")  # the first turn has ended: the prompt box takes input again
+        screen.type(second)
+        screen.wait_for(r"Tool uses\s+11\b")
+        screen.wait_for(r"Sub-agent tools\s+2\b")
+        screen.wait_for(r"Errors\s+1\b")
+        time.sleep(1.0)
+        screen.type("/exit")
+        screen.child.expect(pexpect.EOF, timeout=120)
+    finally:
+        screen.child.close(force=True)
+    tail = screen.child.before.decode(errors="replace") if screen.child.before else ""
+    log = bytes(screen.output).decode(errors="replace") + tail
+    match = re.search(r"MLflow run ([0-9a-f]{32})", log)
+    assert match, log[-2000:]
+    assert screen.child.exitstatus == 0
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{home / 'mlflow.db'}")
+    run = client.get_run(match.group(1))
+    assert run.data.tags["type"] == "claude_session"
+    assert run.data.tags["demo_scenario"] == "realistic"
+    assert run.data.metrics["tool_uses"] == 11 and run.data.metrics["success"] == 1
