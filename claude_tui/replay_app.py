@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.widgets import Footer, Static
 
-from claude_tui.terminal.cast import Cast
+from claude_tui.terminal.cast import Cast, CastEvent
 from claude_tui.widgets.terminal import TerminalPane
 
 SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, math.inf)
@@ -21,6 +21,12 @@ SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, math.inf)
 def speed_label(speed: float) -> str:
     """``1x`` ... ``16x`` or ``instant``."""
     return "instant" if math.isinf(speed) else f"{speed:g}x"
+
+
+class ReplayPane(TerminalPane):
+    """A viewer pane whose screen size comes from the recording, not from the layout."""
+
+    FOLLOW_SIZE = False
 
 
 class ReplayApp(App[None]):
@@ -51,6 +57,8 @@ class ReplayApp(App[None]):
 
     TICK: ClassVar[float] = 1 / 60
     """Seconds between playback steps."""
+    SLICE: ClassVar[int] = 16384
+    """Characters per fed piece of a big output event."""
     FEED_BUDGET: ClassVar[float] = 0.008
     """Seconds of feeding per step at high speed, so the UI never stalls on a big recording."""
 
@@ -68,7 +76,12 @@ class ReplayApp(App[None]):
         self.fixed_size = cols is not None or rows is not None
         self.cols = cols or cast.width
         self.rows = rows or cast.height
-        self.events = list(cast.output())
+        # Big output events (a raw file is one event) are cut so one tick never feeds more than a slice.
+        self.events = [
+            CastEvent(event.time, event.code, event.data[i : i + self.SLICE])
+            for event in cast.output()
+            for i in range(0, max(len(event.data), 1), self.SLICE)
+        ]
         self.speed = speed if speed in SPEEDS else 1.0
         self.playing = autoplay
         self.position = 0.0
@@ -85,7 +98,7 @@ class ReplayApp(App[None]):
 
     def compose(self) -> ComposeResult:
         with ScrollableContainer(id="screen-box"):
-            yield TerminalPane(id="pane")
+            yield ReplayPane(id="pane")
         yield Static(id="status")
         yield Footer()
 

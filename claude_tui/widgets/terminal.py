@@ -225,6 +225,9 @@ class TerminalPane(Widget, can_focus=True):
     RESUME_AT_FRAME: ClassVar[bool] = False
     """On back-pressure, wait for the next frame before reading again (True), or only for the next loop
     iteration (False: everything else that is ready runs first; the kernel buffer holds the rest)."""
+    FOLLOW_SIZE: ClassVar[bool] = True
+    """A viewer resizes its emulator to the widget; a player of fixed-size recordings sets this False and
+    sizes the emulator itself (the widget's layout lags behind, and would cut lines in between)."""
     SCROLL_LINES: ClassVar[int] = 3
     """Lines per mouse wheel step."""
 
@@ -654,6 +657,9 @@ class TerminalPane(Widget, can_focus=True):
         cols, rows = self._screen_size()
         if self.command is not None and not self._started:
             self._start()
+            return
+        if self.command is None and not self.FOLLOW_SIZE:
+            self.refresh()
             return
         self.emulator.resize(cols, rows)
         if self.session is not None and self._exit_status is None:

@@ -188,4 +188,24 @@ async def test_player_follows_resize_events(tmp_path: Path) -> None:
         pane = app.query_one(TerminalPane)
         assert (pane.emulator.cols, pane.emulator.rows) == (50, 8)
         assert "after the resize, a line longer than twenty" in screen(app)
-        assert pane.size.width == 50 and pane.size.height == 8
+        for _ in range(50):  # the widget follows at the next layout
+            if (pane.size.width, pane.size.height) == (50, 8):
+                break
+            await pilot.pause(0.02)
+        assert (pane.size.width, pane.size.height) == (50, 8)
+        assert (pane.emulator.cols, pane.emulator.rows) == (50, 8)
+        assert "after the resize, a line longer than twenty" in screen(app)
+
+
+async def test_player_feeds_a_big_raw_file_in_slices(tmp_path: Path) -> None:
+    path = tmp_path / "big.out"
+    path.write_bytes(b"".join(b"raw line %d\r\n" % i for i in range(20000)))
+    app = ReplayApp(read_cast(path), speed=float("inf"))
+    assert len(app.events) > 10  # one raw event, cut into slices
+    async with app.run_test(size=(90, 30)) as pilot:
+        for _ in range(500):
+            if app.finished:
+                break
+            await pilot.pause(0.02)
+        assert app.finished
+        assert "raw line 19999" in screen(app)
