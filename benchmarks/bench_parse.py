@@ -376,6 +376,8 @@ class Measurement:
     """One timed run of a command."""
 
     seconds: float
+    cpu_seconds: float
+    """User + system CPU time of the command and its children (less sensitive to machine load)."""
     peak_rss_mib: float
     maxrss_mib: float
     stdout: bytes
@@ -406,7 +408,8 @@ def measure(argv: list[str], env: dict[str, str]) -> Measurement:
     stderr = proc.stderr.read() if proc.stderr else b""
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {stderr.decode(errors='replace')[-500:]}")
-    return Measurement(seconds, peak / 1024, usage.ru_maxrss / 1024, out_path.read_bytes())
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measurement(seconds, cpu, peak / 1024, usage.ru_maxrss / 1024, out_path.read_bytes())
 
 
 def _ours_sessions(stdout: bytes) -> dict[str, tuple[int, ...]]:
@@ -480,6 +483,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 "tool": name,
                 "seconds (median)": round(seconds, 3),
                 "MB/s": round(megabytes / seconds, 1),
+                "CPU s (median)": round(statistics.median(m.cpu_seconds for m in measurements), 3),
                 "peak RSS MiB (tree)": round(statistics.median(m.peak_rss_mib for m in measurements), 1),
                 "ru_maxrss MiB": round(statistics.median(m.maxrss_mib for m in measurements), 1),
                 "sessions = CLI": f"{agree}/{len(per_session)}",
