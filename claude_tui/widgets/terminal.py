@@ -6,7 +6,7 @@ returns, so everything else that is ready (key events, timers, the screen update
 slice. That is the back-pressure: we read only what the emulator has processed, the rest waits in the
 kernel's PTY buffer and the producer blocks; nothing queues up in our memory. (With
 :attr:`TerminalPane.RESUME_AT_FRAME` the reader is removed and re-added at the next frame instead; measured
-2-3x slower under floods for the same stalls, so it is off.) Frames are coalesced to at most
+about 2x slower under floods for the same stalls, so it is off.) Frames are coalesced to at most
 :attr:`TerminalPane.MAX_FPS` per second (:attr:`TerminalPane.FLOOD_FPS` while output floods in) and
 repaint only the rows the emulator reports dirty.
 
