@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -57,6 +58,9 @@ class ClaudeTuiApp(App[SessionOutcome]):
     POLL_INTERVAL = 0.25
     """Seconds between transcript polls; counts appear well within a second of Claude writing them."""
 
+    WARM_UP_AFTER = 2.0
+    """Seconds after start-up when mlflow is loaded in the background (after Claude's first frame)."""
+
     def __init__(
         self,
         session: TrackedSession | None = None,
@@ -75,6 +79,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
         self.hint = hint
         self._log_spool = log_spool
         self._finishing = False
+        self._warm_up: threading.Thread | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -107,6 +112,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self._pane.focus()
             self.set_interval(self.POLL_INTERVAL, self._poll_session)
             self._poll_session()
+            if self.session.spool is not None and self._log_spool is None:
+                self.set_timer(self.WARM_UP_AFTER, self._warm_up_store)
         if self.initial_tab == "history":
             self._mount_history()
 
@@ -128,6 +135,23 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self.title = f"claude-tui · {session.title}"
         for alert in fired:
             self.notify(f"Alert: {alert} (now {snap.stats.get(alert.metric, '?')})", severity="warning")
+
+    def _warm_up_store(self) -> None:
+        """Import mlflow and open the store in a daemon thread, so logging at the end does not wait for it.
+
+        Failures are ignored here: the real logging reports them (and keeps the spool).
+        """
+
+        def warm_up() -> None:
+            try:
+                from claude_tui.tracking.store import get_or_create_experiment
+
+                get_or_create_experiment(self.experiment, self.tracking_uri)
+            except Exception:  # the store is checked again, and reported, when the session is logged
+                pass
+
+        self._warm_up = threading.Thread(target=warm_up, name="mlflow-warm-up", daemon=True)
+        self._warm_up.start()
 
     @on(TerminalPane.Exited)
     def _program_exited(self, event: TerminalPane.Exited) -> None:
@@ -155,6 +179,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
         def progress(stage: str, fraction: float) -> None:
             self.call_from_thread(self._show_progress, stage, fraction)
 
+        if self._warm_up is not None:
+            self._warm_up.join()  # two first opens of a new sqlite store would race over its migrations
         try:
             if self._log_spool is not None:
                 log_spool: LogSpool = self._log_spool
