@@ -218,7 +218,13 @@ def _log_record(
     if batch_metrics or batch_params or batch_tags:
         client.log_batch(run_id, metrics=batch_metrics, params=batch_params, tags=batch_tags)
 
-    report("uploading artifacts", 0.35)
+    # The trace goes first: MLflow writes it from a background thread while we stage and upload artifacts.
+    report("building the trace", 0.35)
+    trace_ids = _run_traces(uri, experiment_id, run_id)
+    if not trace_ids:
+        emit_trace(uri, experiment_id, run_id, record, flush=False)
+
+    report("uploading artifacts", 0.55)
     with tempfile.TemporaryDirectory(prefix="claude-tui-artifacts-") as staging_dir:
         staging = Path(staging_dir)
         wanted = stage_artifacts(spool, record, staging)
@@ -228,10 +234,9 @@ def _log_record(
             upload = staging if len(missing) == len(wanted) else _only(staging, missing)
             client.log_artifacts(run_id, str(upload))
 
-    report("building the trace", 0.6)
-    trace_ids = _run_traces(uri, experiment_id, run_id)
+    report("writing the trace", 0.75)
     if not trace_ids:
-        emit_trace(uri, experiment_id, run_id, record)
+        _flush_traces()
 
     report("verifying", 0.85)
     if run.info.status != record.status or run.info.end_time != end_ms:
@@ -443,11 +448,21 @@ def _ns(seconds: float) -> int:
     return int(seconds * 1_000_000_000)
 
 
-def emit_trace(uri: str, experiment_id: str, run_id: str, record: SessionRecord) -> str:
+def _flush_traces() -> None:
+    import mlflow
+
+    mlflow.flush_trace_async_logging()
+
+
+def emit_trace(
+    uri: str, experiment_id: str, run_id: str, record: SessionRecord, *, flush: bool = True
+) -> str:
     """Send the session's trace (`record.span_plan()`) to the store, linked to the run; returns its id.
 
     Spans are created with `mlflow.start_span_no_context` at their real start times and ended children
-    first; the root carries `mlflow.sourceRun` metadata so the trace shows in the run's Traces tab.
+    first; the root carries `mlflow.sourceRun` metadata so the trace shows in the run's Traces tab. MLflow
+    writes it from a background thread: with `flush=False` the caller must `_flush_traces()` before relying
+    on it.
     """
     import mlflow
 
@@ -472,7 +487,8 @@ def emit_trace(uri: str, experiment_id: str, run_id: str, record: SessionRecord)
         for spec, span in zip(reversed(plan), reversed(spans), strict=True):
             assert spec.end is not None
             span.end(outputs=spec.outputs, status="ERROR" if spec.error else "OK", end_time_ns=_ns(spec.end))
-        mlflow.flush_trace_async_logging()
+        if flush:
+            mlflow.flush_trace_async_logging()
     trace_id = str(spans[0].trace_id)
     if not trace_id.startswith("tr-"):
         raise LoggingError("tracing is disabled in this process (no trace was recorded)")

@@ -97,12 +97,20 @@ def ui_base_url(tracking_uri: str) -> str | None:
     return None
 
 
+SPAN_BATCH_SIZE = "10000"
+"""Spans per write when MLflow exports a trace (its default, 5, makes a 1000-span session trace take ~200
+sqlite transactions: seconds instead of a fraction of one)."""
+
+
 @contextmanager
 def global_tracking_uri(uri: str) -> Iterator[None]:
-    """Point MLflow's global tracking URI (which tracing exports to) at `uri` for a while, then restore it.
+    """Point MLflow's global tracking URI (which tracing exports to) at `uri` while logging.
 
-    Both the module state and the `MLFLOW_TRACKING_URI` variable that `set_tracking_uri` writes are put back,
-    so logging a session never changes where the rest of the process (or its children) log.
+    `mlflow.set_tracking_uri` also exports `MLFLOW_TRACKING_URI` to the environment: that is always put
+    back, so the rest of the process and its children (`paths.default_tracking_uri()`, the next session's
+    program) never see it. The module state is restored only when someone had set another URI explicitly;
+    otherwise it stays on `uri`, because every switch rebuilds MLflow's tracer (about a second) and only
+    claude-tui's logger sends traces in this process.
     """
     import os
 
@@ -112,18 +120,15 @@ def global_tracking_uri(uri: str) -> Iterator[None]:
     with _URI_LOCK:
         previous_module = getattr(utils, "_tracking_uri", None)
         previous_env = os.environ.get("MLFLOW_TRACKING_URI")
-        mlflow.set_tracking_uri(uri)
+        os.environ.setdefault("MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE", SPAN_BATCH_SIZE)
+        if previous_module != uri:
+            mlflow.set_tracking_uri(uri)
         try:
             yield
         finally:
-            utils._tracking_uri = previous_module
             if previous_env is None:
                 os.environ.pop("MLFLOW_TRACKING_URI", None)
             else:
                 os.environ["MLFLOW_TRACKING_URI"] = previous_env
-            try:
-                from mlflow.tracing.provider import reset
-
-                reset()
-            except Exception:  # pragma: no cover - only a missing private helper in another version
-                pass
+            if previous_module is not None and previous_module != uri:
+                mlflow.set_tracking_uri(previous_module)
