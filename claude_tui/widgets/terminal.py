@@ -585,9 +585,13 @@ class TerminalPane(Widget, can_focus=True):
     def _schedule_frame(self) -> None:
         if self._frame_handle is not None:
             return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # fed before the app runs: the first paint shows it
         fps = self.FLOOD_FPS if self._flooded else self.MAX_FPS
         delay = max(0.0, self._last_frame + 1 / fps - time.monotonic())
-        self._frame_handle = asyncio.get_running_loop().call_later(delay, self._frame)
+        self._frame_handle = loop.call_later(delay, self._frame)
 
     def _frame(self) -> None:
         self._frame_handle = None

@@ -534,6 +534,12 @@ class SnapshotApp(App[None]):
         pane.feed(SNAPSHOT_BYTES)
 
 
+def test_feeding_a_viewer_before_the_app_runs() -> None:
+    pane = TerminalPane()
+    pane.feed(b"early \x1b[1mbytes\x1b[0m")
+    assert pane.emulator.display[0].rstrip() == "early bytes"
+
+
 def test_snapshot_colored_output_and_cursor(snap_compare: Any) -> None:
     async def settle(pilot: Pilot[Any]) -> None:
         await pilot.pause(0.1)
