@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -53,9 +52,18 @@ def write_transcript(path: Path, session_id: str, start: float, cwd: str) -> Non
     tool_names = ["Bash", "Read", "Edit", "Bash", "Grep", "Bash", "Write", "Read", "Glob", "Bash"]
     n = 0
     for turn in range(TURNS):
-        lines.append(json.dumps({**common, "type": "user", "uuid": str(uuid.uuid4()), "timestamp": _iso(ts),
-                                 "message": {"role": "user", "content": f"close-issue {500 + turn}: step {turn}"},
-                                 "permissionMode": "acceptEdits"}))  # fmt: skip
+        lines.append(
+            json.dumps(
+                {
+                    **common,
+                    "type": "user",
+                    "uuid": str(uuid.uuid4()),
+                    "timestamp": _iso(ts),
+                    "message": {"role": "user", "content": f"close-issue {500 + turn}: step {turn}"},
+                    "permissionMode": "acceptEdits",
+                }
+            )
+        )
         turn_start = ts
         for _ in range(per_turn):
             ts += step
@@ -63,8 +71,12 @@ def write_transcript(path: Path, session_id: str, start: float, cwd: str) -> Non
             name = tool_names[n % len(tool_names)]
             tool_id = f"toolu_{n:024d}"
             message_id = f"msg_{n:024d}"
-            usage = {"input_tokens": 4000 + n, "output_tokens": 40 + n % 50, "cache_read_input_tokens": 3000,
-                     "cache_creation_input_tokens": 100}  # fmt: skip
+            usage = {
+                "input_tokens": 4000 + n,
+                "output_tokens": 40 + n % 50,
+                "cache_read_input_tokens": 3000,
+                "cache_creation_input_tokens": 100,
+            }
             tool_input: dict[str, Any] = (
                 {"command": f"git status && pytest tests/test_{n}.py -q", "description": "Run the tests"}
                 if name == "Bash"
@@ -72,26 +84,69 @@ def write_transcript(path: Path, session_id: str, start: float, cwd: str) -> Non
                 if name in ("Read", "Edit", "Write")
                 else {"pattern": f"def func_{n}"}
             )
-            for block in ({"type": "text", "text": f"Now step {n}: checking the code."},
-                          {"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}):  # fmt: skip
-                lines.append(json.dumps({**common, "type": "assistant", "uuid": str(uuid.uuid4()),
-                                         "timestamp": _iso(ts), "requestId": f"req_{n:024d}",
-                                         "message": {"id": message_id, "role": "assistant", "model":
-                                                     "claude-sonnet-4-5", "content": [block],
-                                                     "stop_reason": "tool_use", "usage": usage}}))  # fmt: skip
+            for block in (
+                {"type": "text", "text": f"Now step {n}: checking the code."},
+                {"type": "tool_use", "id": tool_id, "name": name, "input": tool_input},
+            ):
+                lines.append(
+                    json.dumps(
+                        {
+                            **common,
+                            "type": "assistant",
+                            "uuid": str(uuid.uuid4()),
+                            "timestamp": _iso(ts),
+                            "requestId": f"req_{n:024d}",
+                            "message": {
+                                "id": message_id,
+                                "role": "assistant",
+                                "model": "claude-sonnet-4-5",
+                                "content": [block],
+                                "stop_reason": "tool_use",
+                                "usage": usage,
+                            },
+                        }
+                    )
+                )
             ts += step / 2
             failed = n % 10 == 0
             output = ("Exit code 1\nFAILED tests/test_x.py::test_y - assert 1 == 2\n" if failed else "") + (
                 "collected 12 items\n" + "." * 12 + "\n12 passed in 0.31s\n"
             ) * 8
-            lines.append(json.dumps({**common, "type": "user", "uuid": str(uuid.uuid4()), "timestamp": _iso(ts),
-                                     "message": {"role": "user", "content": [{"type": "tool_result",
-                                                 "tool_use_id": tool_id, "content": output,
-                                                 "is_error": failed}]},
-                                     "toolUseResult": {"stdout": output, "stderr": ""}}))  # fmt: skip
+            lines.append(
+                json.dumps(
+                    {
+                        **common,
+                        "type": "user",
+                        "uuid": str(uuid.uuid4()),
+                        "timestamp": _iso(ts),
+                        "message": {
+                            "role": "user",
+                            "content": [
+                                {
+                                    "type": "tool_result",
+                                    "tool_use_id": tool_id,
+                                    "content": output,
+                                    "is_error": failed,
+                                }
+                            ],
+                        },
+                        "toolUseResult": {"stdout": output, "stderr": ""},
+                    }
+                )
+            )
         ts += step
-        lines.append(json.dumps({**common, "type": "system", "subtype": "turn_duration", "uuid": str(uuid.uuid4()),
-                                 "timestamp": _iso(ts), "durationMs": int((ts - turn_start) * 1000)}))  # fmt: skip
+        lines.append(
+            json.dumps(
+                {
+                    **common,
+                    "type": "system",
+                    "subtype": "turn_duration",
+                    "uuid": str(uuid.uuid4()),
+                    "timestamp": _iso(ts),
+                    "durationMs": int((ts - turn_start) * 1000),
+                }
+            )
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
 
@@ -107,13 +162,26 @@ def build_spool(root: Path, work: Path) -> Path:
     transcript = config / "projects" / "-bench" / f"{session_id}.jsonl"
     write_transcript(transcript, session_id, start, str(work))
     meta = {
-        "session_id": session_id, "argv": ["claude", "--session-id", session_id], "command": "claude",
-        "args": ["close-issue 500"], "cwd": str(work), "start_time": start,
-        "git": {"commit": "0" * 40, "branch": "main", "dirty": False}, "tracking_uri": None,
-        "experiment": "bench", "tags": {"bench": "logging"}, "procedure_name": None, "issue_number": None,
-        "redact": True, "claude_config_dir": str(config), "transcript_path": str(transcript), "pid": 0,
-        "claude_version": "2.1.328", "tui_version": "0.1.0", "terminal": {"cols": 120, "rows": 40},
-    }  # fmt: skip
+        "session_id": session_id,
+        "argv": ["claude", "--session-id", session_id],
+        "command": "claude",
+        "args": ["close-issue 500"],
+        "cwd": str(work),
+        "start_time": start,
+        "git": {"commit": "0" * 40, "branch": "main", "dirty": False},
+        "tracking_uri": None,
+        "experiment": "bench",
+        "tags": {"bench": "logging"},
+        "procedure_name": None,
+        "issue_number": None,
+        "redact": True,
+        "claude_config_dir": str(config),
+        "transcript_path": str(transcript),
+        "pid": 0,
+        "claude_version": "2.1.328",
+        "tui_version": "0.1.0",
+        "terminal": {"cols": 120, "rows": 40},
+    }
     spool = RunSpool.create(meta, root)
     sample = STREAM.read_bytes().decode("utf-8", errors="replace")
     header = {"version": 2, "width": 120, "height": 40, "timestamp": int(start)}
@@ -151,8 +219,13 @@ def log_batched(spool_path: Path, uri: str) -> dict[str, float]:
     from claude_tui.tracking.logger import log_spool
 
     marks: list[tuple[str, float]] = [("start", time.perf_counter())]
-    log_spool(spool_path, tracking_uri=uri, experiment="bench", remove=False,
-              progress=lambda stage, _f: marks.append((stage, time.perf_counter())))  # fmt: skip
+    log_spool(
+        spool_path,
+        tracking_uri=uri,
+        experiment="bench",
+        remove=False,
+        progress=lambda stage, _f: marks.append((stage, time.perf_counter())),
+    )
     stages = {name: marks[i + 1][1] - t for i, (name, t) in enumerate(marks[:-1])}
     stages["total"] = marks[-1][1] - marks[0][1]
     return stages
@@ -170,17 +243,19 @@ def log_naive(spool_path: Path, uri: str) -> dict[str, float]:
     spool = RunSpool.open(spool_path)
     record = SessionRecord.from_spool(spool)
     client = MlflowClient(uri)
-    experiment_id = client.get_experiment_by_name("bench").experiment_id
+    experiment = client.get_experiment_by_name("bench")
+    assert experiment is not None
+    experiment_id = experiment.experiment_id
     run = client.create_run(experiment_id, start_time=int(record.start_time * 1000))
     run_id = run.info.run_id
-    for key, value in record.tags().items():
-        client.set_tag(run_id, key, value)
-    for key, value in record.params().items():
-        client.log_param(run_id, key, value)
-    for key, value, step, ts in record.series():
-        client.log_metric(run_id, key, value, int(ts * 1000), step)
-    for key, value in record.metrics().items():
-        client.log_metric(run_id, key, value, int(record.end_time * 1000), record.final_step())
+    for key, text in record.tags().items():
+        client.set_tag(run_id, key, text)
+    for key, text in record.params().items():
+        client.log_param(run_id, key, text)
+    for key, number, step, ts in record.series():
+        client.log_metric(run_id, key, number, int(ts * 1000), step)
+    for key, number in record.metrics().items():
+        client.log_metric(run_id, key, number, int(record.end_time * 1000), record.final_step())
     with tempfile.TemporaryDirectory() as staging:
         for rel in stage_artifacts(spool, record, Path(staging)):
             folder = str(Path(rel).parent)
@@ -221,15 +296,26 @@ def main(runs: int = 3) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name, samples in results.items():
         totals = [s["total"] for s in samples]
-        rows.append({"variant": name, "median_s": statistics.median(totals), "min_s": min(totals),
-                     "max_s": max(totals), "runs": len(totals)})  # fmt: skip
-    print(f"Session: 1 h, {TOOLS} tool calls, {recording_mb:.1f} MB recording, {transcript_mb:.1f} MB transcript; "
-          f"`import mlflow` {import_seconds:.2f} s (not included)\n")  # fmt: skip
+        rows.append(
+            {
+                "variant": name,
+                "median_s": statistics.median(totals),
+                "min_s": min(totals),
+                "max_s": max(totals),
+                "runs": len(totals),
+            }
+        )
+    print(
+        f"Session: 1 h, {TOOLS} tool calls, {recording_mb:.1f} MB recording, "
+        f"{transcript_mb:.1f} MB transcript; "
+        f"`import mlflow` {import_seconds:.2f} s (not included)\n"
+    )
     print("| variant | median (s) | min (s) | max (s) | runs |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(
-            f"| {row['variant']} | {row['median_s']:.2f} | {row['min_s']:.2f} | {row['max_s']:.2f} | {row['runs']} |"
+            f"| {row['variant']} | {row['median_s']:.2f} | {row['min_s']:.2f} | {row['max_s']:.2f} "
+            f"| {row['runs']} |"
         )
     batched = results["batched (log_spool)"]
     stage_names = [k for k in batched[0] if k != "total"]
