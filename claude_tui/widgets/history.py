@@ -50,8 +50,8 @@ from claude_tui.widgets.history_details import RunDetailsView, format_time
 # (column id, header, width); the ids are those of `SORT_KEYS`. A marked run's name starts with `MARK`.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("start", "start", 16),
-    ("name", "name", 24),
-    ("duration", "duration", 8),
+    ("name", "name", 18),
+    ("duration", "length", 6),
     ("commands", "cmds", 4),
     ("tools", "tools", 5),
     ("errors", "errs", 4),
@@ -114,7 +114,7 @@ class HistoryPane(Widget):
     HistoryPane #history-error.-shown { display: block; }
     HistoryPane #history-body { height: 1fr; }
     HistoryPane RunTable { width: 1fr; height: 1fr; }
-    HistoryPane #history-details-box { width: 52; border-left: vkey $foreground 30%; }
+    HistoryPane #history-details-box { width: 43; border-left: vkey $foreground 30%; }
     HistoryPane #history-status { height: 1; color: $text-muted; padding: 0 1; }
     """
 
@@ -219,7 +219,10 @@ class HistoryPane(Widget):
         """The message shown under the filter box, if any."""
         self.last_url: str | None = None
         """The last MLflow UI URL opened (shown in a notification to copy)."""
+        self.pages_loaded = 0
+        """Pages received for the current query (1 after the first page)."""
         self._generation = 0
+        self._pending = False
         self._loading_more = False
         self._details_timer: Any = None
         self._details_run: str | None = None
@@ -289,8 +292,14 @@ class HistoryPane(Widget):
         """Reload from the first page with the current filter and sort (call after a session is logged)."""
         self._start_query(self.filter_text)
 
+    @property
+    def idle(self) -> bool:
+        """True when no query (first page, filter, sort) is waiting for the store."""
+        return not self._pending and not self._loading_more
+
     def _start_query(self, filter_text: str) -> None:
         self._generation += 1
+        self._pending = True
         self._loading_more = False
         self._set_status("loading…")
         self._load_runs(
@@ -346,7 +355,9 @@ class HistoryPane(Widget):
             self.filter_text = message.filter_text
             self._show_error(None)
             self.rows = []
+            self.pages_loaded = 0
             table.clear()
+        self.pages_loaded += 1
         shown = {row.run_id for row in self.rows}
         for row in message.page.rows:
             if row.run_id in shown:
@@ -355,6 +366,7 @@ class HistoryPane(Widget):
             table.add_row(*self._cells(row), key=row.run_id)
         self.next_page_token = message.page.next_page_token
         self._loading_more = False
+        self._pending = False
         table.loading = False
         if not self.loaded and not self.query_one("#history-filter", Input).value:
             # A loading table cannot take focus, so the screen's auto-focus picked the filter box (where the
@@ -375,6 +387,7 @@ class HistoryPane(Widget):
         if message.generation != self._generation:
             return
         self._loading_more = False
+        self._pending = False
         self.query_one(RunTable).loading = False
         prefix = "Invalid filter: " if message.invalid_filter else ""
         self._show_error(prefix + message.message)
@@ -636,6 +649,7 @@ class HistoryPane(Widget):
         text = f"{type(error).__name__}: {first}" if not isinstance(error, HistoryError) else first
         if event.worker.group == "history-runs":
             self._loading_more = False
+            self._pending = False
             self.query_one(RunTable).loading = False
             self._show_error(text)
         else:

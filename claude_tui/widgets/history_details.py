@@ -35,8 +35,11 @@ def format_time(ms: int | None, tz: dt.tzinfo | None) -> str:
 
 def _key_value_table(title: str, values: dict[str, Any]) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False, expand=True)
-    table.add_column("key", style="bold", no_wrap=True, ratio=2)
-    table.add_column("value", overflow="fold", ratio=3)
+    table.title_style = "bold underline"
+    # The key column takes what its longest key needs (up to 24); values wrap in the rest.
+    longest = max((len(key) for key in values), default=4)
+    table.add_column("key", style="bold", no_wrap=True, width=min(longest, 24))
+    table.add_column("value", overflow="fold")
     for key, value in values.items():
         shown = format_metric(value) if isinstance(value, float) else str(value)
         table.add_row(key, shown if shown != "" else Text("(empty)", style="dim"))

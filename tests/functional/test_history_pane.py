@@ -1,0 +1,462 @@
+"""Pilot tests of the History pane over a temp sqlite store of sample sessions, plus snapshots.
+
+The store is built once per module (MLflow's migrations cost seconds); tests that write to it copy it.
+Times are shown in UTC and the sample sessions have fixed start times, so snapshots are deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Label, Static, TabbedContent
+
+from claude_tui.history.query import today_start_ms
+from claude_tui.history.synthetic import SAMPLE_SESSIONS, SyntheticSession, log_sessions
+from claude_tui.history.ui_server import ServerState
+from claude_tui.widgets.history import HistoryCommands, HistoryPane, RunTable, history_system_commands
+from claude_tui.widgets.history_compare import CompareScreen
+from claude_tui.widgets.history_details import RunDetailsView
+from claude_tui.widgets.terminal import TerminalPane
+
+EXPERIMENT = "claude-sessions"
+SIZE = (150, 40)
+
+SEED_FILTERS: list[tuple[str, Callable[[SyntheticSession], bool]]] = [
+    ("metrics.success = 1", lambda s: s.success == 1),
+    ("metrics.errors_encountered > 0", lambda s: s.errors > 0),
+    ("metrics.commands_executed > 10", lambda s: s.commands > 10),
+    ("metrics.duration_seconds > 30", lambda s: s.duration_seconds > 30),
+    ('tags.type = "claude_session"', lambda s: True),
+    ('params.issue_number = "123"', lambda s: s.issue == "123"),
+    ('params.procedure_name = "close-issue"', lambda s: s.procedure == "close-issue"),
+    (
+        'params.procedure_name = "extract-best-frame" AND metrics.success = 0',
+        lambda s: s.procedure == "extract-best-frame" and s.success == 0,
+    ),
+]
+
+
+def newest_first(sessions: list[SyntheticSession] | tuple[SyntheticSession, ...]) -> list[str]:
+    return [s.prompt for s in sorted(sessions, key=lambda s: s.start_ms, reverse=True)]
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("history-store")
+    log_sessions(
+        f"sqlite:///{root / 'mlflow.db'}",
+        EXPERIMENT,
+        SAMPLE_SESSIONS,
+        artifact_location=str(root / "artifacts"),
+    )
+    return root
+
+
+@pytest.fixture
+def store(store_dir: Path) -> str:
+    return f"sqlite:///{store_dir / 'mlflow.db'}"
+
+
+@pytest.fixture
+def writable_store(store_dir: Path, tmp_path: Path) -> str:
+    """A copy of the module store for a test that logs more sessions (the artifact paths stay absolute)."""
+    shutil.copy(store_dir / "mlflow.db", tmp_path / "mlflow.db")
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+class FakeServer:
+    """Stands in for UiServer: no real `mlflow server` in Pilot tests (the browser test starts one)."""
+
+    started: list[str] = []
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+
+    def ensure(self, progress: Callable[[str], None] | None = None, **_: Any) -> ServerState:
+        FakeServer.started.append(self.uri)
+        if progress:
+            progress("starting MLflow UI (fake)")
+        return ServerState(1, 1, "127.0.0.1", 5999, self.uri, "/a", "/l", 0.0)
+
+
+class HistoryApp(App[None]):
+    """The smallest App around the pane, as the real App mounts it."""
+
+    COMMANDS = App.COMMANDS | {HistoryCommands}
+
+    def __init__(self, uri: str, page_size: int = 100) -> None:
+        super().__init__()
+        self.uri = uri
+        self.page_size = page_size
+        self.opened: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield HistoryPane(
+            self.uri,
+            EXPERIMENT,
+            tz=dt.UTC,
+            page_size=self.page_size,
+            open_url=self.opened.append,
+            server_factory=FakeServer,  # type: ignore[arg-type]
+        )
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let the app run until `condition()` holds (workers answer from threads)."""
+    loop_time = 0.0
+    while not condition():
+        await pilot.pause(0.05)
+        loop_time += 0.05
+        if loop_time > timeout:
+            raise AssertionError("timed out waiting for the History pane")
+
+
+def text_of(static: Static) -> str:
+    """What a Static shows, as plain text (rich tables included)."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(static.content)
+    return console.export_text()
+
+
+def names(pane: HistoryPane) -> list[str]:
+    return [row.name for row in pane.rows]
+
+
+def table_names(pane: HistoryPane) -> list[str]:
+    table = pane.query_one(RunTable)
+    return [str(table.get_row_at(i)[1]).removeprefix("● ") for i in range(table.row_count)]
+
+
+async def loaded(pilot: Pilot[Any]) -> HistoryPane:
+    pane = pilot.app.query_one(HistoryPane)
+    await until(pilot, lambda: pane.loaded)
+    details = pane.query_one(RunDetailsView)
+    await until(pilot, lambda: details.details is not None and pane._cast_run is not None)
+    return pane
+
+
+async def apply(pilot: Pilot[Any], pane: HistoryPane, text: str) -> None:
+    filter_box = pane.query_one("#history-filter", Input)
+    filter_box.value = text
+    before = pane._generation
+    await pilot.click("#history-filter")
+    await pilot.press("enter")
+    await until(pilot, lambda: pane._generation > before and pane.idle)
+
+
+async def test_first_rows_newest_first(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        assert names(pane) == newest_first(SAMPLE_SESSIONS)
+        assert table_names(pane) == names(pane)
+        assert app.focused is pane.query_one(RunTable)
+        table = pane.query_one(RunTable)
+        newest = max(SAMPLE_SESSIONS, key=lambda s: s.start_ms)
+        first = [str(cell) for cell in table.get_row_at(0)]
+        assert first[0] == dt.datetime.fromtimestamp(newest.start_ms / 1000, dt.UTC).strftime(
+            "%Y-%m-%d %H:%M"
+        )
+        assert first[4] == str(newest.tool_uses) and first[3] == str(newest.commands)
+
+
+@pytest.mark.parametrize(("expression", "matches"), SEED_FILTERS, ids=[f for f, _ in SEED_FILTERS])
+async def test_seed_filter(store: str, expression: str, matches: Callable[[SyntheticSession], bool]) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        await apply(pilot, pane, expression)
+        expected = newest_first([s for s in SAMPLE_SESSIONS if matches(s)])
+        assert names(pane) == expected
+        assert table_names(pane) == expected
+        assert pane.error is None
+        assert pane.filter_text == expression
+
+
+async def test_invalid_filter_keeps_last_good_rows(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        await apply(pilot, pane, "metrics.success = 0")
+        good = names(pane)
+        assert good == newest_first([s for s in SAMPLE_SESSIONS if s.success == 0])
+        await apply(pilot, pane, "metrics.success === 0")
+        assert names(pane) == good and table_names(pane) == good
+        assert pane.filter_text == "metrics.success = 0"
+        error = pane.query_one("#history-error", Label)
+        assert error.has_class("-shown")
+        assert "Invalid comparator '==='" in str(error.render())
+        assert pane.error is not None and pane.error.startswith("Invalid filter: Invalid comparator")
+        # The filter box keeps the bad text so it can be fixed; a good filter clears the message.
+        assert pane.query_one("#history-filter", Input).value == "metrics.success === 0"
+        await apply(pilot, pane, "")
+        assert pane.error is None and not error.has_class("-shown")
+        assert len(pane.rows) == len(SAMPLE_SESSIONS)
+
+
+async def test_quick_filters(writable_store: str) -> None:
+    today = SyntheticSession("a session from today", today_start_ms() + 60_000, errors=1)
+    log_sessions(writable_store, EXPERIMENT, [today])
+    app = HistoryApp(writable_store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        everything = [*SAMPLE_SESSIONS, today]
+        assert names(pane) == newest_first(everything)
+
+        async def press(key: str) -> None:
+            before = pane._generation
+            await pilot.press(key)
+            await until(pilot, lambda: pane._generation > before and pane.idle)
+
+        await press("1")
+        assert names(pane) == newest_first([s for s in everything if s.success == 0])
+        assert pane.query_one("#quick-failed").has_class("-on")
+        await press("2")  # failed AND with errors
+        assert names(pane) == newest_first([s for s in everything if s.success == 0 and s.errors > 0])
+        await press("1")  # failed off again: only "with errors"
+        assert names(pane) == newest_first([s for s in everything if s.errors > 0])
+        await press("3")
+        assert names(pane) == ["a session from today"]
+        await press("0")
+        assert pane.quick == set() and names(pane) == newest_first(everything)
+        await pilot.click("#quick-failed")
+        await until(pilot, lambda: pane.quick == {"failed"} and pane.idle)
+        assert names(pane) == newest_first([s for s in everything if s.success == 0])
+
+
+async def test_sort_by_key_and_header(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+
+        async def settle(action: Callable[[], Awaitable[Any]]) -> None:
+            before = pane._generation
+            await action()
+            await until(pilot, lambda: pane._generation > before and pane.idle)
+
+        await settle(lambda: pilot.press("full_stop"))  # next column: name, A→Z
+        assert pane.sort_column == "name" and not pane.descending
+        assert names(pane) == sorted(s.prompt for s in SAMPLE_SESSIONS)
+        await settle(lambda: pilot.press("d"))
+        assert names(pane) == sorted((s.prompt for s in SAMPLE_SESSIONS), reverse=True)
+        # Click the "cmds" header: most commands first; click again: fewest first.
+        table = pane.query_one(RunTable)
+        column_index = [c.key.value for c in table.ordered_columns].index("commands")
+        x = sum(c.get_render_width(table) for c in table.ordered_columns[:column_index]) + 2
+        await pilot.hover(RunTable, offset=(x, 0))  # DataTable reads the clicked header from the hover
+        await settle(lambda: pilot.click(RunTable, offset=(x, 0)))
+        by_commands = [s.prompt for s in sorted(SAMPLE_SESSIONS, key=lambda s: s.commands, reverse=True)]
+        assert pane.sort_column == "commands" and names(pane) == by_commands
+        await pilot.hover(RunTable, offset=(x, 0))
+        await settle(lambda: pilot.click(RunTable, offset=(x, 0)))
+        assert names(pane) == by_commands[::-1]
+        assert "▲" in str(table.ordered_columns[column_index].label)
+
+
+async def test_details_pane(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        target = next(s for s in SAMPLE_SESSIONS if s.issue == "77")
+        index = names(pane).index(target.prompt)
+        pane.query_one(RunTable).move_cursor(row=index)
+        details = pane.query_one(RunDetailsView)
+        await until(pilot, lambda: details.details is not None and details.details.row.name == target.prompt)
+        assert details.details is not None
+        assert details.details.params["issue_number"] == "77"
+        overview = text_of(pane.query_one("#details-overview", Static))
+        expected = [
+            "procedure_name",
+            "close-issue",
+            "errors_encountered",
+            "tool_uses.Read",
+            "claude.session_id",
+        ]
+        for key in [*expected, "transcript/raw.cast", "git/changes.diff"]:
+            assert key in overview
+        transcript = text_of(pane.query_one("#details-transcript", Static))
+        assert transcript.strip() == target.clean_transcript().strip()
+        spark = pane.query_one("#chart-commands_executed")
+        assert spark.data[-1] == target.commands and spark.data[0] == 0  # type: ignore[attr-defined]
+        label = str(pane.query_one("#chart-label-commands_executed", Label).render())
+        assert label.startswith(f"commands_executed: {target.commands} over ")
+
+
+async def test_replay_plays_the_recording(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        newest = max(SAMPLE_SESSIONS, key=lambda s: s.start_ms)
+        view = pane.query_one(RunDetailsView).replay
+        screen = view.query_one(TerminalPane)
+        assert view.player is not None and not view.player.playing
+        assert not "".join(screen.emulator.display).strip()  # nothing drawn before play
+        await pilot.press("p")
+        assert pane.query_one("#details-tabs", TabbedContent).active == "tab-replay"
+        assert view.player.playing
+        await pilot.press("plus", "plus", "plus", "plus")  # 1x -> 16x
+        assert view.player.speed == 16.0
+        await until(pilot, lambda: view.player is not None and view.player.finished, timeout=10)
+        shown = "\n".join(screen.emulator.display)
+        for line in newest.clean_transcript().strip().splitlines():
+            assert line.rstrip() in shown
+        assert not view.player.playing
+        await pilot.press("minus", "minus", "minus", "minus")
+        assert view.player.speed == 1.0
+        await pilot.press("p")  # a finished replay starts over from a blank screen
+        assert view.player.playing and view.player.index <= 1
+
+
+async def test_compare_marked_runs(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        await pilot.press("c")  # nothing marked: a warning, no screen
+        assert not isinstance(app.screen, CompareScreen)
+        await pilot.press("space", "space")
+        first_two = newest_first(SAMPLE_SESSIONS)[:2]
+        assert [row.name for row in pane.marked.values()] == first_two
+        assert table_names(pane)[:2] == first_two
+        assert str(pane.query_one(RunTable).get_row_at(0)[1]).startswith("● ")
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        rows = {f"{r.section}.{r.key}": r for r in compare.rows}
+        a, b = (next(s for s in SAMPLE_SESSIONS if s.prompt == name) for name in first_two)
+        assert rows["metrics.commands_executed"].values == (str(a.commands), str(b.commands))
+        assert rows["metrics.commands_executed"].differs == (a.commands != b.commands)
+        assert not rows["params.model"].differs
+        table = compare.query_one(DataTable)
+        all_rows = table.row_count
+        await pilot.press("d")
+        differing = sum(r.differs for r in compare.rows)
+        sections = len({r.section for r in compare.rows if r.differs})
+        assert table.row_count == differing + sections < all_rows
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CompareScreen)
+
+
+async def test_open_in_mlflow_and_compare_page(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        row = pane.rows[0]
+        await pilot.press("o")
+        await until(pilot, lambda: bool(app.opened))
+        assert app.opened == [f"http://127.0.0.1:5999/#/experiments/{row.experiment_id}/runs/{row.run_id}"]
+        assert FakeServer.started[-1] == store
+        await pilot.press("space", "space", "m")
+        await until(pilot, lambda: len(app.opened) == 2)
+        ids = ",".join(f"%22{r.run_id}%22" for r in pane.rows[:2])
+        assert app.opened[1] == (
+            f"http://127.0.0.1:5999/#/compare-runs?runs=[{ids}]&experiments=[%22{row.experiment_id}%22]"
+        )
+        assert pane.last_url == app.opened[1]
+
+
+async def test_remote_store_opens_its_own_ui(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        row = pane.rows[0]
+        FakeServer.started.clear()
+        pane.tracking_uri = "http://127.0.0.1:5123/"  # as if the store were a tracking server
+        await pilot.press("o")
+        await until(pilot, lambda: bool(app.opened))
+        assert app.opened == [f"http://127.0.0.1:5123/#/experiments/{row.experiment_id}/runs/{row.run_id}"]
+        assert FakeServer.started == []
+
+
+async def test_refresh_shows_newly_logged_session(writable_store: str) -> None:
+    app = HistoryApp(writable_store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        pane.query_one(RunTable).move_cursor(row=2)
+        selected = pane.rows[2].run_id
+        newer = SyntheticSession("just logged", max(s.start_ms for s in SAMPLE_SESSIONS) + 1000)
+        log_sessions(writable_store, EXPERIMENT, [newer], artifacts=False)
+        before = pane._generation
+        pane.refresh_runs()
+        await until(pilot, lambda: pane._generation > before and pane.idle)
+        assert names(pane)[0] == "just logged" and len(pane.rows) == len(SAMPLE_SESSIONS) + 1
+        assert pane.selected is not None and pane.selected.run_id == selected  # the cursor stays on its run
+
+
+async def test_pages_load_on_scroll(store: str) -> None:
+    app = HistoryApp(store, page_size=2)
+    async with app.run_test(size=(150, 12)) as pilot:
+        pane = await loaded(pilot)
+        for _ in range(len(SAMPLE_SESSIONS)):
+            await pilot.press("down")
+            await pilot.pause(0.1)
+        await until(pilot, lambda: len(pane.rows) == len(SAMPLE_SESSIONS) and pane.next_page_token is None)
+        assert names(pane) == newest_first(SAMPLE_SESSIONS)
+        assert len(set(names(pane))) == len(SAMPLE_SESSIONS)
+        assert pane.pages_loaded == 3  # 2 + 2 + 2 rows, one page at a time
+
+
+async def test_unreachable_store_shows_one_line(tmp_path: Path) -> None:
+    app = HistoryApp("http://127.0.0.1:9")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(HistoryPane)
+        await until(pilot, lambda: pane.error is not None)
+        assert pane.error == "cannot reach tracking server http://127.0.0.1:9"
+        assert pane.rows == []
+
+
+async def test_palette_commands(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        titles = [command.title for command in history_system_commands(app)]
+        assert "History: open selected run in MLflow UI" in titles
+        provider = HistoryCommands(app.screen)
+        hits = [hit async for hit in provider.search("mlflow ui")]
+        assert hits and "open selected run in MLflow UI" in str(hits[0].text)
+        await hits[0].command()  # type: ignore[misc]
+        await until(pilot, lambda: bool(app.opened))
+        assert app.opened[0].endswith(f"/runs/{pane.rows[0].run_id}")
+
+
+# --- snapshots ----------------------------------------------------------------------------------------------
+
+
+async def _settled(pilot: Pilot[Any]) -> None:
+    await loaded(pilot)
+    await pilot.pause(0.2)
+
+
+def test_snapshot_history_table(snap_compare: Any, store: str) -> None:
+    assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=_settled)
+
+
+def test_snapshot_details_pane(snap_compare: Any, store: str) -> None:
+    async def select_and_show(pilot: Pilot[Any]) -> None:
+        pane = await loaded(pilot)
+        target = next(s for s in SAMPLE_SESSIONS if s.issue == "77")
+        pane.query_one(RunTable).move_cursor(row=names(pane).index(target.prompt))
+        details = pane.query_one(RunDetailsView)
+        await until(pilot, lambda: details.details is not None and details.details.row.name == target.prompt)
+        await pilot.pause(0.2)
+
+    assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=select_and_show)
+
+
+def test_snapshot_compare_view(snap_compare: Any, store: str) -> None:
+    async def compare(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        await pilot.press("space", "down", "space", "c")
+        await until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
+        await pilot.pause(0.2)
+
+    assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=compare)
