@@ -447,7 +447,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def known_session_ids(tracking_uri: str, experiment: str) -> set[str]:
-    """Every `claude.session_id` tag of the experiment's active runs, read with one paged search.
+    """Every `claude.session_id` tag of the experiment's complete runs, read with one paged search.
 
     A missing experiment has none (it is not created here, so a dry run changes nothing).
     """
@@ -475,7 +475,8 @@ def known_session_ids(tracking_uri: str, experiment: str) -> set[str]:
         )
         for run in page:
             value = run.data.tags.get(SESSION_TAG)
-            if value:
+            # A RUNNING run is one whose logging was cut off: importing the session again completes it.
+            if value and run.info.status != "RUNNING":
                 ids.add(value)
         token = page.token
         if not token:
@@ -585,6 +586,7 @@ def import_sessions(
     project_dir = os.path.abspath(os.path.expanduser(os.fspath(project))) if project is not None else None
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environment(SYNC_TRACE_ENV))
+        stack.enter_context(_batched_span_export())
         staging: Path | None = None
         if not dry_run:
             # Not the live spool folder: a spool left by an interrupted import must not be synced as `live`.
@@ -635,6 +637,41 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _batched_span_export() -> Iterator[None]:
+    """Send each trace's spans to the store in one call, when its root span ends, instead of one call each.
+
+    MLflow's synchronous exporter logs every span as it ends, one store transaction (and, on sqlite, one
+    fsync) per span: 28 spans took 2.4 s that way and 0.1 s as one batch. The session trace is built
+    children first and root last (`tracking.logger.emit_trace`), so holding spans until their root arrives
+    loses nothing; a trace whose root never ends is not logged, and `log_spool` reports it missing.
+    """
+    try:
+        from mlflow.tracing.client import TracingClient
+    except ImportError:  # pragma: no cover - another MLflow layout: log span by span
+        yield
+        return
+    original = TracingClient.log_spans
+    pending: dict[str, list[Any]] = {}
+
+    def log_spans(self: Any, location: str, spans: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        root = False
+        for span in spans:
+            pending.setdefault(span.trace_id, []).append(span)
+            root = root or span.parent_id is None
+        if not root:
+            return list(spans)
+        batch = [s for trace_id in {s.trace_id for s in spans} for s in pending.pop(trace_id, [])]
+        result: list[Any] = original(self, location, batch, *args, **kwargs)
+        return result
+
+    TracingClient.log_spans = log_spans  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        TracingClient.log_spans = original  # type: ignore[method-assign]
 
 
 def _log(spool: Path, outcome: SessionOutcome, uri: str, experiment: str) -> SessionOutcome:

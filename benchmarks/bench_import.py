@@ -1,0 +1,236 @@
+"""Benchmark: `claude-tui import` of 100, 300 and 1,000 sessions into a fresh local sqlite store.
+
+The sessions are built once (cached in the git-ignored `.bench/import/`) from the REAL transcripts in
+`tests/data/transcripts/` (records as the CLI wrote them): each generated session is 1 to 3 copies of a real
+session, one after the other in time, with fresh session, record, message, request, tool-use and agent ids
+(sub-agent files included), spread over 20 project folders: 0.17 to 0.6 MB and 20 to 90 trace spans each,
+the size of ordinary short Claude Code sessions.
+
+Each size runs in its own process against a new sqlite store (created before the clock starts, so MLflow's
+one-time migrations are not counted): the first N sessions are imported (parsing in the process pool,
+logging sequentially), then imported again (everything is skipped: the cost of a cron re-run). Reported:
+wall time, sessions per second, the median and 90th percentile of the time between two sessions finishing,
+and the re-run time.
+
+Run: `.venv/bin/python benchmarks/bench_import.py [--sizes 100 300 1000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "tests" / "data" / "transcripts"
+BENCH = ROOT / ".bench" / "import"
+SESSIONS = BENCH / "sessions"
+PROJECTS = 20
+SEED = 7
+_ID_KEYS = ("uuid", "parentUuid", "leafUuid", "promptId", "sourceToolAssistantUUID", "logicalParentUuid")
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+    return out
+
+
+def _sources() -> list[tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]]:
+    """Every real session transcript with its sub-agent files."""
+    found = []
+    for path in sorted(SOURCE.rglob("*.jsonl")):
+        if path.parent.name == "subagents":
+            continue
+        subagents = {p.name: _records(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
+        found.append((_records(path), subagents))
+    return found
+
+
+class _Renamer:
+    """Fresh ids for one copy of a session; the same new id for every mention of one old id."""
+
+    def __init__(self, rng: random.Random, session_id: str, shift: timedelta) -> None:
+        self.rng = rng
+        self.session_id = session_id
+        self.shift = shift
+        self.map: dict[str, str] = {}
+
+    def fresh(self, old: str, kind: str) -> str:
+        new = self.map.get(old)
+        if new is None:
+            if kind == "uuid":
+                new = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            else:
+                new = f"{kind}_{self.rng.getrandbits(96):024x}"
+            self.map[old] = new
+        return new
+
+    def record(self, record: dict[str, Any]) -> dict[str, Any]:
+        record = dict(record)
+        if "sessionId" in record:
+            record["sessionId"] = self.session_id
+        if isinstance(record.get("timestamp"), str) and self.shift:
+            moment = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")) + self.shift
+            record["timestamp"] = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        for key in _ID_KEYS:
+            if isinstance(record.get(key), str):
+                record[key] = self.fresh(record[key], "uuid")
+        if isinstance(record.get("requestId"), str):
+            record["requestId"] = self.fresh(record["requestId"], "req")
+        if isinstance(record.get("agentId"), str):
+            record["agentId"] = self.fresh(record["agentId"], "agent")[6:23]
+        message = record.get("message")
+        if isinstance(message, dict):
+            message = record["message"] = dict(message)
+            if isinstance(message.get("id"), str):
+                message["id"] = self.fresh(message["id"], "msg")
+            content = message.get("content")
+            if isinstance(content, list):
+                blocks = []
+                for block in content:
+                    if isinstance(block, dict):
+                        block = dict(block)
+                        if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
+                            block["id"] = self.fresh(block["id"], "toolu")
+                        if isinstance(block.get("tool_use_id"), str):
+                            block["tool_use_id"] = self.fresh(block["tool_use_id"], "toolu")
+                    blocks.append(block)
+                message["content"] = blocks
+        return record
+
+
+def _dump(records: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
+
+
+def build_sessions(count: int) -> list[Path]:
+    """`count` generated session transcripts (cached: rebuilt only when fewer exist)."""
+    marker = SESSIONS / "count.txt"
+    if marker.is_file() and int(marker.read_text()) >= count:
+        return sorted(SESSIONS.glob("projects/*/*.jsonl"))[:count] if count else []
+    shutil.rmtree(SESSIONS, ignore_errors=True)
+    rng = random.Random(SEED)
+    sources = _sources()
+    paths = []
+    for index in range(count):
+        session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        folder = SESSIONS / "projects" / f"-home-dev-project-{index % PROJECTS:02d}"
+        main: list[dict[str, Any]] = []
+        subagents: dict[str, list[dict[str, Any]]] = {}
+        shift = timedelta(days=-rng.randint(0, 90))
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            records, agents = rng.choice(sources)
+            renamer = _Renamer(rng, session_id, shift)
+            main.extend(renamer.record(r) for r in records)
+            for name, agent_records in agents.items():
+                renamed = [renamer.record(r) for r in agent_records]
+                agent_id = next((r["agentId"] for r in renamed if isinstance(r.get("agentId"), str)), name)
+                subagents[f"agent-{agent_id}.jsonl"] = renamed
+            shift += timedelta(minutes=10)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{session_id}.jsonl"
+        path.write_text(_dump(main), encoding="utf-8")
+        for name, records in subagents.items():
+            target = folder / session_id / "subagents" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(_dump(records), encoding="utf-8")
+        paths.append(path)
+    marker.write_text(str(count))
+    return sorted(paths)
+
+
+def measure(count: int) -> dict[str, Any]:
+    """Import the first `count` sessions into a new store, then again; runs in its own process."""
+    import logging
+    import os
+
+    import mlflow  # noqa: F401 - loaded before the clock starts, and before its loggers are quieted
+
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    from mlflow import MlflowClient
+
+    from claude_tui.tracking.importer import import_sessions
+
+    store = BENCH / f"store-{count}"
+    shutil.rmtree(store, ignore_errors=True)
+    store.mkdir(parents=True)
+    os.environ["CLAUDE_TUI_HOME"] = str(store / "home")
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    MlflowClient(uri).search_experiments()  # creates the store (migrations) outside the timing
+    files = build_sessions(count)
+    sizes = [
+        p.stat().st_size + sum(f.stat().st_size for f in p.with_suffix("").rglob("*.jsonl")) for p in files
+    ]
+    finished: list[float] = []
+    start = time.perf_counter()
+    summary = import_sessions(
+        files, tracking_uri=uri, progress=lambda o, d, t: finished.append(time.perf_counter())
+    )
+    seconds = time.perf_counter() - start
+    gaps = [b - a for a, b in zip([start, *finished], finished, strict=False)]
+    again_start = time.perf_counter()
+    again = import_sessions(files, tracking_uri=uri)
+    again_seconds = time.perf_counter() - again_start
+    quantiles = statistics.quantiles(gaps, n=10) if len(gaps) > 1 else gaps * 9
+    return {
+        "sessions": count,
+        "MB": round(sum(sizes) / 1e6, 1),
+        "imported": len(summary.imported),
+        "failed": len(summary.failed),
+        "seconds": round(seconds, 1),
+        "sessions_per_s": round(count / seconds, 2),
+        "median_ms": round(statistics.median(gaps) * 1000),
+        "p90_ms": round(quantiles[8] * 1000),
+        "rerun_s": round(again_seconds, 1),
+        "rerun_skipped": len(again.skipped),
+    }
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Build the sessions, measure each size in a fresh process, print a markdown table, return the rows."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
+    parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return []
+    build_sessions(max(args.sizes))
+    rows = []
+    for size in args.sizes:
+        proc = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--measure", str(size)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"measuring {size} sessions failed: {proc.stderr[-2000:]}")
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    columns = list(rows[0])
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join(str(row[c]) for c in columns) + " |")
+    return rows
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
