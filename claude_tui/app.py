@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -206,12 +208,26 @@ class ClaudeTuiApp(App[SessionOutcome]):
         if isinstance(self.screen, LoggingScreen):
             self.screen.set_progress(stage, fraction)
 
+    CLAUDE_EXIT_WAIT = 5.0
+    """Seconds Claude gets to leave on its own (ctrl+c twice) before it is terminated."""
+
     async def action_quit(self) -> None:
-        """End the program gracefully; the Exited message then logs the session and exits."""
+        """End the program gracefully, log the session, exit.
+
+        Claude is asked to leave the way a user does (ctrl+c twice: it exits 0 and flushes its transcript);
+        a program that does not leave in time, or any other program, gets SIGHUP/SIGTERM, then SIGKILL.
+        """
         if self.session is None:
             self.exit(SessionOutcome())
             return
         pane = self._pane
+        if pane.exit_status is None and self.session.config.is_claude:
+            pane.send(b"\x03")
+            await asyncio.sleep(0.3)
+            pane.send(b"\x03")
+            deadline = time.monotonic() + self.CLAUDE_EXIT_WAIT
+            while pane.exit_status is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
         if pane.exit_status is None:
             await pane.terminate()
         if pane.exit_status is not None:

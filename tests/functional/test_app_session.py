@@ -147,3 +147,25 @@ async def test_release_key_hands_keys_to_the_app(tmp_path: Path) -> None:
         assert app.focused is pane and app.query_one("TabbedContent").active == "session"
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+
+
+async def test_ctrl_q_ends_claude_gracefully(claude_env: Any) -> None:
+    from claude_tui.claude_env import SCRIPTED_FLAGS
+
+    env = claude_env("realistic")
+    config = SessionConfig(
+        command=str(env.claude_bin), claude_args=list(SCRIPTED_FLAGS), cwd=env.work_dir, env=env.env(),
+        config_dir=env.config_dir, track=False,
+    )  # fmt: skip
+    session = TrackedSession(config)
+    session.start(100, 30)
+    app = ClaudeTuiApp(session)
+    async with app.run_test(size=(140, 40)) as pilot:
+        pane = app.query_one(TerminalPane)
+        await wait_for(
+            pilot, lambda: "shift+tab" in "\n".join(pane.emulator.display), 60, "Claude's prompt box"
+        )
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: app.return_value is not None, 30, "the app to exit")
+    # Claude left on its own (ctrl+c twice), so the session counts as a success, not as killed.
+    assert app.return_value == SessionOutcome(exit_code=0, signal=None)
