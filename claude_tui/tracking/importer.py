@@ -20,6 +20,7 @@ import re
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -305,6 +306,16 @@ def clean_text_from_events(events: Iterable[Event]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _session_id(path: Path, recorded: str | None) -> str:
+    """The session id: the file's name, as Claude Code names it and a tracked session tags its run; the
+    records' own id when the file was renamed (its name is no UUID)."""
+    try:
+        uuid.UUID(path.stem)
+    except ValueError:
+        return recorded or path.stem
+    return path.stem
+
+
 def _has_conversation(events: list[Event]) -> bool:
     return any(isinstance(e, UserPrompt | TokenUsage | ToolCall | AssistantText) for e in events)
 
@@ -337,13 +348,15 @@ def _prepare(path: Path, options: PrepareOptions) -> Prepared:
     if not os.access(path, os.R_OK):
         return Prepared(SessionOutcome(path, "failed", reason="cannot read: permission denied"))
     tail = TranscriptTail(path)
-    events = _ordered(tail.poll(final=True))
+    events = tail.poll(final=True)
+    # Folded in file order, exactly like `claude-tui stats`; time order is for the events file and text.
     stats = SessionStats()
     for event in events:
         stats.apply(event)
     stats.malformed_lines = tail.malformed_lines
     data = stats.to_dict()
-    session_id = data.get("session_id") or path.stem
+    events = _ordered(events)
+    session_id = _session_id(path, data.get("session_id"))
     if not events:
         if tail.malformed_lines:
             reason = f"not a transcript: no records, {tail.malformed_lines} malformed line(s)"

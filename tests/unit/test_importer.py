@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from claude_tui.parsing import TranscriptTail
+from claude_tui.parsing import TranscriptTail, stats_for_transcript
 from claude_tui.parsing.events import ToolResult
 from claude_tui.tracking.importer import (
     ImportInputError,
@@ -253,6 +253,14 @@ def test_duplicates_sessions_waiting_in_the_spool_and_young_files_are_skipped(da
         ("skipped", f"same session as {failing.absolute()}"),
         ("skipped", "already in the store"),
     ]
+    # A renamed copy (its name is no session id) is still known by the id in its records.
+    renamed = data / "backup (1).jsonl"
+    shutil.copy2(failing, renamed)
+    summary = import_sessions([failing, renamed], dry_run=True, jobs=1)
+    assert [(o.kind, o.session_id) for o in summary.outcomes] == [
+        ("imported", MANIFEST["failing"]["session_id"]),
+        ("skipped", MANIFEST["failing"]["session_id"]),
+    ]
     # A transcript written to moments ago may belong to a session that is still running.
     os.utime(failing)
     young = import_sessions([failing], dry_run=True, jobs=1, min_age=3600)
@@ -286,7 +294,8 @@ def test_prepared_spool_is_what_a_tracked_session_leaves(data: Path, tmp_path: P
     assert spool.meta["start_time"] == min(stamps)
     assert spool.meta["transcript_path"] == str(path)
     assert spool.summary is not None and spool.summary["end_time"] == max(stamps)
-    assert spool.summary["stats"]["tool_uses"] == sum(1 for e in events if type(e).__name__ == "ToolCall")
+    assert spool.summary["stats"] == stats_for_transcript(path).to_dict()
+    assert spool.summary["stats"]["tool_uses"] == sum(1 for e in events if type(e).__name__ == "ToolCall") > 0
     assert not spool.is_live and not spool.recording_path.exists()
     assert len(spool.events_path.read_text().splitlines()) == len(events)
     assert set(spool.files()) == {"meta.json", "events.jsonl", "clean.txt", "summary.json"}
