@@ -1,0 +1,115 @@
+"""A real logged session, `claude-tui ui start`, headless Chromium on the URL claude-tui gives for the run.
+
+Chromium is Debian's (/usr/bin/chromium) driven by Playwright's Python package with `executable_path`: no
+browser download. The test saves a screenshot of the run page in its tmp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_tui.history.query import RunQuery
+from claude_tui.history.ui_server import UiServer, pgid_alive, run_url
+from claude_tui.tracking.logger import log_spool
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def claude_tui(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "claude_tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ),
+    )
+
+
+def test_run_page_in_chromium(
+    real_session: Callable[[str], Any], make_spool: Callable[..., Any], store_uri: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    session = real_session("realistic")
+    logged = log_spool(make_spool(session), tracking_uri=store_uri)
+    row = RunQuery(store_uri, "claude-sessions").search().rows[0]
+    assert row.run_id == logged.run_id
+    # The run is named after the first prompt (shortened with an ellipsis by the logger).
+    run_name = row.name
+    assert session.scenario["prompts"][0].startswith(run_name.rstrip("…"))
+    details = RunQuery(store_uri, "claude-sessions").details(logged.run_id)
+
+    started = claude_tui("ui", "start", "--tracking-uri", store_uri)
+    server = UiServer(store_uri)
+    state = server.remembered()
+    try:
+        assert started.returncode == 0, started.stderr[-2000:]
+        match = re.search(r"MLflow UI running at (http://127\.0\.0\.1:\d+)", started.stdout)
+        assert match, started.stdout
+        base = match.group(1)
+        assert state is not None and state.url == base and pgid_alive(state.pgid)
+        # A second start reuses the running server.
+        again = claude_tui("ui", "start", "--tracking-uri", store_uri)
+        assert again.returncode == 0 and f"already running at {base}" in again.stdout
+        status = claude_tui("ui", "status", "--tracking-uri", store_uri)
+        assert (status.returncode, status.stdout.strip()) == (0, base)
+
+        url = run_url(base, logged.experiment_id, logged.run_id)  # what the History pane's `o` opens
+        screenshot = tmp_path / "mlflow-run.png"
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1800})
+                page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+                page.get_by_text(run_name).first.wait_for(timeout=60_000)
+                page.get_by_text("commands_executed").first.wait_for(timeout=60_000)
+                page.wait_for_timeout(1500)
+                text = page.inner_text("body")
+                page.screenshot(path=str(screenshot), full_page=True)
+            finally:
+                browser.close()
+        assert run_name in text
+        for key in ("commands_executed", "tool_uses", "errors_encountered", "input_tokens", "success"):
+            assert key in text, key
+        # The metric values the store holds are on the page next to their names.
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        commands = details.metrics["commands_executed"]
+        index = lines.index("commands_executed")
+        assert f"{commands:g}" in lines[index + 1 : index + 3]
+        assert screenshot.stat().st_size > 10_000
+        (tmp_path / "page.txt").write_text(text)
+    finally:
+        stopped = claude_tui("ui", "stop", "--tracking-uri", store_uri)
+    assert stopped.returncode == 0 and "Stopped MLflow UI" in stopped.stdout
+    assert state is not None
+    deadline = time.monotonic() + 10
+    while pgid_alive(state.pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not pgid_alive(state.pgid), "a process of the UI server's group outlived `ui stop`"
+    after = claude_tui("ui", "status", "--tracking-uri", store_uri)
+    assert (after.returncode, after.stdout.strip()) == (1, "MLflow UI is not running")
+    assert not server.state_path.exists()
+    log = Path(state.log_path).read_text()
+    assert "MLFLOW" in log.upper()
+    json.dumps(state.__dict__)  # the state file format stays plain JSON
