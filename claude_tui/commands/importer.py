@@ -144,6 +144,9 @@ def import_sessions(
         )
     except importer.ImportInputError as exc:
         _usage(str(exc))
+    except importer.ImportStoreError as exc:
+        click.echo(f"claude-tui import: {exc}", err=True)
+        raise SystemExit(1) from None
     finally:
         if state["bar"] is not None:
             state["bar"].__exit__(None, None, None)

@@ -52,6 +52,10 @@ class ImportInputError(Exception):
     """A PATH that names no transcript, or a bad filter value; `str()` is one line for the user."""
 
 
+class ImportStoreError(Exception):
+    """The tracking store cannot be reached or read; `str()` is one line for the user."""
+
+
 @dataclass(frozen=True)
 class SessionOutcome:
     """What happened to one transcript."""
@@ -582,6 +586,7 @@ def import_sessions(
 
     Raises:
         ImportInputError: a path names nothing importable.
+        ImportStoreError: the store cannot be reached or searched (nothing was imported).
     """
     from claude_tui.paths import DEFAULT_EXPERIMENT, data_dir
     from claude_tui.tracking.store import resolve_tracking_uri
@@ -595,7 +600,18 @@ def import_sessions(
     if not files:
         summary.seconds = time.monotonic() - started
         return summary
-    known = frozenset(known_session_ids(uri, experiment_name) | spooled_session_ids(spool_root))
+    from claude_tui.tracking.sync import store_reachable
+
+    # `store_reachable` answers a (ok, reason) pair or, in newer code, a truthy object with `.reason`.
+    answer: Any = store_reachable(uri)
+    ok, why = answer if isinstance(answer, tuple) else (bool(answer), getattr(answer, "reason", ""))
+    if not ok:
+        raise ImportStoreError(why or f"cannot reach {uri}")
+    try:
+        in_store = known_session_ids(uri, experiment_name)
+    except Exception as exc:  # whatever the store says, the user gets one line, not a traceback
+        raise ImportStoreError(f"cannot read the sessions in {uri}: {_one_line(exc)}") from exc
+    known = frozenset(in_store | spooled_session_ids(spool_root))
     project_dir = os.path.abspath(os.path.expanduser(os.fspath(project))) if project is not None else None
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environment(SYNC_TRACE_ENV))

@@ -229,3 +229,16 @@ def test_progress_bar_on_a_terminal(data: Path, tmp_path: Path) -> None:
     assert child.exitstatus == 1, output  # the garbage and empty files
     assert "checking" in output and "8/8" in output and "sessions/s" in output
     assert "would import 6, skipped 0, failed 2" in output
+
+
+def test_unreachable_store_is_one_line_and_exit_1(data: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_import(str(data), "--tracking-uri", f"http://127.0.0.1:{port}")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"claude-tui import: cannot reach http://127.0.0.1:{port}: [Errno 111] Connection refused"
+    ]
