@@ -118,6 +118,7 @@ class SessionStats:
     _result_ids: set[str] = field(default_factory=set)
     _usage: dict[tuple[str, str | None], TokenUsage] = field(default_factory=dict)
     _cost: float = 0.0
+    _last_error_ts: float | None = None
     _unknown_cost_models: set[str] = field(default_factory=set)
 
     # -- folding ---------------------------------------------------------------------------------------------
@@ -133,7 +134,7 @@ class SessionStats:
                 self._result_ids.add(event.id)
             if event.is_error:
                 self.errors_encountered += 1
-                self.last_error = first_error_line(event.preview) or "tool error"
+                self._set_last_error(event.ts, first_error_line(event.preview) or "tool error")
         elif isinstance(event, TokenUsage):
             self._token_usage(event)
         elif isinstance(event, UserPrompt):
@@ -145,11 +146,19 @@ class SessionStats:
             self.active_seconds += event.duration
         elif isinstance(event, ApiError):
             self.errors_encountered += 1
-            self.last_error = first_error_line(event.message) or "API error"
+            self._set_last_error(event.ts, first_error_line(event.message) or "API error")
         elif isinstance(event, SessionMeta):
             self.meta = event
         elif isinstance(event, AssistantText | Compaction):
             pass
+
+    def _set_last_error(self, ts: float | None, line: str) -> None:
+        # Latest by timestamp, not by arrival: sub-agent files are read after the main file, so arrival order
+        # differs between following a session live and reading it whole.
+        if ts is None or self._last_error_ts is None or ts >= self._last_error_ts:
+            self.last_error = line
+            if ts is not None:
+                self._last_error_ts = ts
 
     def apply_all(self, events: list[Event]) -> None:
         """Fold several events."""

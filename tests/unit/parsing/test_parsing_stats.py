@@ -97,3 +97,11 @@ def test_prompts_and_params() -> None:
 def test_api_errors_count_and_set_last_error() -> None:
     stats = fold(ToolResult(id="x", is_error=True, preview="first"), ApiError(message="Overloaded\nmore"))
     assert (stats.errors_encountered, stats.last_error) == (2, "Overloaded")
+
+
+def test_last_error_is_the_latest_by_time_not_by_arrival() -> None:
+    main_error = ToolResult(ts=200.0, id="m", is_error=True, preview="Exit code 1\nmain failed later")
+    sub_error = ToolResult(ts=100.0, id="s", is_error=True, preview="sub failed first", sidechain=True)
+    assert fold(main_error, sub_error).last_error == "Exit code 1 · main failed later"
+    assert fold(sub_error, main_error).last_error == "Exit code 1 · main failed later"
+    assert fold(main_error, ApiError(message="no time")).last_error == "no time"

@@ -243,7 +243,12 @@ def test_api_errors_and_compaction(tmp_path: Path) -> None:
             "timestamp": "2026-11-27T06:17:55.000Z",
         },
         {
-            **r.assistant("m_err", r.text("API Error: 500 Internal server error"), model="<synthetic>"),
+            **r.assistant(
+                "m_err",
+                r.text("API Error: 500 Internal server error"),
+                model="<synthetic>",
+                ts="2026-11-27T06:17:56.000Z",
+            ),
             "isApiErrorMessage": True,
         },
         {
