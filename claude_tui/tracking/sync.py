@@ -41,8 +41,19 @@ class SyncResult:
     ui_url: str | None = None
 
 
-def store_reachable(uri: str | None) -> tuple[bool, str]:
-    """Whether the tracking store answers: `(True, "")`, or `(False, one-line reason)`.
+@dataclass(frozen=True)
+class Reachability:
+    """Whether a store answers (truthy when it does), and why not in one line."""
+
+    ok: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def store_reachable(uri: str | None) -> Reachability:
+    """Whether the tracking store answers; `if store_reachable(uri): ...`, `.reason` says why not.
 
     HTTP servers are asked for `/health`; a local sqlite store is reachable when its folder can be created
     and written. Other schemes are assumed reachable (logging will say otherwise).
@@ -52,20 +63,20 @@ def store_reachable(uri: str | None) -> tuple[bool, str]:
         try:
             with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=REACHABLE_TIMEOUT) as reply:
                 if reply.status < 500:
-                    return True, ""
-                return False, f"{uri} answered HTTP {reply.status}"
+                    return Reachability(True)
+                return Reachability(False, f"{uri} answered HTTP {reply.status}")
         except urllib.error.HTTPError as exc:
             # Some proxies have no /health, but they answered: the store itself will tell.
-            return (exc.code < 500), f"{uri} answered HTTP {exc.code}"
+            return Reachability(exc.code < 500, f"{uri} answered HTTP {exc.code}")
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            return False, f"cannot reach {uri}: {reason}"
+            return Reachability(False, f"cannot reach {uri}: {reason}")
     db = sqlite_path(uri)
     if db is not None:
         folder = db.parent if db.parent != Path("") else Path.cwd()
         if not os.access(folder, os.W_OK):
-            return False, f"cannot write the store's folder {folder}"
-    return True, ""
+            return Reachability(False, f"cannot write the store's folder {folder}")
+    return Reachability(True)
 
 
 def sync_spools(
@@ -82,16 +93,18 @@ def sync_spools(
     A failure keeps the spool and is reported in the result's one-line message; nothing raises.
     """
     results: list[SyncResult] = []
-    reachability: dict[str, tuple[bool, str]] = {}
+    reachability: dict[str, Reachability] = {}
     for spool in list_spools(root):
         if spool.is_live or (orphans_only and not spool.is_orphan):
             continue
         uri = resolve_tracking_uri(tracking_uri or spool.meta.get("tracking_uri"))
         if uri not in reachability:
             reachability[uri] = store_reachable(uri)
-        reachable, reason = reachability[uri]
+        reachable = reachability[uri]
         if not reachable:
-            results.append(SyncResult(spool.path, spool.session_id, False, reason, tracking_uri=uri))
+            results.append(
+                SyncResult(spool.path, spool.session_id, False, reachable.reason, tracking_uri=uri)
+            )
             continue
         results.append(_sync_one(spool, uri, experiment, progress))
     return results

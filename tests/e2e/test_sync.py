@@ -126,7 +126,9 @@ def test_unreachable_store_keeps_the_spool_then_sync_logs_it(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
     spool = make_spool(real_session("failing"))
     dead = f"http://127.0.0.1:{closed_port()}"
-    assert store_reachable(dead)[0] is False
+    reachable = store_reachable(dead)
+    assert not reachable and reachable.reason.startswith(f"cannot reach {dead}")
+    assert store_reachable(store_uri)
 
     # The logger itself (as the app calls it) fails in one line and keeps the spool.
     started = time.monotonic()
