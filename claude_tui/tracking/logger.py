@@ -27,6 +27,7 @@ from claude_tui.tracking.spool import SYNC_LOCK, RunSpool
 from claude_tui.tracking.store import (
     get_or_create_experiment,
     global_tracking_uri,
+    quiet_mlflow,
     resolve_tracking_uri,
     run_ui_url,
     ui_base_url,
@@ -177,6 +178,7 @@ def _log_record(
     from mlflow.entities import Metric, Param, RunTag
 
     report("connecting to the tracking store", 0.1)
+    quiet_mlflow()
     client = MlflowClient(uri)
     experiment_id = get_or_create_experiment(experiment_name, uri, client)
     existing = find_session_run(client, experiment_id, record.session_id)

@@ -63,11 +63,27 @@ def artifact_location(uri: str) -> str | None:
     return root.as_uri()
 
 
+QUIET_LOGGERS = ("mlflow.store.db.utils", "mlflow.tracing.export.async_export_queue", "alembic")
+"""MLflow loggers whose INFO lines (store migrations, "flushing the trace queue before exit") would land on
+the user's terminal, under the TUI or after the app printed its result; they only say what we already do."""
+
+
+def quiet_mlflow() -> None:
+    """Raise the `QUIET_LOGGERS` to WARNING (unless someone configured them already)."""
+    import logging
+
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
 def get_or_create_experiment(name: str, tracking_uri: str | None = None, client: Any = None) -> str:
     """The id of experiment `name`, created (or restored from the trash) when needed."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+    quiet_mlflow()
     uri = resolve_tracking_uri(tracking_uri)
     client = client or MlflowClient(uri)
     experiment = client.get_experiment_by_name(name)
