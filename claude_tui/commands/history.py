@@ -32,10 +32,21 @@ def fail(command: str, message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+def quiet_mlflow() -> None:
+    """Silence MLflow's and alembic's INFO lines (store migrations) so errors stay one line on stderr."""
+    import logging
+
+    import mlflow  # noqa: F401 - importing mlflow configures its loggers; lower them afterwards
+
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def check_store(command: str, tracking_uri: str | None, experiment: str) -> Any:
     """A `RunQuery` for the store, after checking it can be opened; exits 2 with one line if not."""
     from claude_tui.history.query import HistoryError, RunQuery, resolve_tracking_uri
 
+    quiet_mlflow()
     query = RunQuery(resolve_tracking_uri(tracking_uri), experiment)
     try:
         query.experiment_id()

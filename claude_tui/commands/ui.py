@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from claude_tui.commands.history import fail, store_options
+from claude_tui.commands.history import fail, quiet_mlflow, store_options
 
 if TYPE_CHECKING:
     from claude_tui.history.ui_server import UiServer
@@ -55,6 +55,7 @@ def start(host: str, port: int | None, timeout: float, tracking_uri: str | None,
         return
     if port is not None and not _port_free(host, port):
         fail("ui", f"port {port} on {host} is in use")
+    quiet_mlflow()
     try:
         experiment_id = RunQuery(uri, experiment).experiment_id()
     except HistoryError as exc:
