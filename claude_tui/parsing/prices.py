@@ -1,11 +1,13 @@
 """Per-model API prices, used to estimate a session's cost.
 
-Prices are USD per million tokens, from Anthropic's public price list (checked November 2026). Cache writes
+Prices are USD per million tokens, from Anthropic's public price list as known when this was written (2025;
+not re-checked here, there is no network). Cache writes
 are priced for the 5-minute cache (1.25x input); writes to the 1-hour cache cost 2x input. Sonnet 4 and 4.5
 requests with more than 200k input tokens (input + cache read + cache write) are billed at the long-context
 rates. A model id is matched by family: provider prefixes (`anthropic.`, `us.anthropic.`), a date or
 version suffix (`-20251101`, `@20251101`, `-v1:0`, `-latest`) and a `[1m]` marker are dropped, and what is
-left must be a family below exactly. Anything else is unknown: its cost is None, never guessed.
+left must be a family below, or start with one followed by `-` and something other than a minor version
+(`claude-opus-4-7` is not `claude-opus-4`). Anything else is unknown: its cost is None, never guessed.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ LONG_CONTEXT_PRICES: dict[str, ModelPrice] = {
 
 LONG_CONTEXT_THRESHOLD = 200_000
 
+_FAMILIES_LONGEST_FIRST = sorted(PRICES, key=len, reverse=True)
+_MINOR_VERSION = re.compile(r"-\d{1,2}(?:-|$)")
 _SUFFIX = re.compile(r"(\[1m\]|-latest|-v\d+(:\d+)?|[-@]\d{8})$")
 _PREFIX = re.compile(r"^([a-z]{2,4}\.)?anthropic\.")
 
@@ -73,7 +77,14 @@ def model_family(model: str) -> str | None:
         if stripped == name:
             break
         name = stripped
-    return name if name in PRICES else None
+    if name in PRICES:
+        return name
+    # A longer id of a known family (`claude-haiku-4-5-fast`) is that family, but a new minor version
+    # (`claude-opus-4-7` is not `claude-opus-4`) is unknown rather than guessed.
+    for family in _FAMILIES_LONGEST_FIRST:
+        if name.startswith(family + "-") and not _MINOR_VERSION.match(name, len(family)):
+            return family
+    return None
 
 
 def price_for(model: str | None) -> ModelPrice | None:

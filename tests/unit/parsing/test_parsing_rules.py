@@ -114,6 +114,9 @@ def test_params_from_first_prompt(prompt: str | None, procedure: str | None, iss
         ("claude-haiku-4-5-20251001", "claude-haiku-4-5"),
         ("claude-3-5-haiku-latest", "claude-3-5-haiku"),
         ("claude-opus-4-7", None),  # a newer minor version is not guessed
+        ("claude-opus-4-7-20260101", None),
+        ("claude-haiku-4-5-fast", "claude-haiku-4-5"),  # a longer id of a known family
+        ("claude-sonnet-4-5-20250929-thinking", "claude-sonnet-4-5"),
         ("claude-opus-5-5", None),
         ("<synthetic>", None),
         ("gpt-4o", None),
