@@ -10,7 +10,7 @@ import pytest
 
 from claude_tui.terminal.cast import CastError, CastEvent, read_cast
 
-HEADER = {"version": 2, "width": 90, "height": 20, "timestamp": 1700000000}
+HEADER: dict[str, object] = {"version": 2, "width": 90, "height": 20, "timestamp": 1700000000}
 
 
 def write_cast(path: Path, events: list[list[object]], header: dict[str, object] = HEADER) -> Path:
