@@ -234,6 +234,20 @@ KNOWN_MIN_CHARS = 8
 _PEM_BODY = re.compile(r"(?:\\[nr]|\s)+")
 
 
+def _looks_secret(value: str) -> bool:
+    """Whether a value is worth masking everywhere: long enough and not a plain word.
+
+    `Password: required` masks `required` in place, but learning it would mask every `required` in the
+    session; a secret has a digit, a symbol, or mixed case.
+    """
+    if len(value) < KNOWN_MIN_CHARS or "REDACTED" in value:
+        return False
+    has_digit = any(c.isdigit() for c in value)
+    has_symbol = any(not c.isalnum() for c in value)
+    mixed_case = any(c.islower() for c in value) and any(c.isupper() for c in value)
+    return has_digit or has_symbol or mixed_case
+
+
 def find_secrets(text: str) -> set[str]:
     """The secret values the rules find in `text` (without prefixes): `hunter2` in `password=hunter2`.
 
@@ -256,7 +270,7 @@ def find_secrets(text: str) -> set[str]:
             # A PEM body is many lines: each line is a secret of its own (screens show them one by one).
             for piece in _PEM_BODY.split(value) if "PRIVATE KEY" in (groups.get("p") or "") else [value]:
                 piece = piece.strip()
-                if len(piece) >= KNOWN_MIN_CHARS and MASK not in piece and "REDACTED" not in piece:
+                if _looks_secret(piece):
                     found.add(piece)
     return found
 

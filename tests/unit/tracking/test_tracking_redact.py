@@ -135,6 +135,9 @@ def test_a_secret_seen_in_context_is_masked_where_it_appears_bare() -> None:
     assert redactor.obj({"x": ["hunter2-FAKE-pass"]}) == {"x": [MASK]}
     # Short or already masked values are not learned (they would mask ordinary words).
     assert find_secrets("password=abc token=***REDACTED***") == set()
+    # Plain words after a secret-ish name are masked in place but not everywhere.
+    assert find_secrets("Password: required") == set()
+    assert redact_text("Password: required") == f"Password: {MASK}"
     assert Redactor.for_texts(["nothing secret here"]).known == []
 
 
