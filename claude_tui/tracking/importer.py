@@ -529,27 +529,37 @@ def _prepared_stream(
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(options,)
     ) as pool:
-        pending: list[tuple[Path, Future[Prepared]]] = []
+        broken = False
+
+        def submit(path: Path) -> Future[Prepared] | Prepared:
+            nonlocal broken
+            if not broken:
+                try:
+                    return pool.submit(_prepare_in_worker, path)
+                except RuntimeError:  # BrokenProcessPool: a worker died; go on in this process
+                    broken = True
+            return prepare_session(path, options)
+
         queue = iter(files)
-        for path in queue:
-            pending.append((path, pool.submit(_prepare_in_worker, path)))
-            if len(pending) >= window:
-                break
+        # range first: zip stops on it without taking (and losing) one more file from the queue.
+        pending = [(path, submit(path)) for _, path in zip(range(window), queue, strict=False)]
         while pending:
-            path, future = pending.pop(0)
+            path, item = pending.pop(0)
             nxt = next(queue, None)
             if nxt is not None:
-                pending.append((nxt, pool.submit(_prepare_in_worker, nxt)))
-            yield path, future
+                pending.append((nxt, submit(nxt)))
+            yield path, item
 
 
-def _result(path: Path, item: Future[Prepared] | Prepared) -> Prepared:
+def _result(path: Path, item: Future[Prepared] | Prepared, options: PrepareOptions) -> Prepared:
     if isinstance(item, Prepared):
         return item
     try:
         return item.result()
-    except Exception as exc:  # a worker that died (out of memory, killed) fails only its file
-        return Prepared(SessionOutcome(path, "failed", reason=f"worker failed: {_one_line(exc)}"))
+    except Exception:
+        # A worker died (killed, out of memory) and took the pool with it: the files it still held are
+        # prepared here instead, so one crash costs time, not sessions.
+        return prepare_session(path, options)
 
 
 def import_sessions(
@@ -634,7 +644,7 @@ def import_sessions(
         seen: dict[str, Path] = {}
         stream = _prepared_stream(files, options, jobs or os.cpu_count() or 1)
         for done, (path, item) in enumerate(stream, start=1):
-            prepared = _result(path, item)
+            prepared = _result(path, item, options)
             outcome = prepared.outcome
             session_id = outcome.session_id
             if outcome.kind == "imported" and session_id is not None:
