@@ -28,6 +28,8 @@ from claude_tui.tracking.logger import log_spool
 from claude_tui.tracking.record import metric_key
 from claude_tui.tracking.spool import RunSpool
 
+pytestmark = pytest.mark.slow
+
 DATA = Path(__file__).resolve().parent.parent / "data" / "transcripts"
 MANIFEST = json.loads((DATA.parent / "manifest.json").read_text())["transcripts"]
 NAMES = sorted(MANIFEST)
