@@ -34,6 +34,8 @@ SIZES: dict[str, tuple[int, int]] = {
     "sequences_sgr.bin": (70, 20),
     "sequences_edit.bin": (50, 14),
     "seq_lines.bin": (80, 24),
+    "top.bin": (100, 30),
+    "watch.bin": (80, 20),
     "claude_session.bin": (120, 40),
     "claude_interactive.bin": (120, 40),
     "claude_interactive_fullscreen.bin": (120, 40),

@@ -4,7 +4,7 @@ Each stream is what a real program wrote to a pseudo-terminal of the given size 
 so line endings are ``\\r\\n`` as a terminal receives them), except ``sequences_*.bin`` which are built here
 byte by byte to cover every sequence the emulator must handle. Run from the repository root:
 
-    .venv/bin/python tests/data/streams/record_streams.py
+    .venv/bin/python tests/data/streams/record_streams.py [NAME.bin ...]   # all, or only these
 
 The size of each stream is in ``SIZES`` (the fidelity test replays it at that size).
 """
@@ -33,6 +33,8 @@ SIZES: dict[str, tuple[int, int]] = {
     "sequences_sgr.bin": (70, 20),
     "sequences_edit.bin": (50, 14),
     "seq_lines.bin": (80, 24),
+    "top.bin": (100, 30),
+    "watch.bin": (80, 20),
 }
 
 
@@ -177,6 +179,7 @@ def main() -> None:
             Path(repo, f"f{i}.txt").write_text(f"{i}\n")
             subprocess.run([*git, "add", "."], check=True)
             subprocess.run([*git, "commit", "-q", "-m", f"commit number {i}\n\nbody {i}"], check=True)
+        sleeper = subprocess.Popen(["sleep", "60"])
         streams = {
             "less_file.bin": record(["less", str(sample)], 80, 24, [(0.8, b" "), (0.4, b"G"), (0.4, b"q")]),
             "vim_file.bin": record(
@@ -207,8 +210,16 @@ def main() -> None:
             "sequences_sgr.bin": _sequences_sgr(),
             "sequences_edit.bin": _sequences_edit(),
             "seq_lines.bin": record(["seq", "1", "3000"], 80, 24, []),
+            # Only a process of our own in the list: the stream must not capture the machine's processes.
+            "top.bin": record(["top", "-d", "0.3", "-p", str(sleeper.pid)], 100, 30, [(1.5, b"q")]),
+            "watch.bin": record(["watch", "-n", "0.2", "-d", "date +%N; seq 1 5"], 80, 20, [(1.5, b"q")]),
         }
+        sleeper.kill()
+        sleeper.wait()
+    only = set(sys.argv[1:])
     for name, data in streams.items():
+        if only and name not in only:
+            continue
         (HERE / name).write_bytes(data)
         print(f"{name}: {len(data)} bytes")
 
