@@ -100,8 +100,10 @@ def test_killed_session_is_logged_as_killed_once(
     assert len(results) == 1 and results[0].ok, results
     assert results[0].status == "KILLED" and "orphan" in results[0].message
     assert not spool.path.exists()
+    run_id, experiment_id = results[0].run_id, results[0].experiment_id
+    assert run_id is not None and experiment_id is not None
     client = MlflowClient(store_uri)
-    run = client.get_run(results[0].run_id)
+    run = client.get_run(run_id)
     assert run.info.status == "KILLED"
     assert run.data.metrics["success"] == 0 and "exit_code" not in run.data.metrics
     assert run.data.metrics["errors_encountered"] == 5  # the transcript is complete: exact counts
@@ -111,7 +113,7 @@ def test_killed_session_is_logged_as_killed_once(
     assert summary["orphan"] is True and summary["killed"] is True
     # A second sync adds nothing.
     assert sync_spools(root, tracking_uri=store_uri) == []
-    assert len(client.search_runs([results[0].experiment_id], session_filter(session.session_id))) == 1
+    assert len(client.search_runs([experiment_id], session_filter(session.session_id))) == 1
 
 
 def test_unreachable_store_keeps_the_spool_then_sync_logs_it(
@@ -184,6 +186,7 @@ def test_recovery_at_start_logs_orphans_in_a_detached_process(
     assert uri == f"sqlite:///{Path(os.environ['CLAUDE_TUI_HOME']) / 'mlflow.db'}"
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("claude-sessions")
+    assert experiment is not None
     assert experiment.artifact_location == (data_dir() / "artifacts").as_uri()
     runs = client.search_runs([experiment.experiment_id], session_filter(session.session_id))
     assert [r.info.status for r in runs] == ["KILLED"]
