@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -113,6 +112,8 @@ def collect(paths: list[Path], jobs: int | None = None, messages: bool = False) 
             pass
     if jobs <= 1 or len(paths) < 2 or total < PARALLEL_MIN_BYTES:
         return [session_stats(path, messages) for path in paths]
+    from concurrent.futures import ProcessPoolExecutor  # only here: its import costs more than a small file
+
     chunksize = max(1, len(paths) // (jobs * 8))
     with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
         return list(pool.map(partial(session_stats, messages=messages), paths, chunksize=chunksize))
