@@ -91,6 +91,8 @@ _INCOMPLETE = re.compile(
     r"|[P_^X][^\x1b\x18\x1a]*\x1b?|[\x20-\x2f]*)\Z"
 )
 _UNTERMINATED = re.compile(r"\x1b(?:\][^\x07\x1b\x18\x1a]*|[P_^X][^\x1b\x18\x1a]*)")
+# Where a string being dropped ends (BEL, ST, CAN/SUB, or just before an ESC that starts something else).
+_STRING_END = re.compile(r"\x07|\x1b\\|[\x18\x1a]|(?=\x1b[^\\])")
 # An unterminated string longer than this is dropped rather than buffered for ever (garbage input).
 _MAX_PENDING = 1 << 16
 
@@ -135,6 +137,7 @@ class TerminalEmulator:
         self._history: deque[HistoryLine] = deque(maxlen=max(0, history))
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
+        self._discarding = False  # inside an OSC/DCS/APC string too long to keep
         self._replies: list[bytes] = []
         self._sgr_cache: dict[tuple[CellStyle, str], CellStyle] = {}
         self._csi: dict[str, Callable[[str, str], None]] = {
@@ -367,8 +370,19 @@ class TerminalEmulator:
         # An escape sequence cut by the end of this read waits for the next one. OSC and string bodies
         # hold no ESC, so the cut starts at the last ESC or (``ESC ] ... ESC`` awaiting its ``\\``) the one
         # before it.
+        if self._discarding:
+            string_end = _STRING_END.search(text)
+            if string_end is None:
+                self._pending = "\x1b" if text.endswith("\x1b") else ""
+                return
+            self._discarding = False
+            text = text[string_end.end() :]
         last = text.rfind("\x1b")
-        if last >= 0 and len(text) - last < _MAX_PENDING:
+        if last >= 0 and len(text) - last >= _MAX_PENDING and _UNTERMINATED.fullmatch(text, last):
+            # A string too long to buffer (a huge OSC 52 paste, garbage): drop it up to its terminator.
+            self._discarding = True
+            text = text[:last]
+        elif last >= 0:
             before = text.rfind("\x1b", 0, last)
             if before >= 0 and _INCOMPLETE.match(text, before):
                 cut = before

@@ -554,3 +554,29 @@ def test_contract_of_developers_md() -> None:
         emulator.line_runs(30)
     with pytest.raises(IndexError):
         emulator.line_runs(-1)
+
+
+@pytest.mark.parametrize("terminator", [b"\x07", b"\x1b\\"])
+@pytest.mark.parametrize("chunk", [1000, 4096, 65536])
+def test_huge_osc_is_dropped_not_drawn(terminator: bytes, chunk: int) -> None:
+    """A 1 MB OSC 52 (clipboard) is longer than what we buffer: dropped up to its end, never drawn."""
+    payload = b"A" * 1_000_000
+    data = b"before\x1b]52;c;" + payload + terminator + b"after\x1b]0;title\x07"
+    emulator = TerminalEmulator(20, 5)
+    for pos in range(0, len(data), chunk):
+        emulator.feed(data[pos : pos + chunk])
+    assert screen_of(emulator) == ["beforeafter", "", "", "", ""]
+    assert emulator.title == "title"
+
+
+def test_huge_apc_aborted_by_csi() -> None:
+    emulator = TerminalEmulator(20, 5)
+    data = b"x\x1b_G" + b"B" * 200_000 + b"\x1b[31my"
+    for pos in range(0, len(data), 3000):
+        emulator.feed(data[pos : pos + 3000])
+    assert screen_of(emulator)[0] == "xy"
+    assert style_at(emulator, 0, 1) == CellStyle(fg="red")
+
+
+def screen_of(emulator: TerminalEmulator) -> list[str]:
+    return [line.rstrip() for line in emulator.display]
