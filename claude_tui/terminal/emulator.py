@@ -2,14 +2,15 @@
 
 Built on pyte's tables (256-color palette, DEC special graphics charset) and pyte's model (a screen of
 cells with a cursor), but with its own tokenizer and screen storage, because pyte 0.8.2 is both too slow
-(its ``HistoryScreen`` does 0.07-0.3 MB/s: a Python generator step per character and a wrapper call per
+(its ``HistoryScreen`` does 0.04-0.5 MB/s: a Python generator step per character and a wrapper call per
 event) and wrong for what real programs send (no alternate screen; private-marker CSI such as ``CSI <u``
 or ``CSI >4;2m`` drawn or taken as SGR; APC/DCS strings drawn as text).
 
 How it stays fast:
 
 * input is split by one regular expression into printable runs, control characters and whole escape
-  sequences; a printable ASCII run is written into a row with two slice assignments;
+  sequences; a run of single-width characters (ASCII, box drawing, bullets...) is written into a row with
+  two slice assignments;
 * rows are plain lists (characters and :class:`CellStyle` per cell); scrolling is a ``list.pop`` plus a
   ``list.insert``, and the row that leaves the screen goes, as it is, into a bounded ``deque``;
 * runs of plain ASCII lines (``seq``, ``cat`` of a log) reaching the bottom of the screen are scrolled in
