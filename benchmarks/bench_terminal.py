@@ -110,13 +110,13 @@ def run_pyte(data: bytes) -> float:
 
 def run_tmux(path: Path) -> float:
     """Seconds for a detached tmux pane to finish ``cat``-ing ``path`` (server start-up not counted)."""
-    socket = f"bench-{uuid.uuid4().hex[:10]}"
+    socket = path.with_name(f"tmux-{uuid.uuid4().hex[:8]}")  # in the temp dir: removed with it
     conf = path.with_suffix(".tmux.conf")
     conf.write_text("set -g history-limit 10000\nset -g status off\n")
     env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
     env.pop("TMUX", None)
-    base = ["tmux", "-u", "-L", socket, "-f", str(conf)]
-    signal = f"tmux -L {socket} wait-for"
+    base = ["tmux", "-u", "-S", str(socket), "-f", str(conf)]
+    signal = f"tmux -S {socket} wait-for"
     pane = f"stty raw -echo; {signal} go; cat {path}; {signal} -S done; sleep 600"
     try:
         subprocess.run(

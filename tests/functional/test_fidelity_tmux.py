@@ -67,11 +67,12 @@ def tmux_capture(
     stream_after.write_bytes(after)
     conf = tmp_path / "tmux.conf"
     conf.write_text("set -g history-limit 10000\nset -g status off\nset -g default-terminal xterm-256color\n")
-    socket = f"fid-{uuid.uuid4().hex[:12]}"
+    # A socket of our own in the test's temp dir: a private server, and no socket file left behind.
+    socket = tmp_path / f"tmux-{uuid.uuid4().hex[:8]}"
     env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
     env.pop("TMUX", None)
-    base = ["tmux", "-u", "-L", socket, "-f", str(conf)]
-    signal = f"tmux -L {socket} wait-for"
+    base = ["tmux", "-u", "-S", str(socket), "-f", str(conf)]
+    signal = f"tmux -S {socket} wait-for"
     pane_cmd = (
         f"stty raw -echo; cat {stream}; {signal} -S shown; {signal} resized; cat {stream_after}; "
         f"{signal} -S done; sleep 600"
