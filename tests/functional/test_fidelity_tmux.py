@@ -93,20 +93,28 @@ def tmux_capture(
             cols, rows = resizes[-1]
         subprocess.run([*base, "wait-for", "-S", "resized"], check=True, env=env, timeout=60)
         subprocess.run([*base, "wait-for", "done"], check=True, env=env, timeout=60)
-        screen = subprocess.run(
-            [*base, "capture-pane", "-p"], check=True, env=env, capture_output=True, timeout=30
-        ).stdout
-        everything = subprocess.run(
-            [*base, "capture-pane", "-p", "-S", "-"], check=True, env=env, capture_output=True, timeout=30
-        ).stdout
-        cursor = subprocess.run(
-            [*base, "display-message", "-p", "#{cursor_x} #{cursor_y}"],
-            check=True,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        ).stdout.split()
+        # The pane's `wait-for -S` can reach the server before it has read the last output from the pty:
+        # capture until two captures in a row agree.
+        previous: tuple[bytes, bytes, str] | None = None
+        for _ in range(50):
+            screen = subprocess.run(
+                [*base, "capture-pane", "-p"], check=True, env=env, capture_output=True, timeout=30
+            ).stdout
+            everything = subprocess.run(
+                [*base, "capture-pane", "-p", "-S", "-"], check=True, env=env, capture_output=True, timeout=30
+            ).stdout
+            cursor_text = subprocess.run(
+                [*base, "display-message", "-p", "#{cursor_x} #{cursor_y}"],
+                check=True,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout
+            if previous == (screen, everything, cursor_text):
+                break
+            previous = (screen, everything, cursor_text)
+        cursor = cursor_text.split()
     finally:
         subprocess.run([*base, "kill-server"], env=env, capture_output=True, timeout=30)
     screen_lines = [line.rstrip() for line in screen.decode("utf-8", "replace").split("\n")][:rows]
