@@ -52,12 +52,12 @@ def test_csv_and_json_hold_every_session(logged_store: Any, tmp_path: Path) -> N
     real = next(r for r in rows if r["run_id"] == logged.run_id)
     run = MlflowClient(uri).get_run(logged.run_id)
     # Every param, metric and tag of the run is a column, with the store's value.
-    for key, value in run.data.params.items():
-        assert real[f"params.{key}"] == value
-    for key, value in run.data.metrics.items():
-        assert float(real[f"metrics.{key}"]) == value
-    for key, value in run.data.tags.items():
-        assert real[f"tags.{key}"] == value
+    for key, param in run.data.params.items():
+        assert real[f"params.{key}"] == param
+    for key, metric in run.data.metrics.items():
+        assert float(real[f"metrics.{key}"]) == metric
+    for key, tag in run.data.tags.items():
+        assert real[f"tags.{key}"] == tag
     assert real["params.session_id"] == session.session_id
     assert real["tags.type"] == "claude_session"
 

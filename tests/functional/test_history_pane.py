@@ -423,7 +423,7 @@ async def test_palette_commands(store: str) -> None:
         provider = HistoryCommands(app.screen)
         hits = [hit async for hit in provider.search("mlflow ui")]
         assert hits and "open selected run in MLflow UI" in str(hits[0].text)
-        await hits[0].command()  # type: ignore[misc]
+        await hits[0].command()
         await until(pilot, lambda: bool(app.opened))
         assert app.opened[0].endswith(f"/runs/{pane.rows[0].run_id}")
 
