@@ -341,7 +341,11 @@ def stats_for_transcript(path: str | os.PathLike[str], *, follow_subagents: bool
     tail = TranscriptTail(path, follow_subagents=follow_subagents)
     stats = SessionStats()
     apply = stats.apply
-    for event in tail.poll(final=True):
-        apply(event)
+    while True:  # one poll reads everything unless the file is larger than a poll's bound
+        before = tail.bytes_read
+        for event in tail.poll(final=True):
+            apply(event)
+        if tail.bytes_read == before:
+            break
     stats.malformed_lines = tail.malformed_lines
     return stats

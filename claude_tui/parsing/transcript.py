@@ -69,8 +69,12 @@ _NOT_PROMPT_PREFIXES = (
     "[Request interrupted",
 )
 
-READ_CHUNK = 1 << 20
-"""Bytes read per `read` call; a poll reads everything available."""
+BLOCK_BYTES = 32 << 20
+"""Bytes read and scanned at a time; a poll reads everything available, block by block, so memory stays
+bounded however large the file."""
+
+MAX_BLOCKS_PER_POLL = 64
+"""At most this many blocks per file per poll (2 GiB); the next poll goes on where this one stopped."""
 
 
 def parse_timestamp(value: Any) -> float | None:
@@ -338,43 +342,39 @@ class _FileFollower:
         self.pending = b""
         self.restarts = 0
 
-    def read_block(self, final: bool = False) -> bytes:
-        """The complete lines appended since the last call, as one block (each line ends with a newline,
-        except a last unterminated line when `final`)."""
+    def read_block(self, final: bool = False) -> tuple[bytes, bool]:
+        """The next complete lines appended since the last call, as one block of at most about `BLOCK_BYTES`
+        (each line ends with a newline, except a last unterminated line when `final`), and whether more is
+        waiting in the file (call again)."""
         try:
             st = os.stat(self.path)
         except OSError:
-            return b""
+            return b"", False
         if self.inode is not None and (st.st_ino != self.inode or st.st_size < self.offset):
             # Replaced or truncated: whatever we had is gone; start over.
             self.offset = 0
             self.pending = b""
             self.restarts += 1
         self.inode = st.st_ino
-        chunks: list[bytes] = []
+        chunk = b""
         if st.st_size > self.offset:
             try:
                 with open(self.path, "rb") as handle:
                     handle.seek(self.offset)
-                    while True:
-                        chunk = handle.read(
-                            READ_CHUNK if chunks else max(st.st_size - self.offset, READ_CHUNK)
-                        )
-                        if not chunk:
-                            break
-                        chunks.append(chunk)
+                    chunk = handle.read(BLOCK_BYTES)
             except OSError:
-                return b""
-        if not chunks and not (final and self.pending):
-            return b""
-        data = self.pending + b"".join(chunks) if self.pending else b"".join(chunks)
-        self.offset += len(data) - len(self.pending)
-        if final:
+                return b"", False
+        more = self.offset + len(chunk) < st.st_size
+        if not chunk and not (final and self.pending):
+            return b"", False
+        data = self.pending + chunk if self.pending else chunk
+        self.offset += len(chunk)
+        if final and not more:
             self.pending = b""
-            return data
+            return data, False
         cut = data.rfind(b"\n") + 1
         self.pending = data[cut:]
-        return data[:cut] if cut < len(data) else data
+        return (data[:cut] if cut < len(data) else data), more
 
 
 def scan_block(block: bytes) -> tuple[list[bytes], int]:
@@ -459,6 +459,11 @@ class TranscriptTail:
         return self._main.restarts + sum(f.restarts for f in self._subagents.values())
 
     @property
+    def bytes_read(self) -> int:
+        """Bytes read so far from the main file and the sub-agent files."""
+        return self._main.offset + sum(f.offset for f in self._subagents.values())
+
+    @property
     def offset(self) -> int:
         """Bytes of the main file consumed (complete lines only)."""
         return self._main.offset - len(self._main.pending)
@@ -493,10 +498,17 @@ class TranscriptTail:
                 self._subagents[name] = _FileFollower(self._subagent_dir / name, 0, subagent_id=agent_id)
 
     def _read(self, follower: _FileFollower, final: bool, events: list[Event]) -> None:
-        lines, malformed = scan_block(follower.read_block(final))
+        # Bounded, so a file that grows faster than it is read cannot keep one poll busy for ever.
+        for _ in range(MAX_BLOCKS_PER_POLL):
+            block, more = follower.read_block(final)
+            self._parse(block, follower.subagent_id, events)
+            if not more:
+                break
+
+    def _parse(self, block: bytes, subagent_id: str | None, events: list[Event]) -> None:
+        lines, malformed = scan_block(block)
         self.malformed_lines += malformed
         reader = self._reader
-        subagent_id = follower.subagent_id
         for line in lines:
             try:
                 record = _loads(line)

@@ -145,3 +145,16 @@ def test_records_of_the_wrong_shape_never_raise(seed: int, tmp_path: Path) -> No
     json.dumps(data)  # still serialisable
     assert data == stats_for_transcript(path).to_dict()
     assert data["tool_uses"] == sum(data["tool_uses_by_name"].values())
+
+
+@pytest.mark.parametrize(("block_bytes", "max_blocks"), [(13, 10**6), (97, 3), (4096, 1)])
+def test_small_read_blocks_give_the_same_stats(
+    block_bytes: int, max_blocks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Big files are read in bounded blocks, a bounded number per poll: block edges fall inside lines, lines
+    # are longer than a block, and a whole-file read takes many polls.
+    path = main_transcript(DATA / "transcripts" / "realistic")
+    expected = stats_for_transcript(path).to_dict()
+    monkeypatch.setattr("claude_tui.parsing.transcript.BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr("claude_tui.parsing.transcript.MAX_BLOCKS_PER_POLL", max_blocks)
+    assert stats_for_transcript(path).to_dict() == expected
