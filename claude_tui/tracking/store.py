@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,9 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
         uri = f"sqlite:///{path if path.suffix == '.db' else path / 'mlflow.db'}"
     db = sqlite_path(uri)
     if db is not None:
-        db.parent.mkdir(parents=True, exist_ok=True)
+        # A folder we cannot create is reported by `sync.store_reachable` or by MLflow, in one line.
+        with contextlib.suppress(OSError):
+            db.parent.mkdir(parents=True, exist_ok=True)
     return uri
 
 

@@ -74,6 +74,8 @@ def store_reachable(uri: str | None) -> Reachability:
     db = sqlite_path(uri)
     if db is not None:
         folder = db.parent if db.parent != Path("") else Path.cwd()
+        if not folder.is_dir():
+            return Reachability(False, f"cannot create the store's folder {folder}")
         if not os.access(folder, os.W_OK):
             return Reachability(False, f"cannot write the store's folder {folder}")
     return Reachability(True)

@@ -166,6 +166,18 @@ def test_sync_reports_bad_input_with_status_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no spool folder" in result.output
 
 
+def test_a_store_folder_that_cannot_exist_is_one_line(
+    real_session: Callable[[str], Any], make_spool: Callable[..., RunSpool]
+) -> None:
+    spool = make_spool(real_session("failing"))
+    result = CliRunner().invoke(sync, ["--tracking-uri", "sqlite:////proc/no-such-dir/mlflow.db"])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        f"FAIL {spool.session_id}: cannot create the store's folder /proc/no-such-dir"
+    )
+    assert "Traceback" not in result.output and spool.path.exists()
+
+
 def test_recovery_at_start_logs_orphans_in_a_detached_process(
     real_session: Callable[[str], Any], tmp_path: Path
 ) -> None:
