@@ -6,7 +6,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,9 +152,12 @@ def test_conftest_isolates_data_dirs() -> None:
     assert Path(os.environ["CLAUDE_CONFIG_DIR"]) != Path.home() / ".claude"
 
 
-def test_conftest_refuses_non_loopback_connections() -> None:
+def test_conftest_refuses_non_loopback_connections(request: pytest.FixtureRequest) -> None:
+    # Ask pytest for the plugin: sys.modules["conftest"] may be another folder's conftest.py.
     conftest = next(
-        m for m in list(sys.modules.values()) if str(getattr(m, "__file__", "")).endswith("tests/conftest.py")
+        plugin
+        for plugin in request.config.pluginmanager.get_plugins()
+        if str(getattr(plugin, "__file__", "")).endswith("tests/conftest.py")
     )
     with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
         sock.connect(("192.0.2.1", 9))  # TEST-NET-1: never routable
