@@ -342,10 +342,9 @@ def stats_for_transcript(path: str | os.PathLike[str], *, follow_subagents: bool
     stats = SessionStats()
     apply = stats.apply
     while True:  # one poll reads everything unless the file is larger than a poll's bound
-        before = tail.bytes_read
         for event in tail.poll(final=True):
             apply(event)
-        if tail.bytes_read == before:
+        if not tail.more:
             break
     stats.malformed_lines = tail.malformed_lines
     return stats

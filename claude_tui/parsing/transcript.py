@@ -361,7 +361,8 @@ class _FileFollower:
             try:
                 with open(self.path, "rb") as handle:
                     handle.seek(self.offset)
-                    chunk = handle.read(BLOCK_BYTES)
+                    # Ask for what is there: read(n) allocates n bytes up front.
+                    chunk = handle.read(min(BLOCK_BYTES, st.st_size - self.offset))
             except OSError:
                 return b"", False
         more = self.offset + len(chunk) < st.st_size
@@ -452,6 +453,8 @@ class TranscriptTail:
         self._reader = RecordReader()
         self.malformed_lines = 0
         """Lines skipped because they were not JSON objects or not a record of the expected shape."""
+        self.more = False
+        """True when the last poll stopped at its bound with more data waiting (poll again)."""
 
     @property
     def restarts(self) -> int:
@@ -475,6 +478,7 @@ class TranscriptTail:
         waits for its newline.
         """
         events: list[Event] = []
+        self.more = False
         try:
             self._read(self._main, final, events)
             if self._subagent_dir is not None:
@@ -504,6 +508,8 @@ class TranscriptTail:
             self._parse(block, follower.subagent_id, events)
             if not more:
                 break
+        else:
+            self.more = True
 
     def _parse(self, block: bytes, subagent_id: str | None, events: list[Event]) -> None:
         lines, malformed = scan_block(block)
