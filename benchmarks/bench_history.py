@@ -11,7 +11,8 @@ cached in the git-ignored `.bench/` folder. Timed, median of 3, side by side in 
 - loading the next page on scroll;
 - the bare `RunQuery.search` of the first page, for reference.
 
-`import mlflow` is reported separately: the App pays it once, in a worker, off the UI thread.
+`import mlflow` is reported separately: the App pays it once, in a worker, off the UI thread. The "new
+process" case measures everything from a bare interpreter (textual + mlflow imports, store, first page).
 Target: first rows < 1 s.
 
 Run: `.venv/bin/python benchmarks/bench_history.py [--runs 3] [--sessions 10000]`.
@@ -127,12 +128,51 @@ async def _pane_timings(uri: str) -> dict[str, float]:
     return out
 
 
+def _cold_child(uri: str) -> None:
+    """In a new process: seconds from before `import textual`/`mlflow` to the pane's first rows."""
+    t0 = time.perf_counter()
+    from textual.app import App, ComposeResult
+
+    from claude_tui.widgets.history import HistoryPane
+
+    class Bench(App[None]):
+        def compose(self) -> ComposeResult:
+            yield HistoryPane(uri, EXPERIMENT, tz=dt.UTC)
+
+    async def run() -> float:
+        app = Bench()
+        async with app.run_test(size=(150, 40)):
+            pane = app.query_one(HistoryPane)
+            while not pane.loaded:
+                await asyncio.sleep(0.005)
+            return time.perf_counter() - t0
+
+    print(asyncio.run(run()))
+
+
+def _cold_process(uri: str) -> float:
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, __file__, "--cold-child", uri],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     """Build/reuse the store, time everything `--runs` times, print a markdown table, return its rows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--cold-child", metavar="URI", help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    if args.cold_child:
+        _cold_child(args.cold_child)
+        return []
 
     t0 = time.perf_counter()
     import mlflow  # noqa: F401
@@ -155,6 +195,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         samples.setdefault("pane first rows (client cached)", []).append(warm.pop("first rows"))
         for key, value in warm.items():
             samples.setdefault(f"pane {key}", []).append(value)
+        samples.setdefault("pane first rows in a new process (imports included)", []).append(
+            _cold_process(uri)
+        )
         t1 = time.perf_counter()
         page = RunQuery(uri, EXPERIMENT).search("")
         samples.setdefault("RunQuery.search first page (100 rows)", []).append(time.perf_counter() - t1)

@@ -237,6 +237,17 @@ class RunQuery:
                 self._experiment_id = str(experiment.experiment_id)
         return self._experiment_id
 
+    def warm(self) -> None:
+        """Import mlflow, open the store and look the experiment up, so the first search is quick.
+
+        Call it from a thread worker (e.g. once the live session is running) to take the ~2-3 s of
+        `import mlflow` and store start-up off the History tab's first open. Errors are left for later.
+        """
+        try:
+            self.experiment_id()
+        except HistoryError:
+            pass
+
     def _check_reachable(self) -> None:
         # MLflow's REST client retries a refused connection with backoff for minutes; ask once, quickly.
         from claude_tui.history.ui_server import answers, is_remote

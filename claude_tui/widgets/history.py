@@ -120,6 +120,7 @@ class HistoryPane(Widget):
 
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter"),
+        Binding("escape", "focus_table", "Table", show=False),
         Binding("1", "quick('failed')", "Failed"),
         Binding("2", "quick('errors')", "With errors"),
         Binding("3", "quick('today')", "Today"),
@@ -497,6 +498,10 @@ class HistoryPane(Widget):
     def action_focus_filter(self) -> None:
         """Move focus to the filter box."""
         self.query_one("#history-filter", Input).focus()
+
+    def action_focus_table(self) -> None:
+        """Move focus back to the sessions table (escape from the filter box)."""
+        self.query_one(RunTable).focus()
 
     @on(Button.Pressed, "#history-bar Button")
     def _quick_pressed(self, event: Button.Pressed) -> None:

@@ -69,7 +69,10 @@ class ReplayView(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("No recording loaded.", id="replay-status")
         # The live session's terminal pane doubles as the viewer: one renderer for live and replay.
-        yield TerminalPane(None, id="replay-screen")
+        viewer = TerminalPane(None, id="replay-screen")
+        # A viewer has no program to type into; focused, it would swallow the History keys (p, o, ...).
+        viewer.can_focus = False
+        yield viewer
 
     @property
     def screen_pane(self) -> TerminalPane:

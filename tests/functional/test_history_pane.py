@@ -203,6 +203,20 @@ async def test_invalid_filter_keeps_last_good_rows(store: str) -> None:
         assert len(pane.rows) == len(SAMPLE_SESSIONS)
 
 
+async def test_escape_returns_to_table_and_viewer_takes_no_focus(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        await pilot.press("slash")
+        assert app.focused is pane.query_one("#history-filter", Input)
+        await pilot.press("1")  # typed into the box, not a quick filter
+        assert pane.query_one("#history-filter", Input).value == "1" and pane.quick == set()
+        await pilot.press("escape")
+        assert app.focused is pane.query_one(RunTable)
+        viewer = pane.query_one(RunDetailsView).replay.screen_pane
+        assert not viewer.can_focus
+
+
 async def test_quick_filters(writable_store: str) -> None:
     today = SyntheticSession("a session from today", today_start_ms() + 60_000, errors=1)
     log_sessions(writable_store, EXPERIMENT, [today])
