@@ -116,3 +116,14 @@ def test_positions_follow_first_index() -> None:
 def test_menus_and_plain_text_are_not_events() -> None:
     lines = ["❯ 1. Yes", "  2. No", "● Done (all good)", '● Agent "sub" finished · 0s', "just text"]
     assert ScreenParser().feed(lines) == []
+
+
+def test_a_line_never_counts_more_often_than_it_was_on_screen_at_once() -> None:
+    parser = ScreenParser()
+    assert len(parser.feed(["● Bash(make)", *[""] * 99])) == 1
+    # Far beyond the move window (a renderer scrolling its own viewport): still the one line seen before.
+    assert parser.feed(["something else", *[""] * 98, "● Bash(make)"]) == []
+    # Two at once: a genuine second call.
+    two = ["something else", *[""] * 98, "● Bash(make)"]
+    two[50] = "● Bash(make)"
+    assert len(parser.feed(two)) == 1
