@@ -151,6 +151,13 @@ def test_unreachable_server_fails_fast() -> None:
     assert time.monotonic() - started < 10
 
 
+def test_warm_opens_the_store_and_swallows_errors(store: str) -> None:
+    query = RunQuery(store, EXPERIMENT)
+    query.warm()
+    assert query._experiment_id is not None
+    RunQuery("http://127.0.0.1:9", EXPERIMENT).warm()  # an unreachable store is reported later, not here
+
+
 def test_details(store: str) -> None:
     query = RunQuery(store, EXPERIMENT)
     row = query.search('params.issue_number = "77"').rows[0]
