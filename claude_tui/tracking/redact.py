@@ -286,6 +286,7 @@ class Redactor:
         self.known = sorted({k for k in (known or set()) if len(k) >= KNOWN_MIN_CHARS}, key=len, reverse=True)
         """Secret values masked wherever they appear, longest first."""
         self._known_re = re.compile("|".join(re.escape(k) for k in self.known)) if self.known else None
+        self._spread: re.Pattern[str] | None = None
 
     @classmethod
     def for_texts(cls, texts: Sequence[str]) -> Redactor:
@@ -323,8 +324,45 @@ class Redactor:
         return obj
 
     def chunks(self, chunks: Sequence[str]) -> list[str]:
-        """`redact_chunks` with this redactor's known values (a known value split across chunks too)."""
+        """`redact_chunks` with this redactor's known values, also where the terminal drew them in pieces.
+
+        A program draws a long value wrapped over two lines (`\\r\\n` and indentation in between) or with
+        colour and cursor sequences inside it. A known value is found with such terminal sequences between
+        its characters; its characters are dropped and the sequences kept (so a replay keeps its layout),
+        with the mask where the value started.
+        """
         extra: list[_Rule] = []
-        if self._known_re is not None:
-            extra.append((self._known_re, lambda m: MASK))
-        return _redact_chunks(chunks, [*_RULES, *extra], self.text)
+        if self._spread_re is not None:
+            extra.append((self._spread_re, _mask_keeping_controls))
+        # Known values first: a rule would otherwise take the part before a line break and miss the rest.
+        return _redact_chunks(chunks, [*extra, *_RULES], self.text)
+
+    @property
+    def _spread_re(self) -> re.Pattern[str] | None:
+        if not self.known:
+            return None
+        if self._spread is None:
+            self._spread = re.compile(
+                "|".join(_TERMINAL_JUNK.join(re.escape(c) for c in value) for value in self.known)
+            )
+        return self._spread
+
+
+_TERMINAL_JUNK = (
+    r"(?:\x1b\[[0-9;?<>=:]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\r?\n[ \t]*|\r)*"
+)
+"""What a terminal stream may hold between the characters of a value it draws: CSI and OSC sequences,
+charset switches, and line breaks with the indentation of a wrapped line."""
+_CONTROLS = re.compile(
+    r"\x1b\[[0-9;?<>=:]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\r?\n[ \t]*|\r"
+)
+
+
+def _mask_keeping_controls(match: re.Match[str]) -> str:
+    """The mask (with the value's recognisable prefix, `sk-ant-` etc., when it has one), followed by the
+    terminal sequences and line breaks that were inside the value."""
+    drawn = match.group(0)
+    masked = redact_text(_CONTROLS.sub("", drawn))
+    if MASK not in masked:
+        masked = MASK
+    return masked + "".join(_CONTROLS.findall(drawn))

@@ -144,3 +144,13 @@ def test_a_secret_seen_in_context_is_masked_where_it_appears_bare() -> None:
 def test_jwt_is_masked_bare() -> None:
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.FAKEfakeFAKEfakeFAKEfake"
     assert redact_text(f"token {jwt} end") == f"token eyJ{MASK} end"
+
+
+def test_a_known_value_drawn_wrapped_or_with_colours_is_masked_and_the_layout_kept() -> None:
+    redactor = Redactor.for_texts([f"ANTHROPIC_API_KEY={ANTHROPIC}", "password=hunter2-FAKE-pass"])
+    wrapped = f"  ⎿  {ANTHROPIC[:30]}\r\n     {ANTHROPIC[30:]} done\r\n"
+    coloured = "pw \x1b[1mhunter2\x1b[0m\x1b[2C-FAKE-pass\r\n"
+    out = redactor.chunks([wrapped[:20], wrapped[20:], coloured])
+    joined = "".join(out)
+    assert ANTHROPIC[30:] not in joined and ANTHROPIC[:30] not in joined and "hunter2" not in joined
+    assert joined == f"  ⎿  sk-ant-{MASK}\r\n      done\r\npw \x1b[1m{MASK}\x1b[0m\x1b[2C\r\n"
