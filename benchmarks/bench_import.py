@@ -9,8 +9,9 @@ the size of ordinary short Claude Code sessions.
 Each size runs in its own process against a new sqlite store (created before the clock starts, so MLflow's
 one-time migrations are not counted): the first N sessions are imported (parsing in the process pool,
 logging sequentially), then imported again (everything is skipped: the cost of a cron re-run). Reported:
-wall time, sessions per second, the median and 90th percentile of the time between two sessions finishing,
-and the re-run time.
+wall time, sessions per second, the median and 90th percentile of the time between two sessions finishing
+(also over the first and the last 100 sessions, to see whether a fuller store slows logging), and the re-run
+time.
 
 Run: `.venv/bin/python benchmarks/bench_import.py [--sizes 100 300 1000]`.
 """
@@ -198,6 +199,9 @@ def measure(count: int) -> dict[str, Any]:
         "sessions_per_s": round(count / seconds, 2),
         "median_ms": round(statistics.median(gaps) * 1000),
         "p90_ms": round(quantiles[8] * 1000),
+        # The same median over the first and the last 100 sessions: does a fuller store slow logging down?
+        "first100_median_ms": round(statistics.median(gaps[:100]) * 1000),
+        "last100_median_ms": round(statistics.median(gaps[-100:]) * 1000),
         "rerun_s": round(again_seconds, 1),
         "rerun_skipped": len(again.skipped),
     }
