@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from claude_tui.history.query import RunQuery
-from claude_tui.history.ui_server import UiServer, pgid_alive, run_url
+from claude_tui.history.synthetic import SAMPLE_SESSIONS, log_sessions
+from claude_tui.history.ui_server import UiServer, compare_url, pgid_alive, run_url
 from claude_tui.tracking.logger import log_spool
 
 CHROMIUM = "/usr/bin/chromium"
@@ -59,6 +60,8 @@ def test_run_page_in_chromium(
     run_name = row.name
     assert session.scenario["prompts"][0].startswith(run_name.rstrip("…"))
     details = RunQuery(store_uri, "claude-sessions").details(logged.run_id)
+    other_name = SAMPLE_SESSIONS[3].prompt
+    other_id = log_sessions(store_uri, "claude-sessions", [SAMPLE_SESSIONS[3]], artifacts=False)[0]
 
     started = claude_tui("ui", "start", "--tracking-uri", store_uri)
     server = UiServer(store_uri)
@@ -87,6 +90,12 @@ def test_run_page_in_chromium(
                 page.wait_for_timeout(1500)
                 text = page.inner_text("body")
                 page.screenshot(path=str(screenshot), full_page=True)
+                # MLflow's compare page for the two runs (what the History pane's `m` opens).
+                page.goto(compare_url(base, logged.experiment_id, [logged.run_id, other_id]), timeout=60_000)
+                page.get_by_text(other_name).first.wait_for(timeout=60_000)
+                page.wait_for_timeout(1500)
+                compare_text = page.inner_text("body")
+                page.screenshot(path=str(tmp_path / "mlflow-compare.png"), full_page=True)
             finally:
                 browser.close()
         assert run_name in text
@@ -98,6 +107,8 @@ def test_run_page_in_chromium(
         index = lines.index("commands_executed")
         assert f"{commands:g}" in lines[index + 1 : index + 3]
         assert screenshot.stat().st_size > 10_000
+        assert other_name in compare_text and run_name in compare_text
+        assert "Comparing 2 Runs" in compare_text
         (tmp_path / "page.txt").write_text(text)
     finally:
         stopped = claude_tui("ui", "stop", "--tracking-uri", store_uri)
