@@ -122,6 +122,18 @@ class ScreenParser:
                 del self._waiting[position]
                 if self._by_position.get(position) is entry:
                     del self._by_position[position]
+        # A reported line whose row shows something else has moved out of reach or gone: forget where it was,
+        # so a later line with the same text is not taken for it (the on-screen-at-once bound still applies).
+        for position in [p for p in changed if p in self._by_position]:
+            entry = self._by_position[position]
+            row = self._row_keys.get(position)
+            if row is None or row[0] != entry.kind:
+                del self._by_position[position]
+            elif entry.kind != "failed" and not (
+                row[1].startswith(entry.key) or entry.key.startswith(row[1])
+            ):
+                # (A summary line keeps its place while its text changes: "Reading 1 file…" → "Read 2 files".)
+                del self._by_position[position]
         return events
 
     def flush(self) -> list[Event]:
