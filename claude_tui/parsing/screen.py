@@ -17,6 +17,7 @@ renderer moved a few rows (the live area being redrawn, or the fullscreen render
 and not counted again. A frame can be caught half drawn, so a line is reported once it is complete (a tool
 line with its closing parenthesis) or has stayed the same until the next `feed`; a line drawn again longer at
 the same place (the rest of a half-drawn line) is the same line. `flush()` reports what is still waiting.
+Whatever the positions do, a line is never reported more often than it was ever on screen at once.
 
 What it cannot see (the transcript can): read-only commands Claude collapses into `Read 1 file, listed 1
 directory, ran 1 shell command` lines have no `● Bash(` line, so their commands, arguments and git operations
