@@ -285,7 +285,6 @@ class Redactor:
     def __init__(self, known: set[str] | None = None) -> None:
         self.known = sorted({k for k in (known or set()) if len(k) >= KNOWN_MIN_CHARS}, key=len, reverse=True)
         """Secret values masked wherever they appear, longest first."""
-        self._known_re = re.compile("|".join(re.escape(k) for k in self.known)) if self.known else None
         self._spread: re.Pattern[str] | None = None
 
     @classmethod
@@ -301,8 +300,10 @@ class Redactor:
         if not text:
             return text
         text = redact_text(text)
-        if self._known_re is not None:
-            text = self._known_re.sub(MASK, text)
+        spread = self._spread_re
+        if spread is not None:
+            # Also where a rendered screen wrapped the value over two lines (clean.txt).
+            text = spread.sub(_mask_keeping_controls, text)
         return text
 
     def obj(self, obj: Any) -> Any:

@@ -154,3 +154,9 @@ def test_a_known_value_drawn_wrapped_or_with_colours_is_masked_and_the_layout_ke
     joined = "".join(out)
     assert ANTHROPIC[30:] not in joined and ANTHROPIC[:30] not in joined and "hunter2" not in joined
     assert joined == f"  ⎿  sk-ant-{MASK}\r\n      done\r\npw \x1b[1m{MASK}\x1b[0m\x1b[2C\r\n"
+
+
+def test_a_known_value_wrapped_on_a_rendered_screen_is_masked() -> None:
+    redactor = Redactor.for_texts(["password=hunter2-FAKE-pass"])
+    screen = "  ⎿  mysql --user=app --pass hunter2-FA\n     KE-pass -e 1\n"
+    assert redactor.text(screen) == f"  ⎿  mysql --user=app --pass {MASK}\n      -e 1\n"
