@@ -637,7 +637,9 @@ class HistoryPane(Widget):
         except Exception:
             pass
         self.post_message(self.Progress(f"Opened {url}"))
-        self.app.call_from_thread(self.notify, url, title="MLflow UI (copy the URL if no browser opened)")
+        self.app.call_from_thread(
+            self.notify, url, title="MLflow UI (copy the URL if no browser opened)", timeout=30
+        )
 
     @on(Progress)
     def _progress(self, message: Progress) -> None:
