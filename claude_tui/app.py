@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +21,7 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from claude_tui.screens.logging import LoggingScreen
 from claude_tui.session import TrackedSession
+from claude_tui.terminal.pty_session import PtySession
 from claude_tui.widgets.sidebar import SessionSidebar
 from claude_tui.widgets.terminal import TerminalPane
 
@@ -72,9 +74,12 @@ class ClaudeTuiApp(App[SessionOutcome]):
         initial_tab: str = "session",
         hint: str | None = None,
         log_spool: LogSpool | None = None,
+        pty: PtySession | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        self._pty = pty
+        """The program, already running when `commands.run` spawned it before the app started."""
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.initial_tab = initial_tab if session is not None else "history"
@@ -96,6 +101,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
                             cwd=self.session.config.cwd,
                             env=self.session.config.env,
                             recorder=self.session.recorder,
+                            session=self._pty,
                             id="terminal",
                         )
                         yield SessionSidebar(hint=self.hint, id="sidebar")
@@ -104,6 +110,9 @@ class ClaudeTuiApp(App[SessionOutcome]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Objects alive after start-up (modules, widgets, CSS) live as long as the app: keep them out of every
+        # later full garbage collection, which otherwise stalls the pane under heavy output.
+        self.call_after_refresh(gc.freeze)
         if self.session is not None:
             config = self.session.config
             branch = self.session.git_start.get("branch")

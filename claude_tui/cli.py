@@ -79,7 +79,7 @@ def main(ctx: click.Context) -> None:
     if ctx.invoked_subcommand not in NO_RECOVERY and "--no-track" not in sys.argv:
         # A session whose app was killed left a spool behind: log it now, in a detached process, so no
         # session is lost and the command the user asked for does not wait for mlflow.
-        from claude_tui.tracking.sync import recover_orphans_in_background
+        from claude_tui.tracking.recovery import recover_orphans_in_background
 
         recover_orphans_in_background()
 

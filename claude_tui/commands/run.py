@@ -12,9 +12,9 @@ import click
 from claude_tui.config import Alert, ConfigError, load_settings
 from claude_tui.session import ProgramNotFound, SessionConfig
 
-SIDEBAR_COLUMNS = 35
-CHROME_ROWS = 5
-"""Header, tab bar and footer around the pane: the program's first size guess before the pane lays out."""
+SIDEBAR_COLUMNS = 34
+CHROME_ROWS = 4
+"""Sidebar width, and header + tab bar (2) + footer rows: the pane's size before Textual has laid it out."""
 
 
 def parse_tags(values: tuple[str, ...]) -> dict[str, str]:
@@ -96,15 +96,27 @@ def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
         click.echo(f"claude-tui: {exc}", err=True)
         return 2
     size = shutil.get_terminal_size((120, 40))
+    cols, rows = max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS)
     try:
-        session.start(max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS))
+        session.start(cols, rows)
     except OSError as exc:
         click.echo(f"claude-tui: cannot create the session record: {exc}", err=True)
+        return 2
+    from claude_tui.terminal.pty_session import PtySession, SpawnError
+
+    try:
+        # Start the program before Textual loads: its start-up (about a second for claude) overlaps ours, so
+        # its first frame is not later than in a bare terminal. The pane adopts it and fixes the size.
+        pty = PtySession.spawn(session.argv, cwd=config.cwd, env=config.env, cols=cols, rows=rows)
+    except SpawnError as exc:
+        click.echo(f"claude-tui: {exc}", err=True)
         return 2
 
     from claude_tui.app import ClaudeTuiApp
 
-    app = ClaudeTuiApp(session, tracking_uri=config.tracking_uri, experiment=config.experiment, hint=hint)
+    app = ClaudeTuiApp(
+        session, tracking_uri=config.tracking_uri, experiment=config.experiment, hint=hint, pty=pty
+    )
     outcome = app.run()
     if outcome is None:  # the app stopped without a result (e.g. it crashed): the spool is an orphan
         click.echo(

@@ -1,24 +1,23 @@
 """Log every spool that is waiting: finished sessions the store missed, and orphans of killed apps.
 
-`sync_spools()` is what `claude-tui sync` runs; `recover_orphans_in_background()` is what every claude-tui
-start calls. It checks for orphans in-process (cheap: a directory listing and one flock per spool) and, only
-when there is one, starts a detached `claude-tui sync --orphans-only` subprocess, so the app never imports
-mlflow or waits for the store at start-up, and the orphan still gets logged if the app quits right away.
+`sync_spools()` is what `claude-tui sync` runs; what every claude-tui start runs is in `tracking.recovery`
+(re-exported here), which stays light because it is on the start-up path.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from claude_tui.tracking.logger import LoggingError, Progress, SpoolBusy, log_spool
+from claude_tui.tracking.recovery import orphan_spools, recover_orphans_in_background
 from claude_tui.tracking.spool import RunSpool, list_spools
 from claude_tui.tracking.store import resolve_tracking_uri, sqlite_path
+
+__all__ = ["SyncResult", "orphan_spools", "recover_orphans_in_background", "store_reachable", "sync_spools"]
 
 REACHABLE_TIMEOUT = 3.0
 """Seconds `store_reachable` waits for an HTTP tracking server."""
@@ -137,37 +136,3 @@ def _sync_one(spool: RunSpool, uri: str, experiment: str | None, progress: Progr
         tracking_uri=uri,
         ui_url=logged.ui_url,
     )
-
-
-def orphan_spools(root: Path | None = None) -> list[RunSpool]:
-    """The spools whose app died before the session ended."""
-    return [spool for spool in list_spools(root) if spool.is_orphan]
-
-
-def recover_orphans_in_background(root: Path | None = None) -> subprocess.Popen[bytes] | None:
-    """Log orphaned spools without slowing the caller: a detached `claude-tui sync --orphans-only`.
-
-    Returns the started process (None when there was no orphan, so nothing was started). Its output goes
-    to `sync.log` in the data directory. The child is in its own session, so it finishes even when the app
-    that started it quits at once; the per-spool sync lock keeps it from clashing with a manual sync.
-    """
-    try:
-        if not orphan_spools(root):
-            return None
-        from claude_tui.paths import data_dir
-
-        log_path = data_dir() / "sync.log"
-        argv = [sys.executable, "-m", "claude_tui", "sync", "--orphans-only", "--quiet"]
-        if root is not None:
-            argv += ["--spool-root", str(root)]
-        with open(log_path, "ab") as log:
-            return subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
-    except OSError:
-        return None  # never let recovery break the app's start

@@ -300,6 +300,7 @@ class TerminalPane(Widget, can_focus=True):
         recorder: CastRecorder | None = None,
         tap: Callable[[bytes], None] | None = None,
         scrollback: int = 10_000,
+        session: PtySession | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -313,8 +314,11 @@ class TerminalPane(Widget, can_focus=True):
         self.tap = tap
         self.emulator = TerminalEmulator(80, 24, history=scrollback)
         """The screen and scrollback being drawn."""
-        self.session: PtySession | None = None
-        """The running program's PTY session (None for a viewer or before mount)."""
+        self.session: PtySession | None = session
+        """The running program's PTY session (None for a viewer or before mount).
+
+        A session passed in was spawned before the app started (so the program starts while Textual loads);
+        the pane adopts it at its first layout, resizes it to fit and reads what it wrote meanwhile."""
         self._exit_status: ExitStatus | None = None
         self._started = False
         self._reading = False
@@ -414,6 +418,10 @@ class TerminalPane(Widget, can_focus=True):
         self.emulator.resize(cols, rows)
         if self.recorder is not None:
             self.recorder.resize(cols, rows)
+        if self.session is not None:
+            self.session.resize(cols, rows)
+            self._resume_reading()
+            return
         try:
             self.session = PtySession.spawn(self.command, cwd=self.cwd, env=self.env, cols=cols, rows=rows)
         except SpawnError as exc:
