@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from claude_tui import paths
+from claude_tui.tracking.spool import pid_alive
+from claude_tui.tracking.store import run_ui_url
 
 ProgressCallback = Callable[[str], None]
 """Receives short human-readable progress lines while a server starts."""
@@ -59,9 +61,8 @@ def is_remote(tracking_uri: str) -> bool:
     return urllib.parse.urlparse(tracking_uri).scheme in ("http", "https")
 
 
-def run_url(base: str, experiment_id: str, run_id: str) -> str:
-    """The MLflow UI page of one run (MLflow 3.x routes: `#/experiments/<e>/runs/<r>`)."""
-    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+run_url = run_ui_url
+"""The MLflow UI page of one run (`#/experiments/<e>/runs/<r>`); one definition, in `tracking.store`."""
 
 
 def compare_url(base: str, experiment_id: str | Iterable[str], run_ids: Iterable[str]) -> str:
@@ -115,16 +116,6 @@ def answers(base: str, timeout: float = 2.0) -> bool:
         except (urllib.error.URLError, OSError, ValueError):
             continue
     return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def pgid_alive(pgid: int) -> bool:
@@ -199,7 +190,7 @@ class UiServer:
             return None
         if state.backend_store_uri == self.backend_store_uri and answers(state.url):
             return state
-        if not _pid_alive(state.pid) and not pgid_alive(state.pgid):
+        if not pid_alive(state.pid) and not pgid_alive(state.pgid):
             self._forget()
         return None
 
