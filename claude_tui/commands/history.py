@@ -60,28 +60,6 @@ def check_store(command: str, tracking_uri: str | None, experiment: str) -> Any:
 def history(tracking_uri: str | None, experiment: str) -> None:
     """Browse past sessions: the app, opened on its History tab."""
     query = check_store("history", tracking_uri, experiment)
-    try:
-        from claude_tui.app import ClaudeTuiApp
-    except ImportError:
-        _minimal_app(query.tracking_uri, experiment).run()
-        return
+    from claude_tui.app import ClaudeTuiApp
+
     ClaudeTuiApp(None, tracking_uri=query.tracking_uri, experiment=experiment, initial_tab="history").run()
-
-
-def _minimal_app(tracking_uri: str, experiment: str) -> Any:
-    """An App with only the History pane (for use before, or without, the full app)."""
-    from textual.app import App, ComposeResult
-    from textual.widgets import Footer, Header
-
-    from claude_tui.widgets.history import HistoryCommands, HistoryPane
-
-    class HistoryApp(App[None]):
-        TITLE = "claude-tui · history"
-        COMMANDS = App.COMMANDS | {HistoryCommands}
-
-        def compose(self) -> ComposeResult:
-            yield Header()
-            yield HistoryPane(tracking_uri, experiment)
-            yield Footer()
-
-    return HistoryApp()
