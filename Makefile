@@ -35,11 +35,14 @@ $(CLI_STAMP):
 	$(CLAUDE_BIN) --version
 	touch $@
 
-# tmux (fidelity tests compare our emulator against it) and Chromium (the MLflow UI browser test)
-# come from Debian's packages.
+# tmux (fidelity tests compare our emulator against it), Chromium (the MLflow UI browser test) and less
+# (a full-screen program in the pane tests) come from Debian's packages.
+SYS_PACKAGES := tmux chromium less
 $(SYS_STAMP): $(BIN)/python
-	@if ! command -v tmux >/dev/null || ! command -v chromium >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux chromium >/dev/null; \
+	@missing=""; for tool in $(SYS_PACKAGES); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	touch $@
 
