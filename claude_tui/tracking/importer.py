@@ -579,6 +579,10 @@ def import_sessions(
 ) -> ImportSummary:
     """Import every session the paths name (and all of `config_dir` with `all_sessions`) into MLflow.
 
+    With 8 or more transcripts and `jobs > 1`, parsing runs in spawned worker processes, which import the
+    caller's main module: call this from under `if __name__ == "__main__":` in scripts (the `claude-tui`
+    entry points are safe).
+
     Args:
         paths: transcript files, project folders or config dirs (see `discover_transcripts`).
         all_sessions: also every session under `config_dir` (default `$CLAUDE_CONFIG_DIR` or ~/.claude).
