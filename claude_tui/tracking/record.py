@@ -247,6 +247,21 @@ class SessionRecord:
         return code if isinstance(code, int) else None
 
     @property
+    def outcome_known(self) -> bool:
+        """Whether the session's end is known: an exit code, a signal, a kill, or an orphan.
+
+        An imported transcript has none of these; it then gets no `success` metric, so the seed's
+        `metrics.success = 0` (failed sessions) does not list every imported session.
+        """
+        summary = self.summary or {}
+        return (
+            self.orphan
+            or self.exit_code is not None
+            or bool(summary.get("killed"))
+            or summary.get("signal") not in (None, 0)
+        )
+
+    @property
     def success(self) -> bool:
         """Exited 0, not killed, no signal, and not an orphan."""
         summary = self.summary or {}
@@ -348,7 +363,8 @@ class SessionRecord:
                 metrics[key] = float(value)
         for name, count in (s.get("tool_uses_by_name") or {}).items():
             metrics[f"tool_uses.{metric_key(name)}"] = float(count)
-        metrics["success"] = 1.0 if self.success else 0.0
+        if self.outcome_known:
+            metrics["success"] = 1.0 if self.success else 0.0
         if self.exit_code is not None:
             metrics["exit_code"] = float(self.exit_code)
         metrics["duration_seconds"] = round(self.duration, 3)

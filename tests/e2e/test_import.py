@@ -119,6 +119,8 @@ def test_imported_runs_equal_stats_and_a_second_import_adds_nothing(data: Path, 
 
     client = MlflowClient(store_uri)
     runs = {run.data.tags["claude.session_id"]: run for run in session_runs(store_uri)}
+    experiment_ids = list({run.info.experiment_id for run in runs.values()})
+    assert client.search_runs(experiment_ids, "metrics.success = 0") == [], "imported is not failed"
     assert set(runs) == {MANIFEST[name]["session_id"] for name in NAMES}
     for name in NAMES:
         path = transcript_of(data, name)
@@ -132,6 +134,7 @@ def test_imported_runs_equal_stats_and_a_second_import_adds_nothing(data: Path, 
         assert {k: metrics[k] for k in expected} == expected, name
         assert stats["tool_uses"] > 0 and stats["user_prompts"] == len(MANIFEST[name]["prompts"])
         assert "exit_code" not in metrics  # a transcript does not say how the program exited
+        assert "success" not in metrics  # so the run is neither a success nor a failure
 
         # Tags and params a transcript can supply.
         assert tags["source"] == "import" and tags["type"] == "claude_session"

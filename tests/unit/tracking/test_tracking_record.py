@@ -221,6 +221,15 @@ def test_non_zero_exit_or_kill_is_not_success(tmp_path: Path) -> None:
         )
         spool.finish({"end_time": T0 + 1, **summary})
         assert SessionRecord.from_spool(spool).success is success, summary
+        assert SessionRecord.from_spool(spool).metrics()["success"] == float(success), summary
+
+
+def test_unknown_end_logs_no_success_metric(tmp_path: Path) -> None:
+    # An imported transcript: no exit code, no signal, not killed. "Failed" would be a false claim.
+    spool = make_spool(tmp_path, [], finished=False)
+    spool.finish({"end_time": T0 + 1, "exit_code": None, "killed": False, "signal": None})
+    metrics = SessionRecord.from_spool(spool).metrics()
+    assert "success" not in metrics and "exit_code" not in metrics
 
 
 @pytest.mark.parametrize("redact", [True, False])
