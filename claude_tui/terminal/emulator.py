@@ -26,7 +26,7 @@ import codecs
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from pyte import charsets as _pyte_charsets
 from pyte import graphics as _pyte_graphics
@@ -116,33 +116,66 @@ _NARROW_RUNS: set[str] = set()
 
 _DA1_REPLY = b"\x1b[?62;22c"  # VT220 with ANSI color: no claim of anything we do not do.
 
-HistoryLine = (
-    tuple[list[str], list[CellStyle]] | tuple[tuple[str, ...], tuple[CellStyle, ...]] | tuple[str, CellStyle]
-)
+HistoryLine = tuple[tuple[str, ...], tuple[int, ...]] | tuple[str, CellStyle]
+"""A scrollback line: a row frozen as it left the screen (cells, style ids), or a whole line of one style
+(text, style) from the plain-text fast path."""
 
 
 class _Scrollback(deque[HistoryLine]):
-    """The scrollback: rows leaving the screen are frozen into tuples as they arrive.
+    """The scrollback: rows leaving the screen are frozen into tuples of strings and style ids.
 
-    A row is two lists (cells and styles); 10,000 of them are 20,000 containers every full garbage
-    collection scans, a visible stall under heavy output. A tuple of strings is untracked by the collector
-    after its first look; the style tuples stay tracked (`CellStyle` is a NamedTuple, which CPython never
-    untracks). Measured on 12,000 coloured lines: a full collection 21.5 -> 15.4 ms, 29,842 -> 19,774
-    tracked objects. Storing styles as ids into a table would untrack the rest.
+    A row is two lists (cells and styles); 10,000 of them are 20,000 containers that every full garbage
+    collection scans, a visible stall of the pane under heavy output. Tuples of strings and ints are untracked
+    by the collector after its first look (a tuple of `CellStyle`s would not be: CPython never untracks a
+    NamedTuple). Measured on 12,000 coloured lines: a full collection 21.5 -> 1.0 ms.
     """
 
-    def append(self, entry: HistoryLine) -> None:
-        super().append(_freeze(entry))
+    def __init__(self, maxlen: int) -> None:
+        super().__init__(maxlen=maxlen)
+        self._styles: list[CellStyle] = []
+        self._ids: dict[int, int] = {}
+        """`id(style)` -> index into `_styles`."""
 
-    def extend(self, entries: Iterable[HistoryLine]) -> None:
-        super().extend(map(_freeze, entries))
+    def _freeze(self, entry: tuple[Any, Any]) -> HistoryLine:
+        cells, styles = entry
+        if not isinstance(cells, list):
+            return cast(HistoryLine, entry)
+        first = styles[0] if styles else DEFAULT_STYLE
+        if styles.count(first) == len(styles):
+            text = "".join(cells)
+            if len(text) == len(cells):  # one style and one char a cell: the cheap (text, style) form
+                return (text, first)
+        # Style ids keyed by identity, looked up in C (`map`); the table keeps each style alive, so an id is
+        # never reused while it is a key.
+        ids = self._ids
+        try:
+            frozen = tuple(map(ids.__getitem__, map(id, styles)))
+        except KeyError:
+            for style in styles:
+                if id(style) not in ids:
+                    ids[id(style)] = len(self._styles)
+                    self._styles.append(style)
+            frozen = tuple(map(ids.__getitem__, map(id, styles)))
+        return (tuple(cells), frozen)
 
+    def append(self, entry: tuple[Any, Any]) -> None:
+        """Add a line: a screen row (two lists), or a (text, style) line."""
+        super().append(self._freeze(entry))
 
-def _freeze(entry: HistoryLine) -> HistoryLine:
-    cells, styles = entry
-    if isinstance(cells, list):
-        return (tuple(cells), tuple(styles))  # type: ignore[return-value]
-    return entry
+    def extend(self, entries: Iterable[tuple[Any, Any]]) -> None:
+        """Add lines, oldest first."""
+        super().extend(map(self._freeze, entries))
+
+    def thaw(self, entry: HistoryLine, cols: int | None = None) -> tuple[list[str], list[CellStyle]]:
+        """A line as cells and styles; with `cols`, a one-style line is cut or padded to that width."""
+        first, second = entry
+        if isinstance(first, str):
+            style = cast(CellStyle, second)
+            text = first if cols is None else first[:cols]
+            pad = 0 if cols is None else cols - len(text)
+            return list(text) + [" "] * pad, [style] * len(text) + [DEFAULT_STYLE] * pad
+        table = self._styles
+        return list(first), [table[i] for i in cast("tuple[int, ...]", second)]
 
 
 class TerminalEmulator:
@@ -161,7 +194,7 @@ class TerminalEmulator:
     def __init__(self, cols: int = 80, rows: int = 24, history: int = 10_000) -> None:
         self.cols = max(1, cols)
         self.rows = max(1, rows)
-        self._history: deque[HistoryLine] = _Scrollback(maxlen=max(0, history))
+        self._history = _Scrollback(maxlen=max(0, history))
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
         self._discarding = False  # inside an OSC/DCS/APC string too long to keep
@@ -269,7 +302,7 @@ class TerminalEmulator:
             if isinstance(entry[0], str):
                 text, style = entry
                 return [(text, style)] if text else []
-            chars, styles = entry
+            chars, styles = self._history.thaw(entry)
         else:
             if index >= self.rows:
                 raise IndexError(index)
@@ -326,7 +359,7 @@ class TerminalEmulator:
             # A taller main screen takes its lines back from the scrollback, like tmux and xterm.
             pull = min(rows - len(chars), len(self._history))
             for _ in range(pull):
-                row_chars, row_styles = _materialize(self._history.pop(), cols)
+                row_chars, row_styles = self._history.thaw(self._history.pop(), cols)
                 chars.insert(0, row_chars)
                 styles.insert(0, row_styles)
             self._y += pull
@@ -1241,16 +1274,6 @@ def _runs(chars: Sequence[str], styles: Sequence[CellStyle]) -> list[tuple[str, 
             current = style
     runs.append(("".join(chars[start:]), current))
     return runs
-
-
-def _materialize(entry: HistoryLine, cols: int) -> tuple[list[str], list[CellStyle]]:
-    """A scrollback line as a screen row of at least ``cols`` cells (resize then cuts it to the width)."""
-    if isinstance(entry[0], str):
-        text, style = entry
-        text = text[:cols]
-        return list(text.ljust(cols)), [style] * len(text) + [DEFAULT_STYLE] * (cols - len(text))
-    chars, styles = entry
-    return list(chars), list(styles)
 
 
 def _history_text(entry: HistoryLine) -> str:
