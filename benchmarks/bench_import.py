@@ -27,29 +27,19 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script too (each size is measured in a fresh process)
+from benchmarks.bench_parse import Renamer, read_records  # noqa: E402 - after the path is set
+
 SOURCE = ROOT / "tests" / "data" / "transcripts"
 BENCH = ROOT / ".bench" / "import"
 SESSIONS = BENCH / "sessions"
 PROJECTS = 20
 SEED = 7
-_ID_KEYS = ("uuid", "parentUuid", "leafUuid", "promptId", "sourceToolAssistantUUID", "logicalParentUuid")
-
-
-def _records(path: Path) -> list[dict[str, Any]]:
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            out.append(value)
-    return out
 
 
 def _sources() -> list[tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]]:
@@ -58,62 +48,9 @@ def _sources() -> list[tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]
     for path in sorted(SOURCE.rglob("*.jsonl")):
         if path.parent.name == "subagents":
             continue
-        subagents = {p.name: _records(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
-        found.append((_records(path), subagents))
+        subagents = {p.name: read_records(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
+        found.append((read_records(path), subagents))
     return found
-
-
-class _Renamer:
-    """Fresh ids for one copy of a session; the same new id for every mention of one old id."""
-
-    def __init__(self, rng: random.Random, session_id: str, shift: timedelta) -> None:
-        self.rng = rng
-        self.session_id = session_id
-        self.shift = shift
-        self.map: dict[str, str] = {}
-
-    def fresh(self, old: str, kind: str) -> str:
-        new = self.map.get(old)
-        if new is None:
-            if kind == "uuid":
-                new = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-            else:
-                new = f"{kind}_{self.rng.getrandbits(96):024x}"
-            self.map[old] = new
-        return new
-
-    def record(self, record: dict[str, Any]) -> dict[str, Any]:
-        record = dict(record)
-        if "sessionId" in record:
-            record["sessionId"] = self.session_id
-        if isinstance(record.get("timestamp"), str) and self.shift:
-            moment = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")) + self.shift
-            record["timestamp"] = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        for key in _ID_KEYS:
-            if isinstance(record.get(key), str):
-                record[key] = self.fresh(record[key], "uuid")
-        if isinstance(record.get("requestId"), str):
-            record["requestId"] = self.fresh(record["requestId"], "req")
-        if isinstance(record.get("agentId"), str):
-            record["agentId"] = self.fresh(record["agentId"], "agent")[6:23]
-        message = record.get("message")
-        if isinstance(message, dict):
-            message = record["message"] = dict(message)
-            if isinstance(message.get("id"), str):
-                message["id"] = self.fresh(message["id"], "msg")
-            content = message.get("content")
-            if isinstance(content, list):
-                blocks = []
-                for block in content:
-                    if isinstance(block, dict):
-                        block = dict(block)
-                        if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
-                            block["id"] = self.fresh(block["id"], "toolu")
-                        if isinstance(block.get("tool_use_id"), str):
-                            block["tool_use_id"] = self.fresh(block["tool_use_id"], "toolu")
-                    blocks.append(block)
-                message["content"] = blocks
-        return record
 
 
 def _dump(records: list[dict[str, Any]]) -> str:
@@ -137,7 +74,7 @@ def build_sessions(count: int) -> list[Path]:
         shift = timedelta(days=-rng.randint(0, 90))
         for _ in range(rng.choice((1, 1, 2, 3))):
             records, agents = rng.choice(sources)
-            renamer = _Renamer(rng, session_id, shift)
+            renamer = Renamer(rng, session_id, shift)
             main.extend(renamer.record(r) for r in records)
             for name, agent_records in agents.items():
                 renamed = [renamer.record(r) for r in agent_records]

@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ class SourceSession:
     truth: tuple[int, int, int, int] | None
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
+def read_records(path: Path) -> list[dict[str, Any]]:
     out = []
     for line in path.read_bytes().splitlines():
         try:
@@ -76,8 +77,8 @@ def load_sources(source: Path) -> list[SourceSession]:
     for path in sorted(source.rglob("*.jsonl")):
         if path.parent.name == "subagents":
             continue
-        main = _records(path)
-        subagents = {p.name: _records(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
+        main = read_records(path)
+        subagents = {p.name: read_records(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
         truth = None
         for record in main:
             if record.get("type") == "cost-state" and isinstance(record.get("modelUsage"), dict):
@@ -102,12 +103,16 @@ _ID_KEYS = (
 )
 
 
-class _Renamer:
-    """Fresh ids for one copy of a session, the same id for every mention of the same old id."""
+class Renamer:
+    """Fresh ids for one copy of a session, the same id for every mention of the same old id.
 
-    def __init__(self, rng: random.Random, session_id: str) -> None:
+    `shift` moves every timestamp (bench_import spreads its copies over time).
+    """
+
+    def __init__(self, rng: random.Random, session_id: str, shift: timedelta | None = None) -> None:
         self.rng = rng
         self.session_id = session_id
+        self.shift = shift
         self.map: dict[str, str] = {}
 
     def fresh(self, old: str, kind: str) -> str:
@@ -124,6 +129,9 @@ class _Renamer:
         record = dict(record)
         if "sessionId" in record:
             record["sessionId"] = self.session_id
+        if isinstance(record.get("timestamp"), str) and self.shift:
+            moment = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")) + self.shift
+            record["timestamp"] = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         for key in _ID_KEYS:
             if isinstance(record.get(key), str):
                 record[key] = self.fresh(record[key], "uuid")
@@ -242,7 +250,7 @@ def _write_session(
 
 
 def _copy_into(
-    src: SourceSession, renamer: _Renamer, rng: random.Random, subagents: dict[str, list[dict[str, Any]]]
+    src: SourceSession, renamer: Renamer, rng: random.Random, subagents: dict[str, list[dict[str, Any]]]
 ) -> tuple[list[dict[str, Any]], int]:
     """One renamed copy of a source session: its main records, adding its sub-agent files to `subagents`."""
     copy = [renamer.record(r) for r in src.main]
@@ -300,7 +308,7 @@ def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) 
         folder.mkdir(parents=True, exist_ok=True)
         if index % FORK_EVERY == 0 and len(per_session) + 2 <= sessions:
             # Both files of a fork share message and request ids, as the CLI writes them.
-            shared = _Renamer(rng, "")
+            shared = Renamer(rng, "")
             for src in (original, fork):
                 session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 shared.session_id = session_id
@@ -318,7 +326,7 @@ def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) 
         size = 0
         while size < size_goal:
             src = rng.choice(sources)
-            copy, copied = _copy_into(src, _Renamer(rng, session_id), rng, subagents)
+            copy, copied = _copy_into(src, Renamer(rng, session_id), rng, subagents)
             main.extend(copy)
             size += copied
             truth = [a + b for a, b in zip(truth, src.truth or (), strict=True)]
