@@ -136,7 +136,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
             return  # nothing to do, or the app is shutting down and the widgets are going
         pane = self._pane
         screen_lines = None
-        if session.source == "screen":
+        if session.screen_due():
             emulator = pane.emulator
             screen_lines = [*emulator.history_lines(), *emulator.display]
         session.poll(screen_lines)
@@ -155,9 +155,13 @@ class ClaudeTuiApp(App[SessionOutcome]):
 
         def warm_up() -> None:
             try:
-                from claude_tui.tracking.store import get_or_create_experiment
+                import mlflow  # noqa: F401 - the import is the slow part being moved off the end
 
-                get_or_create_experiment(self.experiment, self.tracking_uri)
+                from claude_tui.tracking.store import get_or_create_experiment, resolve_tracking_uri
+
+                if not resolve_tracking_uri(self.tracking_uri).startswith(("http://", "https://")):
+                    # Local stores only: a remote server that is down would keep MLflow retrying for minutes.
+                    get_or_create_experiment(self.experiment, self.tracking_uri)
             except Exception:  # the store is checked again, and reported, when the session is logged
                 pass
 
@@ -191,7 +195,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self.call_from_thread(self._show_progress, stage, fraction)
 
         if self._warm_up is not None:
-            self._warm_up.join()  # two first opens of a new sqlite store would race over its migrations
+            # Two first opens of a new sqlite store would race over its migrations (a few seconds at most).
+            self._warm_up.join(timeout=60)
         try:
             if self._log_spool is not None:
                 log_spool: LogSpool = self._log_spool

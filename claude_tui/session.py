@@ -219,9 +219,7 @@ class TrackedSession:
             for event in events:
                 self.transcript_stats.apply(event)
             self.transcript_stats.malformed_lines = self._transcript.malformed_lines
-        elif screen_lines is not None and (
-            final or time.monotonic() - self._last_screen_poll >= self.POLL_SCREEN_EVERY
-        ):
+        elif screen_lines is not None and (final or self.screen_due()):
             self._last_screen_poll = time.monotonic()
             events = self._screen.feed(list(screen_lines))
             if final:
@@ -238,6 +236,11 @@ class TrackedSession:
         if self.spool is not None:
             self.spool.append_events([event_to_dict(e) for e in events])
         return True
+
+    def screen_due(self) -> bool:
+        """Whether the next `poll` would read screen text (no transcript, and a screen pass is due)."""
+        due = time.monotonic() - self._last_screen_poll >= self.POLL_SCREEN_EVERY
+        return self._transcript is None and due
 
     @property
     def source(self) -> str:

@@ -112,7 +112,7 @@ def test_unreachable_store_keeps_the_session_until_sync(tmp_path: Path) -> None:
         "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
     }
     program = tmp_path / "prog.sh"
-    program.write_text("#!/bin/sh\necho 'all done'\nsleep 1\n")
+    program.write_text("#!/bin/sh\necho 'all done'\nsleep 4\n")  # past the app's mlflow warm-up
     program.chmod(0o755)
     child = start_claude_tui(["--tracking-uri", dead_store, "--command", str(program)], child_env, tmp_path)
     child.expect(pexpect.EOF, timeout=120)
