@@ -190,6 +190,20 @@ def _cursor_segment(segment: Segment) -> Segment:
 # -- the widget -------------------------------------------------------------------------------------------
 
 
+class PaneMessage(Message):
+    """A message from a `TerminalPane`; `control` makes `@on(Message, "#selector")` work."""
+
+    def __init__(self, pane: TerminalPane) -> None:
+        super().__init__()
+        self.pane = pane
+        """The pane that sent it."""
+
+    @property
+    def control(self) -> TerminalPane:
+        """The pane."""
+        return self.pane
+
+
 class TerminalPane(Widget, can_focus=True):
     """Runs ``command`` in a PTY sized to the widget; without a command, shows what :meth:`feed` gets.
 
@@ -231,65 +245,31 @@ class TerminalPane(Widget, can_focus=True):
     SCROLL_LINES: ClassVar[int] = 3
     """Lines per mouse wheel step."""
 
-    class Exited(Message):
+    class Exited(PaneMessage):
         """The program ended (or never started: code 127 for a missing command)."""
 
         def __init__(self, pane: TerminalPane, status: ExitStatus) -> None:
-            super().__init__()
-            self.pane = pane
-            """The pane whose program ended."""
+            super().__init__(pane)
             self.status = status
             """Its exit code or signal."""
 
-        @property
-        def control(self) -> TerminalPane:
-            """The pane (for ``@on(..., selector)``)."""
-            return self.pane
-
-    class TitleChanged(Message):
+    class TitleChanged(PaneMessage):
         """The program set the window title (OSC 0/2)."""
 
         def __init__(self, pane: TerminalPane, title: str) -> None:
-            super().__init__()
-            self.pane = pane
-            """The pane."""
+            super().__init__(pane)
             self.title = title
             """The new title."""
-
-        @property
-        def control(self) -> TerminalPane:
-            """The pane."""
-            return self.pane
 
         def can_replace(self, message: Message) -> bool:
             # A burst of title changes (Claude's spinner) is worth one handler call: the last title.
             return isinstance(message, TerminalPane.TitleChanged) and message.pane is self.pane
 
-    class Bell(Message):
+    class Bell(PaneMessage):
         """The program rang the bell (BEL)."""
 
-        def __init__(self, pane: TerminalPane) -> None:
-            super().__init__()
-            self.pane = pane
-            """The pane."""
-
-        @property
-        def control(self) -> TerminalPane:
-            """The pane."""
-            return self.pane
-
-    class ReleaseFocus(Message):
+    class ReleaseFocus(PaneMessage):
         """The user pressed the release key (ctrl+]): the pane gave up focus."""
-
-        def __init__(self, pane: TerminalPane) -> None:
-            super().__init__()
-            self.pane = pane
-            """The pane."""
-
-        @property
-        def control(self) -> TerminalPane:
-            """The pane."""
-            return self.pane
 
     def __init__(
         self,
