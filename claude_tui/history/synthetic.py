@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,3 +281,20 @@ SAMPLE_SESSIONS: tuple[SyntheticSession, ...] = (
     ),
 )  # fmt: skip
 """Six sessions that between them match every search example of the seed (and miss each one somewhere)."""
+
+
+SEED_FILTERS: list[tuple[str, Callable[[SyntheticSession], bool]]] = [
+    ("metrics.success = 1", lambda s: s.success == 1),
+    ("metrics.errors_encountered > 0", lambda s: s.errors > 0),
+    ("metrics.commands_executed > 10", lambda s: s.commands > 10),
+    ("metrics.duration_seconds > 30", lambda s: s.duration_seconds > 30),
+    ('tags.type = "claude_session"', lambda s: True),
+    ('params.issue_number = "123"', lambda s: s.issue == "123"),
+    ('params.procedure_name = "close-issue"', lambda s: s.procedure == "close-issue"),
+    (
+        'params.procedure_name = "extract-best-frame" AND metrics.success = 0',
+        lambda s: s.procedure == "extract-best-frame" and s.success == 0,
+    ),
+]
+"""The seed's search examples, each with the predicate that says which synthetic sessions must match it
+(shared by the store and the History pane tests)."""

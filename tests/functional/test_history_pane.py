@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent
 
 from claude_tui.history.query import today_start_ms
-from claude_tui.history.synthetic import SAMPLE_SESSIONS, SyntheticSession, log_sessions
+from claude_tui.history.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
 from claude_tui.history.ui_server import ServerState
 from claude_tui.widgets.history import HistoryCommands, HistoryPane, RunTable, history_system_commands
 from claude_tui.widgets.history_compare import CompareScreen
@@ -29,20 +29,6 @@ from claude_tui.widgets.terminal import TerminalPane
 
 EXPERIMENT = "claude-sessions"
 SIZE = (150, 40)
-
-SEED_FILTERS: list[tuple[str, Callable[[SyntheticSession], bool]]] = [
-    ("metrics.success = 1", lambda s: s.success == 1),
-    ("metrics.errors_encountered > 0", lambda s: s.errors > 0),
-    ("metrics.commands_executed > 10", lambda s: s.commands > 10),
-    ("metrics.duration_seconds > 30", lambda s: s.duration_seconds > 30),
-    ('tags.type = "claude_session"', lambda s: True),
-    ('params.issue_number = "123"', lambda s: s.issue == "123"),
-    ('params.procedure_name = "close-issue"', lambda s: s.procedure == "close-issue"),
-    (
-        'params.procedure_name = "extract-best-frame" AND metrics.success = 0',
-        lambda s: s.procedure == "extract-best-frame" and s.success == 0,
-    ),
-]
 
 
 def newest_first(sessions: list[SyntheticSession] | tuple[SyntheticSession, ...]) -> list[str]:

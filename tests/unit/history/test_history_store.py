@@ -20,25 +20,10 @@ from claude_tui.history.query import (
     StoreUnavailableError,
     order_by_for,
 )
-from claude_tui.history.synthetic import SAMPLE_SESSIONS, SyntheticSession, log_sessions
+from claude_tui.history.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
 from claude_tui.history.ui_server import ServerState, UiServer, pgid_alive
 
 EXPERIMENT = "claude-sessions"
-
-# The seed's search examples, each with the predicate that says which sample sessions must match.
-SEED_FILTERS: list[tuple[str, Callable[[SyntheticSession], bool]]] = [
-    ("metrics.success = 1", lambda s: s.success == 1),
-    ("metrics.errors_encountered > 0", lambda s: s.errors > 0),
-    ("metrics.commands_executed > 10", lambda s: s.commands > 10),
-    ("metrics.duration_seconds > 30", lambda s: s.duration_seconds > 30),
-    ('tags.type = "claude_session"', lambda s: True),
-    ('params.issue_number = "123"', lambda s: s.issue == "123"),
-    ('params.procedure_name = "close-issue"', lambda s: s.procedure == "close-issue"),
-    (
-        'params.procedure_name = "extract-best-frame" AND metrics.success = 0',
-        lambda s: s.procedure == "extract-best-frame" and s.success == 0,
-    ),
-]
 
 
 @pytest.fixture(scope="module")
