@@ -372,7 +372,7 @@ class HistoryPane(Widget):
         if not self.loaded and not self.query_one("#history-filter", Input).value:
             # A loading table cannot take focus, so the screen's auto-focus picked the filter box (where the
             # digit keys would be typed, not obeyed); the table gets it once it has rows to browse.
-            self.call_after_refresh(table.focus)
+            self.call_after_refresh(self._focus_table_if_still_here)
         self.loaded = True
         if not message.append:
             index = next((i for i, row in enumerate(self.rows) if row.run_id == keep), 0)
@@ -483,6 +483,12 @@ class HistoryPane(Widget):
         if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
             return None
         return self.rows[table.cursor_row]
+
+    def _focus_table_if_still_here(self) -> None:
+        """Focus the table unless the user went elsewhere (back to the terminal) while the rows loaded."""
+        focused = self.screen.focused
+        if focused is None or self in focused.ancestors_with_self:
+            self.query_one(RunTable).focus()
 
     # --- filter, quick filters, sort ----------------------------------------------------------------------
 
