@@ -63,8 +63,9 @@ class LazyGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-NO_RECOVERY = {"sync", "import", "stats", "replay"}
-"""Commands that do not start the background logging of orphaned sessions (sync does it itself)."""
+NO_RECOVERY = {"sync", "import", "stats", "replay", "run", "demo"}
+"""Commands that do not start the background logging of orphaned sessions here: sync does it itself, and the
+session commands do it once their program is spawned (`commands.run.start_recovery`), off its first frame."""
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

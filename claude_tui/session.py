@@ -16,12 +16,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claude_tui import __version__
 from claude_tui.config import Alert, AlertMonitor
-from claude_tui.parsing import ScreenParser, SessionStats, TranscriptTail, event_to_dict
 from claude_tui.paths import DEFAULT_EXPERIMENT, claude_config_dir
+
+if TYPE_CHECKING:
+    from claude_tui.parsing import TranscriptTail
 
 NPM_INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
 
@@ -127,6 +129,9 @@ class TrackedSession:
         argv: Sequence[str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        # The parsers load here, not at import: `commands.run` spawns the program from `SessionConfig` first.
+        from claude_tui.parsing import ScreenParser, SessionStats
+
         self.config = config
         self.argv = list(argv) if argv is not None else config.argv()
         self._clock = clock
@@ -209,6 +214,8 @@ class TrackedSession:
         `final` (at the session's end) also takes a transcript line without its newline and the screen lines
         still waiting to be seen complete.
         """
+        from claude_tui.parsing import TranscriptTail, event_to_dict
+
         events: list[Any] = []
         if self.config.is_claude and self._transcript is None:
             path = self._find_transcript()

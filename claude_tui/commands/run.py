@@ -87,29 +87,33 @@ def build_config(
 
 
 def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
-    """Start the app on `config`, then print where the session went. Returns the exit status for the shell."""
-    from claude_tui.session import TrackedSession
+    """Start the app on `config`, then print where the session went. Returns the exit status for the shell.
 
-    try:
-        session = TrackedSession(config)
-    except ProgramNotFound as exc:
-        click.echo(f"claude-tui: {exc}", err=True)
-        return 2
+    The program is spawned first, before the session's parsers, its spool and Textual load: its start-up
+    (about 0.4 s for claude) then overlaps ours, and its first frame is barely later than in a bare terminal.
+    The pane adopts the running program and reads what it wrote meanwhile (the PTY holds it).
+    """
+    from claude_tui.terminal.pty_session import PtySession, SpawnError
+
     size = shutil.get_terminal_size((120, 40))
     cols, rows = max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS)
     try:
+        argv = config.argv()
+        pty = PtySession.spawn(argv, cwd=config.cwd, env=config.env, cols=cols, rows=rows)
+    except (ProgramNotFound, SpawnError) as exc:
+        click.echo(f"claude-tui: {exc}", err=True)
+        start_recovery(config)
+        return 2
+    start_recovery(config)
+
+    from claude_tui.session import TrackedSession
+
+    session = TrackedSession(config, argv=argv)
+    try:
         session.start(cols, rows)
     except OSError as exc:
+        pty.terminate(grace=0.5)
         click.echo(f"claude-tui: cannot create the session record: {exc}", err=True)
-        return 2
-    from claude_tui.terminal.pty_session import PtySession, SpawnError
-
-    try:
-        # Start the program before Textual loads: its start-up (about a second for claude) overlaps ours, so
-        # its first frame is not later than in a bare terminal. The pane adopts it and fixes the size.
-        pty = PtySession.spawn(session.argv, cwd=config.cwd, env=config.env, cols=cols, rows=rows)
-    except SpawnError as exc:
-        click.echo(f"claude-tui: {exc}", err=True)
         return 2
 
     from claude_tui.app import ClaudeTuiApp
@@ -125,6 +129,14 @@ def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
         return 1
     print_outcome(outcome)
     return 0
+
+
+def start_recovery(config: SessionConfig) -> None:
+    """Log the spools of killed sessions in a detached process (the group does it for other commands)."""
+    if config.track:
+        from claude_tui.tracking.recovery import recover_orphans_in_background
+
+        recover_orphans_in_background()
 
 
 def print_outcome(outcome: Any) -> None:

@@ -229,8 +229,14 @@ class PtySession:
                     raise TimeoutError(f"program did not read {len(view)} bytes of input")
                 select.select([], [self.fd], [], min(remaining, 0.05))
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """The window size as ``(cols, rows)``."""
+        rows, cols = self._process.getwinsize()  # type: ignore[attr-defined]
+        return cols, rows
+
     def resize(self, cols: int, rows: int) -> None:
-        """Set the window size (TIOCSWINSZ); the program gets SIGWINCH."""
+        """Set the window size (TIOCSWINSZ); the program gets SIGWINCH (only when the size changes)."""
         if self._closed:
             return
         try:

@@ -292,13 +292,14 @@ class TerminalPane(Widget, can_focus=True):
         self.recorder = recorder
         """The ``CastRecorder`` (or None)."""
         self.tap = tap
-        self.emulator = TerminalEmulator(80, 24, history=scrollback)
+        cols, rows = session.size if session is not None else (80, 24)
+        self.emulator = TerminalEmulator(cols, rows, history=scrollback)
         """The screen and scrollback being drawn."""
         self.session: PtySession | None = session
         """The running program's PTY session (None for a viewer or before mount).
 
         A session passed in was spawned before the app started (so the program starts while Textual loads);
-        the pane adopts it at its first layout, resizes it to fit and reads what it wrote meanwhile."""
+        the pane reads it from mount on, at the size it was spawned with, and fits it at the first layout."""
         self._exit_status: ExitStatus | None = None
         self._started = False
         self._reading = False
@@ -368,6 +369,8 @@ class TerminalPane(Widget, can_focus=True):
         self.set_interval(0.25, self._housekeeping)
         if self.command is not None:
             # The widget's size is known only after the first layout; start then (or at the first resize).
+            # An adopted program is read from now on: its first frame is not held back by the layout.
+            self._resume_reading()
             self.call_after_refresh(self._start)
 
     def on_unmount(self) -> None:
@@ -395,7 +398,8 @@ class TerminalPane(Widget, can_focus=True):
         if self.size.width <= 0 or self.size.height <= 0:
             cols, rows = 80, 24
         self._started = True
-        self.emulator.resize(cols, rows)
+        if (cols, rows) != (self.emulator.cols, self.emulator.rows):
+            self.emulator.resize(cols, rows)
         if self.recorder is not None:
             self.recorder.resize(cols, rows)
         if self.session is not None:

@@ -104,3 +104,39 @@ def test_missing_other_program_exits_2(tmp_path: Path) -> None:
 def test_parse_tags_rejects_empty_key() -> None:
     with pytest.raises(click.BadParameter):
         run_module.parse_tags(("=value",))
+
+
+def test_spawn_path_loads_no_parser_emulator_or_ui() -> None:
+    """`run_session` spawns the program from what these imports give; the rest loads after (start-up time)."""
+    code = (
+        "import sys; import claude_tui.cli, claude_tui.commands.run, claude_tui.terminal.pty_session;"
+        "print('HEAVY', sorted(m for m in ('textual', 'mlflow', 'pyte', 'claude_tui.parsing',"
+        " 'claude_tui.terminal.emulator', 'claude_tui.tracking.spool') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+
+
+def test_unwritable_spool_ends_the_spawned_program_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The program is already running when the spool fails (disk full): it must not be left behind."""
+    from claude_tui.session import TrackedSession
+    from claude_tui.terminal.pty_session import PtySession
+
+    spawned: list[PtySession] = []
+    real_spawn = PtySession.spawn
+
+    def spawn(*args: Any, **kwargs: Any) -> PtySession:
+        spawned.append(real_spawn(*args, **kwargs))
+        return spawned[-1]
+
+    def full_disk(self: TrackedSession, cols: int, rows: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(PtySession, "spawn", staticmethod(spawn))
+    monkeypatch.setattr(TrackedSession, "start", full_disk)
+    result = CliRunner().invoke(cli.main, ["--command", "sleep", "--", "30"])
+    assert result.exit_code == 2
+    assert "cannot create the session record" in result.output and "No space left" in result.output
+    assert len(spawned) == 1 and spawned[0].poll() is not None  # ended, not orphaned
