@@ -21,10 +21,15 @@ class StatRow(Static):
     StatRow.-alert { background: $error 30%; }
     """
 
+    _text = ""
+
     def set_value(self, label: str, value: str) -> None:
-        """Show `label` padded, then `value` right-aligned."""
+        """Show `label` padded, then `value` right-aligned (nothing to do when that is what is shown)."""
         width = max(1, self.size.width or 30)
-        self.update(f"{label}{value.rjust(max(1, width - len(label)))}")
+        text = f"{label}{value.rjust(max(1, width - len(label)))}"
+        if text != self._text:
+            self._text = text
+            self.update(text, layout=False)  # one row of a fixed width: the layout cannot change
 
 
 class SessionSidebar(VerticalScroll):
@@ -57,9 +62,22 @@ class SessionSidebar(VerticalScroll):
 
     def __init__(self, hint: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._hint = hint
+        self._shown: dict[str, str] = {"#hint": hint or ""}
+        self._mounted_rows = False
+        self._pending: SessionSnapshot | None = None
 
-    def compose(self) -> ComposeResult:
+    def on_mount(self) -> None:
+        # The rows are a third of the app's widgets: mounted after the first frame, they do not hold back the
+        # terminal's (Claude draws its own first frame by then). `show` keeps the latest snapshot till then.
+        self.call_after_refresh(self._mount_rows)
+
+    async def _mount_rows(self) -> None:
+        await self.mount_all(self._rows())
+        self._mounted_rows = True
+        if self._pending is not None:
+            self.show(self._pending)
+
+    def _rows(self) -> ComposeResult:
         yield Label("Session", classes="heading")
         for name, _ in self.ROWS:
             yield StatRow(id=f"stat-{name}")
@@ -73,10 +91,13 @@ class SessionSidebar(VerticalScroll):
             yield StatRow(id=f"stat-{name}")
         yield Label("Tool activity / min", classes="heading")
         yield Sparkline([0], id="activity")
-        yield Static(self._hint or "", id="hint")
+        yield Static(self._shown["#hint"], id="hint")
 
     def show(self, snap: SessionSnapshot) -> None:
         """Redraw every counter from `snap`."""
+        if not self._mounted_rows:
+            self._pending = snap
+            return
         stats = snap.stats
         for name, label in self.ROWS:
             row = self.query_one(f"#stat-{name}", StatRow)
@@ -86,11 +107,9 @@ class SessionSidebar(VerticalScroll):
             row.set_class(name in snap.fired_alerts, "-alert")
         by_name = stats.get("tool_uses_by_name") or {}
         ranked = sorted(by_name.items(), key=lambda item: (-item[1], item[0]))
-        self.query_one("#tools-by-name", Static).update(
-            "\n".join(f"  {name} {count}" for name, count in ranked[:8])
-        )
+        self._update("#tools-by-name", "\n".join(f"  {name} {count}" for name, count in ranked[:8]))
         last_error = stats.get("last_error")
-        self.query_one("#last-error", Static).update(f"✗ {last_error}" if last_error else "")
+        self._update("#last-error", f"✗ {last_error}" if last_error else "")
         self.query_one("#stat-tokens-in", StatRow).set_value(
             "Tokens in", format_count(stats.get("input_tokens"))
         )
@@ -112,4 +131,14 @@ class SessionSidebar(VerticalScroll):
 
     def set_hint(self, text: str) -> None:
         """A line of advice under the counters (the demo shows its follow-up prompt here)."""
-        self.query_one("#hint", Static).update(text)
+        self._update("#hint", text)
+
+    def _update(self, selector: str, text: str) -> None:
+        """Change one text of the sidebar; an unchanged one costs no layout (`show` runs 4 times a second)."""
+        if not self._mounted_rows:
+            self._shown[selector] = text  # the row is mounted with it
+            return
+        widget = self.query_one(selector, Static)
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            widget.update(text)
