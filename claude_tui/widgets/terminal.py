@@ -582,8 +582,11 @@ class TerminalPane(Widget, can_focus=True):
         except RuntimeError:
             return  # fed before the app runs: the first paint shows it
         fps = self.FLOOD_FPS if self._flooded else self.MAX_FPS
-        delay = max(0.0, self._last_frame + 1 / fps - time.monotonic())
-        self._frame_handle = loop.call_later(delay, self._frame)
+        delay = self._last_frame + 1 / fps - time.monotonic()
+        if delay <= 0 and not self._paused:
+            self._frame()  # output after a quiet spell (a keystroke's echo, a first frame) is drawn at once
+            return
+        self._frame_handle = loop.call_later(max(0.0, delay), self._frame)
 
     def _frame(self) -> None:
         self._frame_handle = None
