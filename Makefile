@@ -26,6 +26,7 @@ $(BIN)/python:
 $(PY_STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/python -m compileall -q claude_tui
 	touch $@
 
 $(CLI_STAMP):
