@@ -1,5 +1,5 @@
-"""`python -m claude_tui` runs the CLI."""
+"""`python -m claude_tui` runs the CLI (through the same fast start as the `claude-tui` command)."""
 
-from claude_tui.cli import main
+from claude_tui.launch import main
 
 main()

@@ -110,9 +110,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
         yield Footer()
 
     def on_mount(self) -> None:
-        # Objects alive after start-up (modules, widgets, CSS) live as long as the app: keep them out of every
-        # later full garbage collection, which otherwise stalls the pane under heavy output.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self._settle_garbage_collector)
         if self.session is not None:
             config = self.session.config
             branch = self.session.git_start.get("branch")
@@ -127,6 +125,16 @@ class ClaudeTuiApp(App[SessionOutcome]):
                 self.set_timer(self.WARM_UP_AFTER, self._warm_up_store)
         if self.initial_tab == "history":
             self._mount_history()
+
+    @staticmethod
+    def _settle_garbage_collector() -> None:
+        """After the first frame: freeze what start-up made, and collect again (`run_session` paused it).
+
+        Objects alive after start-up (modules, widgets, CSS) live as long as the app: frozen, they stay out of
+        every later full collection, which otherwise stalls the pane under heavy output.
+        """
+        gc.freeze()
+        gc.enable()
 
     # -- live session ------------------------------------------------------------------------------------
 

@@ -12,19 +12,7 @@ from typing import Any
 
 import click
 
-# name -> "module:attribute" of a click.Command. Kept in one table so the help lists every command without
-# importing any of them.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("claude_tui.commands.run:run", "Start a tracked session (the default command)."),
-    "demo": ("claude_tui.commands.demo:demo", "A tracked session of the real CLI against the offline stub."),
-    "replay": ("claude_tui.commands.replay:replay", "Play an asciicast recording in the terminal pane."),
-    "stats": ("claude_tui.commands.stats:stats", "Exact stats of Claude Code transcripts."),
-    "sync": ("claude_tui.commands.sync:sync", "Log finished or orphaned session spools to MLflow."),
-    "history": ("claude_tui.commands.history:history", "Browse past sessions (opens the History tab)."),
-    "ui": ("claude_tui.commands.ui:ui", "Start, stop or query the MLflow UI server."),
-    "export": ("claude_tui.commands.export:export", "Export logged sessions as CSV or JSON."),
-    "import": ("claude_tui.commands.importer:import_sessions", "Import existing Claude Code sessions."),
-}
+from claude_tui.launch import SUBCOMMANDS
 
 
 class LazyGroup(click.Group):

@@ -9,7 +9,6 @@ folds events into `SessionStats`, appends them to the spool, and at the end writ
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import time
 import uuid
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claude_tui import __version__
+from claude_tui import __version__, launch
 from claude_tui.config import Alert, AlertMonitor
 from claude_tui.paths import DEFAULT_EXPERIMENT, claude_config_dir
 
@@ -58,7 +57,7 @@ class SessionConfig:
     @property
     def is_claude(self) -> bool:
         """Whether the program is Claude Code (it then gets `--session-id` and is tracked by transcript)."""
-        return Path(self.command).name in {"claude", "claude.exe"}
+        return launch.is_claude(self.command)
 
     @property
     def claude_config_dir(self) -> Path:
@@ -71,9 +70,9 @@ class SessionConfig:
 
     def resolve_program(self) -> str:
         """The program's absolute path, or `ProgramNotFound` with a message that says how to fix it."""
-        path = self.command if os.sep in self.command else shutil.which(self.command)
-        if path and os.path.isfile(path) and os.access(path, os.X_OK):
-            return os.path.abspath(path)
+        path = launch.find_program(self.command)
+        if path is not None:
+            return path
         if self.is_claude:
             raise ProgramNotFound(
                 f"cannot find the Claude Code CLI ({self.command!r}). Install it with `{NPM_INSTALL_HINT}`, "
@@ -85,17 +84,13 @@ class SessionConfig:
 
     def argv(self) -> list[str]:
         """The program's argv: Claude gets a fixed `--session-id` so its transcript can be found."""
-        program = self.resolve_program()
-        argv = [program]
-        if self.is_claude:
-            argv += ["--session-id", self.session_id]
-        argv += self.claude_args
-        if self.prompt:
-            # Variadic options such as --allowedTools would swallow a trailing prompt; `--` ends them.
-            if self.is_claude and "--" not in self.claude_args:
-                argv.append("--")
-            argv.append(self.prompt)
-        return argv
+        return launch.program_argv(
+            self.resolve_program(),
+            command=self.command,
+            session_id=self.session_id,
+            args=self.claude_args,
+            prompt=self.prompt,
+        )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,11 +10,9 @@ from typing import Any
 import click
 
 from claude_tui.config import Alert, ConfigError, load_settings
+from claude_tui.launch import claim, pane_size
 from claude_tui.session import ProgramNotFound, SessionConfig
-
-SIDEBAR_COLUMNS = 34
-CHROME_ROWS = 4
-"""Sidebar width, and header + tab bar (2) + footer rows: the pane's size before Textual has laid it out."""
+from claude_tui.terminal.pty_session import PtySession, SpawnError
 
 
 def parse_tags(values: tuple[str, ...]) -> dict[str, str]:
@@ -93,13 +91,19 @@ def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
     (about 0.4 s for claude) then overlaps ours, and its first frame is barely later than in a bare terminal.
     The pane adopts the running program and reads what it wrote meanwhile (the PTY holds it).
     """
-    from claude_tui.terminal.pty_session import PtySession, SpawnError
-
-    size = shutil.get_terminal_size((120, 40))
-    cols, rows = max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS)
+    # Start-up allocates a lot and frees little (imports, widgets, CSS): the collector's passes over it cost
+    # ~65 ms before the first frame. The app freezes the survivors and turns collection back on after it.
+    gc.disable()
     try:
-        argv = config.argv()
-        pty = PtySession.spawn(argv, cwd=config.cwd, env=config.env, cols=cols, rows=rows)
+        return _run_session(config, hint=hint)
+    finally:
+        gc.enable()
+
+
+def _run_session(config: SessionConfig, *, hint: str | None) -> int:
+    cols, rows = pane_size()
+    try:
+        pty = claim_or_spawn(config, cols, rows)
     except (ProgramNotFound, SpawnError) as exc:
         click.echo(f"claude-tui: {exc}", err=True)
         start_recovery(config)
@@ -108,7 +112,7 @@ def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
 
     from claude_tui.session import TrackedSession
 
-    session = TrackedSession(config, argv=argv)
+    session = TrackedSession(config, argv=pty.argv)
     try:
         session.start(cols, rows)
     except OSError as exc:
@@ -129,6 +133,23 @@ def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
         return 1
     print_outcome(outcome)
     return 0
+
+
+def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
+    """The program `launch.main` spawned early for this very command line, else a new one.
+
+    The early program got its own session id; the config takes it, so the argv built here is the same when
+    the early parser read the command line as click did (always, short of a bug: then it is replaced).
+    """
+    early = claim()
+    if early is not None:
+        config.session_id = early.session_id
+    argv = config.argv()
+    if early is not None:
+        if (early.argv, early.cwd) == (argv, str(config.cwd)) and not config.env:
+            return early.pty
+        early.pty.terminate(grace=0.5)
+    return PtySession.spawn(argv, cwd=config.cwd, env=config.env, cols=cols, rows=rows)
 
 
 def start_recovery(config: SessionConfig) -> None:

@@ -12,8 +12,10 @@ import select
 import shutil
 import signal as signal_module
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "CommandNotFound",
@@ -44,8 +46,7 @@ class CommandNotFound(SpawnError):
         self.name = name
 
 
-@dataclass(frozen=True)
-class ExitStatus:
+class ExitStatus(NamedTuple):
     """How a program ended: an exit ``code``, or the ``signal`` that killed it (the other is None)."""
 
     code: int | None

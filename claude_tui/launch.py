@@ -1,0 +1,221 @@
+"""The fast start: `claude-tui` spawns its program before anything heavy is imported.
+
+Claude draws its first frame about 0.4 s after it starts. Importing click, dataclasses and the session's
+modules takes `claude-tui` ~80 ms more before `commands.run` could spawn it; every one of those
+milliseconds showed up in the time to Claude's first frame. So the entry point (`main`) reads the
+common form of the command line, `claude-tui [run] [OPTIONS] [PROMPT] [-- CLAUDE_ARGS...]`, with this
+module's tiny parser, spawns the program at once, and only then imports the CLI. Click parses the whole
+command line as always, and `commands.run` claims the running program when the argv it builds is the
+same one (it adopts it, and nothing is spawned twice). A command line this parser does not fully
+understand (help, another subcommand, an unknown option) spawns nothing early; one that click then
+rejects ends the early program on exit.
+
+Only light standard-library modules are imported here; `claude_tui.cli` and the rest load after the spawn.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import os
+import shutil
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from claude_tui.terminal.pty_session import PtySession
+
+# name -> "module:attribute" of a click.Command and its help. One table, so the help lists every command
+# without importing any of them, and so the early parser knows a subcommand when it sees one.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("claude_tui.commands.run:run", "Start a tracked session (the default command)."),
+    "demo": ("claude_tui.commands.demo:demo", "A tracked session of the real CLI against the offline stub."),
+    "replay": ("claude_tui.commands.replay:replay", "Play an asciicast recording in the terminal pane."),
+    "stats": ("claude_tui.commands.stats:stats", "Exact stats of Claude Code transcripts."),
+    "sync": ("claude_tui.commands.sync:sync", "Log finished or orphaned session spools to MLflow."),
+    "history": ("claude_tui.commands.history:history", "Browse past sessions (opens the History tab)."),
+    "ui": ("claude_tui.commands.ui:ui", "Start, stop or query the MLflow UI server."),
+    "export": ("claude_tui.commands.export:export", "Export logged sessions as CSV or JSON."),
+    "import": ("claude_tui.commands.importer:import_sessions", "Import existing Claude Code sessions."),
+}
+
+SIDEBAR_COLUMNS = 34
+CHROME_ROWS = 4
+"""Sidebar width, and header + tab bar (2) + footer rows: the pane's size before Textual has laid it out."""
+
+VALUE_OPTIONS = frozenset(
+    {
+        "--command",
+        "-C",
+        "--cwd",
+        "--issue",
+        "--procedure",
+        "--tracking-uri",
+        "--experiment",
+        "--tag",
+        "--alert",
+    }
+)
+FLAG_OPTIONS = frozenset({"--no-track", "--no-redact"})
+"""The `run` command's options that take a value, and its flags (a test keeps both in step with click)."""
+
+CLAUDE_NAMES = frozenset({"claude", "claude.exe"})
+
+
+def is_claude(command: str) -> bool:
+    """Whether the program is Claude Code (it then gets `--session-id` and is tracked by transcript)."""
+    return os.path.basename(command) in CLAUDE_NAMES
+
+
+def find_program(command: str) -> str | None:
+    """The program's absolute path (a path, or a name looked up on PATH), or None when there is none."""
+    path = command if os.sep in command else shutil.which(command)
+    if path and os.path.isfile(path) and os.access(path, os.X_OK):
+        return os.path.abspath(path)
+    return None
+
+
+def program_argv(
+    program: str, *, command: str, session_id: str, args: list[str], prompt: str | None
+) -> list[str]:
+    """The argv to spawn: Claude gets a fixed `--session-id` so its transcript can be found."""
+    claude = is_claude(command)
+    argv = [program]
+    if claude:
+        argv += ["--session-id", session_id]
+    argv += args
+    if prompt:
+        # Variadic options such as --allowedTools would swallow a trailing prompt; `--` ends them.
+        if claude and "--" not in args:
+            argv.append("--")
+        argv.append(prompt)
+    return argv
+
+
+def new_session_id() -> str:
+    """A random (version 4) UUID as text, without importing `uuid` (which imports `platform`)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def pane_size() -> tuple[int, int]:
+    """The pane's columns and rows in the current terminal, before Textual has laid it out."""
+    size = shutil.get_terminal_size((120, 40))
+    return max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS)
+
+
+class RunLine:
+    """What the early parser read: enough to spawn the program."""
+
+    def __init__(self) -> None:
+        self.command = "claude"
+        self.cwd: str | None = None
+        self.prompt: str | None = None
+        self.claude_args: list[str] = []
+
+
+def parse_run_line(args: list[str]) -> RunLine | None:
+    """Read a `run` command line the way click will; None when it is anything else or in doubt."""
+    line = RunLine()
+    if args and args[0] == "run":
+        args = args[1:]
+    elif args and args[0] in SUBCOMMANDS:
+        return None
+    if "--" in args:
+        split = args.index("--")
+        args, line.claude_args = args[:split], args[split + 1 :]
+    positional: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        name, eq, attached = word.partition("=")
+        if name in VALUE_OPTIONS and word.startswith("--") and eq:
+            value: str | None = attached
+        elif word in VALUE_OPTIONS:
+            i += 1
+            if i == len(args):
+                return None
+            value = args[i]
+        elif word in FLAG_OPTIONS:
+            value = None
+        elif word.startswith("-"):
+            return None  # --help, --version, short forms, unknown options: leave it all to click
+        else:
+            positional.append(word)
+            i += 1
+            continue
+        if name == "--command":
+            line.command = value or ""
+        elif name in ("-C", "--cwd"):
+            line.cwd = value
+        i += 1
+    if len(positional) > 1 or not line.command:
+        return None
+    line.prompt = positional[0] if positional else None
+    return line
+
+
+class Prespawned:
+    """A program spawned by `prespawn`, waiting for `commands.run` to claim it."""
+
+    def __init__(self, session_id: str, argv: list[str], cwd: str, pty: PtySession) -> None:
+        self.session_id = session_id
+        self.argv = argv
+        self.cwd = cwd
+        self.pty = pty
+
+
+_prespawned: Prespawned | None = None
+
+
+def prespawn(args: list[str]) -> Prespawned | None:
+    """Spawn the program of a `run` command line now; None (and nothing spawned) when in doubt."""
+    global _prespawned
+    line = parse_run_line(args)
+    if line is None:
+        return None
+    program = find_program(line.command)
+    cwd = os.path.realpath(line.cwd or os.getcwd())
+    if program is None or not os.path.isdir(cwd):
+        return None  # the normal path reports it
+    from claude_tui.terminal.pty_session import PtySession
+
+    session_id = new_session_id()
+    argv = program_argv(
+        program, command=line.command, session_id=session_id, args=line.claude_args, prompt=line.prompt
+    )
+    cols, rows = pane_size()
+    try:
+        pty = PtySession.spawn(argv, cwd=cwd, env={}, cols=cols, rows=rows)
+    except Exception:  # the normal path spawns again and reports what went wrong
+        return None
+    _prespawned = Prespawned(session_id, argv, cwd, pty)
+    atexit.register(_end_unclaimed)
+    return _prespawned
+
+
+def claim() -> Prespawned | None:
+    """The early program, handed over once (None when there is none or it was already claimed)."""
+    global _prespawned
+    taken, _prespawned = _prespawned, None
+    return taken
+
+
+def _end_unclaimed() -> None:
+    """At exit: a program spawned early whose command line click then refused must not outlive us."""
+    taken = claim()
+    if taken is not None:
+        taken.pty.terminate(grace=0.5)
+
+
+def main() -> None:
+    """The `claude-tui` entry point: spawn early when the command line starts a session, then run the CLI."""
+    if prespawn(sys.argv[1:]) is not None:
+        # Start-up allocates a lot and frees little: `commands.run` and the app turn collection back on.
+        gc.disable()
+    from claude_tui.cli import main as cli_main
+
+    cli_main()

@@ -1,0 +1,185 @@
+"""The fast start: the early parser reads a `run` command line as click does, and an early program is
+adopted once or ended, never left behind."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import click
+import pexpect
+import pytest
+from click.testing import CliRunner
+
+from claude_tui import cli, launch
+from claude_tui.commands import run as run_module
+
+
+def test_option_tables_match_the_run_command() -> None:
+    """A new option on `run` must be taught to the early parser (else it refuses such lines: safe, slow)."""
+    flags: set[str] = set()
+    values: set[str] = set()
+    for param in run_module.run.params:
+        if isinstance(param, click.Option) and "--help" not in param.opts:
+            (flags if param.is_flag else values).update(param.opts)
+    assert (flags, values) == (set(launch.FLAG_OPTIONS), set(launch.VALUE_OPTIONS))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], ("claude", None, None, [])),
+        (["fix the bug"], ("claude", None, "fix the bug", [])),
+        (["run", "hi"], ("claude", None, "hi", [])),
+        (["--tag", "a=b", "hi", "--no-track"], ("claude", None, "hi", [])),
+        (["--command=bash", "-C", "/tmp"], ("bash", "/tmp", None, [])),
+        (
+            ["--cwd", "/srv", "p", "--", "--model", "x", "--", "y"],
+            ("claude", "/srv", "p", ["--model", "x", "--", "y"]),
+        ),
+        (["--", "p"], ("claude", None, None, ["p"])),
+    ],
+)
+def test_parse_run_line_reads_the_common_forms(args: list[str], expected: tuple[Any, ...]) -> None:
+    line = launch.parse_run_line(args)
+    assert line is not None
+    assert (line.command, line.cwd, line.prompt, line.claude_args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history"],
+        ["demo"],
+        ["--help"],
+        ["-h"],
+        ["--version"],
+        ["--unknown"],
+        ["-C"],
+        ["--tag"],
+        ["one", "two"],
+        ["--command", ""],
+        ["run", "--help"],
+    ],
+)
+def test_parse_run_line_leaves_everything_else_to_click(args: list[str]) -> None:
+    assert launch.parse_run_line(args) is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["fix the bug", "--tag", "team=core"],
+        ["--command", "sh", "--", "-c", "echo hi"],
+        ["--issue", "123", "close issue #123", "--", "--allowedTools", "Bash", "Read"],
+        ["run", "--no-redact", "--experiment", "e", "--", "--", "literal"],
+    ],
+)
+def test_early_argv_is_the_argv_click_builds(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`claim_or_spawn` adopts the early program only when both argvs agree: they must, for every form."""
+    claude = tmp_path / "bin" / "claude"
+    claude.parent.mkdir()
+    claude.write_text("#!/bin/sh\n")
+    claude.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{claude.parent}{os.pathsep}{os.environ['PATH']}")
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(
+        run_module, "run_session", lambda config, **_: seen.setdefault("config", config) and 0
+    )
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    config = seen["config"]
+    line = launch.parse_run_line(args)
+    assert line is not None
+    program = launch.find_program(line.command)
+    assert program is not None
+    early = launch.program_argv(
+        program, command=line.command, session_id=config.session_id, args=line.claude_args, prompt=line.prompt
+    )
+    assert early == config.argv()
+    assert os.path.realpath(line.cwd or os.getcwd()) == str(config.cwd)
+
+
+def test_program_argv_gives_claude_a_session_id_and_ends_its_options() -> None:
+    argv = launch.program_argv(
+        "/bin/claude", command="claude", session_id="S", args=["--allowedTools", "Bash"], prompt="go"
+    )
+    assert argv == ["/bin/claude", "--session-id", "S", "--allowedTools", "Bash", "--", "go"]
+    assert launch.program_argv("/bin/sh", command="sh", session_id="S", args=[], prompt="x") == [
+        "/bin/sh",
+        "x",
+    ]
+
+
+def test_new_session_id_is_a_random_uuid4() -> None:
+    ids = {launch.new_session_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
+
+
+def pid_script(tmp_path: Path) -> tuple[Path, Path]:
+    """A program that notes its pid in a file each time it starts, then waits, deaf to the terminal's hangup
+    (as a program may be), so only an explicit end stops it."""
+    pids = tmp_path / "pids"
+    script = tmp_path / "note-pid.sh"
+    script.write_text(f'#!/bin/sh\ntrap "" HUP\necho $$ >> "{pids}"\necho ready\nexec sleep 60\n')
+    script.chmod(0o755)
+    return script, pids
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return (
+        Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3]
+    )
+
+
+def wait_for_file(path: Path, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} was not written")
+
+
+def test_the_early_program_is_the_one_in_the_pane(tmp_path: Path) -> None:
+    script, pids = pid_script(tmp_path)
+    child = pexpect.spawn(
+        sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script)],
+        cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
+    )  # fmt: skip
+    try:
+        child.expect("ready")  # drawn by the pane: the app adopted the program
+        child.sendcontrol("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert len(pids.read_text().split()) == 1  # spawned once, not again by `commands.run`
+
+
+def test_a_refused_command_line_ends_the_early_program(tmp_path: Path) -> None:
+    script, pids = pid_script(tmp_path)
+    child = pexpect.spawn(
+        sys.executable, ["-m", "claude_tui", "--command", str(script), "--tag", "novalue"],
+        cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
+    )  # fmt: skip
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "KEY=VALUE" in (child.before or b"").decode()
+    pid = int(wait_for_file(pids).split()[0])  # it did start early ...
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)  # ... and did not outlive claude-tui
