@@ -63,7 +63,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
     """Seconds between transcript polls; counts appear well within a second of Claude writing them."""
 
     WARM_UP_AFTER = 2.0
-    """Seconds after start-up when mlflow is loaded in the background (after Claude's first frame)."""
+    """Seconds after start-up (after Claude's first frame) when killed sessions are looked for and mlflow
+    is loaded in the background: neither competes with Claude's start for the CPU."""
 
     def __init__(
         self,
@@ -121,8 +122,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self._pane.focus()
             self.set_interval(self.POLL_INTERVAL, self._poll_session)
             self._poll_session()
-            if self.session.spool is not None and self._log_spool is None:
-                self.set_timer(self.WARM_UP_AFTER, self._warm_up_store)
+            if self.session.spool is not None:
+                self.set_timer(self.WARM_UP_AFTER, self._after_start)
         if self.initial_tab == "history":
             self._mount_history()
 
@@ -154,6 +155,14 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self.title = f"claude-tui · {session.title}"
         for alert in fired:
             self.notify(f"Alert: {alert} (now {snap.stats.get(alert.metric, '?')})", severity="warning")
+
+    def _after_start(self) -> None:
+        """Log the spools of killed sessions (a detached `sync`, only if there are any); warm up mlflow."""
+        from claude_tui.tracking import recovery
+
+        recovery.recover_orphans_in_background()
+        if self._log_spool is None:
+            self._warm_up_store()
 
     def _warm_up_store(self) -> None:
         """Import mlflow and open the store in a daemon thread, so logging at the end does not wait for it.

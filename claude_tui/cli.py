@@ -53,7 +53,7 @@ class LazyGroup(click.Group):
 
 NO_RECOVERY = {"sync", "import", "stats", "replay", "run", "demo"}
 """Commands that do not start the background logging of orphaned sessions here: sync does it itself, and the
-session commands do it once their program is spawned (`commands.run.start_recovery`), off its first frame."""
+session commands' app does it two seconds in (`ClaudeTuiApp._after_start`), off Claude's first frame."""
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -108,7 +108,6 @@ def _run_session(config: SessionConfig, *, hint: str | None) -> int:
         click.echo(f"claude-tui: {exc}", err=True)
         start_recovery(config)
         return 2
-    start_recovery(config)
 
     from claude_tui.session import TrackedSession
 
@@ -118,6 +117,7 @@ def _run_session(config: SessionConfig, *, hint: str | None) -> int:
     except OSError as exc:
         pty.terminate(grace=0.5)
         click.echo(f"claude-tui: cannot create the session record: {exc}", err=True)
+        start_recovery(config)
         return 2
 
     from claude_tui.app import ClaudeTuiApp
@@ -153,7 +153,8 @@ def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
 
 
 def start_recovery(config: SessionConfig) -> None:
-    """Log the spools of killed sessions in a detached process (the group does it for other commands)."""
+    """Log the spools of killed sessions in a detached process, when no app starts to do it (see
+    `ClaudeTuiApp._after_start`; the group does it for the other commands)."""
     if config.track:
         from claude_tui.tracking.recovery import recover_orphans_in_background
 

@@ -169,3 +169,26 @@ async def test_ctrl_q_ends_claude_gracefully(claude_env: Any) -> None:
         await wait_for(pilot, lambda: app.return_value is not None, 30, "the app to exit")
     # Claude left on its own (ctrl+c twice), so the session counts as a success, not as killed.
     assert app.return_value == SessionOutcome(exit_code=0, signal=None)
+
+
+async def test_killed_sessions_are_looked_for_after_the_first_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orphan recovery (it may start a sync that imports mlflow) waits until Claude has drawn, then runs."""
+    from claude_tui.tracking import recovery
+
+    calls: list[float] = []
+    monkeypatch.setattr(recovery, "recover_orphans_in_background", lambda: calls.append(time.monotonic()))
+    monkeypatch.setattr(ClaudeTuiApp, "WARM_UP_AFTER", 0.5)
+    argv = script(tmp_path, "import time; print('drawn', flush=True); time.sleep(30)\n")
+    session = TrackedSession(SessionConfig(command=argv[0], cwd=tmp_path), argv=argv)
+    session.start(80, 20)
+    app = ClaudeTuiApp(session, log_spool=FakeStore())
+    async with app.run_test(size=(120, 30)) as pilot:
+        started = time.monotonic()
+        assert calls == []
+        await wait_for(pilot, lambda: calls, 10, "the orphan check")
+        assert calls[0] - started >= 0.3
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+    assert len(calls) == 1
