@@ -58,7 +58,9 @@ async def wait_for(pilot: Any, predicate: Any, timeout: float, what: str) -> Non
 
 
 def sidebar_value(app: ClaudeTuiApp, stat: str) -> str:
-    """The value part of a sidebar row as drawn (`Commands        6` -> `6`)."""
+    """The value part of a sidebar row as drawn (`Commands        6` -> `6`); "" before the rows are there."""
+    if not app.query_one(SessionSidebar).rows_mounted:
+        return ""
     row = app.query_one(f"#stat-{stat}", StatRow)
     return str(row.content).split()[-1]
 

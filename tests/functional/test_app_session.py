@@ -14,7 +14,7 @@ from claude_tui.app import ClaudeTuiApp, SessionOutcome
 from claude_tui.commands.run import print_outcome
 from claude_tui.config import Alert
 from claude_tui.session import SessionConfig, TrackedSession
-from claude_tui.widgets.sidebar import StatRow
+from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
 
 # What Claude Code draws for two tool calls, one failed (NBSP after ⎿, as the real CLI writes it).
@@ -74,6 +74,7 @@ async def test_screen_parser_counts_and_alert(tmp_path: Path) -> None:
             "the screen parser to count tools and the error",
         )
         await pilot.pause(0.5)
+        await wait_for(pilot, lambda: app.query_one(SessionSidebar).rows_mounted, 5, "the sidebar's rows")
         assert session.source == "screen"
         assert session.stats["commands_executed"] == 1
         assert session.stats["errors_encountered"] == 1
@@ -192,3 +193,20 @@ async def test_killed_sessions_are_looked_for_after_the_first_frame(
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
     assert len(calls) == 1
+
+
+async def test_sidebar_rows_come_after_the_first_frame_with_the_latest_counts(tmp_path: Path) -> None:
+    """The counters mount a moment after start (off Claude's first frame) and then show what was polled."""
+    argv = script(tmp_path, "import time; print('hi', flush=True); time.sleep(30)\n")
+    session = TrackedSession(SessionConfig(command=argv[0], cwd=tmp_path, track=False), argv=argv)
+    session.start(80, 20)
+    app = ClaudeTuiApp(session)
+    async with app.run_test(size=(120, 30)) as pilot:
+        sidebar = app.query_one(SessionSidebar)
+        assert not sidebar.rows_mounted and not sidebar.query(StatRow)
+        await wait_for(pilot, lambda: sidebar.rows_mounted, 5, "the sidebar's rows")
+        await pilot.pause(0.3)
+        assert str(app.query_one("#stat-commands_executed", StatRow).content).split() == ["Commands", "0"]
+        assert "Elapsed" in str(app.query_one("#stat-elapsed", StatRow).content)
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")

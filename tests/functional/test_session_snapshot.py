@@ -11,6 +11,7 @@ from typing import Any
 
 from claude_tui.app import ClaudeTuiApp
 from claude_tui.session import SessionConfig, TrackedSession
+from claude_tui.widgets.sidebar import SessionSidebar
 from claude_tui.widgets.terminal import TerminalPane
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "streams"
@@ -55,10 +56,12 @@ def test_session_tab_snapshot(snap_compare: Any, tmp_path: Path) -> None:
 
     async def until_replayed(pilot: Any) -> None:
         pane = app.query_one(TerminalPane)
+        sidebar = app.query_one(SessionSidebar)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             # The recording ends with the shell prompt the CLI left behind after /exit.
-            if session.stats["tool_uses"] == 11 and any("/exit" in line for line in pane.emulator.display):
+            replayed = any("/exit" in line for line in pane.emulator.display)
+            if session.stats["tool_uses"] == 11 and replayed and sidebar.rows_mounted:
                 break
             await pilot.pause(0.1)
         await pilot.pause(0.6)  # one more sidebar poll and frame
