@@ -24,7 +24,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, Label
+from textual.widgets import Button, DataTable, Input, Label, Tabs
 from textual.worker import Worker, WorkerState
 
 from claude_tui.formatting import format_cost, format_count, format_duration
@@ -92,6 +92,12 @@ class RunTable(DataTable[Any]):
             self.post_message(self.NearEnd())
 
 
+class DetailsBox(Vertical):
+    """The column with the selected run's details; `z` maximizes it (Textual's maximize, escape restores)."""
+
+    ALLOW_MAXIMIZE = True
+
+
 class HistoryPane(Widget):
     """Browse the logged sessions of one experiment.
 
@@ -115,6 +121,7 @@ class HistoryPane(Widget):
     HistoryPane #history-body { height: 1fr; }
     HistoryPane RunTable { width: 1fr; height: 1fr; }
     HistoryPane #history-details-box { width: 43; border-left: vkey $foreground 30%; }
+    HistoryPane #history-details-box.-maximized { width: 1fr; height: 1fr; border-left: none; }
     HistoryPane #history-status { height: 1; color: $text-muted; padding: 0 1; }
     """
 
@@ -133,6 +140,7 @@ class HistoryPane(Widget):
         Binding("m", "mlflow_compare", "MLflow compare"),
         Binding("o", "open_in_mlflow", "Open in MLflow"),
         Binding("r", "refresh_runs", "Refresh", show=False),
+        Binding("z", "zoom_details", "Zoom details"),
         Binding("p", "replay_toggle", "Play/pause", show=False),
         Binding("plus,equals_sign", "replay_faster", "Faster", show=False),
         Binding("minus", "replay_slower", "Slower", show=False),
@@ -243,7 +251,7 @@ class HistoryPane(Widget):
         yield Label("", id="history-error")
         with Horizontal(id="history-body"):
             yield RunTable(id="history-table", cursor_type="row", zebra_stripes=True)
-            with Vertical(id="history-details-box"):
+            with DetailsBox(id="history-details-box"):
                 yield RunDetailsView(tz=self.tz, id="history-details")
         yield Label("", id="history-status")
 
@@ -504,6 +512,19 @@ class HistoryPane(Widget):
     def action_focus_filter(self) -> None:
         """Move focus to the filter box."""
         self.query_one("#history-filter", Input).focus()
+
+    def action_zoom_details(self) -> None:
+        """Fill the screen with the details (a replay then shows its recording at full width); escape or z
+        again gives the table back."""
+        screen = self.screen
+        box = self.query_one(DetailsBox)
+        if screen.maximized is box:
+            screen.minimize()
+            self.query_one(RunTable).focus()
+        elif screen.maximize(box, container=False):
+            # The table is hidden now: the details' tab bar takes the keys (left/right switch tabs; p, +, -,
+            # z and escape still reach this pane).
+            box.query_one(Tabs).focus()
 
     def action_focus_table(self) -> None:
         """Move focus back to the sessions table (escape from the filter box)."""

@@ -316,6 +316,30 @@ async def test_replay_plays_the_recording(store: str) -> None:
         assert view.player.playing and view.player.index <= 1
 
 
+async def test_zoom_gives_the_replay_the_whole_width(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        box = pane.query_one("#history-details-box")
+        view = pane.query_one(RunDetailsView).replay
+        screen = view.query_one(TerminalPane)
+        await pilot.press("p")  # shows the Replay tab and plays
+        await pilot.pause()
+        narrow = screen.size.width
+        assert 0 < narrow < SIZE[0] // 2
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is box
+        assert screen.size.width > 2 * narrow and box.size.width >= SIZE[0] - 2
+        await pilot.press("p")  # the replay keys still work while zoomed
+        assert view.player is not None and not view.player.playing
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.maximized is None and screen.size.width == narrow
+        await pilot.press("z", "z")
+        assert app.screen.maximized is None
+
+
 async def test_compare_marked_runs(store: str) -> None:
     app = HistoryApp(store)
     async with app.run_test(size=SIZE) as pilot:
