@@ -8,6 +8,7 @@ test waits for the ``done`` signal before capturing.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,24 +23,11 @@ from claude_tui.terminal import TerminalEmulator
 
 STREAMS = Path(__file__).resolve().parent.parent / "data" / "streams"
 
-# Size each stream was recorded at (see tests/data/streams/record_streams.py); claude_interactive.bin is
-# recorded by the stub harness at 120x40.
 SIZES: dict[str, tuple[int, int]] = {
-    "less_file.bin": (80, 24),
-    "vim_file.bin": (80, 24),
-    "git_log_color.bin": (100, 30),
-    "curses_redraw.bin": (60, 20),
-    "cjk_emoji.bin": (40, 12),
-    "sequences_private.bin": (60, 16),
-    "sequences_sgr.bin": (70, 20),
-    "sequences_edit.bin": (50, 14),
-    "seq_lines.bin": (80, 24),
-    "top.bin": (100, 30),
-    "watch.bin": (80, 20),
-    "claude_session.bin": (120, 40),
-    "claude_interactive.bin": (120, 40),
-    "claude_interactive_fullscreen.bin": (120, 40),
+    name: (cols, rows) for name, (cols, rows) in json.loads((STREAMS / "sizes.json").read_text()).items()
 }
+"""Size each stream was recorded at (`sizes.json`, written by tests/data/streams/record_streams.py; the
+claude_*.bin streams by the stub harness at 120x40)."""
 
 
 class Capture(NamedTuple):

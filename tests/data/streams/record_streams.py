@@ -6,11 +6,12 @@ byte by byte to cover every sequence the emulator must handle. Run from the repo
 
     .venv/bin/python tests/data/streams/record_streams.py [NAME.bin ...]   # all, or only these
 
-The size of each stream is in ``SIZES`` (the fidelity test replays it at that size).
+The size of each stream is in ``sizes.json`` (the fidelity test replays it at that size).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import subprocess
@@ -24,18 +25,9 @@ import ptyprocess
 HERE = Path(__file__).resolve().parent
 
 SIZES: dict[str, tuple[int, int]] = {
-    "less_file.bin": (80, 24),
-    "vim_file.bin": (80, 24),
-    "git_log_color.bin": (100, 30),
-    "curses_redraw.bin": (60, 20),
-    "cjk_emoji.bin": (40, 12),
-    "sequences_private.bin": (60, 16),
-    "sequences_sgr.bin": (70, 20),
-    "sequences_edit.bin": (50, 14),
-    "seq_lines.bin": (80, 24),
-    "top.bin": (100, 30),
-    "watch.bin": (80, 20),
+    name: (cols, rows) for name, (cols, rows) in json.loads((HERE / "sizes.json").read_text()).items()
 }
+"""Each stream's size, shared with the fidelity test through `sizes.json` (add a new stream there)."""
 
 
 def record(
@@ -181,11 +173,12 @@ def main() -> None:
             subprocess.run([*git, "commit", "-q", "-m", f"commit number {i}\n\nbody {i}"], check=True)
         sleeper = subprocess.Popen(["sleep", "60"])
         streams = {
-            "less_file.bin": record(["less", str(sample)], 80, 24, [(0.8, b" "), (0.4, b"G"), (0.4, b"q")]),
+            "less_file.bin": record(
+                ["less", str(sample)], *SIZES["less_file.bin"], [(0.8, b" "), (0.4, b"G"), (0.4, b"q")]
+            ),
             "vim_file.bin": record(
                 ["vim", "-u", "NONE", "-N", "-n", "-i", "NONE", str(sample)],
-                80,
-                24,
+                *SIZES["vim_file.bin"],
                 [(1.0, b"G"), (0.4, b"ggjj"), (0.4, b":q!\r")],
             ),
             "git_log_color.bin": record(
@@ -200,19 +193,20 @@ def main() -> None:
                     "--decorate",
                     "--graph",
                 ],
-                100,
-                30,
+                *SIZES["git_log_color.bin"],
                 [(0.5, b"")],
             ),
-            "curses_redraw.bin": record([sys.executable, str(script)], 60, 20, []),
+            "curses_redraw.bin": record([sys.executable, str(script)], *SIZES["curses_redraw.bin"], []),
             "cjk_emoji.bin": _cjk_emoji(),
             "sequences_private.bin": _sequences_private(),
             "sequences_sgr.bin": _sequences_sgr(),
             "sequences_edit.bin": _sequences_edit(),
-            "seq_lines.bin": record(["seq", "1", "3000"], 80, 24, []),
+            "seq_lines.bin": record(["seq", "1", "3000"], *SIZES["seq_lines.bin"], []),
             # Only a process of our own in the list: the stream must not capture the machine's processes.
-            "top.bin": record(["top", "-d", "0.3", "-p", str(sleeper.pid)], 100, 30, [(1.5, b"q")]),
-            "watch.bin": record(["watch", "-n", "0.2", "-d", "date +%N; seq 1 5"], 80, 20, [(1.5, b"q")]),
+            "top.bin": record(["top", "-d", "0.3", "-p", str(sleeper.pid)], *SIZES["top.bin"], [(1.5, b"q")]),
+            "watch.bin": record(
+                ["watch", "-n", "0.2", "-d", "date +%N; seq 1 5"], *SIZES["watch.bin"], [(1.5, b"q")]
+            ),
         }
         sleeper.kill()
         sleeper.wait()
