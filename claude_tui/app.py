@@ -145,10 +145,14 @@ class ClaudeTuiApp(App[SessionOutcome]):
             return  # nothing to do, or the app is shutting down and the widgets are going
         pane = self._pane
         screen_lines = None
+        first = 0
         if session.screen_due():
             emulator = pane.emulator
+            # Positions count from the first line the terminal ever kept, so they stay put when the full
+            # scrollback drops its oldest lines.
+            first = emulator.history_dropped
             screen_lines = [*emulator.history_lines(), *emulator.display]
-        session.poll(screen_lines)
+        session.poll(screen_lines, first_index=first)
         snap, fired = session.snapshot()
         self._sidebar.show(snap)
         if session.stats.get("first_prompt"):
@@ -195,7 +199,9 @@ class ClaudeTuiApp(App[SessionOutcome]):
             return
         self._finishing = True
         pane = self._pane
-        session.finish(exit_code, signal, [*pane.emulator.history_lines(), *pane.emulator.display])
+        emulator = pane.emulator
+        lines = [*emulator.history_lines(), *emulator.display]
+        session.finish(exit_code, signal, lines, first_index=emulator.history_dropped)
         if session.spool is None:
             self.exit(SessionOutcome(exit_code=exit_code, signal=signal))
             return

@@ -203,11 +203,14 @@ class TrackedSession:
         matches = sorted(projects.glob(f"*/{self.config.session_id}.jsonl"))
         return matches[0] if matches else None
 
-    def poll(self, screen_lines: Sequence[str] | None = None, *, final: bool = False) -> bool:
+    def poll(
+        self, screen_lines: Sequence[str] | None = None, *, first_index: int = 0, final: bool = False
+    ) -> bool:
         """Read what is new (transcript, or screen text as a fallback); True when the stats changed.
 
-        `final` (at the session's end) also takes a transcript line without its newline and the screen lines
-        still waiting to be seen complete.
+        `screen_lines` is the scrollback plus the screen, `screen_lines[i]` at absolute position
+        `first_index + i` (`TerminalEmulator.history_dropped`). `final` (at the session's end) also takes a
+        transcript line without its newline and the screen lines still waiting to be seen complete.
         """
         from claude_tui.parsing import TranscriptTail, event_to_dict
 
@@ -223,7 +226,7 @@ class TrackedSession:
             self.transcript_stats.malformed_lines = self._transcript.malformed_lines
         elif screen_lines is not None and (final or self.screen_due()):
             self._last_screen_poll = time.monotonic()
-            events = self._screen.feed(list(screen_lines))
+            events = self._screen.feed(list(screen_lines), first_index)
             if final:
                 events += self._screen.flush()
             for event in events:
@@ -282,14 +285,20 @@ class TrackedSession:
     # -- the end -------------------------------------------------------------------------------------------
 
     def finish(
-        self, exit_code: int | None, signal: int | None, screen_lines: Sequence[str], *, killed: bool = False
+        self,
+        exit_code: int | None,
+        signal: int | None,
+        screen_lines: Sequence[str],
+        *,
+        first_index: int = 0,
+        killed: bool = False,
     ) -> None:
         """Final poll, close the recording, and write everything the logger needs into the spool.
 
-        `screen_lines` is the pane's scrollback and screen: the cleaned transcript, and the screen parser's
-        last look.
+        `screen_lines` is the pane's scrollback and screen (from absolute position `first_index`, as in
+        `poll`): the cleaned transcript, and the screen parser's last look.
         """
-        self.poll(screen_lines, final=True)
+        self.poll(screen_lines, first_index=first_index, final=True)
         self.ended_at = self._clock()
         if self.recorder is not None:
             self.recorder.close()

@@ -73,6 +73,10 @@ class ScreenParser:
         self._row_keys: dict[int, tuple[str, str, int]] = {}
         self._most_at_once: dict[tuple[str, str], int] = {}
         self._reported: dict[tuple[str, str], int] = {}
+        self._oldest = 0
+        """Positions below this have left the terminal (see `_forget_before`)."""
+        self._departed: dict[tuple[str, str], int] = {}
+        """Classified lines that left the terminal, by key: they still count as seen with the later ones."""
 
     def feed(self, lines: list[str], first_index: int = 0) -> list[Event]:
         """New events from `lines`, where `lines[i]` is at absolute position `first_index + i`.
@@ -81,6 +85,7 @@ class ScreenParser:
         dropped so far), or just the screen rows with `first_index` = scrollback size: positions must stay
         put while text scrolls.
         """
+        gone = self._forget_before(first_index)
         normalized = [raw.replace("\xa0", " ").rstrip() for raw in lines]
         changed: set[int] = set()
         # Record every row's new text first, so a line that moved up is seen to have left its old row.
@@ -95,13 +100,13 @@ class ScreenParser:
                 self._row_keys.pop(position, None)
             else:
                 self._row_keys[position] = found
-        at_once: dict[tuple[str, str], int] = {}
+        at_once = dict(self._departed)
         for kind, key, weight in self._row_keys.values():
             at_once[(kind, key)] = at_once.get((kind, key), 0) + weight
         for both, count in at_once.items():
             if count > self._most_at_once.get(both, 0):
                 self._most_at_once[both] = count
-        events: list[Event] = []
+        events: list[Event] = gone
         # Lines waiting since the last feed that did not change since: they were complete after all.
         for position, entry in list(self._waiting.items()):
             if position not in changed and self._by_position.get(position) is entry:
@@ -135,6 +140,25 @@ class ScreenParser:
             ):
                 # (A summary line keeps its place while its text changes: "Reading 1 file…" → "Read 2 files".)
                 del self._by_position[position]
+        return events
+
+    def _forget_before(self, first_index: int) -> list[Event]:
+        """Drop what is known about positions that left the terminal for good (the scrollback is full), so a
+        long session does not grow this state; the line just before is kept as the one above. A line still
+        waiting to be seen complete is reported: it cannot change any more."""
+        if first_index <= self._oldest:
+            return []
+        self._oldest = first_index
+        events: list[Event] = []
+        for position in sorted(p for p in self._waiting if p < first_index - 1):
+            events.extend(self._report(self._waiting[position]))
+        for position in [p for p in self._row_keys if p < first_index - 1]:
+            kind, key, weight = self._row_keys.pop(position)
+            # Still "seen at once" with the lines after it: a later identical line is another call.
+            self._departed[(kind, key)] = self._departed.get((kind, key), 0) + weight
+        for table in (self._lines, self._by_position, self._waiting):
+            for position in [p for p in table if p < first_index - 1]:
+                del table[position]
         return events
 
     def flush(self) -> list[Event]:

@@ -132,6 +132,9 @@ class _Scrollback(deque[HistoryLine]):
 
     def __init__(self, maxlen: int) -> None:
         super().__init__(maxlen=maxlen)
+        self.dropped = 0
+        """Lines that left the front for good (the oldest, once full; all of them on a clear): the absolute
+        position of the first line kept."""
         self._styles: list[CellStyle] = []
         self._ids: dict[int, int] = {}
         """`id(style)` -> index into `_styles`."""
@@ -160,11 +163,26 @@ class _Scrollback(deque[HistoryLine]):
 
     def append(self, entry: tuple[Any, Any]) -> None:
         """Add a line: a screen row (two lists), or a (text, style) line."""
+        if len(self) == self.maxlen:
+            self.dropped += 1
         super().append(self._freeze(entry))
 
     def extend(self, entries: Iterable[tuple[Any, Any]]) -> None:
         """Add lines, oldest first."""
+        lines = list(entries)
+        self.push(lines, len(lines))
+
+    def push(self, entries: Iterable[tuple[Any, Any]], count: int, skipped: int = 0) -> None:
+        """Add `count` lines, oldest first, after `skipped` older ones the caller did not pass because they
+        would have been dropped at once (the hot path of plain text: no list is built here)."""
+        if self.maxlen is not None:
+            self.dropped += skipped + max(0, len(self) + count - self.maxlen)
         super().extend(map(self._freeze, entries))
+
+    def clear(self) -> None:
+        """Forget every line (ED 3)."""
+        self.dropped += len(self)
+        super().clear()
 
     def thaw(self, entry: HistoryLine, cols: int | None = None) -> tuple[list[str], list[CellStyle]]:
         """A line as cells and styles; with `cols`, a one-style line is cut or padded to that width."""
@@ -290,6 +308,12 @@ class TerminalEmulator:
     def history_size(self) -> int:
         """Number of lines in the scrollback."""
         return len(self._history)
+
+    @property
+    def history_dropped(self) -> int:
+        """Lines the scrollback has dropped so far: the absolute position of `history_lines()[0]`, so that
+        `history_dropped + i` names the same line however much is written after it."""
+        return self._history.dropped
 
     def line_runs(self, index: int) -> list[tuple[str, CellStyle]]:
         """Text runs of one line with their style; ``index`` in ``range(-history_size, rows)``.
@@ -673,16 +697,17 @@ class TerminalEmulator:
         above = bottom  # rows above the (blank) cursor row that are pushed up
         history = self._history
         if k >= above:
-            history.extend(zip(chars[:above], styles[:above], strict=True))
+            history.push(zip(chars[:above], styles[:above], strict=True), above)
             to_history = k - above
             if to_history:
                 keep = history.maxlen or 0
-                history.extend((line, style) for line in rest[max(0, to_history - keep) : to_history])
+                skip = max(0, to_history - keep)
+                history.push(((line, style) for line in rest[skip:to_history]), to_history - skip, skip)
             on_screen = rest[to_history:]
             new_chars = []
             new_styles = []
         else:
-            history.extend(zip(chars[:k], styles[:k], strict=True))
+            history.push(zip(chars[:k], styles[:k], strict=True), k)
             on_screen = rest
             new_chars = chars[k:above]
             new_styles = styles[k:above]

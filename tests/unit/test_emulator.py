@@ -580,3 +580,20 @@ def test_huge_apc_aborted_by_csi() -> None:
 
 def screen_of(emulator: TerminalEmulator) -> list[str]:
     return [line.rstrip() for line in emulator.display]
+
+
+def test_history_dropped_counts_the_lines_that_left_for_good() -> None:
+    """`history_dropped + i` names `history_lines()[i]` whatever is written after it (parser positions)."""
+    emulator = TerminalEmulator(20, 4, history=5)
+    emulator.feed(b"".join(f"line {i}\r\n".encode() for i in range(12)))  # plain text: the fast path
+    assert emulator.history_size == 5
+    assert emulator.history_dropped == 12 + 1 - 4 - 5  # 13 rows used, 4 on screen, 5 kept
+    first = emulator.history_dropped
+    assert emulator.history_lines()[0] == f"line {first}"
+    emulator.feed(b"\x1b[31mred\x1b[0m\r\n")  # a styled row: the row-by-row path
+    assert emulator.history_dropped == first + 1
+    assert emulator.history_lines()[0] == f"line {first + 1}"
+    emulator.resize(20, 6)  # taller: two lines come back from the scrollback, none is dropped
+    assert (emulator.history_size, emulator.history_dropped) == (3, first + 1)
+    emulator.feed(b"\x1b[3J")  # erase the scrollback
+    assert (emulator.history_size, emulator.history_dropped) == (0, first + 4)

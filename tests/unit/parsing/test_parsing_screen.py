@@ -127,3 +127,28 @@ def test_a_line_never_counts_more_often_than_it_was_on_screen_at_once() -> None:
     two = ["something else", *[""] * 98, "● Bash(make)"]
     two[50] = "● Bash(make)"
     assert len(parser.feed(two)) == 1
+
+
+def test_a_full_scrollback_keeps_positions_and_bounded_state() -> None:
+    """Through a scrollback that drops its oldest lines, `history_dropped` keeps each line's position: every
+    tool line counts once, a waiting line that scrolls away is still reported, and the parser forgets what
+    left the terminal."""
+    from claude_tui.terminal import TerminalEmulator
+
+    emulator = TerminalEmulator(60, 8, history=30)
+    parser = ScreenParser()
+    calls: list[ToolCall] = []
+    for i in range(400):
+        text = f"● Bash(echo {i})\r\n" if i % 7 == 0 else f"output line {i}\r\n"
+        emulator.feed(text.encode())
+        if i % 5 == 4:  # a pass every few lines, as the app polls while output scrolls by
+            lines = [*emulator.history_lines(), *emulator.display]
+            events = parser.feed(lines, emulator.history_dropped)
+            calls += [e for e in events if isinstance(e, ToolCall)]
+            assert len(parser._lines) <= len(lines) + 1
+    events = parser.feed([*emulator.history_lines(), *emulator.display], emulator.history_dropped)
+    calls += [e for e in events if isinstance(e, ToolCall)] + [
+        e for e in parser.flush() if isinstance(e, ToolCall)
+    ]
+    assert emulator.history_dropped > 300
+    assert sorted(c.input["command"] for c in calls) == sorted(f"echo {i}" for i in range(0, 400, 7))
