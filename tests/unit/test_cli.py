@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +16,25 @@ from claude_tui import cli
 from claude_tui.commands import run as run_module
 
 
+def run_and_list_loaded(code: str, modules: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Run `code` in a fresh interpreter: what it printed, and which of `modules` it had imported."""
+    probe = f"\nimport sys; print('LOADED', [m for m in {modules!r} if m in sys.modules])"
+    out = subprocess.run(
+        [sys.executable, "-c", code + probe], capture_output=True, text=True, check=True
+    ).stdout
+    printed, _, loaded = out.rpartition("LOADED ")
+    return printed, ast.literal_eval(loaded.strip())
+
+
 def test_help_lists_every_command_without_importing_them() -> None:
     code = (
-        "import sys; from click.testing import CliRunner; from claude_tui.cli import main;"
-        "r = CliRunner().invoke(main, ['--help']); print(r.output);"
-        "print('HEAVY', sorted(m for m in ('textual', 'mlflow', 'pyte') if m in sys.modules))"
+        "from click.testing import CliRunner; from claude_tui.cli import main;"
+        "print(CliRunner().invoke(main, ['--help']).output)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out, loaded = run_and_list_loaded(code, ("textual", "mlflow", "pyte"))
     for name in cli.SUBCOMMANDS:
         assert name in out
-    assert "HEAVY []" in out
+    assert loaded == []
 
 
 @pytest.fixture
@@ -109,12 +119,17 @@ def test_parse_tags_rejects_empty_key() -> None:
 def test_spawn_path_loads_no_parser_emulator_or_ui() -> None:
     """`run_session` spawns the program from what these imports give; the rest loads after (start-up time)."""
     code = (
-        "import sys; import claude_tui.cli, claude_tui.commands.run, claude_tui.terminal.pty_session;"
-        "print('HEAVY', sorted(m for m in ('textual', 'mlflow', 'pyte', 'claude_tui.parsing',"
-        " 'claude_tui.terminal.emulator', 'claude_tui.tracking.spool') if m in sys.modules))"
+        "import claude_tui.launch, claude_tui.cli, claude_tui.commands.run, claude_tui.terminal.pty_session"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "HEAVY []" in out
+    heavy = (
+        "textual",
+        "mlflow",
+        "pyte",
+        "claude_tui.parsing",
+        "claude_tui.terminal.emulator",
+        "click.testing",
+    )
+    assert run_and_list_loaded(code, (*heavy, "claude_tui.tracking.spool"))[1] == []
 
 
 def test_unwritable_spool_ends_the_spawned_program_and_exits_2(
