@@ -62,6 +62,9 @@ class ClaudeTuiApp(App[SessionOutcome]):
     POLL_INTERVAL = 0.25
     """Seconds between transcript polls; counts appear well within a second of Claude writing them."""
 
+    FIRST_POLL_AFTER = 1.0
+    """Seconds after start-up of the first poll (as the counters: `SessionSidebar.MOUNT_ROWS_AFTER`)."""
+
     WARM_UP_AFTER = 2.0
     """Seconds after start-up (after Claude's first frame) when killed sessions are looked for and mlflow
     is loaded in the background: neither competes with Claude's start for the CPU."""
@@ -120,8 +123,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self._pane = self.query_one(TerminalPane)
             self._sidebar = self.query_one(SessionSidebar)
             self._pane.focus()
-            self.set_interval(self.POLL_INTERVAL, self._poll_session)
-            self._poll_session()
+            # The first poll waits until Claude has drawn (the counters are not shown before then either).
+            self.set_timer(self.FIRST_POLL_AFTER, self._start_polling)
             if self.session.spool is not None:
                 self.set_timer(self.WARM_UP_AFTER, self._after_start)
         if self.initial_tab == "history":
@@ -138,6 +141,10 @@ class ClaudeTuiApp(App[SessionOutcome]):
         gc.enable()
 
     # -- live session ------------------------------------------------------------------------------------
+
+    def _start_polling(self) -> None:
+        self._poll_session()
+        self.set_interval(self.POLL_INTERVAL, self._poll_session)
 
     def _poll_session(self) -> None:
         session = self.session

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from claude_tui.config import Alert, AlertMonitor
 from claude_tui.paths import DEFAULT_EXPERIMENT, claude_config_dir
 
 if TYPE_CHECKING:
-    from claude_tui.parsing import TranscriptTail
+    from claude_tui.parsing import ScreenParser, SessionStats, TranscriptTail
 
 NPM_INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
 
@@ -124,9 +125,6 @@ class TrackedSession:
         argv: Sequence[str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        # The parsers load here, not at import: `commands.run` spawns the program from `SessionConfig` first.
-        from claude_tui.parsing import ScreenParser, SessionStats
-
         self.config = config
         self.argv = list(argv) if argv is not None else config.argv()
         self._clock = clock
@@ -136,13 +134,33 @@ class TrackedSession:
         self.spool: Any = None
         self.recorder: Any = None
         self.monitor = AlertMonitor(config.alerts)
-        self.transcript_stats = SessionStats()
-        self.screen_stats = SessionStats()
         self._transcript: TranscriptTail | None = None
-        self._screen = ScreenParser()
         self._last_screen_poll = 0.0
         self._tool_minutes: list[int] = [0]
         self.git_start: dict[str, Any] = {"commit": None, "branch": None, "dirty": None}
+
+    # The parsers are built on first use (the first poll, about a second in), not with the session: until
+    # Claude has drawn its first frame, every millisecond of CPU here slows it down (docs/startup.md).
+
+    @cached_property
+    def transcript_stats(self) -> SessionStats:
+        """Counts from Claude Code's transcript."""
+        from claude_tui.parsing import SessionStats
+
+        return SessionStats()
+
+    @cached_property
+    def screen_stats(self) -> SessionStats:
+        """Counts from the screen parser (programs without a transcript)."""
+        from claude_tui.parsing import SessionStats
+
+        return SessionStats()
+
+    @cached_property
+    def _screen(self) -> ScreenParser:
+        from claude_tui.parsing import ScreenParser
+
+        return ScreenParser()
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -193,7 +211,8 @@ class TrackedSession:
     @property
     def title(self) -> str:
         """A short name for the header: the first prompt, else the program."""
-        first = self.stats.get("first_prompt") or self.config.prompt
+        polled = "screen_stats" in self.__dict__ or "transcript_stats" in self.__dict__
+        first = (self.stats.get("first_prompt") if polled else None) or self.config.prompt
         return first[:60] if first else Path(self.config.command).name
 
     # -- live updates ------------------------------------------------------------------------------------

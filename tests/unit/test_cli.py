@@ -155,3 +155,16 @@ def test_unwritable_spool_ends_the_spawned_program_and_exits_2(
     assert result.exit_code == 2
     assert "cannot create the session record" in result.output and "No space left" in result.output
     assert len(spawned) == 1 and spawned[0].poll() is not None  # ended, not orphaned
+
+
+def test_a_session_builds_its_parsers_at_the_first_poll() -> None:
+    """Until Claude has drawn (about a second), the session costs no parser import (docs/startup.md)."""
+    code = (
+        "from pathlib import Path; from claude_tui.session import SessionConfig, TrackedSession;"
+        "s = TrackedSession(SessionConfig(command='sh', cwd=Path('/'), track=False), argv=['sh']);"
+        "print(s.title)"
+    )
+    out, loaded = run_and_list_loaded(code, ("claude_tui.parsing",))
+    assert (out.strip(), loaded) == ("sh", [])
+    out, loaded = run_and_list_loaded(code + "; s.poll(['x'], final=True); print(s.stats['tool_uses'])", ())
+    assert out.split() == ["sh", "0"]
