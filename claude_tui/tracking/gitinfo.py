@@ -44,14 +44,22 @@ def git_state(cwd: Path | str) -> dict[str, Any]:
     `branch` is None on a detached HEAD; `commit` is None in a repository without commits.
     """
     state: dict[str, Any] = {"commit": None, "branch": None, "dirty": None}
-    if not Path(cwd).is_dir() or _git(cwd, "rev-parse", "--is-inside-work-tree") is None:
+    # One git run (it starts while Claude does: each costs CPU Claude would use, docs/startup.md). The v2
+    # format's headers name the commit and branch; any other line is a change.
+    status = (
+        _git(cwd, "status", "--porcelain=v2", "--branch", "--untracked-files=normal")
+        if Path(cwd).is_dir()
+        else None
+    )
+    if status is None:
         return state
-    commit = _git(cwd, "rev-parse", "--verify", "-q", "HEAD")
-    state["commit"] = commit.strip() if commit else None
-    branch = _git(cwd, "symbolic-ref", "-q", "--short", "HEAD")
-    state["branch"] = branch.strip() if branch else None
-    status = _git(cwd, "status", "--porcelain", "--untracked-files=normal")
-    state["dirty"] = bool(status.strip()) if status is not None else None
+    headers = dict(
+        line[2:].split(" ", 1) for line in status.splitlines() if line.startswith("# ") and " " in line[2:]
+    )
+    commit, branch = headers.get("branch.oid"), headers.get("branch.head")
+    state["commit"] = commit if commit and commit != "(initial)" else None
+    state["branch"] = branch if branch and branch != "(detached)" else None
+    state["dirty"] = any(line and not line.startswith("#") for line in status.splitlines())
     return state
 
 

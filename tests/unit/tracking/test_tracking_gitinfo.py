@@ -46,6 +46,19 @@ def test_state_of_a_clean_and_a_dirty_repo(repo: Path) -> None:
     assert git_state(repo)["branch"] is None
 
 
+def test_state_in_a_subfolder_an_ignored_file_and_a_repo_without_commits(repo: Path, tmp_path: Path) -> None:
+    head = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "sub").mkdir()
+    (repo / "debug.log").write_text("ignored\n")
+    assert git_state(repo / "sub") == {"commit": head, "branch": "main", "dirty": False}
+    (repo / "app.py").write_text("print('changed')\n")
+    assert git_state(repo / "sub")["dirty"] is True
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q", "-b", "trunk")
+    assert git_state(empty) == {"commit": None, "branch": "trunk", "dirty": False}
+
+
 def test_state_outside_a_repo_is_all_none(tmp_path: Path) -> None:
     assert git_state(tmp_path) == {"commit": None, "branch": None, "dirty": None}
     assert git_state(tmp_path / "missing") == {"commit": None, "branch": None, "dirty": None}
