@@ -162,20 +162,25 @@ def redact_obj(obj: Any) -> Any:
 
     A string value under a key that names a secret (`password`, `api_key`, `GITHUB_TOKEN`) is masked whole.
     """
+    return _redact_obj(obj, redact_text)
+
+
+def _redact_obj(obj: Any, text: Callable[[str], str]) -> Any:
+    """`redact_obj` with `text` as the masking of one string."""
     if isinstance(obj, str):
-        return redact_text(obj)
+        return text(obj)
     if isinstance(obj, dict):
         out: dict[Any, Any] = {}
         for key, value in obj.items():
             if isinstance(key, str) and isinstance(value, str) and value and _SECRET_NAME_RE.match(key):
                 out[key] = MASK
             else:
-                out[redact_text(key) if isinstance(key, str) else key] = redact_obj(value)
+                out[text(key) if isinstance(key, str) else key] = _redact_obj(value, text)
         return out
     if isinstance(obj, list):
-        return [redact_obj(v) for v in obj]
+        return [_redact_obj(v, text) for v in obj]
     if isinstance(obj, tuple):
-        return tuple(redact_obj(v) for v in obj)
+        return tuple(_redact_obj(v, text) for v in obj)
     return obj
 
 
@@ -308,21 +313,7 @@ class Redactor:
 
     def obj(self, obj: Any) -> Any:
         """`redact_obj` with this redactor's known values."""
-        if isinstance(obj, str):
-            return self.text(obj)
-        if isinstance(obj, dict):
-            out: dict[Any, Any] = {}
-            for key, value in obj.items():
-                if isinstance(key, str) and isinstance(value, str) and value and _SECRET_NAME_RE.match(key):
-                    out[key] = MASK
-                else:
-                    out[self.text(key) if isinstance(key, str) else key] = self.obj(value)
-            return out
-        if isinstance(obj, list):
-            return [self.obj(v) for v in obj]
-        if isinstance(obj, tuple):
-            return tuple(self.obj(v) for v in obj)
-        return obj
+        return _redact_obj(obj, self.text)
 
     def chunks(self, chunks: Sequence[str]) -> list[str]:
         """`redact_chunks` with this redactor's known values, also where the terminal drew them in pieces.
