@@ -948,18 +948,17 @@ class TerminalEmulator:
         self._dirty.update(range(self.rows))
 
     def _csi_sm(self, params: str, final: str) -> None:
-        for mode in _ints(params):
-            if mode == 4:
-                self._insert = True
-            elif mode == 20:
-                self._newline_mode = True
+        self._set_ansi_modes(params, True)
 
     def _csi_rm(self, params: str, final: str) -> None:
+        self._set_ansi_modes(params, False)
+
+    def _set_ansi_modes(self, params: str, on: bool) -> None:
         for mode in _ints(params):
             if mode == 4:
-                self._insert = False
+                self._insert = on
             elif mode == 20:
-                self._newline_mode = False
+                self._newline_mode = on
 
     def _csi_sgr(self, params: str, final: str) -> None:
         key = (self._style, params)
