@@ -34,6 +34,14 @@ def script(tmp_path: Path, body: str) -> list[str]:
     return [sys.executable, str(path)]
 
 
+def script_session(tmp_path: Path, body: str, **config: Any) -> TrackedSession:
+    """A started session (80x20) of a python program that runs `body`; `config` goes to `SessionConfig`."""
+    argv = script(tmp_path, body)
+    session = TrackedSession(SessionConfig(command=argv[0], cwd=tmp_path, **config), argv=argv)
+    session.start(80, 20)
+    return session
+
+
 async def wait_for(pilot: Any, predicate: Any, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -59,10 +67,7 @@ class FakeStore:
 
 async def test_screen_parser_counts_and_alert(tmp_path: Path) -> None:
     body = f"import sys, time\nsys.stdout.write({FAKE_CLAUDE_SCREEN!r})\nsys.stdout.flush()\ntime.sleep(30)\n"
-    argv = script(tmp_path, body)
-    config = SessionConfig(command=argv[0], cwd=tmp_path, alerts=[Alert.parse("errors>=1")])
-    session = TrackedSession(config, argv=argv)
-    session.start(80, 20)
+    session = script_session(tmp_path, body, alerts=[Alert.parse("errors>=1")])
     store = FakeStore()
     app = ClaudeTuiApp(session, log_spool=store)
     async with app.run_test(size=(120, 30)) as pilot:
@@ -98,10 +103,7 @@ async def test_screen_parser_counts_and_alert(tmp_path: Path) -> None:
 
 
 async def test_program_exit_status_reaches_the_outcome(tmp_path: Path) -> None:
-    argv = script(tmp_path, "print('bye'); raise SystemExit(3)\n")
-    config = SessionConfig(command=argv[0], cwd=tmp_path, track=False)
-    session = TrackedSession(config, argv=argv)
-    session.start(80, 20)
+    session = script_session(tmp_path, "print('bye'); raise SystemExit(3)\n", track=False)
     app = ClaudeTuiApp(session)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
@@ -112,10 +114,7 @@ async def test_program_exit_status_reaches_the_outcome(tmp_path: Path) -> None:
 async def test_store_failure_keeps_the_spool_and_says_how_to_retry(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = script(tmp_path, "print('hello')\n")
-    config = SessionConfig(command=argv[0], cwd=tmp_path)
-    session = TrackedSession(config, argv=argv)
-    session.start(80, 20)
+    session = script_session(tmp_path, "print('hello')\n")
     app = ClaudeTuiApp(session, log_spool=FakeStore(error=ConnectionRefusedError("store is down")))
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
@@ -130,10 +129,7 @@ async def test_store_failure_keeps_the_spool_and_says_how_to_retry(
 
 
 async def test_release_key_hands_keys_to_the_app(tmp_path: Path) -> None:
-    argv = script(tmp_path, "import time; time.sleep(30)\n")
-    config = SessionConfig(command=argv[0], cwd=tmp_path, track=False)
-    session = TrackedSession(config, argv=argv)
-    session.start(80, 20)
+    session = script_session(tmp_path, "import time; time.sleep(30)\n", track=False)
     app = ClaudeTuiApp(session)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TerminalPane)
@@ -181,9 +177,7 @@ async def test_killed_sessions_are_looked_for_after_the_first_frame(
     calls: list[float] = []
     monkeypatch.setattr(recovery, "recover_orphans_in_background", lambda: calls.append(time.monotonic()))
     monkeypatch.setattr(ClaudeTuiApp, "WARM_UP_AFTER", 0.5)
-    argv = script(tmp_path, "import time; print('drawn', flush=True); time.sleep(30)\n")
-    session = TrackedSession(SessionConfig(command=argv[0], cwd=tmp_path), argv=argv)
-    session.start(80, 20)
+    session = script_session(tmp_path, "import time; print('drawn', flush=True); time.sleep(30)\n")
     app = ClaudeTuiApp(session, log_spool=FakeStore())
     async with app.run_test(size=(120, 30)) as pilot:
         started = time.monotonic()
@@ -197,9 +191,7 @@ async def test_killed_sessions_are_looked_for_after_the_first_frame(
 
 async def test_sidebar_rows_come_after_the_first_frame_with_the_latest_counts(tmp_path: Path) -> None:
     """The counters mount a moment after start (off Claude's first frame) and then show what was polled."""
-    argv = script(tmp_path, "import time; print('hi', flush=True); time.sleep(30)\n")
-    session = TrackedSession(SessionConfig(command=argv[0], cwd=tmp_path, track=False), argv=argv)
-    session.start(80, 20)
+    session = script_session(tmp_path, "import time; print('hi', flush=True); time.sleep(30)\n", track=False)
     app = ClaudeTuiApp(session)
     async with app.run_test(size=(120, 30)) as pilot:
         sidebar = app.query_one(SessionSidebar)
