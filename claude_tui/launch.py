@@ -10,7 +10,8 @@ same one (it adopts it, and nothing is spawned twice). A command line this parse
 understand (help, another subcommand, an unknown option) spawns nothing early; one that click then
 rejects ends the early program on exit.
 
-Only light standard-library modules are imported here; `claude_tui.cli` and the rest load after the spawn.
+Only light standard-library modules (and `terminal.pty_session`, which needs no more) are imported here;
+`claude_tui.cli` and the rest load after the spawn.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ import gc
 import os
 import shutil
 import sys
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from claude_tui.terminal.pty_session import PtySession
+from claude_tui.terminal.pty_session import CommandNotFound, PtySession, resolve_command
 
 # name -> "module:attribute" of a click.Command and its help. One table, so the help lists every command
 # without importing any of them, and so the early parser knows a subcommand when it sees one.
@@ -69,10 +68,10 @@ def is_claude(command: str) -> bool:
 
 def find_program(command: str) -> str | None:
     """The program's absolute path (a path, or a name looked up on PATH), or None when there is none."""
-    path = command if os.sep in command else shutil.which(command)
-    if path and os.path.isfile(path) and os.access(path, os.X_OK):
-        return os.path.abspath(path)
-    return None
+    try:
+        return os.path.abspath(resolve_command(command, os.environ.get("PATH")))
+    except CommandNotFound:
+        return None
 
 
 def program_argv(
@@ -181,8 +180,6 @@ def prespawn(args: list[str]) -> Prespawned | None:
     cwd = os.path.realpath(line.cwd or os.getcwd())
     if program is None or not os.path.isdir(cwd):
         return None  # the normal path reports it
-    from claude_tui.terminal.pty_session import PtySession
-
     session_id = new_session_id()
     argv = program_argv(
         program, command=line.command, session_id=session_id, args=line.claude_args, prompt=line.prompt
