@@ -90,14 +90,23 @@ def read_cast(path: str | os.PathLike[str]) -> Cast:
     return _parse_raw(name, data)
 
 
-def _parse_raw(name: str, data: bytes) -> Cast:
+def _looks_binary(data: bytes) -> bool:
+    """Whether the start of `data` is garbage rather than text (invalid UTF-8 and stray control bytes)."""
     sample = data[:_SAMPLE]
     text = sample.decode("utf-8", errors="replace")
     # A multibyte character cut by the sample's end is not garbage.
     invalid = text[:-4].count("\ufffd") if len(sample) == _SAMPLE else text.count("\ufffd")
     controls = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS) + sample.count(0x7F)
-    if invalid + controls > _BINARY_SHARE * len(sample):
-        raise CastError(f"{name}: not an asciicast file or terminal output (binary data)")
+    return invalid + controls > _BINARY_SHARE * len(sample)
+
+
+def _binary_data(name: str) -> CastError:
+    return CastError(f"{name}: not an asciicast file or terminal output (binary data)")
+
+
+def _parse_raw(name: str, data: bytes) -> Cast:
+    if _looks_binary(data):
+        raise _binary_data(name)
     header = {"version": 2, "width": DEFAULT_COLS, "height": DEFAULT_ROWS}
     return Cast(header, [CastEvent(0.0, "o", data.decode("utf-8", errors="replace"))], raw=True)
 
@@ -120,6 +129,8 @@ def _parse_asciicast(name: str, data: bytes) -> Cast:
         try:
             document = json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError):
+            if _looks_binary(data):  # garbage that happens to start with "{"
+                raise _binary_data(name) from None
             raise CastError(f"{name}: not an asciicast file (header is not valid JSON)") from None
         return _parse_v1(name, document)
     if not isinstance(header, dict):

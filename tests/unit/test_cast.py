@@ -60,6 +60,7 @@ def test_broken_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
         (b"[1, 2, 3]\n", None),  # a JSON list is not a header: treated as text output, accepted
         (bytes(range(256)) * 100, "binary data"),
         (os.urandom(4096), "binary data"),
+        (b"{" + bytes(range(256)) * 16, "binary data"),  # garbage that starts like a JSON header
     ],
 )
 def test_bad_files(tmp_path: Path, content: bytes, message: str | None) -> None:
