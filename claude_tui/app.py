@@ -15,9 +15,9 @@ from typing import Any
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Footer, Header, Static, Tab, Tabs
 
 from claude_tui.screens.logging import LoggingScreen
 from claude_tui.session import TrackedSession
@@ -62,8 +62,14 @@ class ClaudeTuiApp(App[SessionOutcome]):
     POLL_INTERVAL = 0.25
     """Seconds between transcript polls; counts appear well within a second of Claude writing them."""
 
-    FIRST_POLL_AFTER = 1.0
-    """Seconds after start-up of the first poll (as the counters: `SessionSidebar.MOUNT_ROWS_AFTER`)."""
+    FILL_IN_AFTER = 1.0
+    """Seconds after start-up when the tab bar, the footer and the sidebar's counters are mounted and the
+    first poll runs. Until Claude has drawn its first frame (~0.4 s after start here) every millisecond of
+    CPU we use slows it down, and these are ~100 ms: the first frame has the header, the pane and the
+    sidebar's frame, with the rows of the rest already reserved so that nothing moves when they arrive."""
+
+    TABS = (("session", "Session"), ("history", "History"))
+    """The id and the label of each tab."""
 
     WARM_UP_AFTER = 2.0
     """Seconds after start-up (after Claude's first frame) when killed sessions are looked for and mlflow
@@ -93,9 +99,14 @@ class ClaudeTuiApp(App[SessionOutcome]):
         self._warm_up: threading.Thread | None = None
 
     def compose(self) -> ComposeResult:
+        # Without a session nothing is waited for: the tab bar and the footer come at once.
+        at_once = self.session is None
         yield Header()
-        with TabbedContent(initial=self.initial_tab):
-            with TabPane("Session", id="session"):
+        with Container(id="tab-bar"):
+            if at_once:
+                yield self._tabs(self.initial_tab)
+        with ContentSwitcher(initial=self.initial_tab, id="tabs"):
+            with Container(id="session"):
                 if self.session is None:
                     yield Static("No session in this window: `claude-tui` starts one.", id="no-session")
                 else:
@@ -109,9 +120,21 @@ class ClaudeTuiApp(App[SessionOutcome]):
                             id="terminal",
                         )
                         yield SessionSidebar(hint=self.hint, id="sidebar")
-            with TabPane("History", id="history"):
+            with Container(id="history"):
                 yield Static("Loading history…", id="history-placeholder")
-        yield Footer()
+        with Container(id="footer-bar"):
+            if at_once:
+                yield Footer()
+
+    def _tabs(self, active: str) -> Tabs:
+        tabs = Tabs(*(Tab(label, id=f"tab-{name}") for name, label in self.TABS), active=f"tab-{active}")
+        tabs.can_focus = False  # switched by click or `s`/`h`: focus stays with the pane or the History table
+        return tabs
+
+    @property
+    def active_tab(self) -> str:
+        """The id of the tab shown: `session` or `history`."""
+        return self.query_one("#tabs", ContentSwitcher).current or self.initial_tab
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._settle_garbage_collector)
@@ -123,8 +146,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self._pane = self.query_one(TerminalPane)
             self._sidebar = self.query_one(SessionSidebar)
             self._pane.focus()
-            # The first poll waits until Claude has drawn (the counters are not shown before then either).
-            self.set_timer(self.FIRST_POLL_AFTER, self._start_polling)
+            self.set_timer(self.FILL_IN_AFTER, self._fill_in)
             if self.session.spool is not None:
                 self.set_timer(self.WARM_UP_AFTER, self._after_start)
         if self.initial_tab == "history":
@@ -142,7 +164,14 @@ class ClaudeTuiApp(App[SessionOutcome]):
 
     # -- live session ------------------------------------------------------------------------------------
 
-    def _start_polling(self) -> None:
+    async def _fill_in(self) -> None:
+        """Mount what the first frame left out (`FILL_IN_AFTER`) and start polling the session."""
+        if self._finishing or not self._sidebar.is_attached:
+            return  # the session ended first
+        await self.query_one("#tab-bar").mount(self._tabs(self.active_tab))
+        await self.query_one("#footer-bar").mount(Footer())
+        self.refresh_bindings()  # a footer shows the keys when told that they changed
+        await self._sidebar.mount_rows()
         self._poll_session()
         self.set_interval(self.POLL_INTERVAL, self._poll_session)
 
@@ -282,17 +311,26 @@ class ClaudeTuiApp(App[SessionOutcome]):
     def action_focus_terminal(self) -> None:
         """Give the keyboard back to the program in the pane."""
         if self.session is not None:
-            self.query_one(TabbedContent).active = "session"
+            self.action_show_tab("session")
             self._pane.focus()
 
     def action_show_tab(self, tab: str) -> None:
-        """Switch to the Session or History tab."""
-        self.query_one(TabbedContent).active = tab
-
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "history":
+        """Switch to the Session or History tab (the tab bar follows once it is there)."""
+        switcher = self.query_one("#tabs", ContentSwitcher)
+        switcher.current = tab
+        for tabs in self.query("#tab-bar Tabs").results(Tabs):
+            tabs.active = f"tab-{tab}"
+        focused = self.focused
+        hidden = focused is not None and switcher in focused.ancestors
+        if hidden and self.query_one(f"#{tab}") not in focused.ancestors:  # type: ignore[union-attr]
+            self.set_focus(None)  # typing must not go on into a tab that is no longer shown
+        if tab == "history":
             self._mount_history()
+
+    @on(Tabs.TabActivated, "#tab-bar Tabs")
+    def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id is not None and event.tab.id.removeprefix("tab-") != self.active_tab:
+            self.action_show_tab(event.tab.id.removeprefix("tab-"))
 
     def _mount_history(self) -> None:
         """The History pane is built on first view: nothing of it (or of mlflow) slows the session's start."""
@@ -302,7 +340,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
         from claude_tui.widgets.history import HistoryPane
 
         placeholders.remove()
-        self.query_one("#history", TabPane).mount(
+        self.query_one("#history", Container).mount(
             HistoryPane(tracking_uri=self.tracking_uri, experiment=self.experiment, id="history-pane")
         )
 

@@ -64,18 +64,15 @@ class SessionSidebar(VerticalScroll):
         super().__init__(**kwargs)
         self._shown: dict[str, str] = {"#hint": hint or ""}
         self.rows_mounted = False
-        """Whether the counters are there yet (`MOUNT_ROWS_AFTER`)."""
+        """Whether the counters are there yet (`mount_rows`)."""
         self._pending: SessionSnapshot | None = None
 
-    MOUNT_ROWS_AFTER = 1.0
-    """Seconds after mount when the rows are mounted: they are a third of the app's widgets (~40 ms of CPU),
-    and until Claude has drawn its first frame (~0.4 s after start) every millisecond of ours slows it down.
-    `show` keeps the latest snapshot till then."""
-
-    def on_mount(self) -> None:
-        self.set_timer(self.MOUNT_ROWS_AFTER, self._mount_rows)
-
-    async def _mount_rows(self) -> None:
+    async def mount_rows(self) -> None:
+        """Mount the counters. The app does it a moment after start (`ClaudeTuiApp.FILL_IN_AFTER`): they are a
+        third of its widgets (~40 ms of CPU), which Claude's own start needs more. `show` keeps the latest
+        snapshot till then."""
+        if self.rows_mounted:
+            return
         await self.mount_all(self._rows())
         self.rows_mounted = True
         if self._pending is not None:

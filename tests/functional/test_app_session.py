@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Footer, Tab, Tabs
+from textual.widgets._footer import FooterKey
 
 from claude_tui.app import ClaudeTuiApp, SessionOutcome
 from claude_tui.commands.run import print_outcome
@@ -135,13 +137,13 @@ async def test_release_key_hands_keys_to_the_app(tmp_path: Path) -> None:
         pane = app.query_one(TerminalPane)
         assert app.focused is pane
         await pilot.press("h")  # goes to the program, not to the History binding
-        assert app.query_one("TabbedContent").active == "session"
+        assert app.active_tab == "session"
         await pilot.press("ctrl+right_square_bracket")
         assert app.focused is not pane
         await pilot.press("h")
-        assert app.query_one("TabbedContent").active == "history"
+        assert app.active_tab == "history"
         await pilot.press("t")
-        assert app.focused is pane and app.query_one("TabbedContent").active == "session"
+        assert app.focused is pane and app.active_tab == "session"
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
 
@@ -189,16 +191,50 @@ async def test_killed_sessions_are_looked_for_after_the_first_frame(
     assert len(calls) == 1
 
 
-async def test_sidebar_rows_come_after_the_first_frame_with_the_latest_counts(tmp_path: Path) -> None:
-    """The counters mount a moment after start (off Claude's first frame) and then show what was polled."""
+async def test_chrome_comes_after_the_first_frame_and_moves_nothing(tmp_path: Path) -> None:
+    """The counters, the tab bar and the footer mount a moment after start (off Claude's first frame) into
+    rows kept for them: the program's terminal keeps its size; then the counters show what was polled."""
     session = script_session(tmp_path, "import time; print('hi', flush=True); time.sleep(30)\n", track=False)
     app = ClaudeTuiApp(session)
     async with app.run_test(size=(120, 30)) as pilot:
         sidebar = app.query_one(SessionSidebar)
+        pane = app.query_one(TerminalPane)
         assert not sidebar.rows_mounted and not sidebar.query(StatRow)
+        assert not app.query(Tabs) and not app.query(Footer)
+        await wait_for(pilot, lambda: "hi" in pane.emulator.display[0], 5, "the program's output")
+        first_size = pane.size
         await wait_for(pilot, lambda: sidebar.rows_mounted, 5, "the sidebar's rows")
         await pilot.pause(0.3)
+        assert pane.size == first_size and pane.emulator.cols == first_size.width
         assert str(app.query_one("#stat-commands_executed", StatRow).content).split() == ["Commands", "0"]
         assert "Elapsed" in str(app.query_one("#stat-elapsed", StatRow).content)
+        assert [str(tab.label) for tab in app.query(Tab)] == ["Session", "History"]
+        assert app.query_one(Tabs).active == "tab-session"
+        footer_keys = {key.key for key in app.query(FooterKey)}
+        assert {"ctrl+q", "t", "s", "h"} <= footer_keys
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+
+
+async def test_tabs_switch_by_click_and_typing_never_goes_to_a_hidden_tab(tmp_path: Path) -> None:
+    session = script_session(tmp_path, "import time; time.sleep(30)\n", track=False)
+    app = ClaudeTuiApp(session, log_spool=FakeStore())
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TerminalPane)
+        assert app.focused is pane
+        # From the command palette (the pane keeps the keyboard otherwise): the pane is hidden, so it
+        # must not keep the focus, or what the user types next would go to the program unseen.
+        app.action_show_tab("history")
+        await pilot.pause()
+        assert app.active_tab == "history" and app.focused is not pane
+        assert not app.query_one("#session").display
+        await wait_for(pilot, lambda: app.query(Tabs), 5, "the tab bar")
+        assert app.query_one(Tabs).active == "tab-history"
+        await pilot.click("#tab-session")
+        await pilot.pause()
+        assert app.active_tab == "session" and app.query_one("#session").display
+        await pilot.click("#tab-history")
+        await pilot.pause()
+        assert app.active_tab == "history" and app.query("#history-pane")
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")

@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Label, Static, TabbedContent
+from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, Tabs
 
 from claude_tui.history.query import today_start_ms
 from claude_tui.history.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
@@ -484,3 +484,21 @@ def test_snapshot_compare_view(snap_compare: Any, store: str) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=compare)
+
+
+async def test_history_command_app_opens_on_the_history_tab(store: str) -> None:
+    """`claude-tui history` runs the App without a session: tab bar and footer at once, History shown."""
+    from claude_tui.app import ClaudeTuiApp
+
+    app = ClaudeTuiApp(None, tracking_uri=store, experiment=EXPERIMENT, initial_tab="history")
+    async with app.run_test(size=(160, 40)) as pilot:
+        pane = await loaded(pilot)
+        assert app.active_tab == "history" and app.query_one(Tabs).active == "tab-history"
+        assert app.query_one(Footer).query("FooterKey")
+        assert names(pane) == newest_first(SAMPLE_SESSIONS)
+        assert app.focused is pane.query_one(RunTable)
+        await pilot.click("#tab-session")
+        await pilot.pause()
+        assert app.active_tab == "session" and app.query_one("#no-session").display
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: app.return_value is not None)
