@@ -19,7 +19,6 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Static, Tab, Tabs
 
-from claude_tui.screens.logging import LoggingScreen
 from claude_tui.session import TrackedSession
 from claude_tui.terminal.pty_session import PtySession
 from claude_tui.widgets.sidebar import SessionSidebar
@@ -241,6 +240,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
         if session.spool is None:
             self.exit(SessionOutcome(exit_code=exit_code, signal=signal))
             return
+        from claude_tui.screens.logging import LoggingScreen
+
         self.push_screen(LoggingScreen())
         self._log_worker(exit_code, signal)
 
@@ -278,6 +279,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
         self.call_from_thread(self.exit, outcome)
 
     def _show_progress(self, stage: str, fraction: float) -> None:
+        from claude_tui.screens.logging import LoggingScreen
+
         if isinstance(self.screen, LoggingScreen):
             self.screen.set_progress(stage, fraction)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import operator
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,10 +124,16 @@ def load_settings(path: Path | None = None) -> Settings:
     """Read the settings file; a missing file gives the defaults, a broken one a `ConfigError`."""
     path = path or config_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    import tomllib  # only when there is a file: a session's start does not wait for the parser (~3 ms)
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     settings = Settings()
     if isinstance(data.get("tracking_uri"), str):

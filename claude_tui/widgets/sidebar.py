@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
 from claude_tui.formatting import format_cost, format_count, format_duration
 from claude_tui.session import SessionSnapshot
@@ -79,6 +79,8 @@ class SessionSidebar(VerticalScroll):
             self.show(self._pending)
 
     def _rows(self) -> ComposeResult:
+        from textual.widgets import Sparkline  # with the rows, not in the first frame
+
         yield Label("Session", classes="heading")
         for name, _ in self.ROWS:
             yield StatRow(id=f"stat-{name}")
@@ -128,6 +130,8 @@ class SessionSidebar(VerticalScroll):
         self.query_one("#stat-active", StatRow).set_value(
             "Active", format_duration(stats.get("active_seconds"))
         )
+        from textual.widgets import Sparkline
+
         self.query_one("#activity", Sparkline).data = snap.activity_per_minute[-30:] or [0]
 
     def set_hint(self, text: str) -> None:

@@ -132,6 +132,26 @@ def test_spawn_path_loads_no_parser_emulator_or_ui() -> None:
     assert run_and_list_loaded(code, (*heavy, "claude_tui.tracking.spool"))[1] == []
 
 
+def test_first_frame_path_leaves_later_parts_unloaded(tmp_path: Path) -> None:
+    """What the first frame does not show (the counters' sparkline, the logging screen, the History tab's
+    widgets) and a settings parser without a settings file are not imported before it."""
+    code = (
+        f"import os; os.environ['CLAUDE_TUI_CONFIG'] = {str(tmp_path / 'none.toml')!r}\n"
+        "from claude_tui.config import load_settings; load_settings()\n"
+        "import claude_tui.app"
+    )
+    later = (
+        "tomllib",
+        "textual.widgets._sparkline",
+        "textual.widgets._tabbed_content",
+        "claude_tui.screens.logging",
+        "claude_tui.widgets.history",
+        "mlflow",
+    )
+    _, loaded = run_and_list_loaded(code, (*later, "claude_tui.widgets.sidebar"))
+    assert loaded == ["claude_tui.widgets.sidebar"]  # the probe itself works
+
+
 def test_unwritable_spool_ends_the_spawned_program_and_exits_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
