@@ -19,6 +19,7 @@ import pytest
 
 from claude_tui.history.synthetic import SAMPLE_SESSIONS, log_sessions
 from claude_tui.tracking.logger import log_spool
+from tests.helpers import wait_for
 
 
 def claude_tui(*args: str) -> subprocess.CompletedProcess[str]:
@@ -121,16 +122,9 @@ async def test_history_pane_reads_a_real_logged_session(logged_store: Any) -> No
         pane = app.query_one(HistoryPane)
         details = pane.query_one(RunDetailsView)
 
-        async def until(condition: Callable[[], bool]) -> None:
-            for _ in range(400):
-                if condition():
-                    return
-                await pilot.pause(0.05)
-            raise AssertionError("timed out")
-
-        await until(lambda: pane.loaded)
+        await wait_for(pilot, lambda: pane.loaded, 20, "the History rows")
         assert pane.rows[0].run_id == logged.run_id  # logged last, started last: newest
-        await until(lambda: details.details is not None and pane._cast_run == logged.run_id)
+        await wait_for(pilot, lambda: details.details is not None and pane._cast_run == logged.run_id, 20)
         assert details.details is not None
         assert details.details.params["session_id"] == session.session_id
         assert "transcript/raw.cast" in details.details.artifacts

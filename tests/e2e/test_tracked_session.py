@@ -8,7 +8,6 @@ app.py) and Bash `git log --oneline`. The expected numbers below are counted by 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from claude_tui.scenarios import scenario_prompts
 from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -46,15 +46,6 @@ SEED_SEARCHES = {
     'params.procedure_name = "close-issue"': False,
     'params.procedure_name = "extract-best-frame" AND metrics.success = 0': False,
 }
-
-
-async def wait_for(pilot: Any, predicate: Any, timeout: float, what: str) -> None:
-    """Let the app run until `predicate()` holds; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        await pilot.pause(0.2)
 
 
 def sidebar_value(app: ClaudeTuiApp, stat: str) -> str:

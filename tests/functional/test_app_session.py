@@ -18,6 +18,7 @@ from claude_tui.config import Alert
 from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
+from tests.helpers import wait_for
 
 # What Claude Code draws for two tool calls, one failed (NBSP after ⎿, as the real CLI writes it).
 FAKE_CLAUDE_SCREEN = (
@@ -42,14 +43,6 @@ def script_session(tmp_path: Path, body: str, **config: Any) -> TrackedSession:
     session = TrackedSession(SessionConfig(command=argv[0], cwd=tmp_path, **config), argv=argv)
     session.start(80, 20)
     return session
-
-
-async def wait_for(pilot: Any, predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        await pilot.pause(0.1)
 
 
 class FakeStore:

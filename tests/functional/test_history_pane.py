@@ -26,6 +26,7 @@ from claude_tui.widgets.history import HistoryCommands, HistoryPane, RunTable, h
 from claude_tui.widgets.history_compare import CompareScreen
 from claude_tui.widgets.history_details import RunDetailsView
 from claude_tui.widgets.terminal import TerminalPane
+from tests.helpers import wait_for
 
 EXPERIMENT = "claude-sessions"
 SIZE = (150, 40)
@@ -97,13 +98,7 @@ class HistoryApp(App[None]):
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until `condition()` holds (workers answer from threads)."""
-    loop_time = 0.0
-    while not condition():
-        await pilot.pause(0.05)
-        loop_time += 0.05
-        if loop_time > timeout:
-            raise AssertionError("timed out waiting for the History pane")
+    await wait_for(pilot, condition, timeout, "the History pane")
 
 
 def text_of(static: Static) -> str:

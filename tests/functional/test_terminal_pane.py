@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 
 from claude_tui.terminal.pty_session import ExitStatus
 from claude_tui.widgets.terminal import TerminalPane, encode_key
+from tests import helpers
 
 PROMPT = "PANE$ "
 BASH = ["bash", "--norc", "--noprofile"]
@@ -71,12 +72,9 @@ def all_text(pane: TerminalPane) -> str:
 async def wait_for(
     pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 15.0, what: str = ""
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pane = pilot.app.query_one(TerminalPane)
-            raise AssertionError(f"timed out waiting for {what}; screen:\n{screen_text(pane)}")
-        await pilot.pause(0.05)
+    """`tests.helpers.wait_for`, failing with the pane's screen."""
+    pane = pilot.app.query_one(TerminalPane)
+    await helpers.wait_for(pilot, predicate, timeout, what, describe=lambda: f"screen:\n{screen_text(pane)}")
 
 
 def keys_for(text: str) -> list[str]:

@@ -1,0 +1,27 @@
+"""Helpers shared by the Pilot tests (`tests.helpers`: pytest puts the project root on the path)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+async def wait_for(
+    pilot: Any,
+    predicate: Callable[[], Any],
+    timeout: float = 15.0,
+    what: str = "the condition",
+    *,
+    interval: float = 0.05,
+    describe: Callable[[], str] | None = None,
+) -> None:
+    """Let the app run until `predicate()` holds; fail naming `what` (and `describe()`, e.g. the screen, when
+    given) after `timeout` seconds. Workers and programs answer from other threads and processes, so the app
+    must keep running meanwhile: `pilot.pause` does that."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            detail = f"\n{describe()}" if describe is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
+        await pilot.pause(interval)
