@@ -93,7 +93,7 @@ class SessionSidebar(VerticalScroll):
         for name in ("elapsed", "active"):
             yield StatRow(id=f"stat-{name}")
         yield Label("Tool activity / min", classes="heading")
-        yield Sparkline([0], id="activity")
+        yield Sparkline(self.activity_series([]), id="activity")
         yield Static(self._shown["#hint"], id="hint")
 
     def show(self, snap: SessionSnapshot) -> None:
@@ -132,7 +132,14 @@ class SessionSidebar(VerticalScroll):
         )
         from textual.widgets import Sparkline
 
-        self.query_one("#activity", Sparkline).data = snap.activity_per_minute[-30:] or [0]
+        self.query_one("#activity", Sparkline).data = self.activity_series(snap.activity_per_minute)
+
+    @staticmethod
+    def activity_series(per_minute: list[int]) -> list[int]:
+        """The last 30 minutes for the sparkline, from at least two points: Textual draws a one-point series
+        as a solid block whatever its value, so a session with no tool use yet looked busiest."""
+        series = per_minute[-30:]
+        return [0] * (2 - len(series)) + series
 
     def set_hint(self, text: str) -> None:
         """A line of advice under the counters (the demo shows its follow-up prompt here)."""

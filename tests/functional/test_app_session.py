@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Footer, Tab, Tabs
+from textual.widgets import Footer, Sparkline, Tab, Tabs
 from textual.widgets._footer import FooterKey
 
 from claude_tui.app import ClaudeTuiApp, SessionOutcome
@@ -205,6 +205,12 @@ async def test_chrome_comes_after_the_first_frame_and_moves_nothing(tmp_path: Pa
         assert app.query_one(Tabs).active == "tab-session"
         footer_keys = {key.key for key in app.query(FooterKey)}
         assert {"ctrl+q", "t", "s", "h"} <= footer_keys
+        # No tool use yet: the activity sparkline is a flat baseline, not a solid block.
+        sparkline = app.query_one(Sparkline)
+        drawn = [
+            "".join(s.text for s in line) for line in sparkline.render_lines(sparkline.region.reset_offset)
+        ]
+        assert "█" not in "".join(drawn) and set(drawn[-1]) == {"▁"}
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
 
