@@ -16,20 +16,28 @@ class StatRow(Static):
     """One `name  value` line; the `-alert` class marks a crossed threshold, `-bad` a non-zero error count."""
 
     DEFAULT_CSS = """
-    StatRow { height: 1; }
+    StatRow { height: 1; width: 1fr; }
     StatRow.-bad { color: $error; text-style: bold; }
     StatRow.-alert { background: $error 30%; }
     """
 
-    _text = ""
+    _shown = ("", "")
 
     def set_value(self, label: str, value: str) -> None:
-        """Show `label` padded, then `value` right-aligned (nothing to do when that is what is shown)."""
-        width = max(1, self.size.width or 30)
-        text = f"{label}{value.rjust(max(1, width - len(label)))}"
-        if text != self._text:
-            self._text = text
-            self.update(text, layout=False)  # one row of a fixed width: the layout cannot change
+        """Show `label`, then `value` right-aligned (nothing to do when that is what is shown)."""
+        if (label, value) != self._shown:
+            self._shown = (label, value)
+            self.refresh()  # one row of a fixed width: the layout cannot change
+
+    @property
+    def text(self) -> str:
+        """The row as drawn: the value is right-aligned to the width the row has when it is drawn (a row
+        just mounted has no width yet, so it cannot be padded when it is set)."""
+        label, value = self._shown
+        return f"{label}{value.rjust(max(1, self.size.width - len(label)))}" if label else ""
+
+    def render(self) -> str:
+        return self.text
 
 
 class SessionSidebar(VerticalScroll):

@@ -53,7 +53,7 @@ def sidebar_value(app: ClaudeTuiApp, stat: str) -> str:
     if not app.query_one(SessionSidebar).rows_mounted:
         return ""
     row = app.query_one(f"#stat-{stat}", StatRow)
-    return str(row.content).split()[-1]
+    return row.text.split()[-1]
 
 
 async def test_tracked_session_counts_and_mlflow_run(claude_env: Any, tmp_path: Path) -> None:

@@ -45,6 +45,11 @@ def script_session(tmp_path: Path, body: str, **config: Any) -> TrackedSession:
     return session
 
 
+def drawn(widget: Any) -> list[str]:
+    """The lines a widget draws, as text."""
+    return ["".join(seg.text for seg in line) for line in widget.render_lines(widget.region.reset_offset)]
+
+
 class FakeStore:
     """Stands in for `tracking.logger.log_spool`: records what it was given."""
 
@@ -197,20 +202,21 @@ async def test_chrome_comes_after_the_first_frame_and_moves_nothing(tmp_path: Pa
         await wait_for(pilot, lambda: "hi" in pane.emulator.display[0], 5, "the program's output")
         first_size = pane.size
         await wait_for(pilot, lambda: sidebar.rows_mounted, 5, "the sidebar's rows")
+        await pilot.pause()
+        # Drawn right from the first frame they are in (set before the rows had a width of their own).
+        row = app.query_one("#stat-commands_executed", StatRow)
+        assert drawn(row)[0].split() == ["Commands", "0"]
         await pilot.pause(0.3)
         assert pane.size == first_size and pane.emulator.cols == first_size.width
-        assert str(app.query_one("#stat-commands_executed", StatRow).content).split() == ["Commands", "0"]
-        assert "Elapsed" in str(app.query_one("#stat-elapsed", StatRow).content)
+        assert app.query_one("#stat-commands_executed", StatRow).text.split() == ["Commands", "0"]
+        assert "Elapsed" in app.query_one("#stat-elapsed", StatRow).text
         assert [str(tab.label) for tab in app.query(Tab)] == ["Session", "History"]
         assert app.query_one(Tabs).active == "tab-session"
         footer_keys = {key.key for key in app.query(FooterKey)}
         assert {"ctrl+q", "t", "s", "h"} <= footer_keys
         # No tool use yet: the activity sparkline is a flat baseline, not a solid block.
-        sparkline = app.query_one(Sparkline)
-        drawn = [
-            "".join(s.text for s in line) for line in sparkline.render_lines(sparkline.region.reset_offset)
-        ]
-        assert "█" not in "".join(drawn) and set(drawn[-1]) == {"▁"}
+        sparkline = drawn(app.query_one(Sparkline))
+        assert "█" not in "".join(sparkline) and set(sparkline[-1]) == {"▁"}
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
 
