@@ -148,6 +148,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self.set_timer(self.FILL_IN_AFTER, self._fill_in)
             if self.session.spool is not None:
                 self.set_timer(self.WARM_UP_AFTER, self._after_start)
+        else:
+            self.refresh_bindings()  # the footer came with the first frame: it shows the keys once told
         if self.initial_tab == "history":
             self._mount_history()
 
