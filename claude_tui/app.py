@@ -63,9 +63,14 @@ class ClaudeTuiApp(App[SessionOutcome]):
 
     FILL_IN_AFTER = 1.0
     """Seconds after start-up when the tab bar, the footer and the sidebar's counters are mounted and the
-    first poll runs. Until Claude has drawn its first frame (~0.4 s after start here) every millisecond of
-    CPU we use slows it down, and these are ~100 ms: the first frame has the header, the pane and the
-    sidebar's frame, with the rows of the rest already reserved so that nothing moves when they arrive."""
+    first poll runs, at the earliest. Until Claude has drawn its first frame (~0.4 s after start here) every
+    millisecond of CPU we use slows it down, and these are ~100 ms: the first frame has the header, the pane
+    and the sidebar's frame, with the rows of the rest already reserved so that nothing moves when they
+    arrive. On a slower machine Claude may still be drawing then: the fill-in waits until the program has
+    drawn nothing for `FILL_IN_QUIET` seconds, up to `FILL_IN_LATEST` seconds after start-up."""
+
+    FILL_IN_QUIET = 0.2
+    FILL_IN_LATEST = 3.0
 
     TABS = (("session", "Session"), ("history", "History"))
     """The id and the label of each tab."""
@@ -145,6 +150,7 @@ class ClaudeTuiApp(App[SessionOutcome]):
             self._pane = self.query_one(TerminalPane)
             self._sidebar = self.query_one(SessionSidebar)
             self._pane.focus()
+            self._mounted_at = time.monotonic()
             self.set_timer(self.FILL_IN_AFTER, self._fill_in)
             if self.session.spool is not None:
                 self.set_timer(self.WARM_UP_AFTER, self._after_start)
@@ -169,6 +175,11 @@ class ClaudeTuiApp(App[SessionOutcome]):
         """Mount what the first frame left out (`FILL_IN_AFTER`) and start polling the session."""
         if self._finishing or not self._sidebar.is_attached:
             return  # the session ended first
+        now = time.monotonic()
+        busy = now - self._pane.last_frame_at < self.FILL_IN_QUIET
+        if busy and now - self._mounted_at < self.FILL_IN_LATEST:
+            self.set_timer(self.FILL_IN_QUIET / 2, self._fill_in)  # the program is still drawing
+            return
         await self.query_one("#tab-bar").mount(self._tabs(self.active_tab))
         await self.query_one("#footer-bar").mount(Footer())
         self.refresh_bindings()  # a footer shows the keys when told that they changed

@@ -574,6 +574,11 @@ class TerminalPane(Widget, can_focus=True):
 
     # -- frames --------------------------------------------------------------------------------------------
 
+    @property
+    def last_frame_at(self) -> float:
+        """`time.monotonic()` when the program's output was last drawn (0 before its first output)."""
+        return self._last_frame
+
     def _schedule_frame(self) -> None:
         if self._frame_handle is not None:
             return

@@ -243,3 +243,34 @@ async def test_tabs_switch_by_click_and_typing_never_goes_to_a_hidden_tab(tmp_pa
         assert app.active_tab == "history" and app.query("#history-pane")
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+
+
+async def test_chrome_waits_until_the_program_stops_drawing(tmp_path: Path) -> None:
+    """On a slow machine Claude may still be drawing its first screens when the fill-in is due: it waits for a
+    quiet moment (here: a program that draws for 1.5 s), but not for ever (one that never stops)."""
+    drawing = "import time\nfor i in range(30):\n    print(i, flush=True); time.sleep(0.05)\n"
+    drawing += "print('done', flush=True)\n"
+    session = script_session(tmp_path, drawing + "time.sleep(30)\n", track=False)
+    app = ClaudeTuiApp(session)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TerminalPane)
+        sidebar = app.query_one(SessionSidebar)
+        await wait_for(pilot, lambda: sidebar.rows_mounted, 10, "the sidebar's rows")
+        assert any(line.startswith("done") for line in pane.emulator.display)
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+
+
+async def test_chrome_comes_while_the_program_keeps_drawing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ClaudeTuiApp, "FILL_IN_LATEST", 1.5)
+    endless = "import time\nwhile True:\n    print(time.time(), flush=True); time.sleep(0.05)\n"
+    session = script_session(tmp_path, endless, track=False)
+    app = ClaudeTuiApp(session)
+    async with app.run_test(size=(120, 30)) as pilot:
+        sidebar = app.query_one(SessionSidebar)
+        await wait_for(pilot, lambda: sidebar.rows_mounted, 10, "the sidebar's rows")
+        assert app.query(Tabs) and app.query(Footer)
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
