@@ -46,3 +46,15 @@ def test_every_benchmark_module_has_a_main() -> None:
     for name in runner.discover():
         source = (runner.HERE / f"{name}.py").read_text()
         assert "def main(" in source, name
+
+
+def test_startup_cpu_compares_trees(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m benchmarks.startup_cpu TREE...`: one row per tree, measured on a real start of the app."""
+    startup_cpu = importlib.import_module("benchmarks.startup_cpu")
+    here = Path(__file__).resolve().parents[2]
+    rows = startup_cpu.main(["--rounds", "1", str(here)])
+    assert [row["tree"] for row in rows] == [str(here)]
+    assert 0 < rows[0]["cpu_s"] < rows[0]["median_s"] + 5 and rows[0]["runs"] == 1
+    assert str(here) in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        startup_cpu.main([str(tmp_path)])  # no claude_tui package there

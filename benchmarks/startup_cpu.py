@@ -1,0 +1,94 @@
+"""Compare the start-up CPU of claude-tui variants: a quieter A/B than `bench_startup` for small changes.
+
+Usage: python -m benchmarks.startup_cpu [--rounds N] TREE [TREE...]
+
+Each TREE is a directory holding a `claude_tui` package (a `git worktree` of another commit, or a copy
+with one change). Each round starts `claude-tui` once per tree, interleaved (the order flips each round),
+with a fake `claude` that prints the banner 0.4 s in, and reads the CPU time the claude-tui process used
+until the banner was drawn. Without the real Claude starting beside it, this number moves by ~10 ms between
+runs instead of the ~50 ms of a wall time, while it still counts everything claude-tui does before Claude's
+first frame: in `bench_startup` each CPU second of ours cost ~0.8 points of the ratio (docs/startup.md).
+
+The trees run as `python -m claude_tui` with the tree first on PYTHONPATH; their bytecode is compiled
+first (see docs/startup.md on stale bytecode).
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pexpect
+
+from benchmarks.bench_startup import cpu_seconds
+from benchmarks.startup_floor import drawn_banner
+
+FAKE_CLAUDE = "#!/bin/sh\nsleep 0.4\nprintf '\\033[1mClaude\\033[19GCode\\r\\n'\nsleep 30\n"
+
+
+def cpu_to_banner(tree: Path, work: Path, home: Path, store: str, claude: Path) -> tuple[float, float]:
+    """Seconds to the drawn banner and the CPU seconds claude-tui used by then, for one start."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "CLAUDE_TUI_HOME": tempfile.mkdtemp(dir=home)}
+    argv = [sys.executable, "-m", "claude_tui", "--tracking-uri", store, "--command", str(claude)]
+    start = time.perf_counter()
+    child = pexpect.spawn(argv[0], argv[1:], env=env, cwd=str(work), dimensions=(45, 160), timeout=30)
+    try:
+        output = b""
+        while not drawn_banner(output):
+            output += child.read_nonblocking(65536, timeout=30)
+        return time.perf_counter() - start, cpu_seconds(child.pid)
+    finally:
+        child.terminate(force=True)
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("trees", nargs="*", type=Path, help="directories holding a claude_tui package")
+    args = parser.parse_args(argv)
+    trees = [tree.resolve() for tree in args.trees] or [Path(__file__).resolve().parents[1]]
+    for tree in trees:
+        if not (tree / "claude_tui" / "__init__.py").is_file():
+            parser.error(f"{tree} holds no claude_tui package")
+        compileall.compile_dir(tree / "claude_tui", quiet=1)
+    results: dict[Path, list[tuple[float, float]]] = {tree: [] for tree in trees}
+    with tempfile.TemporaryDirectory(prefix="startup-cpu-") as tmp:
+        root = Path(tmp)
+        claude = root / "bin" / "claude"
+        claude.parent.mkdir()
+        claude.write_text(FAKE_CLAUDE)
+        claude.chmod(0o755)
+        work = root / "work"
+        work.mkdir()
+        subprocess.run(["git", "init", "-q"], cwd=work, check=True)
+        store = f"sqlite:///{root / 'mlflow.db'}"
+        for index in range(args.rounds):
+            for tree in trees if index % 2 == 0 else trees[::-1]:
+                results[tree].append(cpu_to_banner(tree, work, root, store, claude))
+    rows = []
+    print("| tree | CPU by the banner, median (s) | lower quartile (s) | time to banner, median (s) |")
+    print("| --- | --- | --- | --- |")
+    for tree, runs in results.items():
+        cpus = sorted(cpu for _, cpu in runs)
+        row = {
+            "tree": str(tree),
+            "cpu_s": statistics.median(cpus),
+            "cpu_q1_s": cpus[len(cpus) // 4],
+            "median_s": statistics.median(t for t, _ in runs),
+            "runs": len(runs),
+        }
+        rows.append(row)
+        print(f"| {tree} | {row['cpu_s']:.3f} | {row['cpu_q1_s']:.3f} | {row['median_s']:.3f} |")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
