@@ -336,9 +336,8 @@ class ClaudeTuiApp(App[SessionOutcome]):
         switcher.current = tab
         for tabs in self.query("#tab-bar Tabs").results(Tabs):
             tabs.active = f"tab-{tab}"
-        focused = self.focused
-        hidden = focused is not None and switcher in focused.ancestors
-        if hidden and self.query_one(f"#{tab}") not in focused.ancestors:  # type: ignore[union-attr]
+        focused, shown = self.focused, self.query_one(f"#{tab}")
+        if focused is not None and switcher in focused.ancestors and shown not in focused.ancestors:
             self.set_focus(None)  # typing must not go on into a tab that is no longer shown
         if tab == "history":
             self._mount_history()
