@@ -9,14 +9,31 @@ transcript's nested JSON), and recursively on dicts and lists. Pure: stdlib only
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 MASK = "***REDACTED***"
 """What replaces a secret."""
 
-_Rule = tuple[Any, Callable[[re.Match[str]], str]]
-"""(pattern, replacement): the pattern is an `re.Pattern` or an `_Anchored` (both have finditer and sub)."""
+_Rule = tuple[Any, Callable[[Any], str]]
+"""(pattern, replacement): the pattern is an `re.Pattern`, an `_Anchored` or a `_Spread` (all have finditer
+and sub; their matches have `span()` and `group(0)`)."""
+
+
+def _sub(matches: Iterator[Any], repl: Callable[[Any], str], text: str) -> str:
+    """`text` with every one of `matches` (left to right, not overlapping) replaced by `repl(match)`."""
+    out: list[str] = []
+    last = 0
+    for match in matches:
+        start, end = match.span()
+        out.append(text[last:start])
+        out.append(repl(match))
+        last = end
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 class _Anchored:
@@ -51,16 +68,7 @@ class _Anchored:
 
     def sub(self, repl: Callable[[re.Match[str]], str], text: str) -> str:
         """`text` with every match replaced by `repl(match)` (like `re.Pattern.sub`)."""
-        out: list[str] = []
-        last = 0
-        for match in self.finditer(text):
-            out.append(text[last : match.start()])
-            out.append(repl(match))
-            last = match.end()
-        if not out:
-            return text
-        out.append(text[last:])
-        return "".join(out)
+        return _sub(self.finditer(text), repl, text)
 
 
 def _keep(group: str) -> Callable[[re.Match[str]], str]:
@@ -290,7 +298,7 @@ class Redactor:
     def __init__(self, known: set[str] | None = None) -> None:
         self.known = sorted({k for k in (known or set()) if len(k) >= KNOWN_MIN_CHARS}, key=len, reverse=True)
         """Secret values masked wherever they appear, longest first."""
-        self._spread: re.Pattern[str] | None = None
+        self._spread: _Spread | None = None
 
     @classmethod
     def for_texts(cls, texts: Sequence[str]) -> Redactor:
@@ -330,27 +338,85 @@ class Redactor:
         return _redact_chunks(chunks, [*extra, *_RULES], self.text)
 
     @property
-    def _spread_re(self) -> re.Pattern[str] | None:
+    def _spread_re(self) -> _Spread | None:
         if not self.known:
             return None
         if self._spread is None:
-            self._spread = re.compile(
-                "|".join(_TERMINAL_JUNK.join(re.escape(c) for c in value) for value in self.known)
-            )
+            self._spread = _Spread(self.known)
         return self._spread
 
 
-_TERMINAL_JUNK = (
-    r"(?:\x1b\[[0-9;?<>=:]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\r?\n[ \t]*|\r)*"
-)
-"""What a terminal stream may hold between the characters of a value it draws: CSI and OSC sequences,
-charset switches, and line breaks with the indentation of a wrapped line."""
 _CONTROLS = re.compile(
     r"\x1b\[[0-9;?<>=:]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\r?\n[ \t]*|\r"
 )
+"""What a terminal stream may hold between the characters of a value it draws: CSI and OSC sequences,
+charset switches, and line breaks with the indentation of a wrapped line."""
 
 
-def _mask_keeping_controls(match: re.Match[str]) -> str:
+class _Found(NamedTuple):
+    """A hit of `_Spread`: the span of the text a known value was drawn over."""
+
+    start: int
+    end: int
+    drawn: str
+
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
+
+    def group(self, index: int = 0) -> str:
+        return self.drawn
+
+
+class _Spread:
+    """Known secret values, found also where a terminal drew them with sequences or line breaks inside.
+
+    The terminal sequences are taken out of the text, the values are looked for in what is left (one
+    alternation, longest value first), and each hit is mapped back to the span of the text it was drawn over.
+    One regex with the sequences allowed between every two characters did the same, but with ~100 characters
+    of pattern per character of secret: a session with many long secrets made a 6-million-character pattern
+    that took 20 s to compile, and `re`'s cache kept its 40 MB for the life of the process.
+    """
+
+    def __init__(self, known: Sequence[str]) -> None:
+        values = sorted({_CONTROLS.sub("", value) for value in known} - {""}, key=len, reverse=True)
+        self._literal = re.compile("|".join(re.escape(value) for value in values)) if values else None
+
+    def finditer(self, text: str) -> Iterator[_Found]:
+        """The hits in `text`, left to right, not overlapping (like `re.Pattern.finditer`)."""
+        if self._literal is None:
+            return
+        if "\x1b" not in text and "\r" not in text and "\n" not in text:
+            for match in self._literal.finditer(text):
+                yield _Found(match.start(), match.end(), match.group(0))
+            return
+        # The text without its sequences: runs of it, and where each run starts there and in `text`.
+        runs: list[str] = []
+        plain_starts: list[int] = []
+        text_starts: list[int] = []
+        plain_length = position = 0
+        for junk in (*_CONTROLS.finditer(text), None):
+            end = junk.start() if junk is not None else len(text)
+            if end > position:
+                runs.append(text[position:end])
+                plain_starts.append(plain_length)
+                text_starts.append(position)
+                plain_length += end - position
+            position = junk.end() if junk is not None else end
+
+        def in_text(index: int) -> int:
+            run = bisect_right(plain_starts, index) - 1
+            return text_starts[run] + index - plain_starts[run]
+
+        for match in self._literal.finditer("".join(runs)):
+            start, end = in_text(match.start()), in_text(match.end() - 1) + 1
+            yield _Found(start, end, text[start:end])
+
+    def sub(self, repl: Callable[[_Found], str], text: str) -> str:
+        """`text` with every hit replaced by `repl(hit)` (like `re.Pattern.sub`)."""
+        return _sub(self.finditer(text), repl, text)
+
+
+def _mask_keeping_controls(match: _Found) -> str:
     """The mask (with the value's recognisable prefix, `sk-ant-` etc., when it has one), followed by the
     terminal sequences and line breaks that were inside the value."""
     drawn = match.group(0)

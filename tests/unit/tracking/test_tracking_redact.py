@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -160,3 +161,37 @@ def test_a_known_value_wrapped_on_a_rendered_screen_is_masked() -> None:
     redactor = Redactor.for_texts(["password=hunter2-FAKE-pass"])
     screen = "  ⎿  mysql --user=app --pass hunter2-FA\n     KE-pass -e 1\n"
     assert redactor.text(screen) == f"  ⎿  mysql --user=app --pass {MASK}\n      -e 1\n"
+
+
+# The straightforward definition of finding a known value "spread" on a terminal: one regex with the
+# terminal sequences allowed between every two characters. `_Spread` must find the same, with a pattern as
+# long as the values (this one grew ~100 characters per character of secret: 6 million for one session).
+_REFERENCE_JUNK = (
+    r"(?:\x1b\[[0-9;?<>=:]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\r?\n[ \t]*|\r)*"
+)
+
+
+def test_spread_values_are_found_as_the_one_regex_definition_finds_them() -> None:
+    import random
+
+    from claude_tui.tracking.redact import _mask_keeping_controls, _Spread
+
+    rnd = random.Random(7)
+    junk = ["\x1b[31m", "\x1b[0m", "\r\n   ", "\r", "\x1b]0;title\x07", "\x1b(B", "\n\t"]
+    for _ in range(500):
+        known = {"".join(rnd.choice("abcXYZ019-") for _ in range(rnd.randint(8, 14))) for _ in range(3)}
+        pieces = []
+        for _ in range(rnd.randint(1, 6)):
+            if rnd.random() < 0.6:  # a known value, drawn with sequences inside
+                value = rnd.choice(sorted(known))
+                pieces.append("".join(c + (rnd.choice(junk) if rnd.random() < 0.2 else "") for c in value))
+            else:
+                pieces.append("".join(rnd.choice("abcXYZ019-_=/+ ") for _ in range(rnd.randint(0, 10))))
+            if rnd.random() < 0.3:
+                pieces.append(rnd.choice(junk))
+        text = "".join(pieces)
+        ordered = sorted(known, key=len, reverse=True)
+        reference = re.compile("|".join(_REFERENCE_JUNK.join(re.escape(c) for c in v) for v in ordered))
+        spread = _Spread(ordered)
+        assert spread.sub(_mask_keeping_controls, text) == reference.sub(_mask_keeping_controls, text), text
+        assert spread._literal is not None and len(spread._literal.pattern) < 2 * sum(map(len, known)) + 10
