@@ -44,6 +44,12 @@ SEARCH_PAGE = 1000
 """Runs per page when reading the session ids already in the store."""
 CLEAN_RESULT_LINES = 6
 """Lines of a tool result kept in the clean transcript."""
+PURGE_REGEX_CACHE = True
+"""Empty Python's `re` cache after each logged session (`re.purge()`). Each session's redactor compiles one
+regex of its known secret values (`tracking.redact.Redactor`), and `re.compile` keeps up to 512 patterns
+for the life of the process: no session's secrets should stay in memory for the rest of an import (before
+the redactor's regex was made smaller, one session left ~40 MB there). Off only to measure that
+(`benchmarks/bench_import_memory.py`)."""
 
 Kind = Literal["imported", "skipped", "failed", "filtered"]
 
@@ -726,6 +732,10 @@ def _log(spool: Path, outcome: SessionOutcome, uri: str, experiment: str) -> Ses
         return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {exc}")
     except Exception as exc:  # a bug or store error for one session must not stop the rest
         return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {_one_line(exc)}")
+    finally:
+        if PURGE_REGEX_CACHE:
+            # The session's secret-masking regex is used by no other session: do not let `re` keep it.
+            re.purge()
     return SessionOutcome(outcome.path, "imported", outcome.session_id, run_id=logged.run_id)
 
 
