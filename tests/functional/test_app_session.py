@@ -245,9 +245,14 @@ async def test_tabs_switch_by_click_and_typing_never_goes_to_a_hidden_tab(tmp_pa
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
 
 
-async def test_chrome_waits_until_the_program_stops_drawing(tmp_path: Path) -> None:
+async def test_chrome_waits_until_the_program_stops_drawing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On a slow machine Claude may still be drawing its first screens when the fill-in is due: it waits for a
     quiet moment (here: a program that draws for 1.5 s), but not for ever (one that never stops)."""
+    # Wider margins than the app's, so that a loaded test machine stalling the program does not count.
+    monkeypatch.setattr(ClaudeTuiApp, "FILL_IN_QUIET", 0.6)
+    monkeypatch.setattr(ClaudeTuiApp, "FILL_IN_LATEST", 15.0)
     drawing = "import time\nfor i in range(30):\n    print(i, flush=True); time.sleep(0.05)\n"
     drawing += "print('done', flush=True)\n"
     session = script_session(tmp_path, drawing + "time.sleep(30)\n", track=False)
