@@ -313,7 +313,7 @@ class Redactor:
         if not text:
             return text
         text = redact_text(text)
-        spread = self._spread_re
+        spread = self._spread_finder
         if spread is not None:
             # Also where a rendered screen wrapped the value over two lines (clean.txt).
             text = spread.sub(_mask_keeping_controls, text)
@@ -332,13 +332,13 @@ class Redactor:
         with the mask where the value started.
         """
         extra: list[_Rule] = []
-        if self._spread_re is not None:
-            extra.append((self._spread_re, _mask_keeping_controls))
+        if self._spread_finder is not None:
+            extra.append((self._spread_finder, _mask_keeping_controls))
         # Known values first: a rule would otherwise take the part before a line break and miss the rest.
         return _redact_chunks(chunks, [*extra, *_RULES], self.text)
 
     @property
-    def _spread_re(self) -> _Spread | None:
+    def _spread_finder(self) -> _Spread | None:
         if not self.known:
             return None
         if self._spread is None:
