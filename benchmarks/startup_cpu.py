@@ -22,31 +22,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import pexpect
-
-from benchmarks.bench_startup import cpu_seconds
-from benchmarks.startup_floor import drawn_banner
+from benchmarks.bench_startup import time_to_banner
 
 FAKE_CLAUDE = "#!/bin/sh\nsleep 0.4\nprintf '\\033[1mClaude\\033[19GCode\\r\\n'\nsleep 30\n"
 
 
 def cpu_to_banner(tree: Path, work: Path, home: Path, store: str, claude: Path) -> tuple[float, float]:
     """Seconds to the drawn banner and the CPU seconds claude-tui used by then, for one start."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "CLAUDE_TUI_HOME": tempfile.mkdtemp(dir=home)}
+    env = {**os.environ, "PYTHONPATH": str(tree), "BENCH_TMP": str(home)}
     argv = [sys.executable, "-m", "claude_tui", "--tracking-uri", store, "--command", str(claude)]
-    start = time.perf_counter()
-    child = pexpect.spawn(argv[0], argv[1:], env=env, cwd=str(work), dimensions=(45, 160), timeout=30)
-    try:
-        output = b""
-        while not drawn_banner(output):
-            output += child.read_nonblocking(65536, timeout=30)
-        return time.perf_counter() - start, cpu_seconds(child.pid)
-    finally:
-        child.terminate(force=True)
+    return time_to_banner(argv, env, work, timeout=30)
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
