@@ -211,7 +211,7 @@ async def test_chrome_comes_after_the_first_frame_and_moves_nothing(tmp_path: Pa
         assert app.query_one("#stat-commands_executed", StatRow).text.split() == ["Commands", "0"]
         assert "Elapsed" in app.query_one("#stat-elapsed", StatRow).text
         assert [str(tab.label) for tab in app.query(Tab)] == ["Session", "History"]
-        assert app.query_one(Tabs).active == "tab-session"
+        assert app.query_one("#tab-bar Tabs", Tabs).active == "tab-session"
         footer_keys = {key.key for key in app.query(FooterKey)}
         assert {"ctrl+q", "t", "s", "h"} <= footer_keys
         # No tool use yet: the activity sparkline is a flat baseline, not a solid block.
@@ -233,8 +233,8 @@ async def test_tabs_switch_by_click_and_typing_never_goes_to_a_hidden_tab(tmp_pa
         await pilot.pause()
         assert app.active_tab == "history" and app.focused is not pane
         assert not app.query_one("#session").display
-        await wait_for(pilot, lambda: app.query(Tabs), 5, "the tab bar")
-        assert app.query_one(Tabs).active == "tab-history"
+        await wait_for(pilot, lambda: app.query("#tab-bar Tabs"), 5, "the tab bar")
+        assert app.query_one("#tab-bar Tabs", Tabs).active == "tab-history"
         await pilot.click("#tab-session")
         await pilot.pause()
         assert app.active_tab == "session" and app.query_one("#session").display

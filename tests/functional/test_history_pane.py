@@ -489,7 +489,7 @@ async def test_history_command_app_opens_on_the_history_tab(store: str) -> None:
     app = ClaudeTuiApp(None, tracking_uri=store, experiment=EXPERIMENT, initial_tab="history")
     async with app.run_test(size=(160, 40)) as pilot:
         pane = await loaded(pilot)
-        assert app.active_tab == "history" and app.query_one(Tabs).active == "tab-history"
+        assert app.active_tab == "history" and app.query_one("#tab-bar Tabs", Tabs).active == "tab-history"
         assert names(pane) == newest_first(SAMPLE_SESSIONS)
         # The table takes the focus, and the footer its keys, a refresh after the rows (not in a fixed order
         # with the details that `loaded` waits for).
