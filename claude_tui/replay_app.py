@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.widgets import Footer, Static
 
-from claude_tui.terminal.cast import Cast, CastEvent
+from claude_tui.terminal.cast import Cast, CastEvent, resize_size
 from claude_tui.widgets.terminal import TerminalPane
 
 SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, math.inf)
@@ -133,10 +133,8 @@ class ReplayApp(App[None]):
             self.next_event += 1
             if event.code == "o":
                 pane.feed(event.data.encode("utf-8", errors="replace"))
-            elif event.code == "r" and not self.fixed_size:
-                cols, _, rows = event.data.partition("x")
-                if cols.isdigit() and rows.isdigit():
-                    self._set_pane_size(int(cols), int(rows))
+            elif event.code == "r" and not self.fixed_size and (size := resize_size(event.data)) is not None:
+                self._set_pane_size(*size)
             if time.perf_counter() > deadline:
                 break
         if self.finished:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from claude_tui.terminal.cast import Cast, CastError, read_cast
+from claude_tui.terminal.cast import MAX_COLS, MAX_ROWS, Cast, CastError, read_cast, resize_size
 
 SPEED_CHOICES = ("1", "2", "4", "8", "16", "instant")
 
@@ -27,10 +27,8 @@ def render_cast(cast: Cast, cols: int | None = None, rows: int | None = None) ->
     for event in cast.output():
         if event.code == "o":
             emulator.feed(event.data.encode("utf-8", errors="replace"))
-        elif not fixed:
-            width, _, height = event.data.partition("x")
-            if width.isdigit() and height.isdigit():
-                emulator.resize(int(width), int(height))
+        elif not fixed and (size := resize_size(event.data)) is not None:
+            emulator.resize(*size)
     return emulator.history_lines(), [line.rstrip() for line in emulator.display]
 
 
@@ -41,8 +39,16 @@ def _fail(message: str) -> None:
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=True, exists=False))
-@click.option("--cols", type=click.IntRange(1, 2000), help="Screen width (default: the recording's).")
-@click.option("--rows", type=click.IntRange(1, 1000), help="Screen height (default: the recording's).")
+@click.option(
+    "--cols",
+    type=click.IntRange(1, MAX_COLS),
+    help=f"Screen width (default: the recording's, at most {MAX_COLS}).",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(1, MAX_ROWS),
+    help=f"Screen height (default: the recording's, at most {MAX_ROWS}).",
+)
 @click.option("--print-screen", is_flag=True, help="Print the final screen as text and exit (no UI).")
 @click.option(
     "--scrollback", is_flag=True, help="With --print-screen: print the history above the screen too."
@@ -70,6 +76,12 @@ def replay(
         click.echo(f"claude-tui replay: warning: {path}: last line cut off; playing the rest", err=True)
     if scrollback and not print_screen:
         _fail("--scrollback only goes with --print-screen")
+    if (claimed := cast.oversized()) is not None and (cols is None or rows is None):
+        click.echo(
+            f"claude-tui replay: warning: {path}: the recording claims a {claimed[0]}x{claimed[1]} screen; "
+            f"played at most {MAX_COLS}x{MAX_ROWS}",
+            err=True,
+        )
     if print_screen:
         history, screen = render_cast(cast, cols, rows)
         while screen and not screen[-1]:

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-__all__ = ["Cast", "CastError", "CastEvent", "read_cast"]
+__all__ = ["MAX_COLS", "MAX_ROWS", "Cast", "CastError", "CastEvent", "clamp_size", "read_cast", "resize_size"]
 
 DEFAULT_COLS = 80
 DEFAULT_ROWS = 24
+MAX_COLS = 2000
+MAX_ROWS = 2000
+"""The largest screen a recording is played at (what `replay --cols/--rows` accept): a header or resize event
+may claim anything, and a screen costs memory per cell."""
 
 # A raw file is accepted as terminal output when at most this share of its first bytes are NULs, invalid
 # UTF-8 or control characters a terminal program would not write; past it, it is binary garbage.
@@ -50,14 +55,31 @@ class Cast:
     """True when the file was raw terminal output, not an asciicast file."""
 
     @property
+    def claimed_size(self) -> tuple[int, int]:
+        """The initial size the header states (defaults where it states none), not capped."""
+        return int(self.header.get("width") or DEFAULT_COLS), int(self.header.get("height") or DEFAULT_ROWS)
+
+    @property
     def width(self) -> int:
-        """Initial width in columns."""
-        return int(self.header.get("width") or DEFAULT_COLS)
+        """Initial width in columns, at most :data:`MAX_COLS`."""
+        return clamp_size(*self.claimed_size)[0]
 
     @property
     def height(self) -> int:
-        """Initial height in rows."""
-        return int(self.header.get("height") or DEFAULT_ROWS)
+        """Initial height in rows, at most :data:`MAX_ROWS`."""
+        return clamp_size(*self.claimed_size)[1]
+
+    def oversized(self) -> tuple[int, int] | None:
+        """The largest size the header or a resize event claims past :data:`MAX_COLS` x :data:`MAX_ROWS`, or
+        None when every size fits (such sizes are played capped)."""
+        sizes = [self.claimed_size]
+        for event in self.events:
+            if event.code == "r":
+                width, _, height = event.data.partition("x")
+                if width.isdigit() and height.isdigit():
+                    sizes.append((int(width), int(height)))
+        too_big = [size for size in sizes if size[0] > MAX_COLS or size[1] > MAX_ROWS]
+        return max(too_big, key=lambda size: size[0] * size[1]) if too_big else None
 
     @property
     def duration(self) -> float:
@@ -69,14 +91,34 @@ class Cast:
         return (event for event in self.events if event.code in ("o", "r"))
 
 
+def clamp_size(cols: int, rows: int) -> tuple[int, int]:
+    """A screen size brought into 1..:data:`MAX_COLS` x 1..:data:`MAX_ROWS`."""
+    return max(1, min(cols, MAX_COLS)), max(1, min(rows, MAX_ROWS))
+
+
+def resize_size(data: str) -> tuple[int, int] | None:
+    """The size of a resize event's ``"COLSxROWS"``, capped like :func:`clamp_size`; None if malformed."""
+    width, _, height = data.partition("x")
+    if width.isdigit() and height.isdigit():
+        return clamp_size(int(width), int(height))
+    return None
+
+
 def read_cast(path: str | os.PathLike[str]) -> Cast:
     """Parse an asciicast file (v2; v1 and v3 too) or a raw terminal-output file.
 
     Raises:
-        CastError: missing/unreadable file, empty file, broken header or event, or binary garbage.
+        CastError: missing/unreadable file, not a regular file (a FIFO or device would block or never end),
+            empty file, broken header or event, or binary garbage.
     """
     name = os.fspath(path)
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise CastError(f"{name}: is {kind}, not a recording file")
         with open(path, "rb") as f:
             data = f.read()
     except IsADirectoryError:

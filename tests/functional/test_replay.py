@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,58 @@ async def test_player_feeds_a_big_raw_file_in_slices(tmp_path: Path) -> None:
             await pilot.pause(0.02)
         assert app.finished
         assert "raw line 19999" in screen(app)
+
+
+# -- hostile recordings (issue 13) ---------------------------------------------------------------------------
+
+
+def replay_in_subprocess(
+    path: Path, *args: str, memory_mb: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`claude-tui replay PATH ARGS` in a child process, its address space limited to `memory_mb`."""
+    limit = (
+        f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({memory_mb << 20}, {memory_mb << 20}))\n"
+        if memory_mb
+        else ""
+    )
+    code = (
+        f"{limit}import sys\nfrom claude_tui.cli import main\n"
+        f"sys.argv = ['claude-tui', 'replay', {str(path)!r}, *{list(args)!r}]\nmain()\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("claim", ["header", "resize event"])
+def test_a_lying_size_is_capped_and_said_in_one_line(tmp_path: Path, claim: str) -> None:
+    """A cast claiming a 100000x100000 screen (17 bytes a cell: 170 GB) plays in 2000x2000 within 600 MB."""
+    path = tmp_path / "lying.cast"
+    header = {
+        "version": 2,
+        "width": 100_000 if claim == "header" else 40,
+        "height": 100_000 if claim == "header" else 5,
+    }
+    events = [[0.0, "o", "hello\r\n"]]
+    if claim == "resize event":
+        events.append([0.1, "r", "100000x100000"])
+    events.append([0.2, "o", "\x1b[2000;1997Hend"])
+    path.write_text("\n".join(json.dumps(line) for line in [header, *events]) + "\n")
+    result = replay_in_subprocess(path, "--print-screen", memory_mb=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith("claude-tui replay: warning: "), result.stderr[
+        -2000:
+    ]
+    assert "100000x100000" in warnings[0] and "2000x2000" in warnings[0]
+    lines = result.stdout.splitlines()
+    assert lines[0] == "hello"
+    # The cursor went to the last row of a 2000x2000 screen, not of the claimed one.
+    assert len(lines) == 2000 and lines[-1] == " " * 1996 + "end"
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.cast"
+    os.mkfifo(fifo)
+    for args in (["--print-screen"], []):
+        result = replay_in_subprocess(fifo, *args)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [f"claude-tui replay: {fifo}: is a FIFO, not a recording file"]
