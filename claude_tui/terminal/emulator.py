@@ -94,8 +94,12 @@ _INCOMPLETE = re.compile(
 _UNTERMINATED = re.compile(r"\x1b(?:\][^\x07\x1b\x18\x1a]*|[P_^X][^\x1b\x18\x1a]*)")
 # Where a string being dropped ends (BEL, ST, CAN/SUB, or just before an ESC that starts something else).
 _STRING_END = re.compile(r"\x07|\x1b\\|[\x18\x1a]|(?=\x1b[^\\])")
-# An unterminated string longer than this is dropped rather than buffered for ever (garbage input).
+# Where a CSI being dropped ends: its final byte, or just before anything a CSI cannot hold.
+_CSI_END = re.compile(r"[\x40-\x7e]|(?=[^\x20-\x3f])")
+# An unterminated string or CSI longer than this is dropped rather than buffered for ever (garbage input).
 _MAX_PENDING = 1 << 16
+# Parameter strings longer than this are not memoized (a hostile stream could fill the caches with them).
+_MAX_CACHED_PARAMS = 64
 
 
 class _WidthCache(dict[str, int]):
@@ -215,7 +219,8 @@ class TerminalEmulator:
         self._history = _Scrollback(maxlen=max(0, history))
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
-        self._discarding = False  # inside an OSC/DCS/APC string too long to keep
+        self._discarding: re.Pattern[str] | None = None
+        """While dropping an OSC/DCS/APC string or a CSI too long to keep: what ends it."""
         self._replies: list[bytes] = []
         self._sgr_cache: dict[tuple[CellStyle, str], CellStyle] = {}
         self._csi: dict[str, Callable[[str, str], None]] = {
@@ -258,6 +263,8 @@ class TerminalEmulator:
         """The window title last set with OSC 0 or OSC 2."""
         self.bell_count = 0
         """How many BEL characters (outside OSC strings) were received."""
+        self.feed_errors = 0
+        """Tokens dropped because handling them raised (a bug: `feed` itself never raises)."""
         self._reset_state()
 
     # ----------------------------------------------------------------------------------------------
@@ -454,17 +461,21 @@ class TerminalEmulator:
         # An escape sequence cut by the end of this read waits for the next one. OSC and string bodies
         # hold no ESC, so the cut starts at the last ESC or (``ESC ] ... ESC`` awaiting its ``\\``) the one
         # before it.
-        if self._discarding:
-            string_end = _STRING_END.search(text)
+        if self._discarding is not None:
+            string_end = self._discarding.search(text)
             if string_end is None:
-                self._pending = "\x1b" if text.endswith("\x1b") else ""
+                self._pending = "\x1b" if text.endswith("\x1b") and self._discarding is _STRING_END else ""
                 return
-            self._discarding = False
+            self._discarding = None
             text = text[string_end.end() :]
         last = text.rfind("\x1b")
         if last >= 0 and len(text) - last >= _MAX_PENDING and _UNTERMINATED.fullmatch(text, last):
             # A string too long to buffer (a huge OSC 52 paste, garbage): drop it up to its terminator.
-            self._discarding = True
+            self._discarding = _STRING_END
+            text = text[:last]
+        elif last >= 0 and len(text) - last >= _MAX_PENDING and _INCOMPLETE.match(text, last):
+            # A CSI with 64K characters of parameters and no end yet: garbage, dropped up to its final byte.
+            self._discarding = _CSI_END
             text = text[:last]
         elif last >= 0:
             before = text.rfind("\x1b", 0, last)
@@ -488,46 +499,50 @@ class TerminalEmulator:
         dirty_add = self._dirty.add
         # ``finditer`` + ``lastindex`` (which alternative matched) costs half of ``findall``'s tuples.
         for m in _TOKEN.finditer(text):
-            kind = m.lastindex
-            if kind == _RUN:
-                run = m.group()
-                if self._charset_map is None and (run.isascii() or run in narrow_runs):
-                    self._last_char = run[-1]
-                    # _draw_narrow's common case, inlined: this branch runs for most tokens.
-                    x = self._x
-                    end = x + len(run)
-                    if end <= self.cols and not self._insert:
-                        y = self._y
-                        row = self._chars[y]
-                        if x and row[x] == "":
-                            row[x - 1] = " "
-                        row[x:end] = run
-                        self._styles[y][x:end] = [self._style] * len(run)
-                        if end < self.cols and row[end] == "":
-                            row[end] = " "
-                        self._x = end
-                        dirty_add(y)
+            try:
+                kind = m.lastindex
+                if kind == _RUN:
+                    run = m.group()
+                    if self._charset_map is None and (run.isascii() or run in narrow_runs):
+                        self._last_char = run[-1]
+                        # _draw_narrow's common case, inlined: this branch runs for most tokens.
+                        x = self._x
+                        end = x + len(run)
+                        if end <= self.cols and not self._insert:
+                            y = self._y
+                            row = self._chars[y]
+                            if x and row[x] == "":
+                                row[x - 1] = " "
+                            row[x:end] = run
+                            self._styles[y][x:end] = [self._style] * len(run)
+                            if end < self.cols and row[end] == "":
+                                row[end] = " "
+                            self._x = end
+                            dirty_add(y)
+                        else:
+                            draw_narrow(run)
                     else:
-                        draw_narrow(run)
-                else:
-                    self._draw(run)
-            elif kind == _CSI:
-                private, params, inter, final = m.group(3, 4, 5, 6)
-                if private or inter:
-                    self._csi_special(private, params, inter, final)
-                else:
-                    handler = csi.get(final)
-                    if handler is not None:
-                        handler(params, final)
-            elif kind == _CTRL:
-                self._control(m.group())
-            elif kind == _LINES:
-                self._lines(m.group())
-            elif kind == _OSC:
-                self._osc(m.group(_OSC)[1:])
-            elif kind == _ESC:
-                self._esc(m.group(10), m.group(11))
-            # else a DCS/APC/PM/SOS string or an aborted OSC: consumed, nothing drawn.
+                        self._draw(run)
+                elif kind == _CSI:
+                    private, params, inter, final = m.group(3, 4, 5, 6)
+                    if private or inter:
+                        self._csi_special(private, params, inter, final)
+                    else:
+                        handler = csi.get(final)
+                        if handler is not None:
+                            handler(params, final)
+                elif kind == _CTRL:
+                    self._control(m.group())
+                elif kind == _LINES:
+                    self._lines(m.group())
+                elif kind == _OSC:
+                    self._osc(m.group(_OSC)[1:])
+                elif kind == _ESC:
+                    self._esc(m.group(10), m.group(11))
+                # else a DCS/APC/PM/SOS string or an aborted OSC: consumed, nothing drawn.
+            except Exception:
+                # A bug some sequence ran into: that token is lost, the rest of the read is not.
+                self.feed_errors += 1
 
     # ----------------------------------------------------------------------------------------------
     # drawing
@@ -965,9 +980,10 @@ class TerminalEmulator:
         style = self._sgr_cache.get(key)
         if style is None:
             style = _apply_sgr(self._style, params)
-            if len(self._sgr_cache) > 4096:
-                self._sgr_cache.clear()
-            self._sgr_cache[key] = style
+            if len(params) <= _MAX_CACHED_PARAMS:
+                if len(self._sgr_cache) > 4096:
+                    self._sgr_cache.clear()
+                self._sgr_cache[key] = style
         self._style = style
 
     def _csi_cuu(self, params: str, final: str) -> None:
@@ -1014,13 +1030,16 @@ class TerminalEmulator:
         self._x = min(x, self.cols - 1)
 
     def _csi_cht(self, params: str, final: str) -> None:
-        for _ in range(_first(params)):
-            self._control("\t")
+        if self._x < self.cols:  # at the pending wrap a tab does nothing (see `_control`)
+            stops = sorted(s for s in self._tabstops if s > self._x)
+            count = _first(params)
+            self._x = stops[count - 1] if count <= len(stops) else self.cols - 1
 
     def _csi_cbt(self, params: str, final: str) -> None:
-        for _ in range(_first(params)):
-            x = min(self._x, self.cols - 1)
-            self._x = max([s for s in self._tabstops if s < x], default=0)
+        x = min(self._x, self.cols - 1)
+        stops = sorted((s for s in self._tabstops if s < x), reverse=True)
+        count = _first(params)
+        self._x = stops[count - 1] if count <= len(stops) else 0
 
     def _csi_ed(self, params: str, final: str) -> None:
         how = _first(params, 0)
@@ -1122,7 +1141,8 @@ class TerminalEmulator:
 
     def _csi_rep(self, params: str, final: str) -> None:
         if self._last_char:
-            self._draw(self._last_char * min(_first(params), 65535))
+            # Like tmux: never more than a screenful (what more would draw is scrolled away anyway).
+            self._draw(self._last_char * min(_first(params), self.cols * self.rows))
 
     def _csi_da(self, params: str, final: str) -> None:
         if _first(params, 0) == 0:
@@ -1171,14 +1191,28 @@ def _ints(params: str) -> list[int]:
     """Parse ``1;2;;3`` into ints (empty = 0); sub-parameters after ``:`` are ignored. Memoized."""
     values = _INTS_CACHE.get(params)
     if values is None:
-        values = []
-        for part in params.split(";"):
-            head = part.split(":", 1)[0]
-            values.append(min(int(head), 1 << 16) if head.isdigit() else 0)
-        if len(_INTS_CACHE) > 4096:
-            _INTS_CACHE.clear()
-        _INTS_CACHE[params] = values
+        values = [_number(part.split(":", 1)[0]) for part in params.split(";")]
+        if len(params) <= _MAX_CACHED_PARAMS:
+            if len(_INTS_CACHE) > 4096:
+                _INTS_CACHE.clear()
+            _INTS_CACHE[params] = values
     return values
+
+
+_MAX_PARAM = 1 << 16
+"""Every numeric parameter is clamped to this: no count may make an operation's work unbounded, and a
+parameter of thousands of digits is never given to `int` (which refuses more than 4,300)."""
+
+
+def _number(digits: str) -> int:
+    """A parameter's value: 0 when empty or not a number, at most `_MAX_PARAM`."""
+    if not digits.isdigit():
+        return 0
+    if len(digits) > 6:
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > 6:
+            return _MAX_PARAM
+    return min(int(digits), _MAX_PARAM)
 
 
 _INTS_CACHE: dict[str, list[int]] = {}
@@ -1222,7 +1256,7 @@ def _apply_sgr(style: CellStyle, params: str) -> CellStyle:
         i += 1
         if ":" in part:
             # 38:2::r:g:b, 38:2:r:g:b, 38:5:n, 4:3 (curly underline), 58:... (underline color, ignored).
-            sub = [int(v) if v.isdigit() else 0 for v in part.split(":")]
+            sub = [_number(v) for v in part.split(":")]
             head = sub[0]
             if head in (38, 48):
                 rest = sub[1:]
@@ -1234,7 +1268,7 @@ def _apply_sgr(style: CellStyle, params: str) -> CellStyle:
             elif head == 4:
                 fields["underline"] = len(sub) < 2 or sub[1] != 0
             continue
-        v = int(part) if part.isdigit() else 0
+        v = _number(part)
         if v == 0:
             fields = DEFAULT_STYLE._asdict()
         elif v == 1:
@@ -1276,7 +1310,7 @@ def _apply_sgr(style: CellStyle, params: str) -> CellStyle:
         elif 100 <= v <= 107:
             fields["bg"] = "bright" + _ANSI_NAMES[v - 100]
         elif v in (38, 48, 58):
-            values = [int(p) if p.isdigit() else 0 for p in parts[i : i + 4]]
+            values = [_number(p) for p in parts[i : i + 4]]
             color, used = _color(values, 0)
             i += used
             if color is not None and v != 58:
