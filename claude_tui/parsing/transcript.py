@@ -1,7 +1,8 @@
 """Following a Claude Code transcript (JSONL) while the CLI writes it, and turning records into events.
 
 `TranscriptTail(path).poll()` returns the events of the complete lines written since the last poll. It never
-raises: a file that does not exist yet reads as empty, a half-written last line waits for its newline, lines
+raises: a file that does not exist yet reads as empty, a half-written last line waits for its newline, a line
+with invalid UTF-8 is decoded with replacement (each bad sequence becomes U+FFFD, the record is kept), lines
 that are not JSON objects are counted in `malformed_lines` and skipped, unknown record types and fields are
 ignored, and a file that was truncated or replaced (its inode changed or it shrank) is read again from the
 start (`restarts` counts that; `SessionStats` drops repeated tool calls, results and usage by id). Sub-agent
@@ -39,7 +40,7 @@ from claude_tui.parsing.events import (
 try:
     import orjson
 
-    _loads: Callable[[bytes], Any] = orjson.loads
+    _loads: Callable[[bytes | str], Any] = orjson.loads
     _DecodeError: type[Exception] = orjson.JSONDecodeError
 except ImportError:  # pragma: no cover - orjson is a dependency; stdlib json keeps the module usable
     import json
@@ -378,6 +379,19 @@ class _FileFollower:
         return (data[:cut] if cut < len(data) else data), more
 
 
+def _loads_replacing(line: bytes) -> Any:
+    """`line` parsed after decoding it with replacement, or None when it is still not JSON.
+
+    orjson refuses invalid UTF-8 anywhere in its input, so one bad byte (a tool output cut inside a
+    character, a stray Latin-1 byte) would cost the whole record; decoded with U+FFFD for each bad sequence,
+    the record loses one character instead. Only lines that failed to parse come here.
+    """
+    try:
+        return _loads(line.decode("utf-8", "replace"))
+    except _DecodeError:
+        return None
+
+
 def scan_block(block: bytes) -> tuple[list[bytes], int]:
     """The lines of a block that may hold a record that matters, and how many other lines are malformed.
 
@@ -519,8 +533,10 @@ class TranscriptTail:
             try:
                 record = _loads(line)
             except _DecodeError:
-                self.malformed_lines += 1
-                continue
+                record = _loads_replacing(line)
+                if record is None:
+                    self.malformed_lines += 1
+                    continue
             if not isinstance(record, dict):
                 self.malformed_lines += 1
                 continue

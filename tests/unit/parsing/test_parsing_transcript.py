@@ -352,3 +352,43 @@ def test_poll_never_raises_on_a_directory_or_unreadable_path(tmp_path: Path) -> 
     tail = TranscriptTail(tmp_path)  # a directory where a file was expected
     assert tail.poll() == []
     assert tail.poll(final=True) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "bad"),
+    [
+        ("prompt", b"\xff"),  # a byte that never starts UTF-8
+        ("prompt", b"\xc3"),  # the first half of a two-byte character, cut off
+        ("tool", b"\xed\xa0\x80"),  # an encoded surrogate (not valid UTF-8)
+    ],
+)
+def test_one_invalid_utf8_byte_loses_one_character_not_the_record(
+    tmp_path: Path, where: str, bad: bytes
+) -> None:
+    # Issue 13 item 13: one bad byte used to make the whole line malformed (orjson refuses invalid UTF-8),
+    # losing the prompt or tool call it held. Decoded with replacement, the record is kept.
+    records = [
+        r.prompt("caf\u00e9 PLACEHOLDER"),
+        r.assistant("m1", r.tool_use("t1", "Bash", command="echo X")),
+    ]
+    data = "".join(r.line(rec) for rec in records).encode()
+    marker = b"PLACEHOLDER" if where == "prompt" else b"echo X"
+    data = data.replace(marker, marker[:-1] + bad)
+    path = _write_bytes(tmp_path / "s.jsonl", data)
+    stats = stats_for_transcript(path)
+    assert stats.malformed_lines == 0
+    assert (stats.user_prompts, stats.tool_uses, stats.commands_executed) == (1, 1, 1)
+    if where == "prompt":
+        assert stats.first_prompt is not None
+        assert stats.first_prompt.startswith("caf\u00e9 PLACEHOLDE\ufffd")
+    # The live tail reads it the same way, fed in two pieces.
+    live = tmp_path / "live.jsonl"
+    live.write_bytes(data[:7])
+    tail = TranscriptTail(live)
+    events = tail.poll()
+    with live.open("ab") as handle:
+        handle.write(data[7:])
+    events += tail.poll()
+    assert tail.malformed_lines == 0
+    assert sum(isinstance(e, UserPrompt) for e in events) == 1
+    assert sum(isinstance(e, ToolCall) for e in events) == 1
