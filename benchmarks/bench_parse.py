@@ -14,7 +14,11 @@ tree; the kernel's `ru_maxrss` is shown too). Token numbers are compared with tw
 CLI's own `cost-state` records: per session (what the CLI accounts to each session file: "sessions = CLI"
 counts the sessions a tool got exactly right) and billed (each API message once, across files).
 
-Run: `.venv/bin/python benchmarks/bench_parse.py [--sessions 500] [--megabytes 105] [--runs 3]`.
+`--tree DIR` (repeatable) also times `claude-tui stats --json` from another source tree (a `git worktree` of
+another commit: `python -m claude_tui` with DIR first on PYTHONPATH), interleaved with the others, to compare
+two versions in the same run. The 1-minute load average is printed beside every row.
+
+Run: `.venv/bin/python benchmarks/bench_parse.py [--sessions 500] [--megabytes 105] [--runs 3] [--tree DIR]`.
 """
 
 from __future__ import annotations
@@ -384,6 +388,8 @@ class Measurement:
     """One timed run of a command."""
 
     seconds: float
+    load: float
+    """The 1-minute load average when the run started."""
     cpu_seconds: float
     """User + system CPU time of the command and its children (less sensitive to machine load)."""
     peak_rss_mib: float
@@ -394,6 +400,7 @@ class Measurement:
 def measure(argv: list[str], env: dict[str, str]) -> Measurement:
     """Run a command, timing it and sampling its process tree's RSS every 5 ms."""
     out_path = BENCH / "stdout.tmp"
+    load = os.getloadavg()[0]
     with open(out_path, "wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.PIPE)
@@ -417,7 +424,7 @@ def measure(argv: list[str], env: dict[str, str]) -> Measurement:
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {stderr.decode(errors='replace')[-500:]}")
     cpu = usage.ru_utime + usage.ru_stime
-    return Measurement(seconds, cpu, peak / 1024, usage.ru_maxrss / 1024, out_path.read_bytes())
+    return Measurement(seconds, load, cpu, peak / 1024, usage.ru_maxrss / 1024, out_path.read_bytes())
 
 
 def _ours_sessions(stdout: bytes) -> dict[str, tuple[int, ...]]:
@@ -444,7 +451,17 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--source", type=Path, default=SOURCE, help="folder of real transcripts")
     parser.add_argument("--no-ccusage", action="store_true", help="only time claude-tui")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        action="append",
+        default=[],
+        help="also time `claude-tui stats` from this source tree (repeatable)",
+    )
     args = parser.parse_args(argv)
+    for tree in args.tree:
+        if not (tree / "claude_tui" / "__init__.py").is_file():
+            parser.error(f"{tree} holds no claude_tui package")
 
     manifest = build_dataset(args.source, args.sessions, args.megabytes)
     megabytes = manifest["bytes"] / 1e6
@@ -469,10 +486,15 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             "--json",
             "--offline",
         ]
+    envs = {name: env for name in commands}
+    for tree in args.tree:
+        name = f"claude-tui stats --json ({tree.resolve()})"
+        commands[name] = commands["claude-tui stats --json"]
+        envs[name] = {**env, "PYTHONPATH": str(tree.resolve())}
     runs: dict[str, list[Measurement]] = {name: [] for name in commands}
     for _ in range(args.runs):
-        for name, command in commands.items():  # alternate, so both see the same machine load
-            runs[name].append(measure(command, env))
+        for name, command in commands.items():  # alternate, so all see the same machine load
+            runs[name].append(measure(command, envs[name]))
 
     per_session = {sid: tuple(values) for sid, values in manifest["per_session"].items()}
     billed = tuple(manifest["billed"][key] for key in TOKEN_FIELDS)
@@ -492,6 +514,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 "seconds (median)": round(seconds, 3),
                 "MB/s": round(megabytes / seconds, 1),
                 "CPU s (median)": round(statistics.median(m.cpu_seconds for m in measurements), 3),
+                "load (median)": round(statistics.median(m.load for m in measurements), 2),
                 "peak RSS MiB (tree)": round(statistics.median(m.peak_rss_mib for m in measurements), 1),
                 "ru_maxrss MiB": round(statistics.median(m.maxrss_mib for m in measurements), 1),
                 "sessions = CLI": f"{agree}/{len(per_session)}",

@@ -238,6 +238,11 @@ class TrackedSession:
             path = self._find_transcript()
             if path is not None:
                 self._transcript = TranscriptTail(path)
+                # The sidebar's cost needs genai-prices (0.15-0.3 s to import): load it beside the UI now,
+                # before Claude's first answer, rather than stall the first poll that has tokens.
+                from claude_tui.parsing import prices
+
+                prices.preload_in_background()
         if self._transcript is not None:
             events = self._transcript.poll(final=final)
             for event in events:

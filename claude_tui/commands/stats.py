@@ -27,8 +27,9 @@ class StatsInputError(Exception):
     """A PATH argument that names no readable transcript."""
 
 
-def _is_session_transcript(path: Path) -> bool:
-    return path.suffix == ".jsonl" and path.parent.name != "subagents"
+def _is_session_transcript(path: Path, root: Path) -> bool:
+    # Sub-agent files (`<session>/subagents/**`, workflow runs nested deeper) belong to their session.
+    return path.suffix == ".jsonl" and "subagents" not in path.relative_to(root).parts[:-1]
 
 
 def resolve_transcripts(args: Iterable[str]) -> list[Path]:
@@ -47,7 +48,9 @@ def resolve_transcripts(args: Iterable[str]) -> list[Path]:
             if (path / "projects").is_dir():
                 # A Claude config dir: transcripts are under projects/ (history.jsonl beside it is not one).
                 path = path / "projects"
-            files = sorted(p for p in path.rglob("*.jsonl") if _is_session_transcript(p) and p.is_file())
+            files = sorted(
+                p for p in path.rglob("*.jsonl") if _is_session_transcript(p, path) and p.is_file()
+            )
             if not files:
                 raise StatsInputError(f"no transcripts (*.jsonl) under {arg}")
             found.extend(files)
@@ -76,16 +79,37 @@ def _glob_escape(text: str) -> str:
 MESSAGES_KEY = "_messages"
 """Where `session_stats(..., messages=True)` puts the per-message usage (never printed)."""
 
+USAGES_KEY = "_usages"
+"""Where `session_stats(..., price=False)` puts the messages to price (never printed)."""
 
-def session_stats(path: Path, messages: bool = False) -> dict[str, Any]:
-    """`to_dict()` of one transcript, with its `path` first (and its per-message usage when asked)."""
+
+def session_stats(path: Path, messages: bool = False, price: bool = True) -> dict[str, Any]:
+    """`to_dict()` of one transcript, with its `path` first (and its per-message usage when asked).
+
+    `price=False` (in the pool's workers) leaves the cost to `add_costs` in the parent, so that only one
+    process loads genai-prices.
+    """
     from claude_tui.parsing import stats_for_transcript
 
     stats = stats_for_transcript(path)
-    result = {"path": str(path), **stats.to_dict()}
+    result = {"path": str(path), **stats.to_dict(price=price)}
     if messages:
         result[MESSAGES_KEY] = stats.usage_by_message()
+    if not price:
+        result[USAGES_KEY] = stats.message_usages()
     return result
+
+
+def add_costs(results: list[dict[str, Any]]) -> None:
+    """Price the sessions `session_stats(..., price=False)` left unpriced (in place)."""
+    from claude_tui.parsing.prices import price_messages
+
+    for result in results:
+        usages = result.pop(USAGES_KEY, None)
+        if usages is not None:
+            costing = price_messages(usages)
+            result["cost_usd"] = costing.cost_usd
+            result["unpriced_models"] = list(costing.unpriced_models)
 
 
 def billed_tokens(all_stats: list[dict[str, Any]]) -> tuple[int, ...]:
@@ -116,7 +140,14 @@ def collect(paths: list[Path], jobs: int | None = None, messages: bool = False) 
 
     chunksize = max(1, len(paths) // (jobs * 8))
     with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
-        return list(pool.map(partial(session_stats, messages=messages), paths, chunksize=chunksize))
+        pending = pool.map(partial(session_stats, messages=messages, price=False), paths, chunksize=chunksize)
+        # The workers are running: load genai-prices here meanwhile (0.15-0.3 s), once for all of them.
+        from claude_tui.parsing import prices
+
+        prices.load()
+        results = list(pending)
+    add_costs(results)
+    return results
 
 
 def _fmt_int(value: Any) -> str:
@@ -125,6 +156,53 @@ def _fmt_int(value: Any) -> str:
 
 def _cost(value: Any) -> str:
     return "unknown" if value is None else f"${value:.4f}"
+
+
+def _cost_cell(stats: dict[str, Any]) -> str:
+    """The cost, or why it is unknown: the models genai-prices has no price for."""
+    unpriced = stats.get("unpriced_models") or []
+    if stats.get("cost_usd") is None and unpriced:
+        return f"unknown: no price for {', '.join(unpriced)}"
+    return _cost(stats.get("cost_usd"))
+
+
+def _unknown_cell(stats: dict[str, Any]) -> str:
+    by_type = stats.get("unknown_records_by_type") or {}
+    if not by_type:
+        return "0"
+    return f"{_fmt_int(stats['unknown_records'])} ({_by_type(by_type)})"
+
+
+def _by_type(counts: dict[str, int]) -> str:
+    return ", ".join(
+        f"{name} {count:,}" for name, count in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+    )
+
+
+def unknown_records_note(all_stats: list[dict[str, Any]]) -> str | None:
+    """One line naming the record types no stat counts (a newer transcript format), with counts, or None."""
+    counts: dict[str, int] = {}
+    for stats in all_stats:
+        for name, count in (stats.get("unknown_records_by_type") or {}).items():
+            counts[name] = counts.get(name, 0) + count
+    if not counts:
+        return None
+    total = sum(counts.values())
+    return f"note: {total:,} record(s) of a type or shape this version does not read: {_by_type(counts)}"
+
+
+def unpriced_note(all_stats: list[dict[str, Any]]) -> str | None:
+    """One line naming the models without a price and how many sessions used them, or None."""
+    sessions: dict[str, int] = {}
+    for stats in all_stats:
+        for model in stats.get("unpriced_models") or []:
+            sessions[model] = sessions.get(model, 0) + 1
+    if not sessions:
+        return None
+    named = ", ".join(
+        f"{model} ({count} session{'s' if count > 1 else ''})" for model, count in sorted(sessions.items())
+    )
+    return f"no price for: {named}; their sessions' cost is unknown"
 
 
 def format_one(stats: dict[str, Any]) -> str:
@@ -158,8 +236,9 @@ def format_one(stats: dict[str, Any]) -> str:
         ("cache read tokens", _fmt_int(stats["cache_read_tokens"])),
         ("cache creation tokens", _fmt_int(stats["cache_creation_tokens"])),
         ("models", ", ".join(stats["models"]) or "-"),
-        ("cost", _cost(stats["cost_usd"])),
+        ("cost", _cost_cell(stats)),
         ("malformed lines", _fmt_int(stats["malformed_lines"])),
+        ("unknown records", _unknown_cell(stats)),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
@@ -225,6 +304,9 @@ def format_many(all_stats: list[dict[str, Any]]) -> str:
     summed = tuple(sum(stats[key] for stats in all_stats) for key in _TOKEN_KEYS)
     if any(MESSAGES_KEY in stats for stats in all_stats) and billed != summed:
         out.append(line(footer))  # differs when forked sessions repeat their parent's messages
+    note = unpriced_note(all_stats)
+    if note:
+        out.append(note)
     return "\n".join(out)
 
 
@@ -262,3 +344,6 @@ def stats(paths: tuple[str, ...], as_json: bool, jobs: int | None) -> None:
     malformed = sum(r["malformed_lines"] for r in results)
     if malformed:
         click.echo(f"note: {malformed} malformed line(s) skipped", err=True)
+    unknown = unknown_records_note(results)
+    if unknown:
+        click.echo(unknown, err=True)

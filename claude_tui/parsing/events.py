@@ -73,6 +73,8 @@ class TokenUsage:
     """The part of `cache_creation_tokens` written to the 1-hour cache (priced higher)."""
     sidechain: bool = False
     stop_reason: str | None = None
+    web_search_requests: int = 0
+    """Server-side web searches the message made (`usage.server_tool_use.web_search_requests`; priced)."""
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -109,6 +111,16 @@ class Compaction:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class UnknownRecord:
+    """A transcript record this parser does not know: a type newer than it, or a known type whose shape it
+    cannot read. Counted per type (`unknown_records`), so that a format change shows instead of vanishing."""
+
+    ts: float | None = None
+    record_type: str
+    """The record's `type`, `(no type)`, or `<type> (unexpected shape)`."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SessionMeta:
     """What the session runs with; emitted again whenever a field changes (fields never go back to None).
 
@@ -135,6 +147,7 @@ Event = (
     | ApiError
     | Compaction
     | SessionMeta
+    | UnknownRecord
 )
 """Any session event."""
 
@@ -151,6 +164,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "api_error": ApiError,
     "compaction": Compaction,
     "session_meta": SessionMeta,
+    "unknown_record": UnknownRecord,
 }
 """The `type` value of each event in `events.jsonl`."""
 

@@ -20,11 +20,12 @@ from claude_tui.parsing.events import (
     ToolCall,
     ToolResult,
     TurnEnd,
+    UnknownRecord,
     UserPrompt,
 )
 from claude_tui.parsing.gitops import count_git_operations
 from claude_tui.parsing.params import derive_params
-from claude_tui.parsing.prices import message_cost
+from claude_tui.parsing.prices import Costing, price_messages
 from claude_tui.parsing.transcript import TranscriptTail
 
 STAT_KEYS = (
@@ -46,9 +47,12 @@ STAT_KEYS = (
     "active_seconds",
     "first_prompt",
     "cost_usd",
+    "unpriced_models",
     "procedure_name",
     "issue_number",
     "malformed_lines",
+    "unknown_records",
+    "unknown_records_by_type",
 )
 """The stat names, in the order `to_dict()` gives them."""
 
@@ -105,6 +109,8 @@ class SessionStats:
     first_prompt: str | None = None
     malformed_lines: int = 0
     """Set by whoever reads the transcript (`TranscriptTail.malformed_lines`)."""
+    unknown_records_by_type: dict[str, int] = field(default_factory=dict)
+    """Records the parser does not know, per type (`UnknownRecord` events)."""
     meta: SessionMeta = field(default_factory=SessionMeta)
     last_error: str | None = None
     turn_durations: int = 0
@@ -117,9 +123,10 @@ class SessionStats:
     _tool_ids: set[str] = field(default_factory=set)
     _result_ids: set[str] = field(default_factory=set)
     _usage: dict[tuple[str, str | None], TokenUsage] = field(default_factory=dict)
-    _cost: float = 0.0
+    _usage_changes: int = 0
+    _costing: tuple[int, Costing] | None = None
+    """The last pricing and the `_usage_changes` it was made at (priced again only when usage changed)."""
     _last_error_ts: float | None = None
-    _unknown_cost_models: set[str] = field(default_factory=set)
 
     # -- folding ---------------------------------------------------------------------------------------------
 
@@ -149,6 +156,9 @@ class SessionStats:
             self._set_last_error(event.ts, first_error_line(event.message) or "API error")
         elif isinstance(event, SessionMeta):
             self.meta = event
+        elif isinstance(event, UnknownRecord):
+            kind = event.record_type
+            self.unknown_records_by_type[kind] = self.unknown_records_by_type.get(kind, 0) + 1
         elif isinstance(event, AssistantText | Compaction):
             pass
 
@@ -210,6 +220,7 @@ class SessionStats:
                 cache_creation_1h_tokens=max(old.cache_creation_1h_tokens, event.cache_creation_1h_tokens),
                 sidechain=old.sidechain,
                 stop_reason=old.stop_reason or event.stop_reason,
+                web_search_requests=max(old.web_search_requests, event.web_search_requests),
             )
             if merged == old:
                 return
@@ -228,25 +239,14 @@ class SessionStats:
         self.output_tokens += sign * usage.output_tokens
         self.cache_read_tokens += sign * usage.cache_read_tokens
         self.cache_creation_tokens += sign * usage.cache_creation_tokens
-        cost = message_cost(
-            usage.model,
-            usage.input_tokens,
-            usage.output_tokens,
-            usage.cache_read_tokens,
-            usage.cache_creation_tokens,
-            usage.cache_creation_1h_tokens,
-        )
-        if cost is not None:
-            self._cost += sign * cost
-        elif usage.model and (
-            usage.input_tokens
-            or usage.output_tokens
-            or usage.cache_read_tokens
-            or usage.cache_creation_tokens
-        ):
-            self._unknown_cost_models.add(usage.model)
+        self._usage_changes += 1
 
     # -- derived values -------------------------------------------------------------------------------------
+
+    @property
+    def unknown_records(self) -> int:
+        """Records of a type or shape the parser does not know (see `unknown_records_by_type`)."""
+        return sum(self.unknown_records_by_type.values())
 
     @property
     def files_read(self) -> int:
@@ -263,17 +263,25 @@ class SessionStats:
         """Finished turns: `turn_duration` records, or main-thread `end_turn` messages when there are none."""
         return self.turn_durations if self.turn_durations else self.end_turns
 
-    @property
-    def cost_usd(self) -> float | None:
-        """Estimated USD cost, or None when any message with tokens used a model not in the price table."""
-        if self._unknown_cost_models:
-            return None
-        return round(self._cost, 6)
+    def costing(self) -> Costing:
+        """The price of every API message so far (genai-prices, loaded on the first call; see prices.py)."""
+        if self._costing is None or self._costing[0] != self._usage_changes:
+            self._costing = (self._usage_changes, price_messages(self._usage.values()))
+        return self._costing[1]
 
     @property
-    def unknown_cost_models(self) -> list[str]:
+    def cost_usd(self) -> float | None:
+        """USD cost, or None when any message with tokens used a model genai-prices has no price for."""
+        return self.costing().cost_usd
+
+    @property
+    def unpriced_models(self) -> list[str]:
         """Models with tokens but no price (why `cost_usd` is None)."""
-        return sorted(self._unknown_cost_models)
+        return list(self.costing().unpriced_models)
+
+    def message_usages(self) -> list[TokenUsage]:
+        """One `TokenUsage` per API message (what `costing` prices)."""
+        return list(self._usage.values())
 
     def usage_by_message(self) -> dict[tuple[str, str | None], tuple[int, int, int, int]]:
         """Tokens per API message (`message_id`, `request_id`): input, output, cache read, cache creation.
@@ -296,10 +304,15 @@ class SessionStats:
         """The distinct paths modified, sorted."""
         return sorted(self._files_modified)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Every stat (`STAT_KEYS`), the metadata (`META_KEYS`) and `last_error`; JSON-serialisable."""
+    def to_dict(self, *, price: bool = True) -> dict[str, Any]:
+        """Every stat (`STAT_KEYS`), the metadata (`META_KEYS`) and `last_error`; JSON-serialisable.
+
+        `price=False` leaves `cost_usd` None and `unpriced_models` empty without loading genai-prices (for a
+        caller that prices `message_usages()` itself, e.g. once for many sessions).
+        """
         procedure, issue = derive_params(self.first_prompt)
         meta = self.meta
+        costing = self.costing() if price else Costing(cost_usd=None, priced_usd=0.0)
         return {
             "tool_uses": self.tool_uses,
             "tool_uses_by_name": dict(sorted(self.tool_uses_by_name.items())),
@@ -318,10 +331,13 @@ class SessionStats:
             "turns": self.turns,
             "active_seconds": round(self.active_seconds, 3),
             "first_prompt": self.first_prompt,
-            "cost_usd": self.cost_usd,
+            "cost_usd": costing.cost_usd,
+            "unpriced_models": list(costing.unpriced_models),
             "procedure_name": procedure,
             "issue_number": issue,
             "malformed_lines": self.malformed_lines,
+            "unknown_records": self.unknown_records,
+            "unknown_records_by_type": dict(sorted(self.unknown_records_by_type.items())),
             "model": meta.model,
             "claude_version": meta.version,
             "cwd": meta.cwd,

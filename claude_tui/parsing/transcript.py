@@ -34,6 +34,7 @@ from claude_tui.parsing.events import (
     ToolCall,
     ToolResult,
     TurnEnd,
+    UnknownRecord,
     UserPrompt,
 )
 
@@ -47,6 +48,30 @@ except ImportError:  # pragma: no cover - orjson is a dependency; stdlib json ke
 
     _loads = json.loads
     _DecodeError = ValueError
+
+KNOWN_RECORD_TYPES = frozenset(
+    {
+        # What Claude Code 2.1.328 itself knows (its transcript loader's table of record types), plus
+        # `repl-mode`, which it writes. Records of these types that give no event are ignored by design.
+        *("user", "assistant", "system", "attachment", "progress", "summary", "custom-title", "ai-title"),
+        *("ended-by-model", "continued-in", "last-prompt", "tag", "relocated", "agent-name", "agent-color"),
+        *("agent-setting", "pr-link", "frame-link", "artifact-comment-monitor", "artifact-autoreact-ledger"),
+        *("bridge-session", "history-suppression", "file-history-snapshot", "file-history-delta"),
+        *("attribution-snapshot", "mode", "permission-mode", "isolation-latch", "session-owner", "dev-mods"),
+        *("memory-mode", "atis-latch", "tools-used", "data-flow-records", "data-flow-incomplete"),
+        *("derived-from", "worktree-state", "cost-state", "queue-operation", "content-replacement"),
+        *("api-request-shape", "api-request-blob", "api-request", "api-request-resumed", "fork-context-ref"),
+        *("observer-ref", "resume-head-vouch", "repl-mode"),
+    }
+)
+"""Record types the parser knows; any other becomes an `UnknownRecord` event (counted, never silent)."""
+
+_KNOWN_TYPE_NAMES = frozenset(name.encode() for name in KNOWN_RECORD_TYPES)
+_TRAILING_TYPE_NAMES = frozenset({b"attachment", b"progress", b"user", b"assistant", b"system"})
+"""Known types the CLI writes after a nested object (`{"parentUuid":...,"attachment":{...},"type":...`)."""
+_TYPE_VALUE = re.compile(rb'"type"\s*:\s*"([^"\\]*)"')
+RECORD_TYPE_CHARS = 80
+"""An unknown record's type is cut to this many characters (a hostile file cannot make huge keys)."""
 
 _RELEVANT = re.compile(rb'"type"\s*:\s*"(?:user|assistant|system|permission-mode)"')
 # The same for compact JSON (what the CLI writes): a quarter faster to search.
@@ -132,7 +157,7 @@ class RecordReader:
 
     def __init__(self) -> None:
         self._meta = SessionMeta()
-        self._usage_seen: dict[tuple[str, str | None], tuple[int, int, int, int]] = {}
+        self._usage_seen: dict[tuple[str, str | None], tuple[int, int, int, int, int]] = {}
 
     def events(self, record: dict[str, Any], subagent_id: str | None = None) -> list[Event]:
         """The events of one record. `subagent_id` is set for records from a sub-agent's own file."""
@@ -143,10 +168,24 @@ class RecordReader:
             return self._user(record, subagent_id)
         if kind == "system":
             return self._system(record, subagent_id)
-        if kind == "permission-mode" and subagent_id is None:
+        if kind == "permission-mode":
+            if subagent_id is not None:
+                return []
             mode = record.get("permissionMode")
             return self._update_meta(None, permission_mode=mode if isinstance(mode, str) else None)
-        return []
+        if kind in KNOWN_RECORD_TYPES:
+            return []
+        name = kind[:RECORD_TYPE_CHARS] if isinstance(kind, str) and kind else "(no type)"
+        return [UnknownRecord(ts=parse_timestamp(record.get("timestamp")), record_type=name)]
+
+    @staticmethod
+    def unexpected_shape(record: dict[str, Any]) -> UnknownRecord:
+        """The event for a record of a known type that could not be read (a field of an unexpected type)."""
+        kind = record.get("type")
+        name = kind[:RECORD_TYPE_CHARS] if isinstance(kind, str) and kind else "(no type)"
+        return UnknownRecord(
+            ts=parse_timestamp(record.get("timestamp")), record_type=f"{name} (unexpected shape)"
+        )
 
     # -- record kinds -------------------------------------------------------------------------------------
 
@@ -177,11 +216,14 @@ class RecordReader:
                 if isinstance(cache_creation, dict)
                 else 0
             )
+            server_tools = usage.get("server_tool_use")
+            searches = _int(server_tools.get("web_search_requests")) if isinstance(server_tools, dict) else 0
             numbers = (
                 _int(usage.get("input_tokens")),
                 _int(usage.get("output_tokens")),
                 _int(usage.get("cache_read_input_tokens")),
                 _int(usage.get("cache_creation_input_tokens")),
+                searches,
             )
             key = (message_id, request_id)
             if self._usage_seen.get(key) != numbers:
@@ -200,6 +242,7 @@ class RecordReader:
                         cache_creation_1h_tokens=one_hour,
                         sidechain=sidechain,
                         stop_reason=stop if isinstance(stop, str) else None,
+                        web_search_requests=searches,
                     )
                 )
         if isinstance(content, list):
@@ -392,12 +435,31 @@ def _loads_replacing(line: bytes) -> Any:
         return None
 
 
-def scan_block(block: bytes) -> tuple[list[bytes], int]:
-    """The lines of a block that may hold a record that matters, and how many other lines are malformed.
+def _is_known_line(line: bytes, start: int = 0, end: int | None = None) -> bool:
+    """Whether a line that holds no record that matters is of a known type, without parsing it.
 
-    Lines that cannot matter are only checked to look like a JSON object (`{...}`). When every line does (the
-    normal case: each line starts with `{"` and ends with `}`), the candidate lines are found by one regex
-    search over the whole block, without splitting it into lines.
+    The type is the line's first key in most records the CLI writes (`{"type":"cost-state",...`); in the
+    others (attachments) it follows a nested object, and is then the line's last `"type"` key. A line where
+    neither gives a known type is parsed (`RecordReader` then says what it is): a false "unknown" costs one
+    parse, never a wrong count. (A record with no `type` of its own whose last nested object has
+    `"type":"attachment"` would pass as known: the price of not parsing every line.)
+    """
+    end = len(line) if end is None else end
+    if line.startswith(b'{"type"', start):
+        match = _TYPE_VALUE.match(line, start + 1, end)
+        return match is not None and match.group(1) in _KNOWN_TYPE_NAMES
+    position = line.rfind(b'"type"', start, end)
+    match = _TYPE_VALUE.match(line, position, end) if position != -1 else None
+    return match is not None and match.group(1) in _TRAILING_TYPE_NAMES
+
+
+def scan_block(block: bytes) -> tuple[list[bytes], int]:
+    """The lines of a block to parse, and how many other lines are malformed.
+
+    To parse: lines that may hold a record that matters, and lines whose type is not known (so that a new
+    record type is counted, not skipped in silence). Other lines are only checked to look like a JSON
+    object (`{...}`) of a known type. When every line looks like one (the normal case: each line starts with
+    `{"` and ends with `}`), the lines that matter are found by one regex search over the whole block.
     """
     size = len(block)
     if block.endswith(b"\n"):
@@ -408,15 +470,18 @@ def scan_block(block: bytes) -> tuple[list[bytes], int]:
     # One memchr-speed pass over the newlines; at each, the line before must end with `}` and the next start
     # with `{"` (a Python step per line, not per byte: far cheaper than counting patterns over the block).
     find = block.find
+    starts = [0]
     newline = find(b"\n", 0, size) if well_formed else -1
     while newline != -1:
         if block[newline - 1] != 0x7D or block[newline + 1] != 0x7B or block[newline + 2] != 0x22:
             well_formed = False
             break
+        starts.append(newline + 1)
         newline = find(b"\n", newline + 1, size)
     if not well_formed:
         return _scan_lines(block)
     lines = []
+    taken = set()
     rfind = block.rfind
     line_end = -1
     relevant = _RELEVANT if block.find(b'"type": ', 0, size) != -1 else _RELEVANT_COMPACT
@@ -429,6 +494,26 @@ def scan_block(block: bytes) -> tuple[list[bytes], int]:
         if line_end == -1:
             line_end = size
         lines.append(block[start:line_end])
+        taken.add(start)
+    if len(taken) < len(starts):
+        # The other lines: parse those of a type that is not known (inline checks for the compact JSON the
+        # CLI writes; `_is_known_line` for the rest).
+        known, trailing, startswith = _KNOWN_TYPE_NAMES, _TRAILING_TYPE_NAMES, block.startswith
+        starts.append(size + 1)
+        for index in range(len(starts) - 1):
+            start = starts[index]
+            if start in taken:
+                continue
+            end = starts[index + 1] - 1
+            if startswith(b'{"type":"', start):
+                if block[start + 9 : find(b'"', start + 9, end)] in known:
+                    continue
+            else:
+                position = rfind(b'"type":"', start, end)
+                if position != -1 and block[position + 8 : find(b'"', position + 8, end)] in trailing:
+                    continue
+            if not _is_known_line(block, start, end):
+                lines.append(block[start:end])
     return lines, 0
 
 
@@ -445,7 +530,41 @@ def _scan_lines(body: bytes) -> tuple[list[bytes], int]:
             lines.append(line)
         elif not (line[:1] == b"{" and line[-1:] == b"}"):
             malformed += 1
+        elif not _is_known_line(line):
+            lines.append(line)
     return lines, malformed
+
+
+SUBAGENT_DEPTH = 4
+"""How deep `subagent_files` looks below `subagents/` (workflows use 2: `workflows/<run id>/`)."""
+
+
+def subagent_files(folder: str | os.PathLike[str]) -> list[str]:
+    """A session's sub-agent transcripts, as paths relative to its `subagents/` folder, sorted.
+
+    `agent-<id>.jsonl` at any depth (Claude Code 2.1.328 writes the sub-agents of a Workflow run to
+    `subagents/workflows/<run id>/agent-<id>.jsonl`, beside the run's `journal.jsonl`, which is not a
+    transcript), and any `*.jsonl` directly in `subagents/` (what older versions wrote). Never raises.
+    """
+    found: list[str] = []
+    pending = [("", 0)]
+    while pending:
+        relative, depth = pending.pop()
+        try:
+            entries = list(os.scandir(os.path.join(folder, relative)))
+        except OSError:
+            continue
+        for entry in entries:
+            name = os.path.join(relative, entry.name) if relative else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if depth < SUBAGENT_DEPTH:
+                        pending.append((name, depth + 1))
+                elif entry.name.endswith(".jsonl") and (depth == 0 or entry.name.startswith("agent-")):
+                    found.append(name)
+            except OSError:
+                continue
+    return sorted(found)
 
 
 class TranscriptTail:
@@ -505,15 +624,13 @@ class TranscriptTail:
 
     def _discover_subagents(self) -> None:
         assert self._subagent_dir is not None
-        try:
-            entries = sorted(e.name for e in os.scandir(self._subagent_dir) if e.name.endswith(".jsonl"))
-        except OSError:
-            return
-        for name in entries:
-            if name not in self._subagents:
-                agent_id = name[: -len(".jsonl")]
+        for relative in subagent_files(self._subagent_dir):
+            if relative not in self._subagents:
+                agent_id = os.path.basename(relative)[: -len(".jsonl")]
                 agent_id = agent_id[len("agent-") :] if agent_id.startswith("agent-") else agent_id
-                self._subagents[name] = _FileFollower(self._subagent_dir / name, 0, subagent_id=agent_id)
+                self._subagents[relative] = _FileFollower(
+                    self._subagent_dir / relative, 0, subagent_id=agent_id
+                )
 
     def _read(self, follower: _FileFollower, final: bool, events: list[Event]) -> None:
         # Bounded, so a file that grows faster than it is read cannot keep one poll busy for ever.
@@ -543,4 +660,4 @@ class TranscriptTail:
             try:
                 events.extend(reader.events(record, subagent_id))
             except (ValueError, TypeError, AttributeError, KeyError):
-                self.malformed_lines += 1
+                events.append(reader.unexpected_shape(record))

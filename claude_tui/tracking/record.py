@@ -304,6 +304,8 @@ class SessionRecord:
                 "git.commit": git.get("commit"),
                 "claude.version": self.meta.get("claude_version") or self.stats.get("claude_version"),
                 "source": source,
+                # Why a run has no cost_usd: the models genai-prices has no price for.
+                "cost.unpriced_models": ", ".join(self.stats.get("unpriced_models") or []),
             }
         )
         return {k: _short_tag(self.clean(str(v))) for k, v in tags.items() if v is not None and v != ""}
@@ -357,6 +359,7 @@ class SessionRecord:
             "cache_creation_tokens",
             "cost_usd",
             "malformed_lines",
+            "unknown_records",
         ):
             value = s.get(key)
             if isinstance(value, int | float) and not isinstance(value, bool):

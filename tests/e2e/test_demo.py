@@ -7,6 +7,7 @@ run in the embedded store afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -79,6 +80,7 @@ def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
         screen.wait_for(r"Tool uses\s+11\b")
         screen.wait_for(r"Sub-agent tools\s+2\b")
         screen.wait_for(r"Errors\s+1\b")
+        screen.wait_for(r"Est\. cost\s+\$0\.\d{3}")  # a number, priced by genai-prices (was "unknown")
         time.sleep(1.0)
         screen.type("/exit")
         screen.child.expect(pexpect.EOF, timeout=120)
@@ -97,3 +99,10 @@ def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
     assert run.data.tags["type"] == "claude_session"
     assert run.data.tags["demo_scenario"] == "realistic"
     assert run.data.metrics["tool_uses"] == 11 and run.data.metrics["success"] == 1
+    # The session's cost is the CLI's own figure (its last cost-state record in the logged transcript).
+    session_id = run.data.tags["claude.session_id"]
+    local = client.download_artifacts(run.info.run_id, f"claude/{session_id}.jsonl", str(home))
+    records = [json.loads(line) for line in Path(local).read_text().splitlines() if '"cost-state"' in line]
+    assert records, "no cost-state record in the transcript"
+    assert run.data.metrics["cost_usd"] == pytest.approx(records[-1]["totalCostUSD"], rel=1e-3)
+    assert "cost.unpriced_models" not in run.data.tags

@@ -23,7 +23,7 @@ import pytest
 from claude_tui.claude_env import ClaudeEnvironment
 from claude_tui.parsing import ScreenParser, SessionStats, TranscriptTail, stats_for_transcript
 from claude_tui.parsing.events import ToolCall, ToolResult, UserPrompt
-from claude_tui.parsing.prices import model_family
+from claude_tui.parsing.prices import is_priced
 from claude_tui.scenarios import load_scenario, scenario_prompts
 
 pytestmark = pytest.mark.slow
@@ -95,7 +95,18 @@ def cli_totals(transcript: Path) -> tuple[int, int, int, int]:
     return totals
 
 
-def run_prompts(env: ClaudeEnvironment, prompts: list[str]) -> str:
+def cli_cost(transcript: Path) -> float | None:
+    """The CLI's own cost of the session so far: the last `cost-state` record's `totalCostUSD`."""
+    cost = None
+    for line in transcript.read_text().splitlines():
+        record = json.loads(line)
+        if record.get("type") == "cost-state":
+            cost = float(record["totalCostUSD"])
+    return cost
+
+
+def run_prompts(env: ClaudeEnvironment, prompts: list[str], extra: tuple[str, ...] = ()) -> str:
+    """Run `claude -p` once per prompt in one session (resumed after the first); `extra` goes to each."""
     session_id = str(uuid.uuid4())
     for index, prompt in enumerate(prompts):
         argv = (
@@ -104,7 +115,7 @@ def run_prompts(env: ClaudeEnvironment, prompts: list[str]) -> str:
             else env.argv(prompt, extra=("--resume", session_id))
         )
         proc = subprocess.run(
-            argv,
+            [*argv, *extra],
             cwd=env.work_dir,
             env=env.env(),
             capture_output=True,
@@ -171,10 +182,11 @@ def test_every_stat_of_a_real_transcript(claude_env: Any, name: str) -> None:
     assert sorted(stats["models"]) == models
     assert stats["turns"] == len(prompts)  # `-p` runs write no turn_duration: one end_turn per prompt
     assert stats["active_seconds"] == 0.0
-    if all(model_family(m) for m in models):
-        assert stats["cost_usd"] is not None and stats["cost_usd"] > 0
-    else:
-        assert stats["cost_usd"] is None
+    # The cost is genai-prices' for the transcript's tokens; the CLI's own figure agrees within 0.1 %.
+    assert all(is_priced(m) for m in models), models
+    assert stats["unpriced_models"] == []
+    assert stats["cost_usd"] is not None and stats["cost_usd"] > 0
+    assert stats["cost_usd"] == pytest.approx(cli_cost(transcript), rel=1e-3)
     assert stats["malformed_lines"] == 0
     assert stats["session_id"] == session_id
     assert stats["cwd"] == cwd
@@ -302,3 +314,54 @@ def test_screen_parser_agrees_with_the_transcript_on_every_bash_line(claude_env:
     assert stats.active_seconds > 0
     prompts = [e.text for e in screen_events if isinstance(e, UserPrompt)]
     assert prompts == scenario_prompts(name)
+
+
+WORKFLOW_SCRIPT = """export const meta = { name: 'summarise', description: 'Two agents', phases: ['read'] }
+const files = await agent('WORKFLOW-AGENT-ONE: list the files')
+const readme = await agent('WORKFLOW-AGENT-TWO: read the readme')
+return [files, readme]
+"""
+
+WORKFLOW_SCENARIO = {
+    "turns": [
+        {
+            "match": "run the workflow",
+            "steps": [[{"tool": "Workflow", "input": {"script": WORKFLOW_SCRIPT}}], [{"text": "Finished."}]],
+        },
+        {
+            "match": "WORKFLOW-AGENT-ONE",
+            "steps": [
+                [{"tool": "Bash", "input": {"command": "ls", "description": "List"}}],
+                [{"text": "Listed."}],
+            ],
+        },
+        {
+            "match": "WORKFLOW-AGENT-TWO",
+            "steps": [[{"tool": "Read", "input": {"file_path": "{{cwd}}/README.md"}}], [{"text": "Read."}]],
+        },
+    ]
+}
+
+
+def test_workflow_subagents_in_nested_folders_are_followed(claude_env: Any) -> None:
+    # The pinned CLI writes the agents of a Workflow run to
+    # `<session>/subagents/workflows/<run>/agent-*.jsonl` (beside the run's journal.jsonl), not to
+    # `<session>/subagents/`; their tokens are in the CLI's cost-state.
+    env: ClaudeEnvironment = claude_env(WORKFLOW_SCENARIO)
+    session_id = run_prompts(env, ["run the workflow please"], extra=("--allowedTools", "Workflow"))
+    transcript = env.transcript_path(session_id)
+    assert transcript is not None
+    nested = sorted(transcript.with_suffix("").glob("subagents/workflows/*/agent-*.jsonl"))
+    assert len(nested) == 2
+    assert (transcript.with_suffix("") / "subagents" / "workflows").is_dir()
+    stats = stats_for_transcript(transcript).to_dict()
+    assert stats["tool_uses_by_name"] == {"Bash": 1, "Read": 1, "Workflow": 1}
+    assert stats["subagent_tool_uses"] == 2
+    assert (
+        stats["input_tokens"],
+        stats["output_tokens"],
+        stats["cache_read_tokens"],
+        stats["cache_creation_tokens"],
+    ) == cli_totals(transcript)
+    assert stats["cost_usd"] == pytest.approx(cli_cost(transcript), rel=1e-3)
+    assert stats["unknown_records"] == 0  # journal.jsonl is not read as a transcript

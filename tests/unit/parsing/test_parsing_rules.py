@@ -6,6 +6,8 @@ import json
 import random
 import subprocess
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,11 +21,12 @@ from claude_tui.parsing.events import (
     ToolCall,
     ToolResult,
     TurnEnd,
+    UnknownRecord,
     UserPrompt,
 )
 from claude_tui.parsing.gitops import count_git_operations, scan_segments, split_segments
 from claude_tui.parsing.params import derive_params
-from claude_tui.parsing.prices import PRICES, message_cost, model_family
+from claude_tui.parsing.prices import is_priced, message_cost, price_messages, provider_for
 
 
 @pytest.mark.parametrize(
@@ -100,43 +103,84 @@ def test_params_from_first_prompt(prompt: str | None, procedure: str | None, iss
     assert derive_params(prompt) == (procedure, issue)
 
 
+def _ts(day: str) -> float:
+    return datetime.fromisoformat(day + "T12:00:00+00:00").timestamp()
+
+
 @pytest.mark.parametrize(
-    ("model", "family"),
+    ("model", "provider", "per_million"),
     [
-        ("claude-opus-4-5-20251101", "claude-opus-4-5"),
-        ("claude-opus-4-1-20250805", "claude-opus-4-1"),
-        ("claude-opus-4-20250514", "claude-opus-4"),
-        ("claude-opus-4-6", "claude-opus-4-6"),
-        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
-        ("claude-sonnet-4-5[1m]", "claude-sonnet-4-5"),
-        ("claude-sonnet-4@20250514", "claude-sonnet-4"),
-        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
-        ("claude-haiku-4-5-20251001", "claude-haiku-4-5"),
-        ("claude-3-5-haiku-latest", "claude-3-5-haiku"),
-        ("claude-opus-4-7", None),  # a newer minor version is not guessed
-        ("claude-opus-4-7-20260101", None),
-        ("claude-haiku-4-5-fast", "claude-haiku-4-5"),  # a longer id of a known family
-        ("claude-sonnet-4-5-20250929-thinking", "claude-sonnet-4-5"),
-        ("claude-opus-5-5", None),
-        ("<synthetic>", None),
-        ("gpt-4o", None),
+        # (USD for 1M input tokens, USD for 1M output tokens) as genai-prices gives them, or None: no price.
+        ("claude-opus-5-5", "anthropic", (4, 20)),  # the stub's model: the CLI's own cost-state agrees
+        ("claude-opus-4-7", "anthropic", (5, 25)),  # the old hand table had no price for it
+        ("claude-opus-4-5-20251101", "anthropic", (5, 25)),
+        ("claude-opus-4-1-20250805", "anthropic", (15, 75)),
+        ("claude-opus-4-20250514", "anthropic", (15, 75)),
+        ("claude-sonnet-4-5-20250929", "anthropic", (3, 15)),
+        ("claude-sonnet-4-5[1m]", "anthropic", (3, 15)),
+        ("claude-haiku-4-5-20251001", "anthropic", (1, 5)),
+        ("claude-haiku-4-5-fast", "anthropic", (1, 5)),
+        ("claude-3-5-haiku-latest", "anthropic", (0.8, 4)),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "aws", (3.3, 16.5)),  # Bedrock's regional price
+        ("anthropic.claude-3-haiku-20240307-v1:0", "aws", (0.25, 1.25)),
+        ("claude-opus-4-5@20251101", "google", (5, 25)),  # Vertex
+        ("claude-opus-4-9", "anthropic", None),  # not known: never guessed from a family
+        ("claude-opus-6", "anthropic", None),
+        ("<synthetic>", "anthropic", None),
+        ("gpt-4o", "anthropic", None),  # not a model Claude Code bills by Anthropic
     ],
 )
-def test_model_family(model: str, family: str | None) -> None:
-    assert model_family(model) == family
+def test_prices_come_from_genai_prices(
+    model: str, provider: str, per_million: tuple[float, float] | None
+) -> None:
+    assert provider_for(model) == provider
+    assert is_priced(model) is (per_million is not None)
+    # 100k tokens: below every long-context tier.
+    input_cost = message_cost(model, 100_000, 0, 0, 0, ts=_ts("2026-11-27"))
+    output_cost = message_cost(model, 0, 100_000, 0, 0, ts=_ts("2026-11-27"))
+    if per_million is None:
+        assert input_cost is None and output_cost is None
+    else:
+        expected = (pytest.approx(per_million[0] / 10), pytest.approx(per_million[1] / 10))
+        assert (input_cost, output_cost) == expected
 
 
-def test_message_cost() -> None:
-    # Opus 4.5: $5 in, $25 out, $0.50 cache read, $6.25 5-minute cache write, $10 1-hour cache write.
-    cost = message_cost("claude-opus-4-5-20251101", 1_000_000, 100_000, 2_000_000, 300_000, 100_000)
-    assert cost == pytest.approx(5 + 2.5 + 1.0 + 200_000 * 6.25 / 1e6 + 100_000 * 10 / 1e6)
-    assert message_cost("claude-opus-5-5", 10, 10, 0, 0) is None
+def test_message_cost_counts_cache_reads_writes_and_web_searches() -> None:
+    # Opus 4.5: $5 in, $25 out, $0.50 cache read, $6.25 5-minute cache write, $10 1-hour cache write,
+    # $10 per 1,000 web searches.
+    cost = message_cost(
+        "claude-opus-4-5-20251101", 1_000_000, 100_000, 2_000_000, 300_000, 100_000, web_search_requests=3
+    )
+    assert cost == pytest.approx(5 + 2.5 + 1.0 + 200_000 * 6.25 / 1e6 + 100_000 * 10 / 1e6 + 0.03)
     assert message_cost(None, 10, 10, 0, 0) is None
-    # Sonnet 4.5 above 200k input tokens: long-context rates ($6 / $22.50).
+
+
+def test_tiers_apply_per_request_and_prices_by_the_message_date() -> None:
+    # Sonnet 4.5 above 200k input tokens in one request (input + cache read + cache write): $6 / $22.50.
     assert message_cost("claude-sonnet-4-5", 150_000, 1000, 60_000, 0) == pytest.approx(
         (150_000 * 6 + 1000 * 22.5 + 60_000 * 0.6) / 1e6
     )
-    assert all(p.cache_read < p.input < p.cache_write < p.output for p in PRICES.values())
+    # Two requests of 150k each are below the tier, although together they are above it.
+    small = [
+        TokenUsage(message_id=f"m{i}", model="claude-sonnet-4-5", input_tokens=150_000) for i in range(2)
+    ]
+    assert price_messages(small).cost_usd == pytest.approx(2 * 150_000 * 3 / 1e6)
+    # Opus 4.6 had a long-context tier until 2026-03-13 and a flat price after it.
+    before = message_cost("claude-opus-4-6", 300_000, 0, 0, 0, ts=_ts("2026-02-01"))
+    after = message_cost("claude-opus-4-6", 300_000, 0, 0, 0, ts=_ts("2026-06-01"))
+    assert (before, after) == (pytest.approx(300_000 * 10 / 1e6), pytest.approx(300_000 * 5 / 1e6))
+
+
+def test_unpriced_models_are_named_and_make_the_cost_unknown() -> None:
+    usages = [
+        TokenUsage(message_id="a", model="claude-opus-5-5", input_tokens=1_000_000),
+        TokenUsage(message_id="b", model="claude-opus-9", input_tokens=5),
+        TokenUsage(message_id="c", model="mystery"),  # no tokens: no price needed
+    ]
+    costing = price_messages(usages)
+    assert costing.cost_usd is None
+    assert costing.priced_usd == pytest.approx(4.0)
+    assert costing.unpriced_models == ("claude-opus-9",)
 
 
 EVENTS = [
@@ -153,6 +197,7 @@ EVENTS = [
     Compaction(ts=7.0, trigger="auto", pre_tokens=1000),
     SessionMeta(ts=8.0, model="m", version="2.1.328", cwd="/w", git_branch="main", permission_mode="default",
                 session_id="s"),
+    UnknownRecord(ts=9.0, record_type="agent-handoff"),
 ]  # fmt: skip
 
 
@@ -182,3 +227,54 @@ def test_importing_parsing_loads_neither_textual_nor_mlflow() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_genai_prices_loads_only_when_a_cost_is_asked_for(tmp_path: Path) -> None:
+    # Its import takes 0.15-0.3 s: folding events (what the live tail does before Claude answers) must not
+    # pay it; the first cost does.
+    transcript = tmp_path / "s.jsonl"
+    usage = {"input_tokens": 10, "output_tokens": 1}
+    record = {"type": "assistant", "message": {"id": "m", "model": "claude-opus-5-5", "usage": usage}}
+    transcript.write_text(json.dumps(record) + "\n")
+    code = (
+        "import sys; from claude_tui.parsing import stats_for_transcript;"
+        f"stats = stats_for_transcript({str(transcript)!r});"
+        "print(stats.input_tokens, 'genai_prices' in sys.modules, 'pydantic' in sys.modules);"
+        "print(stats.cost_usd, 'genai_prices' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["10 False False", f"{(10 * 4 + 1 * 20) / 1e6} True"]
+
+
+@pytest.mark.parametrize(
+    "model", ["claude-opus-5-5", "claude-sonnet-4-5", "claude-3-haiku", "claude-haiku-5-5"]
+)
+def test_summed_pricing_equals_genai_prices_message_by_message(model: str) -> None:
+    # price_messages sums the messages of one price and tier region and prices the sums; genai-prices'
+    # own calc_price on each message must give the same total.
+    from genai_prices import Usage, calc_price
+
+    rng = random.Random(model)
+    usages = []
+    expected = 0.0
+    for index in range(40):
+        inp, read, write = rng.randrange(0, 150_000), rng.randrange(0, 150_000), rng.randrange(0, 20_000)
+        one_hour, out, searches = rng.randrange(0, write + 1), rng.randrange(0, 8000), rng.randrange(0, 3)
+        ts = _ts("2026-11-27") + index
+        usages.append(
+            TokenUsage(
+                ts=ts, message_id=f"m{index}", model=model, input_tokens=inp, output_tokens=out,
+                cache_read_tokens=read, cache_creation_tokens=write, cache_creation_1h_tokens=one_hour,
+                web_search_requests=searches,
+            )
+        )  # fmt: skip
+        usage = Usage(
+            input_tokens=inp + read + write, output_tokens=out, cache_read_tokens=read,
+            cache_write_tokens=write, cache_write_1h_tokens=one_hour, web_searches=searches,
+        )  # fmt: skip
+        when = datetime.fromtimestamp(ts, tz=UTC)
+        expected += float(
+            calc_price(usage, model, provider_id="anthropic", genai_request_timestamp=when).total_price
+        )
+    assert price_messages(usages).cost_usd == pytest.approx(expected, abs=1e-6)  # rounded to 6 places

@@ -69,7 +69,8 @@ def test_cost_is_none_when_a_model_is_unknown() -> None:
     unknown = TokenUsage(message_id="b", model="claude-opus-9", input_tokens=5)
     stats = fold(known, unknown)
     assert stats.cost_usd is None
-    assert stats.unknown_cost_models == ["claude-opus-9"]
+    assert stats.unpriced_models == ["claude-opus-9"]
+    assert stats.to_dict()["unpriced_models"] == ["claude-opus-9"]
     assert stats.models == ["claude-haiku-4-5", "claude-opus-9"]
     # A model that used no tokens (e.g. an empty error message) does not make the cost unknown.
     assert fold(known, TokenUsage(message_id="c", model="mystery")).cost_usd == pytest.approx(6.0)

@@ -42,9 +42,12 @@ EXPECTED: dict[str, Any] = {
     "turns": 2,
     "active_seconds": 2.0,
     "first_prompt": "close-issue 583",
+    "unpriced_models": [],
     "procedure_name": "close-issue",
     "issue_number": "583",
     "malformed_lines": 0,
+    "unknown_records": 0,
+    "unknown_records_by_type": {},
     "model": "claude-sonnet-4-5-20250929",
     "claude_version": "2.1.328",
     "cwd": "/work/repo",
@@ -70,26 +73,35 @@ def test_realistic_session_every_stat(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("tail", "malformed"),
+    ("tail", "malformed", "unknown"),
     [
-        ('{"type":"assistant","message":{"id":"msg_9","usage":{"input_tok', 1),  # truncated last line
-        ("this is not json\n", 1),
-        ("[1, 2, 3]\n", 1),
-        ('"a string"\n', 1),
-        ("\n\n   \n", 0),  # blank lines are not malformed
-        ('{"type":"user","message":"not an object"}\n', 1),  # known type, wrong shape
-        ('{"type":"brand-new-record","whatever":{"x":1}}\n', 0),  # unknown types are ignored
+        ('{"type":"assistant","message":{"id":"msg_9","usage":{"input_tok', 1, {}),  # truncated last line
+        ("this is not json\n", 1, {}),
+        ("[1, 2, 3]\n", 1, {}),
+        ('"a string"\n', 1, {}),
+        ("\n\n   \n", 0, {}),  # blank lines are not malformed
+        ('{"type":"user","message":"not an object"}\n', 0, {"user (unexpected shape)": 1}),
+        ('{"type":"brand-new-record","whatever":{"x":1}}\n', 0, {"brand-new-record": 1}),
+        ('{"whatever":{"type":"cost-state"}}\n', 0, {"(no type)": 1}),  # a nested known type is not its type
+        ('{"type":"cost-state","totalCostUSD":1}\n{"type":"mode","mode":"x"}\n', 0, {}),  # known: skipped
+        ('{"type": "brand-new-record", "spaced": true}\n', 0, {"brand-new-record": 1}),
+        ('{"type":"brand-new-record","broken": }\n', 1, {}),  # looks like an object, is not JSON
         (
             '{"type":"assistant","message":{"id":"m","content":[{"type":"hologram"}],"usage":{}},"extra":1}\n',
             0,
+            {},
         ),
-        ("\x00\x01garbage\xff\n", 1),
+        ("\x00\x01garbage\xff\n", 1, {}),
     ],
 )
-def test_bad_lines_are_counted_and_skipped(tmp_path: Path, tail: str, malformed: int) -> None:
+def test_bad_lines_are_counted_and_skipped(
+    tmp_path: Path, tail: str, malformed: int, unknown: dict[str, int]
+) -> None:
     path = write(tmp_path / "s.jsonl", r.realistic_session(), tail)
     stats = stats_for_transcript(path).to_dict()
     assert stats["malformed_lines"] == malformed
+    assert stats["unknown_records_by_type"] == unknown
+    assert stats["unknown_records"] == sum(unknown.values())
     for key in ("tool_uses", "errors_encountered", "user_prompts", "output_tokens", "turns"):
         assert stats[key] == EXPECTED[key]
 
@@ -167,6 +179,7 @@ def test_byte_by_byte_random_chunks_and_one_block_give_identical_stats(tmp_path:
     data = _session_bytes()
     whole = stats_for_transcript(_write_bytes(tmp_path / "whole.jsonl", data)).to_dict()
     assert whole["malformed_lines"] == 1
+    assert whole["unknown_records_by_type"] == {"future-kind": 1}
     assert whole["tool_uses"] == EXPECTED["tool_uses"]
     one_block = _progressive(tmp_path, data, [])
     byte_by_byte = _progressive(tmp_path, data, list(range(1, len(data))))
@@ -392,3 +405,30 @@ def test_one_invalid_utf8_byte_loses_one_character_not_the_record(
     assert tail.malformed_lines == 0
     assert sum(isinstance(e, UserPrompt) for e in events) == 1
     assert sum(isinstance(e, ToolCall) for e in events) == 1
+
+
+def test_workflow_subagents_in_nested_folders_are_followed_also_when_they_appear_later(
+    tmp_path: Path,
+) -> None:
+    main = tmp_path / f"{r.SESSION}.jsonl"
+    write(main, [r.prompt("go"), r.assistant("m1", r.tool_use("t_wf", "Workflow", script="..."))])
+    tail = TranscriptTail(main)
+    first = tail.poll()
+    run = tmp_path / r.SESSION / "subagents" / "workflows" / "wf_1"
+    run.mkdir(parents=True)
+    # The run's journal is not a transcript: its records must not count (as unknown records either).
+    (run / "journal.jsonl").write_text('{"type":"launched"}\n{"type":"started","agentId":"a1"}\n')
+    sub = r.assistant("m_sub", r.tool_use("t_sub", "Bash", command="git status"), isSidechain=True)
+    write(run / "agent-a1.jsonl", [{**r.prompt("list"), "isSidechain": True}, sub])
+    (run / "agent-a1.meta.json").write_text("{}")
+    later = tail.poll()
+    calls = [e for e in later if isinstance(e, ToolCall)]
+    assert [(c.name, c.sidechain, c.agent_id) for c in calls] == [("Bash", True, "a1")]
+    stats = _fold(first + later)
+    assert (stats.tool_uses, stats.subagent_tool_uses, stats.git_operations, stats.unknown_records) == (
+        2,
+        1,
+        1,
+        0,
+    )
+    assert stats_for_transcript(main).to_dict()["subagent_tool_uses"] == 1

@@ -130,3 +130,52 @@ def test_forked_sessions_table_shows_each_message_once(tmp_path: Path) -> None:
     code, out, _ = run(str(tmp_path), "--json")
     assert [d["input_tokens"] for d in json.loads(out)] == [400, 100]  # fork.jsonl, parent.jsonl: per session
     assert "_messages" not in out
+
+
+def test_a_model_without_a_price_is_named_and_its_cost_is_unknown(tmp_path: Path) -> None:
+    priced = [r.prompt("a"), r.assistant("m1", r.text("x"), use=r.usage(1000, 10), model="claude-opus-5-5")]
+    unpriced = [r.prompt("b"), r.assistant("m2", r.text("y"), use=r.usage(1000, 10), model="claude-opus-9-9")]
+    (tmp_path / "priced.jsonl").write_text("".join(r.line(x) for x in priced))
+    (tmp_path / "unpriced.jsonl").write_text("".join(r.line(x) for x in unpriced))
+    code, out, _ = run(str(tmp_path / "unpriced.jsonl"))
+    assert code == 0
+    assert "cost                   unknown: no price for claude-opus-9-9" in out
+    code, out, _ = run(str(tmp_path / "priced.jsonl"), "--json")
+    (data,) = json.loads(out)
+    # genai-prices' Opus 5.5 price ($4 / $20 per million tokens) is the CLI's own.
+    assert data["cost_usd"] == pytest.approx((1000 * 4 + 10 * 20) / 1e6)
+    assert data["unpriced_models"] == []
+    code, out, _ = run(str(tmp_path))
+    assert code == 0
+    assert (
+        out.splitlines()[-1] == "no price for: claude-opus-9-9 (1 session); their sessions' cost is unknown"
+    )
+    total = next(line for line in out.splitlines() if line.startswith("total"))
+    assert "unknown" in total
+
+
+def test_records_of_a_new_type_are_counted_and_named_in_one_line(tmp_path: Path) -> None:
+    # Issue 15 item 3: a transcript with record types this version does not know (as a newer CLI writes).
+    records = [
+        r.prompt("go"),
+        {"type": "agent-handoff", "sessionId": r.SESSION, "to": "reviewer"},
+        {"type": "agent-handoff", "sessionId": r.SESSION, "to": "writer"},
+        {"parentUuid": None, "isSidechain": False, "vote": {"type": "text"}, "type": "ballot", **r.BASE},
+        {"type": "user", "message": ["not", "an", "object"]},  # a known type in a shape it cannot read
+        {"type": "cost-state", "totalCostUSD": 0.1},  # known, says nothing new: not counted
+    ]
+    path = tmp_path / "new.jsonl"
+    path.write_text("".join(r.line(x) for x in records))
+    code, out, err = run(str(path), "--json")
+    (data,) = json.loads(out)
+    assert data["unknown_records"] == 4
+    assert data["unknown_records_by_type"] == {"agent-handoff": 2, "ballot": 1, "user (unexpected shape)": 1}
+    assert (data["user_prompts"], data["malformed_lines"]) == (1, 0)
+    code, out, err = run(str(path))
+    assert code == 0
+    assert "unknown records        4 (agent-handoff 2, ballot 1, user (unexpected shape) 1)" in out
+    notes = [line for line in err.splitlines() if "does not read" in line]
+    assert notes == [
+        "note: 4 record(s) of a type or shape this version does not read:"
+        " agent-handoff 2, ballot 1, user (unexpected shape) 1"
+    ]

@@ -19,6 +19,7 @@ from claude_tui.parsing.events import (
     ToolCall,
     ToolResult,
     TurnEnd,
+    UnknownRecord,
     UserPrompt,
 )
 from claude_tui.tracking.record import SessionRecord
@@ -139,6 +140,31 @@ def test_metrics_params_and_tags_of_a_finished_session(tmp_path: Path) -> None:
         "source": "import",
     }
     assert len(tags["mlflow.runName"]) == 60
+
+
+def test_a_model_without_a_price_leaves_no_cost_metric_and_names_the_model(tmp_path: Path) -> None:
+    events = [
+        UserPrompt(ts=T0 + 1, text="go"),
+        TokenUsage(ts=T0 + 2, message_id="m1", model="claude-opus-5-5", input_tokens=1000, output_tokens=10),
+        TokenUsage(ts=T0 + 3, message_id="m2", model="claude-opus-9-9", input_tokens=1000, output_tokens=10),
+    ]
+    record = SessionRecord.from_spool(make_spool(tmp_path / "a", events))
+    assert "cost_usd" not in record.metrics()
+    assert record.tags()["cost.unpriced_models"] == "claude-opus-9-9"
+    priced = SessionRecord.from_spool(make_spool(tmp_path / "b", events[:2]))
+    assert priced.metrics()["cost_usd"] == pytest.approx((1000 * 4 + 10 * 20) / 1e6)  # genai-prices' Opus 5.5
+    assert "cost.unpriced_models" not in priced.tags()
+
+
+def test_unknown_records_are_a_metric_and_listed_by_type_in_the_summary_stats(tmp_path: Path) -> None:
+    events = [
+        UserPrompt(ts=T0 + 1, text="go"),
+        UnknownRecord(ts=T0 + 2, record_type="agent-handoff"),
+        UnknownRecord(ts=T0 + 3, record_type="agent-handoff"),
+    ]
+    record = SessionRecord.from_spool(make_spool(tmp_path, events))
+    assert record.metrics()["unknown_records"] == 2
+    assert record.stats["unknown_records_by_type"] == {"agent-handoff": 2}
 
 
 def test_series_are_cumulative_and_end_at_the_final_values(tmp_path: Path) -> None:
