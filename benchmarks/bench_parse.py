@@ -14,6 +14,10 @@ tree; the kernel's `ru_maxrss` is shown too). Token numbers are compared with tw
 CLI's own `cost-state` records: per session (what the CLI accounts to each session file: "sessions = CLI"
 counts the sessions a tool got exactly right) and billed (each API message once, across files).
 
+It also times the git-operation rule alone (`count_git_operations` over every Bash command of the data set,
+from this tree and each `--tree`) and, when bashlex happens to be installed, bashlex's parse of the same
+commands, for comparison (bashlex is not a dependency).
+
 `--tree DIR` (repeatable) also times `claude-tui stats --json` from another source tree (a `git worktree` of
 another commit: `python -m claude_tui` with DIR first on PYTHONPATH), interleaved with the others, to compare
 two versions in the same run. The 1-minute load average is printed beside every row.
@@ -443,6 +447,81 @@ def _ccusage_totals(stdout: bytes) -> tuple[int, ...]:
     return tuple(int(totals.get(key) or 0) for key in CCUSAGE_FIELDS)
 
 
+def bash_commands(projects: Path) -> list[str]:
+    """The `command` of every Bash tool call in the data set's transcripts (sub-agents' included)."""
+    commands = []
+    for path in sorted(projects.rglob("*.jsonl")):
+        for line in path.read_bytes().splitlines():
+            if b'"Bash"' not in line:
+                continue
+            message = orjson.loads(line).get("message")
+            content = message.get("content") if isinstance(message, dict) else None
+            for block in content if isinstance(content, list) else []:
+                if (
+                    isinstance(block, dict)
+                    and block.get("type") == "tool_use"
+                    and block.get("name") == "Bash"
+                ):
+                    command = (block.get("input") or {}).get("command")
+                    if isinstance(command, str):
+                        commands.append(command)
+    return commands
+
+
+def _load_gitops(tree: Path) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        f"gitops_{abs(hash(tree))}", tree / "claude_tui/parsing/gitops.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def time_git_rule(commands: list[str], trees: list[Path], runs: int = 5) -> list[dict[str, Any]]:
+    """CPU microseconds per Bash command of `count_git_operations` from each tree (median of `runs`, the
+    trees interleaved), and of bashlex's parse alone when it is installed (for comparison; not a dependency).
+    """
+    counters: dict[str, Any] = {}
+    for tree in trees:
+        module = _load_gitops(tree)
+        module.count_git_operations("git status")  # its first call imports what it needs
+        counters[f"count_git_operations ({tree})"] = module.count_git_operations
+    try:
+        import bashlex  # type: ignore[import-not-found]
+
+        def bashlex_parse(command: str) -> int:
+            try:
+                bashlex.parse(command)
+            except Exception:
+                return 1
+            return 0
+
+        counters["bashlex.parse (GPL-3.0, not used)"] = bashlex_parse
+    except ImportError:
+        pass
+    seconds: dict[str, list[float]] = {name: [] for name in counters}
+    totals: dict[str, int] = {}
+    for _ in range(runs):
+        for name, count in counters.items():
+            start = time.process_time()
+            totals[name] = sum(count(command) for command in commands)
+            seconds[name].append(time.process_time() - start)
+    return [
+        {
+            "git rule": name,
+            "us per command (median CPU)": round(statistics.median(values) / max(len(commands), 1) * 1e6, 1),
+            "commands": len(commands),
+            "with git": sum(1 for c in commands if "git" in c),
+            "git operations (bashlex: parse errors)": totals[name],
+            "load": round(os.getloadavg()[0], 2),
+        }
+        for name, values in seconds.items()
+    ]
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     """Build the data set, run both tools side by side, print a markdown table; returns its rows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -531,6 +610,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     rows.append(
         {"tool": "truth: billed (each API message once)", **dict(zip(TOKEN_FIELDS, billed, strict=True))}
     )
+    git_rows = time_git_rule(bash_commands(config / "projects"), [ROOT, *(t.resolve() for t in args.tree)])
     columns = list(rows[0])
     sources, pairs = manifest["sources"], manifest["forked_pairs"]
     print(
@@ -542,7 +622,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     print("|" + "|".join(" --- " for _ in columns) + "|")
     for row in rows:
         print("| " + " | ".join(str(row.get(col, "")) for col in columns) + " |")
-    return rows
+    print()
+    git_columns = list(git_rows[0])
+    print("| " + " | ".join(git_columns) + " |")
+    print("|" + "|".join(" --- " for _ in git_columns) + "|")
+    for row in git_rows:
+        print("| " + " | ".join(str(row.get(col, "")) for col in git_columns) + " |")
+    return rows + git_rows
 
 
 if __name__ == "__main__":

@@ -129,6 +129,7 @@ def test_spawn_path_loads_no_parser_emulator_or_ui() -> None:
         "claude_tui.terminal.emulator",
         "click.testing",
         "genai_prices",
+        "tree_sitter",
     )
     assert run_and_list_loaded(code, (*heavy, "claude_tui.tracking.spool"))[1] == []
 
@@ -149,6 +150,7 @@ def test_first_frame_path_leaves_later_parts_unloaded(tmp_path: Path) -> None:
         "claude_tui.widgets.history",
         "mlflow",
         "genai_prices",
+        "tree_sitter",
     )
     _, loaded = run_and_list_loaded(code, (*later, "claude_tui.widgets.sidebar"))
     assert loaded == ["claude_tui.widgets.sidebar"]  # the probe itself works
