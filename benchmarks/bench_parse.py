@@ -65,6 +65,8 @@ class SourceSession:
     main: list[dict[str, Any]]
     subagents: dict[str, list[dict[str, Any]]]
     truth: tuple[int, int, int, int] | None
+    cost: float = 0.0
+    """The CLI's own `totalCostUSD` (its last cost-state record)."""
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -88,6 +90,7 @@ def load_sources(source: Path) -> list[SourceSession]:
         main = read_records(path)
         subagents = {p.name: read_records(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
         truth = None
+        cost = 0.0
         for record in main:
             if record.get("type") == "cost-state" and isinstance(record.get("modelUsage"), dict):
                 totals = [0, 0, 0, 0]
@@ -95,8 +98,9 @@ def load_sources(source: Path) -> list[SourceSession]:
                     for i, key in enumerate(COST_STATE_FIELDS):
                         totals[i] += int(usage.get(key) or 0)
                 truth = (totals[0], totals[1], totals[2], totals[3])
+                cost = float(record.get("totalCostUSD") or 0.0)
         if any(r.get("type") == "assistant" for r in main):
-            sessions.append(SourceSession(main, subagents, truth))
+            sessions.append(SourceSession(main, subagents, truth, cost))
     return sessions
 
 
@@ -296,7 +300,7 @@ def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) 
     digest = hashlib.sha256()
     for path in sorted([*source.rglob("*.jsonl"), *(BENCH / "parse-fork").rglob("*.jsonl")]):
         digest.update(path.name.encode() + path.read_bytes())
-    key = f"{digest.hexdigest()[:16]}-{sessions}-{megabytes}-{seed}-{FORK_EVERY}"
+    key = f"{digest.hexdigest()[:16]}-{sessions}-{megabytes}-{seed}-{FORK_EVERY}-cost"
     manifest_path = DATA / "manifest.json"
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
@@ -308,7 +312,9 @@ def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) 
     target = megabytes * 1e6 / sessions
     total_bytes = 0
     per_session: dict[str, list[int]] = {}
+    per_session_cost: dict[str, float] = {}
     billed = [0, 0, 0, 0]
+    billed_cost = 0.0
     index = 0
     while len(per_session) < sessions:
         index += 1
@@ -324,12 +330,15 @@ def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) 
                 main, _ = _copy_into(src, shared, rng, subagents)
                 total_bytes += _write_session(folder, session_id, main, subagents)
                 per_session[session_id] = list(src.truth or ())
+                per_session_cost[session_id] = src.cost
             billed = [a + b for a, b in zip(billed, fork.truth or (), strict=True)]
+            billed_cost += fork.cost
             continue
         session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         main = []
         subagents = {}
         truth = [0, 0, 0, 0]
+        cost = 0.0
         size_goal = target * rng.uniform(0.5, 1.5)
         size = 0
         while size < size_goal:
@@ -338,9 +347,12 @@ def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) 
             main.extend(copy)
             size += copied
             truth = [a + b for a, b in zip(truth, src.truth or (), strict=True)]
+            cost += src.cost
         total_bytes += _write_session(folder, session_id, main, subagents)
         per_session[session_id] = truth
+        per_session_cost[session_id] = cost
         billed = [a + b for a, b in zip(billed, truth, strict=True)]
+        billed_cost += cost
     manifest = {
         "key": key,
         "sessions": len(per_session),
@@ -348,7 +360,9 @@ def build_dataset(source: Path, sessions: int, megabytes: float, seed: int = 7) 
         "bytes": total_bytes,
         "sources": len(sources),
         "per_session": per_session,
+        "per_session_cost": per_session_cost,
         "billed": dict(zip(TOKEN_FIELDS, billed, strict=True)),
+        "billed_cost_usd": billed_cost,
     }
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return manifest
@@ -435,11 +449,27 @@ def _ours_sessions(stdout: bytes) -> dict[str, tuple[int, ...]]:
     return {s["session_id"]: tuple(s[key] for key in TOKEN_FIELDS) for s in orjson.loads(stdout)}
 
 
+def _ours_costs(stdout: bytes) -> dict[str, float | None]:
+    return {s["session_id"]: s["cost_usd"] for s in orjson.loads(stdout)}
+
+
 def _ccusage_sessions(stdout: bytes) -> dict[str, tuple[int, ...]]:
     return {
         s["sessionId"]: tuple(int(s.get(key) or 0) for key in CCUSAGE_FIELDS)
         for s in orjson.loads(stdout)["sessions"]
     }
+
+
+def _ccusage_costs(stdout: bytes) -> dict[str, float | None]:
+    return {s["sessionId"]: s.get("totalCost") for s in orjson.loads(stdout)["sessions"]}
+
+
+COST_TOLERANCE = 1e-3
+"""A session's cost agrees with the CLI's when within 0.1 %."""
+
+
+def _cost_agrees(value: float | None, truth: float) -> bool:
+    return value is not None and abs(value - truth) <= COST_TOLERANCE * max(abs(truth), 1e-9)
 
 
 def _ccusage_totals(stdout: bytes) -> tuple[int, ...]:
@@ -576,6 +606,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             runs[name].append(measure(command, envs[name]))
 
     per_session = {sid: tuple(values) for sid, values in manifest["per_session"].items()}
+    per_session_cost: dict[str, float] = manifest["per_session_cost"]
     billed = tuple(manifest["billed"][key] for key in TOKEN_FIELDS)
     rows: list[dict[str, Any]] = []
     for name, measurements in runs.items():
@@ -587,6 +618,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             tuple(sum(v[i] for v in sessions.values()) for i in range(4)) if ours else _ccusage_totals(last)
         )
         agree = sum(1 for sid, truth in per_session.items() if sessions.get(sid) == truth)
+        costs = _ours_costs(last) if ours else _ccusage_costs(last)
+        cost_agree = sum(1 for sid, truth in per_session_cost.items() if _cost_agrees(costs.get(sid), truth))
         rows.append(
             {
                 "tool": name,
@@ -597,7 +630,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 "peak RSS MiB (tree)": round(statistics.median(m.peak_rss_mib for m in measurements), 1),
                 "ru_maxrss MiB": round(statistics.median(m.maxrss_mib for m in measurements), 1),
                 "sessions = CLI": f"{agree}/{len(per_session)}",
+                "cost = CLI (0.1 %)": f"{cost_agree}/{len(per_session_cost)}",
                 **dict(zip(TOKEN_FIELDS, totals, strict=True)),
+                "cost_usd": round(sum(c for c in costs.values() if isinstance(c, int | float)), 4),
             }
         )
     per_session_sum = tuple(sum(v[i] for v in per_session.values()) for i in range(4))
@@ -605,10 +640,15 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         {
             "tool": "truth: sum of the CLI's per-session cost-state",
             **dict(zip(TOKEN_FIELDS, per_session_sum, strict=True)),
+            "cost_usd": round(sum(per_session_cost.values()), 4),
         }
     )
     rows.append(
-        {"tool": "truth: billed (each API message once)", **dict(zip(TOKEN_FIELDS, billed, strict=True))}
+        {
+            "tool": "truth: billed (each API message once)",
+            **dict(zip(TOKEN_FIELDS, billed, strict=True)),
+            "cost_usd": round(manifest["billed_cost_usd"], 4),
+        }
     )
     git_rows = time_git_rule(bash_commands(config / "projects"), [ROOT, *(t.resolve() for t in args.tree)])
     columns = list(rows[0])

@@ -50,6 +50,7 @@ COUNTED = (
     "cache_creation_tokens",
     "cost_usd",
     "malformed_lines",
+    "unknown_records",
 )
 """The stats every run carries as metrics (when the stat has a value)."""
 
@@ -132,6 +133,9 @@ def test_imported_runs_equal_stats_and_a_second_import_adds_nothing(data: Path, 
         expected = {k: float(stats[k]) for k in COUNTED if stats[k] is not None}
         expected |= {f"tool_uses.{metric_key(t)}": float(n) for t, n in stats["tool_uses_by_name"].items()}
         assert {k: metrics[k] for k in expected} == expected, name
+        # The cost, priced by genai-prices, is the CLI's own (its last cost-state record's totalCostUSD).
+        cost_states = [json.loads(x) for x in path.read_text().splitlines() if '"cost-state"' in x]
+        assert metrics["cost_usd"] == pytest.approx(cost_states[-1]["totalCostUSD"], rel=1e-3), name
         assert stats["tool_uses"] > 0 and stats["user_prompts"] == len(MANIFEST[name]["prompts"])
         assert "exit_code" not in metrics  # a transcript does not say how the program exited
         assert "success" not in metrics  # so the run is neither a success nor a failure

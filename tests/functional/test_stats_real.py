@@ -379,3 +379,30 @@ def test_workflow_subagents_in_nested_folders_are_followed(claude_env: Any) -> N
     ) == cli_totals(transcript)
     assert stats["cost_usd"] == pytest.approx(cli_cost(transcript), rel=1e-3)
     assert stats["unknown_records"] == 0  # journal.jsonl is not read as a transcript
+
+
+def test_the_cli_bills_a_compaction_that_no_transcript_record_holds(claude_env: Any) -> None:
+    # What docs/parsing.md says about the sources: on a plain session the transcript's tokens and cost equal
+    # the CLI's own cost-state; `/compact` makes a request whose usage is in the CLI's accounting (and its
+    # telemetry) but in no transcript record, so the transcript falls short of what was billed.
+    from claude_tui.claude_env import InteractiveClaude
+
+    env: ClaudeEnvironment = claude_env("realistic")
+    session_id = str(uuid.uuid4())
+    with InteractiveClaude(env, session_id=session_id) as cli:
+        cli.start()
+        cli.pump(3)
+        cli.submit(scenario_prompts("realistic")[0])
+        assert cli.wait_for_turn_end(timeout=120)
+        cli.submit("/compact")
+        assert cli.wait_for_turn_end(timeout=120)
+        cli.submit("say hi")
+        assert cli.wait_for_turn_end(timeout=120)
+        assert cli.exit() == 0
+    transcript = env.transcript_path(session_id)
+    assert transcript is not None
+    assert '"compact_boundary"' in transcript.read_text()
+    stats = stats_for_transcript(transcript).to_dict()
+    cli_input, cli_output, _, _ = cli_totals(transcript)
+    assert cli_input > stats["input_tokens"] and cli_output > stats["output_tokens"]
+    assert cli_cost(transcript) > stats["cost_usd"] * 1.01
