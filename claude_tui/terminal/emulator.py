@@ -6,15 +6,18 @@ cells with a cursor), but with its own tokenizer and screen storage, because pyt
 event) and wrong for what real programs send (no alternate screen; private-marker CSI such as ``CSI <u``
 or ``CSI >4;2m`` drawn or taken as SGR; APC/DCS strings drawn as text).
 
-How it stays fast:
+How it stays fast (docs/terminal-emulator.md has the measurements):
 
-* input is split by one regular expression into printable runs, control characters and whole escape
-  sequences; a run of single-width characters (ASCII, box drawing, bullets...) is written into a row with
-  two slice assignments;
-* rows are plain lists (characters and :class:`CellStyle` per cell); scrolling is a ``list.pop`` plus a
-  ``list.insert``, and the row that leaves the screen goes, as it is, into a bounded ``deque``;
-* runs of plain ASCII lines (``seq``, ``cat`` of a log) reaching the bottom of the screen are scrolled in
-  one step, straight into the scrollback;
+* input is split by one regular expression into few, big tokens: blocks of plain lines, *segments* (printable
+  text mixed with the sequences that only restyle or move along the current row: SGR, CHA, CUF, EL), other
+  escape sequences and controls. A segment is split once more (in C) and its pieces are applied in one tight
+  loop, so the common "colour, word, move, word" of a TUI's redraw costs a few slice assignments, not a
+  dispatch per sequence;
+* a cell's style is a 4-byte id: a row is a list of characters plus a ``bytearray`` of ids, so writing a run
+  of text is two slice assignments, grouping a row into runs of one style is a regular expression over bytes,
+  and a row leaving the screen is frozen with one ``join`` and one ``bytes`` copy (no per-cell work, and
+  nothing the garbage collector has to scan);
+* blocks of plain lines scrolling off the bottom go straight into the scrollback, never onto the screen;
 * SGR parameter strings are resolved once per (style, parameters) pair and cached.
 
 No Textual import here: the widget draws what this module computes.
@@ -68,15 +71,16 @@ _DEC_GRAPHICS = {
     c: _pyte_charsets.VT100_MAP[c] for c in range(0x20, 0x7F) if _pyte_charsets.VT100_MAP[c] != chr(c)
 }
 
-# One alternative per token kind; the outer group of each is what ``lastgroup`` reports.
 # One alternative per token kind; a match's ``lastindex`` (its last group) says which one matched:
-# 1 lines, 2 text, 3-6 CSI (private marker, params, intermediates, final), 7 control, 8 OSC, none for an
-# aborted OSC, 9 DCS/APC/PM/SOS string, 10-11 ESC (intermediates, final). Characters no alternative matches
-# (an ESC followed by something invalid) are skipped, as terminals do.
-_LINES, _RUN, _CSI, _CTRL, _OSC, _STRING, _ESC = 1, 2, 6, 7, 8, 9, 11
+# 1 segment, 2-5 CSI (private marker, params, intermediates, final), 6 control, 7 OSC, none for an aborted
+# OSC, 8 DCS/APC/PM/SOS string, 9-10 ESC (intermediates, final). Characters no alternative matches (an ESC
+# followed by something invalid) are skipped, as terminals do. A segment is printable text, CR LF, SGR, CHA,
+# CUF and EL; its quantifiers are possessive: it never gives back what it matched, so the engine keeps no
+# backtracking state per character.
+_SEGMENT, _CSI, _CTRL, _OSC, _STRING, _ESC = 1, 5, 6, 7, 8, 10
 _TOKEN = re.compile(
-    r"((?:[\x20-\x7e]*\r\n){2,})"
-    r"|([^\x00-\x1f\x7f-\x9f]+)"
+    r"([^\x00-\x1f\x7f-\x9f]*+(?:(?:\r\n?|\x1b\[[\x30-\x3b]*+[mGK`CABDH])[^\x00-\x1f\x7f-\x9f]*+)++"
+    r"|[^\x00-\x1f\x7f-\x9f]++)"
     r"|\x1b\[([\x3c-\x3f]?)([\x30-\x3b]*)([\x20-\x2f]*)([\x40-\x7e])"
     r"|([\x00-\x1a\x1c-\x1f\x7f-\x9f])"
     # OSC and DCS/APC/PM/SOS end at BEL/ST; an ESC starting something else, CAN or SUB aborts them.
@@ -86,6 +90,13 @@ _TOKEN = re.compile(
     # ``[ ] P _ ^ X`` only get here when their sequence is cut by the end of the read.
     r"|\x1b([\x20-\x2f]*)([\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e])",
 )
+# A segment's pieces: text, then (parameters, final, line feed, text) for each sequence in it: a CSI has its
+# parameters and final and None for the line feed; CR LF and CR have None, None and "\n" or "". (Each
+# alternative starts with a literal character: the engine finds them with a fast scan.)
+_SEGMENT_SPLIT = re.compile(r"\x1b\[([\x30-\x3b]*)([mGK`CABDH])|\r(\n?)")
+# What keeps a block of ASCII lines from the bulk path: a sequence other than SGR (or a CR alone).
+_NOT_BULK = re.compile(r"\x1b\[[\x30-\x3b]*[GK`CABDH]")
+_SGR = re.compile(r"\x1b\[[\x30-\x3b]*m")
 # What an escape sequence cut off by the end of a read can look like: kept until the next feed.
 _INCOMPLETE = re.compile(
     r"\x1b(?:\[[\x3c-\x3f]?[\x30-\x3b]*[\x20-\x2f]*|\][^\x07\x1b\x18\x1a]*\x1b?"
@@ -100,6 +111,8 @@ _CSI_END = re.compile(r"[\x40-\x7e]|(?=[^\x20-\x3f])")
 _MAX_PENDING = 1 << 16
 # Parameter strings longer than this are not memoized (a hostile stream could fill the caches with them).
 _MAX_CACHED_PARAMS = 64
+# Runs of cells with the same 4-byte style id (matches stay aligned: each is a multiple of 4 long).
+_SAME_STYLE = re.compile(rb"(....)\1*", re.DOTALL)
 
 
 class _WidthCache(dict[str, int]):
@@ -120,84 +133,140 @@ _NARROW_RUNS: set[str] = set()
 
 _DA1_REPLY = b"\x1b[?62;22c"  # VT220 with ANSI color: no claim of anything we do not do.
 
-HistoryLine = tuple[tuple[str, ...], tuple[int, ...]] | tuple[str, CellStyle]
-"""A scrollback line: a row frozen as it left the screen (cells, style ids), or a whole line of one style
-(text, style) from the plain-text fast path."""
+_KEY_SIZE = 4
+"""Bytes per cell in a row's style ids (little-endian)."""
+DEFAULT_KEY = bytes(_KEY_SIZE)
+"""The style id of `DEFAULT_STYLE` (0), as a row stores it."""
+
+
+class _StyleTable:
+    """Every style in use gets a small id; rows store ids (4 bytes a cell), not `CellStyle` objects.
+
+    Ids of styles nothing uses any more are recycled by `retain`, which the emulator calls with the ids its
+    screens and scrollback still hold once `live` passes `limit`.
+    """
+
+    def __init__(self) -> None:
+        self.styles: list[CellStyle | None] = [DEFAULT_STYLE]
+        self.keys: dict[CellStyle, bytes] = {DEFAULT_STYLE: DEFAULT_KEY}
+        self.free: list[int] = []
+        self.limit = 1 << 16
+        """When `live` passes this, the emulator asks to drop unused styles."""
+
+    @property
+    def live(self) -> int:
+        """Styles with an id."""
+        return len(self.keys)
+
+    def key(self, style: CellStyle) -> bytes:
+        """The 4-byte id of `style`, given one if it has none."""
+        key = self.keys.get(style)
+        if key is None:
+            if self.free:
+                number = self.free.pop()
+                self.styles[number] = style
+            else:
+                number = len(self.styles)
+                self.styles.append(style)
+            key = number.to_bytes(_KEY_SIZE, "little")
+            self.keys[style] = key
+        return key
+
+    def style(self, key: bytes) -> CellStyle:
+        """The style of a 4-byte id."""
+        return cast(CellStyle, self.styles[int.from_bytes(key, "little")])
+
+    def style_of(self, number: int) -> CellStyle:
+        """The style of an id as an int."""
+        return cast(CellStyle, self.styles[number])
+
+    def retain(self, used: set[int]) -> None:
+        """Forget every style whose id is not in `used` (the default style always stays)."""
+        used.add(0)
+        for number, style in enumerate(self.styles):
+            if style is not None and number not in used:
+                del self.keys[style]
+                self.styles[number] = None
+                self.free.append(number)
+        self.limit = max(1 << 16, 2 * len(self.keys))
+
+
+HistoryLine = tuple[str | tuple[str, ...], bytes] | tuple[str, int]
+"""A scrollback line: a row frozen as it left the screen (its text, or its cells when some cell is not one
+character, and its style ids), or a line of one style (text, style id) from the plain-text fast path."""
+
+
+def _freeze(chars: list[str], attrs: bytearray) -> HistoryLine:
+    """A screen row as a scrollback line: one `join` and one copy, no work per cell.
+
+    Strings, bytes and tuples of strings are untracked by the garbage collector, so 10,000 of them cost a
+    full collection nothing (lists of cells did: 21.5 ms per collection on 12,000 coloured lines).
+    """
+    text = "".join(chars)
+    if len(text) == len(chars):
+        return (text, bytes(attrs))
+    return (tuple(chars), bytes(attrs))
 
 
 class _Scrollback(deque[HistoryLine]):
-    """The scrollback: rows leaving the screen are frozen into tuples of strings and style ids.
-
-    A row is two lists (cells and styles); 10,000 of them are 20,000 containers that every full garbage
-    collection scans, a visible stall of the pane under heavy output. Tuples of strings and ints are untracked
-    by the collector after its first look (a tuple of `CellStyle`s would not be: CPython never untracks a
-    NamedTuple). Measured on 12,000 coloured lines: a full collection 21.5 -> 1.0 ms.
-    """
+    """The scrollback: frozen lines (see `HistoryLine`), oldest first, with a count of those dropped."""
 
     def __init__(self, maxlen: int) -> None:
         super().__init__(maxlen=maxlen)
         self.dropped = 0
         """Lines that left the front for good (the oldest, once full; all of them on a clear): the absolute
         position of the first line kept."""
-        self._styles: list[CellStyle] = []
-        self._ids: dict[int, int] = {}
-        """`id(style)` -> index into `_styles`."""
 
-    def _freeze(self, entry: tuple[Any, Any]) -> HistoryLine:
-        cells, styles = entry
-        if not isinstance(cells, list):
-            return cast(HistoryLine, entry)
-        first = styles[0] if styles else DEFAULT_STYLE
-        if styles.count(first) == len(styles):
-            text = "".join(cells)
-            if len(text) == len(cells):  # one style and one char a cell: the cheap (text, style) form
-                return (text, first)
-        # Style ids keyed by identity, looked up in C (`map`); the table keeps each style alive, so an id is
-        # never reused while it is a key.
-        ids = self._ids
-        try:
-            frozen = tuple(map(ids.__getitem__, map(id, styles)))
-        except KeyError:
-            for style in styles:
-                if id(style) not in ids:
-                    ids[id(style)] = len(self._styles)
-                    self._styles.append(style)
-            frozen = tuple(map(ids.__getitem__, map(id, styles)))
-        return (tuple(cells), frozen)
-
-    def append(self, entry: tuple[Any, Any]) -> None:
-        """Add a line: a screen row (two lists), or a (text, style) line."""
+    def add(self, chars: list[str], attrs: bytearray) -> None:
+        """Add a screen row leaving the screen."""
         if len(self) == self.maxlen:
             self.dropped += 1
-        super().append(self._freeze(entry))
+        self.append(_freeze(chars, attrs))
 
-    def extend(self, entries: Iterable[tuple[Any, Any]]) -> None:
-        """Add lines, oldest first."""
-        lines = list(entries)
-        self.push(lines, len(lines))
-
-    def push(self, entries: Iterable[tuple[Any, Any]], count: int, skipped: int = 0) -> None:
-        """Add `count` lines, oldest first, after `skipped` older ones the caller did not pass because they
-        would have been dropped at once (the hot path of plain text: no list is built here)."""
+    def push(self, entries: Iterable[HistoryLine], count: int, skipped: int = 0) -> None:
+        """Add `count` frozen lines, oldest first, after `skipped` older ones the caller did not pass because
+        they would have been dropped at once (the hot path of plain text: no list is built here)."""
         if self.maxlen is not None:
             self.dropped += skipped + max(0, len(self) + count - self.maxlen)
-        super().extend(map(self._freeze, entries))
+        self.extend(entries)
 
     def clear(self) -> None:
         """Forget every line (ED 3)."""
         self.dropped += len(self)
         super().clear()
 
-    def thaw(self, entry: HistoryLine, cols: int | None = None) -> tuple[list[str], list[CellStyle]]:
-        """A line as cells and styles; with `cols`, a one-style line is cut or padded to that width."""
-        first, second = entry
-        if isinstance(first, str):
-            style = cast(CellStyle, second)
-            text = first if cols is None else first[:cols]
-            pad = 0 if cols is None else cols - len(text)
-            return list(text) + [" "] * pad, [style] * len(text) + [DEFAULT_STYLE] * pad
-        table = self._styles
-        return list(first), [table[i] for i in cast("tuple[int, ...]", second)]
+    def used_styles(self, into: set[int]) -> None:
+        """Add the style ids the scrollback holds to `into`."""
+        for _text, attrs in self:
+            if isinstance(attrs, int):
+                into.add(attrs)
+            else:
+                into.update(memoryview(attrs).cast("I"))
+
+
+def _thaw(entry: HistoryLine) -> tuple[list[str], bytearray]:
+    """A scrollback line as a screen row (of the width it had; `TerminalEmulator._fit` cuts or pads it)."""
+    first, second = entry
+    if isinstance(second, int):
+        return list(first), bytearray(second.to_bytes(_KEY_SIZE, "little") * len(first))
+    return list(first), bytearray(second)
+
+
+def _text_runs(
+    cells: str | Sequence[str], attrs: bytes | bytearray, table: _StyleTable
+) -> list[tuple[str, CellStyle]]:
+    """Group cells into (text, style) runs, the runs found by a regular expression over the style ids."""
+    runs = []
+    style = table.style
+    if isinstance(cells, str):
+        for m in _SAME_STYLE.finditer(attrs):
+            start, end = m.span()
+            runs.append((cells[start >> 2 : end >> 2], style(m.group(1))))
+    else:
+        for m in _SAME_STYLE.finditer(attrs):
+            start, end = m.span()
+            runs.append(("".join(cells[start >> 2 : end >> 2]), style(m.group(1))))
+    return runs
 
 
 class TerminalEmulator:
@@ -212,17 +281,23 @@ class TerminalEmulator:
     _x: int
     _y: int
     _dirty: set[int]
+    _all_dirty: bool
+    _wide_seen: bool
 
     def __init__(self, cols: int = 80, rows: int = 24, history: int = 10_000) -> None:
         self.cols = max(1, cols)
         self.rows = max(1, rows)
         self._history = _Scrollback(maxlen=max(0, history))
+        self._table = _StyleTable()
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
         self._discarding: re.Pattern[str] | None = None
         """While dropping an OSC/DCS/APC string or a CSI too long to keep: what ends it."""
         self._replies: list[bytes] = []
-        self._sgr_cache: dict[tuple[CellStyle, str], CellStyle] = {}
+        self._sgr_cache: dict[bytes, dict[str, bytes]] = {}
+        """Style id -> SGR parameters -> the style id they lead to (two subscripts cost less than a tuple)."""
+        self._sgr_cached = 0
+        self._blank_keys: dict[bytes, bytes] = {}
         self._csi: dict[str, Callable[[str, str], None]] = {
             "@": self._csi_ich,
             "A": self._csi_cuu,
@@ -295,6 +370,10 @@ class TerminalEmulator:
 
     def take_dirty(self) -> set[int]:
         """Return (and reset) the set of screen rows changed since the last call."""
+        if self._all_dirty:
+            self._all_dirty = False
+            self._dirty.clear()
+            return set(range(self.rows))
         # Copied and cleared, not replaced: the set must stay the one a running feed() adds to.
         dirty = set(self._dirty)
         self._dirty.clear()
@@ -329,16 +408,13 @@ class TerminalEmulator:
         covered to the full width; scrollback lines may end early (pad them with the default style).
         """
         if index < 0:
-            entry = self._history[index]
-            if isinstance(entry[0], str):
-                text, style = entry
-                return [(text, style)] if text else []
-            chars, styles = self._history.thaw(entry)
-        else:
-            if index >= self.rows:
-                raise IndexError(index)
-            chars, styles = self._chars[index], self._styles[index]
-        return _runs(chars, styles)
+            text, attrs = self._history[index]
+            if isinstance(attrs, int):
+                return [(cast(str, text), self._table.style_of(attrs))] if text else []
+            return _text_runs(text, attrs, self._table)
+        if index >= self.rows:
+            raise IndexError(index)
+        return _text_runs(self._chars[index], self._attrs[index], self._table)
 
     @property
     def cursor(self) -> tuple[int, int]:
@@ -371,42 +447,43 @@ class TerminalEmulator:
         self._x = min(self._x, cols - 1)
         self._y = min(max(self._y, 0), rows - 1)
         self._tabstops = set(range(8, cols, 8))
-        self._dirty.update(range(rows))
+        self._all_dirty = True
 
     def _fit(self, cols: int, rows: int, history: bool) -> None:
         """Cut or pad the current screen to ``cols`` x ``rows``, keeping the cursor row on screen."""
-        chars, styles = self._chars, self._styles
+        chars, attrs = self._chars, self._attrs
         if rows < len(chars):
             excess = len(chars) - rows
             from_top = min(excess, max(0, self._y - rows + 1))
             for _ in range(from_top):
-                line = (chars.pop(0), styles.pop(0))
+                row_chars, row_attrs = chars.pop(0), attrs.pop(0)
                 if history:
-                    self._history.append(line)
+                    self._history.add(row_chars, row_attrs)
             del chars[rows:]
-            del styles[rows:]
+            del attrs[rows:]
             self._y -= from_top
         elif history:
             # A taller main screen takes its lines back from the scrollback, like tmux and xterm.
             pull = min(rows - len(chars), len(self._history))
             for _ in range(pull):
-                row_chars, row_styles = self._history.thaw(self._history.pop(), cols)
+                row_chars, row_attrs = _thaw(self._history.pop())
+                self._wide_seen = self._wide_seen or "" in row_chars
                 chars.insert(0, row_chars)
-                styles.insert(0, row_styles)
+                attrs.insert(0, row_attrs)
             self._y += pull
         while len(chars) < rows:
             chars.append([" "] * cols)
-            styles.append([DEFAULT_STYLE] * cols)
-        for row_chars, row_styles in zip(chars, styles, strict=True):
+            attrs.append(bytearray(DEFAULT_KEY * cols))
+        for row_chars, row_attrs in zip(chars, attrs, strict=True):
             if cols < len(row_chars):
                 del row_chars[cols:]
-                del row_styles[cols:]
+                del row_attrs[cols * _KEY_SIZE :]
                 if row_chars[-1] != "" and _is_wide(row_chars[-1]):
                     row_chars[-1] = " "  # the right half of this wide character was cut off
             elif cols > len(row_chars):
                 pad = cols - len(row_chars)
                 row_chars.extend([" "] * pad)
-                row_styles.extend([DEFAULT_STYLE] * pad)
+                row_attrs.extend(DEFAULT_KEY * pad)
 
     def reset(self) -> None:
         """Full reset (RIS): clear screen, modes and attributes; the scrollback is kept."""
@@ -418,12 +495,13 @@ class TerminalEmulator:
     def _reset_state(self) -> None:
         cols, rows = self.cols, self.rows
         self._chars: list[list[str]] = [[" "] * cols for _ in range(rows)]
-        self._styles: list[list[CellStyle]] = [[DEFAULT_STYLE] * cols for _ in range(rows)]
-        # Saved main screen while the alternate one is shown: (chars, styles, saved cursor).
-        self._alt: tuple[list[list[str]], list[list[CellStyle]], tuple[int, int, CellStyle]] | None = None
+        self._attrs: list[bytearray] = [bytearray(DEFAULT_KEY * cols) for _ in range(rows)]
+        # Saved main screen while the alternate one is shown: (chars, style ids, saved cursor).
+        self._alt: tuple[list[list[str]], list[bytearray], tuple[int, int, bytes]] | None = None
         self._x = 0
         self._y = 0
-        self._style = DEFAULT_STYLE
+        self._key = DEFAULT_KEY
+        """The current style's id (see `_StyleTable`)."""
         self._top = 0
         self._bottom = rows - 1
         self._autowrap = True
@@ -433,14 +511,17 @@ class TerminalEmulator:
         self._g = ["B", "B"]
         self._shift_out = False
         self._charset_map: dict[int, str] | None = None
-        self._saved: tuple[int, int, CellStyle, bool, list[str], bool] | None = None
+        self._saved: tuple[int, int, bytes, bool, list[str], bool] | None = None
         self._tabstops = set(range(8, cols, 8))
         self._last_char = ""
+        self._wide_seen = False
+        """Whether a wide character was drawn (or came back from the scrollback) since the last reset: until
+        then no cell is the right half of one, and drawing need not mend halves."""
         # Updated in place, never replaced while feeding: the tokenizer loop holds its ``add``.
-        if hasattr(self, "_dirty"):
-            self._dirty.update(range(rows))
-        else:
-            self._dirty = set(range(rows))
+        if not hasattr(self, "_dirty"):
+            self._dirty = set()
+        self._all_dirty = True
+        """Every row changed (a scroll, a clear): cheaper than adding every row to `_dirty`."""
         self.app_cursor_keys = False
         """DECCKM (``?1``): arrow keys send ``ESC O A`` instead of ``ESC [ A``."""
         self.bracketed_paste = False
@@ -453,6 +534,53 @@ class TerminalEmulator:
         """``?1006``: mouse reports use the SGR encoding."""
         self.cursor_visible = True
         """``?25``: whether the program wants the cursor shown."""
+
+    # ----------------------------------------------------------------------------------------------
+    # styles
+
+    def _sgr_key(self, key: bytes, params: str) -> bytes:
+        """The style id after SGR `params` applied to style id `key` (the cache's slow path)."""
+        table = self._table
+        new = table.key(_apply_sgr(table.style(key), params))
+        if len(params) <= _MAX_CACHED_PARAMS:
+            if self._sgr_cached > 4096:
+                self._sgr_cache.clear()
+                self._sgr_cached = 0
+            self._sgr_cache.setdefault(key, {})[params] = new
+            self._sgr_cached += 1
+        if table.live > table.limit:
+            self._drop_unused_styles(key, new)
+        return new
+
+    def _blank_key(self) -> bytes:
+        """The style id of erased cells: the current background, nothing else (like xterm and tmux)."""
+        key = self._key
+        blank = self._blank_keys.get(key)
+        if blank is None:
+            bg = self._table.style(key).bg
+            blank = DEFAULT_KEY if bg == "default" else self._table.key(CellStyle(bg=bg))
+            if len(self._blank_keys) > 4096:
+                self._blank_keys.clear()
+            self._blank_keys[key] = blank
+        return blank
+
+    def _drop_unused_styles(self, *keep: bytes) -> None:
+        """Recycle the ids of styles no cell, saved cursor or current state uses (many truecolor styles)."""
+        used: set[int] = {int.from_bytes(key, "little") for key in (*keep, self._key)}
+        screens = [self._attrs]
+        if self._alt is not None:
+            screens.append(self._alt[1])
+            used.add(int.from_bytes(self._alt[2][2], "little"))
+        if self._saved is not None:
+            used.add(int.from_bytes(self._saved[2], "little"))
+        for screen in screens:
+            for attrs in screen:
+                used.update(memoryview(attrs).cast("I"))
+        self._history.used_styles(used)
+        self._sgr_cache.clear()
+        self._sgr_cached = 0
+        self._blank_keys.clear()
+        self._table.retain(used)
 
     # ----------------------------------------------------------------------------------------------
     # tokenizer
@@ -494,55 +622,244 @@ class TerminalEmulator:
                     previous = text.rfind("\x1b", 0, cut)
                 text = text[:cut]
         csi = self._csi
-        draw_narrow = self._draw_narrow
-        narrow_runs = _NARROW_RUNS
+        segment = self._segment
         dirty_add = self._dirty.add
         # ``finditer`` + ``lastindex`` (which alternative matched) costs half of ``findall``'s tuples.
         for m in _TOKEN.finditer(text):
             try:
                 kind = m.lastindex
-                if kind == _RUN:
+                if kind == _SEGMENT:
                     run = m.group()
-                    if self._charset_map is None and (run.isascii() or run in narrow_runs):
-                        self._last_char = run[-1]
-                        # _draw_narrow's common case, inlined: this branch runs for most tokens.
+                    if "\x1b" in run or "\r" in run:
+                        segment(run)
+                    elif self._charset_map is None and (run.isascii() or run in _NARROW_RUNS):
+                        # The common case of a plain run, inlined: it fits on the row, one cell a character.
                         x = self._x
                         end = x + len(run)
                         if end <= self.cols and not self._insert:
+                            self._last_char = run[-1]
                             y = self._y
                             row = self._chars[y]
                             if x and row[x] == "":
                                 row[x - 1] = " "
                             row[x:end] = run
-                            self._styles[y][x:end] = [self._style] * len(run)
+                            self._attrs[y][x << 2 : end << 2] = self._key * len(run)
                             if end < self.cols and row[end] == "":
                                 row[end] = " "
                             self._x = end
                             dirty_add(y)
                         else:
-                            draw_narrow(run)
+                            self._draw(run)
                     else:
                         self._draw(run)
+                elif kind == _CTRL:
+                    ch = m.group()
+                    if ch == "\r":
+                        self._x = 0
+                    else:
+                        self._control(ch)
                 elif kind == _CSI:
-                    private, params, inter, final = m.group(3, 4, 5, 6)
+                    private, params, inter, final = m.group(2, 3, 4, 5)
                     if private or inter:
                         self._csi_special(private, params, inter, final)
                     else:
                         handler = csi.get(final)
                         if handler is not None:
                             handler(params, final)
-                elif kind == _CTRL:
-                    self._control(m.group())
-                elif kind == _LINES:
-                    self._lines(m.group())
                 elif kind == _OSC:
                     self._osc(m.group(_OSC)[1:])
                 elif kind == _ESC:
-                    self._esc(m.group(10), m.group(11))
+                    self._esc(m.group(9), m.group(10))
                 # else a DCS/APC/PM/SOS string or an aborted OSC: consumed, nothing drawn.
-            except Exception:
+            except Exception:  # no byte sequence may stop the pane (issue 13)
                 # A bug some sequence ran into: that token is lost, the rest of the read is not.
                 self.feed_errors += 1
+
+    def _segment(self, segment: str) -> None:
+        """Apply printable text mixed with CR LF, SGR, CHA, CUF and EL: the bulk of what programs write.
+
+        Lines of text and SGR only scrolling up from the bottom of the screen (a log, ``seq``) take the bulk
+        path (`_lines`); everything else the piece loop (`_pieces`).
+        """
+        if segment.count("\r\n") > 2:
+            segment = self._lines(segment)
+        if segment:
+            self._pieces(segment)
+
+    def _stretch(self, parts: list[Any], finals: list[Any], j: int, h: int) -> bool:
+        """Apply the pieces between finals `j` and `h` (a cursor move or the end) when they are only colours
+        and ASCII text, perhaps erased to the end of the row, and fit the row: what curses programs draw after
+        a cursor move. One slice assignment per list, no step per piece. Returns False, having changed
+        nothing, when the stretch is not that."""
+        group = finals[j:h]
+        plain = group.count("m")
+        erase = False
+        if plain != len(group):
+            # Only an EL 0 at the end may join the colours, with no text after it.
+            if plain != len(group) - 1 or group[-1] != "K" or parts[4 * h - 3] or parts[4 * h]:
+                return False
+            erase = True
+        texts: list[str] = parts[4 * j : 4 * h + 1 : 4]
+        text = "".join(texts)
+        x = self._x
+        end = x + len(text)
+        cols = self.cols
+        if end > cols or not text.isascii():
+            return False
+        key = self._key
+        sgr_cache = self._sgr_cache
+        pieces = [key * len(texts[0])]
+        append = pieces.append
+        for params, piece in zip(parts[4 * j + 1 : 4 * (h - erase) + 1 : 4], texts[1:], strict=False):
+            if params == "0" or not params:
+                key = DEFAULT_KEY  # a reset, whatever came before: no lookup
+            else:
+                try:
+                    key = sgr_cache[key][params]
+                except KeyError:
+                    key = self._sgr_key(key, params)
+            append(key * len(piece))
+        y = self._y
+        row, attrs = self._chars[y], self._attrs[y]
+        row[x:end] = text
+        attrs[x << 2 : end << 2] = b"".join(pieces)
+        self._key = key
+        if erase and end < cols:
+            blank = self._blank_keys.get(key) or self._blank_key()
+            row[end:] = [" "] * (cols - end)
+            attrs[end << 2 :] = blank * (cols - end)
+        self._x = end
+        if text:
+            self._last_char = text[-1]
+        if text or erase:
+            self._dirty.add(y)
+        return True
+
+    def _pieces(self, segment: str) -> None:
+        """Apply a segment's pieces one after the other, the state in locals.
+
+        Whatever is not the plain case (a run that wraps, wide characters, insert mode, a charset, a line
+        feed) goes through the general methods with the state synced.
+        """
+        parts: list[Any] = _SEGMENT_SPLIT.split(segment)  # str, or None for a CR's parameters and final
+        if self._charset_map is not None or self._insert:
+            self._piece_loop(parts)
+            return
+        # Stretches between cursor moves (CUP): the plain ones in one step each (`_stretch`), the rest piece
+        # by piece.
+        finals = parts[2::4]
+        count = len(finals)
+        j = 0
+        while True:
+            try:
+                h = finals.index("H", j)
+            except ValueError:
+                h = count
+            if self._wide_seen or not self._stretch(parts, finals, j, h):
+                self._piece_loop(parts[4 * j : 4 * h + 1])
+            if h == count:
+                return
+            self._csi_cup(parts[4 * h + 1], "H")
+            j = h + 1
+
+    def _piece_loop(self, parts: list[Any]) -> None:
+        """Apply split pieces (a text, then parameters, final, line feed and text for each sequence) one after
+        the other, the state in locals; whatever is not the plain case goes through the general methods with
+        the state synced."""
+        cols = self.cols
+        x, y, key = self._x, self._y, self._key
+        row, attrs = self._chars[y], self._attrs[y]
+        simple = self._charset_map is None and not self._insert
+        wide = self._wide_seen  # no cell of a wide character anywhere: no halves to mend
+        sgr_cache = self._sgr_cache
+        parts[0:0] = ("", "", None)  # a no-op sequence before the first text: every step is (sequence, text)
+        narrow = _NARROW_RUNS
+        firsts = _FIRSTS
+        dirty_add = self._dirty.add
+        it = iter(parts)
+        for params, final, feed, text in zip(it, it, it, it, strict=False):
+            if final == "m":
+                if params == "0" or not params:
+                    key = DEFAULT_KEY
+                else:
+                    try:
+                        key = sgr_cache[key][params]
+                    except KeyError:
+                        key = self._sgr_key(key, params)
+            elif final == "G" or final == "`":
+                count = firsts.get(params) or _first(params)
+                x = count - 1 if count <= cols else cols - 1
+            elif feed == "":
+                x = 0
+            elif final == "K":
+                if not params and x < cols and not wide:
+                    # EL 0 from a cell inside the row, inlined: the common case.
+                    self._key = key
+                    blank = self._blank_keys.get(key) or self._blank_key()
+                    row[x:] = [" "] * (cols - x)
+                    attrs[x << 2 :] = blank * (cols - x)
+                    dirty_add(y)
+                else:
+                    self._x, self._y, self._key = x, y, key
+                    self._csi_el(params, final)
+            elif final == "C":
+                x += firsts.get(params) or _first(params)
+                if x >= cols:
+                    x = cols - 1
+            elif final == "B" or final == "A":
+                if final == "B":
+                    last_row = self._bottom if y <= self._bottom else self.rows - 1
+                    y += firsts.get(params) or _first(params)
+                    if y > last_row:
+                        y = last_row
+                else:
+                    top = self._top if y >= self._top else 0
+                    y -= firsts.get(params) or _first(params)
+                    if y < top:
+                        y = top
+                if x >= cols:
+                    x = cols - 1
+                row, attrs = self._chars[y], self._attrs[y]
+            elif final == "H":
+                self._csi_cup(params, final)
+                x, y = self._x, self._y
+                row, attrs = self._chars[y], self._attrs[y]
+            elif final == "D":
+                if x >= cols:
+                    x = cols - 1
+                x -= firsts.get(params) or _first(params)
+                if x < 0:
+                    x = 0
+            elif feed:
+                self._x, self._y, self._key = 0, y, key
+                self._index()
+                x, y = 0, self._y
+                row, attrs = self._chars[y], self._attrs[y]
+            if text:
+                n = len(text)
+                end = x + n
+                if end <= cols and simple and (text.isascii() or text in narrow):
+                    if wide and x and row[x] == "":
+                        row[x - 1] = " "  # overwrote the right half of a wide character
+                    row[x:end] = text
+                    attrs[x << 2 : end << 2] = key * n
+                    if wide and end < cols and row[end] == "":
+                        row[end] = " "  # overwrote the left half of a wide character
+                    x = end
+                    dirty_add(y)
+                else:
+                    self._x, self._y, self._key = x, y, key
+                    self._draw(text)
+                    x, y = self._x, self._y
+                    row, attrs = self._chars[y], self._attrs[y]
+                    wide = self._wide_seen
+        self._x, self._y, self._key = x, y, key
+        if simple:
+            # REP repeats the last character drawn (`_draw` sets it too; without a charset it is the same).
+            for text in reversed(parts[3::4]):
+                if text:
+                    self._last_char = text[-1]
+                    break
 
     # ----------------------------------------------------------------------------------------------
     # drawing
@@ -571,6 +888,7 @@ class TerminalEmulator:
         n = len(text)
         cols = self.cols
         end = x + n
+        key = self._key
         if end <= cols and not self._insert:
             # The common case: the run fits on the current row.
             y = self._y
@@ -578,14 +896,13 @@ class TerminalEmulator:
             if x and row[x] == "":
                 row[x - 1] = " "  # overwrote the right half of a wide character
             row[x:end] = text
-            self._styles[y][x:end] = [self._style] * n
+            self._attrs[y][x << 2 : end << 2] = key * n
             if end < cols and row[end] == "":
                 row[end] = " "  # overwrote the left half of a wide character
             self._x = end
             self._dirty.add(y)
             return
         i = 0
-        style = self._style
         while i < n:
             x = self._x
             if x >= cols:
@@ -601,12 +918,13 @@ class TerminalEmulator:
             y = self._y
             k = min(n - i, cols - x)
             row = self._chars[y]
+            attrs = self._attrs[y]
             if self._insert:
-                self._insert_blanks(row, self._styles[y], x, k)
+                self._insert_blanks(row, attrs, x, k)
             if row[x] == "" and x > 0:
                 row[x - 1] = " "
             row[x : x + k] = text[i : i + k]
-            self._styles[y][x : x + k] = [style] * k
+            attrs[x << 2 : (x + k) << 2] = key * k
             if x + k < cols and row[x + k] == "":
                 row[x + k] = " "
             self._x = x + k
@@ -645,16 +963,16 @@ class TerminalEmulator:
                     continue  # no room and no wrap: dropped, as tmux does
             x, y = self._x, self._y
             row = self._chars[y]
-            styles = self._styles[y]
+            attrs = self._attrs[y]
             if self._insert:
-                self._insert_blanks(row, styles, x, width)
+                self._insert_blanks(row, attrs, x, width)
             if row[x] == "" and x > 0:
                 row[x - 1] = " "
             row[x] = ch
-            styles[x] = self._style
+            attrs[x << 2 : (x + width) << 2] = self._key * width
             if width == 2:
                 row[x + 1] = ""
-                styles[x + 1] = self._style
+                self._wide_seen = True
             if x + width < cols and row[x + width] == "":
                 row[x + width] = " "
             self._x = x + width
@@ -673,104 +991,149 @@ class TerminalEmulator:
         row[x] += ch
         self._dirty.add(y)
 
-    def _lines(self, block: str) -> None:
-        """Plain ASCII lines ending in CR LF: scrolled in one step when the cursor is at the bottom."""
-        lines = block.split("\r\n")
-        lines.pop()  # the empty string after the last CR LF
-        cols = self.cols
+    def _lines(self, segment: str) -> str:
+        """Lines of ASCII text and SGR at the bottom of the screen: scrolled in one step, those that leave the
+        screen at once straight into the scrollback. Returns what is left for the piece loop (`_pieces`): the
+        whole segment when the bulk path does not apply, else the last, unterminated line."""
         bottom = self._bottom
         if (
             self._alt is not None
             or self._top != 0
             or bottom != self.rows - 1
-            or self._y != bottom
             or self._insert
             or self._charset_map is not None
-            or len(max(lines, key=len)) > cols
+            or not segment.isascii()
         ):
-            for line in lines:
-                if line:
-                    self._draw(line)
-                self._x = 0
-                self._index()
-            return
-        # The first line is drawn over the current row (it may hold text right of the cursor).
-        first = lines[0]
-        if first:
-            self._draw_narrow(first)
-            self._last_char = first[-1]
-        self._x = 0
-        self._index()
-        rest = lines[1:]
+            return segment
+        has_sgr = "\x1b" in segment
+        lone_crs = segment.count("\r") - segment.count("\r\n")  # a read may end between CR and LF
+        if lone_crs > segment.endswith("\r") or (has_sgr and _NOT_BULK.search(segment) is not None):
+            return segment
+        lines = segment.split("\r\n")
+        widths = _SGR.sub("", segment).split("\r\n") if has_sgr else lines
+        cols = self.cols
+        if len(max(widths, key=len)) > cols or len(widths[0]) + min(self._x, cols) > cols:
+            return segment
+        # The first line is drawn over the current row (it may hold text right of the cursor), then the rest
+        # scroll as one block when the cursor is at the bottom.
+        tail = lines.pop()
+        # Lines that take the cursor down to the bottom row go through the piece loop (none wraps).
+        head = max(1, bottom - self._y + 1)
+        self._pieces("\r\n".join(lines[:head]) + "\r\n")
+        rest = lines[head:]
         if not rest:
-            return
-        style = self._style
-        blank = self._blank_style()
-        self._last_char = rest[-1][-1:] or self._last_char
+            return tail
+        if self._y != bottom:
+            return "\r\n".join(rest) + "\r\n" + tail
+        self._bulk(rest, has_sgr)
+        return tail
+
+    def _bulk(self, rest: list[str], has_sgr: bool) -> None:
+        """`rest`, lines of ASCII text and SGR that fit, scrolled up from the bottom row in one step."""
+        cols, bottom = self.cols, self._bottom
+        key = self._key
         k = len(rest)
-        chars, styles = self._chars, self._styles
         above = bottom  # rows above the (blank) cursor row that are pushed up
+        to_history = max(0, k - above)
         history = self._history
-        if k >= above:
-            history.push(zip(chars[:above], styles[:above], strict=True), above)
-            to_history = k - above
-            if to_history:
-                keep = history.maxlen or 0
-                skip = max(0, to_history - keep)
-                history.push(((line, style) for line in rest[skip:to_history]), to_history - skip, skip)
-            on_screen = rest[to_history:]
-            new_chars = []
-            new_styles = []
+        chars, attrs = self._chars, self._attrs
+        new_chars: list[list[str]]
+        new_attrs: list[bytearray]
+        if to_history:
+            history.push(map(_freeze, chars[:above], attrs[:above]), above)
+            new_chars, new_attrs = [], []
         else:
-            history.push(zip(chars[:k], styles[:k], strict=True), k)
-            on_screen = rest
-            new_chars = chars[k:above]
-            new_styles = styles[k:above]
-        for line in on_screen:
-            new_chars.append(list(line.ljust(cols)))
-            n = len(line)
-            new_styles.append([style] * n + [blank] * (cols - n))
-        new_chars.append(chars[bottom])
-        new_styles.append(styles[bottom])
+            history.push(map(_freeze, chars[:k], attrs[:k]), k)
+            new_chars, new_attrs = chars[k:above], attrs[k:above]
+        if not has_sgr and self._blank_key() == DEFAULT_KEY:
+            # Plain lines (``seq``, ``cat``): one style, no per-line work but the scrollback's tuple.
+            keep = history.maxlen or 0
+            skip = max(0, to_history - keep)
+            sid = int.from_bytes(key, "little")
+            history.push(((line, sid) for line in rest[skip:to_history]), to_history - skip, skip)
+            for line in rest[to_history:]:
+                n = len(line)
+                new_chars.append(list(line) + [" "] * (cols - n))
+                new_attrs.append(bytearray(key * n + DEFAULT_KEY * (cols - n)))
+        else:
+            frozen: list[HistoryLine] = []
+            split = _SEGMENT_SPLIT.split
+            sgr_cache = self._sgr_cache
+            blank_of = self._blank_keys
+            for i, line in enumerate(rest):
+                blank = blank_of.get(key)
+                if blank is None:
+                    self._key = key
+                    blank = self._blank_key()
+                if "\x1b" in line:
+                    parts = split(line)
+                    pieces = [key * len(parts[0])]
+                    for j in range(1, len(parts), 4):
+                        try:
+                            key = sgr_cache[key][parts[j]]
+                        except KeyError:
+                            key = self._sgr_key(key, parts[j])
+                        pieces.append(key * len(parts[j + 3]))
+                    text = "".join(parts[0::4])
+                    line_attrs = b"".join(pieces)
+                else:
+                    text = line
+                    line_attrs = key * len(line)
+                n = len(text)
+                if i < to_history:
+                    if blank == DEFAULT_KEY:
+                        frozen.append((text, line_attrs))  # ends early: the rest is default blanks
+                    else:
+                        frozen.append((text + " " * (cols - n), line_attrs + blank * (cols - n)))
+                else:
+                    new_chars.append(list(text) + [" "] * (cols - n))
+                    new_attrs.append(bytearray(line_attrs + blank * (cols - n)))
+            history.push(frozen, len(frozen))
+            self._key = key
+        if rest[-1]:
+            self._last_char = _SGR.sub("", rest[-1])[-1:] or self._last_char
+        new_chars.append([" "] * cols)
+        new_attrs.append(bytearray(self._blank_key() * cols))
         self._chars = new_chars
-        self._styles = new_styles
-        self._dirty.update(range(self.rows))
+        self._attrs = new_attrs
+        self._x = 0
+        self._all_dirty = True
 
     # ----------------------------------------------------------------------------------------------
     # lines and scrolling
-
-    def _blank_style(self) -> CellStyle:
-        bg = self._style.bg
-        return DEFAULT_STYLE if bg == "default" else CellStyle(bg=bg)
-
-    def _blank_row(self) -> tuple[list[str], list[CellStyle]]:
-        return [" "] * self.cols, [self._blank_style()] * self.cols
 
     def _scroll_up(self, top: int, bottom: int, count: int = 1, keep: bool = True) -> None:
         count = min(count, bottom - top + 1)
         # Like tmux: the line leaving the top of the scroll region (whole screen or not) is kept in the
         # scrollback of the main screen; the alternate screen has none.
-        to_history = keep and self._alt is None
-        chars, styles = self._chars, self._styles
-        for _ in range(count):
-            line = (chars.pop(top), styles.pop(top))
-            if to_history:
-                self._history.append(line)
-            new_chars, new_styles = self._blank_row()
-            chars.insert(bottom, new_chars)
-            styles.insert(bottom, new_styles)
-        self._dirty.update(range(self.rows))
+        chars, attrs = self._chars, self._attrs
+        blank = self._blank_key() * self.cols
+        if count == 1:
+            row_chars, row_attrs = chars.pop(top), attrs.pop(top)
+            if keep and self._alt is None:
+                self._history.add(row_chars, row_attrs)
+            chars.insert(bottom, [" "] * self.cols)
+            attrs.insert(bottom, bytearray(blank))
+        else:
+            gone_chars, gone_attrs = chars[top : top + count], attrs[top : top + count]
+            del chars[top : top + count]
+            del attrs[top : top + count]
+            if keep and self._alt is None:
+                self._history.push(map(_freeze, gone_chars, gone_attrs), count)
+            at = bottom + 1 - count
+            chars[at:at] = [[" "] * self.cols for _ in range(count)]
+            attrs[at:at] = [bytearray(blank) for _ in range(count)]
+        self._all_dirty = True
 
     def _scroll_down(self, top: int, bottom: int, count: int = 1) -> None:
         count = min(count, bottom - top + 1)
-        chars, styles = self._chars, self._styles
-        for _ in range(count):
-            del chars[bottom]
-            del styles[bottom]
-            new_chars, new_styles = self._blank_row()
-            chars.insert(top, new_chars)
-            styles.insert(top, new_styles)
-        self._dirty.update(range(self.rows))
+        chars, attrs = self._chars, self._attrs
+        blank = self._blank_key() * self.cols
+        del chars[bottom + 1 - count : bottom + 1]
+        del attrs[bottom + 1 - count : bottom + 1]
+        chars[top:top] = [[" "] * self.cols for _ in range(count)]
+        attrs[top:top] = [bytearray(blank) for _ in range(count)]
+        self._all_dirty = True
 
     def _index(self) -> None:
         if self._y == self._bottom:
@@ -784,13 +1147,13 @@ class TerminalEmulator:
         elif self._y > 0:
             self._y -= 1
 
-    def _insert_blanks(self, row: list[str], styles: list[CellStyle], x: int, count: int) -> None:
+    def _insert_blanks(self, row: list[str], attrs: bytearray, x: int, count: int) -> None:
         cols = self.cols
         count = min(count, cols - x)
         row[x:x] = [" "] * count
-        styles[x:x] = [self._blank_style()] * count
+        attrs[x << 2 : x << 2] = self._blank_key() * count
         del row[cols:]
-        del styles[cols:]
+        del attrs[cols << 2 :]
 
     # ----------------------------------------------------------------------------------------------
     # C0 / C1 controls and ESC sequences
@@ -838,8 +1201,8 @@ class TerminalEmulator:
                 self._update_charset()
             elif inter == "#" and final == "8":
                 self._chars = [["E"] * self.cols for _ in range(self.rows)]
-                self._styles = [[DEFAULT_STYLE] * self.cols for _ in range(self.rows)]
-                self._dirty.update(range(self.rows))
+                self._attrs = [bytearray(DEFAULT_KEY * self.cols) for _ in range(self.rows)]
+                self._all_dirty = True
             return
         if final == "7":
             self._save_cursor()
@@ -866,14 +1229,14 @@ class TerminalEmulator:
             self.title = value
 
     def _save_cursor(self) -> None:
-        self._saved = (self._x, self._y, self._style, self._origin, list(self._g), self._shift_out)
+        self._saved = (self._x, self._y, self._key, self._origin, list(self._g), self._shift_out)
 
     def _restore_cursor(self) -> None:
         if self._saved is None:
             self._x = self._y = 0
             self._origin = False
             return
-        x, y, self._style, self._origin, g, self._shift_out = self._saved
+        x, y, self._key, self._origin, g, self._shift_out = self._saved
         self._g = list(g)
         self._update_charset()
         self._x = min(x, self.cols - 1)
@@ -896,7 +1259,7 @@ class TerminalEmulator:
             self._soft_reset()
 
     def _soft_reset(self) -> None:
-        self._style = DEFAULT_STYLE
+        self._key = DEFAULT_KEY
         self._top, self._bottom = 0, self.rows - 1
         self._origin = False
         self._insert = False
@@ -938,17 +1301,17 @@ class TerminalEmulator:
     def _enter_alternate(self, save_cursor: bool) -> None:
         if self._alt is not None:
             return
-        self._alt = (self._chars, self._styles, (self._x, self._y, self._style))
+        self._alt = (self._chars, self._attrs, (self._x, self._y, self._key))
         if save_cursor:
             self._save_cursor()
         self._chars = [[" "] * self.cols for _ in range(self.rows)]
-        self._styles = [[DEFAULT_STYLE] * self.cols for _ in range(self.rows)]
-        self._dirty.update(range(self.rows))
+        self._attrs = [bytearray(DEFAULT_KEY * self.cols) for _ in range(self.rows)]
+        self._all_dirty = True
 
     def _leave_alternate(self, restore_cursor: bool) -> None:
         if self._alt is None:
             return
-        self._chars, self._styles, (x, y, _style) = self._alt
+        self._chars, self._attrs, (x, y, _key) = self._alt
         self._alt = None
         if restore_cursor and self._saved is not None:
             x, y = self._saved[0], self._saved[1]
@@ -960,7 +1323,7 @@ class TerminalEmulator:
         if restore_cursor:
             self._restore_cursor()  # attributes and charsets; the position is set below
         self._x, self._y = min(x, self.cols - 1), min(max(y, 0), self.rows - 1)
-        self._dirty.update(range(self.rows))
+        self._all_dirty = True
 
     def _csi_sm(self, params: str, final: str) -> None:
         self._set_ansi_modes(params, True)
@@ -976,15 +1339,10 @@ class TerminalEmulator:
                 self._newline_mode = on
 
     def _csi_sgr(self, params: str, final: str) -> None:
-        key = (self._style, params)
-        style = self._sgr_cache.get(key)
-        if style is None:
-            style = _apply_sgr(self._style, params)
-            if len(params) <= _MAX_CACHED_PARAMS:
-                if len(self._sgr_cache) > 4096:
-                    self._sgr_cache.clear()
-                self._sgr_cache[key] = style
-        self._style = style
+        try:
+            self._key = self._sgr_cache[self._key][params]
+        except KeyError:
+            self._key = self._sgr_key(self._key, params)
 
     def _csi_cuu(self, params: str, final: str) -> None:
         top = self._top if self._y >= self._top else 0
@@ -1043,7 +1401,6 @@ class TerminalEmulator:
 
     def _csi_ed(self, params: str, final: str) -> None:
         how = _first(params, 0)
-        blank = self._blank_style()
         cols = self.cols
         if how == 0:
             self._csi_el("0", "K")
@@ -1060,27 +1417,28 @@ class TerminalEmulator:
             return
         else:
             return
+        blank = self._blank_key() * cols
         for y in rows:
             self._chars[y] = [" "] * cols
-            self._styles[y] = [blank] * cols
+            self._attrs[y] = bytearray(blank)
         self._dirty.update(rows)
 
     def _clear_into_history(self) -> None:
         """Like tmux, clearing the main screen first scrolls its used rows into the scrollback."""
+        cols = self.cols
+        blank = DEFAULT_KEY * cols
         last = 0
         for y in range(self.rows):
-            if self._chars[y].count(" ") != self.cols or self._styles[y].count(DEFAULT_STYLE) != self.cols:
+            if self._chars[y].count(" ") != cols or self._attrs[y] != blank:
                 last = y + 1
         for y in range(last):
-            self._history.append((self._chars[y], self._styles[y]))
-            self._chars[y] = [" "] * self.cols
-            self._styles[y] = [DEFAULT_STYLE] * self.cols
+            self._history.add(self._chars[y], self._attrs[y])
+            self._chars[y] = [" "] * cols
+            self._attrs[y] = bytearray(blank)
 
     def _csi_el(self, params: str, final: str) -> None:
         how = _first(params, 0)
         x = min(self._x, self.cols)
-        row = self._chars[self._y]
-        styles = self._styles[self._y]
         if how == 0:
             start, stop = x, self.cols
         elif how == 1:
@@ -1089,14 +1447,14 @@ class TerminalEmulator:
             start, stop = 0, self.cols
         else:
             return
-        self._erase(row, styles, start, stop)
+        self._erase(self._chars[self._y], self._attrs[self._y], start, stop)
 
-    def _erase(self, row: list[str], styles: list[CellStyle], start: int, stop: int) -> None:
+    def _erase(self, row: list[str], attrs: bytearray, start: int, stop: int) -> None:
         if start >= stop:
             return
         n = stop - start
         row[start:stop] = [" "] * n
-        styles[start:stop] = [self._blank_style()] * n
+        attrs[start << 2 : stop << 2] = self._blank_key() * n
         if start > 0 and row[start - 1] != " " and _is_wide(row[start - 1]):
             row[start - 1] = " "
         if stop < self.cols and row[stop] == "":
@@ -1105,21 +1463,21 @@ class TerminalEmulator:
 
     def _csi_ech(self, params: str, final: str) -> None:
         x = min(self._x, self.cols - 1)
-        self._erase(self._chars[self._y], self._styles[self._y], x, min(x + _first(params), self.cols))
+        self._erase(self._chars[self._y], self._attrs[self._y], x, min(x + _first(params), self.cols))
 
     def _csi_ich(self, params: str, final: str) -> None:
         x = min(self._x, self.cols - 1)
-        self._insert_blanks(self._chars[self._y], self._styles[self._y], x, _first(params))
+        self._insert_blanks(self._chars[self._y], self._attrs[self._y], x, _first(params))
         self._dirty.add(self._y)
 
     def _csi_dch(self, params: str, final: str) -> None:
         x = min(self._x, self.cols - 1)
         count = min(_first(params), self.cols - x)
-        row, styles = self._chars[self._y], self._styles[self._y]
+        row, attrs = self._chars[self._y], self._attrs[self._y]
         del row[x : x + count]
-        del styles[x : x + count]
+        del attrs[x << 2 : (x + count) << 2]
         row.extend([" "] * count)
-        styles.extend([self._blank_style()] * count)
+        attrs.extend(self._blank_key() * count)
         self._dirty.add(self._y)
 
     def _csi_il(self, params: str, final: str) -> None:
@@ -1199,6 +1557,8 @@ def _ints(params: str) -> list[int]:
     return values
 
 
+_INTS_CACHE: dict[str, list[int]] = {}
+
 _MAX_PARAM = 1 << 16
 """Every numeric parameter is clamped to this: no count may make an operation's work unbounded, and a
 parameter of thousands of digits is never given to `int` (which refuses more than 4,300)."""
@@ -1215,14 +1575,20 @@ def _number(digits: str) -> int:
     return min(int(digits), _MAX_PARAM)
 
 
-_INTS_CACHE: dict[str, list[int]] = {}
-
-
 def _first(params: str, default: int = 1) -> int:
     """The first parameter, or ``default`` when missing or 0 (0 means 1 for moves and counts)."""
     if not params:
         return default
-    return _ints(params)[0] or default
+    value = _ints(params)[0] or default
+    if default == 1 and len(params) <= _MAX_CACHED_PARAMS:
+        if len(_FIRSTS) > 4096:
+            _FIRSTS.clear()
+        _FIRSTS[params] = value
+    return value
+
+
+_FIRSTS: dict[str, int] = {}
+"""`_first(params)` (the default 1) by parameter string, for the piece loop's moves."""
 
 
 def _is_wide(ch: str) -> bool:
@@ -1318,23 +1684,8 @@ def _apply_sgr(style: CellStyle, params: str) -> CellStyle:
     return CellStyle(**fields)
 
 
-def _runs(chars: Sequence[str], styles: Sequence[CellStyle]) -> list[tuple[str, CellStyle]]:
-    """Group a row's cells into (text, style) runs."""
-    runs: list[tuple[str, CellStyle]] = []
-    if not chars:
-        return runs
-    start = 0
-    current = styles[0]
-    for i, style in enumerate(styles):
-        if style is not current and style != current:
-            runs.append(("".join(chars[start:i]), current))
-            start = i
-            current = style
-    runs.append(("".join(chars[start:]), current))
-    return runs
-
-
 def _history_text(entry: HistoryLine) -> str:
-    if isinstance(entry[0], str):
-        return entry[0].rstrip()
-    return "".join(entry[0]).rstrip()
+    first = entry[0]
+    if isinstance(first, str):
+        return first.rstrip()
+    return "".join(first).rstrip()
