@@ -8,8 +8,8 @@
    gap, i.e. what the stall would be on an otherwise idle machine (on a loaded one the OS adds waiting).
 2. **Echo latency**: a program in raw mode echoes every byte (``stty raw -echo; cat``). ``--keys`` (200)
    keystrokes, one at a time, (a) written straight to a ``PtySession`` and read back with ``select`` (the
-   floor), (b) posted as Textual key events to the app and timed until the echoed byte reaches the pane
-   (key dispatch + ``send`` + PTY + loop reader + emulator). Reported: p50/p99 of both and the added p99
+   floor), (b) posted as Textual key events to the app and timed until the echoed byte reaches the pane's
+   recorder (key dispatch + ``send`` + PTY + loop reader). Reported: p50/p99 of both and the added p99
    (target < 10 ms). Both run side by side in one process, alternating keystrokes.
 
 Run: ``.venv/bin/python benchmarks/bench_pane.py [--megabytes 20] [--runs 3] [--keys 200]``.
@@ -143,22 +143,29 @@ def direct_echo_latency(keys: int) -> list[float]:
 
 
 async def pane_echo_latency(keys: int) -> list[float]:
-    """Seconds from posting a key event to the app until the pane has read the echoed byte."""
+    """Seconds from posting a key event to the app until the pane has read the echoed byte (seen by its
+    recorder, as a live session's recording sees every chunk)."""
     from textual import events
     from textual.app import App, ComposeResult
 
+    from claude_tui.terminal.recorder import CastRecorder
     from claude_tui.widgets.terminal import TerminalPane
 
     seen: list[tuple[float, bytes]] = []
 
-    def tap(data: bytes) -> None:
-        seen.append((time.perf_counter(), data))
+    class TimedRecorder(CastRecorder):
+        def output(self, data: bytes) -> None:
+            seen.append((time.perf_counter(), data))
+            super().output(data)
+
+    recording = tempfile.NamedTemporaryFile(suffix=".cast")  # noqa: SIM115 - closed below
+    recorder = TimedRecorder(recording.name, COLS, ROWS)
 
     class EchoApp(App[None]):
         ENABLE_COMMAND_PALETTE = False
 
         def compose(self) -> ComposeResult:
-            yield TerminalPane(ECHO, tap=tap)
+            yield TerminalPane(ECHO, recorder=recorder)
 
         def on_mount(self) -> None:
             self.query_one(TerminalPane).focus()
@@ -179,6 +186,8 @@ async def pane_echo_latency(keys: int) -> list[float]:
             latencies.append(next(t for t, data in seen if char.encode() in data) - start)
             await asyncio.sleep(GAP)
         await pane_terminate(app)
+    recorder.close()
+    recording.close()
     return latencies
 
 

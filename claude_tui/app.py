@@ -21,6 +21,7 @@ from textual.widgets import ContentSwitcher, Footer, Header, Static, Tab, Tabs
 
 from claude_tui.session import TrackedSession
 from claude_tui.terminal.pty_session import PtySession
+from claude_tui.terminal.pump import PtyPump
 from claude_tui.widgets.sidebar import SessionSidebar
 from claude_tui.widgets.terminal import TerminalPane
 
@@ -115,12 +116,15 @@ class ClaudeTuiApp(App[SessionOutcome]):
                     yield Static("No session in this window: `claude-tui` starts one.", id="no-session")
                 else:
                     with Horizontal():
+                        pump = None
+                        if self._pty is not None:
+                            pump = PtyPump(self._pty, recorder=self.session.recorder)
                         yield TerminalPane(
                             self.session.argv,
                             cwd=self.session.config.cwd,
                             env=self.session.config.env,
                             recorder=self.session.recorder,
-                            session=self._pty,
+                            pump=pump,
                             id="terminal",
                         )
                         yield SessionSidebar(hint=self.hint, id="sidebar")

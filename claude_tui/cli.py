@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
 
 import click
 
@@ -71,8 +70,3 @@ def main(ctx: click.Context) -> None:
         from claude_tui.tracking.recovery import recover_orphans_in_background
 
         recover_orphans_in_background()
-
-
-def run_main(*args: Any) -> None:  # pragma: no cover - convenience for `python -m claude_tui`
-    """Entry point used by `python -m claude_tui`."""
-    main(*args)

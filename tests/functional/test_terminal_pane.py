@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 
 from claude_tui.terminal.pty_session import ExitStatus
-from claude_tui.widgets.terminal import TerminalPane, encode_key
+from claude_tui.widgets.terminal import TerminalPane
 from tests import helpers
 
 PROMPT = "PANE$ "
@@ -456,55 +456,42 @@ async def test_terminate_ends_the_program_and_posts_exited() -> None:
     app = PaneApp(["sleep", "100"])
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(TerminalPane)
-        await wait_for(pilot, lambda: pane.session is not None, what="spawn")
+        await wait_for(pilot, lambda: pane.pump is not None, what="spawn")
         status = await pane.terminate(grace=2)
         assert status is not None and status.signal is not None
         await wait_for(pilot, lambda: app.exits == [status], what="Exited after terminate")
 
 
-async def test_tap_and_recorder_get_every_chunk(tmp_path: Path) -> None:
+async def test_the_recorder_gets_every_chunk_and_the_size(tmp_path: Path) -> None:
     from claude_tui.terminal.cast import read_cast
     from claude_tui.terminal.recorder import CastRecorder
 
-    chunks: list[bytes] = []
     recorder = CastRecorder(tmp_path / "rec.cast", 80, 24, command="seq")
-    app = PaneApp(["seq", "1", "3000"], tap=chunks.append, recorder=recorder)
+    app = PaneApp(["seq", "1", "3000"], recorder=recorder)
     async with app.run_test(size=(70, 20)) as pilot:
         await wait_for(pilot, lambda: len(app.exits) == 1, what="seq done")
     recorder.close()
     expected = "".join(f"{i}\r\n" for i in range(1, 3001))
-    assert b"".join(chunks).decode() == expected
     cast = read_cast(tmp_path / "rec.cast")
     assert "".join(e.data for e in cast.events if e.code == "o") == expected
     assert ("r", "70x20") in [(e.code, e.data) for e in cast.events]  # the pane's size, recorded
 
 
-# -- pure key encoding ---------------------------------------------------------------------------------------
+async def test_an_adopted_pump_is_drawn_and_fitted_to_the_pane() -> None:
+    """A program spawned before the app started (as `claude-tui` does) is read from mount on and resized to
+    the pane at the first layout."""
+    from claude_tui.terminal.pump import PtyPump
 
-
-@pytest.mark.parametrize(
-    ("key", "character", "app_cursor", "expected"),
-    [
-        ("up", None, True, b"\x1bOA"),
-        ("up", None, False, b"\x1b[A"),
-        ("ctrl+up", None, True, b"\x1b[1;5A"),
-        ("alt+up", None, False, b"\x1b[1;3A"),
-        ("shift+f5", None, False, b"\x1b[15;2~"),
-        ("ctrl+f1", None, False, b"\x1b[1;5P"),
-        ("alt+enter", None, False, b"\x1b\r"),
-        ("alt+shift+x", "X", False, b"\x1bX"),
-        ("ctrl+backslash", None, False, b"\x1c"),
-        ("ctrl+@", None, False, b"\x00"),
-        ("ctrl+alt+a", None, False, b"\x1b\x01"),
-        ("A", "A", False, b"A"),
-        ("dollar_sign", "$", False, b"$"),
-        ("漢", "漢", False, "漢".encode()),
-        ("shift", None, False, None),
-        ("ctrl+f24_unknown", None, False, None),
-    ],
-)
-def test_encode_key(key: str, character: str | None, app_cursor: bool, expected: bytes | None) -> None:
-    assert encode_key(key, character, app_cursor_keys=app_cursor) == expected
+    pump = PtyPump.spawn(["sh", "-c", "echo early; read x; echo size=$(stty size)"], cols=100, rows=30)
+    app = PaneApp(None, pump=pump)
+    async with app.run_test(size=(70, 20)) as pilot:
+        pane = app.query_one(TerminalPane)
+        assert pane.pump is pump and pane.emulator is pump.emulator
+        await wait_for(pilot, lambda: "early" in screen_text(pane), what="the early output")
+        assert (pane.emulator.cols, pane.emulator.rows) == (70, 20)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.exits == [ExitStatus(0, None)], what="exit")
+        assert "size=20 70" in screen_text(pane)
 
 
 # -- snapshot ------------------------------------------------------------------------------------------------
