@@ -46,7 +46,8 @@ class SessionOutcome:
 class ClaudeTuiApp(App[SessionOutcome]):
     """Runs one tracked session (or none, for `claude-tui history`) and shows past sessions."""
 
-    CSS_PATH = "screens/app.tcss"
+    CSS_PATH = Path(__file__).parent / "screens" / "app.tcss"
+    """Absolute, so that a subclass elsewhere (a test's) finds it too."""
     TITLE = "claude-tui"
     COMMAND_PALETTE_BINDING = "ctrl+backslash"
     """ctrl+p belongs to the program in the pane (shell history, Claude's own keys)."""
