@@ -291,9 +291,10 @@ class ClaudeTuiApp(App[SessionOutcome]):
                 tracking_uri=logged.tracking_uri,
             )
         except Exception as exc:  # any failure of the store keeps the spool; the user is told how to retry
-            outcome = SessionOutcome(
-                exit_code=exit_code, signal=signal, spool=spool_path, error=_one_line(exc)
-            )
+            from claude_tui.tracking.errors import one_line
+
+            error = one_line(exc)
+            outcome = SessionOutcome(exit_code=exit_code, signal=signal, spool=spool_path, error=error)
         self.call_from_thread(self.exit, outcome)
 
     def _show_progress(self, stage: str, fraction: float) -> None:
@@ -376,8 +377,3 @@ class ClaudeTuiApp(App[SessionOutcome]):
             pane = screen.query_one(HistoryPane)
             for title, action, help_text in PALETTE_COMMANDS:
                 yield SystemCommand(title, help_text, partial(pane.run_action, action))
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from claude_tui.parsing import SessionStats, TranscriptTail, event_to_dict
 from claude_tui.parsing.events import AssistantText, Event, TokenUsage, ToolCall, ToolResult, UserPrompt
+from claude_tui.tracking.errors import one_line
 
 SUBAGENTS = "subagents"
 """Sub-agent transcripts live in `<session>/subagents/*.jsonl` and belong to that session."""
@@ -342,7 +343,7 @@ def prepare_session(path: Path, options: PrepareOptions) -> Prepared:
     try:
         return _prepare(path, options)
     except Exception as exc:  # one bad transcript must never stop the others
-        return Prepared(SessionOutcome(path, "failed", reason=_one_line(exc)))
+        return Prepared(SessionOutcome(path, "failed", reason=one_line(exc)))
 
 
 def _prepare(path: Path, options: PrepareOptions) -> Prepared:
@@ -458,12 +459,6 @@ def _init_worker(options: PrepareOptions) -> None:
 def _prepare_in_worker(path: Path) -> Prepared:
     assert _WORKER_OPTIONS is not None
     return prepare_session(path, _WORKER_OPTIONS)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}"[:300] if first else type(exc).__name__
 
 
 # -- the store ------------------------------------------------------------------------------------------
@@ -630,7 +625,7 @@ def import_sessions(
     try:
         in_store = known_session_ids(uri, experiment_name)
     except Exception as exc:  # whatever the store says, the user gets one line, not a traceback
-        raise ImportStoreError(f"cannot read the sessions in {uri}: {_one_line(exc)}") from exc
+        raise ImportStoreError(f"cannot read the sessions in {uri}: {one_line(exc)}") from exc
     known = frozenset(in_store | spooled_session_ids(spool_root))
     project_dir = os.path.abspath(os.path.expanduser(os.fspath(project))) if project is not None else None
     with contextlib.ExitStack() as stack:
@@ -731,7 +726,7 @@ def _log(spool: Path, outcome: SessionOutcome, uri: str, experiment: str) -> Ses
     except LoggingError as exc:
         return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {exc}")
     except Exception as exc:  # a bug or store error for one session must not stop the rest
-        return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {_one_line(exc)}")
+        return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {one_line(exc)}")
     finally:
         if PURGE_REGEX_CACHE:
             # The session's secret-masking regex is used by no other session: do not let `re` keep it.

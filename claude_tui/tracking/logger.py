@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from claude_tui.tracking.errors import one_line
 from claude_tui.tracking.record import SessionRecord, SpanSpec, transcript_files
 from claude_tui.tracking.redact import Redactor
 from claude_tui.tracking.spool import SYNC_LOCK, RunSpool
@@ -144,7 +145,7 @@ def log_spool(
         except LoggingError:
             raise
         except Exception as exc:
-            raise LoggingError(_one_line(exc)) from exc
+            raise LoggingError(one_line(exc)) from exc
         if remove:
             report("removing the spool", 0.97)
             spool.close()
@@ -152,12 +153,6 @@ def log_spool(
             logged = LoggedRun(**{**logged.__dict__, "spool_removed": not spool.path.exists()})
         report("done", 1.0)
         return logged
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
-    return f"{type(exc).__name__}: {first}"[:300]
 
 
 def _already_logged(session_id: str, uri: str, experiment_name: str) -> LoggedRun:

@@ -12,6 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from claude_tui.tracking.errors import one_line
 from claude_tui.tracking.logger import LoggingError, Progress, SpoolBusy, log_spool
 from claude_tui.tracking.recovery import orphan_spools, recover_orphans_in_background
 from claude_tui.tracking.spool import RunSpool, list_spools
@@ -122,8 +123,9 @@ def _sync_one(spool: RunSpool, uri: str, experiment: str | None, progress: Progr
             spool.path, spool.session_id, False, f"not logged ({kind}): {exc}", tracking_uri=uri
         )
     except Exception as exc:  # a bug must not stop the other spools from syncing
-        line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return SyncResult(spool.path, spool.session_id, False, f"not logged: {line}", tracking_uri=uri)
+        return SyncResult(
+            spool.path, spool.session_id, False, f"not logged: {one_line(exc)}", tracking_uri=uri
+        )
     verb = "logged" if logged.created else "completed"
     return SyncResult(
         spool.path,
