@@ -206,12 +206,11 @@ class ClaudeTuiApp(App[SessionOutcome]):
             first = emulator.history_dropped
             screen_lines = [*emulator.history_lines(), *emulator.display]
         session.poll(screen_lines, first_index=first)
-        snap, fired = session.snapshot()
-        self._sidebar.show(snap)
-        if session.stats.get("first_prompt"):
-            self.title = f"claude-tui · {session.title}"
-        for alert in fired:
-            self.notify(f"Alert: {alert} (now {snap.stats.get(alert.metric, '?')})", severity="warning")
+        snapshot = session.snapshot()
+        self._sidebar.show(snapshot)
+        self.title = f"claude-tui · {snapshot.title}"
+        for alert in snapshot.new_alerts:
+            self.notify(alert, severity="warning")
 
     def _after_start(self) -> None:
         """Log the spools of killed sessions (a detached `sync`, only if there are any); warm up mlflow."""

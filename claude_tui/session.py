@@ -23,7 +23,10 @@ from claude_tui.config import Alert, AlertMonitor
 from claude_tui.paths import DEFAULT_EXPERIMENT, claude_config_dir
 
 if TYPE_CHECKING:
-    from claude_tui.parsing import ScreenParser, SessionStats, TranscriptTail
+    from claude_tui.parsing import Event, ScreenParser, SessionStats, TranscriptTail
+    from claude_tui.snapshot import SessionSnapshot, StatsSource
+    from claude_tui.terminal.recorder import CastRecorder
+    from claude_tui.tracking.spool import RunSpool
 
 NPM_INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
 
@@ -94,19 +97,6 @@ class SessionConfig:
         )
 
 
-@dataclass(frozen=True)
-class SessionSnapshot:
-    """What the sidebar draws, taken at one moment."""
-
-    stats: dict[str, Any]
-    elapsed_seconds: float
-    activity_per_minute: list[int]
-    source: str
-    """`transcript` when counts come from Claude Code's transcript, `screen` when from the screen parser."""
-    fired_alerts: frozenset[str]
-    """Stat names whose alert threshold was crossed."""
-
-
 class TrackedSession:
     """Live state of one session: spool on disk, transcript tail, stats, alerts.
 
@@ -131,8 +121,10 @@ class TrackedSession:
         """Wall clock; injected so snapshot tests show a fixed elapsed time."""
         self.started_at = clock()
         self.ended_at: float | None = None
-        self.spool: Any = None
-        self.recorder: Any = None
+        self.spool: RunSpool | None = None
+        """The session's folder on disk (None when tracking is off, or before `start`)."""
+        self.recorder: CastRecorder | None = None
+        """The live recording into the spool (None when tracking is off, or before `start`)."""
         self.monitor = AlertMonitor(config.alerts)
         self._transcript: TranscriptTail | None = None
         self._last_screen_poll = 0.0
@@ -212,7 +204,7 @@ class TrackedSession:
     def title(self) -> str:
         """A short name for the header: the first prompt, else the program."""
         polled = "screen_stats" in self.__dict__ or "transcript_stats" in self.__dict__
-        first = (self.stats.get("first_prompt") if polled else None) or self.config.prompt
+        first = (self._active_stats().first_prompt if polled else None) or self.config.prompt
         return first[:60] if first else Path(self.config.command).name
 
     # -- live updates ------------------------------------------------------------------------------------
@@ -232,8 +224,9 @@ class TrackedSession:
         transcript line without its newline and the screen lines still waiting to be seen complete.
         """
         from claude_tui.parsing import TranscriptTail, event_to_dict
+        from claude_tui.parsing.events import ToolCall
 
-        events: list[Any] = []
+        events: list[Event] = []
         if self.config.is_claude and self._transcript is None:
             path = self._find_transcript()
             if path is not None:
@@ -258,7 +251,7 @@ class TrackedSession:
         if not events:
             return False
         minute = int(max(0.0, self._clock() - self.started_at) // 60)
-        tools = sum(1 for e in events if type(e).__name__ == "ToolCall")
+        tools = sum(1 for e in events if isinstance(e, ToolCall))
         while len(self._tool_minutes) <= minute:
             self._tool_minutes.append(0)
         self._tool_minutes[minute] += tools
@@ -272,39 +265,64 @@ class TrackedSession:
         return self._transcript is None and due
 
     @property
-    def source(self) -> str:
+    def source(self) -> StatsSource:
         """Where the counts come from: `transcript` once Claude Code's transcript exists, else `screen`."""
         return "transcript" if self._transcript is not None else "screen"
 
     @property
     def stats(self) -> dict[str, Any]:
-        """The current stats (transcript wins whenever it exists)."""
-        active = self.transcript_stats if self._transcript is not None else self.screen_stats
-        return dict(active.to_dict())
+        """The current stats by name, as the summary holds them (transcript wins whenever it exists)."""
+        return dict(self._active_stats().to_dict())
 
     def elapsed(self) -> float:
         """Wall-clock seconds since the session started (frozen once it ended)."""
         end = self.ended_at if self.ended_at is not None else self._clock()
         return max(0.0, end - self.started_at)
 
-    def snapshot(self) -> tuple[SessionSnapshot, list[Alert]]:
-        """The sidebar's data, and the alerts that fired since the last snapshot."""
-        stats = self.stats
+    def _active_stats(self) -> SessionStats:
+        return self.transcript_stats if self._transcript is not None else self.screen_stats
+
+    def snapshot(self) -> SessionSnapshot:
+        """What the sidebar draws now; `new_alerts` holds the alerts that fired since the last snapshot."""
+        from claude_tui.snapshot import SessionSnapshot
+
+        stats = self._active_stats()
         elapsed = self.elapsed()
-        values = {
-            **{k: v for k, v in stats.items() if isinstance(v, int | float)},
+        cost = stats.cost_usd
+        values: dict[str, float | None] = {
+            "errors_encountered": stats.errors_encountered,
+            "cost_usd": cost,
             "duration_seconds": elapsed,
-            "total_tokens": (stats.get("input_tokens") or 0) + (stats.get("output_tokens") or 0),
+            "tool_uses": stats.tool_uses,
+            "commands_executed": stats.commands_executed,
+            "total_tokens": stats.input_tokens + stats.output_tokens,
         }
         fired = self.monitor.check(values)
-        snap = SessionSnapshot(
-            stats=stats,
+        by_name = sorted(stats.tool_uses_by_name.items(), key=lambda item: (-item[1], item[0]))
+        model = stats.meta.model
+        return SessionSnapshot(
+            commands_executed=stats.commands_executed,
+            tool_uses=stats.tool_uses,
+            errors_encountered=stats.errors_encountered,
+            user_prompts=stats.user_prompts,
+            git_operations=stats.git_operations,
+            subagent_tool_uses=stats.subagent_tool_uses,
+            files_read=stats.files_read,
+            files_modified=stats.files_modified,
+            tool_uses_by_name=tuple(by_name),
+            last_error=stats.last_error,
+            input_tokens=stats.input_tokens,
+            output_tokens=stats.output_tokens,
+            cost_usd=cost,
+            models=(model,) if model else tuple(stats.models),
+            active_seconds=round(stats.active_seconds, 3),
             elapsed_seconds=elapsed,
-            activity_per_minute=list(self._tool_minutes),
+            activity_per_minute=tuple(self._tool_minutes),
             source=self.source,
-            fired_alerts=frozenset(self.monitor.fired_metrics()),
+            title=self.title,
+            alerted_metrics=tuple(sorted(self.monitor.fired_metrics())),
+            new_alerts=tuple(f"Alert: {alert} (now {_shown(values[alert.metric])})" for alert in fired),
         )
-        return snap, fired
 
     # -- the end -------------------------------------------------------------------------------------------
 
@@ -347,3 +365,10 @@ class TrackedSession:
                 "stats_source": self.source,
             }
         )
+
+
+def _shown(value: float | None) -> str:
+    """A stat's value in an alert line: whole numbers without a fraction, others with two decimals."""
+    if value is None:
+        return "?"
+    return f"{value:g}" if float(value).is_integer() else f"{value:.2f}"

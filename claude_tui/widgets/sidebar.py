@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -9,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Label, Static
 
 from claude_tui.formatting import format_cost, format_count, format_duration
-from claude_tui.session import SessionSnapshot
+from claude_tui.snapshot import SessionSnapshot
 
 
 class StatRow(Static):
@@ -56,17 +57,18 @@ class SessionSidebar(VerticalScroll):
     SessionSidebar Sparkline { height: 2; margin-top: 1; }
     """
 
-    ROWS: ClassVar[list[tuple[str, str]]] = [
-        ("commands_executed", "Commands"),
-        ("tool_uses", "Tool uses"),
-        ("errors_encountered", "Errors"),
-        ("user_prompts", "Prompts"),
-        ("git_operations", "Git ops"),
-        ("subagent_tool_uses", "Sub-agent tools"),
-        ("files_read", "Files read"),
-        ("files_modified", "Files modified"),
+    ROWS: ClassVar[list[tuple[str, str, Callable[[SessionSnapshot], int]]]] = [
+        ("commands_executed", "Commands", lambda s: s.commands_executed),
+        ("tool_uses", "Tool uses", lambda s: s.tool_uses),
+        ("errors_encountered", "Errors", lambda s: s.errors_encountered),
+        ("user_prompts", "Prompts", lambda s: s.user_prompts),
+        ("git_operations", "Git ops", lambda s: s.git_operations),
+        ("subagent_tool_uses", "Sub-agent tools", lambda s: s.subagent_tool_uses),
+        ("files_read", "Files read", lambda s: s.files_read),
+        ("files_modified", "Files modified", lambda s: s.files_modified),
     ]
-    """Stat name and label of each counter, in display order."""
+    """Each counter in display order: its stat name (the row's id, and what an alert on it is called), its
+    label, and its value in a snapshot."""
 
     def __init__(self, hint: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -76,9 +78,9 @@ class SessionSidebar(VerticalScroll):
         self._pending: SessionSnapshot | None = None
 
     async def mount_rows(self) -> None:
-        """Mount the counters. The app does it a moment after start (`ClaudeTuiApp.FILL_IN_AFTER`): they are a
-        third of its widgets (~40 ms of CPU), which Claude's own start needs more. `show` keeps the latest
-        snapshot till then."""
+        """Mount the counters. The app does it a moment after start (`ClaudeTuiApp.FILL_IN_AFTER`):
+        they are a third of its widgets (~40 ms of CPU), which Claude's own start needs more. `show` keeps the
+        latest snapshot till then."""
         if self.rows_mounted:
             return
         await self.mount_all(self._rows())
@@ -90,7 +92,7 @@ class SessionSidebar(VerticalScroll):
         from textual.widgets import Sparkline  # with the rows, not in the first frame
 
         yield Label("Session", classes="heading")
-        for name, _ in self.ROWS:
+        for name, _, _ in self.ROWS:
             yield StatRow(id=f"stat-{name}")
         yield Static(id="tools-by-name")
         yield Static(id="last-error")
@@ -109,44 +111,34 @@ class SessionSidebar(VerticalScroll):
         if not self.rows_mounted:
             self._pending = snap
             return
-        stats = snap.stats
-        for name, label in self.ROWS:
+        for name, label, value_of in self.ROWS:
             row = self.query_one(f"#stat-{name}", StatRow)
-            value = stats.get(name) or 0
+            value = value_of(snap)
             row.set_value(label, format_count(value))
             row.set_class(name == "errors_encountered" and value > 0, "-bad")
-            row.set_class(name in snap.fired_alerts, "-alert")
-        by_name = stats.get("tool_uses_by_name") or {}
-        ranked = sorted(by_name.items(), key=lambda item: (-item[1], item[0]))
-        self._update("#tools-by-name", "\n".join(f"  {name} {count}" for name, count in ranked[:8]))
-        last_error = stats.get("last_error")
-        self._update("#last-error", f"✗ {last_error}" if last_error else "")
-        self.query_one("#stat-tokens-in", StatRow).set_value(
-            "Tokens in", format_count(stats.get("input_tokens"))
-        )
-        self.query_one("#stat-tokens-out", StatRow).set_value(
-            "Tokens out", format_count(stats.get("output_tokens"))
-        )
+            row.set_class(name in snap.alerted_metrics, "-alert")
+        ranked = snap.tool_uses_by_name[:8]
+        self._update("#tools-by-name", "\n".join(f"  {name} {count}" for name, count in ranked))
+        self._update("#last-error", f"✗ {snap.last_error}" if snap.last_error else "")
+        self.query_one("#stat-tokens-in", StatRow).set_value("Tokens in", format_count(snap.input_tokens))
+        self.query_one("#stat-tokens-out", StatRow).set_value("Tokens out", format_count(snap.output_tokens))
         cost = self.query_one("#stat-cost", StatRow)
-        cost.set_value("Est. cost", format_cost(stats.get("cost_usd")))
-        cost.set_class("cost_usd" in snap.fired_alerts, "-alert")
-        model = stats.get("model") or ", ".join(stats.get("models") or []) or "–"
-        self.query_one("#stat-model", StatRow).set_value("Model", model)
+        cost.set_value("Est. cost", format_cost(snap.cost_usd))
+        cost.set_class("cost_usd" in snap.alerted_metrics, "-alert")
+        self.query_one("#stat-model", StatRow).set_value("Model", ", ".join(snap.models) or "–")
         elapsed = self.query_one("#stat-elapsed", StatRow)
         elapsed.set_value("Elapsed", format_duration(snap.elapsed_seconds))
-        elapsed.set_class("duration_seconds" in snap.fired_alerts, "-alert")
-        self.query_one("#stat-active", StatRow).set_value(
-            "Active", format_duration(stats.get("active_seconds"))
-        )
+        elapsed.set_class("duration_seconds" in snap.alerted_metrics, "-alert")
+        self.query_one("#stat-active", StatRow).set_value("Active", format_duration(snap.active_seconds))
         from textual.widgets import Sparkline
 
         self.query_one("#activity", Sparkline).data = self.activity_series(snap.activity_per_minute)
 
     @staticmethod
-    def activity_series(per_minute: list[int]) -> list[int]:
+    def activity_series(per_minute: Sequence[int]) -> list[int]:
         """The last 30 minutes for the sparkline, from at least two points: Textual draws a one-point series
         as a solid block whatever its value, so a session with no tool use yet looked busiest."""
-        series = per_minute[-30:]
+        series = list(per_minute[-30:])
         return [0] * (2 - len(series)) + series
 
     def set_hint(self, text: str) -> None:
