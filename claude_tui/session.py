@@ -97,6 +97,21 @@ class SessionConfig:
         )
 
 
+@dataclass(frozen=True)
+class SessionResult:
+    """How a session ended and where it went: what the app returns for the command line to print."""
+
+    exit_code: int | None = None
+    signal: int | None = None
+    run_id: str | None = None
+    experiment_id: str | None = None
+    tracking_uri: str | None = None
+    spool: Path | None = None
+    """The spool kept for `claude-tui sync` when logging failed."""
+    error: str | None = None
+    """Why logging failed, in one line."""
+
+
 class TrackedSession:
     """Live state of one session: spool on disk, transcript tail, stats, alerts.
 

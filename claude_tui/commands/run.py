@@ -11,7 +11,7 @@ import click
 
 from claude_tui.config import Alert, ConfigError, load_settings
 from claude_tui.launch import claim, pane_size
-from claude_tui.session import ProgramNotFound, SessionConfig
+from claude_tui.session import ProgramNotFound, SessionConfig, SessionResult
 from claude_tui.terminal.pty_session import PtySession, SpawnError
 
 
@@ -161,7 +161,7 @@ def start_recovery(config: SessionConfig) -> None:
         recover_orphans_in_background()
 
 
-def print_outcome(outcome: Any) -> None:
+def print_outcome(outcome: SessionResult) -> None:
     """Tell the user how the program ended and where the run is."""
     status = f"signal {outcome.signal}" if outcome.signal else f"exit status {outcome.exit_code}"
     click.echo(f"Session ended ({status}).")
@@ -173,7 +173,7 @@ def print_outcome(outcome: Any) -> None:
         click.echo(f"MLflow run {outcome.run_id}: {run_location(outcome)}")
 
 
-def run_location(outcome: Any) -> str:
+def run_location(outcome: SessionResult) -> str:
     """The run's URL in the MLflow UI, or how to get there when no UI server runs for this store."""
     from claude_tui.tracking.store import run_ui_url, ui_base_url
 
@@ -187,7 +187,7 @@ def run_location(outcome: Any) -> str:
             base = state.url if state else None
         except Exception:  # an unreadable UI state file only costs the shortcut below
             base = None
-    if base:
+    if base and outcome.experiment_id and outcome.run_id:
         return run_ui_url(base, outcome.experiment_id, outcome.run_id)
     return "browse it with `claude-tui history` (key o opens the MLflow UI) or `claude-tui ui start`"
 

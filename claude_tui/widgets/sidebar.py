@@ -78,7 +78,7 @@ class SessionSidebar(VerticalScroll):
         self._pending: SessionSnapshot | None = None
 
     async def mount_rows(self) -> None:
-        """Mount the counters. The app does it a moment after start (`ClaudeTuiApp.FILL_IN_AFTER`):
+        """Mount the counters. The session view does it a moment after start (`SessionView.FILL_IN_AFTER`):
         they are a third of its widgets (~40 ms of CPU), which Claude's own start needs more. `show` keeps the
         latest snapshot till then."""
         if self.rows_mounted:

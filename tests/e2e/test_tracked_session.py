@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from claude_tui.app import ClaudeTuiApp, SessionOutcome
+from claude_tui.app import ClaudeTuiApp
 from claude_tui.claude_env import SCRIPTED_FLAGS
 from claude_tui.scenarios import scenario_prompts
-from claude_tui.session import SessionConfig, TrackedSession
+from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
 from tests.helpers import wait_for
@@ -116,7 +116,7 @@ async def test_tracked_session_counts_and_mlflow_run(claude_env: Any, tmp_path: 
         await wait_for(pilot, lambda: app.return_value is not None, 120, "the session to be logged")
 
     outcome = app.return_value
-    assert isinstance(outcome, SessionOutcome)
+    assert isinstance(outcome, SessionResult)
     assert outcome.error is None, outcome.error
     assert outcome.exit_code == 0 and outcome.run_id
 

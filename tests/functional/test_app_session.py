@@ -12,10 +12,11 @@ import pytest
 from textual.widgets import Footer, Sparkline, Tab, Tabs
 from textual.widgets._footer import FooterKey
 
-from claude_tui.app import ClaudeTuiApp, SessionOutcome
+from claude_tui.app import ClaudeTuiApp
 from claude_tui.commands.run import print_outcome
 from claude_tui.config import Alert
-from claude_tui.session import SessionConfig, TrackedSession
+from claude_tui.session import SessionConfig, SessionResult, TrackedSession
+from claude_tui.widgets.session_view import SessionView
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
 from tests.helpers import wait_for
@@ -48,6 +49,12 @@ def script_session(tmp_path: Path, body: str, **config: Any) -> TrackedSession:
 def drawn(widget: Any) -> list[str]:
     """The lines a widget draws, as text."""
     return ["".join(seg.text for seg in line) for line in widget.render_lines(widget.region.reset_offset)]
+
+
+def active_tabs(app: ClaudeTuiApp) -> list[str]:
+    """The active tab of the app's tab bar, once it is there and mounted: a Tabs is in the DOM before its own
+    mount handler has made a tab active."""
+    return [tabs.active for tabs in app.query("#tab-bar Tabs").results(Tabs)]
 
 
 class FakeStore:
@@ -92,7 +99,7 @@ async def test_screen_parser_counts_and_alert(tmp_path: Path) -> None:
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
     outcome = app.return_value
-    assert isinstance(outcome, SessionOutcome) and outcome.run_id == "r1"
+    assert isinstance(outcome, SessionResult) and outcome.run_id == "r1"
     assert outcome.signal is not None or outcome.exit_code not in (None, 0)
     spool, _ = store.calls[0]
     summary = json.loads((spool.path / "summary.json").read_text())
@@ -107,7 +114,7 @@ async def test_program_exit_status_reaches_the_outcome(tmp_path: Path) -> None:
     app = ClaudeTuiApp(session)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
-    assert app.return_value == SessionOutcome(exit_code=3, signal=None)
+    assert app.return_value == SessionResult(exit_code=3, signal=None)
     assert session.spool is None
 
 
@@ -165,7 +172,7 @@ async def test_ctrl_q_ends_claude_gracefully(claude_env: Any) -> None:
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: app.return_value is not None, 30, "the app to exit")
     # Claude left on its own (ctrl+c twice), so the session counts as a success, not as killed.
-    assert app.return_value == SessionOutcome(exit_code=0, signal=None)
+    assert app.return_value == SessionResult(exit_code=0, signal=None)
 
 
 async def test_killed_sessions_are_looked_for_after_the_first_frame(
@@ -206,7 +213,8 @@ async def test_chrome_comes_after_the_first_frame_and_moves_nothing(tmp_path: Pa
         assert not app.query(Tabs) and not app.query(Footer)
         await wait_for(pilot, lambda: "hi" in pane.emulator.display[0], 15, "the program's output")
         first_size = pane.size
-        await wait_for(pilot, lambda: sidebar.rows_mounted, 15, "the sidebar's rows")
+        filled_in = lambda: sidebar.rows_mounted and active_tabs(app) == ["tab-session"]  # noqa: E731
+        await wait_for(pilot, filled_in, 15, "the rows and the tab bar")
         await pilot.pause()
         # Drawn right from the first frame they are in (set before the rows had a width of their own).
         row = app.query_one("#stat-commands_executed", StatRow)
@@ -238,12 +246,7 @@ async def test_tabs_switch_by_click_and_typing_never_goes_to_a_hidden_tab(tmp_pa
         await pilot.pause()
         assert app.active_tab == "history" and app.focused is not pane
         assert not app.query_one("#session").display
-
-        # A Tabs is in the DOM before its own mount handler has made a tab active: wait for that.
-        def tab_bar() -> list[str]:
-            return [tabs.active for tabs in app.query("#tab-bar Tabs").results(Tabs)]
-
-        await wait_for(pilot, lambda: tab_bar() == ["tab-history"], 15, "the tab bar on History")
+        await wait_for(pilot, lambda: active_tabs(app) == ["tab-history"], 15, "the tab bar on History")
         await pilot.click("#tab-session")
         await pilot.pause()
         assert app.active_tab == "session" and app.query_one("#session").display
@@ -260,8 +263,8 @@ async def test_chrome_waits_until_the_program_stops_drawing(
     """On a slow machine Claude may still be drawing its first screens when the fill-in is due: it waits for a
     quiet moment (here: a program that draws for 1.5 s), but not for ever (one that never stops)."""
     # Wider margins than the app's, so that a loaded test machine stalling the program does not count.
-    monkeypatch.setattr(ClaudeTuiApp, "FILL_IN_QUIET", 0.6)
-    monkeypatch.setattr(ClaudeTuiApp, "FILL_IN_LATEST", 15.0)
+    monkeypatch.setattr(SessionView, "FILL_IN_QUIET", 0.6)
+    monkeypatch.setattr(SessionView, "FILL_IN_LATEST", 15.0)
     drawing = "import time\nfor i in range(30):\n    print(i, flush=True); time.sleep(0.05)\n"
     drawing += "print('done', flush=True)\n"
     session = script_session(tmp_path, drawing + "time.sleep(30)\n", track=False)
@@ -278,13 +281,14 @@ async def test_chrome_waits_until_the_program_stops_drawing(
 async def test_chrome_comes_while_the_program_keeps_drawing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ClaudeTuiApp, "FILL_IN_LATEST", 1.5)
+    monkeypatch.setattr(SessionView, "FILL_IN_LATEST", 1.5)
     endless = "import time\nwhile True:\n    print(time.time(), flush=True); time.sleep(0.05)\n"
     session = script_session(tmp_path, endless, track=False)
     app = ClaudeTuiApp(session)
     async with app.run_test(size=(120, 30)) as pilot:
         sidebar = app.query_one(SessionSidebar)
-        await wait_for(pilot, lambda: sidebar.rows_mounted, 10, "the sidebar's rows")
-        assert app.query(Tabs) and app.query(Footer)
+        await wait_for(
+            pilot, lambda: sidebar.rows_mounted and active_tabs(app) and app.query(Footer), 15, "the fill-in"
+        )
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")

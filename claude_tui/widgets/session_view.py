@@ -1,0 +1,247 @@
+"""`SessionView`: one session in the Session tab: its terminal pane, its sidebar, and what keeps them going.
+
+The view polls its `TrackedSession` a few times a second and hands the sidebar a `SessionSnapshot`; it
+mounts its counters a moment after start (`SessionView.FILL_IN_AFTER`, off Claude's first frame); when the
+program ends it wraps the session up and logs it in a thread worker behind the logging screen. It tells the
+app what changed with messages: `FilledIn`, `Retitled`, `Closed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+
+from claude_tui.session import SessionResult, TrackedSession
+from claude_tui.terminal.pty_session import ExitStatus
+from claude_tui.widgets.sidebar import SessionSidebar
+from claude_tui.widgets.terminal import TerminalPane
+
+if TYPE_CHECKING:
+    from claude_tui.terminal.pump import PtyPump
+    from claude_tui.tracking.spool import RunSpool
+    from claude_tui.tracking.spool_logger import Progress
+
+LogSession = Callable[["RunSpool", "Progress"], Any]
+"""Logs a finished session's spool to the store and returns the run (`tracking.logger.LoggedRun`: `run_id`,
+`experiment_id`, `tracking_uri`); raises when the store fails. The app injects `SpoolLogger.log`."""
+
+
+class SessionView(Horizontal):
+    """The terminal pane and the sidebar of one `TrackedSession`, kept up to date, and its end.
+
+    Args:
+        session: the session, started (its spool and recorder exist when tracking is on).
+        log_session: what logs the finished spool (not called when tracking is off).
+        pump: the program, when it was spawned before the app started; else the pane spawns `session.argv`.
+        hint: a line of advice under the counters.
+    """
+
+    DEFAULT_CSS = """
+    SessionView { height: 1fr; }
+    """
+
+    POLL_INTERVAL = 0.25
+    """Seconds between transcript polls; counts appear well within a second of Claude writing them."""
+
+    FILL_IN_AFTER = 1.0
+    """Seconds after start-up when the counters are mounted (and the app's tab bar and footer with them) and
+    the first poll runs, at the earliest. Until Claude has drawn its first frame (~0.4 s after start here)
+    every millisecond of CPU we use slows it down, and these are ~100 ms: the first frame has the header, the
+    pane and the sidebar's frame, with the rows of the rest already reserved so that nothing moves when they
+    arrive. On a slower machine Claude may still be drawing then: the fill-in waits until the program has
+    drawn nothing for `FILL_IN_QUIET` seconds, up to `FILL_IN_LATEST` seconds after start-up."""
+
+    FILL_IN_QUIET = 0.2
+    FILL_IN_LATEST = 3.0
+
+    CLAUDE_EXIT_WAIT = 5.0
+    """Seconds Claude gets to leave on its own (ctrl+c twice) before it is terminated."""
+
+    class FilledIn(Message):
+        """The counters are up and polling runs: what the first frame left out can come now."""
+
+    class Retitled(Message):
+        """The session's short name changed (its first prompt became known)."""
+
+        def __init__(self, title: str) -> None:
+            super().__init__()
+            self.title = title
+            """The new name."""
+
+    class Closed(Message):
+        """The session is over: its program ended and it was logged (or not, and `result` says why)."""
+
+        def __init__(self, view: SessionView, result: SessionResult) -> None:
+            super().__init__()
+            self.view = view
+            """The view whose session it was."""
+            self.result = result
+            """How the program ended and where the session went."""
+
+    def __init__(
+        self,
+        session: TrackedSession,
+        *,
+        log_session: LogSession,
+        pump: PtyPump | None = None,
+        hint: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.session = session
+        """The session shown."""
+        self._log_session = log_session
+        self._pump = pump
+        self._hint = hint
+        self._ending = False
+        self._title = session.title
+        self._mounted_at = 0.0
+
+    def compose(self) -> ComposeResult:
+        session = self.session
+        yield TerminalPane(
+            session.argv,
+            cwd=session.config.cwd,
+            env=session.config.env,
+            recorder=session.recorder,
+            pump=self._pump,
+            id="terminal",
+        )
+        yield SessionSidebar(hint=self._hint, id="sidebar")
+
+    @property
+    def pane(self) -> TerminalPane:
+        """The terminal pane."""
+        return self.query_one(TerminalPane)
+
+    @property
+    def sidebar(self) -> SessionSidebar:
+        """The sidebar."""
+        return self.query_one(SessionSidebar)
+
+    @property
+    def ending(self) -> bool:
+        """True once the program ended (the session is being wrapped up and logged)."""
+        return self._ending
+
+    def on_mount(self) -> None:
+        self._mounted_at = time.monotonic()
+        self.set_timer(self.FILL_IN_AFTER, self._fill_in)
+
+    # -- live ------------------------------------------------------------------------------------------------
+
+    async def _fill_in(self) -> None:
+        """Mount what the first frame left out (`FILL_IN_AFTER`) and start polling the session."""
+        if self._ending or not self.is_attached:
+            return  # the session ended first
+        now = time.monotonic()
+        busy = now - self.pane.last_frame_at < self.FILL_IN_QUIET
+        if busy and now - self._mounted_at < self.FILL_IN_LATEST:
+            self.set_timer(self.FILL_IN_QUIET / 2, self._fill_in)  # the program is still drawing
+            return
+        self.post_message(self.FilledIn())
+        await self.sidebar.mount_rows()
+        self._poll()
+        self.set_interval(self.POLL_INTERVAL, self._poll)
+
+    def _poll(self) -> None:
+        if self._ending or not self.is_attached:
+            return  # the session ended, or the app is shutting down and the widgets are going
+        session = self.session
+        screen_lines = None
+        first = 0
+        if session.screen_due():
+            emulator = self.pane.emulator
+            # Positions count from the first line the terminal ever kept, so they stay put when the full
+            # scrollback drops its oldest lines.
+            first = emulator.history_dropped
+            screen_lines = [*emulator.history_lines(), *emulator.display]
+        session.poll(screen_lines, first_index=first)
+        snapshot = session.snapshot()
+        self.sidebar.show(snapshot)
+        if snapshot.title != self._title:
+            self._title = snapshot.title
+            self.post_message(self.Retitled(snapshot.title))
+        for alert in snapshot.new_alerts:
+            self.notify(alert, severity="warning")
+
+    # -- the end ---------------------------------------------------------------------------------------------
+
+    async def end_program(self) -> None:
+        """End the program gracefully; the session is then wrapped up and logged (`Closed` follows).
+
+        Claude is asked to leave the way a user does (ctrl+c twice: it exits 0 and flushes its transcript);
+        a program that does not leave in time, or any other program, gets SIGHUP/SIGTERM, then SIGKILL.
+        """
+        pane = self.pane
+        if pane.exit_status is None and self.session.config.is_claude:
+            pane.send(b"\x03")
+            await asyncio.sleep(0.3)
+            pane.send(b"\x03")
+            deadline = time.monotonic() + self.CLAUDE_EXIT_WAIT
+            while pane.exit_status is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+        if pane.exit_status is None:
+            await pane.terminate()
+        if pane.exit_status is not None:
+            self._end(pane.exit_status)
+
+    @on(TerminalPane.Exited)
+    def _program_exited(self, event: TerminalPane.Exited) -> None:
+        event.stop()
+        self._end(event.status)
+
+    def _end(self, status: ExitStatus) -> None:
+        """The last poll, clean.txt, the git changes and the summary; then logging, in a thread worker."""
+        if self._ending:
+            return
+        self._ending = True
+        session = self.session
+        emulator = self.pane.emulator
+        lines = [*emulator.history_lines(), *emulator.display]
+        session.finish(status.code, status.signal, lines, first_index=emulator.history_dropped)
+        if session.spool is None:
+            self.post_message(self.Closed(self, SessionResult(exit_code=status.code, signal=status.signal)))
+            return
+        from claude_tui.screens.logging import LoggingScreen
+
+        self.app.push_screen(LoggingScreen())
+        self._log(status)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="wrap-up")
+    def _log(self, status: ExitStatus) -> None:
+        """Log the finished spool; a failing store keeps it and says why in one line."""
+        from claude_tui.tracking.errors import one_line
+
+        spool = self.session.spool
+        assert spool is not None
+        code, signal = status.code, status.signal
+        try:
+            logged = self._log_session(spool, self._progress)
+            result = SessionResult(
+                exit_code=code,
+                signal=signal,
+                run_id=logged.run_id,
+                experiment_id=logged.experiment_id,
+                tracking_uri=logged.tracking_uri,
+            )
+        except Exception as exc:  # a failing store keeps the spool; the user is told how to retry
+            result = SessionResult(exit_code=code, signal=signal, spool=spool.path, error=one_line(exc))
+        self.app.call_from_thread(self.post_message, self.Closed(self, result))
+
+    def _progress(self, stage: str, fraction: float) -> None:
+        """Show the wrap-up's progress on the logging screen (called from the worker's thread)."""
+        self.app.call_from_thread(self._show_progress, stage, fraction)
+
+    def _show_progress(self, stage: str, fraction: float) -> None:
+        from claude_tui.screens.logging import LoggingScreen
+
+        if isinstance(self.app.screen, LoggingScreen):
+            self.app.screen.set_progress(stage, fraction)
