@@ -2,15 +2,17 @@
 
 The view polls its `TrackedSession` a few times a second and hands the sidebar a `SessionSnapshot`; it
 mounts its counters a moment after start (`SessionView.FILL_IN_AFTER`, off Claude's first frame); when the
-program ends it wraps the session up and logs it in a thread worker behind the logging screen. It tells the
-app what changed with messages: `FilledIn`, `Retitled`, `Closed`.
+program ends it shows the logging screen at once and does the rest of the session's end in a thread worker
+(final transcript poll, clean.txt, the git diff, logging to the store), so the screen keeps redrawing however
+slow the repository or the store is. It tells the app what changed with messages: `FilledIn`, `Retitled`,
+`Closed`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -199,41 +201,51 @@ class SessionView(Horizontal):
         self._end(event.status)
 
     def _end(self, status: ExitStatus) -> None:
-        """The last poll, clean.txt, the git changes and the summary; then logging, in a thread worker."""
+        """Show the logging screen at once; everything slow happens in `_wrap_up`, off the event loop."""
         if self._ending:
             return
         self._ending = True
-        session = self.session
         emulator = self.pane.emulator
         lines = [*emulator.history_lines(), *emulator.display]
-        session.finish(status.code, status.signal, lines, first_index=emulator.history_dropped)
-        if session.spool is None:
-            self.post_message(self.Closed(self, SessionResult(exit_code=status.code, signal=status.signal)))
-            return
-        from claude_tui.screens.logging import LoggingScreen
+        if self.session.spool is not None:
+            from claude_tui.screens.logging import LoggingScreen
 
-        self.app.push_screen(LoggingScreen())
-        self._log(status)
+            self.app.push_screen(LoggingScreen())
+        self._wrap_up(status, lines, emulator.history_dropped)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="wrap-up")
-    def _log(self, status: ExitStatus) -> None:
-        """Log the finished spool; a failing store keeps it and says why in one line."""
+    def _wrap_up(self, status: ExitStatus, lines: Sequence[str], first_index: int) -> None:
+        """The last poll, clean.txt, the git changes, the summary, then the store: a bad repository or store
+        costs time here, never a frozen screen; any failure keeps the spool and says why in one line."""
         from claude_tui.tracking.errors import one_line
 
-        spool = self.session.spool
-        assert spool is not None
+        session = self.session
         code, signal = status.code, status.signal
+        self._progress("saving the session and its git changes", 0.0)
         try:
-            logged = self._log_session(spool, self._progress)
-            result = SessionResult(
-                exit_code=code,
-                signal=signal,
-                run_id=logged.run_id,
-                experiment_id=logged.experiment_id,
-                tracking_uri=logged.tracking_uri,
-            )
-        except Exception as exc:  # a failing store keeps the spool; the user is told how to retry
-            result = SessionResult(exit_code=code, signal=signal, spool=spool.path, error=one_line(exc))
+            session.finish(code, signal, lines, first_index=first_index)
+        except Exception as exc:  # e.g. a full disk: the spool holds what was written, for `claude-tui sync`
+            path = session.spool.path if session.spool is not None else None
+            result = SessionResult(exit_code=code, signal=signal, spool=path, error=one_line(exc))
+            self.app.call_from_thread(self.post_message, self.Closed(self, result))
+            return
+        spool = session.spool
+        if spool is None:
+            result = SessionResult(exit_code=code, signal=signal)
+        else:
+            try:
+                logged = self._log_session(spool, self._progress)
+                result = SessionResult(
+                    exit_code=code,
+                    signal=signal,
+                    run_id=logged.run_id,
+                    experiment_id=logged.experiment_id,
+                    tracking_uri=logged.tracking_uri,
+                )
+            except (
+                Exception
+            ) as exc:  # any failure of the store keeps the spool; the user is told how to retry
+                result = SessionResult(exit_code=code, signal=signal, spool=spool.path, error=one_line(exc))
         self.app.call_from_thread(self.post_message, self.Closed(self, result))
 
     def _progress(self, stage: str, fraction: float) -> None:
