@@ -25,3 +25,14 @@ async def wait_for(
             detail = f"\n{describe()}" if describe is not None else ""
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
         await pilot.pause(interval)
+
+
+class FixedClock:
+    """A session clock for snapshots: starts at a fixed instant; every later reading is 12 min 34 s later."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return 1_800_000_000.0 if self.calls == 1 else 1_800_000_754.0

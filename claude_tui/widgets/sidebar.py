@@ -120,6 +120,9 @@ class SessionSidebar(VerticalScroll):
         ranked = snap.tool_uses_by_name[:8]
         self._update("#tools-by-name", "\n".join(f"  {name} {count}" for name, count in ranked))
         self._update("#last-error", f"✗ {snap.last_error}" if snap.last_error else "")
+        last_error = self.query_one("#last-error")
+        if last_error.display != bool(snap.last_error):
+            last_error.display = bool(snap.last_error)  # no blank row above the tokens while there is none
         self.query_one("#stat-tokens-in", StatRow).set_value("Tokens in", format_count(snap.input_tokens))
         self.query_one("#stat-tokens-out", StatRow).set_value("Tokens out", format_count(snap.output_tokens))
         cost = self.query_one("#stat-cost", StatRow)

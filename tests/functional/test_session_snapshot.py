@@ -13,6 +13,7 @@ from claude_tui.app import ClaudeTuiApp
 from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar
 from claude_tui.widgets.terminal import TerminalPane
+from tests.helpers import FixedClock
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "streams"
 STREAM = DATA / "claude_interactive.bin"
@@ -21,17 +22,6 @@ SIDEBAR_WIDTH = 34
 CHROME_ROWS = 4  # header, tab bar (2 rows), footer
 SIZE = (120 + SIDEBAR_WIDTH, 40 + CHROME_ROWS)
 """The recording is 120x40: give the pane exactly that."""
-
-
-class FixedClock:
-    """Starts at a fixed instant; every later reading is 12 min 34 s later."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(self) -> float:
-        self.calls += 1
-        return 1_800_000_000.0 if self.calls == 1 else 1_800_000_754.0
 
 
 def build_app(tmp_path: Path) -> tuple[ClaudeTuiApp, TrackedSession]:
