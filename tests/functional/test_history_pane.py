@@ -452,7 +452,10 @@ async def test_palette_commands(store: str) -> None:
 
 
 async def _settled(pilot: Pilot[Any]) -> None:
-    await loaded(pilot)
+    pane = await loaded(pilot)
+    # The table takes the focus a refresh after its rows (a loaded machine can take a snapshot in between,
+    # without the cursor row's highlight).
+    await until(pilot, lambda: pilot.app.focused is pane.query_one(RunTable))
     await pilot.pause(0.2)
 
 

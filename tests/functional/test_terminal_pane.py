@@ -77,6 +77,14 @@ async def wait_for(
     await helpers.wait_for(pilot, predicate, timeout, what, describe=lambda: f"screen:\n{screen_text(pane)}")
 
 
+def foreground_command(fd: int) -> str:
+    """The name of the terminal's foreground process group's leader (what ctrl+c would interrupt)."""
+    try:
+        return Path(f"/proc/{os.tcgetpgrp(fd)}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def keys_for(text: str) -> list[str]:
     """Pilot key names for typing `text`."""
     return ["space" if c == " " else c for c in text]
@@ -128,7 +136,12 @@ async def test_bash_echoes_typed_text_and_ctrl_c_interrupts_sleep() -> None:
         assert "PANE$ echo hello-$((6*7))" in screen_text(pane)  # the typed text was echoed
 
         await type_line(pilot, "sleep 100; echo after-sleep")
-        await pilot.pause(0.5)
+        # ctrl+c must reach `sleep` itself: before bash's child has made itself the terminal's foreground job
+        # and exec'd sleep (slow on a loaded machine), bash's own SIGINT handler takes the signal and the
+        # sleep runs its 100 s.
+        assert pane.pump is not None
+        fd = pane.pump.fileno()
+        await wait_for(pilot, lambda: foreground_command(fd) == "sleep", what="sleep in the foreground")
         started = time.monotonic()
         await pilot.press("ctrl+c")
         await wait_for(
