@@ -96,18 +96,20 @@ def session_stats(path: Path, messages: bool = False, price: bool = True) -> dic
     if messages:
         result[MESSAGES_KEY] = stats.usage_by_message()
     if not price:
-        result[USAGES_KEY] = stats.message_usages()
+        from claude_tui.parsing.prices import usage_row
+
+        result[USAGES_KEY] = [usage_row(usage) for usage in stats.message_usages()]
     return result
 
 
 def add_costs(results: list[dict[str, Any]]) -> None:
     """Price the sessions `session_stats(..., price=False)` left unpriced (in place)."""
-    from claude_tui.parsing.prices import price_messages
+    from claude_tui.parsing.prices import price_rows
 
     for result in results:
-        usages = result.pop(USAGES_KEY, None)
-        if usages is not None:
-            costing = price_messages(usages)
+        rows = result.pop(USAGES_KEY, None)
+        if rows is not None:
+            costing = price_rows(rows)
             result["cost_usd"] = costing.cost_usd
             result["unpriced_models"] = list(costing.unpriced_models)
 
