@@ -421,7 +421,9 @@ def measure(argv: list[str], env: dict[str, str]) -> Measurement:
     load = os.getloadavg()[0]
     with open(out_path, "wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.PIPE)
+        # Not from the project root: `python -m` puts the working directory first on sys.path, where it would
+        # shadow a --tree's PYTHONPATH.
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.PIPE, cwd=BENCH)
         peak = 0
         done = threading.Event()
 
@@ -577,6 +579,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     config = DATA / "config"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "ANTHROPIC_"))}
     env["CLAUDE_CONFIG_DIR"] = str(config)
+    env["CLAUDE_TUI_HOME"] = str(BENCH / "home")  # the price cache goes here, not into the user's data dir
     commands: dict[str, list[str]] = {
         "claude-tui stats --json": [
             sys.executable,
@@ -595,12 +598,28 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             "--json",
             "--offline",
         ]
-    envs = {name: env for name in commands}
+    envs = {name: {**env, "PYTHONPATH": str(ROOT)} for name in commands}
     for tree in args.tree:
         name = f"claude-tui stats --json ({tree.resolve()})"
         commands[name] = commands["claude-tui stats --json"]
         envs[name] = {**env, "PYTHONPATH": str(tree.resolve())}
+    for name, tree_env in envs.items():
+        if name.startswith("claude-tui"):
+            loaded = subprocess.run(
+                [sys.executable, "-c", "import claude_tui; print(claude_tui.__file__)"],
+                env=tree_env,
+                cwd=BENCH,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            if not loaded.startswith(tree_env["PYTHONPATH"]):
+                raise SystemExit(f"{name}: loads {loaded}, not the tree on PYTHONPATH")
     runs: dict[str, list[Measurement]] = {name: [] for name in commands}
+    for name, command in commands.items():
+        # One untimed run each: the disk cache warm, and claude-tui's price cache filled (its first run after
+        # installing or upgrading genai-prices imports it once: about 0.2 s more).
+        measure(command, envs[name])
     for _ in range(args.runs):
         for name, command in commands.items():  # alternate, so all see the same machine load
             runs[name].append(measure(command, envs[name]))

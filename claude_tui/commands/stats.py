@@ -86,8 +86,8 @@ USAGES_KEY = "_usages"
 def session_stats(path: Path, messages: bool = False, price: bool = True) -> dict[str, Any]:
     """`to_dict()` of one transcript, with its `path` first (and its per-message usage when asked).
 
-    `price=False` (in the pool's workers) leaves the cost to `add_costs` in the parent, so that only one
-    process loads genai-prices.
+    `price=False` (in the pool's workers) prices from the price cache only, and leaves the sessions of a
+    model it does not hold to `add_costs` in the parent, so that only one process loads genai-prices.
     """
     from claude_tui.parsing import stats_for_transcript
 
@@ -96,9 +96,15 @@ def session_stats(path: Path, messages: bool = False, price: bool = True) -> dic
     if messages:
         result[MESSAGES_KEY] = stats.usage_by_message()
     if not price:
-        from claude_tui.parsing.prices import usage_row
+        from claude_tui.parsing.prices import price_rows, usage_row
 
-        result[USAGES_KEY] = [usage_row(usage) for usage in stats.message_usages()]
+        rows = [usage_row(usage) for usage in stats.message_usages()]
+        costing = price_rows(rows, library=False)
+        if costing is None:
+            result[USAGES_KEY] = rows
+        else:
+            result["cost_usd"] = costing.cost_usd
+            result["unpriced_models"] = list(costing.unpriced_models)
     return result
 
 
@@ -127,6 +133,7 @@ def billed_tokens(all_stats: list[dict[str, Any]]) -> tuple[int, ...]:
 def collect(paths: list[Path], jobs: int | None = None, messages: bool = False) -> list[dict[str, Any]]:
     """Stats of every transcript, in order; a process pool when there is enough to parse."""
     import claude_tui.parsing  # noqa: F401 - imported once here, so forked workers start with it loaded
+    from claude_tui.parsing import prices
 
     if jobs is None:
         jobs = os.cpu_count() or 1
@@ -140,14 +147,12 @@ def collect(paths: list[Path], jobs: int | None = None, messages: bool = False) 
         return [session_stats(path, messages) for path in paths]
     from concurrent.futures import ProcessPoolExecutor  # only here: its import costs more than a small file
 
+    prices.read_cache()  # before the workers fork: they price from it; what it lacks, the parent prices below
     chunksize = max(1, len(paths) // (jobs * 8))
     with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
-        pending = pool.map(partial(session_stats, messages=messages, price=False), paths, chunksize=chunksize)
-        # The workers are running: load genai-prices here meanwhile (0.15-0.3 s), once for all of them.
-        from claude_tui.parsing import prices
-
-        prices.load()
-        results = list(pending)
+        results = list(
+            pool.map(partial(session_stats, messages=messages, price=False), paths, chunksize=chunksize)
+        )
     add_costs(results)
     return results
 

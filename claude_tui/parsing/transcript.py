@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,19 @@ KNOWN_RECORD_TYPES = frozenset(
 """Record types the parser knows; any other becomes an `UnknownRecord` event (counted, never silent)."""
 
 _KNOWN_TYPE_NAMES = frozenset(name.encode() for name in KNOWN_RECORD_TYPES)
+_COMMON_FIRST = (
+    "api-request",
+    "api-request-blob",
+    "atis-latch",
+    "tools-used",
+    "last-prompt",
+    "queue-operation",
+)
+_KNOWN_FIRST = tuple(
+    b'{"type":"' + name.encode() + b'"'
+    for name in (*_COMMON_FIRST, *sorted(KNOWN_RECORD_TYPES - set(_COMMON_FIRST)))
+)
+"""A line of a known type in compact JSON, type first (`bytes.startswith` takes them all at once)."""
 _TRAILING_TYPE_NAMES = frozenset({b"attachment", b"progress", b"user", b"assistant", b"system"})
 """Known types the CLI writes after a nested object (`{"parentUuid":...,"attachment":{...},"type":...`)."""
 _TYPE_VALUE = re.compile(rb'"type"\s*:\s*"([^"\\]*)"')
@@ -471,49 +486,46 @@ def scan_block(block: bytes) -> tuple[list[bytes], int]:
     # with `{"` (a Python step per line, not per byte: far cheaper than counting patterns over the block).
     find = block.find
     starts = [0]
+    add_start = starts.append
     newline = find(b"\n", 0, size) if well_formed else -1
     while newline != -1:
         if block[newline - 1] != 0x7D or block[newline + 1] != 0x7B or block[newline + 2] != 0x22:
             well_formed = False
             break
-        starts.append(newline + 1)
+        add_start(newline + 1)
         newline = find(b"\n", newline + 1, size)
     if not well_formed:
         return _scan_lines(block)
+    starts.append(size + 1)  # so that line i is block[starts[i] : starts[i + 1] - 1]
     lines = []
     taken = set()
-    rfind = block.rfind
     line_end = -1
     relevant = _RELEVANT if block.find(b'"type": ', 0, size) != -1 else _RELEVANT_COMPACT
     for match in relevant.finditer(block, 0, size):
         position = match.start()
         if position < line_end:
             continue  # a second marker on a line already taken
-        start = rfind(b"\n", 0, position) + 1
-        line_end = find(b"\n", position, size)
-        if line_end == -1:
-            line_end = size
-        lines.append(block[start:line_end])
-        taken.add(start)
-    if len(taken) < len(starts):
+        index = bisect_right(starts, position) - 1
+        line_end = starts[index + 1] - 1
+        lines.append(block[starts[index] : line_end])
+        taken.add(index)
+    if len(taken) < len(starts) - 1:
         # The other lines: parse those of a type that is not known (inline checks for the compact JSON the
         # CLI writes; `_is_known_line` for the rest).
-        known, trailing, startswith = _KNOWN_TYPE_NAMES, _TRAILING_TYPE_NAMES, block.startswith
-        starts.append(size + 1)
-        for index in range(len(starts) - 1):
-            start = starts[index]
-            if start in taken:
+        known_first, trailing, rfind, startswith = (
+            _KNOWN_FIRST,
+            _TRAILING_TYPE_NAMES,
+            block.rfind,
+            block.startswith,
+        )
+        for index, (start, next_start) in enumerate(pairwise(starts)):
+            if index in taken or startswith(known_first, start):
                 continue
-            end = starts[index + 1] - 1
-            if startswith(b'{"type":"', start):
-                if block[start + 9 : find(b'"', start + 9, end)] in known:
-                    continue
-            else:
-                position = rfind(b'"type":"', start, end)
-                if position != -1 and block[position + 8 : find(b'"', position + 8, end)] in trailing:
-                    continue
-            if not _is_known_line(block, start, end):
-                lines.append(block[start:end])
+            position = rfind(b'"type":"', start, next_start)
+            if position != -1 and block[position + 8 : find(b'"', position + 8, next_start)] in trailing:
+                continue
+            if not _is_known_line(block, start, next_start - 1):
+                lines.append(block[start : next_start - 1])
     return lines, 0
 
 

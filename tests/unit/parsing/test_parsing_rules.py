@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -283,9 +284,9 @@ def test_importing_parsing_loads_neither_textual_nor_mlflow() -> None:
     assert proc.stdout.strip() == "[]"
 
 
-def test_genai_prices_loads_only_when_a_cost_is_asked_for(tmp_path: Path) -> None:
-    # Its import takes 0.15-0.3 s: folding events (what the live tail does before Claude answers) must not
-    # pay it; the first cost does.
+def test_genai_prices_loads_only_when_a_price_is_not_cached(tmp_path: Path) -> None:
+    # Its import takes 0.15-0.3 s and ~28 MiB: folding events (what the live tail does before Claude answers)
+    # must not pay it; the first cost of a model does, once; later processes read the price cache.
     transcript = tmp_path / "s.jsonl"
     usage = {"input_tokens": 10, "output_tokens": 1}
     record = {"type": "assistant", "message": {"id": "m", "model": "claude-opus-5-5", "usage": usage}}
@@ -296,9 +297,27 @@ def test_genai_prices_loads_only_when_a_cost_is_asked_for(tmp_path: Path) -> Non
         "print(stats.input_tokens, 'genai_prices' in sys.modules, 'pydantic' in sys.modules);"
         "print(stats.cost_usd, 'genai_prices' in sys.modules)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split("\n")[:2] == ["10 False False", f"{(10 * 4 + 1 * 20) / 1e6} True"]
+    env = {**os.environ, "CLAUDE_TUI_HOME": str(tmp_path / "home")}
+    cache = tmp_path / "home" / "cache" / "genai-prices.json"
+    expected_cost = (10 * 4 + 1 * 20) / 1e6  # genai-prices' Opus 5.5 price
+
+    def run() -> list[str]:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split("\n")[:2]
+
+    assert run() == ["10 False False", f"{expected_cost} True"]  # a cold cache: genai-prices is imported
+    assert "claude-opus-5-5" in json.loads(cache.read_text())["models"]
+    assert run() == ["10 False False", f"{expected_cost} False"]  # from the cache: not imported
+    cache.write_text("{not json")
+    assert run() == ["10 False False", f"{expected_cost} True"]  # a corrupt cache is priced afresh
+    data = json.loads(cache.read_text())
+    data["key"] = "another genai-prices"
+    data["models"]["claude-opus-5-5"] = [[None, {"starts": [], "coefficients": [[1, 1, 1, 1, 1, 1]]}]]
+    cache.write_text(json.dumps(data))
+    assert run() == ["10 False False", f"{expected_cost} True"]  # another genai-prices' cache is ignored
 
 
 @pytest.mark.parametrize(

@@ -179,3 +179,19 @@ def test_records_of_a_new_type_are_counted_and_named_in_one_line(tmp_path: Path)
         "note: 4 record(s) of a type or shape this version does not read:"
         " agent-handoff 2, ballot 1, user (unexpected shape) 1"
     ]
+
+
+def test_the_pool_prices_from_the_cache_and_the_parent_prices_the_rest(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claude_tui.parsing import prices
+
+    monkeypatch.setattr("claude_tui.commands.stats.PARALLEL_MIN_BYTES", 0)
+    paths = sorted((config_dir / "projects").glob("*/*.jsonl"))
+    prices._book.forget()  # a cold cache (this test's data dir has none): the workers leave it to the parent
+    cold = collect(paths, jobs=2)
+    cache = prices.cache_path()
+    assert cache is not None and "claude-sonnet-4-5-20250929" in json.loads(cache.read_text())["models"]
+    prices._book.forget()  # a warm one: the workers price from it
+    assert collect(paths, jobs=2) == cold == collect(paths, jobs=1)
+    assert cold[0]["cost_usd"] is not None and cold[0]["cost_usd"] > 0
