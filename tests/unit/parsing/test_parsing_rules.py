@@ -351,3 +351,50 @@ def test_summed_pricing_equals_genai_prices_message_by_message(model: str) -> No
             calc_price(usage, model, provider_id="anthropic", genai_request_timestamp=when).total_price
         )
     assert price_messages(usages).cost_usd == pytest.approx(expected, abs=1e-6)  # rounded to 6 places
+
+
+def test_plain_lines_are_counted_without_the_parser_exactly_as_with_it() -> None:
+    # Lines of plain words and list operators skip tree-sitter (75 % of the benchmark's git commands); on
+    # random such lines the shortcut must give the parser's count, or step aside.
+    from claude_tui.parsing.gitops import _count, _count_plain
+
+    rng = random.Random(7)
+    words = [
+        "git",
+        "status",
+        "sudo",
+        "-u",
+        "bob",
+        "-E",
+        "xargs",
+        "-n",
+        "1",
+        "time",
+        "nice",
+        "env",
+        "A=1",
+        "echo",
+    ]
+    words += [
+        "command",
+        "-v",
+        "timeout",
+        "10",
+        "if",
+        "then",
+        "fi",
+        "/usr/bin/git",
+        "exec",
+        "nohup",
+        "cd",
+        "x",
+    ]
+    operators = [" && ", " || ", "; ", " | ", " & ", "\n", " "]
+    shortcut = 0
+    for _ in range(4000):
+        line = "".join(rng.choice(words) + rng.choice(operators) for _ in range(rng.randint(1, 8)))
+        plain = _count_plain(line)
+        if plain is not None:
+            shortcut += 1
+            assert plain == _count(line.encode(), 0), repr(line)
+    assert shortcut > 1000
