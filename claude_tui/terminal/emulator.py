@@ -1025,11 +1025,13 @@ class TerminalEmulator:
             return tail
         if self._y != bottom:
             return "\r\n".join(rest) + "\r\n" + tail
-        self._bulk(rest, has_sgr)
+        self._bulk(rest, widths[head : head + len(rest)] if has_sgr else rest)
         return tail
 
-    def _bulk(self, rest: list[str], has_sgr: bool) -> None:
-        """`rest`, lines of ASCII text and SGR that fit, scrolled up from the bottom row in one step."""
+    def _bulk(self, rest: list[str], texts: list[str]) -> None:
+        """`rest`, lines of ASCII text and SGR that fit (`texts`: the same without SGR), scrolled up from the
+        bottom row in one step."""
+        has_sgr = texts is not rest
         cols, bottom = self.cols, self._bottom
         key = self._key
         k = len(rest)
@@ -1056,29 +1058,39 @@ class TerminalEmulator:
                 new_chars.append(list(line) + [" "] * (cols - n))
                 new_attrs.append(bytearray(key * n + DEFAULT_KEY * (cols - n)))
         else:
+            # One split of the whole block: per line, its style ids joined and the blank of its row.
+            parts = _SEGMENT_SPLIT.split("\r\n".join(rest) + "\r\n") if has_sgr else None
+            line_attrs_of: list[bytes] = []
+            blanks = [self._blank_key()]
+            if parts is None:
+                line_attrs_of = [key * len(text) for text in texts]
+                blanks *= len(texts) + 1
+            else:
+                sgr_cache = self._sgr_cache
+                blank_of = self._blank_keys
+                pieces = [key * len(parts[0])]
+                for params, feed, text in zip(parts[1::4], parts[3::4], parts[4::4], strict=True):
+                    if feed is None:
+                        if params == "0" or not params:
+                            key = DEFAULT_KEY
+                        else:
+                            try:
+                                key = sgr_cache[key][params]
+                            except KeyError:
+                                key = self._sgr_key(key, params)
+                        pieces.append(key * len(text))
+                    else:  # the end of a line: the next begins
+                        line_attrs_of.append(b"".join(pieces))
+                        pieces = [key * len(text)]
+                        blank = blank_of.get(key)
+                        if blank is None:
+                            self._key = key
+                            blank = self._blank_key()
+                        blanks.append(blank)
             frozen: list[HistoryLine] = []
-            split = _SEGMENT_SPLIT.split
-            sgr_cache = self._sgr_cache
-            blank_of = self._blank_keys
-            for i, line in enumerate(rest):
-                blank = blank_of.get(key)
-                if blank is None:
-                    self._key = key
-                    blank = self._blank_key()
-                if "\x1b" in line:
-                    parts = split(line)
-                    pieces = [key * len(parts[0])]
-                    for j in range(1, len(parts), 4):
-                        try:
-                            key = sgr_cache[key][parts[j]]
-                        except KeyError:
-                            key = self._sgr_key(key, parts[j])
-                        pieces.append(key * len(parts[j + 3]))
-                    text = "".join(parts[0::4])
-                    line_attrs = b"".join(pieces)
-                else:
-                    text = line
-                    line_attrs = key * len(line)
+            for i, text in enumerate(texts):
+                line_attrs = line_attrs_of[i]
+                blank = blanks[i]
                 n = len(text)
                 if i < to_history:
                     if blank == DEFAULT_KEY:
@@ -1090,8 +1102,8 @@ class TerminalEmulator:
                     new_attrs.append(bytearray(line_attrs + blank * (cols - n)))
             history.push(frozen, len(frozen))
             self._key = key
-        if rest[-1]:
-            self._last_char = _SGR.sub("", rest[-1])[-1:] or self._last_char
+        if texts[-1]:
+            self._last_char = texts[-1][-1]
         new_chars.append([" "] * cols)
         new_attrs.append(bytearray(self._blank_key() * cols))
         self._chars = new_chars
