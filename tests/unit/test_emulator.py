@@ -547,7 +547,7 @@ def test_contract_of_developers_md() -> None:
         "mouse_sgr",
     ):
         assert getattr(emulator, flag) is False
-    assert (emulator.title, emulator.bell_count) == ("", 0)
+    assert (emulator.title, emulator.bell_count, emulator.feed_errors) == ("", 0, 0)
     emulator.resize(100, 30)
     assert (emulator.cols, emulator.rows) == (100, 30)
     with pytest.raises(IndexError):
