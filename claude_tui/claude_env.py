@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from claude_tui.claude_code import ENV_CLAUDE_BIN, PROJECTS, SUBAGENTS, find_claude_binary, find_transcript
 
 if TYPE_CHECKING:
     from claude_tui.stub_api import StubServer
@@ -49,9 +50,6 @@ SCRIPTED_TOOLS: tuple[str, ...] = (
 SCRIPTED_FLAGS: tuple[str, ...] = ("--permission-mode", "acceptEdits", "--allowedTools", *SCRIPTED_TOOLS)
 """Flags for unattended runs: no permission prompts, and no classifier side query per tool call."""
 
-ENV_CLAUDE_BIN = "CLAUDE_TUI_CLAUDE_BIN"
-"""Environment variable naming the `claude` binary to use, checked first."""
-
 DEFAULT_FILES: dict[str, str] = {
     "README.md": "# greeter\n\nA tiny project that greets people.\n",
     "app.py": (
@@ -61,24 +59,9 @@ DEFAULT_FILES: dict[str, str] = {
 }
 """The work dir's initial commit; the bundled scenarios read and edit these files."""
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
-_PROJECT_CLI = _REPO_ROOT / ".claude-cli" / "node_modules" / ".bin" / "claude"
-
 # Inherited from the caller's environment (everything else is left out so the user's own Claude, proxy and
 # MLflow settings cannot leak into a test run).
 _PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
-
-
-def find_claude_binary() -> Path | None:
-    """The `claude` to run: `$CLAUDE_TUI_CLAUDE_BIN`, else the repo's pinned CLI, else `claude` on PATH."""
-    override = os.environ.get(ENV_CLAUDE_BIN)
-    if override:
-        path = Path(override).expanduser()
-        return path if path.is_file() and os.access(path, os.X_OK) else None
-    if _PROJECT_CLI.is_file() and os.access(_PROJECT_CLI, os.X_OK):
-        return _PROJECT_CLI
-    found = shutil.which("claude")
-    return Path(found) if found else None
 
 
 def project_dir_name(cwd: str | Path) -> str:
@@ -147,7 +130,7 @@ class ClaudeEnvironment:
     @property
     def projects_dir(self) -> Path:
         """Where the CLI writes transcripts."""
-        return self.config_dir / "projects"
+        return self.config_dir / PROJECTS
 
     @classmethod
     def create(
@@ -307,8 +290,7 @@ class ClaudeEnvironment:
 
     def transcript_path(self, session_id: str) -> Path | None:
         """The transcript of a session, if the CLI wrote one (`projects/*/<session_id>.jsonl`)."""
-        matches = sorted(self.projects_dir.glob(f"*/{session_id}.jsonl"))
-        return matches[0] if matches else None
+        return find_transcript(self.config_dir, session_id)
 
     def transcripts(self) -> list[Path]:
         """All main-session transcripts the CLI wrote (not the files under `<session>/subagents/`)."""
@@ -316,7 +298,7 @@ class ClaudeEnvironment:
 
     def subagent_transcripts(self, session_id: str) -> list[Path]:
         """The sub-agent transcripts of a session (`projects/*/<session_id>/subagents/*.jsonl`)."""
-        return sorted(self.projects_dir.glob(f"*/{session_id}/subagents/*.jsonl"))
+        return sorted(self.projects_dir.glob(f"*/{session_id}/{SUBAGENTS}/*.jsonl"))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

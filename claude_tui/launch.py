@@ -10,8 +10,8 @@ same one (it adopts it, and nothing is spawned twice). A command line this parse
 understand (help, another subcommand, an unknown option) spawns nothing early; one that click then
 rejects ends the early program on exit.
 
-Only light standard-library modules (and `terminal.pty_session`, which needs no more) are imported here;
-`claude_tui.cli` and the rest load after the spawn.
+Only light standard-library modules (and `terminal.pty_session` and `claude_code`, which need no more) are
+imported here; `claude_tui.cli` and the rest load after the spawn.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import os
 import shutil
 import sys
 
-from claude_tui.terminal.pty_session import CommandNotFound, PtySession, resolve_command
+from claude_tui.claude_code import program_argv
+from claude_tui.terminal.pty_session import PtySession, find_program
 
 # name -> "module:attribute" of a click.Command and its help. One table, so the help lists every command
 # without importing any of them, and so the early parser knows a subcommand when it sees one.
@@ -57,38 +58,6 @@ VALUE_OPTIONS = frozenset(
 )
 FLAG_OPTIONS = frozenset({"--no-track", "--no-redact"})
 """The `run` command's options that take a value, and its flags (a test keeps both in step with click)."""
-
-CLAUDE_NAMES = frozenset({"claude", "claude.exe"})
-
-
-def is_claude(command: str) -> bool:
-    """Whether the program is Claude Code (it then gets `--session-id` and is tracked by transcript)."""
-    return os.path.basename(command) in CLAUDE_NAMES
-
-
-def find_program(command: str) -> str | None:
-    """The program's absolute path (a path, or a name looked up on PATH), or None when there is none."""
-    try:
-        return os.path.abspath(resolve_command(command, os.environ.get("PATH")))
-    except CommandNotFound:
-        return None
-
-
-def program_argv(
-    program: str, *, command: str, session_id: str, args: list[str], prompt: str | None
-) -> list[str]:
-    """The argv to spawn: Claude gets a fixed `--session-id` so its transcript can be found."""
-    claude = is_claude(command)
-    argv = [program]
-    if claude:
-        argv += ["--session-id", session_id]
-    argv += args
-    if prompt:
-        # Variadic options such as --allowedTools would swallow a trailing prompt; `--` ends them.
-        if claude and "--" not in args:
-            argv.append("--")
-        argv.append(prompt)
-    return argv
 
 
 def new_session_id() -> str:

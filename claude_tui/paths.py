@@ -44,9 +44,3 @@ def default_tracking_uri() -> str:
 def default_artifact_root() -> Path:
     """Where runs in the embedded store keep their artifacts (beside `mlflow.db`)."""
     return data_dir() / "artifacts"
-
-
-def claude_config_dir() -> Path:
-    """Claude Code's own config dir: `$CLAUDE_CONFIG_DIR`, else `~/.claude`."""
-    env = os.environ.get("CLAUDE_CONFIG_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".claude"

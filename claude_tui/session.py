@@ -18,17 +18,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from claude_tui import __version__, launch
+from claude_tui import __version__, claude_code
+from claude_tui.claude_code import NPM_INSTALL_HINT
 from claude_tui.config import Alert, AlertMonitor
-from claude_tui.paths import DEFAULT_EXPERIMENT, claude_config_dir
+from claude_tui.paths import DEFAULT_EXPERIMENT
+from claude_tui.terminal.pty_session import find_program
 
 if TYPE_CHECKING:
     from claude_tui.parsing import Event, ScreenParser, SessionStats, TranscriptTail
     from claude_tui.snapshot import SessionSnapshot, StatsSource
     from claude_tui.terminal.recorder import CastRecorder
     from claude_tui.tracking.spool import RunSpool
-
-NPM_INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
 
 
 class ProgramNotFound(Exception):
@@ -61,20 +61,18 @@ class SessionConfig:
     @property
     def is_claude(self) -> bool:
         """Whether the program is Claude Code (it then gets `--session-id` and is tracked by transcript)."""
-        return launch.is_claude(self.command)
+        return claude_code.is_claude(self.command)
 
     @property
     def claude_config_dir(self) -> Path:
         """Where Claude Code writes this session's transcript."""
         if self.config_dir is not None:
             return self.config_dir
-        if "CLAUDE_CONFIG_DIR" in self.env:
-            return Path(self.env["CLAUDE_CONFIG_DIR"])
-        return claude_config_dir()
+        return claude_code.config_dir({**os.environ, **self.env})
 
     def resolve_program(self) -> str:
         """The program's absolute path, or `ProgramNotFound` with a message that says how to fix it."""
-        path = launch.find_program(self.command)
+        path = find_program(self.command)
         if path is not None:
             return path
         if self.is_claude:
@@ -88,7 +86,7 @@ class SessionConfig:
 
     def argv(self) -> list[str]:
         """The program's argv: Claude gets a fixed `--session-id` so its transcript can be found."""
-        return launch.program_argv(
+        return claude_code.program_argv(
             self.resolve_program(),
             command=self.command,
             session_id=self.session_id,
@@ -224,11 +222,6 @@ class TrackedSession:
 
     # -- live updates ------------------------------------------------------------------------------------
 
-    def _find_transcript(self) -> Path | None:
-        projects = self.config.claude_config_dir / "projects"
-        matches = sorted(projects.glob(f"*/{self.config.session_id}.jsonl"))
-        return matches[0] if matches else None
-
     def poll(
         self, screen_lines: Sequence[str] | None = None, *, first_index: int = 0, final: bool = False
     ) -> bool:
@@ -243,7 +236,7 @@ class TrackedSession:
 
         events: list[Event] = []
         if self.config.is_claude and self._transcript is None:
-            path = self._find_transcript()
+            path = claude_code.find_transcript(self.config.claude_config_dir, self.config.session_id)
             if path is not None:
                 self._transcript = TranscriptTail(path)
                 # The sidebar's cost needs genai-prices (0.15-0.3 s to import): load it beside the UI now,

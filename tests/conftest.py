@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from claude_tui.claude_env import ClaudeEnvironment, find_claude_binary
+from claude_tui.claude_code import find_claude_binary
+from claude_tui.claude_env import ClaudeEnvironment
 from claude_tui.scenarios import load_scenario
 from claude_tui.stub_api import StubServer
 

@@ -31,7 +31,8 @@ def demo(
     a scratch git repository. The first prompt is submitted for you; the sidebar shows the follow-up prompt to
     type. Quit with /exit (or ctrl+q) and the session is logged to MLflow.
     """
-    from claude_tui.claude_env import DEFAULT_FILES, SCRIPTED_FLAGS, ClaudeEnvironment, find_claude_binary
+    from claude_tui.claude_code import NPM_INSTALL_HINT, find_claude_binary
+    from claude_tui.claude_env import DEFAULT_FILES, SCRIPTED_FLAGS, ClaudeEnvironment
     from claude_tui.scenarios import load_scenario, scenario_prompts
     from claude_tui.stub_api import StubServer
 
@@ -43,7 +44,7 @@ def demo(
     if binary is None:
         click.echo(
             "claude-tui: the demo needs the pinned Claude Code CLI; run `make demo` (it installs it) or "
-            "`npm install -g @anthropic-ai/claude-code`.",
+            f"`{NPM_INSTALL_HINT}`.",
             err=True,
         )
         sys.exit(2)

@@ -39,7 +39,7 @@ def resolve_transcripts(args: Iterable[str]) -> list[Path]:
         StatsInputError: an argument is neither a readable file, a folder holding transcripts, nor a known
             session id.
     """
-    from claude_tui.paths import claude_config_dir
+    from claude_tui import claude_code
 
     found: list[Path] = []
     for arg in args:
@@ -59,21 +59,19 @@ def resolve_transcripts(args: Iterable[str]) -> list[Path]:
                 raise StatsInputError(f"cannot read {arg}")
             found.append(path)
         elif "/" not in arg and not arg.endswith(".jsonl") and arg.strip():
-            config = claude_config_dir()
-            matches = sorted((config / "projects").glob(f"*/{_glob_escape(arg)}.jsonl"))
-            if not matches:
-                raise StatsInputError(f"no such file, and no session {arg!r} under {config / 'projects'}")
-            found.extend(matches)
+            config = claude_code.config_dir()
+            transcript = claude_code.find_transcript(config, arg)
+            if transcript is None:
+                raise StatsInputError(
+                    f"no such file, and no session {arg!r} under {config / claude_code.PROJECTS}"
+                )
+            found.append(transcript)
         else:
             raise StatsInputError(f"no such file: {arg}")
     unique: dict[Path, None] = {}
     for path in found:
         unique.setdefault(path.resolve(), None)
     return list(unique)
-
-
-def _glob_escape(text: str) -> str:
-    return "".join(f"[{ch}]" if ch in "*?[]" else ch for ch in text)
 
 
 MESSAGES_KEY = "_messages"

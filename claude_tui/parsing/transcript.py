@@ -25,6 +25,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from claude_tui.claude_code import subagent_dir
 from claude_tui.parsing.events import (
     PREVIEW_CHARS,
     ApiError,
@@ -593,7 +594,7 @@ class TranscriptTail:
     ) -> None:
         self.path = Path(path)
         self._main = _FileFollower(self.path, offset)
-        self._subagent_dir = self.path.with_suffix("") / "subagents" if follow_subagents else None
+        self._subagent_dir = subagent_dir(self.path) if follow_subagents else None
         self._subagents: dict[str, _FileFollower] = {}
         self._reader = RecordReader()
         self.malformed_lines = 0

@@ -23,6 +23,7 @@ __all__ = [
     "PtySession",
     "SpawnError",
     "build_environment",
+    "find_program",
     "resolve_command",
 ]
 
@@ -109,6 +110,14 @@ def resolve_command(name: str, path: str | None) -> str:
     if found is None:
         raise CommandNotFound(name)
     return found
+
+
+def find_program(command: str) -> str | None:
+    """The program's absolute path (a path, or a name looked up on `$PATH`), or None when there is none."""
+    try:
+        return os.path.abspath(resolve_command(command, os.environ.get("PATH")))
+    except CommandNotFound:
+        return None
 
 
 class PtySession:

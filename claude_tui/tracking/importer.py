@@ -28,12 +28,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from claude_tui import claude_code
 from claude_tui.parsing import SessionStats, TranscriptTail, event_to_dict
 from claude_tui.parsing.events import AssistantText, Event, TokenUsage, ToolCall, ToolResult, UserPrompt
 from claude_tui.tracking.errors import one_line
 
-SUBAGENTS = "subagents"
-"""Sub-agent transcripts live in `<session>/subagents/*.jsonl` and belong to that session."""
 POOL_MIN_FILES = 8
 """Below this many transcripts, parsing in this process beats starting worker processes."""
 DEFAULT_MIN_AGE = 60.0
@@ -131,11 +130,6 @@ Progress = Callable[[SessionOutcome, int, int], None]
 # -- discovery --------------------------------------------------------------------------------------------
 
 
-def is_subagent_file(path: Path) -> bool:
-    """Whether `path` is a sub-agent transcript (`.../<session>/subagents/*.jsonl`), not a session."""
-    return path.parent.name == SUBAGENTS
-
-
 def _transcripts_under(folder: Path) -> list[Path]:
     if (folder / "projects").is_dir():
         # A Claude config dir: sessions are under projects/ (history.jsonl and the like are not sessions).
@@ -143,7 +137,7 @@ def _transcripts_under(folder: Path) -> list[Path]:
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         # Sub-agent folders hold no sessions of their own; their files are logged with the parent.
-        dirs[:] = sorted(d for d in dirs if d != SUBAGENTS)
+        dirs[:] = sorted(d for d in dirs if d != claude_code.SUBAGENTS)
         found.extend(Path(root) / name for name in sorted(files) if name.endswith(".jsonl"))
     return found
 
@@ -156,7 +150,7 @@ def discover_transcripts(
     A path is a transcript file, a project folder (`projects/<dir>`), a Claude config dir (its `projects/`
     is searched) or any folder holding those. Sub-agent files are never sessions: one named directly stands
     for its parent session. `all_sessions` adds every session under `config_dir` (default
-    `paths.claude_config_dir()`); a config dir without `projects/` then simply has none.
+    `claude_code.config_dir()`); a config dir without `projects/` then simply has none.
 
     Raises:
         ImportInputError: a path does not exist, or is a file that is not a `.jsonl` transcript.
@@ -169,7 +163,7 @@ def discover_transcripts(
         elif path.is_file():
             if path.suffix != ".jsonl":
                 raise ImportInputError(f"not a transcript (*.jsonl): {arg}")
-            if is_subagent_file(path):
+            if claude_code.is_subagent_file(path):
                 parent = path.parent.parent.with_suffix(".jsonl")
                 if not parent.is_file():
                     raise ImportInputError(
@@ -183,10 +177,8 @@ def discover_transcripts(
             raise ImportInputError(f"no such file or folder: {arg}")
     if all_sessions:
         if config_dir is None:
-            from claude_tui.paths import claude_config_dir
-
-            config_dir = claude_config_dir()
-        projects = config_dir / "projects"
+            config_dir = claude_code.config_dir()
+        projects = config_dir / claude_code.PROJECTS
         if projects.is_dir():
             found.extend(_transcripts_under(projects))
     unique: dict[Path, None] = {}

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from claude_tui.claude_code import session_files
 from claude_tui.tracking.errors import one_line
-from claude_tui.tracking.record import SessionRecord, SpanSpec, transcript_files
+from claude_tui.tracking.record import SessionRecord, SpanSpec
 from claude_tui.tracking.redact import Redactor
 from claude_tui.tracking.spool import SYNC_LOCK, RunSpool
 from claude_tui.tracking.store import (
@@ -343,7 +344,7 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
     _write(staging / "transcript/clean.txt", clean(clean_text))
     transcript = record.transcript_path
     if transcript is not None:
-        for item in transcript_files(transcript):
+        for item in session_files(transcript):
             rel = item.relative_to(transcript.parent).as_posix()
             _write(staging / "claude" / rel, clean(_read_text(item)))
     if spool.events_path.is_file():

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from claude_tui.claude_code import find_transcript, session_files
 from claude_tui.parsing import SessionStats, TranscriptTail, event_from_dict
 from claude_tui.parsing.events import (
     ApiError,
@@ -65,7 +66,7 @@ def metric_key(name: str) -> str:
     return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in name) or "_"
 
 
-def find_transcript(meta: dict[str, Any]) -> Path | None:
+def spool_transcript(meta: dict[str, Any]) -> Path | None:
     """The session's Claude Code transcript: `meta.transcript_path`, else `projects/*/<id>.jsonl`."""
     explicit = meta.get("transcript_path")
     if explicit and Path(explicit).is_file():
@@ -74,22 +75,14 @@ def find_transcript(meta: dict[str, Any]) -> Path | None:
     session_id = meta.get("session_id")
     if not config_dir or not session_id:
         return None
-    matches = sorted(Path(config_dir).glob(f"projects/*/{session_id}.jsonl"))
-    return matches[0] if matches else None
-
-
-def transcript_files(transcript: Path) -> list[Path]:
-    """The transcript and the files in its `<session>/` folder (sub-agent transcripts and their meta)."""
-    folder = transcript.with_suffix("")
-    extra = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
-    return [transcript, *extra]
+    return find_transcript(config_dir, session_id)
 
 
 def session_texts(spool: RunSpool, transcript: Path | None) -> list[str]:
     """Every text of a session that is logged somewhere (to learn the secret values it contains)."""
     paths = [p for p in spool.path.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
     if transcript is not None:
-        paths += transcript_files(transcript)
+        paths += session_files(transcript)
     texts = [json.dumps(spool.meta, ensure_ascii=False, default=str)]
     for path in paths:
         try:
@@ -174,7 +167,7 @@ class SessionRecord:
         """Read a spool (and the transcript it points at) into a record."""
         meta = spool.meta
         summary = spool.summary
-        transcript = find_transcript(meta)
+        transcript = spool_transcript(meta)
         events: list[Event] = []
         stats = SessionStats()
         source = "none"

@@ -28,7 +28,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from claude_tui.claude_env import ClaudeEnvironment, InteractiveClaude, find_claude_binary
+from claude_tui.claude_code import find_claude_binary
+from claude_tui.claude_env import ClaudeEnvironment, InteractiveClaude
 from claude_tui.scenarios import load_scenario, scenario_names, scenario_prompts
 from claude_tui.stub_api import StubServer
 

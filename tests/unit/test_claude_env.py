@@ -13,10 +13,8 @@ import pytest
 
 from claude_tui.claude_env import (
     DEFAULT_FILES,
-    ENV_CLAUDE_BIN,
     SCRIPTED_FLAGS,
     ClaudeEnvironment,
-    find_claude_binary,
     project_dir_name,
     read_jsonl,
     tool_calls,
@@ -89,16 +87,6 @@ def test_argv_without_binary_says_how_to_get_one(tmp_path: Path) -> None:
     env = ClaudeEnvironment(root=tmp_path, base_url="http://127.0.0.1:9", claude_bin=None)
     with pytest.raises(FileNotFoundError, match="make setup"):
         env.argv("x")
-
-
-def test_find_claude_binary_prefers_the_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = tmp_path / "claude"
-    fake.write_text("#!/bin/sh\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv(ENV_CLAUDE_BIN, str(fake))
-    assert find_claude_binary() == fake
-    monkeypatch.setenv(ENV_CLAUDE_BIN, str(tmp_path / "missing"))
-    assert find_claude_binary() is None
 
 
 def test_transcript_lookup_by_session_id(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from claude_tui.claude_code import is_subagent_file
 from claude_tui.parsing import TranscriptTail, stats_for_transcript
 from claude_tui.parsing.events import ToolResult
 from claude_tui.tracking.importer import (
@@ -25,7 +26,6 @@ from claude_tui.tracking.importer import (
     clean_text_from_events,
     discover_transcripts,
     import_sessions,
-    is_subagent_file,
     parse_since,
     prepare_session,
     project_folder_name,

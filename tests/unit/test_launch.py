@@ -16,7 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from claude_tui import cli, launch
+from claude_tui.claude_code import program_argv
 from claude_tui.commands import run as run_module
+from claude_tui.terminal.pty_session import find_program
 
 
 def test_option_tables_match_the_run_command() -> None:
@@ -98,24 +100,13 @@ def test_early_argv_is_the_argv_click_builds(
     config = seen["config"]
     line = launch.parse_run_line(args)
     assert line is not None
-    program = launch.find_program(line.command)
+    program = find_program(line.command)
     assert program is not None
-    early = launch.program_argv(
+    early = program_argv(
         program, command=line.command, session_id=config.session_id, args=line.claude_args, prompt=line.prompt
     )
     assert early == config.argv()
     assert os.path.realpath(line.cwd or os.getcwd()) == str(config.cwd)
-
-
-def test_program_argv_gives_claude_a_session_id_and_ends_its_options() -> None:
-    argv = launch.program_argv(
-        "/bin/claude", command="claude", session_id="S", args=["--allowedTools", "Bash"], prompt="go"
-    )
-    assert argv == ["/bin/claude", "--session-id", "S", "--allowedTools", "Bash", "--", "go"]
-    assert launch.program_argv("/bin/sh", command="sh", session_id="S", args=[], prompt="x") == [
-        "/bin/sh",
-        "x",
-    ]
 
 
 def test_new_session_id_is_a_random_uuid4() -> None:

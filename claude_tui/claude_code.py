@@ -1,0 +1,135 @@
+"""Claude Code's layout on disk and on the command line: one home for what claude-tui knows about the CLI.
+
+- the config dir (`$CLAUDE_CONFIG_DIR`, else `~/.claude`) and its `projects/<folder>/<session-id>.jsonl`
+  transcripts, each with an optional `<session-id>/subagents/agent-<id>.jsonl` folder of sub-agent
+  transcripts;
+- the project folder a work dir's sessions go to (`project_dir_name`);
+- finding a transcript by session id, and telling a sub-agent file from a session;
+- the `claude` program: which commands are Claude Code, where the pinned CLI is, and the argv that gives a
+  session a known id.
+
+Cheap to import: the entry point (`launch.py`) uses it before Claude's first frame, so only `os` is imported
+at module level (pathlib and shutil load inside the functions that need them).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+CLAUDE_NAMES = frozenset({"claude", "claude.exe"})
+"""Program names that are Claude Code (`claude.exe` is what the npm package's postinstall copies)."""
+
+NPM_PACKAGE = "@anthropic-ai/claude-code"
+NPM_INSTALL_HINT = f"npm install -g {NPM_PACKAGE}"
+"""How to install the CLI, for the messages that say it is missing."""
+
+CONFIG_DIR_ENV = "CLAUDE_CONFIG_DIR"
+"""Moves `~/.claude/` (and `~/.claude.json`) elsewhere; tests and the demo set it."""
+
+PROJECTS = "projects"
+"""The config dir's folder of per-work-dir transcript folders."""
+
+SUBAGENTS = "subagents"
+"""Sub-agent transcripts live in `<session-id>/subagents/*.jsonl` beside `<session-id>.jsonl`."""
+
+TRANSCRIPT_SUFFIX = ".jsonl"
+
+ENV_CLAUDE_BIN = "CLAUDE_TUI_CLAUDE_BIN"
+"""Environment variable naming the `claude` binary `find_claude_binary` returns, checked first."""
+
+
+# -- the program -----------------------------------------------------------------------------------------
+
+
+def is_claude(command: str) -> bool:
+    """Whether the program is Claude Code (it then gets `--session-id` and is tracked by transcript)."""
+    return os.path.basename(command) in CLAUDE_NAMES
+
+
+def program_argv(
+    program: str, *, command: str, session_id: str, args: Sequence[str], prompt: str | None
+) -> list[str]:
+    """The argv to spawn: Claude gets a fixed `--session-id` so its transcript can be found."""
+    claude = is_claude(command)
+    argv = [program]
+    if claude:
+        argv += ["--session-id", session_id]
+    argv += args
+    if prompt:
+        # Variadic options such as --allowedTools would swallow a trailing prompt; `--` ends them.
+        if claude and "--" not in args:
+            argv.append("--")
+        argv.append(prompt)
+    return argv
+
+
+def find_claude_binary() -> Path | None:
+    """The `claude` to run: `$CLAUDE_TUI_CLAUDE_BIN`, else the repo's pinned CLI, else `claude` on PATH.
+
+    The pinned CLI is the one `make setup` installs into the source tree's `.claude-cli/` (the demo and the
+    tests run it).
+    """
+    import shutil
+    from pathlib import Path
+
+    override = os.environ.get(ENV_CLAUDE_BIN)
+    if override:
+        path = Path(override).expanduser()
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    pinned = Path(__file__).resolve().parent.parent / ".claude-cli" / "node_modules" / ".bin" / "claude"
+    if pinned.is_file() and os.access(pinned, os.X_OK):
+        return pinned
+    found = shutil.which("claude")
+    return Path(found) if found else None
+
+
+# -- the config dir and its transcripts ------------------------------------------------------------------
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Claude Code's config dir: `$CLAUDE_CONFIG_DIR` (of `env`, default this process's), else `~/.claude`."""
+    from pathlib import Path
+
+    value = (os.environ if env is None else env).get(CONFIG_DIR_ENV)
+    return Path(value).expanduser() if value else Path.home() / ".claude"
+
+
+def find_transcript(config: str | os.PathLike[str], session_id: str) -> Path | None:
+    """A session's transcript, `projects/*/<session_id>.jsonl` under the config dir, or None.
+
+    Looked up by id in every project folder rather than by the work dir's folder name: a session resumed
+    or forked from another directory keeps its file where it started.
+    """
+    import glob
+    from pathlib import Path
+
+    projects = Path(config) / PROJECTS
+    matches = sorted(projects.glob(f"*/{glob.escape(session_id)}{TRANSCRIPT_SUFFIX}"))
+    return matches[0] if matches else None
+
+
+def is_subagent_file(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a sub-agent transcript (`.../<session>/subagents/*.jsonl`), not a session."""
+    return os.path.basename(os.path.dirname(os.fspath(path))) == SUBAGENTS
+
+
+def session_folder(transcript: Path) -> Path:
+    """The `<session-id>/` folder beside a transcript (sub-agent transcripts and their meta files)."""
+    return transcript.with_suffix("")
+
+
+def subagent_dir(transcript: Path) -> Path:
+    """Where a session's sub-agent transcripts are written: `<session-id>/subagents/`."""
+    return session_folder(transcript) / SUBAGENTS
+
+
+def session_files(transcript: Path) -> list[Path]:
+    """The transcript and the files in its `<session-id>/` folder (sub-agent transcripts and their meta)."""
+    folder = session_folder(transcript)
+    extra = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    return [transcript, *extra]
