@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from claude_tui.launch import SUBCOMMANDS
+from claude_tui.commands import SUBCOMMANDS
 
 
 class LazyGroup(click.Group):

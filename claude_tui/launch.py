@@ -10,38 +10,21 @@ same one (it adopts it, and nothing is spawned twice). A command line this parse
 understand (help, another subcommand, an unknown option) spawns nothing early; one that click then
 rejects ends the early program on exit.
 
-Only light standard-library modules (and `terminal.pty_session` and `claude_code`, which need no more) are
-imported here; `claude_tui.cli` and the rest load after the spawn.
+Only light standard-library modules (and `terminal.pty_session`, `claude_code`, `prespawn` and the command
+table in `commands/__init__.py`, which need no more) are imported here; `claude_tui.cli` and the rest load
+after the spawn, and `commands.run` takes the program from `prespawn.claim()`.
 """
 
 from __future__ import annotations
 
-import atexit
 import gc
 import os
-import shutil
 import sys
 
 from claude_tui.claude_code import program_argv
+from claude_tui.commands import SUBCOMMANDS
+from claude_tui.prespawn import Prespawned, hand_over, pane_size
 from claude_tui.terminal.pty_session import PtySession, find_program
-
-# name -> "module:attribute" of a click.Command and its help. One table, so the help lists every command
-# without importing any of them, and so the early parser knows a subcommand when it sees one.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("claude_tui.commands.run:run", "Start a tracked session (the default command)."),
-    "demo": ("claude_tui.commands.demo:demo", "A tracked session of the real CLI against the offline stub."),
-    "replay": ("claude_tui.commands.replay:replay", "Play an asciicast recording in the terminal pane."),
-    "stats": ("claude_tui.commands.stats:stats", "Exact stats of Claude Code transcripts."),
-    "sync": ("claude_tui.commands.sync:sync", "Log finished or orphaned session spools to MLflow."),
-    "history": ("claude_tui.commands.history:history", "Browse past sessions (opens the History tab)."),
-    "ui": ("claude_tui.commands.ui:ui", "Start, stop or query the MLflow UI server."),
-    "export": ("claude_tui.commands.export:export", "Export logged sessions as CSV or JSON."),
-    "import": ("claude_tui.commands.importer:import_sessions", "Import existing Claude Code sessions."),
-}
-
-SIDEBAR_COLUMNS = 34
-CHROME_ROWS = 4
-"""Sidebar width, and header + tab bar (2) + footer rows: the pane's size before Textual has laid it out."""
 
 VALUE_OPTIONS = frozenset(
     {
@@ -67,12 +50,6 @@ def new_session_id() -> str:
     raw[8] = (raw[8] & 0x3F) | 0x80
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def pane_size() -> tuple[int, int]:
-    """The pane's columns and rows in the current terminal, before Textual has laid it out."""
-    size = shutil.get_terminal_size((120, 40))
-    return max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS)
 
 
 class RunLine:
@@ -126,22 +103,8 @@ def parse_run_line(args: list[str]) -> RunLine | None:
     return line
 
 
-class Prespawned:
-    """A program spawned by `prespawn`, waiting for `commands.run` to claim it."""
-
-    def __init__(self, session_id: str, argv: list[str], cwd: str, pty: PtySession) -> None:
-        self.session_id = session_id
-        self.argv = argv
-        self.cwd = cwd
-        self.pty = pty
-
-
-_prespawned: Prespawned | None = None
-
-
 def prespawn(args: list[str]) -> Prespawned | None:
-    """Spawn the program of a `run` command line now; None (and nothing spawned) when in doubt."""
-    global _prespawned
+    """Spawn the program of a `run` command line now (for `prespawn.claim`); None when in doubt."""
     line = parse_run_line(args)
     if line is None:
         return None
@@ -158,23 +121,9 @@ def prespawn(args: list[str]) -> Prespawned | None:
         pty = PtySession.spawn(argv, cwd=cwd, env={}, cols=cols, rows=rows)
     except Exception:  # the normal path spawns again and reports what went wrong
         return None
-    _prespawned = Prespawned(session_id, argv, cwd, pty)
-    atexit.register(_end_unclaimed)
-    return _prespawned
-
-
-def claim() -> Prespawned | None:
-    """The early program, handed over once (None when there is none or it was already claimed)."""
-    global _prespawned
-    taken, _prespawned = _prespawned, None
-    return taken
-
-
-def _end_unclaimed() -> None:
-    """At exit: a program spawned early whose command line click then refused must not outlive us."""
-    taken = claim()
-    if taken is not None:
-        taken.pty.terminate(grace=0.5)
+    early = Prespawned(session_id, argv, cwd, pty)
+    hand_over(early)
+    return early
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from claude_tui.config import Alert, ConfigError, load_settings
-from claude_tui.launch import claim, pane_size
+from claude_tui.prespawn import claim, pane_size
 from claude_tui.session import ProgramNotFound, SessionConfig, SessionResult
 from claude_tui.terminal.pty_session import PtySession, SpawnError
 

@@ -1,0 +1,59 @@
+"""The program the entry point spawned before anything heavy loaded, waiting for `commands.run` to adopt it.
+
+`launch.main` spawns the program of a `run` command line at once (docs/startup.md) and hands it over here;
+`commands.run` claims it once. Kept apart from both so that neither imports the other: the entry point sits
+above the CLI, and the commands must not import the entry point. Light: stdlib and `terminal.pty_session`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from claude_tui.terminal.pty_session import PtySession
+
+SIDEBAR_COLUMNS = 34
+CHROME_ROWS = 4
+"""Sidebar width, and header + tab bar (2) + footer rows: the pane's size before Textual has laid it out."""
+
+
+def pane_size() -> tuple[int, int]:
+    """The pane's columns and rows in the current terminal, before Textual has laid it out."""
+    size = shutil.get_terminal_size((120, 40))
+    return max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS)
+
+
+class Prespawned:
+    """A program spawned by `launch.prespawn`, waiting for `commands.run` to claim it."""
+
+    def __init__(self, session_id: str, argv: list[str], cwd: str, pty: PtySession) -> None:
+        self.session_id = session_id
+        self.argv = argv
+        self.cwd = cwd
+        self.pty = pty
+
+
+_prespawned: Prespawned | None = None
+
+
+def hand_over(early: Prespawned) -> None:
+    """Keep `early` for `claim`; it is ended at exit if nobody claims it."""
+    global _prespawned
+    _prespawned = early
+    atexit.register(_end_unclaimed)
+
+
+def claim() -> Prespawned | None:
+    """The early program, handed over once (None when there is none or it was already claimed)."""
+    global _prespawned
+    taken, _prespawned = _prespawned, None
+    return taken
+
+
+def _end_unclaimed() -> None:
+    """At exit: a program spawned early whose command line click then refused must not outlive us."""
+    taken = claim()
+    if taken is not None:
+        taken.pty.terminate(grace=0.5)
