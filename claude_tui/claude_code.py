@@ -39,6 +39,13 @@ SUBAGENTS = "subagents"
 
 TRANSCRIPT_SUFFIX = ".jsonl"
 
+PROJECT_DIR_NAME_ENV = "CLAUDE_CODE_PROJECT_DIR_NAME"
+"""With `$CLAUDE_CONFIG_DIR` set, the CLI puts every session in `projects/<this name>/` instead (when the
+name is 1-64 of `A-Za-z0-9_-` and not a Windows device name)."""
+
+MAX_FOLDER_CHARS = 200
+"""A project folder name longer than this is cut and given a hash of the whole path."""
+
 ENV_CLAUDE_BIN = "CLAUDE_TUI_CLAUDE_BIN"
 """Environment variable naming the `claude` binary `find_claude_binary` returns, checked first."""
 
@@ -97,6 +104,93 @@ def config_dir(env: Mapping[str, str] | None = None) -> Path:
 
     value = (os.environ if env is None else env).get(CONFIG_DIR_ENV)
     return Path(value).expanduser() if value else Path.home() / ".claude"
+
+
+def project_dir_name(work_dir: str | os.PathLike[str]) -> str:
+    """The `projects/<name>` folder the CLI keeps the sessions of `work_dir` in, named as 2.1.328 does.
+
+    The CLI runs in the real path of its work dir (symlinks resolved, as `os.getcwd()` gives it) and
+    names the folder after it: every UTF-16 code unit that is not an ASCII letter or digit becomes `-`
+    (`café` -> `caf-`, an emoji -> `--`). A name longer than `MAX_FOLDER_CHARS` is cut there and gets `-`
+    and the base-36 Java-style string hash of the whole path. `work_dir` is taken as it is (absolute,
+    symlinks already resolved); `project_dirs` finds the folders of a directory a person typed.
+    """
+    path = os.fspath(work_dir)
+    name = "".join(("--" if ord(ch) > 0xFFFF else "-") if not _ascii_alnum(ch) else ch for ch in path)
+    if len(name) <= MAX_FOLDER_CHARS:
+        return name
+    return f"{name[:MAX_FOLDER_CHARS]}-{_base36(abs(_string_hash(path)))}"
+
+
+def is_project_dir_name(name: str, work_dir: str | os.PathLike[str]) -> bool:
+    """Whether the folder `name` can hold the sessions of `work_dir` (a real path).
+
+    Its `project_dir_name`, or for a long path the same cut name with another hash: the CLI accepts
+    those too (builds of the CLI on another JavaScript runtime hashed differently).
+    """
+    expected = project_dir_name(work_dir)
+    if name == expected:
+        return True
+    return len(expected) > MAX_FOLDER_CHARS and name.startswith(expected[: MAX_FOLDER_CHARS + 1])
+
+
+def project_dirs(
+    config: str | os.PathLike[str], work_dir: str | os.PathLike[str], env: Mapping[str, str] | None = None
+) -> list[Path]:
+    """The existing folders under the config dir's `projects/` that can hold sessions started in `work_dir`.
+
+    `work_dir` as a person typed it (relative, `~`, through a symlink); the CLI names the folder after
+    the real path. Also the folder `$CLAUDE_CODE_PROJECT_DIR_NAME` names, when `env` (default this
+    process's) sets it beside `$CLAUDE_CONFIG_DIR`. A folder can hold other directories' sessions too (that
+    shared override, a hash clash): the records' `cwd` says whose a session is.
+    """
+    from pathlib import Path
+
+    projects = Path(config) / PROJECTS
+    real = os.path.realpath(os.path.expanduser(os.fspath(work_dir)))
+    override = _project_dir_override(os.environ if env is None else env)
+    try:
+        names = sorted(e.name for e in os.scandir(projects) if e.is_dir())
+    except OSError:
+        return []
+    return [projects / n for n in names if n == override or is_project_dir_name(n, real)]
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _string_hash(text: str) -> int:
+    """`h = 31*h + c` over the UTF-16 code units, as a signed 32-bit integer (the CLI's path hash)."""
+    value = 0
+    data = text.encode("utf-16-le", "surrogatepass")
+    for i in range(0, len(data), 2):
+        value = (value * 31 + (data[i] | data[i + 1] << 8)) & 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+        if not number:
+            return text
+
+
+_DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))}) | frozenset(
+    f"lpt{i}" for i in range(10)
+)
+
+
+def _project_dir_override(env: Mapping[str, str]) -> str | None:
+    name = env.get(PROJECT_DIR_NAME_ENV)
+    if not env.get(CONFIG_DIR_ENV) or not name or len(name) > 64 or name.lower() in _DEVICE_NAMES:
+        return None
+    if all(_ascii_alnum(ch) or ch in "_-" for ch in name):
+        return name
+    return None
 
 
 def find_transcript(config: str | os.PathLike[str], session_id: str) -> Path | None:

@@ -64,11 +64,6 @@ DEFAULT_FILES: dict[str, str] = {
 _PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 
 
-def project_dir_name(cwd: str | Path) -> str:
-    """The folder name Claude Code uses under `projects/` for a work dir (non-alphanumerics become '-')."""
-    return "".join(ch if ch.isalnum() else "-" for ch in str(cwd))
-
-
 def claude_json(work_dir: Path, api_key: str) -> dict[str, Any]:
     """The `.claude.json` contents that let the CLI start straight into its prompt box, offline."""
     return {

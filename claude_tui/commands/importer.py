@@ -38,7 +38,7 @@ def _skip_key(reason: str) -> str:
     "--project",
     metavar="DIR",
     type=click.Path(file_okay=False, path_type=str),
-    help="Only sessions started in DIR.",
+    help="Only sessions started in DIR; with no PATH, DIR's sessions in $CLAUDE_CONFIG_DIR (else ~/.claude).",
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be imported; log nothing.")
 @click.option(
@@ -70,13 +70,14 @@ def import_sessions(
 ) -> None:
     """Import the sessions Claude Code already has on disk as MLflow runs.
 
-    PATH is a transcript (<session>.jsonl), a project folder (projects/<dir>) or a Claude config dir. Sessions
-    already in the store (tracked live or imported before) are skipped, so this can run again any time.
+    PATH is a transcript (<session>.jsonl), a project folder (projects/<dir>) or a Claude config dir; with
+    --project DIR alone, the sessions started in DIR. Sessions already in the store (tracked live or
+    imported before) are skipped, so this can run again any time.
     """
     from claude_tui.tracking import importer
 
-    if not paths and not all_sessions:
-        _usage("give a PATH (transcript, project folder or config dir) or --all")
+    if not paths and not all_sessions and project is None:
+        _usage("give a PATH (transcript, project folder or config dir), --project DIR or --all")
     if experiment is not None and not experiment.strip():
         _usage("--experiment must not be empty")
     since_ts: float | None = None
@@ -86,12 +87,17 @@ def import_sessions(
         except importer.ImportInputError as exc:
             _usage(str(exc))
     try:
-        files = importer.discover_transcripts(paths, all_sessions=all_sessions)
+        files = importer.discover_transcripts(paths, all_sessions=all_sessions, project=project)
     except importer.ImportInputError as exc:
         _usage(str(exc))
     if not files:
-        where = ", ".join(paths) if paths else "the Claude config dir"
-        click.echo(f"nothing to import: no transcripts under {where}")
+        if paths:
+            where = "under " + ", ".join(paths)
+        elif all_sessions:
+            where = "under the Claude config dir"
+        else:
+            where = f"of {project} in the Claude config dir"
+        click.echo(f"nothing to import: no transcripts {where}")
         return
 
     import logging

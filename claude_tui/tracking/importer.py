@@ -143,19 +143,29 @@ def _transcripts_under(folder: Path) -> list[Path]:
 
 
 def discover_transcripts(
-    paths: Iterable[str | os.PathLike[str]], *, all_sessions: bool = False, config_dir: Path | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    all_sessions: bool = False,
+    config_dir: Path | None = None,
+    project: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
     """The session transcripts the paths name, each once, in a stable order.
 
     A path is a transcript file, a project folder (`projects/<dir>`), a Claude config dir (its `projects/`
     is searched) or any folder holding those. Sub-agent files are never sessions: one named directly stands
     for its parent session. `all_sessions` adds every session under `config_dir` (default
-    `claude_code.config_dir()`); a config dir without `projects/` then simply has none.
+    `claude_code.config_dir()`); a config dir without `projects/` then simply has none. With neither paths
+    nor `all_sessions`, the sessions of the work dir `project` under `config_dir`: the folders the CLI
+    names after it (`claude_code.project_dirs`).
 
     Raises:
         ImportInputError: a path does not exist, or is a file that is not a `.jsonl` transcript.
     """
+    paths = list(paths)
     found: list[Path] = []
+    if project is not None and not paths and not all_sessions:
+        for folder in claude_code.project_dirs(config_dir or claude_code.config_dir(), project):
+            found.extend(_transcripts_under(folder))
     for arg in paths:
         path = Path(arg).expanduser()
         if path.is_dir():
@@ -215,14 +225,9 @@ def parse_since(text: str, now: float | None = None) -> float:
     return moment.timestamp()
 
 
-def project_folder_name(directory: str | os.PathLike[str]) -> str:
-    """The `projects/<name>` folder Claude Code keeps a directory's sessions in (non-alphanumerics → `-`)."""
-    absolute = os.path.abspath(os.path.expanduser(os.fspath(directory)))
-    return "".join(c if c.isascii() and c.isalnum() else "-" for c in absolute)
-
-
-def _same_dir(a: str, b: str) -> bool:
-    return os.path.normpath(a) == os.path.normpath(b)
+def real_dir(directory: str | os.PathLike[str]) -> str:
+    """A directory as the CLI names it: absolute, `~` expanded, symlinks resolved (`--project`)."""
+    return os.path.realpath(os.path.expanduser(os.fspath(directory)))
 
 
 # -- preparing one session (runs in a worker process) -----------------------------------------------------
@@ -238,7 +243,7 @@ class PrepareOptions:
     """Session ids already in the store or waiting in the spool folder."""
     since: float | None = None
     project: str | None = None
-    """An absolute directory (`--project`)."""
+    """A real directory (`--project`, through `real_dir`)."""
     min_age: float = 0.0
     tracking_uri: str | None = None
     experiment: str | None = None
@@ -324,7 +329,7 @@ def _has_conversation(events: list[Event]) -> bool:
 
 
 def _folder_matches(path: Path, project: str) -> bool:
-    return path.parent.name == project_folder_name(project)
+    return claude_code.is_project_dir_name(path.parent.name, project)
 
 
 def prepare_session(path: Path, options: PrepareOptions) -> Prepared:
@@ -374,7 +379,7 @@ def _prepare(path: Path, options: PrepareOptions) -> Prepared:
         return Prepared(SessionOutcome(path, "filtered", session_id, "older than --since"))
     if options.project is not None:
         cwd = data.get("cwd")
-        inside = _same_dir(cwd, options.project) if cwd else _folder_matches(path, options.project)
+        inside = real_dir(cwd) == options.project if cwd else _folder_matches(path, options.project)
         if not inside:
             return Prepared(SessionOutcome(path, "filtered", session_id, "another project"))
     if session_id in options.known_ids:
@@ -577,17 +582,18 @@ def import_sessions(
     entry points are safe).
 
     Args:
-        paths: transcript files, project folders or config dirs (see `discover_transcripts`).
+        paths: transcript files, project folders or config dirs (see `discover_transcripts`); none with
+            `project` alone: that directory's sessions under `config_dir`.
         all_sessions: also every session under `config_dir` (default `$CLAUDE_CONFIG_DIR` or ~/.claude).
         since: only sessions whose last record is at or after this time (seconds since the epoch).
-        project: only sessions started in this directory.
+        project: only sessions started in this directory (symlinks resolved, as the CLI records it).
         dry_run: decide everything, log nothing (the store is only read).
         tracking_uri: the store (default `paths.default_tracking_uri()`).
         experiment: the experiment (default `claude-sessions`).
         min_age: skip transcripts written to in the last `min_age` seconds (a session may still run).
         jobs: parsing processes (default: CPU count); 1 parses in this process.
         progress: called once per transcript with its outcome.
-        config_dir: Claude's config dir for `all_sessions`.
+        config_dir: Claude's config dir for `all_sessions` and `project`.
         spool_root: the live spool folder whose sessions are left to `claude-tui sync` (default the data
             dir's).
 
@@ -599,7 +605,7 @@ def import_sessions(
     from claude_tui.tracking.store import resolve_tracking_uri
 
     started = time.monotonic()
-    files = discover_transcripts(paths, all_sessions=all_sessions, config_dir=config_dir)
+    files = discover_transcripts(paths, all_sessions=all_sessions, config_dir=config_dir, project=project)
     uri = resolve_tracking_uri(tracking_uri)
     experiment_name = experiment or DEFAULT_EXPERIMENT
     summary = ImportSummary(dry_run=dry_run, tracking_uri=uri, experiment=experiment_name)
@@ -619,7 +625,7 @@ def import_sessions(
     except Exception as exc:  # whatever the store says, the user gets one line, not a traceback
         raise ImportStoreError(f"cannot read the sessions in {uri}: {one_line(exc)}") from exc
     known = frozenset(in_store | spooled_session_ids(spool_root))
-    project_dir = os.path.abspath(os.path.expanduser(os.fspath(project))) if project is not None else None
+    project_dir = real_dir(project) if project is not None else None
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environment(SYNC_TRACE_ENV))
         stack.enter_context(_batched_span_export())

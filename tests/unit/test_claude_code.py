@@ -15,6 +15,7 @@ from claude_tui.claude_code import (
     is_claude,
     is_subagent_file,
     program_argv,
+    project_dir_name,
     session_files,
     subagent_dir,
 )
@@ -75,3 +76,61 @@ def test_transcript_lookup_by_id_and_subagent_files(tmp_path: Path) -> None:
     assert session_files(transcript) == [
         transcript, agents / "agent-a1.jsonl", agents / "agent-a1.meta.json",
     ]  # fmt: skip
+
+
+# Folder names the pinned CLI 2.1.328 wrote for these work dirs (run in each with `-p`; the long one is
+# `/tmp/ch-exp/env/w/` + 120 x + `/` + 120 y). tests/functional/test_claude_code_layout.py checks the same
+# against the real CLI in every test run.
+CLI_FOLDERS = [
+    ("/tmp/w/café", "-tmp-w-caf-"),
+    ("/tmp/w/with space", "-tmp-w-with-space"),
+    ("/tmp/w/dots.and_under", "-tmp-w-dots-and-under"),
+    ("/tmp/w/emoji😀x", "-tmp-w-emoji--x"),
+    ("/tmp/w/Ünïcödé-日本語", "-tmp-w--n-c-d-----"),
+    ("/tmp/w/a+b=c@d~e#f%g", "-tmp-w-a-b-c-d-e-f-g"),
+    ("/tmp/w/tab\tname", "-tmp-w-tab-name"),
+    ("/tmp/w/cafe\u0301", "-tmp-w-cafe-"),  # decomposed: not normalised, the accent is one more '-'
+    (
+        "/tmp/ch-exp/env/w/" + "x" * 120 + "/" + "y" * 120,
+        "-tmp-ch-exp-env-w-" + "x" * 120 + "-" + "y" * 61 + "-ecuwhu",
+    ),
+]
+
+
+@pytest.mark.parametrize(("work_dir", "folder"), CLI_FOLDERS)
+def test_project_dir_name_as_the_cli_names_it(work_dir: str, folder: str) -> None:
+    assert project_dir_name(work_dir) == folder
+    assert len(folder) <= claude_code.MAX_FOLDER_CHARS + 1 + 7
+
+
+def test_project_dirs_resolve_symlinks_and_accept_another_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(claude_code.PROJECT_DIR_NAME_ENV, raising=False)
+    real = tmp_path / "wörk"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    long_dir = "/srv/" + "x" * 300
+    projects = tmp_path / "config" / claude_code.PROJECTS
+    mine = projects / project_dir_name(str(real))
+    cut = project_dir_name(long_dir)[: claude_code.MAX_FOLDER_CHARS]
+    for folder in (mine, projects / f"{cut}-otherhash", projects / project_dir_name("/srv/else")):
+        folder.mkdir(parents=True)
+    assert claude_code.project_dirs(tmp_path / "config", tmp_path / "link") == [mine]
+    assert claude_code.project_dirs(tmp_path / "config", long_dir) == [projects / f"{cut}-otherhash"]
+    assert claude_code.project_dirs(tmp_path / "nowhere", real) == []
+
+
+@pytest.mark.parametrize(
+    ("env", "found"),
+    [
+        ({"CLAUDE_CONFIG_DIR": "c", "CLAUDE_CODE_PROJECT_DIR_NAME": "shared_1"}, True),
+        ({"CLAUDE_CODE_PROJECT_DIR_NAME": "shared_1"}, False),  # only together with a config dir
+        ({"CLAUDE_CONFIG_DIR": "c", "CLAUDE_CODE_PROJECT_DIR_NAME": "no/slash"}, False),
+        ({"CLAUDE_CONFIG_DIR": "c", "CLAUDE_CODE_PROJECT_DIR_NAME": "NUL"}, False),
+    ],
+)
+def test_project_dir_name_override(tmp_path: Path, env: dict[str, str], found: bool) -> None:
+    shared = tmp_path / claude_code.PROJECTS / "shared_1"
+    shared.mkdir(parents=True)
+    assert claude_code.project_dirs(tmp_path, "/anywhere", env) == ([shared] if found else [])

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from claude_tui.claude_code import project_dir_name
 from claude_tui.claude_env import (
     DEFAULT_FILES,
     SCRIPTED_FLAGS,
     ClaudeEnvironment,
-    project_dir_name,
     read_jsonl,
     tool_calls,
     tool_results,
@@ -99,14 +99,6 @@ def test_transcript_lookup_by_session_id(tmp_path: Path) -> None:
     assert env.transcript_path("nope") is None
     assert env.transcripts() == [folder / "s1.jsonl"]
     assert env.subagent_transcripts("s1") == [folder / "s1" / "subagents" / "agent-a1.jsonl"]
-
-
-@pytest.mark.parametrize(
-    ("cwd", "expected"),
-    [("/tmp/work", "-tmp-work"), ("/a/b_c.d", "-a-b-c-d"), ("/x y/z", "-x-y-z")],
-)
-def test_project_dir_name(cwd: str, expected: str) -> None:
-    assert project_dir_name(cwd) == expected
 
 
 def test_transcript_helpers_pair_calls_and_results(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from claude_tui.claude_code import is_subagent_file
+from claude_tui.claude_code import is_subagent_file, project_dir_name
 from claude_tui.parsing import TranscriptTail, stats_for_transcript
 from claude_tui.parsing.events import ToolResult
 from claude_tui.tracking.importer import (
@@ -28,7 +28,6 @@ from claude_tui.tracking.importer import (
     import_sessions,
     parse_since,
     prepare_session,
-    project_folder_name,
 )
 from claude_tui.tracking.spool import RunSpool
 
@@ -154,10 +153,10 @@ def test_parse_since_rejects(text: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_project_folder_name_matches_what_the_cli_wrote(name: str) -> None:
+def test_project_dir_name_matches_what_the_cli_wrote(name: str) -> None:
     work_dir = MANIFEST[name]["work_dir"]
     folder = Path(MANIFEST[name]["files"][-1]).parts[1]
-    assert project_folder_name(work_dir) == folder
+    assert project_dir_name(work_dir) == folder
 
 
 # -- preparing and filtering (dry runs: nothing is written) ----------------------------------------------
@@ -213,10 +212,10 @@ def test_project_by_folder_name_when_records_carry_no_cwd(tmp_path: Path) -> Non
         record = json.loads(line)
         record.pop("cwd", None)
         lines.append(json.dumps(record))
-    folder = tmp_path / "projects" / project_folder_name("/srv/app")
+    folder = tmp_path / "projects" / project_dir_name("/srv/app")
     folder.mkdir(parents=True)
     (folder / source.name).write_text("\n".join(lines) + "\n")
-    other = tmp_path / "projects" / project_folder_name("/srv/other")
+    other = tmp_path / "projects" / project_dir_name("/srv/other")
     other.mkdir()
     (other / "x.jsonl").write_text("\n".join(lines).replace(MANIFEST["failing"]["session_id"], "x") + "\n")
     summary = import_sessions([tmp_path], project="/srv/app", dry_run=True, jobs=1)
