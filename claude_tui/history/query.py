@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SESSION_FILTER = 'tags.type = "claude_session"'
+from claude_tui.tracking import schema
+
+SESSION_FILTER = schema.SESSION_FILTER
 """The filter every query adds: only claude-tui sessions, even if the experiment holds other runs."""
 
 DEFAULT_ORDER = ("attributes.start_time DESC",)
@@ -23,9 +25,6 @@ DEFAULT_ORDER = ("attributes.start_time DESC",)
 
 PAGE_SIZE = 100
 """Rows per page: one screenful and a half, cheap to fetch from a 10,000-run store."""
-
-SERIES_KEYS = ("tool_uses", "errors_encountered", "commands_executed")
-"""The metrics the logger records as series over time (step = seconds since the session started)."""
 
 
 class HistoryError(Exception):
@@ -59,8 +58,8 @@ def _today_filter() -> str:
 
 
 QUICK_FILTERS: dict[str, Callable[[], str]] = {
-    "failed": lambda: "metrics.success = 0",
-    "errors": lambda: "metrics.errors_encountered > 0",
+    "failed": lambda: f"{schema.search_metric(schema.SUCCESS)} = 0",
+    "errors": lambda: f"{schema.search_metric(schema.ERRORS_ENCOUNTERED)} > 0",
     "today": _today_filter,
 }
 """Quick filter name -> a function building its MLflow filter (a function because "today" moves)."""
@@ -122,22 +121,23 @@ class RunDetails:
     transcript: str | None
     """The text of `transcript/clean.txt`, or None when the run has none."""
     series: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-    """Metric key -> [(step, value)] sorted by step, for `SERIES_KEYS` that have a history."""
+    """Metric key -> [(step, value)] sorted by step, for `schema.SERIES_KEYS` that have a history."""
 
 
 # Column id -> the MLflow order_by clauses that sort by it. "tokens" is input+output, which MLflow cannot
 # sort by; ordering by input then output tokens is the nearest the store offers.
+_metric, _param = schema.search_metric, schema.search_param
 SORT_KEYS: dict[str, tuple[str, ...]] = {
     "start": ("attributes.start_time",),
     "name": ("attributes.run_name",),
-    "duration": ("metrics.duration_seconds",),
-    "commands": ("metrics.commands_executed",),
-    "tools": ("metrics.tool_uses",),
-    "errors": ("metrics.errors_encountered",),
-    "success": ("metrics.success",),
-    "procedure": ("params.procedure_name", "params.issue_number"),
-    "tokens": ("metrics.input_tokens", "metrics.output_tokens"),
-    "cost": ("metrics.cost_usd",),
+    "duration": (_metric(schema.DURATION_SECONDS),),
+    "commands": (_metric(schema.COMMANDS_EXECUTED),),
+    "tools": (_metric(schema.TOOL_USES),),
+    "errors": (_metric(schema.ERRORS_ENCOUNTERED),),
+    "ok": (_metric(schema.SUCCESS),),
+    "procedure": (_param(schema.PARAM_PROCEDURE), _param(schema.PARAM_ISSUE)),
+    "tokens": (_metric(schema.INPUT_TOKENS), _metric(schema.OUTPUT_TOKENS)),
+    "cost": (_metric(schema.COST_USD),),
 }
 
 
@@ -156,26 +156,26 @@ def row_from_run(run: Any) -> RunRow:
     metrics: Mapping[str, float] = data.metrics
     params: Mapping[str, str] = data.params
     tags: Mapping[str, str] = data.tags
-    duration = metrics.get("duration_seconds")
+    duration = metrics.get(schema.DURATION_SECONDS)
     if duration is None and info.start_time and info.end_time:
         duration = (info.end_time - info.start_time) / 1000
     return RunRow(
         run_id=info.run_id,
         experiment_id=str(info.experiment_id),
-        name=info.run_name or tags.get("mlflow.runName") or "",
+        name=info.run_name or tags.get(schema.TAG_RUN_NAME) or "",
         start_time=info.start_time,
         end_time=info.end_time,
         status=info.status,
         duration_seconds=duration,
-        commands=metrics.get("commands_executed"),
-        tools=metrics.get("tool_uses"),
-        errors=metrics.get("errors_encountered"),
-        success=metrics.get("success"),
-        procedure=params.get("procedure_name") or None,
-        issue=params.get("issue_number") or None,
-        input_tokens=metrics.get("input_tokens"),
-        output_tokens=metrics.get("output_tokens"),
-        cost_usd=metrics.get("cost_usd"),
+        commands=metrics.get(schema.COMMANDS_EXECUTED),
+        tools=metrics.get(schema.TOOL_USES),
+        errors=metrics.get(schema.ERRORS_ENCOUNTERED),
+        success=metrics.get(schema.SUCCESS),
+        procedure=params.get(schema.PARAM_PROCEDURE) or None,
+        issue=params.get(schema.PARAM_ISSUE) or None,
+        input_tokens=metrics.get(schema.INPUT_TOKENS),
+        output_tokens=metrics.get(schema.OUTPUT_TOKENS),
+        cost_usd=metrics.get(schema.COST_USD),
     )
 
 
@@ -206,7 +206,7 @@ class RunQuery:
     Args:
         tracking_uri: any MLflow tracking URI (`sqlite:///...`, `http://host:port`, a file store path).
         experiment: the experiment name; a store without it simply has no sessions.
-        session_only: add `tags.type = "claude_session"` to every filter.
+        session_only: add `schema.SESSION_FILTER` (`tags.type = "claude_session"`) to every filter.
     """
 
     def __init__(self, tracking_uri: str, experiment: str, *, session_only: bool = True) -> None:
@@ -347,7 +347,7 @@ class RunQuery:
         if "transcript/clean.txt" in artifacts:
             transcript = self.read_text(run_id, "transcript/clean.txt")
         series: dict[str, list[tuple[int, float]]] = {}
-        for key in SERIES_KEYS:
+        for key in schema.SERIES_KEYS:
             if key not in run.data.metrics:
                 continue
             try:

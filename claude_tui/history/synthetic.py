@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from claude_tui.tracking import schema
+
 
 @dataclass(frozen=True)
 class SyntheticSession:
@@ -35,7 +37,7 @@ class SyntheticSession:
     model: str = "claude-sonnet-4-5"
     git_operations: int = 1
     session_id: str = ""
-    source: str = "live"
+    source: str = schema.SOURCE_LIVE
 
     @property
     def sid(self) -> str:
@@ -50,61 +52,61 @@ class SyntheticSession:
     def params(self) -> dict[str, str]:
         """The run's params."""
         return {
-            "session_id": self.sid,
-            "command": "claude",
-            "args": json.dumps([self.prompt]),
-            "cwd": "/work/project",
-            "procedure_name": self.procedure,
-            "issue_number": self.issue,
-            "model": self.model,
-            "permission_mode": "acceptEdits",
+            schema.PARAM_SESSION_ID: self.sid,
+            schema.PARAM_COMMAND: "claude",
+            schema.PARAM_ARGS: json.dumps([self.prompt]),
+            schema.PARAM_CWD: "/work/project",
+            schema.PARAM_PROCEDURE: self.procedure,
+            schema.PARAM_ISSUE: self.issue,
+            schema.PARAM_MODEL: self.model,
+            schema.PARAM_PERMISSION_MODE: "acceptEdits",
         }
 
     def tags(self) -> dict[str, str]:
         """The run's tags."""
         return {
-            "type": "claude_session",
-            "mlflow.runName": self.prompt[:80],
-            "claude.session_id": self.sid,
-            "mlflow.source.name": "claude-tui",
-            "git.branch": "main",
-            "git.commit": "0123456789abcdef0123456789abcdef01234567",
-            "source": self.source,
+            schema.TAG_TYPE: schema.SESSION_TYPE,
+            schema.TAG_RUN_NAME: self.prompt[:80],
+            schema.TAG_SESSION_ID: self.sid,
+            schema.TAG_SOURCE_NAME: schema.SOURCE_NAME,
+            schema.TAG_GIT_BRANCH: "main",
+            schema.TAG_GIT_COMMIT: "0123456789abcdef0123456789abcdef01234567",
+            schema.TAG_SOURCE: self.source,
         }
 
     def metrics(self) -> dict[str, float]:
         """The run's final metric values."""
         active = round(self.duration_seconds * 0.6, 1)
         values: dict[str, float] = {
-            "commands_executed": self.commands,
-            "git_operations": self.git_operations,
-            "tool_uses": self.tool_uses,
-            "errors_encountered": self.errors,
-            "user_prompts": 1,
-            "files_read": self.tools.get("Read", 0),
-            "files_modified": self.tools.get("Edit", 0) + self.tools.get("Write", 0),
-            "subagent_tool_uses": 0,
-            "success": self.success,
-            "exit_code": 0 if self.success else 1,
-            "duration_seconds": self.duration_seconds,
-            "active_seconds": active,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cache_read_tokens": self.input_tokens * 3,
-            "cache_creation_tokens": self.input_tokens // 2,
-            "cost_usd": self.cost_usd,
-            "malformed_lines": 0,
+            schema.COMMANDS_EXECUTED: self.commands,
+            schema.GIT_OPERATIONS: self.git_operations,
+            schema.TOOL_USES: self.tool_uses,
+            schema.ERRORS_ENCOUNTERED: self.errors,
+            schema.USER_PROMPTS: 1,
+            schema.FILES_READ: self.tools.get("Read", 0),
+            schema.FILES_MODIFIED: self.tools.get("Edit", 0) + self.tools.get("Write", 0),
+            schema.SUBAGENT_TOOL_USES: 0,
+            schema.SUCCESS: self.success,
+            schema.EXIT_CODE: 0 if self.success else 1,
+            schema.DURATION_SECONDS: self.duration_seconds,
+            schema.ACTIVE_SECONDS: active,
+            schema.INPUT_TOKENS: self.input_tokens,
+            schema.OUTPUT_TOKENS: self.output_tokens,
+            schema.CACHE_READ_TOKENS: self.input_tokens * 3,
+            schema.CACHE_CREATION_TOKENS: self.input_tokens // 2,
+            schema.COST_USD: self.cost_usd,
+            schema.MALFORMED_LINES: 0,
         }
         for tool, count in self.tools.items():
-            values[f"tool_uses.{tool}"] = count
+            values[schema.tool_metric(tool)] = count
         return values
 
     def series(self) -> dict[str, list[tuple[int, float]]]:
         """Cumulative counts over time (step = whole seconds since start), ending at the final values."""
         finals = {
-            "tool_uses": self.tool_uses,
-            "errors_encountered": self.errors,
-            "commands_executed": self.commands,
+            schema.TOOL_USES: self.tool_uses,
+            schema.ERRORS_ENCOUNTERED: self.errors,
+            schema.COMMANDS_EXECUTED: self.commands,
         }
         steps = max(1, int(self.duration_seconds))
         out: dict[str, list[tuple[int, float]]] = {}
@@ -161,7 +163,7 @@ def log_sessions(
     for session in sessions:
         tags = session.tags()
         run = client.create_run(
-            experiment_id, start_time=session.start_ms, tags=tags, run_name=tags["mlflow.runName"]
+            experiment_id, start_time=session.start_ms, tags=tags, run_name=tags[schema.TAG_RUN_NAME]
         )
         run_id = run.info.run_id
         end_ms = session.start_ms + int(session.duration_seconds * 1000)
@@ -180,7 +182,7 @@ def log_sessions(
             client.log_text(run_id, session.clean_transcript(), "transcript/clean.txt")
             client.log_text(run_id, session.cast(), "transcript/raw.cast")
             client.log_text(
-                run_id, json.dumps({"session_id": session.sid}) + "\n", f"claude/{session.sid}.jsonl"
+                run_id, json.dumps({"sessionId": session.sid}) + "\n", f"claude/{session.sid}.jsonl"
             )
             client.log_text(run_id, '{"type": "prompt", "ts": 0}\n', "events.jsonl")
             client.log_text(run_id, json.dumps(session.metrics(), indent=1), "summary.json")
@@ -219,7 +221,7 @@ def bulk_insert_sessions(
         run_id = uuid.uuid4().hex
         end_ms = session.start_ms + int(session.duration_seconds * 1000)
         status = "FINISHED" if session.success else "FAILED"
-        name = session.tags()["mlflow.runName"]
+        name = session.tags()[schema.TAG_RUN_NAME]
         runs.append(
             (run_id, name, "UNKNOWN", "", "", "unknown", status, session.start_ms, end_ms, "", "active",
              f"{artifact_root}/{run_id}/artifacts", int(experiment_id))
@@ -283,18 +285,19 @@ SAMPLE_SESSIONS: tuple[SyntheticSession, ...] = (
 """Six sessions that between them match every search example of the seed (and miss each one somewhere)."""
 
 
+_m, _p = schema.search_metric, schema.search_param
 SEED_FILTERS: list[tuple[str, Callable[[SyntheticSession], bool]]] = [
-    ("metrics.success = 1", lambda s: s.success == 1),
-    ("metrics.errors_encountered > 0", lambda s: s.errors > 0),
-    ("metrics.commands_executed > 10", lambda s: s.commands > 10),
-    ("metrics.duration_seconds > 30", lambda s: s.duration_seconds > 30),
-    ('tags.type = "claude_session"', lambda s: True),
-    ('params.issue_number = "123"', lambda s: s.issue == "123"),
-    ('params.procedure_name = "close-issue"', lambda s: s.procedure == "close-issue"),
+    (f"{_m(schema.SUCCESS)} = 1", lambda s: s.success == 1),
+    (f"{_m(schema.ERRORS_ENCOUNTERED)} > 0", lambda s: s.errors > 0),
+    (f"{_m(schema.COMMANDS_EXECUTED)} > 10", lambda s: s.commands > 10),
+    (f"{_m(schema.DURATION_SECONDS)} > 30", lambda s: s.duration_seconds > 30),
+    (schema.SESSION_FILTER, lambda s: True),
+    (f'{_p(schema.PARAM_ISSUE)} = "123"', lambda s: s.issue == "123"),
+    (f'{_p(schema.PARAM_PROCEDURE)} = "close-issue"', lambda s: s.procedure == "close-issue"),
     (
-        'params.procedure_name = "extract-best-frame" AND metrics.success = 0',
+        f'{_p(schema.PARAM_PROCEDURE)} = "extract-best-frame" AND {_m(schema.SUCCESS)} = 0',
         lambda s: s.procedure == "extract-best-frame" and s.success == 0,
     ),
 ]
-"""The seed's search examples, each with the predicate that says which synthetic sessions must match it
-(shared by the store and the History pane tests)."""
+"""The seed's search examples (`test_tracking_schema` pins their spelling), each with the predicate that
+says which synthetic sessions must match it (shared by the store and the History pane tests)."""

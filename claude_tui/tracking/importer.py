@@ -31,6 +31,7 @@ from typing import Any, Literal
 from claude_tui import claude_code
 from claude_tui.parsing import SessionStats, TranscriptTail, event_to_dict
 from claude_tui.parsing.events import AssistantText, Event, TokenUsage, ToolCall, ToolResult, UserPrompt
+from claude_tui.tracking import schema
 from claude_tui.tracking.errors import one_line
 
 POOL_MIN_FILES = 8
@@ -473,8 +474,6 @@ def known_session_ids(tracking_uri: str, experiment: str) -> set[str]:
         return set()  # a store that does not exist yet holds no sessions (and a dry run must not create it)
     from mlflow import MlflowClient
 
-    from claude_tui.tracking.logger import SESSION_TAG
-
     client = MlflowClient(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     if found is None or found.lifecycle_stage == "deleted":
@@ -484,12 +483,12 @@ def known_session_ids(tracking_uri: str, experiment: str) -> set[str]:
     while True:
         page = client.search_runs(
             [found.experiment_id],
-            f"tags.`{SESSION_TAG}` != ''",
+            schema.HAS_SESSION_ID,
             max_results=SEARCH_PAGE,
             page_token=token,
         )
         for run in page:
-            value = run.data.tags.get(SESSION_TAG)
+            value = run.data.tags.get(schema.TAG_SESSION_ID)
             # A RUNNING run is one whose logging was cut off: importing the session again completes it.
             if value and run.info.status != "RUNNING":
                 ids.add(value)
@@ -720,7 +719,7 @@ def _log(spool: Path, outcome: SessionOutcome, uri: str, experiment: str) -> Ses
     from claude_tui.tracking.logger import LoggingError, log_spool
 
     try:
-        logged = log_spool(spool, tracking_uri=uri, experiment=experiment, source="import")
+        logged = log_spool(spool, tracking_uri=uri, experiment=experiment, source=schema.SOURCE_IMPORT)
     except LoggingError as exc:
         return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {exc}")
     except Exception as exc:  # a bug or store error for one session must not stop the rest

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from claude_tui.claude_code import session_files
+from claude_tui.tracking import schema
 from claude_tui.tracking.errors import one_line
 from claude_tui.tracking.record import SessionRecord, SpanSpec
 from claude_tui.tracking.redact import Redactor
@@ -38,7 +39,6 @@ from claude_tui.tracking.store import (
 Progress = Callable[[str, float], None]
 """`progress(stage, fraction)`: what the logger is doing and how far it got (0.0 to 1.0)."""
 
-SESSION_TAG = "claude.session_id"
 LOCK_TIMEOUT = 600.0
 """Seconds to wait for another process that is logging the same spool."""
 
@@ -67,16 +67,13 @@ class LoggedRun:
     """The run's page when the store is an MLflow server (local stores need `claude-tui ui`)."""
 
 
-def session_filter(session_id: str) -> str:
-    """The MLflow search filter for a session's run (a dotted tag key needs backticks)."""
-    escaped = session_id.replace("\\", "\\\\").replace("'", "\\'")
-    return f"tags.`{SESSION_TAG}` = '{escaped}'"
-
-
 def find_session_run(client: Any, experiment_id: str, session_id: str) -> Any | None:
     """The (oldest) run logged for a session in this experiment, or None."""
     runs = client.search_runs(
-        [experiment_id], session_filter(session_id), max_results=10, order_by=["attributes.start_time ASC"]
+        [experiment_id],
+        schema.session_filter(session_id),
+        max_results=10,
+        order_by=["attributes.start_time ASC"],
     )
     return runs[0] if runs else None
 
@@ -110,7 +107,7 @@ def log_spool(
     tracking_uri: str | None = None,
     experiment: str | None = None,
     progress: Progress | None = None,
-    source: str = "live",
+    source: str = schema.SOURCE_LIVE,
     remove: bool = True,
 ) -> LoggedRun:
     """Log a finished or orphaned spool as one MLflow run (or complete the run a previous attempt began).
@@ -186,8 +183,8 @@ def _log_record(
         run = client.create_run(
             experiment_id,
             start_time=start_ms,
-            tags={SESSION_TAG: record.session_id},
-            run_name=tags.get("mlflow.runName"),
+            tags={schema.TAG_SESSION_ID: record.session_id},
+            run_name=tags.get(schema.TAG_RUN_NAME),
         )
         created = True
         have_params: dict[str, str] = {}
@@ -458,9 +455,9 @@ def emit_trace(
     """Send the session's trace (`record.span_plan()`) to the store, linked to the run; returns its id.
 
     Spans are created with `mlflow.start_span_no_context` at their real start times and ended children
-    first; the root carries `mlflow.sourceRun` metadata so the trace shows in the run's Traces tab. MLflow
-    writes it from a background thread: with `flush=False` the caller must `_flush_traces()` before relying
-    on it.
+    first; the root carries `mlflow.sourceRun` metadata (`schema.TRACE_SOURCE_RUN`) so the trace shows in
+    the run's Traces tab. MLflow writes it from a background thread: with `flush=False` the caller must
+    `_flush_traces()` before relying on it.
     """
     import mlflow
 
@@ -477,8 +474,8 @@ def emit_trace(
             }
             if spec.parent is None:
                 kwargs["experiment_id"] = experiment_id
-                kwargs["metadata"] = {"mlflow.sourceRun": run_id}
-                kwargs["tags"] = {SESSION_TAG: record.session_id}
+                kwargs["metadata"] = {schema.TRACE_SOURCE_RUN: run_id}
+                kwargs["tags"] = {schema.TAG_SESSION_ID: record.session_id}
             else:
                 kwargs["parent_span"] = spans[spec.parent]
             spans.append(mlflow.start_span_no_context(**kwargs))

@@ -28,6 +28,7 @@ from claude_tui.parsing.events import (
     TurnEnd,
     UserPrompt,
 )
+from claude_tui.tracking import schema
 from claude_tui.tracking.redact import Redactor
 from claude_tui.tracking.spool import RunSpool
 
@@ -39,10 +40,10 @@ TAG_MAX = 5000
 """Tag values are cut here (MLflow allows 8000; names and prompts never need that much)."""
 SPAN_TEXT_MAX = 4000
 """Tool inputs/outputs and model text in the trace are cut to this many characters."""
+ROOT_STATS = (schema.TOOL_USES, schema.ERRORS_ENCOUNTERED, schema.USER_PROMPTS)
+"""Stats the trace's root span shows among its outputs."""
 TASK_TOOLS = frozenset({"Task", "Agent"})
 """Tools that start a sub-agent; its tool calls nest under their span."""
-SERIES_KEYS = ("tool_uses", "errors_encountered", "commands_executed")
-"""Metrics also logged as a time series (cumulative, step = seconds since the session started)."""
 
 
 def _short(text: str, limit: int) -> str:
@@ -59,11 +60,6 @@ def _truncate(obj: Any, limit: int = SPAN_TEXT_MAX) -> Any:
     if isinstance(obj, list | tuple):
         return [_truncate(v, limit) for v in obj]
     return obj
-
-
-def metric_key(name: str) -> str:
-    """A tool name as an MLflow metric key suffix (MLflow allows letters, digits, `_-. /`)."""
-    return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in name) or "_"
 
 
 def spool_transcript(meta: dict[str, Any]) -> Path | None:
@@ -281,7 +277,7 @@ class SessionRecord:
         prompt = self.first_prompt
         return _short(self.clean(prompt), RUN_NAME_CHARS) if prompt else "(no prompt)"
 
-    def tags(self, source: str = "live") -> dict[str, str]:
+    def tags(self, source: str = schema.SOURCE_LIVE) -> dict[str, str]:
         """The run's tags (None values left out, user tags last so they cannot hide the standard ones)."""
         git = self.meta.get("git") or {}
         tags: dict[str, Any] = {}
@@ -289,16 +285,18 @@ class SessionRecord:
             tags[str(key)] = value
         tags.update(
             {
-                "type": "claude_session",
-                "mlflow.runName": self.run_name(),
-                "claude.session_id": self.session_id,
-                "mlflow.source.name": "claude-tui",
-                "git.branch": git.get("branch") or self.stats.get("git_branch"),
-                "git.commit": git.get("commit"),
-                "claude.version": self.meta.get("claude_version") or self.stats.get("claude_version"),
-                "source": source,
+                schema.TAG_TYPE: schema.SESSION_TYPE,
+                schema.TAG_RUN_NAME: self.run_name(),
+                schema.TAG_SESSION_ID: self.session_id,
+                schema.TAG_SOURCE_NAME: schema.SOURCE_NAME,
+                schema.TAG_GIT_BRANCH: git.get("branch") or self.stats.get("git_branch"),
+                schema.TAG_GIT_COMMIT: git.get("commit"),
+                schema.TAG_CLAUDE_VERSION: (
+                    self.meta.get("claude_version") or self.stats.get("claude_version")
+                ),
+                schema.TAG_SOURCE: source,
                 # Why a run has no cost_usd: the models genai-prices has no price for.
-                "cost.unpriced_models": ", ".join(self.stats.get("unpriced_models") or []),
+                schema.TAG_UNPRICED_MODELS: ", ".join(self.stats.get("unpriced_models") or []),
             }
         )
         return {k: _short_tag(self.clean(str(v))) for k, v in tags.items() if v is not None and v != ""}
@@ -308,15 +306,19 @@ class SessionRecord:
         meta = self.meta
         args = meta.get("args")
         args_text = shlex.join(str(a) for a in args) if isinstance(args, list) else args
+        # The spool's meta (the user's overrides) and the stats (from the prompt) use the params' names.
+        PROCEDURE, ISSUE = schema.PARAM_PROCEDURE, schema.PARAM_ISSUE
         params: dict[str, Any] = {
-            "session_id": self.session_id,
-            "command": meta.get("command"),
-            "args": args_text,
-            "cwd": meta.get("cwd"),
-            "procedure_name": meta.get("procedure_name") or self.stats.get("procedure_name"),
-            "issue_number": meta.get("issue_number") or self.stats.get("issue_number"),
-            "model": self.model(),
-            "permission_mode": self.stats.get("permission_mode") or _flag_value(args, "--permission-mode"),
+            schema.PARAM_SESSION_ID: self.session_id,
+            schema.PARAM_COMMAND: meta.get("command"),
+            schema.PARAM_ARGS: args_text,
+            schema.PARAM_CWD: meta.get("cwd"),
+            schema.PARAM_PROCEDURE: meta.get(PROCEDURE) or self.stats.get(PROCEDURE),
+            schema.PARAM_ISSUE: meta.get(ISSUE) or self.stats.get(ISSUE),
+            schema.PARAM_MODEL: self.model(),
+            schema.PARAM_PERMISSION_MODE: (
+                self.stats.get("permission_mode") or _flag_value(args, "--permission-mode")
+            ),
         }
         known = {k: v for k, v in params.items() if v is not None and v != ""}
         return {k: str(self.clean(str(v)))[:PARAM_MAX] for k, v in known.items()}
@@ -336,34 +338,17 @@ class SessionRecord:
         """The run's final metric values (unknown ones, like cost for an unpriced model, left out)."""
         s = self.stats
         metrics: dict[str, float] = {}
-        for key in (
-            "commands_executed",
-            "git_operations",
-            "tool_uses",
-            "errors_encountered",
-            "user_prompts",
-            "files_read",
-            "files_modified",
-            "subagent_tool_uses",
-            "active_seconds",
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_creation_tokens",
-            "cost_usd",
-            "malformed_lines",
-            "unknown_records",
-        ):
+        for key in schema.STAT_METRICS:
             value = s.get(key)
             if isinstance(value, int | float) and not isinstance(value, bool):
                 metrics[key] = float(value)
         for name, count in (s.get("tool_uses_by_name") or {}).items():
-            metrics[f"tool_uses.{metric_key(name)}"] = float(count)
+            metrics[schema.tool_metric(name)] = float(count)
         if self.outcome_known:
-            metrics["success"] = 1.0 if self.success else 0.0
+            metrics[schema.SUCCESS] = 1.0 if self.success else 0.0
         if self.exit_code is not None:
-            metrics["exit_code"] = float(self.exit_code)
-        metrics["duration_seconds"] = round(self.duration, 3)
+            metrics[schema.EXIT_CODE] = float(self.exit_code)
+        metrics[schema.DURATION_SECONDS] = round(self.duration, 3)
         return metrics
 
     def final_step(self) -> int:
@@ -371,7 +356,8 @@ class SessionRecord:
         return int(self.duration)
 
     def series(self) -> list[tuple[str, float, int, float]]:
-        """Cumulative `SERIES_KEYS` over time: `(key, value, step, timestamp)`, step = seconds since start.
+        """Cumulative `schema.SERIES_KEYS` over time: `(key, value, step, timestamp)`, step = seconds
+        since the start.
 
         Recomputed by folding the events in time order, so the last point of each equals the final value
         (when the stats came from the same events). One point per key and second (the last value wins).
@@ -379,7 +365,7 @@ class SessionRecord:
         if not self.events:
             return []
         stats = SessionStats()
-        last = dict.fromkeys(SERIES_KEYS, 0)
+        last = dict.fromkeys(schema.SERIES_KEYS, 0)
         points: dict[tuple[str, int], tuple[float, float]] = {}
         for event in self.events:
             stats.apply(event)
@@ -387,7 +373,7 @@ class SessionRecord:
                 continue
             ts = event.ts if event.ts is not None else self.start_time
             step = max(0, int(ts - self.start_time))
-            for key in SERIES_KEYS:
+            for key in schema.SERIES_KEYS:
                 value = getattr(stats, key)
                 if value != last[key]:
                     last[key] = value
@@ -406,7 +392,7 @@ class SessionRecord:
         """
         stats = self.stats
         root = SpanSpec(
-            name="claude_session",
+            name=schema.ROOT_SPAN,
             span_type="AGENT",
             start=self.start_time,
             end=self.end_time,
@@ -415,7 +401,7 @@ class SessionRecord:
                 "exit_code": self.exit_code,
                 "success": self.success,
                 "status": self.status,
-                **{k: stats.get(k) for k in ("tool_uses", "errors_encountered", "user_prompts")},
+                **{k: stats.get(k) for k in ROOT_STATS},
             },
             attributes=self.clean(
                 {

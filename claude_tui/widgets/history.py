@@ -55,7 +55,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("commands", "cmds", 4),
     ("tools", "tools", 5),
     ("errors", "errs", 4),
-    ("success", "ok", 2),
+    ("ok", "ok", 2),
     ("procedure", "procedure/issue", 16),
     ("tokens", "tokens", 6),
     ("cost", "cost", 6),

@@ -14,9 +14,10 @@ from textual.widgets import Label, Sparkline, Static, TabbedContent, TabPane
 
 from claude_tui.formatting import format_cost, format_count, format_duration
 from claude_tui.history.compare import format_metric
-from claude_tui.history.query import SERIES_KEYS, RunDetails
+from claude_tui.history.query import RunDetails
 from claude_tui.history.replay import CastPlayer, CastRecording
 from claude_tui.history.series import resample_cumulative
+from claude_tui.tracking.schema import SERIES_KEYS
 from claude_tui.widgets.terminal import TerminalPane
 
 CHART_POINTS = 48

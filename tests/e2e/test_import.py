@@ -24,8 +24,8 @@ from claude_tui.cli import main
 from claude_tui.parsing import TranscriptTail
 from claude_tui.parsing.events import ToolCall
 from claude_tui.scenarios import load_scenario
+from claude_tui.tracking import schema
 from claude_tui.tracking.logger import log_spool
-from claude_tui.tracking.record import metric_key
 from claude_tui.tracking.spool import RunSpool
 
 pytestmark = pytest.mark.slow
@@ -34,25 +34,6 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "transcripts"
 MANIFEST = json.loads((DATA.parent / "manifest.json").read_text())["transcripts"]
 NAMES = sorted(MANIFEST)
 EXPERIMENT = "claude-sessions"
-COUNTED = (
-    "commands_executed",
-    "git_operations",
-    "tool_uses",
-    "errors_encountered",
-    "user_prompts",
-    "files_read",
-    "files_modified",
-    "subagent_tool_uses",
-    "active_seconds",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_creation_tokens",
-    "cost_usd",
-    "malformed_lines",
-    "unknown_records",
-)
-"""The stats every run carries as metrics (when the stat has a value)."""
 
 
 def transcript_of(root: Path, name: str) -> Path:
@@ -130,8 +111,8 @@ def test_imported_runs_equal_stats_and_a_second_import_adds_nothing(data: Path, 
         tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
 
         # Metrics: exactly what `claude-tui stats --json` says for the transcript.
-        expected = {k: float(stats[k]) for k in COUNTED if stats[k] is not None}
-        expected |= {f"tool_uses.{metric_key(t)}": float(n) for t, n in stats["tool_uses_by_name"].items()}
+        expected = {k: float(stats[k]) for k in schema.STAT_METRICS if stats[k] is not None}
+        expected |= {schema.tool_metric(t): float(n) for t, n in stats["tool_uses_by_name"].items()}
         assert {k: metrics[k] for k in expected} == expected, name
         # The cost, priced by genai-prices, is the CLI's own (its last cost-state record's totalCostUSD).
         cost_states = [json.loads(x) for x in path.read_text().splitlines() if '"cost-state"' in x]

@@ -24,7 +24,9 @@ import pytest
 
 from claude_tui.parsing import stats_for_transcript
 from claude_tui.tracking import logger as logger_module
-from claude_tui.tracking.logger import LoggingError, log_spool, session_filter
+from claude_tui.tracking import schema
+from claude_tui.tracking.logger import LoggingError, log_spool
+from claude_tui.tracking.schema import session_filter
 from claude_tui.tracking.spool import RunSpool
 
 pytestmark = pytest.mark.slow
@@ -138,16 +140,12 @@ def test_run_holds_exactly_the_session(subagent_spool: RunSpool, store_uri: str)
         assert metrics[key] == exact[key], key
     assert exact["cost_usd"] is not None  # the stub's model has a price (genai-prices)
     assert metrics["cost_usd"] == pytest.approx(exact["cost_usd"])
-    expected_metrics = {
-        "commands_executed", "git_operations", "tool_uses", "errors_encountered", "user_prompts",
-        "files_read", "files_modified", "subagent_tool_uses", "success", "exit_code", "duration_seconds",
-        "active_seconds",
-        "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "malformed_lines",
-        "unknown_records", "cost_usd",
-    } | {f"tool_uses.{name}" for name in {t["tool"] for t in tools}}  # fmt: skip
+    expected_metrics = {*schema.STAT_METRICS, *schema.OUTCOME_METRICS} | {
+        schema.tool_metric(name) for name in {t["tool"] for t in tools}
+    }
     assert set(metrics) == expected_metrics
 
-    for key in ("tool_uses", "errors_encountered", "commands_executed"):
+    for key in schema.SERIES_KEYS:
         history = sorted(client.get_metric_history(logged.run_id, key), key=lambda m: (m.step, m.timestamp))
         values = [m.value for m in history]
         assert values == sorted(values) and values[-1] == metrics[key], key

@@ -18,7 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from claude_tui.commands.sync import sync
-from claude_tui.tracking.logger import LoggingError, log_spool, session_filter
+from claude_tui.tracking.logger import LoggingError, log_spool
+from claude_tui.tracking.schema import session_filter
 from claude_tui.tracking.spool import RunSpool, list_spools
 from claude_tui.tracking.sync import recover_orphans_in_background, store_reachable, sync_spools
 

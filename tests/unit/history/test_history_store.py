@@ -14,7 +14,6 @@ import pytest
 
 from claude_tui.history.export import collect_rows
 from claude_tui.history.query import (
-    SERIES_KEYS,
     InvalidFilterError,
     RunQuery,
     StoreUnavailableError,
@@ -22,6 +21,7 @@ from claude_tui.history.query import (
 )
 from claude_tui.history.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
 from claude_tui.history.ui_server import ServerState, UiServer, pgid_alive
+from claude_tui.tracking import schema
 
 EXPERIMENT = "claude-sessions"
 
@@ -157,7 +157,7 @@ def test_details(store: str) -> None:
          "summary.json", "git/changes.diff", "git/commits.txt"]
     )  # fmt: skip
     assert details.transcript == session.clean_transcript()
-    assert set(details.series) == set(SERIES_KEYS)
+    assert set(details.series) == set(schema.SERIES_KEYS)
     assert details.series["commands_executed"] == [(s, v) for s, v in session.series()["commands_executed"]]
     assert details.series["commands_executed"][-1][1] == session.commands
 

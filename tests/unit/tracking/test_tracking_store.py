@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from claude_tui.tracking.logger import SpoolBusy, log_spool, redact_cast, session_filter
+from claude_tui.tracking.logger import SpoolBusy, log_spool, redact_cast
 from claude_tui.tracking.redact import MASK, Redactor
+from claude_tui.tracking.schema import session_filter
 from claude_tui.tracking.spool import RunSpool
 from claude_tui.tracking.store import (
     artifact_location,

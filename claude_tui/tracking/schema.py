@@ -1,0 +1,180 @@
+"""The MLflow schema of a claude-tui session run: every tag, param and metric name, and the series keys.
+
+One module, so what `tracking.record`/`tracking.logger` write is what `history` (search, details, export,
+compare), `tracking.importer` and the synthetic runs of the tests read. The searches the original
+`claude-with-tracking` wrapper promised work verbatim: `tags.type = "claude_session"`,
+`metrics.errors_encountered > 0`, `params.issue_number = "123"`, `params.procedure_name = "close-issue"`,
+`metrics.success = 1` (see docs/tracking.md).
+
+The metric names of the stats are the stat names of `parsing.stats` (`SessionStats.to_dict`), taken from
+there; the schema only says which stats become metrics and which params.
+"""
+
+from __future__ import annotations
+
+from claude_tui.parsing.stats import STAT_KEYS
+
+# -- tags ----------------------------------------------------------------------------------------------------
+
+TAG_TYPE = "type"
+SESSION_TYPE = "claude_session"
+"""`tags.type = "claude_session"` marks a claude-tui session among other runs of an experiment."""
+TAG_RUN_NAME = "mlflow.runName"
+"""The first prompt, shortened (MLflow shows it as the run's name)."""
+TAG_SESSION_ID = "claude.session_id"
+"""Claude Code's session id: what makes logging idempotent (one session, one run)."""
+TAG_SOURCE_NAME = "mlflow.source.name"
+SOURCE_NAME = "claude-tui"
+TAG_GIT_BRANCH = "git.branch"
+TAG_GIT_COMMIT = "git.commit"
+TAG_CLAUDE_VERSION = "claude.version"
+TAG_UNPRICED_MODELS = "cost.unpriced_models"
+"""Why a run has no `cost_usd`: the models genai-prices has no price for (comma-separated)."""
+TAG_SOURCE = "source"
+SOURCE_LIVE = "live"
+"""`source` of a session run in the app."""
+SOURCE_IMPORT = "import"
+"""`source` of a session imported from a transcript on disk (`claude-tui import`)."""
+
+TAGS = (
+    TAG_TYPE,
+    TAG_RUN_NAME,
+    TAG_SESSION_ID,
+    TAG_SOURCE_NAME,
+    TAG_GIT_BRANCH,
+    TAG_GIT_COMMIT,
+    TAG_CLAUDE_VERSION,
+    TAG_UNPRICED_MODELS,
+    TAG_SOURCE,
+)
+"""Every tag claude-tui sets (the user's `--tag`s come on top)."""
+
+# -- params --------------------------------------------------------------------------------------------------
+
+PARAM_SESSION_ID = "session_id"
+PARAM_COMMAND = "command"
+PARAM_ARGS = "args"
+PARAM_CWD = "cwd"
+PARAM_PROCEDURE = "procedure_name"
+"""From the first prompt (`close-issue 583` -> `close-issue`) unless `--procedure` says otherwise."""
+PARAM_ISSUE = "issue_number"
+"""From the first prompt (`close-issue 583`, `#583`, `issue 583`) unless `--issue` says otherwise."""
+PARAM_MODEL = "model"
+PARAM_PERMISSION_MODE = "permission_mode"
+
+PARAMS = (
+    PARAM_SESSION_ID,
+    PARAM_COMMAND,
+    PARAM_ARGS,
+    PARAM_CWD,
+    PARAM_PROCEDURE,
+    PARAM_ISSUE,
+    PARAM_MODEL,
+    PARAM_PERMISSION_MODE,
+)
+"""Every param a session run can carry."""
+
+# -- metrics -------------------------------------------------------------------------------------------------
+
+NOT_METRICS = frozenset(
+    {
+        "tool_uses_by_name",  # one metric per tool instead: `tool_uses.<Tool>` (`tool_metric`)
+        "models",  # text; the main one is the `model` param
+        "first_prompt",  # text; the run name
+        PARAM_PROCEDURE,  # text; params
+        PARAM_ISSUE,
+        "turns",  # shown by `claude-tui stats`, not logged
+        "unpriced_models",  # text; the `cost.unpriced_models` tag
+        "unknown_records_by_type",  # shown by `claude-tui stats`; the run logs the total, `unknown_records`
+    }
+)
+"""Stats of `parsing.stats.STAT_KEYS` that are not logged as metrics of their own."""
+
+STAT_METRICS: tuple[str, ...] = tuple(key for key in STAT_KEYS if key not in NOT_METRICS)
+"""The stats logged as metrics (when they have a value: an unpriced model has no `cost_usd`)."""
+
+
+def _stat(name: str) -> str:
+    if name not in STAT_METRICS:  # pragma: no cover - caught at import, by every test
+        raise ValueError(f"{name!r} is not a stat of parsing.stats logged as a metric")
+    return name
+
+
+TOOL_USES = _stat("tool_uses")
+SUBAGENT_TOOL_USES = _stat("subagent_tool_uses")
+COMMANDS_EXECUTED = _stat("commands_executed")
+GIT_OPERATIONS = _stat("git_operations")
+ERRORS_ENCOUNTERED = _stat("errors_encountered")
+USER_PROMPTS = _stat("user_prompts")
+FILES_READ = _stat("files_read")
+FILES_MODIFIED = _stat("files_modified")
+INPUT_TOKENS = _stat("input_tokens")
+OUTPUT_TOKENS = _stat("output_tokens")
+CACHE_READ_TOKENS = _stat("cache_read_tokens")
+CACHE_CREATION_TOKENS = _stat("cache_creation_tokens")
+ACTIVE_SECONDS = _stat("active_seconds")
+COST_USD = _stat("cost_usd")
+MALFORMED_LINES = _stat("malformed_lines")
+UNKNOWN_RECORDS = _stat("unknown_records")
+
+SUCCESS = "success"
+"""1 when the program exited 0 and was not killed, else 0; none for an import (its end is unknown)."""
+EXIT_CODE = "exit_code"
+DURATION_SECONDS = "duration_seconds"
+"""Seconds from the session's start to its end."""
+
+OUTCOME_METRICS = (SUCCESS, EXIT_CODE, DURATION_SECONDS)
+"""Metrics about how the session ended, beside the stats."""
+
+TOOL_METRIC_PREFIX = TOOL_USES + "."
+
+
+def tool_metric(tool: str) -> str:
+    """The metric of one tool's uses: `tool_uses.<Tool>`, the name made safe for MLflow.
+
+    MLflow allows letters, digits and `_-. /` in a key; anything else becomes `_`.
+    """
+    safe = "".join(c if c.isalnum() or c in "_-./ " else "_" for c in tool) or "_"
+    return TOOL_METRIC_PREFIX + safe
+
+
+SERIES_KEYS = (TOOL_USES, ERRORS_ENCOUNTERED, COMMANDS_EXECUTED)
+"""Metrics also logged as a time series (cumulative, step = seconds since the session started)."""
+
+# -- the trace -----------------------------------------------------------------------------------------------
+
+ROOT_SPAN = SESSION_TYPE
+"""The name of a session trace's root span (its children: a span per turn, LLM and TOOL spans)."""
+TRACE_SOURCE_RUN = "mlflow.sourceRun"
+"""Trace metadata linking the trace to its run (MLflow's key: the trace shows in the run's Traces tab);
+the root span also carries the `claude.session_id` tag."""
+
+# -- searching -----------------------------------------------------------------------------------------------
+
+
+def search_tag(name: str) -> str:
+    """A tag as MLflow's search syntax names it (a dotted key needs backticks)."""
+    return f"tags.`{name}`" if "." in name else f"tags.{name}"
+
+
+def search_metric(name: str) -> str:
+    """A metric as MLflow's search syntax and `order_by` name it."""
+    return f"metrics.`{name}`" if "." in name else f"metrics.{name}"
+
+
+def search_param(name: str) -> str:
+    """A param as MLflow's search syntax and `order_by` name it."""
+    return f"params.`{name}`" if "." in name else f"params.{name}"
+
+
+SESSION_FILTER = f'{search_tag(TAG_TYPE)} = "{SESSION_TYPE}"'
+"""The filter that keeps claude-tui sessions: `tags.type = "claude_session"`."""
+
+HAS_SESSION_ID = f"{search_tag(TAG_SESSION_ID)} != ''"
+"""Runs that carry a session id (a logged or half-logged session)."""
+
+
+def session_filter(session_id: str) -> str:
+    """The filter for one session's run: ``tags.`claude.session_id` = '<id>'``."""
+    escaped = session_id.replace("\\", "\\\\").replace("'", "\\'")
+    return f"{search_tag(TAG_SESSION_ID)} = '{escaped}'"
