@@ -1,7 +1,7 @@
 """How fast the History pane opens and filters a store of 10,000 logged sessions.
 
 The store (sqlite, 10,000 runs with the logger's params/metrics/tags, no artifacts) is built once with
-batched inserts (`claude_tui.history.synthetic.bulk_insert_sessions`, after MLflow created the schema) and
+batched inserts (`tests.support.synthetic.bulk_insert_sessions`, after MLflow created the schema) and
 cached in the git-ignored `.bench/` folder. Timed, median of 3, side by side in one process:
 
 - first rows of the History pane in a headless `run_test` App, from `run_test` entry until the first page
@@ -39,7 +39,7 @@ FILTERS = ("metrics.errors_encountered > 0", 'params.procedure_name = "close-iss
 
 def build_store(sessions: int) -> str:
     """The cached store's URI, building it first when missing or of another size."""
-    from claude_tui.history.synthetic import SyntheticSession, bulk_insert_sessions
+    from tests.support.synthetic import SyntheticSession, bulk_insert_sessions
 
     folder = ROOT / ".bench" / f"history-{sessions}"
     db = folder / "mlflow.db"

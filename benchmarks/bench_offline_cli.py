@@ -8,7 +8,7 @@ Side by side in one run, interleaved, medians of several rounds:
   requests, 7 tool calls) from spawn to exit;
 - real CLI, interactive start-up in a 120x40 PTY until the prompt box is drawn.
 
-Run: `.venv/bin/python benchmarks/bench_offline_cli.py [--rounds 5] [--requests 200]`.
+Run: `.venv/bin/python -m benchmarks.bench_offline_cli [--rounds 5] [--requests 200]` (from the project root).
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from claude_tui.claude_env import ClaudeEnvironment, InteractiveClaude
+from claude_tui.claude_env import ClaudeEnvironment
 from claude_tui.scenarios import load_scenario, scenario_prompts
 from claude_tui.stub_api import StubServer
+from tests.support.claude_cli import InteractiveClaude
 
 TOOLS = [{"name": "Bash", "input_schema": {"type": "object"}}]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,29 +20,6 @@ class CastRecording:
     width: int
     height: int
     events: list[tuple[float, bytes]]
-
-
-def parse_cast(data: bytes) -> CastRecording:
-    """Parse an asciicast v2 file (header line, then `[t, "o", text]` lines); other lines are skipped.
-
-    Data that is not a cast at all is treated as raw terminal output shown at t = 0.
-    """
-    lines = data.decode("utf-8", errors="replace").splitlines()
-    try:
-        header = json.loads(lines[0]) if lines else None
-    except ValueError:
-        header = None
-    if not isinstance(header, dict) or header.get("version") != 2:
-        return CastRecording(80, 24, [(0.0, data)] if data else [])
-    events: list[tuple[float, bytes]] = []
-    for line in lines[1:]:
-        try:
-            stamp, kind, text = json.loads(line)
-        except (ValueError, TypeError):
-            continue  # a half-written last line of a live recording
-        if kind == "o":
-            events.append((float(stamp), str(text).encode("utf-8")))
-    return CastRecording(int(header.get("width", 80)), int(header.get("height", 24)), events)
 
 
 def load_recording(path: Path) -> CastRecording | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import webbrowser
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,9 +18,8 @@ from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
@@ -702,43 +701,3 @@ PALETTE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("History: only today's sessions", "quick('today')", "Toggle the quick filter (key 3)"),
 )
 """(title, HistoryPane action, help) for the command palette."""
-
-
-def _pane_of(app: App[Any]) -> HistoryPane | None:
-    panes = app.query(HistoryPane)
-    return panes.first() if panes else None
-
-
-def history_system_commands(app: App[Any]) -> Iterable[SystemCommand]:
-    """SystemCommands for `App.get_system_commands` (only while a HistoryPane is mounted).
-
-    Usage in the App: `yield from history_system_commands(self)`.
-    """
-    pane = _pane_of(app)
-    if pane is None:
-        return
-    for title, action, help_text in PALETTE_COMMANDS:
-        yield SystemCommand(title, help_text, partial(pane.run_action, action))
-
-
-class HistoryCommands(Provider):
-    """A command palette provider with the History actions (register via `App.COMMANDS`)."""
-
-    async def discover(self) -> Hits:
-        """All History commands when the palette opens."""
-        pane = _pane_of(self.app)
-        if pane is None:
-            return
-        for title, action, help_text in PALETTE_COMMANDS:
-            yield DiscoveryHit(title, partial(pane.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        """History commands matching `query`."""
-        pane = _pane_of(self.app)
-        if pane is None:
-            return
-        matcher = self.matcher(query)
-        for title, action, help_text in PALETTE_COMMANDS:
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(pane.run_action, action), help=help_text)

@@ -1,7 +1,7 @@
 """Rebuild the committed test data from the real Claude Code CLI running against the offline stub.
 
-    .venv/bin/python tests/data/regenerate.py            # everything
-    .venv/bin/python tests/data/regenerate.py failing    # only some scenarios (non-interactive part)
+    .venv/bin/python -m tests.data.regenerate            # everything (from the project root)
+    .venv/bin/python -m tests.data.regenerate failing    # only some scenarios (non-interactive part)
 
 Writes, replacing what is there:
 
@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from claude_tui.claude_code import find_claude_binary
-from claude_tui.claude_env import ClaudeEnvironment, InteractiveClaude
+from claude_tui.claude_env import ClaudeEnvironment
 from claude_tui.scenarios import load_scenario, scenario_names, scenario_prompts
 from claude_tui.stub_api import StubServer
+from tests.support.claude_cli import InteractiveClaude
 
 DATA = Path(__file__).resolve().parent
 SCRATCH = Path("/tmp/claude-tui-testdata")

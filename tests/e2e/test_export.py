@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from claude_tui.history.synthetic import SAMPLE_SESSIONS, log_sessions
 from claude_tui.tracking.logger import log_spool
 from tests.helpers import wait_for
+from tests.support.synthetic import SAMPLE_SESSIONS, log_sessions
 
 
 def claude_tui(*args: str) -> subprocess.CompletedProcess[str]:

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from claude_tui.history.query import RunQuery
-from claude_tui.history.synthetic import SAMPLE_SESSIONS, log_sessions
 from claude_tui.history.ui_server import UiServer, compare_url, pgid_alive, run_url
 from claude_tui.tracking.logger import log_spool
+from tests.support.synthetic import SAMPLE_SESSIONS, log_sessions
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from claude_tui.claude_env import ClaudeEnvironment, InteractiveClaude, read_jsonl, tool_calls, tool_results
+from claude_tui.claude_env import ClaudeEnvironment
 from claude_tui.scenarios import load_scenario, scenario_names, scenario_prompts
 from claude_tui.stub_api import fill_placeholders
+from tests.support.claude_cli import InteractiveClaude, read_jsonl, tool_calls, tool_results
 
 pytestmark = pytest.mark.slow
 

@@ -21,13 +21,14 @@ from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedConte
 from textual.widgets._footer import FooterKey
 
 from claude_tui.history.query import today_start_ms
-from claude_tui.history.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
 from claude_tui.history.ui_server import ServerState
-from claude_tui.widgets.history import HistoryCommands, HistoryPane, RunTable, history_system_commands
+from claude_tui.widgets.history import HistoryPane, RunTable
 from claude_tui.widgets.history_compare import CompareScreen
 from claude_tui.widgets.history_details import RunDetailsView
 from claude_tui.widgets.terminal import TerminalPane
 from tests.helpers import wait_for
+from tests.support.history_palette import HistoryCommands, history_system_commands
+from tests.support.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
 
 EXPERIMENT = "claude-sessions"
 SIZE = (150, 40)

@@ -16,10 +16,8 @@ from claude_tui.claude_env import (
     DEFAULT_FILES,
     SCRIPTED_FLAGS,
     ClaudeEnvironment,
-    read_jsonl,
-    tool_calls,
-    tool_results,
 )
+from tests.support.claude_cli import read_jsonl, tool_calls, tool_results
 
 
 def test_create_lays_out_config_home_and_committed_work_dir(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from claude_tui.history.query import (
     row_from_run,
     today_start_ms,
 )
-from claude_tui.history.replay import MAX_IDLE, CastPlayer, parse_cast
+from claude_tui.history.replay import MAX_IDLE, CastPlayer, load_recording
 from claude_tui.history.series import resample_cumulative
 from claude_tui.history.ui_server import (
     ServerState,
@@ -274,12 +274,14 @@ def _cast(events: list[tuple[float, str]]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def test_parse_cast_v2_and_raw() -> None:
-    recording = parse_cast(_cast([(0.5, "a"), (1.0, "b")]))
-    assert (recording.width, recording.height) == (100, 30)
+def test_load_recording_v2_and_raw(tmp_path: Path) -> None:
+    (tmp_path / "a.cast").write_bytes(_cast([(0.5, "a"), (1.0, "b")]))
+    recording = load_recording(tmp_path / "a.cast")
+    assert recording is not None and (recording.width, recording.height) == (100, 30)
     assert recording.events == [(0.5, b"a"), (1.0, b"b")]  # input events are not output
-    raw = parse_cast(b"\x1b[1mplain bytes")
-    assert raw.events == [(0.0, b"\x1b[1mplain bytes")]
+    (tmp_path / "raw").write_bytes(b"\x1b[1mplain bytes")
+    raw = load_recording(tmp_path / "raw")
+    assert raw is not None and raw.events == [(0.0, b"\x1b[1mplain bytes")]
 
 
 def test_player_plays_in_time_and_speed() -> None:
@@ -312,7 +314,6 @@ def test_pure_modules_import_neither_textual_nor_mlflow() -> None:
         "import sys\n"
         "import claude_tui.history.query, claude_tui.history.export, claude_tui.history.ui_server\n"
         "import claude_tui.history.compare, claude_tui.history.series, claude_tui.history.replay\n"
-        "import claude_tui.history.synthetic\n"
         "print(sorted(m for m in ('textual', 'mlflow') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)

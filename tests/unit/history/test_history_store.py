@@ -19,9 +19,9 @@ from claude_tui.history.query import (
     StoreUnavailableError,
     order_by_for,
 )
-from claude_tui.history.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
 from claude_tui.history.ui_server import ServerState, UiServer, pgid_alive
 from claude_tui.tracking import schema
+from tests.support.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
 
 EXPERIMENT = "claude-sessions"
 
