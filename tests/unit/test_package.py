@@ -1,0 +1,57 @@
+"""The package ships the product only, and its dependencies say the truth.
+
+- every module under `claude_tui/` is reachable from what the product runs (the `claude-tui` entry point,
+  `python -m claude_tui`, and every subcommand module): code that only tests or benchmarks import belongs
+  in `tests/support/` or `benchmarks/`;
+- the third-party packages the product imports are exactly its declared runtime dependencies.
+
+Imports inside functions count (the lazy ones are most of the product's); the import graph is grimp's.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import grimp
+
+from claude_tui.commands import SUBCOMMANDS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _graph() -> grimp.ImportGraph:
+    return grimp.build_graph("claude_tui", include_external_packages=True, cache_dir=None)
+
+
+def test_every_module_is_reachable_from_the_product() -> None:
+    graph = _graph()
+    roots = {"claude_tui.launch", "claude_tui.__main__"}
+    roots |= {target.split(":")[0] for target, _ in SUBCOMMANDS.values()}
+    reached: set[str] = set()
+    pending = list(roots)
+    while pending:
+        module = pending.pop()
+        if module in reached or not module.startswith("claude_tui"):
+            continue
+        reached.add(module)
+        pending += graph.find_modules_directly_imported_by(module)
+        parts = module.split(".")
+        pending += [".".join(parts[:i]) for i in range(1, len(parts))]  # a module's packages load first
+    ours = {m for m in graph.modules if m.split(".")[0] == "claude_tui"}
+    assert sorted(ours - reached) == [], "imported only by tests or benchmarks (or by nothing)"
+
+
+def test_runtime_dependencies_are_what_the_product_imports() -> None:
+    graph = _graph()
+    imported = {
+        module
+        for module in graph.modules
+        if "." not in module and module != "claude_tui" and module not in sys.stdlib_module_names
+    }
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=!~ \[;]", spec, maxsplit=1)[0].lower().replace("-", "_") for spec in
+                project["dependencies"]}  # fmt: skip
+    assert imported == declared
