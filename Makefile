@@ -57,6 +57,7 @@ lint: $(PY_STAMP)
 	$(BIN)/ruff check claude_tui tests benchmarks
 	$(BIN)/ruff format --check claude_tui tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python -m benchmarks

@@ -109,16 +109,3 @@ def test_v3_intervals_and_v1(tmp_path: Path) -> None:
     cast = read_cast(v1)
     assert (cast.width, cast.height) == (60, 10)
     assert cast.events == [CastEvent(0.5, "o", "a"), CastEvent(1.0, "o", "b")]
-
-
-def test_terminal_core_modules_do_not_import_textual() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, claude_tui.terminal.pty_session, claude_tui.terminal.recorder, claude_tui.terminal.cast;"
-        "import claude_tui.commands.replay;"
-        "print(sorted(m for m in ('textual', 'mlflow', 'rich') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"

@@ -7,8 +7,6 @@ import datetime as dt
 import io
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -307,14 +305,3 @@ def test_player_compresses_idle_and_clamps_speed() -> None:
     for _ in range(10):
         player.faster()
     assert player.speed == 16.0
-
-
-def test_pure_modules_import_neither_textual_nor_mlflow() -> None:
-    code = (
-        "import sys\n"
-        "import claude_tui.history.query, claude_tui.history.export, claude_tui.history.ui_server\n"
-        "import claude_tui.history.compare, claude_tui.history.series, claude_tui.history.replay\n"
-        "print(sorted(m for m in ('textual', 'mlflow') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert out.stdout.strip() == "[]"

@@ -273,17 +273,6 @@ def test_event_from_dict_rejects_bad_input_and_ignores_unknown_fields() -> None:
             event_from_dict(bad)  # type: ignore[arg-type]
 
 
-def test_importing_parsing_loads_neither_textual_nor_mlflow() -> None:
-    code = (
-        "import sys, claude_tui.parsing, claude_tui.parsing.screen, claude_tui.parsing.stats;"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'mlflow', 'rich', 'pyte'));"
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.strip() == "[]"
-
-
 def test_genai_prices_loads_only_when_a_price_is_not_cached(tmp_path: Path) -> None:
     # Its import takes 0.15-0.3 s and ~28 MiB: folding events (what the live tail does before Claude answers)
     # must not pay it; the first cost of a model does, once; later processes read the price cache.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -269,14 +267,3 @@ def test_redaction_applies_to_tags_params_and_spans_unless_opted_out(tmp_path: P
     record = SessionRecord.from_spool(make_spool(tmp_path, events, redact=redact, args=[f"use {key}"]))
     text = repr([record.tags(), record.params(), [vars(s) for s in record.span_plan()]])
     assert (key in text) is not redact
-
-
-def test_tracking_core_imports_neither_mlflow_nor_textual() -> None:
-    code = (
-        "import sys, claude_tui.tracking.spool, claude_tui.tracking.redact, claude_tui.tracking.gitinfo, "
-        "claude_tui.tracking.record, claude_tui.tracking.logger, claude_tui.tracking.sync, "
-        "claude_tui.tracking.store; print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('mlflow', 'textual')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
