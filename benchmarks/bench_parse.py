@@ -46,6 +46,8 @@ from typing import Any
 
 import orjson
 
+from tests.support.claude_cli import read_jsonl
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "data" / "transcripts"
 BENCH = ROOT / ".bench"
@@ -69,26 +71,14 @@ class SourceSession:
     """The CLI's own `totalCostUSD` (its last cost-state record)."""
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    out = []
-    for line in path.read_bytes().splitlines():
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            out.append(value)
-    return out
-
-
 def load_sources(source: Path) -> list[SourceSession]:
     """Every main transcript under `source` with its sub-agent transcripts."""
     sessions = []
     for path in sorted(source.rglob("*.jsonl")):
         if path.parent.name == "subagents":
             continue
-        main = read_records(path)
-        subagents = {p.name: read_records(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
+        main = read_jsonl(path)
+        subagents = {p.name: read_jsonl(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
         truth = None
         cost = 0.0
         for record in main:

@@ -7,23 +7,24 @@ helpers that read a transcript's JSONL: for tests, benchmarks and capturing test
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from claude_tui.claude_env import ClaudeEnvironment
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The complete JSON lines of a transcript (a half-written last line is skipped)."""
+    """The JSON objects of a transcript, one a line (a half-written last line or any other is skipped)."""
     records: list[dict[str, Any]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_bytes().splitlines():
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
             continue
         if isinstance(value, dict):
             records.append(value)
