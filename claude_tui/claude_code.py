@@ -207,6 +207,29 @@ def find_transcript(config: str | os.PathLike[str], session_id: str) -> Path | N
     return matches[0] if matches else None
 
 
+def session_transcripts(folder: str | os.PathLike[str]) -> list[Path]:
+    """Every session transcript under `folder`, sorted: a config dir's `projects/`, a project folder, or any
+    folder holding those. Sub-agent transcripts are not sessions (they belong to the one beside their
+    folder), and a config dir's other JSONL files (`history.jsonl`, ...) are not transcripts.
+    """
+    from pathlib import Path
+
+    root = Path(folder)
+    if (root / PROJECTS).is_dir():
+        root = root / PROJECTS
+    found: list[Path] = []
+    for parent, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != SUBAGENTS]
+        found.extend(Path(parent, name) for name in files if name.endswith(TRANSCRIPT_SUFFIX))
+    return sorted(found)
+
+
+def config_dir_of(transcript: Path) -> Path | None:
+    """The config dir a transcript was found in (`<config>/projects/<folder>/<id>.jsonl`), else None."""
+    projects = transcript.parent.parent
+    return projects.parent if projects.name == PROJECTS else None
+
+
 def is_subagent_file(path: str | os.PathLike[str]) -> bool:
     """Whether `path` is a sub-agent transcript (`.../<session>/subagents/*.jsonl`), not a session."""
     return os.path.basename(os.path.dirname(os.fspath(path))) == SUBAGENTS

@@ -27,11 +27,6 @@ class StatsInputError(Exception):
     """A PATH argument that names no readable transcript."""
 
 
-def _is_session_transcript(path: Path, root: Path) -> bool:
-    # Sub-agent files (`<session>/subagents/**`, workflow runs nested deeper) belong to their session.
-    return path.suffix == ".jsonl" and "subagents" not in path.relative_to(root).parts[:-1]
-
-
 def resolve_transcripts(args: Iterable[str]) -> list[Path]:
     """The transcript files the PATH arguments name, in order, each once.
 
@@ -45,12 +40,7 @@ def resolve_transcripts(args: Iterable[str]) -> list[Path]:
     for arg in args:
         path = Path(arg).expanduser()
         if path.is_dir():
-            if (path / "projects").is_dir():
-                # A Claude config dir: transcripts are under projects/ (history.jsonl beside it is not one).
-                path = path / "projects"
-            files = sorted(
-                p for p in path.rglob("*.jsonl") if _is_session_transcript(p, path) and p.is_file()
-            )
+            files = claude_code.session_transcripts(path)
             if not files:
                 raise StatsInputError(f"no transcripts (*.jsonl) under {arg}")
             found.extend(files)

@@ -131,18 +131,6 @@ Progress = Callable[[SessionOutcome, int, int], None]
 # -- discovery --------------------------------------------------------------------------------------------
 
 
-def _transcripts_under(folder: Path) -> list[Path]:
-    if (folder / "projects").is_dir():
-        # A Claude config dir: sessions are under projects/ (history.jsonl and the like are not sessions).
-        folder = folder / "projects"
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        # Sub-agent folders hold no sessions of their own; their files are logged with the parent.
-        dirs[:] = sorted(d for d in dirs if d != claude_code.SUBAGENTS)
-        found.extend(Path(root) / name for name in sorted(files) if name.endswith(".jsonl"))
-    return found
-
-
 def discover_transcripts(
     paths: Iterable[str | os.PathLike[str]],
     *,
@@ -166,11 +154,11 @@ def discover_transcripts(
     found: list[Path] = []
     if project is not None and not paths and not all_sessions:
         for folder in claude_code.project_dirs(config_dir or claude_code.config_dir(), project):
-            found.extend(_transcripts_under(folder))
+            found.extend(claude_code.session_transcripts(folder))
     for arg in paths:
         path = Path(arg).expanduser()
         if path.is_dir():
-            found.extend(_transcripts_under(path))
+            found.extend(claude_code.session_transcripts(path))
         elif path.is_file():
             if path.suffix != ".jsonl":
                 raise ImportInputError(f"not a transcript (*.jsonl): {arg}")
@@ -191,7 +179,7 @@ def discover_transcripts(
             config_dir = claude_code.config_dir()
         projects = config_dir / claude_code.PROJECTS
         if projects.is_dir():
-            found.extend(_transcripts_under(projects))
+            found.extend(claude_code.session_transcripts(projects))
     unique: dict[Path, None] = {}
     for path in found:
         unique.setdefault(path.absolute(), None)
@@ -408,7 +396,7 @@ def _write_spool(
     from claude_tui.tracking.spool import RunSpool
 
     assert options.spool_root is not None
-    config_dir = path.parent.parent.parent if path.parent.parent.name == "projects" else None
+    config_dir = claude_code.config_dir_of(path)
     meta: dict[str, Any] = {
         "session_id": session_id,
         "command": "claude",

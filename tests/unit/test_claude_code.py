@@ -134,3 +134,17 @@ def test_project_dir_name_override(tmp_path: Path, env: dict[str, str], found: b
     shared = tmp_path / claude_code.PROJECTS / "shared_1"
     shared.mkdir(parents=True)
     assert claude_code.project_dirs(tmp_path, "/anywhere", env) == ([shared] if found else [])
+
+
+def test_session_transcripts_of_a_config_dir_or_any_folder(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    projects = config / claude_code.PROJECTS
+    for rel in ("-b/s2.jsonl", "-a/s1.jsonl", "-a/s1/subagents/agent-x.jsonl", "-a/notes.txt"):
+        (projects / rel).parent.mkdir(parents=True, exist_ok=True)
+        (projects / rel).write_text("{}\n")
+    (config / "history.jsonl").write_text("{}\n")  # the CLI's prompt history: no session
+    sessions = [projects / "-a" / "s1.jsonl", projects / "-b" / "s2.jsonl"]
+    assert claude_code.session_transcripts(config) == sessions
+    assert claude_code.session_transcripts(projects / "-a") == sessions[:1]
+    assert claude_code.config_dir_of(sessions[0]) == config
+    assert claude_code.config_dir_of(tmp_path / "loose.jsonl") is None
