@@ -35,7 +35,11 @@ PROJECTS = "projects"
 """The config dir's folder of per-work-dir transcript folders."""
 
 SUBAGENTS = "subagents"
-"""Sub-agent transcripts live in `<session-id>/subagents/*.jsonl` beside `<session-id>.jsonl`."""
+"""Sub-agent transcripts live in `<session-id>/subagents/` beside `<session-id>.jsonl`."""
+
+SUBAGENT_DEPTH = 4
+"""How deep sub-agent transcripts sit below `subagents/`: 2.1.328 writes those of a Workflow run to
+`subagents/workflows/<run id>/agent-<id>.jsonl` (depth 2); older versions wrote `subagents/*.jsonl`."""
 
 TRANSCRIPT_SUFFIX = ".jsonl"
 
@@ -230,9 +234,24 @@ def config_dir_of(transcript: Path) -> Path | None:
     return projects.parent if projects.name == PROJECTS else None
 
 
+def subagent_session(path: str | os.PathLike[str]) -> Path | None:
+    """The session transcript a sub-agent transcript belongs to, or None for a file that is none.
+
+    `<folder>/<session-id>/subagents/[workflows/<run id>/]agent-<id>.jsonl` belongs to
+    `<folder>/<session-id>.jsonl` (which need not exist any more).
+    """
+    from pathlib import Path
+
+    for ancestor in list(Path(path).parents)[: SUBAGENT_DEPTH + 1]:
+        if ancestor.name == SUBAGENTS:
+            session = ancestor.parent
+            return session.parent / (session.name + TRANSCRIPT_SUFFIX)
+    return None
+
+
 def is_subagent_file(path: str | os.PathLike[str]) -> bool:
-    """Whether `path` is a sub-agent transcript (`.../<session>/subagents/*.jsonl`), not a session."""
-    return os.path.basename(os.path.dirname(os.fspath(path))) == SUBAGENTS
+    """Whether `path` is a sub-agent transcript (somewhere below a session's `subagents/`), not a session."""
+    return subagent_session(path) is not None
 
 
 def session_folder(transcript: Path) -> Path:

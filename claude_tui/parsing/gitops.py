@@ -80,7 +80,8 @@ def _literal(node: Any) -> str | None:
         text = node.text.decode("utf-8", "replace")
         return _UNESCAPE.sub(r"\1", text) if "\\" in text else text
     if kind == "raw_string":
-        return node.text.decode("utf-8", "replace")[1:-1]
+        quoted: str = node.text.decode("utf-8", "replace")
+        return quoted[1:-1]
     if kind == "string":
         parts = []
         for child in node.children:

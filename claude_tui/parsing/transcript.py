@@ -25,7 +25,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from claude_tui.claude_code import subagent_dir
+from claude_tui.claude_code import SUBAGENT_DEPTH, subagent_dir
 from claude_tui.parsing.events import (
     PREVIEW_CHARS,
     ApiError,
@@ -546,10 +546,6 @@ def _scan_lines(body: bytes) -> tuple[list[bytes], int]:
         elif not _is_known_line(line):
             lines.append(line)
     return lines, malformed
-
-
-SUBAGENT_DEPTH = 4
-"""How deep `subagent_files` looks below `subagents/` (workflows use 2: `workflows/<run id>/`)."""
 
 
 def subagent_files(folder: str | os.PathLike[str]) -> list[str]:

@@ -162,8 +162,8 @@ def discover_transcripts(
         elif path.is_file():
             if path.suffix != ".jsonl":
                 raise ImportInputError(f"not a transcript (*.jsonl): {arg}")
-            if claude_code.is_subagent_file(path):
-                parent = path.parent.parent.with_suffix(".jsonl")
+            parent = claude_code.subagent_session(path)
+            if parent is not None:
                 if not parent.is_file():
                     raise ImportInputError(
                         f"{arg} is a sub-agent transcript and its session {parent} is gone"

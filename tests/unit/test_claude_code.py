@@ -148,3 +148,17 @@ def test_session_transcripts_of_a_config_dir_or_any_folder(tmp_path: Path) -> No
     assert claude_code.session_transcripts(projects / "-a") == sessions[:1]
     assert claude_code.config_dir_of(sessions[0]) == config
     assert claude_code.config_dir_of(tmp_path / "loose.jsonl") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "session"),
+    [
+        ("/c/projects/-w/s1/subagents/agent-a.jsonl", "/c/projects/-w/s1.jsonl"),
+        ("/c/projects/-w/s1/subagents/workflows/run-7/agent-b.jsonl", "/c/projects/-w/s1.jsonl"),
+        ("/c/projects/-w/s1.jsonl", None),
+        ("/home/me/subagents/a/b/c/d/e/projects/-w/s1.jsonl", None),  # a folder of that name far above
+    ],
+)
+def test_subagent_files_belong_to_their_session(path: str, session: str | None) -> None:
+    assert claude_code.subagent_session(path) == (Path(session) if session else None)
+    assert claude_code.is_subagent_file(path) is (session is not None)
