@@ -14,7 +14,7 @@ name, which is in the prompt, moves the token counts by a few between runs (neve
 A column for the CLI's OpenTelemetry export (issue 15 item 1) goes beside `cost-state` once a tracked
 session receives it: one more entry in the row `main` builds.
 
-Run: `.venv/bin/python benchmarks/bench_sources.py [--no-ccusage]`.
+Run: `.venv/bin/python -m benchmarks.bench_sources [--no-ccusage]` (from the project root).
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from claude_tui.claude_env import ClaudeEnvironment, InteractiveClaude
+from claude_tui.claude_env import ClaudeEnvironment
 from claude_tui.parsing import stats_for_transcript
 from claude_tui.scenarios import load_scenario, scenario_prompts
 from claude_tui.stub_api import StubServer
+from tests.support.claude_cli import InteractiveClaude
 
 WORKFLOW_SCRIPT = """export const meta = { name: 'summarise', description: 'Two agents', phases: ['read'] }
 const files = await agent('WORKFLOW-AGENT-ONE: list the files')

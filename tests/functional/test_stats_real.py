@@ -385,7 +385,7 @@ def test_the_cli_bills_a_compaction_that_no_transcript_record_holds(claude_env: 
     # What docs/parsing.md says about the sources: on a plain session the transcript's tokens and cost equal
     # the CLI's own cost-state; `/compact` makes a request whose usage is in the CLI's accounting (and its
     # telemetry) but in no transcript record, so the transcript falls short of what was billed.
-    from claude_tui.claude_env import InteractiveClaude
+    from tests.support.claude_cli import InteractiveClaude
 
     env: ClaudeEnvironment = claude_env("realistic")
     session_id = str(uuid.uuid4())
