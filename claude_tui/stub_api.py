@@ -558,14 +558,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    print(stub.url, flush=True)
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         done.set()
 
+    # Before the URL goes out: whoever reads it may stop us at once (a SIGTERM before the handler is set
+    # would kill the process with no clean stop; the server thread can answer before this thread gets here).
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    print(stub.url, flush=True)
     done.wait()
     stub.stop()
     return 0
