@@ -33,7 +33,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script too (each size is measured in a fresh process)
-from benchmarks.bench_parse import Renamer, read_records  # noqa: E402 - after the path is set
+from benchmarks.bench_parse import Renamer  # noqa: E402 - after the path is set
+from tests.support.claude_cli import read_jsonl  # noqa: E402
 
 SOURCE = ROOT / "tests" / "data" / "transcripts"
 BENCH = ROOT / ".bench" / "import"
@@ -48,8 +49,8 @@ def _sources() -> list[tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]
     for path in sorted(SOURCE.rglob("*.jsonl")):
         if path.parent.name == "subagents":
             continue
-        subagents = {p.name: read_records(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
-        found.append((read_records(path), subagents))
+        subagents = {p.name: read_jsonl(p) for p in sorted(path.with_suffix("").glob("subagents/*.jsonl"))}
+        found.append((read_jsonl(path), subagents))
     return found
 
 

@@ -55,3 +55,13 @@ def test_runtime_dependencies_are_what_the_product_imports() -> None:
     declared = {re.split(r"[<>=!~ \[;]", spec, maxsplit=1)[0].lower().replace("-", "_") for spec in
                 project["dependencies"]}  # fmt: skip
     assert imported == declared
+
+
+def test_every_benchmark_module_imports() -> None:
+    """`python -m benchmarks` imports each of them; a helper moved elsewhere must not break one silently
+    (bench_import imported bench_parse's copy of the JSONL reader after it moved to tests/support)."""
+    import importlib
+
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        if not path.stem.startswith("_"):
+            importlib.import_module(f"benchmarks.{path.stem}")
