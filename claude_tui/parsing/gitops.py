@@ -215,6 +215,9 @@ def _count(source: bytes, depth: int) -> int:
 _PLAIN = re.compile(r"[\w \t\-./=:@,+%^~&|;\n]*")
 """A line bash reads as words and list operators only: no quoting, expansion, redirection, grouping,
 comment, glob or history character."""
+_QUOTED = re.compile(r"""(?:[\w \t\-./=:@,+%^~&|;\n]|'[^']*'|"[^"$`\\]*")*""")
+"""The same with balanced single and double quotes: anything inside single quotes, and inside double quotes
+anything but `$`, a backquote or a backslash (so that everything quoted is literal, as bash reads it)."""
 _LIST_OPERATORS = re.compile(r"&&|\|\||[;|&\n]")
 _RESERVED = frozenset(
     {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "case", "esac", "select",
@@ -222,15 +225,39 @@ _RESERVED = frozenset(
 )  # fmt: skip
 
 
+_QUOTED_TOKEN = re.compile(r"""'[^']*'|"[^"]*"|&&|\|\||[;&|\n]|[^'";&|\n]+""")
+_OPERATOR_TOKENS = frozenset({"&&", "||", ";", "&", "|", "\n"})
+_QUOTED_WORD = re.compile(r"""(?:[^\s'"]|'[^']*'|"[^"]*")+""")
+_QUOTES = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
+def _quoted_segments(command: str) -> list[str]:
+    """A `_QUOTED` line split on the list operators outside its quotes."""
+    segments = [""]
+    for token in _QUOTED_TOKEN.findall(command):
+        if token in _OPERATOR_TOKENS:
+            segments.append("")
+        else:
+            segments[-1] += token
+    return segments
+
+
 def _count_plain(command: str) -> int | None:
-    """The count for a line of plain words and list operators, without parsing it (the same as `_count`
-    gives; a test checks that on random lines), or None when the line needs the parser."""
-    if _PLAIN.fullmatch(command) is None or command.rstrip().endswith(("&&", "||", "|")):
+    """The count for a line of plain words, quotes and list operators, without parsing it (the same as
+    `_count` gives; a test checks that on random lines), or None when the line needs the parser."""
+    if command.rstrip().endswith(("&&", "||", "|")):
         return None
-    segments = _LIST_OPERATORS.split(command)
+    if _PLAIN.fullmatch(command) is not None:
+        segments = _LIST_OPERATORS.split(command)
+        split_words = _plain_words
+    elif _QUOTED.fullmatch(command) is not None:
+        segments = _quoted_segments(command)
+        split_words = _shell_words
+    else:
+        return None
     count = 0
     for position, segment in enumerate(segments):
-        words = segment.split()
+        words = split_words(segment)
         if not words:
             if position == 0 or (position < len(segments) - 1 and segments[position + 1].strip()):
                 return None  # an operator with nothing before it: let the parser decide
@@ -239,9 +266,24 @@ def _count_plain(command: str) -> int | None:
         while index < len(words) - 1 and _ASSIGNMENT.match(words[index]):
             index += 1
         if words[index] in _RESERVED:
-            return None
+            return None  # a keyword: let the parser decide
+        if split_words is _shell_words:
+            # Quotes in an assignment or the command word change what bash makes of it (`"A=1" git` runs a
+            # command named A=1): the words up to the command word must be the unquoted ones.
+            raw = segment.split()
+            if len(raw) <= index or any(q in word for word in raw[: index + 1] for q in "'\""):
+                return None
         count += _git_commands(list(words[index:]), 0) if not _ASSIGNMENT.match(words[index]) else 0
     return count
+
+
+def _plain_words(segment: str) -> list[str]:
+    return segment.split()
+
+
+def _shell_words(segment: str) -> list[str]:
+    """The words of a `_QUOTED` segment after quote removal (what shlex.split gives, at regex speed)."""
+    return [_QUOTES.sub(r"\1\2", word) for word in _QUOTED_WORD.findall(segment)]
 
 
 def count_git_operations(command: str) -> int:

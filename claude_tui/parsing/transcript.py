@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
 from itertools import pairwise
@@ -497,30 +496,28 @@ def scan_block(block: bytes) -> tuple[list[bytes], int]:
         newline = find(b"\n", newline + 1, size)
     if not well_formed:
         return _scan_lines(block)
-    starts.append(size + 1)  # so that line i is block[starts[i] : starts[i + 1] - 1]
     lines = []
     taken = set()
+    rfind = block.rfind
     line_end = -1
     relevant = _RELEVANT if block.find(b'"type": ', 0, size) != -1 else _RELEVANT_COMPACT
     for match in relevant.finditer(block, 0, size):
         position = match.start()
         if position < line_end:
             continue  # a second marker on a line already taken
-        index = bisect_right(starts, position) - 1
-        line_end = starts[index + 1] - 1
-        lines.append(block[starts[index] : line_end])
-        taken.add(index)
-    if len(taken) < len(starts) - 1:
+        start = rfind(b"\n", 0, position) + 1
+        line_end = find(b"\n", position, size)
+        if line_end == -1:
+            line_end = size
+        lines.append(block[start:line_end])
+        taken.add(start)
+    if len(taken) < len(starts):
         # The other lines: parse those of a type that is not known (inline checks for the compact JSON the
         # CLI writes; `_is_known_line` for the rest).
-        known_first, trailing, rfind, startswith = (
-            _KNOWN_FIRST,
-            _TRAILING_TYPE_NAMES,
-            block.rfind,
-            block.startswith,
-        )
-        for index, (start, next_start) in enumerate(pairwise(starts)):
-            if index in taken or startswith(known_first, start):
+        known_first, trailing, startswith = _KNOWN_FIRST, _TRAILING_TYPE_NAMES, block.startswith
+        starts.append(size + 1)  # so that each line is block[start : next_start - 1]
+        for start, next_start in pairwise(starts):
+            if start in taken or startswith(known_first, start):
                 continue
             position = rfind(b'"type":"', start, next_start)
             if position != -1 and block[position + 8 : find(b'"', position + 8, next_start)] in trailing:

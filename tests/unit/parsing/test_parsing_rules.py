@@ -343,8 +343,8 @@ def test_summed_pricing_equals_genai_prices_message_by_message(model: str) -> No
 
 
 def test_plain_lines_are_counted_without_the_parser_exactly_as_with_it() -> None:
-    # Lines of plain words and list operators skip tree-sitter (75 % of the benchmark's git commands); on
-    # random such lines the shortcut must give the parser's count, or step aside.
+    # Lines of plain words, quotes and list operators skip tree-sitter (all of the benchmark's git
+    # commands); on random such lines the shortcut must give the parser's count, or step aside.
     from claude_tui.parsing.gitops import _count, _count_plain
 
     rng = random.Random(7)
@@ -363,8 +363,6 @@ def test_plain_lines_are_counted_without_the_parser_exactly_as_with_it() -> None
         "env",
         "A=1",
         "echo",
-    ]
-    words += [
         "command",
         "-v",
         "timeout",
@@ -372,18 +370,18 @@ def test_plain_lines_are_counted_without_the_parser_exactly_as_with_it() -> None
         "if",
         "then",
         "fi",
-        "/usr/bin/git",
-        "exec",
-        "nohup",
-        "cd",
-        "x",
     ]
+    words += ["/usr/bin/git", "exec", "nohup", "cd", "x", "-m"]
+    quoted = ["'a b'", '"x;y"', "'git'", '"git"', "'it''s'", '"A=1"', "A='1 2'", "'&&'", "'", '"', "g'it'"]
+    quoted += ["'fix() $x `y`'", '"(a) {b} <c>"', '"$HOME"', "'a\nb'", '"#x"', "'#'"]
     operators = [" && ", " || ", "; ", " | ", " & ", "\n", " "]
-    shortcut = 0
-    for _ in range(4000):
-        line = "".join(rng.choice(words) + rng.choice(operators) for _ in range(rng.randint(1, 8)))
+    shortcut = {False: 0, True: 0}
+    for _ in range(6000):
+        with_quotes = rng.random() < 0.5
+        choices = words + quoted if with_quotes else words
+        line = "".join(rng.choice(choices) + rng.choice(operators) for _ in range(rng.randint(1, 8)))
         plain = _count_plain(line)
         if plain is not None:
-            shortcut += 1
+            shortcut[with_quotes] += 1
             assert plain == _count(line.encode(), 0), repr(line)
-    assert shortcut > 1000
+    assert shortcut[False] > 1000 and shortcut[True] > 200
