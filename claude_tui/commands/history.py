@@ -33,13 +33,12 @@ def fail(command: str, message: str) -> NoReturn:
 
 
 def quiet_mlflow() -> None:
-    """Silence MLflow's and alembic's INFO lines (store migrations) so errors stay one line on stderr."""
-    import logging
+    """Keep MLflow's log lines (migrations, SQL, tracebacks) off stderr so errors stay one line."""
+    import mlflow  # noqa: F401 - loaded first, so its own logging set-up is not left for a child to copy
 
-    import mlflow  # noqa: F401 - importing mlflow configures its loggers; lower them afterwards
+    from claude_tui.tracking.errors import silence_store_logging
 
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    silence_store_logging()
 
 
 def check_store(command: str, tracking_uri: str | None, experiment: str) -> Any:

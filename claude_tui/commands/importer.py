@@ -100,13 +100,10 @@ def import_sessions(
         click.echo(f"nothing to import: no transcripts {where}")
         return
 
-    import logging
+    from claude_tui.tracking.errors import silence_store_logging
 
-    import mlflow  # noqa: F401 - loaded first: importing it sets its loggers to INFO
-
-    # MLflow and alembic log store migrations at INFO on stderr; the summary says what matters.
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow logs migrations, SQL and tracebacks on stderr; each failure gets one line here instead.
+    silence_store_logging()
 
     bar_wanted = not quiet and sys.stderr.isatty()
     lines_wanted = not quiet and not bar_wanted

@@ -50,14 +50,12 @@ def sync(
     if spool_root is not None and not spool_root.is_dir():
         click.echo(f"error: no spool folder at {spool_root}", err=True)
         raise SystemExit(2)
-    import logging
-
+    from claude_tui.tracking.errors import silence_store_logging
     from claude_tui.tracking.store import run_ui_url
     from claude_tui.tracking.sync import sync_spools
 
-    # MLflow and alembic log store migrations at INFO on stderr; our one line per spool says what matters.
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow logs migrations, SQL and tracebacks on stderr; our one line per spool says what matters.
+    silence_store_logging()
 
     results = sync_spools(spool_root, tracking_uri, experiment, orphans_only=orphans_only)
     if not results:

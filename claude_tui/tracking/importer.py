@@ -602,15 +602,13 @@ def import_sessions(
         return summary
     from claude_tui.tracking.sync import store_reachable
 
-    # `store_reachable` answers a (ok, reason) pair or, in newer code, a truthy object with `.reason`.
-    answer: Any = store_reachable(uri)
-    ok, why = answer if isinstance(answer, tuple) else (bool(answer), getattr(answer, "reason", ""))
-    if not ok:
-        raise ImportStoreError(why or f"cannot reach {uri}")
+    reachable = store_reachable(uri)
+    if not reachable:
+        raise ImportStoreError(reachable.reason)
     try:
         in_store = known_session_ids(uri, experiment_name)
     except Exception as exc:  # whatever the store says, the user gets one line, not a traceback
-        raise ImportStoreError(f"cannot read the sessions in {uri}: {one_line(exc)}") from exc
+        raise ImportStoreError(f"cannot read the sessions: {one_line(exc, uri)}") from exc
     known = frozenset(in_store | spooled_session_ids(spool_root))
     project_dir = real_dir(project) if project is not None else None
     with contextlib.ExitStack() as stack:
@@ -711,7 +709,7 @@ def _log(spool: Path, outcome: SessionOutcome, uri: str, experiment: str) -> Ses
     except LoggingError as exc:
         return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {exc}")
     except Exception as exc:  # a bug or store error for one session must not stop the rest
-        return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {one_line(exc)}")
+        return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {one_line(exc, uri)}")
     finally:
         if PURGE_REGEX_CACHE:
             # The session's secret-masking regex is used by no other session: do not let `re` keep it.

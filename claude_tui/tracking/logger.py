@@ -23,7 +23,7 @@ from typing import Any
 
 from claude_tui.claude_code import session_files
 from claude_tui.tracking import schema
-from claude_tui.tracking.errors import one_line
+from claude_tui.tracking.errors import StoreProblem, describe
 from claude_tui.tracking.record import SessionRecord, SpanSpec
 from claude_tui.tracking.redact import Redactor
 from claude_tui.tracking.spool import SYNC_LOCK, RunSpool
@@ -43,8 +43,9 @@ LOCK_TIMEOUT = 600.0
 """Seconds to wait for another process that is logging the same spool."""
 
 
-class LoggingError(Exception):
-    """Logging a spool failed; `str()` is one line fit for the user (the spool is kept)."""
+class LoggingError(StoreProblem):
+    """Logging a spool failed; `str()` is one line fit for the user (the spool is kept), `cause` the kind
+    of failure when it is a known one (`tracking.errors.Cause`)."""
 
 
 class SpoolBusy(LoggingError):
@@ -65,6 +66,8 @@ class LoggedRun:
     spool_removed: bool = False
     ui_url: str | None = None
     """The run's page when the store is an MLflow server (local stores need `claude-tui ui`)."""
+    logged_elsewhere: bool = False
+    """Another process logged the spool (and removed it) while this one waited for its lock."""
 
 
 def find_session_run(client: Any, experiment_id: str, session_id: str) -> Any | None:
@@ -133,17 +136,14 @@ def log_spool(
     experiment_name = experiment or spool.meta.get("experiment") or DEFAULT_EXPERIMENT
     with _sync_lock(spool) as present:
         if not present:
-            return _already_logged(spool.session_id, uri, experiment_name)
+            with _as_logging_error(uri):
+                return _already_logged(spool.session_id, uri, experiment_name)
         if spool.is_live:
             raise SpoolBusy(f"session {spool.session_id} is still running")
         report("reading the session", 0.05)
-        record = SessionRecord.from_spool(spool)
-        try:
+        with _as_logging_error(uri):
+            record = SessionRecord.from_spool(spool)
             logged = _log_record(spool, record, uri, experiment_name, report, source)
-        except LoggingError:
-            raise
-        except Exception as exc:
-            raise LoggingError(one_line(exc)) from exc
         if remove:
             report("removing the spool", 0.97)
             spool.close()
@@ -151,6 +151,18 @@ def log_spool(
             logged = LoggedRun(**{**logged.__dict__, "spool_removed": not spool.path.exists()})
         report("done", 1.0)
         return logged
+
+
+@contextlib.contextmanager
+def _as_logging_error(uri: str) -> Iterator[None]:
+    """Turn any failure inside into a `LoggingError` whose message names the real cause in one line."""
+    try:
+        yield
+    except LoggingError:
+        raise
+    except Exception as exc:
+        failure = describe(exc, uri)
+        raise LoggingError(failure.line, failure.cause) from exc
 
 
 def _already_logged(session_id: str, uri: str, experiment_name: str) -> LoggedRun:
@@ -161,7 +173,15 @@ def _already_logged(session_id: str, uri: str, experiment_name: str) -> LoggedRu
     run = find_session_run(client, experiment_id, session_id)
     if run is None:
         raise LoggingError(f"spool of session {session_id} vanished before it was logged")
-    return LoggedRun(run.info.run_id, experiment_id, uri, run.info.status, created=False, spool_removed=True)
+    return LoggedRun(
+        run.info.run_id,
+        experiment_id,
+        uri,
+        run.info.status,
+        created=False,
+        spool_removed=True,
+        logged_elsewhere=True,
+    )
 
 
 def _log_record(

@@ -72,12 +72,12 @@ the user's terminal, under the TUI or after the app printed its result; they onl
 
 
 def quiet_mlflow() -> None:
-    """Raise the `QUIET_LOGGERS` to WARNING (unless someone configured them already)."""
+    """Raise the `QUIET_LOGGERS` to WARNING (unless they are quieter already, as on the command line)."""
     import logging
 
     for name in QUIET_LOGGERS:
         logger = logging.getLogger(name)
-        if logger.level < logging.WARNING:
+        if logger.getEffectiveLevel() < logging.WARNING:
             logger.setLevel(logging.WARNING)
 
 

@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from claude_tui.tracking.errors import one_line
+from claude_tui.tracking.errors import describe, one_line, store_label
 from claude_tui.tracking.logger import LoggingError, Progress, SpoolBusy, log_spool
 from claude_tui.tracking.recovery import orphan_spools, recover_orphans_in_background
 from claude_tui.tracking.spool import RunSpool, list_spools
@@ -64,20 +64,25 @@ def store_reachable(uri: str | None) -> Reachability:
             with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=REACHABLE_TIMEOUT) as reply:
                 if reply.status < 500:
                     return Reachability(True)
-                return Reachability(False, f"{uri} answered HTTP {reply.status}")
+                return Reachability(False, f"{store_label(uri)} answered HTTP {reply.status}")
         except urllib.error.HTTPError as exc:
             # Some proxies have no /health, but they answered: the store itself will tell.
-            return Reachability(exc.code < 500, f"{uri} answered HTTP {exc.code}")
+            return Reachability(exc.code < 500, f"{store_label(uri)} answered HTTP {exc.code}")
         except (OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            return Reachability(False, f"cannot reach {uri}: {reason}")
+            return Reachability(False, one_line(exc, uri))
     db = sqlite_path(uri)
     if db is not None:
         folder = db.parent if db.parent != Path("") else Path.cwd()
         if not folder.is_dir():
-            return Reachability(False, f"cannot create the store's folder {folder}")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                failure = describe(exc, uri)
+                cause = f"{failure.cause.value}: " if failure.cause else ""
+                reason = f" ({exc.strerror.lower()})" if exc.strerror and not failure.cause else ""
+                return Reachability(False, f"{cause}cannot create the store's folder {folder}{reason}")
         if not os.access(folder, os.W_OK):
-            return Reachability(False, f"cannot write the store's folder {folder}")
+            return Reachability(False, f"read-only: cannot write the store's folder {folder}")
     return Reachability(True)
 
 
@@ -113,7 +118,9 @@ def sync_spools(
 
 
 def _sync_one(spool: RunSpool, uri: str, experiment: str | None, progress: Progress | None) -> SyncResult:
-    kind = "orphan" if spool.is_orphan else "finished"
+    # Read before logging: another sync may log and remove the spool meanwhile, and a spool without its
+    # summary.json would then look like an orphan.
+    kind = "finished" if spool.is_finished else "orphan"
     try:
         logged = log_spool(spool, tracking_uri=uri, experiment=experiment, progress=progress)
     except SpoolBusy as exc:
@@ -123,15 +130,21 @@ def _sync_one(spool: RunSpool, uri: str, experiment: str | None, progress: Progr
             spool.path, spool.session_id, False, f"not logged ({kind}): {exc}", tracking_uri=uri
         )
     except Exception as exc:  # a bug must not stop the other spools from syncing
-        return SyncResult(
-            spool.path, spool.session_id, False, f"not logged: {one_line(exc)}", tracking_uri=uri
-        )
-    verb = "logged" if logged.created else "completed"
+        message = f"not logged: {one_line(exc, uri)}"
+        return SyncResult(spool.path, spool.session_id, False, message, tracking_uri=uri)
+    # The run's status says what the session was: KILLED for an orphan, FINISHED for one that ended.
+    kind = "orphan" if logged.status == "KILLED" else "finished"
+    if logged.created:
+        message = f"logged {kind} session as run {logged.run_id} ({logged.status})"
+    elif logged.logged_elsewhere:
+        message = f"already logged (by another sync) as run {logged.run_id} ({logged.status})"
+    else:
+        message = f"completed {kind} session as run {logged.run_id} ({logged.status})"
     return SyncResult(
         spool.path,
         spool.session_id,
         True,
-        f"{verb} {kind} session as run {logged.run_id} ({logged.status})",
+        message,
         run_id=logged.run_id,
         experiment_id=logged.experiment_id,
         status=logged.status,

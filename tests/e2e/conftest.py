@@ -5,13 +5,22 @@
 - `make_spool(session, ...)`: a spool as the app leaves it: meta, a live recording, `events.jsonl` from the
   transcript, `clean.txt`, git changes and (unless `finished=False`) `summary.json`.
 - `store_uri`: a fresh sqlite tracking store in a temp dir.
+- `mlflow_server`: a real `mlflow server` on 127.0.0.1; `auth_mlflow_server` the same with basic auth (admin
+  password `ADMIN_PASSWORD`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,3 +136,76 @@ def store_uri(tmp_path: Path) -> str:
     folder = tmp_path / "store"
     folder.mkdir()
     return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_mlflow_server(folder: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`mlflow server ARGS` on 127.0.0.1 with a sqlite backend in `folder`, in its own process group (the
+    whole group is stopped after); yields its URL once `/health` answers."""
+    port = _free_port()
+    mlflow_bin = Path(sys.executable).with_name("mlflow")
+    log_path = folder / "server.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(
+        [str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+         "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
+         "--artifacts-destination", str(folder / "server-artifacts"), *args],
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(env or {})},
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 150
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mlflow server did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def mlflow_server(tmp_path: Path) -> Iterator[str]:
+    """`mlflow server` on 127.0.0.1 with a sqlite backend, in its own process group (killed after)."""
+    with running_mlflow_server(tmp_path) as url:
+        yield url
+
+
+ADMIN_PASSWORD = "admin-password-for-tests"
+"""The basic-auth server's admin password (MLflow wants at least 12 characters)."""
+
+
+@pytest.fixture
+def auth_mlflow_server(tmp_path: Path) -> Iterator[str]:
+    """`mlflow server --app-name basic-auth` (user `admin`, password `ADMIN_PASSWORD`)."""
+    config = tmp_path / "basic_auth.ini"
+    config.write_text(
+        "[mlflow]\n"
+        "default_permission = READ\n"
+        f"database_uri = sqlite:///{tmp_path / 'basic_auth.db'}\n"
+        "admin_username = admin\n"
+        f"admin_password = {ADMIN_PASSWORD}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    env = {"MLFLOW_AUTH_CONFIG_PATH": str(config), "MLFLOW_FLASK_SERVER_SECRET_KEY": "tests-only-secret"}
+    with running_mlflow_server(tmp_path, "--app-name", "basic-auth", env=env) as url:
+        yield url

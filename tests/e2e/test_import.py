@@ -230,5 +230,5 @@ def test_unreachable_store_is_one_line_and_exit_1(data: Path) -> None:
     result = run_import(str(data), "--tracking-uri", f"http://127.0.0.1:{port}")
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"claude-tui import: cannot reach http://127.0.0.1:{port}: [Errno 111] Connection refused"
+        f"claude-tui import: unreachable: no answer from http://127.0.0.1:{port} (connection refused)"
     ]
