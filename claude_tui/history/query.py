@@ -188,9 +188,9 @@ def _client(tracking_uri: str) -> Any:
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(tracking_uri)
         if client is None:
-            from mlflow import MlflowClient
+            from claude_tui.tracking.store import tracking_client
 
-            client = MlflowClient(tracking_uri=tracking_uri)
+            client = tracking_client(tracking_uri)
             _CLIENTS[tracking_uri] = client
         return client
 

@@ -195,7 +195,8 @@ def store_label(store: str | None) -> str:
     return store
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """`Type: first line of the message` (what an unknown failure says); the type alone for an empty one."""
     lines = [line.strip() for line in _text(exc).strip().splitlines() if line.strip()]
     # SQLAlchemy puts "(raised as a result of Query-invoked autoflush; ...)" before the real message.
     lines = [line for line in lines if not line.startswith("(raised as a result of")]
@@ -251,7 +252,7 @@ def describe(exc: BaseException, store: str | None = None) -> Failure:
     if cause in _NETWORK_CAUSES and store is not None and store.startswith("sqlite:"):
         cause = None  # a local database has no network: whatever said "connection" meant something else
     if cause is None:
-        return Failure(None, _first_line(exc))
+        return Failure(None, first_line(exc))
     detail = _os_reason(exc) if cause is Cause.UNREACHABLE else ""
     where = store_label(store)
     if cause in (Cause.DISK_FULL, Cause.READ_ONLY):

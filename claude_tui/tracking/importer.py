@@ -460,9 +460,9 @@ def known_session_ids(tracking_uri: str, experiment: str) -> set[str]:
     db = sqlite_path(tracking_uri)
     if db is not None and not db.exists():
         return set()  # a store that does not exist yet holds no sessions (and a dry run must not create it)
-    from mlflow import MlflowClient
+    from claude_tui.tracking.store import tracking_client
 
-    client = MlflowClient(tracking_uri)
+    client = tracking_client(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     if found is None or found.lifecycle_stage == "deleted":
         return set()

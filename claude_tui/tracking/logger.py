@@ -33,6 +33,7 @@ from claude_tui.tracking.store import (
     quiet_mlflow,
     resolve_tracking_uri,
     run_ui_url,
+    tracking_client,
     ui_base_url,
 )
 
@@ -166,9 +167,7 @@ def _as_logging_error(uri: str) -> Iterator[None]:
 
 
 def _already_logged(session_id: str, uri: str, experiment_name: str) -> LoggedRun:
-    from mlflow import MlflowClient
-
-    client = MlflowClient(uri)
+    client = tracking_client(uri)
     experiment_id = get_or_create_experiment(experiment_name, uri, client)
     run = find_session_run(client, experiment_id, session_id)
     if run is None:
@@ -187,12 +186,11 @@ def _already_logged(session_id: str, uri: str, experiment_name: str) -> LoggedRu
 def _log_record(
     spool: RunSpool, record: SessionRecord, uri: str, experiment_name: str, report: Progress, source: str
 ) -> LoggedRun:
-    from mlflow import MlflowClient
     from mlflow.entities import Metric, Param, RunTag
 
     report("connecting to the tracking store", 0.1)
     quiet_mlflow()
-    client = MlflowClient(uri)
+    client = tracking_client(uri)
     experiment_id = get_or_create_experiment(experiment_name, uri, client)
     existing = find_session_run(client, experiment_id, record.session_id)
     tags = record.tags(source)

@@ -50,9 +50,9 @@ def command_spool(
 
 
 def claude_tui(
-    *args: str, timeout: float = 240, env: dict[str, str] | None = None
+    *args: str, timeout: float = 240, env: dict[str, str] | None = None, umask: int = 0o022
 ) -> subprocess.CompletedProcess[str]:
-    """Run `claude-tui ARGS...` in a child process (the test's environment, plus `env`)."""
+    """Run `claude-tui ARGS...` in a child process (the test's environment, plus `env`; a usual umask)."""
     return subprocess.run(
         [sys.executable, "-m", "claude_tui", *args],
         capture_output=True,
@@ -60,6 +60,7 @@ def claude_tui(
         timeout=timeout,
         env={**os.environ, **(env or {})},
         stdin=subprocess.DEVNULL,
+        umask=umask,
     )
 
 

@@ -149,10 +149,11 @@ def log_sessions(
     artifacts: bool = True,
 ) -> list[str]:
     """Log each session as one finished run through MlflowClient; returns the run ids in order."""
-    from mlflow import MlflowClient
     from mlflow.entities import Metric, Param, RunTag
 
-    client = MlflowClient(tracking_uri=tracking_uri)
+    from claude_tui.tracking.store import tracking_client
+
+    client = tracking_client(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     experiment_id = (
         found.experiment_id
@@ -201,11 +202,11 @@ def bulk_insert_sessions(
     MLflow creates the schema and the experiment first, so the result is a normal store that MLflow,
     its server and the History pane read like any other.
     """
-    from mlflow import MlflowClient
+    from claude_tui.tracking.store import tracking_client
 
     if not tracking_uri.startswith("sqlite:///"):
         raise ValueError("bulk_insert_sessions needs a sqlite:/// tracking URI")
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = tracking_client(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     experiment_id = (
         found.experiment_id

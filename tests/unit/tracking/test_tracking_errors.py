@@ -82,7 +82,8 @@ CASES = [
 @pytest.mark.parametrize(("name", "make", "cause"), CASES, ids=[c[0] for c in CASES])
 def test_known_failures_are_named(name: str, make: object, cause: Cause | None) -> None:
     exc = make()  # type: ignore[operator]
-    failure = describe(exc, DB)
+    server = cause in (Cause.UNREACHABLE, Cause.UNAUTHORIZED)
+    failure = describe(exc, "http://127.0.0.1:5000" if server else DB)
     assert failure.cause is cause
     assert "\n" not in failure.line and len(failure.line) <= 400
     if cause is None:
@@ -101,6 +102,11 @@ def test_the_line_names_the_store_or_the_refused_file() -> None:
     assert one_line(refused, "http://u:secret@127.0.0.1:5000") == (
         "unreachable: no answer from http://u:***@127.0.0.1:5000 (connection refused)"
     )
+
+
+def test_a_local_database_has_no_network_causes() -> None:
+    # A message that merely mentions a connection does not make a sqlite store "unreachable".
+    assert one_line(RuntimeError("connection reset\nmore"), DB) == "RuntimeError: connection reset"
 
 
 def test_a_line_made_already_is_kept() -> None:

@@ -38,6 +38,11 @@ def test_default_uri_is_the_embedded_store_unless_the_environment_says_otherwise
         ("sqlite:////abs/dir/mlflow.db", Path("/abs/dir/mlflow.db")),
         ("sqlite:///rel/mlflow.db", Path("rel/mlflow.db")),
         ("sqlite:///:memory:", None),
+        # As SQLAlchemy reads them: a query is no part of the file, a `#` is, `%20` is a space.
+        ("sqlite:////abs/dir/mlflow.db?mode=ro", Path("/abs/dir/mlflow.db")),
+        ("sqlite:////abs/a b#c/mlflow.db", Path("/abs/a b#c/mlflow.db")),
+        ("sqlite:///a%20b.db", Path("a b.db")),
+        ("sqlite://", None),
         ("http://127.0.0.1:5000", None),
         ("databricks", None),
     ],
