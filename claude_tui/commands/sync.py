@@ -62,20 +62,26 @@ def sync(
         if not quiet:
             click.echo("nothing to sync")
         return
-    failed = 0
+    failed = recovered = 0
     for result in results:
         if result.ok:
             if quiet:
                 continue
             click.echo(f"ok   {result.session_id}: {result.message}")
-            base = _ui_base(result.tracking_uri or "")
-            if base and result.experiment_id and result.run_id:
-                click.echo(f"     {run_ui_url(base, result.experiment_id, result.run_id)}")
         else:
-            failed += 1
+            failed += not result.recovered
+            recovered += result.recovered
             click.echo(f"FAIL {result.session_id}: {result.message}")
+        base = _ui_base(result.tracking_uri or "") if result.run_id else None
+        if base and result.experiment_id and result.run_id:
+            click.echo(f"     {run_ui_url(base, result.experiment_id, result.run_id)}")
+    if recovered:
+        click.echo(
+            f"{recovered} spool(s) had an unreadable meta.json: logged from what was left, as KILLED runs"
+        )
     if failed:
         click.echo(
             f"{failed} of {len(results)} spool(s) not logged; they are kept: run `claude-tui sync` again"
         )
+    if failed or recovered:
         raise SystemExit(1)

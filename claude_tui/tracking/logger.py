@@ -26,7 +26,7 @@ from claude_tui.tracking import schema
 from claude_tui.tracking.errors import StoreProblem, describe
 from claude_tui.tracking.record import SessionRecord, SpanSpec
 from claude_tui.tracking.redact import Redactor
-from claude_tui.tracking.spool import SYNC_LOCK, RunSpool
+from claude_tui.tracking.spool import EVENTS, RECORDING, SUMMARY, SYNC_LOCK, RunSpool
 from claude_tui.tracking.store import (
     get_or_create_experiment,
     global_tracking_uri,
@@ -36,6 +36,9 @@ from claude_tui.tracking.store import (
     tracking_client,
     ui_base_url,
 )
+
+RECOVERABLE = (RECORDING, EVENTS, SUMMARY)
+"""What a spool without a readable meta still has to log."""
 
 Progress = Callable[[str, float], None]
 """`progress(stage, fraction)`: what the logger is doing and how far it got (0.0 to 1.0)."""
@@ -100,7 +103,10 @@ def _sync_lock(spool: RunSpool, timeout: float = LOCK_TIMEOUT) -> Iterator[bool]
                 if time.monotonic() > deadline:
                     raise LoggingError(f"another process is still logging {spool.path.name}") from None
                 time.sleep(0.1)
-        yield (spool.path / "meta.json").exists()
+        # Another sync that logged the spool removed the folder (its meta first of all). A spool recovered
+        # without a meta is still there while any of its files is.
+        kept = ("meta.json",) if not spool.meta_unreadable else ("meta.json", *RECOVERABLE)
+        yield any((spool.path / name).exists() for name in kept)
     finally:
         os.close(fd)
 

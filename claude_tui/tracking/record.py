@@ -226,8 +226,9 @@ class SessionRecord:
 
     @property
     def status(self) -> str:
-        """The MLflow run status: FINISHED for a session that ended, KILLED for an orphan."""
-        return "KILLED" if self.orphan else "FINISHED"
+        """The MLflow run status: FINISHED for a session that ended; KILLED for an orphan, and for a spool
+        recovered without its meta (`RunSpool.recover`: what the session was is partly lost)."""
+        return "KILLED" if self.orphan or self.meta.get("meta_unreadable") else "FINISHED"
 
     @property
     def exit_code(self) -> int | None:
@@ -297,6 +298,8 @@ class SessionRecord:
                 schema.TAG_SOURCE: source,
                 # Why a run has no cost_usd: the models genai-prices has no price for.
                 schema.TAG_UNPRICED_MODELS: ", ".join(self.stats.get("unpriced_models") or []),
+                # A spool logged without its meta.json says so on the run (`RunSpool.recover`).
+                schema.TAG_META_UNREADABLE: self.meta.get("meta_unreadable"),
             }
         )
         return {k: _short_tag(self.clean(str(v))) for k, v in tags.items() if v is not None and v != ""}

@@ -30,6 +30,8 @@ TAG_GIT_COMMIT = "git.commit"
 TAG_CLAUDE_VERSION = "claude.version"
 TAG_UNPRICED_MODELS = "cost.unpriced_models"
 """Why a run has no `cost_usd`: the models genai-prices has no price for (comma-separated)."""
+TAG_META_UNREADABLE = "claude.meta_unreadable"
+"""Why a spool was logged without its meta.json (`tracking.spool.RunSpool.recover`); absent otherwise."""
 TAG_SOURCE = "source"
 SOURCE_LIVE = "live"
 """`source` of a session run in the app."""
@@ -45,6 +47,7 @@ TAGS = (
     TAG_GIT_COMMIT,
     TAG_CLAUDE_VERSION,
     TAG_UNPRICED_MODELS,
+    TAG_META_UNREADABLE,
     TAG_SOURCE,
 )
 """Every tag claude-tui sets (the user's `--tag`s come on top)."""

@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterable
@@ -159,6 +160,38 @@ class RunSpool:
         if not isinstance(meta, dict):
             raise SpoolError(f"{path / META} is not a JSON object")
         return cls(path, meta)
+
+    @classmethod
+    def recover(cls, path: Path | str, reason: str) -> RunSpool:
+        """A spool whose `meta.json` is unreadable (truncated, garbage, missing), with what can be recovered.
+
+        The session id and start time come from the folder name (`<start>-<session id>`); the top-level
+        fields that can still be read in the broken file are kept (the store, the experiment, the work dir,
+        where Claude's transcript is), except `redact`: a recovered session is always redacted. The meta
+        says `meta_unreadable` (why), so the run is logged as KILLED and the user is told.
+        """
+        path = Path(path)
+        stamp, session_id = _parse_folder_name(path.name)
+        meta: dict[str, Any] = {"session_id": session_id, "tags": {}}
+        try:
+            meta.update(_salvage_fields((path / META).read_bytes().decode("utf-8", errors="replace")))
+        except OSError:
+            pass
+        if stamp is not None:
+            meta.setdefault("start_time", stamp)
+        if not meta.get("claude_config_dir"):
+            from claude_tui.paths import claude_config_dir
+
+            meta["claude_config_dir"] = str(claude_config_dir())
+        meta["redact"] = True
+        meta["meta_unreadable"] = reason
+        return cls(path, meta)
+
+    @property
+    def meta_unreadable(self) -> str | None:
+        """Why this spool's `meta.json` could not be read (None for a healthy spool)."""
+        reason = self.meta.get("meta_unreadable")
+        return str(reason) if reason else None
 
     def _acquire_owner_lock(self) -> None:
         fd = os.open(self.path / OWNER_LOCK, os.O_RDWR | os.O_CREAT, FILE_MODE)
@@ -309,10 +342,51 @@ class RunSpool:
         return f"RunSpool({str(self.path)!r})"
 
 
-def list_spools(root: Path | None = None) -> list[RunSpool]:
-    """Every readable spool under `root` (default `paths.spool_root()`), oldest first.
+_SALVAGED = ("session_id", "command", "cwd", "start_time", "tracking_uri", "experiment", "claude_config_dir",
+             "transcript_path", "claude_version")  # fmt: skip
+"""Top-level meta fields `RunSpool.recover` takes from a broken `meta.json` when they can still be read."""
+_FIELD = re.compile(r'^  "(\w+)": ("(?:[^"\\\n]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)', re.M)
+"""A top-level `"key": value` line of a meta written by `_json_bytes` (indent 2): nested keys are deeper."""
+_FOLDER = re.compile(r"^(\d{8}T\d{6}Z)-(.+?)(?:-\d+)?$")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-    Half-created folders (hidden names) and folders without a readable meta are skipped.
+
+def _parse_folder_name(name: str) -> tuple[float | None, str]:
+    """(start time, session id) from a spool folder's name `<YYYYmmddTHHMMSSZ>-<session id>[-N]`."""
+    match = _FOLDER.match(name)
+    if not match:
+        return None, name
+    import calendar
+
+    stamp = float(calendar.timegm(time.strptime(match.group(1), "%Y%m%dT%H%M%SZ")))
+    rest = name[len(match.group(1)) + 1 :]
+    uuid = _UUID.match(rest)
+    return stamp, uuid.group(0) if uuid else match.group(2)
+
+
+def _salvage_fields(text: str) -> dict[str, Any]:
+    """The `_SALVAGED` fields still readable in a truncated or damaged meta text."""
+    found: dict[str, Any] = {}
+    for key, raw in _FIELD.findall(text):
+        if key in _SALVAGED and key not in found:
+            try:
+                found[key] = json.loads(raw)
+            except ValueError:
+                continue
+    if not isinstance(found.get("start_time"), int | float):
+        found.pop("start_time", None)
+    return {k: v for k, v in found.items() if k == "start_time" or isinstance(v, str)}
+
+
+_SPOOL_FILES = (META, RECORDING, EVENTS, SUMMARY, OWNER_LOCK)
+"""A folder in the spool root holding any of these is a spool (perhaps a damaged one)."""
+
+
+def list_spools(root: Path | None = None) -> list[RunSpool]:
+    """Every spool under `root` (default `paths.spool_root()`), oldest first.
+
+    Half-created folders (hidden names) are skipped. A spool whose `meta.json` cannot be read is listed
+    too, recovered from its folder name (`RunSpool.recover`), so no spool is ever skipped in silence.
     """
     if root is None:
         from claude_tui.paths import spool_root
@@ -327,5 +401,21 @@ def list_spools(root: Path | None = None) -> list[RunSpool]:
         try:
             spools.append(RunSpool.open(entry))
         except SpoolError:
-            continue
+            if any((entry / name).exists() for name in _SPOOL_FILES):
+                spools.append(RunSpool.recover(entry, _unreadable_reason(entry)))
     return spools
+
+
+def _unreadable_reason(folder: Path) -> str:
+    """Why a spool's meta cannot be read, in a few words: `no meta.json`, `meta.json is not valid JSON`..."""
+    try:
+        data = (folder / META).read_bytes()
+    except FileNotFoundError:
+        return f"no {META}"
+    except OSError as exc:
+        return f"cannot read {META} ({(exc.strerror or str(exc)).lower()})"
+    try:
+        meta = json.loads(data.decode("utf-8"))
+    except ValueError:  # a decoding error too
+        return f"{META} is not valid JSON ({len(data)} bytes)"
+    return f"{META} is not a JSON object" if not isinstance(meta, dict) else f"{META} is unreadable"

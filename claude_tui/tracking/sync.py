@@ -39,6 +39,8 @@ class SyncResult:
     """The run's status (FINISHED/KILLED) when logged."""
     tracking_uri: str | None = None
     ui_url: str | None = None
+    recovered: bool = False
+    """The spool's meta.json was unreadable: logged from what was left as a KILLED run (`ok` is False)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ def _sync_one(spool: RunSpool, uri: str, experiment: str | None, progress: Progr
     except SpoolBusy as exc:
         return SyncResult(spool.path, spool.session_id, False, str(exc), tracking_uri=uri)
     except LoggingError as exc:
+        if spool.meta_unreadable:
+            kind = spool.meta_unreadable
         return SyncResult(
             spool.path, spool.session_id, False, f"not logged ({kind}): {exc}", tracking_uri=uri
         )
@@ -140,14 +144,21 @@ def _sync_one(spool: RunSpool, uri: str, experiment: str | None, progress: Progr
         message = f"already logged (by another sync) as run {logged.run_id} ({logged.status})"
     else:
         message = f"completed {kind} session as run {logged.run_id} ({logged.status})"
+    if spool.meta_unreadable:
+        # Logged, but the user must hear that part of the session was lost: a FAIL line, exit status 1.
+        message = (
+            f"{spool.meta_unreadable}: recovered the recording and events as run {logged.run_id} "
+            f"({logged.status}); the command, its arguments, git state and tags are lost"
+        )
     return SyncResult(
         spool.path,
         spool.session_id,
-        True,
+        not spool.meta_unreadable,
         message,
         run_id=logged.run_id,
         experiment_id=logged.experiment_id,
         status=logged.status,
         tracking_uri=uri,
         ui_url=logged.ui_url,
+        recovered=bool(spool.meta_unreadable),
     )

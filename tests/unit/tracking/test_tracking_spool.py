@@ -149,7 +149,7 @@ def test_without_a_lock_file_a_reused_pid_does_not_look_alive(tmp_path: Path) ->
     assert RunSpool.open(spool.path).is_orphan
 
 
-def test_list_spools_skips_half_created_and_foreign_folders(tmp_path: Path) -> None:
+def test_list_spools_skips_half_created_and_foreign_folders_not_broken_spools(tmp_path: Path) -> None:
     (tmp_path / ".20250101T000000Z-x.abc").mkdir()
     (tmp_path / "not-a-spool").mkdir()
     (tmp_path / "broken").mkdir()
@@ -157,10 +157,55 @@ def test_list_spools_skips_half_created_and_foreign_folders(tmp_path: Path) -> N
     (tmp_path / "file.txt").write_text("x")
     first = RunSpool.create(_meta(session_id="a", start_time=100.0), tmp_path)
     second = RunSpool.create(_meta(session_id="b", start_time=50.0), tmp_path)
-    assert [s.session_id for s in list_spools(tmp_path)] == ["b", "a"]
+    spools = list_spools(tmp_path)
+    assert [s.session_id for s in spools] == ["b", "a", "broken"]
+    assert [s.meta_unreadable for s in spools] == [None, None, "meta.json is not valid JSON (9 bytes)"]
     assert list_spools(tmp_path / "missing") == []
     first.close()
     second.close()
+
+
+def test_a_broken_meta_keeps_what_can_be_read_but_never_turns_redaction_off(tmp_path: Path) -> None:
+    spool = RunSpool.create(
+        _meta(cwd="/work", tracking_uri="sqlite:////s/m.db", redact=False, tags={"redact": False}), tmp_path
+    )
+    spool.close()
+    meta = spool.path / "meta.json"
+    text = meta.read_text()
+    meta.write_text(text[: text.index('"tags"')] + '"tags": {"cwd": "/elsewhere", ')  # cut in the middle
+    (recovered,) = list_spools(tmp_path)
+    assert recovered.path == spool.path and recovered.is_orphan
+    assert recovered.session_id == "0b6f3c2e-1111-4222-8333-444455556666"
+    assert recovered.meta["cwd"] == "/work"  # the top-level one, not the tag of that name
+    assert recovered.meta["tracking_uri"] == "sqlite:////s/m.db"
+    assert recovered.meta["start_time"] == 1764224230.5
+    assert recovered.meta["redact"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "start", "session_id"),
+    [
+        (
+            "20251127T061710Z-0b6f3c2e-1111-4222-8333-444455556666",
+            1764224230.0,
+            "0b6f3c2e-1111-4222-8333-444455556666",
+        ),
+        (
+            "20251127T061710Z-0b6f3c2e-1111-4222-8333-444455556666-2",
+            1764224230.0,
+            "0b6f3c2e-1111-4222-8333-444455556666",
+        ),
+        ("20251127T061710Z-no-session-id", 1764224230.0, "no-session-id"),
+        ("something-else", None, "something-else"),
+    ],
+)
+def test_recovery_reads_the_folder_name(
+    tmp_path: Path, name: str, start: float | None, session_id: str
+) -> None:
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "recording.cast").write_text("")
+    recovered = RunSpool.recover(tmp_path / name, "no meta.json")
+    assert (recovered.session_id, recovered.meta.get("start_time")) == (session_id, start)
 
 
 def test_last_activity_is_the_newest_file(tmp_path: Path) -> None:
