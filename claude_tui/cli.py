@@ -64,6 +64,14 @@ def main(ctx: click.Context) -> None:
     With no command, starts a tracked session: claude-tui [OPTIONS] [PROMPT] [-- CLAUDE_ARGS...]
     (see `claude-tui run --help`).
     """
+    # Every command reads the settings file the same way, and refuses a broken one before doing anything.
+    from claude_tui.config import ConfigError, load_settings
+
+    try:
+        load_settings()
+    except ConfigError as exc:
+        click.echo(f"claude-tui: {exc}", err=True)
+        ctx.exit(2)
     if ctx.invoked_subcommand not in NO_RECOVERY and "--no-track" not in sys.argv:
         # A session whose app was killed left a spool behind: log it now, in a detached process, so no
         # session is lost and the command the user asked for does not wait for mlflow.

@@ -120,33 +120,84 @@ def config_path() -> Path:
     return Path(platformdirs.user_config_dir("claude-tui", appauthor=False)) / "config.toml"
 
 
+def store_choice(tracking_uri: str | None, experiment: str | None) -> tuple[str | None, str]:
+    """The store and experiment a command uses: its options, else the settings file's (else the default
+    experiment; a None store means `$MLFLOW_TRACKING_URI`, else the embedded one)."""
+    settings = load_settings()
+    return tracking_uri or settings.tracking_uri, experiment or settings.experiment
+
+
+SETTINGS_KEYS = ("tracking_uri", "experiment", "redact", "alerts")
+"""Every top-level key a settings file may hold."""
+
+_CACHE: dict[tuple[Path, int, int], Settings] = {}
+
+
 def load_settings(path: Path | None = None) -> Settings:
-    """Read the settings file; a missing file gives the defaults, a broken one a `ConfigError`."""
+    """Read and check the settings file; a missing file gives the defaults.
+
+    Every command reads it through here (the command line checks it before any command runs), so a file one
+    command rejects, all reject. A file read once is not parsed again while it is unchanged.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or a key is unknown or of the wrong type; the message
+            is one line naming the file and the key.
+    """
     path = path or config_path()
     try:
+        info = path.stat()
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+    key = (path, info.st_mtime_ns, info.st_size)
+    if key in _CACHE:
+        return _CACHE[key]
     import tomllib  # only when there is a file: a session's start does not wait for the parser (~3 ms)
 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+    settings = _settings_from(data, path)
+    _CACHE[key] = settings
+    return settings
+
+
+def _settings_from(data: dict[str, object], path: Path) -> Settings:
+    from claude_tui.tracking.limits import experiment_problem
+
+    unknown = [key for key in data if key not in SETTINGS_KEYS]
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(SETTINGS_KEYS)})")
     settings = Settings()
-    if isinstance(data.get("tracking_uri"), str):
-        settings.tracking_uri = data["tracking_uri"]
-    if isinstance(data.get("experiment"), str):
-        settings.experiment = data["experiment"]
-    if isinstance(data.get("redact"), bool):
-        settings.redact = data["redact"]
+    tracking_uri = data.get("tracking_uri")
+    if tracking_uri is not None:
+        if not isinstance(tracking_uri, str) or not tracking_uri.strip():
+            raise ConfigError(f"{path}: tracking_uri must be a URI in quotes, got {tracking_uri!r}")
+        settings.tracking_uri = tracking_uri
+    experiment = data.get("experiment")
+    if experiment is not None:
+        if not isinstance(experiment, str):
+            raise ConfigError(f"{path}: experiment must be a name in quotes, got {experiment!r}")
+        problem = experiment_problem(experiment)
+        if problem:
+            raise ConfigError(f"{path}: experiment: {problem}")
+        settings.experiment = experiment
+    redact = data.get("redact")
+    if redact is not None:
+        if not isinstance(redact, bool):
+            raise ConfigError(f"{path}: redact must be true or false (no quotes), got {redact!r}")
+        settings.redact = redact
     alerts = data.get("alerts", {})
     if not isinstance(alerts, dict):
         raise ConfigError(f"{path}: [alerts] must be a table of NAME = NUMBER")
     for name, value in alerts.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{path}: alert {name!r} needs a number, got {value!r}")
-        settings.alerts.append(Alert.parse(f"{name}>={value}"))
+        try:
+            settings.alerts.append(Alert.parse(f"{name}>={value}"))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     return settings

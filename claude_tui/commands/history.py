@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NoReturn
 
 import click
@@ -10,19 +11,27 @@ from claude_tui.paths import DEFAULT_EXPERIMENT
 
 
 def store_options(func: Any) -> Any:
-    """`--tracking-uri` and `--experiment`, shared by `history`, `ui` and `export`."""
+    """`--tracking-uri` and `--experiment`, shared by `history`, `ui` and `export`; when not given, the
+    settings file's, as for every command (`config.store_choice`)."""
     func = click.option(
         "--experiment",
-        default=DEFAULT_EXPERIMENT,
-        show_default=True,
-        help="MLflow experiment holding the sessions.",
+        default=None,
+        help=f"MLflow experiment holding the sessions (default: the settings', else {DEFAULT_EXPERIMENT}).",
     )(func)
     func = click.option(
         "--tracking-uri",
         default=None,
-        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else claude-tui's embedded store).",
+        help="MLflow tracking URI (default: the settings', else $MLFLOW_TRACKING_URI, else embedded).",
     )(func)
-    return func
+
+    @functools.wraps(func)
+    def with_settings(*args: Any, tracking_uri: str | None, experiment: str | None, **kwargs: Any) -> Any:
+        from claude_tui.config import store_choice
+
+        tracking_uri, experiment = store_choice(tracking_uri, experiment)
+        return func(*args, tracking_uri=tracking_uri, experiment=experiment, **kwargs)
+
+    return with_settings
 
 
 def fail(command: str, message: str) -> NoReturn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -16,14 +16,31 @@ from claude_tui.terminal.pty_session import PtySession, SpawnError
 
 
 def parse_tags(values: tuple[str, ...]) -> dict[str, str]:
-    """`("team=core", "kind=fix")` -> `{"team": "core", "kind": "fix"}`; a value without `=` is an error."""
+    """`("team=core", "kind=fix")` -> `{"team": "core", "kind": "fix"}`; a value without `=` is an error,
+    and so is a key or value MLflow would refuse (`tracking.limits`): checked now, not when logging fails."""
+    from claude_tui.tracking.limits import TAG_VALUE_MAX, key_problem
+
     tags: dict[str, str] = {}
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--tag")
-        tags[key.strip()] = value
+            usage_error(f"--tag: {item!r} is not KEY=VALUE")
+        key = key.strip()
+        problem = key_problem(key)
+        if problem is not None:
+            usage_error(f"--tag: {problem}")
+        if len(value) > TAG_VALUE_MAX:
+            usage_error(
+                f"--tag {key}: the value is {len(value)} characters long; MLflow allows {TAG_VALUE_MAX}"
+            )
+        tags[key] = value
     return tags
+
+
+def usage_error(message: str) -> NoReturn:
+    """`claude-tui: <message>` on one line to stderr, exit status 2 (a program spawned early is ended)."""
+    click.echo(f"claude-tui: {message}", err=True)
+    sys.exit(2)
 
 
 def session_options(func: Any) -> Any:
@@ -65,7 +82,14 @@ def build_config(
         settings = load_settings()
         alert_list = [*settings.alerts, *(Alert.parse(a) for a in alerts)]
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
+        usage_error(str(exc))
+    from claude_tui.tracking.limits import PARAM_VALUE_MAX, experiment_problem
+
+    if experiment is not None and experiment_problem(experiment):
+        usage_error(f"--experiment: {experiment_problem(experiment)}")
+    for option, value in (("--issue", issue), ("--procedure", procedure)):
+        if value is not None and len(value) > PARAM_VALUE_MAX:
+            usage_error(f"{option}: {len(value)} characters long; MLflow allows {PARAM_VALUE_MAX}")
     return SessionConfig(
         command=command,
         claude_args=claude_args,

@@ -65,13 +65,15 @@ def sync(
     failed = recovered = 0
     for result in results:
         if result.ok:
-            if quiet:
+            if quiet and not result.warnings:
                 continue
             click.echo(f"ok   {result.session_id}: {result.message}")
         else:
             failed += not result.recovered
             recovered += result.recovered
             click.echo(f"FAIL {result.session_id}: {result.message}")
+        for warning in result.warnings:
+            click.echo(f"warn {result.session_id}: {warning}")
         base = _ui_base(result.tracking_uri or "") if result.run_id else None
         if base and result.experiment_id and result.run_id:
             click.echo(f"     {run_ui_url(base, result.experiment_id, result.run_id)}")

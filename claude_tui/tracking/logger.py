@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from claude_tui.claude_code import session_files
-from claude_tui.tracking import schema
+from claude_tui.paths import DEFAULT_EXPERIMENT
+from claude_tui.tracking import limits, schema
 from claude_tui.tracking.errors import StoreProblem, describe
+from claude_tui.tracking.limits import experiment_problem, fit_metric_key, fit_params, fit_tags
 from claude_tui.tracking.record import SessionRecord, SpanSpec
 from claude_tui.tracking.redact import Redactor
 from claude_tui.tracking.spool import EVENTS, RECORDING, SUMMARY, SYNC_LOCK, RunSpool
@@ -43,6 +45,7 @@ RECOVERABLE = (RECORDING, EVENTS, SUMMARY)
 Progress = Callable[[str, float], None]
 """`progress(stage, fraction)`: what the logger is doing and how far it got (0.0 to 1.0)."""
 
+WARNINGS_TAG = schema.TAG_LOGGING_WARNINGS
 LOCK_TIMEOUT = 600.0
 """Seconds to wait for another process that is logging the same spool."""
 
@@ -72,6 +75,8 @@ class LoggedRun:
     """The run's page when the store is an MLflow server (local stores need `claude-tui ui`)."""
     logged_elsewhere: bool = False
     """Another process logged the spool (and removed it) while this one waited for its lock."""
+    warnings: tuple[str, ...] = ()
+    """What MLflow would have refused and was dropped or cut instead (also in the run's `WARNINGS_TAG`)."""
 
 
 def find_session_run(client: Any, experiment_id: str, session_id: str) -> Any | None:
@@ -137,7 +142,6 @@ def log_spool(
     if not isinstance(spool, RunSpool):
         spool = RunSpool.open(spool)
     report: Progress = progress or (lambda stage, fraction: None)
-    from claude_tui.paths import DEFAULT_EXPERIMENT
 
     uri = resolve_tracking_uri(tracking_uri or spool.meta.get("tracking_uri"))
     experiment_name = experiment or spool.meta.get("experiment") or DEFAULT_EXPERIMENT
@@ -197,9 +201,18 @@ def _log_record(
     report("connecting to the tracking store", 0.1)
     quiet_mlflow()
     client = tracking_client(uri)
+    # MLflow refuses a whole batch for one bad key: what it would refuse is dropped or cut, with a warning
+    # kept on the run itself (and returned), instead of failing this and every later attempt.
+    warnings: list[str] = []
+    if experiment_problem(experiment_name):
+        warnings.append(f"experiment {DEFAULT_EXPERIMENT!r} used: {experiment_problem(experiment_name)}")
+        experiment_name = DEFAULT_EXPERIMENT
     experiment_id = get_or_create_experiment(experiment_name, uri, client)
     existing = find_session_run(client, experiment_id, record.session_id)
-    tags = record.tags(source)
+    tags = fit_tags(record.tags(source), warnings)
+    params = fit_params(record.params(), warnings)
+    if warnings:
+        tags[WARNINGS_TAG] = "; ".join(warnings)[: limits.TAG_VALUE_MAX]
     start_ms = int(record.start_time * 1000)
     end_ms = int(record.end_time * 1000)
     if existing is None:
@@ -223,13 +236,12 @@ def _log_record(
     run_id = run.info.run_id
 
     report("logging params, tags and metrics", 0.2)
-    params = record.params()
-    metrics = record.metrics()
+    metrics = {fit_metric_key(key): value for key, value in record.metrics().items()}
     step = record.final_step()
     batch_metrics = [
-        Metric(key, value, int(ts * 1000), s)
+        Metric(fit_metric_key(key), value, int(ts * 1000), s)
         for key, value, s, ts in record.series()
-        if key not in have_metrics
+        if fit_metric_key(key) not in have_metrics
     ]
     batch_metrics += [Metric(k, v, end_ms, step) for k, v in metrics.items() if k not in have_metrics]
     batch_params = [Param(k, v) for k, v in params.items() if k not in have_params]
@@ -269,6 +281,7 @@ def _log_record(
         record.status,
         created=created,
         ui_url=run_ui_url(base, experiment_id, run_id) if base else None,
+        warnings=tuple(warnings),
     )
 
 

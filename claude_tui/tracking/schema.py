@@ -30,6 +30,8 @@ TAG_GIT_COMMIT = "git.commit"
 TAG_CLAUDE_VERSION = "claude.version"
 TAG_UNPRICED_MODELS = "cost.unpriced_models"
 """Why a run has no `cost_usd`: the models genai-prices has no price for (comma-separated)."""
+TAG_LOGGING_WARNINGS = "claude.logging_warnings"
+"""What was dropped or cut to fit MLflow's limits when the run was logged (`tracking.limits`)."""
 TAG_META_UNREADABLE = "claude.meta_unreadable"
 """Why a spool was logged without its meta.json (`tracking.spool.RunSpool.recover`); absent otherwise."""
 TAG_SOURCE = "source"
@@ -48,6 +50,7 @@ TAGS = (
     TAG_CLAUDE_VERSION,
     TAG_UNPRICED_MODELS,
     TAG_META_UNREADABLE,
+    TAG_LOGGING_WARNINGS,
     TAG_SOURCE,
 )
 """Every tag claude-tui sets (the user's `--tag`s come on top)."""

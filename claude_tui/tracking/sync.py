@@ -41,6 +41,8 @@ class SyncResult:
     ui_url: str | None = None
     recovered: bool = False
     """The spool's meta.json was unreadable: logged from what was left as a KILLED run (`ok` is False)."""
+    warnings: tuple[str, ...] = ()
+    """Tags or params MLflow would have refused, dropped or cut to log the run (one line each)."""
 
 
 @dataclass(frozen=True)
@@ -98,15 +100,19 @@ def sync_spools(
 ) -> list[SyncResult]:
     """Log every finished or orphaned spool under `root` (live ones are skipped); one result per spool.
 
-    Each spool goes to `tracking_uri` if given, else the store recorded in its meta, else the default.
+    Each spool goes to `tracking_uri` if given, else the store recorded in its meta, else the settings
+    file's, else the default; likewise its experiment.
     A failure keeps the spool and is reported in the result's one-line message; nothing raises.
     """
+    from claude_tui.config import load_settings
+
+    settings = load_settings()
     results: list[SyncResult] = []
     reachability: dict[str, Reachability] = {}
     for spool in list_spools(root):
         if spool.is_live or (orphans_only and not spool.is_orphan):
             continue
-        uri = resolve_tracking_uri(tracking_uri or spool.meta.get("tracking_uri"))
+        uri = resolve_tracking_uri(tracking_uri or spool.meta.get("tracking_uri") or settings.tracking_uri)
         if uri not in reachability:
             reachability[uri] = store_reachable(uri)
         reachable = reachability[uri]
@@ -115,7 +121,8 @@ def sync_spools(
                 SyncResult(spool.path, spool.session_id, False, reachable.reason, tracking_uri=uri)
             )
             continue
-        results.append(_sync_one(spool, uri, experiment, progress))
+        name = experiment or spool.meta.get("experiment") or settings.experiment
+        results.append(_sync_one(spool, uri, name, progress))
     return results
 
 
@@ -161,4 +168,5 @@ def _sync_one(spool: RunSpool, uri: str, experiment: str | None, progress: Progr
         tracking_uri=uri,
         ui_url=logged.ui_url,
         recovered=bool(spool.meta_unreadable),
+        warnings=logged.warnings,
     )

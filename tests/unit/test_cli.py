@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 from click.testing import CliRunner
 
@@ -108,9 +107,22 @@ def test_missing_other_program_exits_2(tmp_path: Path) -> None:
     assert "no-such-program-xyz" in result.output
 
 
-def test_parse_tags_rejects_empty_key() -> None:
-    with pytest.raises(click.BadParameter):
-        run_module.parse_tags(("=value",))
+@pytest.mark.parametrize(
+    ("tag", "line"),
+    [
+        ("=value", "claude-tui: --tag: '=value' is not KEY=VALUE"),
+        ("novalue", "claude-tui: --tag: 'novalue' is not KEY=VALUE"),
+        (
+            "x" * 251 + "=v",
+            f"claude-tui: --tag: the key '{'x' * 37}...' is 251 characters long; MLflow allows 250",
+        ),
+    ],
+)
+def test_parse_tags_refuses_in_one_line(tag: str, line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run_module.parse_tags((tag,))
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == line + "\n"
 
 
 SPAWN_PATH = (

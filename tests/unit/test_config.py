@@ -70,3 +70,41 @@ def test_broken_settings_file(tmp_path: Path, content: str) -> None:
     path.write_text(content)
     with pytest.raises(ConfigError):
         load_settings(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('redact = "no"', "redact must be true or false (no quotes), got 'no'"),
+        ("experiment = 5", "experiment must be a name in quotes, got 5"),
+        ('experiment = ""', "experiment: the experiment name is empty"),
+        ("tracking_uri = 5", "tracking_uri must be a URI in quotes, got 5"),
+        (
+            'experimnet = "x"',
+            "unknown setting 'experimnet' (known: tracking_uri, experiment, redact, alerts)",
+        ),
+        (
+            "[alerts]\nbogus = 1",
+            "unknown alert 'bogus': choose from errors, cost, duration, tools, commands, tokens",
+        ),
+    ],
+)
+def test_a_wrong_value_is_named_with_its_key(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(content + "\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert str(error.value) == f"{path}: {message}"
+
+
+def test_an_unchanged_file_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('experiment = "a"\n')
+    first = load_settings(path)
+    import tomllib
+
+    monkeypatch.setattr(tomllib, "loads", lambda text: pytest.fail("parsed again"))
+    assert load_settings(path) is first
+    path.write_text('experiment = "bb"\n')  # another size: read again
+    monkeypatch.undo()
+    assert load_settings(path).experiment == "bb"
