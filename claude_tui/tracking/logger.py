@@ -10,12 +10,10 @@ call this from a thread worker.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,7 @@ from claude_tui.tracking.errors import StoreProblem, describe
 from claude_tui.tracking.limits import experiment_problem, fit_metric_key, fit_params, fit_tags
 from claude_tui.tracking.record import SessionRecord, SpanSpec
 from claude_tui.tracking.redact import Redactor
-from claude_tui.tracking.spool import EVENTS, RECORDING, SUMMARY, SYNC_LOCK, RunSpool
+from claude_tui.tracking.spool import EVENTS, RECORDING, SUMMARY, SYNC_LOCK, RunSpool, lock_within
 from claude_tui.tracking.store import (
     get_or_create_experiment,
     global_tracking_uri,
@@ -99,15 +97,8 @@ def _sync_lock(spool: RunSpool, timeout: float = LOCK_TIMEOUT) -> Iterator[bool]
         yield False
         return
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise LoggingError(f"another process is still logging {spool.path.name}") from None
-                time.sleep(0.1)
+        if not lock_within(fd, timeout, poll=0.1):
+            raise LoggingError(f"another process is still logging {spool.path.name}")
         # Another sync that logged the spool removed the folder (its meta first of all). A spool recovered
         # without a meta is still there while any of its files is.
         kept = ("meta.json",) if not spool.meta_unreadable else ("meta.json", *RECOVERABLE)

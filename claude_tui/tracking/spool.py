@@ -69,6 +69,19 @@ def _folder_name(meta: dict[str, Any]) -> str:
     return f"{stamp}-{safe}"
 
 
+def lock_within(fd: int, timeout: float, poll: float = 0.05) -> bool:
+    """Take an exclusive `flock` on `fd`, waiting up to `timeout` seconds; False when it stayed taken."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(poll)
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process with this pid exists (a zombie or another user's process counts as alive)."""
     if pid <= 0:

@@ -11,7 +11,6 @@ ending in the same second on a new store corrupted it. `prepare_store` holds an 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import sqlite3
@@ -142,6 +141,7 @@ def _store_lock(db: Path, timeout: float = OPEN_LOCK_TIMEOUT) -> Iterator[None]:
     anyway, and MLflow's own error says so.
     """
     from claude_tui.tracking.errors import Cause, StoreProblem
+    from claude_tui.tracking.spool import lock_within
 
     _make_private_dir(db.parent)
     try:
@@ -150,18 +150,11 @@ def _store_lock(db: Path, timeout: float = OPEN_LOCK_TIMEOUT) -> Iterator[None]:
         yield
         return
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreProblem(
-                        f"locked: another process has been creating or migrating {db} for {timeout:.0f} s",
-                        Cause.LOCKED,
-                    ) from None
-                time.sleep(0.05)
+        if not lock_within(fd, timeout):
+            raise StoreProblem(
+                f"locked: another process has been creating or migrating {db} for {timeout:.0f} s",
+                Cause.LOCKED,
+            )
         yield
     finally:
         os.close(fd)
