@@ -18,6 +18,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import uuid
@@ -159,7 +160,9 @@ def discover_transcripts(
         path = Path(arg).expanduser()
         if path.is_dir():
             found.extend(claude_code.session_transcripts(path))
-        elif path.is_file():
+        elif path.is_file() or (path.suffix == ".jsonl" and os.path.lexists(path)):
+            # A `*.jsonl` that is no regular file (a FIFO, a dangling symlink) is reported by
+            # `prepare_session` as one failed transcript; the others still import.
             if path.suffix != ".jsonl":
                 raise ImportInputError(f"not a transcript (*.jsonl): {arg}")
             parent = claude_code.subagent_session(path)
@@ -332,7 +335,36 @@ def prepare_session(path: Path, options: PrepareOptions) -> Prepared:
         return Prepared(SessionOutcome(path, "failed", reason=one_line(exc)))
 
 
+def not_a_transcript_file(path: Path) -> str | None:
+    """Why `path` cannot be read as a transcript without opening it (a FIFO would block the import), or None.
+
+    `dangling symlink to /gone/x.jsonl`, `not a regular file (a FIFO)`, `cannot read: ...`.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"dangling symlink to {os.readlink(path)}"
+        return "no such file"
+    except OSError as exc:
+        return f"cannot read: {(exc.strerror or str(exc)).lower()}"
+    if stat.S_ISREG(info.st_mode):
+        return None
+    kinds = {
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISDIR: "a folder",
+    }
+    kind = next((name for test, name in kinds.items() if test(info.st_mode)), "not a file")
+    return f"not a regular file ({kind})"
+
+
 def _prepare(path: Path, options: PrepareOptions) -> Prepared:
+    problem = not_a_transcript_file(path)
+    if problem is not None:
+        return Prepared(SessionOutcome(path, "failed", reason=problem))
     try:
         info = path.stat()
     except OSError as exc:
