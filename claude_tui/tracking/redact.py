@@ -3,7 +3,12 @@
 Every rule keeps a recognisable prefix (`sk-ant-***REDACTED***`, `password=***REDACTED***`) so a reader
 still sees *what* was there. Rules anchor on word boundaries so ordinary words (`task-list`, `risk-free`,
 `input_tokens: 12`) are left alone. Works on raw text, on JSON text (also with escaped quotes, as in a
-transcript's nested JSON), and recursively on dicts and lists. Pure: stdlib only.
+transcript's nested JSON), and recursively on dicts and lists.
+
+The vendor shapes with a fixed form come from detect-secrets' plugins (`LIBRARY_PLUGINS`, their `denylist`
+patterns, loaded at the first redaction); the hand rules here cover what it has no plugin for (Anthropic,
+Google, Hugging Face keys, private key blocks and their lines, `password=`-style names, bearer headers).
+No textual, no mlflow.
 """
 
 from __future__ import annotations
@@ -37,6 +42,21 @@ def _sub(matches: Iterator[Any], repl: Callable[[Any], str], text: str) -> str:
     return "".join(out)
 
 
+_LOWERED: list[tuple[str, str]] = []
+
+
+def _lowered(text: str) -> str:
+    """`text.lower()`, computed once for the text every anchored rule in turn searches (a 5 MB recording is
+    lowered once, not once per rule)."""
+    last = _LOWERED[0] if _LOWERED else None
+    if last is not None and last[0] is text:
+        return last[1]
+    lower = text.lower()
+    if len(text) > 4096:  # small texts are cheap to lower; keep only what is worth keeping
+        _LOWERED[:] = [(text, lower)]
+    return lower
+
+
 class _Anchored:
     """A case-insensitive rule tried only where one of its start words occurs.
 
@@ -52,7 +72,7 @@ class _Anchored:
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """Matches in `text`, left to right, not overlapping (like `re.Pattern.finditer`)."""
-        lower = text.lower()
+        lower = _lowered(text)
         if len(lower) != len(text):
             # A few characters change length when lowered: offsets would not line up.
             yield from self.regex.finditer(text)
@@ -103,7 +123,7 @@ _RULES: list[_Rule] = [
     (
         re.compile(
             r"(?P<p>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?!\*\*\*REDACTED)"
-            r"(?:[A-Za-z0-9+/=\s:,.-]|\\n|\\r)*"
+            r"(?:[A-Za-z0-9+/=\s:,.-]|\\+[nr])*"
         ),
         _keep("p"),
     ),
@@ -114,6 +134,11 @@ _RULES: list[_Rule] = [
     (re.compile(r"(?P<p>github_pat_)(?<![A-Za-z0-9]github_pat_)[A-Za-z0-9_]{20,}"), _keep("p")),
     (re.compile(r"(?P<p>gh[pousr]_)(?<![A-Za-z0-9]gh[pousr]_)[A-Za-z0-9]{20,}"), _keep("p")),
     (re.compile(r"(?P<p>xox[abposr]-)(?<![A-Za-z0-9]xox[abposr]-)[A-Za-z0-9-]{8,}"), _keep("p")),
+    # Shapes detect-secrets (the library rules below) has no plugin for: Google API keys, Hugging Face
+    # and npm tokens outside an .npmrc line.
+    (re.compile(r"(?P<p>AIza)(?<![A-Za-z0-9]AIza)[0-9A-Za-z_-]{30,}"), _keep("p")),
+    (re.compile(r"(?P<p>hf_)(?<![A-Za-z0-9_]hf_)[A-Za-z0-9]{30,}"), _keep("p")),
+    (re.compile(r"(?P<p>npm_)(?<![A-Za-z0-9_]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9])"), _keep("p")),
     # JSON Web Tokens (header.payload.signature, base64url; the header always starts `{"` = `eyJ`).
     (
         re.compile(
@@ -128,7 +153,7 @@ _RULES: list[_Rule] = [
     ),
     (_Anchored(r"(?P<p>bearer\s+)(?<![A-Za-z0-9_]bearer\s)[A-Za-z0-9._~+/=-]{16,}", ("bearer",)), _keep("p")),
     # user:password@ in URLs.
-    (re.compile(r"(?P<p>://[^:/\s@\"']+:)[^@/\s\"']+(?=@)"), _keep("p")),
+    (re.compile(r"(?P<p>://[^:/\s@\"']+:)(?![0-9]*(?:/|$))[^@\s\"'<>]+(?=@[^\s@/\"']+)"), _keep("p")),
     # key = "quoted value" (also JSON `"key": "value"` and escaped `\"key\": \"value\"`).
     (
         _Anchored(
@@ -157,11 +182,168 @@ _RULES: list[_Rule] = [
 ]
 
 
+LIBRARY_PLUGINS = (
+    "aws:AWSKeyDetector:0",
+    "azure_storage_key:AzureStorageKeyDetector",
+    "basic_auth:BasicAuthDetector:group",
+    "github_token:GitHubTokenDetector",
+    "gitlab_token:GitLabTokenDetector",
+    "jwt:JwtTokenDetector",
+    "npm:NpmDetector:group",
+    "openai:OpenAIDetector",
+    "pypi_token:PypiTokenDetector",
+    "sendgrid:SendGridDetector",
+    "slack:SlackDetector",
+    "square_oauth:SquareOAuthDetector",
+    "stripe:StripeDetector",
+    "twilio:TwilioKeyDetector",
+)
+"""detect-secrets' plugins (`module:class[:N]`: only its N-th pattern; `[:group]`: its first group is the
+secret, the rest is context) whose patterns are masked too:
+the vendor shapes with a fixed form. Left out: its keyword and entropy plugins (the name rules above do
+that job without masking every commit hash), and Discord, Telegram, Mailchimp, Artifactory and IBM, whose
+patterns have no fixed start (each pass over a 5 MB recording cost 50-200 ms) or match ordinary words."""
+
+_TOKEN_TAIL = re.compile(r"[A-Za-z0-9_\-.+/=]*")
+"""A library pattern may match only the first part of a token (Stripe's: 24 characters of a key that has up
+to 99): the mask runs on to the token's end."""
+_VENDOR_PREFIX = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9]{0,7}[_.\-]){1,2}|AccountKey=|https://hooks\.slack\.com/services/"
+)
+"""What a library match keeps before the mask (`sk_live_`, `glpat-`, `SG.`, `AccountKey=`), like the hand
+rules' prefixes."""
+
+
+class _LibraryFound(NamedTuple):
+    """A library rule's hit: the span masked, the prefix kept in front of the mask, the secret value."""
+
+    start: int
+    end: int
+    prefix: str
+    value: str
+
+    def span(self) -> tuple[int, int]:
+        return self.start - len(self.prefix), self.end
+
+    def group(self, index: int = 0) -> str:
+        return self.prefix + self.value
+
+    def groupdict(self) -> dict[str, str]:
+        return {"p": self.prefix, "v": self.value}
+
+
+class _LibraryRule:
+    """One detect-secrets pattern as a masking rule (`finditer`/`sub` like the hand rules).
+
+    With `secret_group` only the pattern's first group is masked (basic auth: the password); otherwise the
+    whole token after its vendor prefix. Case-insensitive patterns are tried only where their literal start
+    occurs (as `_Anchored` does), not at every position of a long recording.
+    """
+
+    def __init__(self, regex: re.Pattern[str], secret_group: bool = False) -> None:
+        self.regex = regex
+        self.secret_group = secret_group
+        self._anchored: _Anchored | None = None
+        if regex.flags & re.IGNORECASE:
+            start = _literal_start(regex.pattern)
+            if start:
+                self._anchored = _Anchored(regex.pattern, (start.lower(),))
+
+    def finditer(self, text: str) -> Iterator[_LibraryFound]:
+        """The hits in `text`, left to right, not overlapping."""
+        matches = self._anchored.finditer(text) if self._anchored else self.regex.finditer(text)
+        for match in matches:
+            if self.secret_group:
+                start, end = match.span(1)
+                if start < end:
+                    yield _LibraryFound(start, end, "", text[start:end])
+                continue
+            start = match.start()
+            end = _TOKEN_TAIL.match(text, match.end()).end()  # type: ignore[union-attr]
+            token = text[start:end].rstrip(".")
+            prefix = _VENDOR_PREFIX.match(token)
+            kept = prefix.group(0) if prefix and len(token) - prefix.end() >= 8 else ""
+            yield _LibraryFound(start + len(kept), start + len(token), kept, token[len(kept) :])
+
+    def sub(self, repl: Callable[[_LibraryFound], str], text: str) -> str:
+        """`text` with every hit replaced by `repl(hit)`."""
+        return _sub(self.finditer(text), repl, text)
+
+
+def _literal_start(pattern: str) -> str:
+    """The literal characters a regex source starts with (`xox` of `xox(?:a|b)-...`), or ''."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern) and not pattern[i + 1].isalnum():
+            out.append(pattern[i + 1])
+            i += 2
+        elif char.isalnum() or char in ":/-_=,;'\" ":
+            out.append(char)
+            i += 1
+        else:
+            break
+    if out and i < len(pattern) and pattern[i] in "?*{":
+        out.pop()  # the last character is optional or repeated
+    return "".join(out)
+
+
+class _PemBodyLines:
+    """The body lines of a private key printed apart from its BEGIN and END lines.
+
+    `env | sort` prints a key held in a variable with its lines sorted among the others; no block rule sees
+    them together. In a text that holds a `PRIVATE KEY` marker, a line that is nothing but 16 or more base64
+    characters (mixed case) is taken for a key line. Lines end at real or escaped (`\\n` in JSON) line breaks.
+    """
+
+    _LINE = re.compile(
+        r"(?P<p>(?:^|(?<=\n)|(?<=\r)|(?<=\\n)|(?<=\\r)|(?<=\"))[ \t⎿│]*)"
+        r"(?P<v>[A-Za-z0-9+/]{16,}={0,2})(?=[ \t]*(?:\\+[nr]|\r|\n|\"|$))",
+        re.M,
+    )
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """Key lines in `text` (none unless it holds a private key marker)."""
+        if "PRIVATE KEY" not in text:
+            return
+        for match in self._LINE.finditer(text):
+            value = match.group("v")
+            if any(c.isupper() for c in value) and any(c.islower() for c in value):
+                yield match
+
+    def sub(self, repl: Callable[[re.Match[str]], str], text: str) -> str:
+        """`text` with every key line replaced by `repl(match)`."""
+        return _sub(self.finditer(text), repl, text)
+
+
+_ALL_RULES: list[_Rule] = []
+
+
+def _rules() -> list[_Rule]:
+    """The hand rules, the PEM body lines, then detect-secrets' vendor patterns (loaded on first use)."""
+    if not _ALL_RULES:
+        import importlib
+
+        library: list[_Rule] = []
+        for entry in LIBRARY_PLUGINS:
+            module, name, *option = entry.split(":")
+            plugin = getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), name)()
+            patterns = list(plugin.denylist)
+            if option and option[0].isdigit():
+                patterns = [patterns[int(option[0])]]
+            for regex in patterns:
+                rule = _LibraryRule(regex, secret_group=option == ["group"])
+                library.append((rule, lambda m: f"{m.groupdict()['p']}{MASK}"))
+        _ALL_RULES[:] = [*_RULES, (_PemBodyLines(), _keep("p")), *library]
+    return _ALL_RULES
+
+
 def redact_text(text: str) -> str:
     """`text` with every secret masked (its recognisable prefix kept)."""
     if not text:
         return text
-    for pattern, replace in _RULES:
+    for pattern, replace in _rules():
         text = pattern.sub(replace, text)
     return text
 
@@ -200,7 +382,7 @@ def redact_chunks(chunks: Sequence[str]) -> list[str]:
     into the chunk where the secret started and the rest of it is dropped from the following chunks, so the
     number of chunks (and their timing) is kept.
     """
-    return _redact_chunks(chunks, _RULES, redact_text)
+    return _redact_chunks(chunks, _rules(), redact_text)
 
 
 def _redact_chunks(chunks: Sequence[str], rules: Sequence[_Rule], finish: Callable[[str], str]) -> list[str]:
@@ -272,7 +454,7 @@ def find_secrets(text: str) -> set[str]:
     found: set[str] = set()
     if not text:
         return found
-    for pattern, _ in _RULES:
+    for pattern, _ in _rules():
         for match in pattern.finditer(text):
             groups = match.groupdict()
             if groups.get("v") is not None:
@@ -336,7 +518,7 @@ class Redactor:
         if self._spread_finder is not None:
             extra.append((self._spread_finder, _mask_keeping_controls))
         # Known values first: a rule would otherwise take the part before a line break and miss the rest.
-        return _redact_chunks(chunks, [*extra, *_RULES], self.text)
+        return _redact_chunks(chunks, [*extra, *_rules()], self.text)
 
     @property
     def _spread_finder(self) -> _Spread | None:

@@ -40,6 +40,39 @@ SECRETS = [
     ("GITHUB_TOKEN=abc123def", "abc123def", f"GITHUB_TOKEN={MASK}"),
     ("secret: topsecretvalue", "topsecretvalue", f"secret: {MASK}"),
     ("postgres://app:pa55w0rd@db/app", "pa55w0rd", f"postgres://app:{MASK}@db"),
+    # Issue 13, item 9: the shapes that were not masked.
+    ("maps key AIzaSyFAKEfake0123456789abcdefghijklmno", "SyFAKEfake0123456789", f"AIza{MASK}"),
+    (
+        "STRIPE=sk_live_FAKEfake0123456789abcdefFAKEfake0123456789",
+        "FAKEfake0123456789abcdefFAKE",
+        f"sk_live_{MASK}",
+    ),
+    ("rk_live_FAKEfake0123456789abcdefFAKE", "FAKEfake0123456789abcdef", f"rk_live_{MASK}"),
+    ("GITLAB=glpat-FAKEfake0123456789ab", "FAKEfake0123456789ab", f"glpat-{MASK}"),
+    ("tok npm_FAKEfake0123456789abcdefghijklmnopqr end", "FAKEfake0123456789", f"npm_{MASK} end"),
+    ("HF hf_FAKEfakeFAKEfakeFAKEfakeFAKEfakeFA", "FAKEfakeFAKEfakeFAKE", f"hf_{MASK}"),
+    (
+        "hook https://hooks.slack.com/services/T0FAKE000/B0FAKE000/FAKEfakeFAKEfake01234567 sent",
+        "T0FAKE000/B0FAKE000",
+        f"https://hooks.slack.com/services/{MASK} sent",
+    ),
+    (
+        f"AccountName=a;AccountKey={'FAKEfake0123' * 7}FAKEfake01==;EndpointSuffix=x",
+        "FAKEfake0123",
+        f"AccountKey={MASK};",
+    ),
+    ("jwt eyJhbGciOiJIUzI1NiJ9.e30.FAKEfakeFAKEfakeFAKE", "FAKEfakeFAKEfake", f"jwt {MASK}"),
+    (
+        "postgresql://svc:FAKE/pa55+w0rd@db.internal:5432/app",
+        "pa55+w0rd",
+        f"postgresql://svc:{MASK}@db.internal",
+    ),
+    (
+        '{\\"private_key\\": \\"-----BEGIN PRIVATE KEY-----'
+        "\\\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\\\n-----END",
+        "MIIEvQIBADANBgkqhkiG9w0",
+        "BEGIN PRIVATE KEY-----" + MASK,
+    ),
 ]
 
 
@@ -63,7 +96,46 @@ ORDINARY = [
     "Bearer of bad news",
     "keyboard monkey=3 turkey: 4",
     "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    "http://localhost:8080/users/@me and https://example.com:443/a@b",
+    "commit 3f2a9c0e1b7d4e5f6a7b8c9d0e1f2a3b4c5d6e7f\nMergeRequestDescriptionTextLongWord",
 ]
+
+
+def test_key_lines_printed_apart_from_their_begin_and_end_lines() -> None:
+    """`env | sort` of a variable holding a key: its lines sorted among the others (item 9)."""
+    body = [
+        "RkFLRS1lYy1rZXktbWF0ZXJpYWwtMDAwMUZBS0UtZWMta2V5LW1hdGVyaWFsLTAw",
+        "MDJGQUtFLWVj+/WtleS1tYXRlcmlh==",
+    ]
+    env = [
+        "-----END EC PRIVATE KEY-----",
+        "HOME=/root",
+        body[1],
+        "PATH=/usr/bin",
+        body[0],
+        "SIGNING_KEY=-----BEGIN EC PRIVATE KEY-----",
+        "commitsha3f2a9c0e1b7d4e5f6a7b8c",
+    ]
+    printed = "\n".join(env) + "\n"
+    as_json = json.dumps({"content": printed})  # what a transcript line holds: escaped line breaks
+    for text in (printed, as_json, "  ⎿  " + printed.replace("\n", "\r\n     ")):
+        out = redact_text(text)
+        assert not any(line in out for line in body), out
+        assert "HOME=/root" in out and "PATH=/usr/bin" in out
+    assert set(body) <= find_secrets(as_json)  # learned, so masked wherever they appear bare
+    assert Redactor.for_texts([as_json]).text(f"shown: {body[0]}") == f"shown: {MASK}"
+    # Without a private key marker the same lines are ordinary text.
+    assert redact_text("\n".join(body)) == "\n".join(body)
+
+
+def test_library_rules_are_detect_secrets_patterns() -> None:
+    from detect_secrets.plugins.stripe import StripeDetector
+
+    from claude_tui.tracking.redact import _LibraryRule, _rules
+
+    library = [rule for rule, _ in _rules() if isinstance(rule, _LibraryRule)]
+    assert StripeDetector().denylist[0] in [rule.regex for rule in library]
+    assert len(library) >= 14
 
 
 @pytest.mark.parametrize("text", ORDINARY)
