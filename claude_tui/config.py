@@ -166,8 +166,6 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def _settings_from(data: dict[str, object], path: Path) -> Settings:
-    from claude_tui.tracking.limits import experiment_problem
-
     unknown = [key for key in data if key not in SETTINGS_KEYS]
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(SETTINGS_KEYS)})")
@@ -181,9 +179,8 @@ def _settings_from(data: dict[str, object], path: Path) -> Settings:
     if experiment is not None:
         if not isinstance(experiment, str):
             raise ConfigError(f"{path}: experiment must be a name in quotes, got {experiment!r}")
-        problem = experiment_problem(experiment)
-        if problem:
-            raise ConfigError(f"{path}: experiment: {problem}")
+        if not experiment.strip():  # (a name longer than MLflow allows is refused where it is used)
+            raise ConfigError(f"{path}: experiment: the experiment name is empty")
         settings.experiment = experiment
     redact = data.get("redact")
     if redact is not None:

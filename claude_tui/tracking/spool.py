@@ -193,9 +193,9 @@ class RunSpool:
         if stamp is not None:
             meta.setdefault("start_time", stamp)
         if not meta.get("claude_config_dir"):
-            from claude_tui.paths import claude_config_dir
+            from claude_tui.claude_code import config_dir
 
-            meta["claude_config_dir"] = str(claude_config_dir())
+            meta["claude_config_dir"] = str(config_dir())
         meta["redact"] = True
         meta["meta_unreadable"] = reason
         return cls(path, meta)
