@@ -325,6 +325,8 @@ def _rules() -> list[_Rule]:
     if not _ALL_RULES:
         import importlib
 
+        import detect_secrets.plugins  # noqa: F401 - a static import, so the dependency shows in the graph
+
         library: list[_Rule] = []
         for entry in LIBRARY_PLUGINS:
             module, name, *option = entry.split(":")
