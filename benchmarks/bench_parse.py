@@ -46,9 +46,12 @@ from typing import Any
 
 import orjson
 
-from tests.support.claude_cli import read_jsonl
-
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script too (`python benchmarks/bench_parse.py`, as docs/parsing.md says).
+sys.path.insert(0, str(ROOT))
+
+from tests.support.claude_cli import read_jsonl  # noqa: E402 - after the path is set
+
 SOURCE = ROOT / "tests" / "data" / "transcripts"
 BENCH = ROOT / ".bench"
 DATA = BENCH / "parse"
