@@ -46,6 +46,11 @@ def data(tmp_path: Path) -> Path:
     """A copy of the committed transcripts plus a garbage file and an empty one beside a real session."""
     root = tmp_path / "data"
     shutil.copytree(DATA, root)
+    # copytree keeps the checkout's mtimes: in a fresh clone they are seconds old, and import leaves files
+    # younger than --min-age (a session that may still be written) alone. Make them as old as a finished one.
+    an_hour_ago = time.time() - 3600
+    for path in root.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
     folder = transcript_of(root, "failing").parent
     (folder / "garbage.jsonl").write_bytes(os.urandom(2048).replace(b"\n", b" ") + b"\n{half a record\n")
     (folder / "empty.jsonl").write_bytes(b"")
