@@ -19,13 +19,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from claude_tui.terminal.emulator import TerminalEmulator
 from claude_tui.terminal.pty_session import ExitStatus, PtySession
 from claude_tui.terminal.recorder import CastRecorder
 
-__all__ = ["PtyPump", "PumpResult"]
+__all__ = ["PtyPump", "PumpResult", "TerminalPump"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,53 @@ class PumpResult:
     """The budget ran out with output still waiting: the program writes faster than we emulate."""
     ended: bool
     """The terminal closed (end of file); :meth:`PtyPump.check_exit` tells when the program is gone."""
+
+
+class TerminalPump(Protocol):
+    """What the terminal pane drives: `PtyPump` for a program in a local PTY; later also a pump fed over a
+    socket by the session owner process (issue 16), which keeps its own emulator in step the same way."""
+
+    @property
+    def emulator(self) -> TerminalEmulator:
+        """The screen the pane draws."""
+
+    @property
+    def exit_status(self) -> ExitStatus | None:
+        """How the program ended; None while it runs."""
+
+    @property
+    def writes_pending(self) -> bool:
+        """Input is waiting: call `flush_writes` when `fileno()` is writable."""
+
+    def fileno(self) -> int:
+        """The fd to watch for reading (and writing while `writes_pending`)."""
+
+    def pump(self, budget: float | None = None) -> PumpResult:
+        """Take in what arrived, for at most `budget` seconds."""
+
+    def drain(self) -> int:
+        """Take in what is left, without a budget (the program is gone or going)."""
+
+    def write(self, data: bytes) -> None:
+        """Send input without blocking."""
+
+    def flush_writes(self) -> bool:
+        """Send buffered input; True once none is left."""
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Resize the screen and the program's terminal."""
+
+    def check_exit(self) -> ExitStatus | None:
+        """The exit status once the program has ended, else None; never blocks."""
+
+    def housekeeping(self) -> ExitStatus | None:
+        """Periodic upkeep; the exit status once the program has ended."""
+
+    def terminate(self, grace: float = 3.0) -> ExitStatus:
+        """End the program (blocking: run it in a thread)."""
+
+    def close(self, grace: float = 0.5) -> ExitStatus | None:
+        """Let go of the program, ending it if it still runs."""
 
 
 class PtyPump:

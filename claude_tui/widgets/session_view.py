@@ -26,7 +26,7 @@ from claude_tui.widgets.sidebar import SessionSidebar
 from claude_tui.widgets.terminal import TerminalPane
 
 if TYPE_CHECKING:
-    from claude_tui.terminal.pump import PtyPump
+    from claude_tui.terminal.pump import TerminalPump
     from claude_tui.tracking.spool import RunSpool
     from claude_tui.tracking.spool_logger import Progress
 
@@ -92,7 +92,7 @@ class SessionView(Horizontal):
         session: TrackedSession,
         *,
         log_session: LogSession,
-        pump: PtyPump | None = None,
+        pump: TerminalPump | None = None,
         hint: str | None = None,
         id: str | None = None,
     ) -> None:

@@ -35,7 +35,7 @@ from textual.widget import Widget
 from claude_tui.terminal import keys
 from claude_tui.terminal.emulator import CellStyle, TerminalEmulator
 from claude_tui.terminal.pty_session import CommandNotFound, ExitStatus, SpawnError
-from claude_tui.terminal.pump import PtyPump
+from claude_tui.terminal.pump import PtyPump, TerminalPump
 from claude_tui.terminal.recorder import CastRecorder
 
 __all__ = ["RELEASE_KEY", "TerminalPane", "rich_style"]
@@ -174,7 +174,7 @@ class TerminalPane(Widget, can_focus=True):
         env: Mapping[str, str | None] | None = None,
         recorder: CastRecorder | None = None,
         scrollback: int = 10_000,
-        pump: PtyPump | None = None,
+        pump: TerminalPump | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -185,7 +185,7 @@ class TerminalPane(Widget, can_focus=True):
         self.env = dict(env) if env is not None else None
         self.recorder = recorder
         """The ``CastRecorder`` of a spawned program (or None)."""
-        self.pump: PtyPump | None = pump
+        self.pump: TerminalPump | None = pump
         """The running program (None for a viewer, or before a command is spawned)."""
         self.emulator = pump.emulator if pump is not None else TerminalEmulator(history=scrollback)
         """The screen and scrollback being drawn."""
@@ -272,7 +272,7 @@ class TerminalPane(Widget, can_focus=True):
             try:
                 self._exit_status = pump.close(grace=0.5)
             except Exception:  # never let a dying child break app shutdown
-                log.exception("terminating %s", pump.session.argv)
+                log.exception("terminating the program of %r", self)
         if self.recorder is not None:
             self.recorder.flush()
 
