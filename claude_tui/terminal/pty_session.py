@@ -120,6 +120,23 @@ def find_program(command: str) -> str | None:
         return None
 
 
+def _default_signals() -> None:
+    """In the child before exec: every signal at its default and none blocked, as a terminal starts a program.
+
+    Ignored signals survive exec: without this the program would inherit Python's ignored SIGPIPE and SIGXFSZ
+    (`yes | head` complains of a broken pipe), and SIGINT/SIGQUIT/SIGHUP when claude-tui itself was started in
+    the background or under nohup (ctrl+c would interrupt nothing). tmux resets them the same way.
+    """
+    for sig in signal_module.valid_signals():
+        if sig in (signal_module.SIGKILL, signal_module.SIGSTOP):
+            continue
+        try:
+            signal_module.signal(sig, signal_module.SIG_DFL)
+        except (OSError, ValueError):  # a signal the platform will not let us set
+            pass
+    signal_module.pthread_sigmask(signal_module.SIG_SETMASK, set())
+
+
 class PtySession:
     """One program attached to the slave side of a PTY; we hold the master side.
 
@@ -178,6 +195,7 @@ class PtySession:
                 cwd=os.fspath(cwd) if cwd is not None else None,
                 env=child_env,
                 dimensions=(max(1, rows), max(1, cols)),
+                preexec_fn=_default_signals,
             )
         except OSError as exc:  # exec failure reported back by ptyprocess's child
             raise SpawnError(f"cannot start {argv[0]}: {exc.strerror or exc}") from exc

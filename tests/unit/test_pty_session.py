@@ -205,3 +205,23 @@ def test_bad_cwd_and_empty_argv(tmp_path: Path) -> None:
 )
 def test_exit_status_success(status: ExitStatus, success: bool) -> None:
     assert status.success is success
+
+
+@pytest.mark.parametrize("ignored_by_us", [(), (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP)])
+def test_the_program_starts_with_every_signal_at_its_default(
+    ignored_by_us: tuple[signal.Signals, ...],
+) -> None:
+    """Like a terminal (tmux resets them too): Python ignores SIGPIPE and SIGXFSZ, and a claude-tui started in
+    the background (`cmd &` in a script) or under nohup ignores SIGINT, SIGQUIT or SIGHUP. Inherited, `yes |
+    head` in the pane complained of a broken pipe, and ctrl+c could not interrupt a command."""
+    before = {sig: signal.signal(sig, signal.SIG_IGN) for sig in ignored_by_us}
+    try:
+        session = PtySession.spawn(
+            ["sh", "-c", "grep SigIgn /proc/self/status; yes | head -c 10 >/dev/null; echo done"]
+        )
+        out = read_all(session).decode()
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    assert "SigIgn:\t0000000000000000" in out
+    assert "Broken pipe" not in out and "done" in out
