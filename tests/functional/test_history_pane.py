@@ -358,6 +358,7 @@ async def test_compare_marked_runs(store: str) -> None:
         assert rows["metrics.commands_executed"].differs == (a.commands != b.commands)
         assert not rows["params.model"].differs
         table = compare.query_one(DataTable)
+        await until(pilot, lambda: table.row_count > 0)  # the screen shows before its table is filled
         all_rows = table.row_count
         await pilot.press("d")
         differing = sum(r.differs for r in compare.rows)
