@@ -22,6 +22,17 @@ from claude_tui.tracking.spool_logger import LogSpool, SpoolLogger
 from claude_tui.widgets.session_view import SessionView
 
 
+def settle_garbage_collector() -> None:
+    """After the first frame: freeze what start-up made, and collect again (`run_session` paused it).
+
+    Objects alive after start-up (modules, widgets, CSS) live as long as the app: frozen, they stay out of
+    every later full collection, which otherwise stalls the pane under heavy output
+    (`benchmarks/bench_pane.py` measures the pane with and without this).
+    """
+    gc.freeze()
+    gc.enable()
+
+
 class ClaudeTuiApp(App[SessionResult]):
     """Runs tracked sessions (one today; none for `claude-tui history`) and shows past sessions."""
 
@@ -108,7 +119,7 @@ class ClaudeTuiApp(App[SessionResult]):
         return self.query_one("#tabs", ContentSwitcher).current or self.initial_tab
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._settle_garbage_collector)
+        self.call_after_refresh(settle_garbage_collector)
         if self._first_session is not None:
             session = self._first_session
             branch = session.git_start.get("branch")
@@ -121,16 +132,6 @@ class ClaudeTuiApp(App[SessionResult]):
             self.refresh_bindings()  # the footer came with the first frame: it shows the keys once told
         if self.initial_tab == "history":
             self._mount_history()
-
-    @staticmethod
-    def _settle_garbage_collector() -> None:
-        """After the first frame: freeze what start-up made, and collect again (`run_session` paused it).
-
-        Objects alive after start-up (modules, widgets, CSS) live as long as the app: frozen, they stay out of
-        every later full collection, which otherwise stalls the pane under heavy output.
-        """
-        gc.freeze()
-        gc.enable()
 
     # -- sessions ----------------------------------------------------------------------------------------
 
