@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,10 @@ class ClaudeTuiApp(App[SessionResult]):
         Binding("t", "focus_terminal", "Terminal"),
         Binding("s", "show_tab('session')", "Session"),
         Binding("h", "show_tab('history')", "History"),
+        Binding("b", "toggle_sidebar", "Sidebar"),
     ]
-    """ctrl+] inside the pane hands focus to these bindings; `t` gives it back."""
+    """ctrl+] inside the pane hands focus to these bindings; `t` gives it back. While the pane has the keys
+    the footer shows only what works there (`MainScreen`)."""
 
     TABS = (("session", "Session"), ("history", "History"))
     """The id and the label of each tab."""
@@ -64,7 +66,7 @@ class ClaudeTuiApp(App[SessionResult]):
         tracking_uri: str | None = None,
         experiment: str = "claude-sessions",
         initial_tab: str = "session",
-        hint: str | None = None,
+        hint: str | Sequence[str] | None = None,
         log_spool: LogSpool | None = None,
         pty: PtySession | None = None,
     ) -> None:
@@ -81,6 +83,11 @@ class ClaudeTuiApp(App[SessionResult]):
         """Where finished sessions are logged."""
         self.sessions: list[SessionView] = []
         """The views of the sessions still open, in the order they were opened (one today)."""
+
+    def get_default_screen(self) -> Screen[Any]:
+        from claude_tui.screens.main import MainScreen
+
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         # Without a session nothing is waited for: the tab bar and the footer come at once.
@@ -186,6 +193,12 @@ class ClaudeTuiApp(App[SessionResult]):
             self.action_show_tab("session")
             self.sessions[0].pane.focus()
 
+    def action_toggle_sidebar(self) -> None:
+        """Fold the session's sidebar into one status line under the pane, or unfold it."""
+        if self.sessions:
+            self.action_show_tab("session")
+            self.sessions[0].toggle_sidebar()
+
     def action_show_tab(self, tab: str) -> None:
         """Switch to the Session or History tab (the tab bar follows once it is there)."""
         switcher = self.query_one("#tabs", ContentSwitcher)
@@ -221,6 +234,10 @@ class ClaudeTuiApp(App[SessionResult]):
             "Session tab", "Show the running session", lambda: self.action_show_tab("session")
         )
         yield SystemCommand("History tab", "Browse past sessions", lambda: self.action_show_tab("history"))
+        if self.sessions:
+            yield SystemCommand(
+                "Sidebar", "Fold or unfold the session's counters (key b)", self.action_toggle_sidebar
+            )
         if screen.query("#history-pane"):
             from claude_tui.widgets.history import PALETTE_COMMANDS, HistoryPane
 

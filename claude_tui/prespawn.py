@@ -11,18 +11,16 @@ import atexit
 import shutil
 from typing import TYPE_CHECKING
 
+from claude_tui import layout
+
 if TYPE_CHECKING:
     from claude_tui.terminal.pty_session import PtySession
-
-SIDEBAR_COLUMNS = 34
-CHROME_ROWS = 4
-"""Sidebar width, and header + tab bar (2) + footer rows: the pane's size before Textual has laid it out."""
 
 
 def pane_size() -> tuple[int, int]:
     """The pane's columns and rows in the current terminal, before Textual has laid it out."""
     size = shutil.get_terminal_size((120, 40))
-    return max(20, size.columns - SIDEBAR_COLUMNS), max(5, size.lines - CHROME_ROWS)
+    return layout.pane_size(size.columns, size.lines)
 
 
 class Prespawned:

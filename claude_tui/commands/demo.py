@@ -66,9 +66,7 @@ def demo(
             env=env.env(),
             config_dir=env.config_dir,
         )
-        follow_ups = prompts[1:]
-        hint = "Next, type:\n" + "\n".join(f"  {p}" for p in follow_ups) if follow_ups else None
-        status = run_session(config, hint=(hint or "") + "\nThen /exit to end and log the session.")
+        status = run_session(config, hint=demo_hints(prompts))
     from claude_tui.paths import spool_root
 
     # An unlogged spool still points at the transcript in `root`: keep it for `claude-tui sync`.
@@ -79,3 +77,12 @@ def demo(
 
         shutil.rmtree(root, ignore_errors=True)
     sys.exit(status)
+
+
+def demo_hints(prompts: list[str]) -> list[str]:
+    """The sidebar's advice, step by step: each follow-up prompt to type, then `/exit` (the first prompt is
+    submitted for the user)."""
+    done = "Now type /exit to end the session and log it."
+    return [f"Next, type:\n  {prompt}\nThen /exit to end and log the session." for prompt in prompts[1:]] + [
+        done
+    ]

@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 
+from claude_tui.layout import sidebar_folds
 from claude_tui.session import SessionResult, TrackedSession
 from claude_tui.terminal.pty_session import ExitStatus
 from claude_tui.widgets.sidebar import SessionSidebar
@@ -42,7 +43,8 @@ class SessionView(Horizontal):
         session: the session, started (its spool and recorder exist when tracking is on).
         log_session: what logs the finished spool (not called when tracking is off).
         pump: the program, when it was spawned before the app started; else the pane spawns `session.argv`.
-        hint: a line of advice under the counters.
+        hint: advice under the counters: one text, or one per step, step `i` shown once `i + 1` prompts were
+            typed (the demo: the follow-up prompt to type, then "/exit").
     """
 
     DEFAULT_CSS = """
@@ -93,7 +95,7 @@ class SessionView(Horizontal):
         *,
         log_session: LogSession,
         pump: TerminalPump | None = None,
-        hint: str | None = None,
+        hint: str | Sequence[str] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
@@ -101,7 +103,9 @@ class SessionView(Horizontal):
         """The session shown."""
         self._log_session = log_session
         self._pump = pump
-        self._hint = hint
+        self._hints: tuple[str, ...] = (hint,) if isinstance(hint, str) else tuple(hint or ())
+        self.sidebar_choice: bool | None = None
+        """Whether the user chose the full sidebar (True) or the folded one (False); None: by the width."""
         self._ending = False
         self._title = session.title
         self._mounted_at = 0.0
@@ -116,7 +120,9 @@ class SessionView(Horizontal):
             pump=self._pump,
             id="terminal",
         )
-        yield SessionSidebar(hint=self._hint, id="sidebar")
+        folded = sidebar_folds(self.app.size.width)
+        hint = self._hints[0] if self._hints else None
+        yield SessionSidebar(hint=hint, id="sidebar", classes="-folded" if folded else None)
 
     @property
     def pane(self) -> TerminalPane:
@@ -136,6 +142,21 @@ class SessionView(Horizontal):
     def on_mount(self) -> None:
         self._mounted_at = time.monotonic()
         self.set_timer(self.FILL_IN_AFTER, self._fill_in)
+
+    # -- the sidebar's form ------------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_sidebar()
+
+    def toggle_sidebar(self) -> None:
+        """Show the full sidebar if it is folded, else fold it (the choice holds at any width)."""
+        self.sidebar_choice = self.sidebar.folded
+        self._fit_sidebar()
+
+    def _fit_sidebar(self) -> None:
+        """Fold the sidebar in a narrow terminal, unless the user chose otherwise."""
+        full = self.sidebar_choice if self.sidebar_choice is not None else not sidebar_folds(self.size.width)
+        self.sidebar.fold(not full)
 
     # -- live ------------------------------------------------------------------------------------------------
 
@@ -168,6 +189,8 @@ class SessionView(Horizontal):
         session.poll(screen_lines, first_index=first)
         snapshot = session.snapshot()
         self.sidebar.show(snapshot)
+        if len(self._hints) > 1:
+            self.sidebar.set_hint(self._hints[max(0, min(snapshot.user_prompts - 1, len(self._hints) - 1))])
         if snapshot.title != self._title:
             self._title = snapshot.title
             self.post_message(self.Retitled(snapshot.title))
@@ -198,6 +221,7 @@ class SessionView(Horizontal):
     @on(TerminalPane.Exited)
     def _program_exited(self, event: TerminalPane.Exited) -> None:
         event.stop()
+        self.app.refresh_bindings()  # the pane's keys are the app's again: the footer lists them
         self._end(event.status)
 
     def _end(self, status: ExitStatus) -> None:

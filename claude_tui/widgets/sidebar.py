@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Label, Static
 
 from claude_tui.formatting import format_cost, format_count, format_duration
+from claude_tui.layout import SIDEBAR_COLUMNS
 from claude_tui.snapshot import SessionSnapshot
 
 
@@ -42,19 +44,36 @@ class StatRow(Static):
 
 
 class SessionSidebar(VerticalScroll):
-    """Counts for the running session, refreshed from `TrackedSession.snapshot()`."""
+    """Counts for the running session, refreshed from `TrackedSession.snapshot()`.
 
-    DEFAULT_CSS = """
-    SessionSidebar {
-        width: 34;
+    Beside the pane it is a column of counters; folded (`fold(True)`: in a narrow terminal, or when the user
+    hides it) it is one status line under the pane, with the hint, if any, kept visible below it.
+    """
+
+    DEFAULT_CSS = f"""
+    SessionSidebar {{
+        width: {SIDEBAR_COLUMNS};
         padding: 0 1;
         border-left: vkey $primary 50%;
-    }
-    SessionSidebar .heading { color: $text-muted; text-style: bold; margin-top: 1; }
-    SessionSidebar #last-error { color: $error; height: auto; max-height: 3; }
-    SessionSidebar #tools-by-name { color: $text-muted; height: auto; }
-    SessionSidebar #hint { color: $accent; height: auto; margin-top: 1; }
-    SessionSidebar Sparkline { height: 2; margin-top: 1; }
+    }}
+    SessionSidebar .heading {{ color: $text-muted; text-style: bold; margin-top: 1; }}
+    SessionSidebar #last-error {{ color: $error; height: auto; max-height: 3; }}
+    SessionSidebar #last-error.-empty {{ display: none; }}
+    SessionSidebar #tools-by-name {{ color: $text-muted; height: auto; }}
+    SessionSidebar #hint {{ color: $accent; height: auto; margin-top: 1; }}
+    SessionSidebar Sparkline {{ height: 2; margin-top: 1; }}
+    SessionSidebar #status-line {{ display: none; height: 1; }}
+    SessionSidebar.-folded {{
+        dock: bottom;
+        width: 1fr;
+        height: auto;
+        max-height: 6;
+        border-left: none;
+        background: $panel;
+    }}
+    SessionSidebar.-folded > * {{ display: none; }}
+    SessionSidebar.-folded > #status-line {{ display: block; }}
+    SessionSidebar.-folded > #hint {{ display: block; margin-top: 0; }}
     """
 
     ROWS: ClassVar[list[tuple[str, str, Callable[[SessionSnapshot], int]]]] = [
@@ -76,6 +95,23 @@ class SessionSidebar(VerticalScroll):
         self.rows_mounted = False
         """Whether the counters are there yet (`mount_rows`)."""
         self._pending: SessionSnapshot | None = None
+        self._status = Text()
+
+    def compose(self) -> ComposeResult:
+        # In the first frame: the folded form's line and the hint (both cheap); the counters come later.
+        yield Static(id="status-line")
+        hint = Static(self._shown["#hint"], id="hint")
+        hint.display = bool(self._shown["#hint"])
+        yield hint
+
+    @property
+    def folded(self) -> bool:
+        """Whether the sidebar is folded into its status line."""
+        return self.has_class("-folded")
+
+    def fold(self, folded: bool) -> None:
+        """Fold into a status line under the pane, or unfold into the column beside it."""
+        self.set_class(folded, "-folded")
 
     async def mount_rows(self) -> None:
         """Mount the counters. The session view does it a moment after start (`SessionView.FILL_IN_AFTER`):
@@ -83,7 +119,7 @@ class SessionSidebar(VerticalScroll):
         latest snapshot till then."""
         if self.rows_mounted:
             return
-        await self.mount_all(self._rows())
+        await self.mount_all(self._rows(), before="#hint")
         self.rows_mounted = True
         if self._pending is not None:
             self.show(self._pending)
@@ -95,7 +131,7 @@ class SessionSidebar(VerticalScroll):
         for name, _, _ in self.ROWS:
             yield StatRow(id=f"stat-{name}")
         yield Static(id="tools-by-name")
-        yield Static(id="last-error")
+        yield Static(id="last-error", classes="-empty")
         yield Label("Tokens & cost", classes="heading")
         for name in ("tokens-in", "tokens-out", "cost", "model"):
             yield StatRow(id=f"stat-{name}")
@@ -104,7 +140,6 @@ class SessionSidebar(VerticalScroll):
             yield StatRow(id=f"stat-{name}")
         yield Label("Tool activity / min", classes="heading")
         yield Sparkline(self.activity_series([]), id="activity")
-        yield Static(self._shown["#hint"], id="hint")
 
     def show(self, snap: SessionSnapshot) -> None:
         """Redraw every counter from `snap`."""
@@ -120,9 +155,9 @@ class SessionSidebar(VerticalScroll):
         ranked = snap.tool_uses_by_name[:8]
         self._update("#tools-by-name", "\n".join(f"  {name} {count}" for name, count in ranked))
         self._update("#last-error", f"✗ {snap.last_error}" if snap.last_error else "")
-        last_error = self.query_one("#last-error")
-        if last_error.display != bool(snap.last_error):
-            last_error.display = bool(snap.last_error)  # no blank row above the tokens while there is none
+        # No blank row above the tokens while there is no error (a class, not `display`: an inline style
+        # would beat the folded form's rule that hides the rows).
+        self.query_one("#last-error").set_class(not snap.last_error, "-empty")
         self.query_one("#stat-tokens-in", StatRow).set_value("Tokens in", format_count(snap.input_tokens))
         self.query_one("#stat-tokens-out", StatRow).set_value("Tokens out", format_count(snap.output_tokens))
         cost = self.query_one("#stat-cost", StatRow)
@@ -136,6 +171,10 @@ class SessionSidebar(VerticalScroll):
         from textual.widgets import Sparkline
 
         self.query_one("#activity", Sparkline).data = self.activity_series(snap.activity_per_minute)
+        status = status_line(snap)
+        if status != self._status:
+            self._status = status
+            self.query_one("#status-line", Static).update(status)
 
     @staticmethod
     def activity_series(per_minute: Sequence[int]) -> list[int]:
@@ -145,8 +184,18 @@ class SessionSidebar(VerticalScroll):
         return [0] * (2 - len(series)) + series
 
     def set_hint(self, text: str) -> None:
-        """A line of advice under the counters (the demo shows its follow-up prompt here)."""
-        self._update("#hint", text)
+        """A line of advice under the counters (the demo shows the prompt to type next here)."""
+        if self._shown["#hint"] != text:
+            self._shown["#hint"] = text
+            if self.is_mounted:
+                hint = self.query_one("#hint", Static)
+                hint.update(text)
+                hint.display = bool(text)
+
+    @property
+    def hint(self) -> str:
+        """The advice shown (empty when none)."""
+        return self._shown["#hint"]
 
     def _update(self, selector: str, text: str) -> None:
         """Change one text of the sidebar; an unchanged one costs no layout (`show` runs 4 times a second)."""
@@ -157,3 +206,26 @@ class SessionSidebar(VerticalScroll):
         if self._shown.get(selector) != text:
             self._shown[selector] = text
             widget.update(text)
+
+
+def status_line(snap: SessionSnapshot) -> Text:
+    """The folded sidebar: the main counts, the cost and the time on one line (errors in red when any)."""
+    errors = (
+        ("errs ", "dim"),
+        (format_count(snap.errors_encountered), "bold red" if snap.errors_encountered else ""),
+    )
+    parts: list[tuple[tuple[str, str], ...]] = [
+        (("cmds ", "dim"), (format_count(snap.commands_executed), "")),
+        (("tools ", "dim"), (format_count(snap.tool_uses), "")),
+        errors,
+        (("prompts ", "dim"), (format_count(snap.user_prompts), "")),
+        ((format_cost(snap.cost_usd), ""),),
+        ((format_duration(snap.elapsed_seconds), ""),),
+    ]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for index, part in enumerate(parts):
+        if index:
+            text.append(" · ", "dim")
+        for chunk, style in part:
+            text.append(chunk, style)
+    return text

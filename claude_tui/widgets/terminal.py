@@ -27,6 +27,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -127,6 +128,11 @@ class TerminalPane(Widget, can_focus=True):
         overflow: hidden;
     }
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(RELEASE_KEY, "release_keyboard", "give claude-tui the keys", key_display="^]")
+    ]
+    """The pane's one key of its own while its program runs (every other key is the program's)."""
 
     MAX_FPS: ClassVar[int] = 60
     """Upper bound of repaints per second."""
@@ -524,13 +530,11 @@ class TerminalPane(Widget, can_focus=True):
                 event.stop()
                 self._scroll_by((1 if key == "shift+pageup" else -1) * max(1, self.emulator.rows - 1))
             return
+        if key == RELEASE_KEY:
+            return  # the pane's binding (`action_release_keyboard`) takes it
         # Every key is the program's: nothing bubbles to the app's (non-priority) bindings.
         event.stop()
         event.prevent_default()
-        if key == RELEASE_KEY:
-            self.post_message(self.ReleaseFocus(self))
-            self.blur()
-            return
         if key == "shift+pageup":
             self._scroll_by(max(1, self.emulator.rows - 1))
             return
@@ -544,6 +548,21 @@ class TerminalPane(Widget, can_focus=True):
             self._scroll = 0
             self.refresh()
         self.send(data)
+
+    @property
+    def captures_keys(self) -> bool:
+        """True while every key but ctrl+] goes to the program (the footer then shows only what works)."""
+        return self._program_listens()
+
+    def action_release_keyboard(self) -> None:
+        """Hand the keyboard to the app's own bindings (ctrl+]); the app's `t` gives it back."""
+        self.post_message(self.ReleaseFocus(self))
+        self.blur()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "release_keyboard":
+            return self._program_listens()  # a viewer, or a program that ended, keeps nothing for itself
+        return True
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
