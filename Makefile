@@ -16,7 +16,12 @@ CLI_STAMP := $(CLI_DIR)/.installed-$(CLAUDE_CODE_VERSION)
 export CLAUDE_TUI_CLAUDE_BIN := $(abspath $(CLAUDE_BIN))
 export PATH := $(abspath $(CLI_DIR)/node_modules/.bin):$(PATH)
 
-.PHONY: demo test bench lint setup clean
+# `make install` links the venv's `claude-tui` into BINDIR, a folder on most users' PATH (Debian's and
+# Ubuntu's ~/.profile add ~/.local/bin once it exists; so do systemd's and pipx's conventions). The link runs
+# the venv's Python, and that claude-tui finds the pinned CLI in .claude-cli/ itself.
+BINDIR ?= $(HOME)/.local/bin
+
+.PHONY: demo test bench lint setup clean install uninstall
 
 setup: $(PY_STAMP) $(CLI_STAMP) $(SYS_STAMP)
 
@@ -49,6 +54,16 @@ $(SYS_STAMP): $(BIN)/python
 
 demo: $(PY_STAMP) $(CLI_STAMP)
 	$(BIN)/claude-tui demo
+
+install: $(PY_STAMP) $(CLI_STAMP)
+	mkdir -p $(BINDIR)
+	ln -sfn $(abspath $(BIN))/claude-tui $(BINDIR)/claude-tui
+	@case ":$$PATH:" in *":$(BINDIR):"*) echo "claude-tui is on your PATH ($(BINDIR)/claude-tui)";; \
+		*) echo "installed $(BINDIR)/claude-tui; $(BINDIR) is not on your PATH yet: add it, e.g." \
+			"echo 'export PATH=\"$(BINDIR):\$$PATH\"' >> ~/.profile, then open a new shell";; esac
+
+uninstall:
+	rm -f $(BINDIR)/claude-tui
 
 test: setup
 	$(BIN)/python -m pytest

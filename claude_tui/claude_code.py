@@ -80,7 +80,7 @@ def program_argv(
 
 
 def find_claude_binary() -> Path | None:
-    """The `claude` to run: `$CLAUDE_TUI_CLAUDE_BIN`, else the repo's pinned CLI, else `claude` on PATH.
+    """The `claude` the demo and the tests run: `$CLAUDE_TUI_CLAUDE_BIN`, else the pinned CLI, else PATH's.
 
     The pinned CLI is the one `make setup` installs into the source tree's `.claude-cli/` (the demo and the
     tests run it).
@@ -92,11 +92,24 @@ def find_claude_binary() -> Path | None:
     if override:
         path = Path(override).expanduser()
         return path if path.is_file() and os.access(path, os.X_OK) else None
-    pinned = Path(__file__).resolve().parent.parent / ".claude-cli" / "node_modules" / ".bin" / "claude"
-    if pinned.is_file() and os.access(pinned, os.X_OK):
-        return pinned
+    pinned = pinned_cli()
+    if pinned is not None:
+        return Path(pinned)
     found = shutil.which("claude")
     return Path(found) if found else None
+
+
+def pinned_cli() -> str | None:
+    """The Claude Code CLI `make` installed into the source tree's `.claude-cli/`, if it is there."""
+    root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    path = os.path.join(root, ".claude-cli", "node_modules", ".bin", "claude")
+    return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+def fallback_program(command: str) -> str | None:
+    """Where to find `command` when it is not on PATH: a bare `claude` is the pinned CLI that `make` installed
+    (so `claude-tui` from the venv, or from `make install`'s link, runs it with nothing added to PATH)."""
+    return pinned_cli() if command in CLAUDE_NAMES else None
 
 
 # -- the config dir and its transcripts ------------------------------------------------------------------

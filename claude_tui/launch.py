@@ -21,7 +21,7 @@ import gc
 import os
 import sys
 
-from claude_tui.claude_code import program_argv
+from claude_tui.claude_code import fallback_program, program_argv
 from claude_tui.commands import SUBCOMMANDS
 from claude_tui.prespawn import Prespawned, hand_over, pane_size
 from claude_tui.terminal.pty_session import PtySession, find_program
@@ -108,7 +108,7 @@ def prespawn(args: list[str]) -> Prespawned | None:
     line = parse_run_line(args)
     if line is None:
         return None
-    program = find_program(line.command)
+    program = find_program(line.command) or fallback_program(line.command)
     cwd = os.path.realpath(line.cwd or os.getcwd())
     if program is None or not os.path.isdir(cwd):
         return None  # the normal path reports it

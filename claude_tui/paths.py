@@ -44,3 +44,18 @@ def default_tracking_uri() -> str:
 def default_artifact_root() -> Path:
     """Where runs in the embedded store keep their artifacts (beside `mlflow.db`)."""
     return data_dir() / "artifacts"
+
+
+def own_command() -> str:
+    """How the user's shell runs this claude-tui: `claude-tui` when that name on PATH is this one (e.g. after
+    `make install`), else the full path of the venv's script, which works from anywhere."""
+    import shutil
+    import sys
+
+    script = Path(sys.executable).parent / "claude-tui"
+    found = shutil.which("claude-tui")
+    if found is not None and script.exists() and os.path.realpath(found) == os.path.realpath(script):
+        return "claude-tui"
+    if script.exists():
+        return str(script)
+    return "claude-tui" if found is not None else f"{sys.executable} -m claude_tui"

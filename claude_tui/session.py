@@ -72,7 +72,7 @@ class SessionConfig:
 
     def resolve_program(self) -> str:
         """The program's absolute path, or `ProgramNotFound` with a message that says how to fix it."""
-        path = find_program(self.command)
+        path = find_program(self.command) or claude_code.fallback_program(self.command)
         if path is not None:
             return path
         if self.is_claude:

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from claude_tui.config import Alert, ConfigError, load_settings
+from claude_tui.paths import own_command
 from claude_tui.prespawn import claim, pane_size
 from claude_tui.session import ProgramNotFound, SessionConfig, SessionResult
 from claude_tui.terminal.pty_session import PtySession, SpawnError
@@ -108,7 +109,7 @@ def build_config(
     )
 
 
-def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
+def run_session(config: SessionConfig, *, hint: str | list[str] | None = None) -> int:
     """Start the app on `config`, then print where the session went. Returns the exit status for the shell.
 
     The program is spawned first, before the session's parsers, its spool and Textual load: its start-up
@@ -124,7 +125,7 @@ def run_session(config: SessionConfig, *, hint: str | None = None) -> int:
         gc.enable()
 
 
-def _run_session(config: SessionConfig, *, hint: str | None) -> int:
+def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
     cols, rows = pane_size()
     try:
         pty = claim_or_spawn(config, cols, rows)
@@ -152,7 +153,7 @@ def _run_session(config: SessionConfig, *, hint: str | None) -> int:
     outcome = app.run()
     if outcome is None:  # the app stopped without a result (e.g. it crashed): the spool is an orphan
         click.echo(
-            "claude-tui: the session ended unexpectedly; `claude-tui sync` will log what was recorded."
+            f"claude-tui: the session ended unexpectedly; `{own_command()} sync` will log what was recorded."
         )
         return 1
     print_outcome(outcome)
@@ -191,7 +192,8 @@ def print_outcome(outcome: SessionResult) -> None:
     click.echo(f"Session ended ({status}).")
     if outcome.error:
         click.echo(
-            f"Not logged to MLflow: {outcome.error}. The session is kept; run `claude-tui sync` to retry."
+            f"Not logged to MLflow: {outcome.error}. "
+            f"The session is kept; run `{own_command()} sync` to retry."
         )
     elif outcome.run_id:
         click.echo(f"MLflow run {outcome.run_id}: {run_location(outcome)}")
@@ -213,7 +215,8 @@ def run_location(outcome: SessionResult) -> str:
             base = None
     if base and outcome.experiment_id and outcome.run_id:
         return run_ui_url(base, outcome.experiment_id, outcome.run_id)
-    return "browse it with `claude-tui history` (key o opens the MLflow UI) or `claude-tui ui start`"
+    me = own_command()
+    return f"browse it with `{me} history` (key o opens the MLflow UI) or `{me} ui start`"
 
 
 @click.command(
@@ -221,7 +224,9 @@ def run_location(outcome: SessionResult) -> str:
 )
 @click.argument("prompt", required=False)
 @click.option("--command", default="claude", show_default=True, help="The program to run in the pane.")
-@click.option("-C", "--cwd", type=click.Path(file_okay=False, path_type=Path), help="Work directory.")
+@click.option(
+    "-C", "--cwd", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Work directory."
+)
 @click.option("--issue", help="Issue number for the run (overrides what the prompt says).")
 @click.option("--procedure", help="Procedure name for the run (overrides what the prompt says).")
 @session_options

@@ -226,7 +226,7 @@ class HistoryPane(Widget):
         self.error: str | None = None
         """The message shown under the filter box, if any."""
         self.last_url: str | None = None
-        """The last MLflow UI URL opened (shown in a notification to copy)."""
+        """The last MLflow UI URL opened (or shown whole, and copied, when no browser was found)."""
         self.pages_loaded = 0
         """Pages received for the current query (1 after the first page)."""
         self._generation = 0
@@ -413,7 +413,8 @@ class HistoryPane(Widget):
     def _set_status(self, extra: str | None = None) -> None:
         arrow = "▼" if self.descending else "▲"
         more = " (more on scroll)" if self.next_page_token else ""
-        parts = [f"{len(self.rows)} sessions{more}", f"sort: {self.sort_column} {arrow}"]
+        count = f"{len(self.rows)} session" + ("" if len(self.rows) == 1 else "s")
+        parts = [f"{count}{more}", f"sort: {self.sort_column} {arrow}"]
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
         active = self.effective_filter()
@@ -643,7 +644,8 @@ class HistoryPane(Widget):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history-ui")
     def _open_in_mlflow(self, experiment_id: str, run_ids: list[str]) -> None:
-        if is_remote(self.tracking_uri):
+        remote = is_remote(self.tracking_uri)
+        if remote:
             base = remote_base(self.tracking_uri)
         else:
             server = self.server_factory(self.tracking_uri)
@@ -659,13 +661,28 @@ class HistoryPane(Widget):
             url = compare_url(base, experiment_id, run_ids)
         self.last_url = url
         try:
-            self.open_url(url)
+            # `webbrowser.open` says False when it found no browser (a server, ssh, a bare container).
+            opened = self.open_url(url) is True
         except Exception:
-            pass
-        self.post_message(self.Progress(f"Opened {url}"))
-        self.app.call_from_thread(
-            self.notify, url, title="MLflow UI (copy the URL if no browser opened)", timeout=30
-        )
+            opened = False
+        self.app.call_from_thread(self._tell_where, url, opened, remote)
+
+    def _tell_where(self, url: str, opened: bool, remote: bool) -> None:
+        """Say what `o` did: the page opened, or no browser and the whole URL to open by hand (copied)."""
+        from claude_tui.paths import own_command
+
+        server = [] if remote else [
+            f"The MLflow UI server keeps running after claude-tui exits; `{own_command()} ui stop` stops it."
+        ]  # fmt: skip
+        if opened:
+            self._set_status("opened in your browser")
+            self.notify("\n".join(["Opened in your browser.", *server]), title="MLflow UI", timeout=10)
+            return
+        from claude_tui.screens.url_notice import UrlNotice
+
+        self._set_status("no browser found: the URL is on screen and in the clipboard")
+        notes = ["Open it in a browser on this machine (copied to the clipboard, OSC 52).", *server]
+        self.app.push_screen(UrlNotice("No browser found", url, notes))
 
     @on(Progress)
     def _progress(self, message: Progress) -> None:

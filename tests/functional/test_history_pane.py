@@ -87,6 +87,12 @@ class HistoryApp(App[None]):
         self.uri = uri
         self.page_size = page_size
         self.opened: list[str] = []
+        self.browser = True
+        """Whether a browser is found (`webbrowser.open` returns False when none is)."""
+
+    def open_url(self, url: str) -> bool:
+        self.opened.append(url)
+        return self.browser
 
     def compose(self) -> ComposeResult:
         yield HistoryPane(
@@ -94,7 +100,7 @@ class HistoryApp(App[None]):
             EXPERIMENT,
             tz=dt.UTC,
             page_size=self.page_size,
-            open_url=self.opened.append,
+            open_url=self.open_url,
             server_factory=FakeServer,  # type: ignore[arg-type]
         )
 
@@ -384,6 +390,29 @@ async def test_open_in_mlflow_and_compare_page(store: str) -> None:
             f"http://127.0.0.1:5999/#/compare-runs?runs=[{ids}]&experiments=[%22{row.experiment_id}%22]"
         )
         assert pane.last_url == app.opened[1]
+
+
+async def test_open_without_a_browser_shows_the_whole_url_and_copies_it(store: str) -> None:
+    """No browser (`webbrowser.open` returns False): say so, the whole URL on screen and in the clipboard (OSC
+    52), and that the UI server keeps running and how to stop it. It used to say "Opened", URL cut off."""
+    from claude_tui.screens.url_notice import UrlNotice
+
+    app = HistoryApp(store)
+    app.browser = False
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await loaded(pilot)
+        row = pane.rows[0]
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, UrlNotice))
+        url = f"http://127.0.0.1:5999/#/experiments/{row.experiment_id}/runs/{row.run_id}"
+        notice = app.screen
+        assert isinstance(notice, UrlNotice) and notice.url == url and app.clipboard == url
+        shown = "".join(text_of(static).replace("\n", "") for static in notice.query(Static))
+        assert "No browser found" in str(notice.query_one("#notice-title", Label).render())
+        assert url in shown and "ui stop" in shown and "keeps running" in shown
+        assert "Opened" not in pane.query_one("#history-status", Label).render().plain
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, UrlNotice))
 
 
 async def test_remote_store_opens_its_own_ui(store: str) -> None:

@@ -85,7 +85,11 @@ def test_options_reach_the_session_config(captured: dict[str, Any], tmp_path: Pa
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--tag", "novalue"], "KEY=VALUE"), (["--alert", "errors>>3"], "cannot read alert")],
+    [
+        (["--tag", "novalue"], "KEY=VALUE"),
+        (["--alert", "errors>>3"], "cannot read alert"),
+        (["-C", "/no/such/dir"], "Directory '/no/such/dir' does not exist"),  # not "cannot find claude"
+    ],
 )
 def test_bad_options_exit_2(captured: dict[str, Any], argv: list[str], message: str) -> None:
     result = CliRunner().invoke(cli.main, argv)
@@ -192,3 +196,39 @@ def test_unwritable_spool_ends_the_spawned_program_and_exits_2(
     assert result.exit_code == 2
     assert "cannot create the session record" in result.output and "No space left" in result.output
     assert len(spawned) == 1 and spawned[0].poll() is not None  # ended, not orphaned
+
+
+def test_bare_claude_not_on_path_is_the_pinned_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`claude-tui` from the venv (PATH without .claude-cli/) runs the CLI `make` installed, early or not."""
+    from claude_tui import claude_code, launch
+    from claude_tui.session import SessionConfig
+
+    pinned = claude_code.pinned_cli()
+    assert pinned is not None, "make setup installs the pinned CLI into .claude-cli/"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert SessionConfig(command="claude").resolve_program() == pinned
+    line = launch.parse_run_line([])
+    assert line is not None and launch.fallback_program(line.command) == pinned
+    assert claude_code.fallback_program("bash") is None
+
+
+def test_own_command_is_claude_tui_only_when_path_finds_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exit message names a command that works in the user's shell: the full path until `make install`
+    has put this claude-tui on PATH."""
+    from claude_tui import paths
+
+    script = Path(sys.executable).parent / "claude-tui"
+    assert script.exists()
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert paths.own_command() == str(script)
+    (tmp_path / "claude-tui").symlink_to(script)  # what `make install` does
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    assert paths.own_command() == "claude-tui"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "claude-tui").write_text("#!/bin/sh\n")
+    (other / "claude-tui").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{other}:/usr/bin:/bin")
+    assert paths.own_command() == str(script)  # another claude-tui on PATH is not this one
