@@ -12,7 +12,7 @@ from textual.containers import ScrollableContainer
 from textual.widgets import Footer, Static
 
 from claude_tui.terminal.cast import Cast, CastEvent, resize_size
-from claude_tui.widgets.terminal import TerminalPane
+from claude_tui.widgets.terminal import ReplayPane, TerminalPane
 
 SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, math.inf)
 """Playback speeds the +/- keys step through; ``inf`` is "instant"."""
@@ -21,12 +21,6 @@ SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, math.inf)
 def speed_label(speed: float) -> str:
     """``1x`` ... ``16x`` or ``instant``."""
     return "instant" if math.isinf(speed) else f"{speed:g}x"
-
-
-class ReplayPane(TerminalPane):
-    """A viewer pane whose screen size comes from the recording, not from the layout."""
-
-    FOLLOW_SIZE = False
 
 
 class ReplayApp(App[None]):
@@ -111,11 +105,7 @@ class ReplayApp(App[None]):
         self._show_status()
 
     def _set_pane_size(self, cols: int, rows: int) -> None:
-        pane = self.query_one(TerminalPane)
-        pane.styles.width = cols
-        pane.styles.height = rows
-        # The emulator follows at once, so output after a resize event lands on a screen of the new size.
-        pane.emulator.resize(cols, rows)
+        self.query_one(ReplayPane).set_screen_size(cols, rows)
 
     # -- playback --------------------------------------------------------------------------------------------
 

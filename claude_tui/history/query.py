@@ -9,6 +9,7 @@ the methods: they run in thread workers, never on the UI thread.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,6 +151,16 @@ def order_by_for(column: str, descending: bool) -> list[str]:
     return clauses
 
 
+def run_name(name: str, params: Mapping[str, str]) -> str:
+    """The run's name; one logged without a prompt (older runs say `(no prompt)`) is named by its program
+    and work dir."""
+    from claude_tui.tracking.record import NO_PROMPT, unnamed_run_name
+
+    if name.strip() and name != NO_PROMPT:
+        return name
+    return unnamed_run_name(params.get(schema.PARAM_COMMAND), params.get(schema.PARAM_CWD))
+
+
 def row_from_run(run: Any) -> RunRow:
     """Convert an `mlflow.entities.Run` into a `RunRow`."""
     info, data = run.info, run.data
@@ -162,7 +173,7 @@ def row_from_run(run: Any) -> RunRow:
     return RunRow(
         run_id=info.run_id,
         experiment_id=str(info.experiment_id),
-        name=info.run_name or tags.get(schema.TAG_RUN_NAME) or "",
+        name=run_name(info.run_name or tags.get(schema.TAG_RUN_NAME) or "", params),
         start_time=info.start_time,
         end_time=info.end_time,
         status=info.status,
@@ -416,9 +427,20 @@ class RunQuery:
         return StoreUnavailableError(f"cannot search {self.tracking_uri}: {_message(exc)}")
 
 
+_PY_SET = re.compile(r"'?\{('[^'{}]*'(?:, '[^'{}]*')*)\}'?")
+"""A Python set of strings inside MLflow's message (`Valid keys are '{'status', 'run_id', ...}'`)."""
+
+
 def _message(exc: Exception) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    return " ".join(str(message).split())
+    """MLflow's message on one line; a set of names in it (printed in hash order) becomes a sorted list."""
+    message = " ".join(str(getattr(exc, "message", None) or exc).split())
+
+    def listed(match: re.Match[str]) -> str:
+        # MLflow lists aliases that differ only in case ('Created', 'created'): one of each.
+        names = sorted({name.strip().strip("'").lower() for name in match.group(1).split(", ")})
+        return ", ".join(names)
+
+    return _PY_SET.sub(listed, message)
 
 
 def resolve_tracking_uri(tracking_uri: str | None) -> str:

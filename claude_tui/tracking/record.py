@@ -8,6 +8,7 @@ so every value can be checked in unit tests without a store.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from collections import Counter
 from collections.abc import Iterable
@@ -44,6 +45,16 @@ ROOT_STATS = (schema.TOOL_USES, schema.ERRORS_ENCOUNTERED, schema.USER_PROMPTS)
 """Stats the trace's root span shows among its outputs."""
 TASK_TOOLS = frozenset({"Task", "Agent"})
 """Tools that start a sub-agent; its tool calls nest under their span."""
+
+
+NO_PROMPT = "(no prompt)"
+"""What runs without a first prompt were named before they were named by program and work dir."""
+
+
+def unnamed_run_name(command: Any, cwd: Any) -> str:
+    """The name of a session without a prompt (a shell, another program): `bash · /home/me/src`."""
+    program = os.path.basename(str(command or "")) or "session"
+    return _short(f"{program} · {cwd}" if cwd else program, RUN_NAME_CHARS)
 
 
 def _short(text: str, limit: int) -> str:
@@ -274,9 +285,11 @@ class SessionRecord:
         return prompt if isinstance(prompt, str) and prompt.strip() else None
 
     def run_name(self) -> str:
-        """The first prompt, shortened (redacted); `(no prompt)` when there was none."""
+        """The first prompt, shortened and redacted; else the program and its work dir (`bash · /src`)."""
         prompt = self.first_prompt
-        return _short(self.clean(prompt), RUN_NAME_CHARS) if prompt else "(no prompt)"
+        if prompt:
+            return _short(self.clean(prompt), RUN_NAME_CHARS)
+        return unnamed_run_name(self.meta.get("command"), self.meta.get("cwd"))
 
     def tags(self, source: str = schema.SOURCE_LIVE) -> dict[str, str]:
         """The run's tags (None values left out, user tags last so they cannot hide the standard ones)."""

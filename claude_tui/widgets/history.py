@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, Label, Tabs
+from textual.widgets import Button, DataTable, Input, Label, TabbedContent
 from textual.worker import Worker, WorkerState
 
 from claude_tui.formatting import format_cost, format_count, format_duration
+from claude_tui.history.columns import COLUMNS, HistoryLayout, split
 from claude_tui.history.query import (
     PAGE_SIZE,
     QUICK_FILTERS,
@@ -46,20 +47,9 @@ from claude_tui.history.ui_server import UiServer, compare_url, is_remote, remot
 from claude_tui.widgets.history_compare import CompareScreen
 from claude_tui.widgets.history_details import RunDetailsView, format_time
 
-# (column id, header, width); the ids are those of `SORT_KEYS`. A marked run's name starts with `MARK`.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("start", "start", 16),
-    ("name", "name", 18),
-    ("duration", "length", 6),
-    ("commands", "cmds", 4),
-    ("tools", "tools", 5),
-    ("errors", "errs", 4),
-    ("ok", "ok", 2),
-    ("procedure", "procedure/issue", 16),
-    ("tokens", "tokens", 6),
-    ("cost", "cost", 6),
-)
-SORTABLE = [column for column, _, _ in COLUMNS if column in SORT_KEYS]
+# The table's columns (ids are those of `SORT_KEYS`) and how they share the width: `history.columns`.
+# A marked run's name starts with `MARK`.
+SORTABLE = [column.id for column in COLUMNS if column.id in SORT_KEYS]
 MARK = "●"
 DETAILS_DELAY = 0.12
 """Seconds the cursor must rest on a row before its details load (holding ↓ does not flood the store)."""
@@ -92,9 +82,37 @@ class RunTable(DataTable[Any]):
 
 
 class DetailsBox(Vertical):
-    """The column with the selected run's details; `z` maximizes it (Textual's maximize, escape restores)."""
+    """The column with the selected run's details; `z` maximizes it (Textual's maximize, escape restores).
+
+    Its left border is the split: drag it with the mouse (or press `[` / `]`) to give the table or the
+    details more room.
+    """
 
     ALLOW_MAXIMIZE = True
+
+    class Dragged(Message):
+        """The split was dragged: the details should be `width` columns wide."""
+
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.width = width
+
+    _dragging = False
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if event.x == 0 and not self.is_maximized:
+            self._dragging = True
+            self.capture_mouse()
+            event.stop()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._dragging:
+            self.post_message(self.Dragged(self.region.right - event.screen_x))
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.release_mouse()
 
 
 class HistoryPane(Widget):
@@ -120,6 +138,7 @@ class HistoryPane(Widget):
     HistoryPane #history-body { height: 1fr; }
     HistoryPane RunTable { width: 1fr; height: 1fr; }
     HistoryPane #history-details-box { width: 43; border-left: vkey $foreground 30%; }
+    HistoryPane #history-details-box:hover { border-left: vkey $accent; }
     HistoryPane #history-details-box.-maximized { width: 1fr; height: 1fr; border-left: none; }
     HistoryPane #history-status { height: 1; color: $text-muted; padding: 0 1; }
     """
@@ -140,6 +159,12 @@ class HistoryPane(Widget):
         Binding("o", "open_in_mlflow", "Open in MLflow"),
         Binding("r", "refresh_runs", "Refresh", show=False),
         Binding("z", "zoom_details", "Zoom details"),
+        Binding("left_square_bracket", "details_narrower", "Details narrower", show=False),
+        Binding("right_square_bracket", "details_wider", "Details wider", show=False),
+        Binding("y", "copy_run_id", "Copy run id"),
+        Binding("i", "details_tab('overview')", "Overview", show=False),
+        Binding("x", "details_tab('transcript')", "Transcript", show=False),
+        Binding("g", "details_tab('chart')", "Chart", show=False),
         Binding("p", "replay_toggle", "Play/pause", show=False),
         Binding("plus,equals_sign", "replay_faster", "Faster", show=False),
         Binding("minus", "replay_slower", "Slower", show=False),
@@ -235,6 +260,10 @@ class HistoryPane(Widget):
         self._details_timer: Any = None
         self._details_run: str | None = None
         self._cast_run: str | None = None
+        self.details_width: int | None = None
+        """The details pane's width the user chose (`[`, `]`, dragging the split); None: fit the content."""
+        self.layout_now: HistoryLayout = split(150, 0)
+        """The table's columns and the details' width now (`history.columns.split`)."""
 
     # --- layout -----------------------------------------------------------------------------------------
 
@@ -255,33 +284,76 @@ class HistoryPane(Widget):
         yield Label("", id="history-status")
 
     def on_mount(self) -> None:
+        self.layout_now = split(max(self.size.width, 80), 0, self.details_width)
         self._add_columns()
         table = self.query_one(RunTable)
         table.loading = True
         self._start_query(self.filter_text)
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
+
+    def _relayout(self, rows: list[RunRow] | None = None) -> None:
+        """Share the width between table and details for the rows shown (or about to be: `rows`); the table's
+        columns are rebuilt, and its rows added again, only when they change."""
+        rows = self.rows if rows is None else rows
+        longest = max((len(" ".join(row.name.split())) for row in rows), default=0) + 2  # the mark
+        new = split(self.size.width, longest, self.details_width)
+        box = self.query_one(DetailsBox)
+        # Zoomed, the box takes the whole tab (its CSS); an inline width would beat that rule.
+        box.styles.width = None if box.is_maximized else new.details_width
+        if new.columns == self.layout_now.columns and new.short_start == self.layout_now.short_start:
+            return
+        self.layout_now = new
+        table = self.query_one(RunTable)
+        cursor = table.cursor_row
+        self._add_columns()
+        for row in self.rows:
+            table.add_row(*self._cells(row), key=row.run_id)
+        if self.rows:
+            table.move_cursor(row=min(max(cursor, 0), len(self.rows) - 1), scroll=True)
+
     def _add_columns(self) -> None:
         table = self.query_one(RunTable)
         table.clear(columns=True)
-        for column, header, width in COLUMNS:
+        for column, header, width in self.layout_now.columns:
             label = Text(header)
             if column == self.sort_column:
                 label = Text(header + (" ▼" if self.descending else " ▲"), style="bold")
             table.add_column(label, key=column, width=width)
 
     def _cells(self, row: RunRow) -> list[Any]:
-        return [
-            format_time(row.start_time, self.tz),
-            self._name_cell(row),
-            format_duration(row.duration_seconds),
-            format_count(row.commands),
-            format_count(row.tools),
-            Text(format_count(row.errors), style="red" if (row.errors or 0) > 0 else ""),
-            _success_cell(row.success),
-            _procedure_cell(row),
-            format_count(row.tokens),
-            format_cost(row.cost_usd) if row.cost_usd is not None else "–",
-        ]
+        start = format_time(row.start_time, self.tz)
+        cells = {
+            "start": start[5:] if self.layout_now.short_start and row.start_time is not None else start,
+            "name": self._name_cell(row),
+            "duration": format_duration(row.duration_seconds),
+            "commands": format_count(row.commands),
+            "tools": format_count(row.tools),
+            "errors": Text(format_count(row.errors), style="red" if (row.errors or 0) > 0 else ""),
+            "ok": _success_cell(row.success),
+            "procedure": _procedure_cell(row),
+            "tokens": format_count(row.tokens),
+            "cost": format_cost(row.cost_usd) if row.cost_usd is not None else "–",
+        }
+        return [cells[column] for column, _, _ in self.layout_now.columns]
+
+    def action_details_narrower(self) -> None:
+        """Give the table more room (the details pane 4 columns narrower)."""
+        self._resize_details(self.query_one(DetailsBox).size.width - 4)
+
+    def action_details_wider(self) -> None:
+        """Give the details pane 4 more columns."""
+        self._resize_details(self.query_one(DetailsBox).size.width + 4)
+
+    @on(DetailsBox.Dragged)
+    def _split_dragged(self, message: DetailsBox.Dragged) -> None:
+        self._resize_details(message.width)
+
+    def _resize_details(self, width: int) -> None:
+        self.details_width = width
+        self._relayout()
+        self.details_width = self.layout_now.details_width  # kept within its bounds
 
     def _name_cell(self, row: RunRow) -> Text:
         name = " ".join(row.name.split()) or "(no prompt)"
@@ -365,6 +437,7 @@ class HistoryPane(Widget):
             self.rows = []
             self.pages_loaded = 0
             table.clear()
+        self._relayout([*self.rows, *message.page.rows])  # before the rows: columns fit the longest name
         self.pages_loaded += 1
         shown = {row.run_id for row in self.rows}
         for row in message.page.rows:
@@ -388,6 +461,8 @@ class HistoryPane(Widget):
                 self._request_details(self.rows[index].run_id, delay=0)
             else:
                 self._details_run = None
+                self._cast_run = None
+                self.query_one(RunDetailsView).clear()
         self._set_status()
 
     @on(QueryFailed)
@@ -520,14 +595,43 @@ class HistoryPane(Widget):
         box = self.query_one(DetailsBox)
         if screen.maximized is box:
             screen.minimize()
+            self._relayout()
             self.query_one(RunTable).focus()
         elif screen.maximize(box, container=False):
-            # The table is hidden now: the details' tab bar takes the keys (left/right switch tabs; p, +, -,
-            # z and escape still reach this pane).
-            box.query_one(Tabs).focus()
+            box.styles.width = None
+            # The table is hidden now: the shown tab's scrolling area takes the keys, so End and PgDn
+            # scroll at once (p, +, -, i, x, g, z and escape still reach this pane).
+            self._focus_details()
+
+    def _focus_details(self) -> None:
+        """Focus what scrolls in the details' shown tab (the Replay tab's box, the others' text)."""
+        view = self.query_one(RunDetailsView)
+        active = view.query_one("#details-tabs", TabbedContent).active
+        for target in view.query(f"#{active} ScrollableContainer").results(ScrollableContainer):
+            target.focus()
+            return
+
+    def action_details_tab(self, tab: str) -> None:
+        """Show a tab of the details: `overview`, `transcript`, `replay` or `chart`."""
+        view = self.query_one(RunDetailsView)
+        view.query_one("#details-tabs", TabbedContent).active = f"tab-{tab}"
+        if self.screen.maximized is self.query_one(DetailsBox):
+            self.call_after_refresh(self._focus_details)
+
+    def action_copy_run_id(self) -> None:
+        """Copy the selected run's id to the clipboard (OSC 52), e.g. for `mlflow runs describe`."""
+        row = self.selected
+        if row is None:
+            self.notify("No session selected.", severity="warning")
+            return
+        self.app.copy_to_clipboard(row.run_id)
+        self.notify(f"Copied run id {row.run_id}", title="History")
 
     def action_focus_table(self) -> None:
-        """Move focus back to the sessions table (escape from the filter box)."""
+        """Move focus back to the sessions table (escape from the filter box, or from the zoomed details)."""
+        if self.screen.maximized is self.query_one(DetailsBox):
+            self.screen.minimize()
+            self._relayout()
         self.query_one(RunTable).focus()
 
     @on(Button.Pressed, "#history-bar Button")
@@ -612,9 +716,8 @@ class HistoryPane(Widget):
 
     def action_replay_toggle(self) -> None:
         """Play/pause the selected run's recording (switches to the Replay tab)."""
-        view = self.query_one(RunDetailsView)
-        view.query_one("#details-tabs").active = "tab-replay"  # type: ignore[attr-defined]
-        view.replay.action_play_pause()
+        self.action_details_tab("replay")
+        self.query_one(RunDetailsView).replay.action_play_pause()
 
     def action_replay_faster(self) -> None:
         """Replay faster."""
@@ -713,6 +816,12 @@ PALETTE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("History: compare marked runs", "compare", "Params and metrics side by side (key c)"),
     ("History: MLflow compare page for marked runs", "mlflow_compare", "MLflow's own compare view (key m)"),
     ("History: refresh", "refresh_runs", "Reload the sessions (key r)"),
+    ("History: details, Overview tab", "details_tab('overview')", "Params, metrics, tags, artifacts (key i)"),
+    ("History: details, Transcript tab", "details_tab('transcript')", "The clean transcript (key x)"),
+    ("History: details, Replay tab", "details_tab('replay')", "The recording at its own size (key p plays)"),
+    ("History: details, Chart tab", "details_tab('chart')", "Tools, commands and errors over time (key g)"),
+    ("History: zoom the details", "zoom_details", "The details take the whole tab (key z; escape returns)"),
+    ("History: copy the run id", "copy_run_id", "The selected run's MLflow run id, to the clipboard (key y)"),
     ("History: only failed sessions", "quick('failed')", "Toggle the quick filter (key 1)"),
     ("History: only sessions with errors", "quick('errors')", "Toggle the quick filter (key 2)"),
     ("History: only today's sessions", "quick('today')", "Toggle the quick filter (key 3)"),

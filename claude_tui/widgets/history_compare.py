@@ -55,9 +55,8 @@ class CompareScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("key", key="key")
-        for index, run in enumerate(self.runs):
-            label = run.row.name if len(run.row.name) <= 24 else run.row.name[:23] + "…"
-            table.add_column(f"{index + 1}. {label}", key=f"run-{index}")
+        for index, label in enumerate(column_labels(self.runs)):
+            table.add_column(label, key=f"run-{index}")
         self._fill()
         table.focus()
 
@@ -84,3 +83,20 @@ class CompareScreen(ModalScreen[None]):
     def action_dismiss_screen(self) -> None:
         """Close the comparison."""
         self.dismiss(None)
+
+
+def column_labels(runs: Sequence[RunDetails]) -> list[str]:
+    """`1. name` per run; runs whose (shortened) names are equal are told apart by start time and short id."""
+    from collections import Counter
+
+    from claude_tui.widgets.history_details import format_time
+
+    names = [run.row.name if len(run.row.name) <= 24 else run.row.name[:23] + "…" for run in runs]
+    seen = Counter(names)
+    labels = []
+    for index, (run, name) in enumerate(zip(runs, names, strict=True)):
+        label = f"{index + 1}. {name}"
+        if seen[name] > 1:
+            label += f" · {format_time(run.row.start_time, None)[5:]} · {run.row.run_id[:7]}"
+        labels.append(label)
+    return labels

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical, VerticalScroll
 from textual.widgets import Label, Sparkline, Static, TabbedContent, TabPane
 
 from claude_tui.formatting import format_cost, format_count, format_duration
@@ -18,7 +18,7 @@ from claude_tui.history.query import RunDetails
 from claude_tui.history.replay import CastPlayer, CastRecording
 from claude_tui.history.series import resample_cumulative
 from claude_tui.tracking.schema import SERIES_KEYS
-from claude_tui.widgets.terminal import TerminalPane
+from claude_tui.widgets.terminal import ReplayPane
 
 CHART_POINTS = 48
 """Sparkline resolution: one bar per 1/48 of the session."""
@@ -32,6 +32,11 @@ def format_time(ms: int | None, tz: dt.tzinfo | None) -> str:
     if ms is None:
         return "–"
     return dt.datetime.fromtimestamp(ms / 1000, tz=tz or dt.UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def shown_run_id(run_id: str) -> str:
+    """The run id as the details show it (whole: it is what `mlflow` commands and URLs take)."""
+    return run_id
 
 
 def _key_value_table(title: str, values: dict[str, Any]) -> Table:
@@ -53,7 +58,7 @@ class ReplayView(Vertical):
     DEFAULT_CSS = """
     ReplayView { height: 1fr; }
     ReplayView #replay-status { height: 1; color: $text-muted; }
-    ReplayView #replay-screen { height: 1fr; }
+    ReplayView #replay-box { height: 1fr; }
     """
 
     BINDINGS = [
@@ -69,16 +74,18 @@ class ReplayView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("No recording loaded.", id="replay-status")
-        # The live session's terminal pane doubles as the viewer: one renderer for live and replay.
-        viewer = TerminalPane(None, id="replay-screen")
-        # A viewer has no program to type into; focused, it would swallow the History keys (p, o, ...).
-        viewer.can_focus = False
-        yield viewer
+        # The pane `claude-tui replay` plays into: at the recording's own size, whatever the room here (the
+        # box scrolls, and `z` gives it the whole screen). A screen of another width would wrap every line.
+        with ScrollableContainer(id="replay-box"):
+            viewer = ReplayPane(None, id="replay-screen")
+            # A viewer has no program to type into; focused, it would swallow the History keys (p, o, ...).
+            viewer.can_focus = False
+            yield viewer
 
     @property
-    def screen_pane(self) -> TerminalPane:
+    def screen_pane(self) -> ReplayPane:
         """The terminal pane the recording plays into."""
-        return self.query_one("#replay-screen", TerminalPane)
+        return self.query_one("#replay-screen", ReplayPane)
 
     def on_mount(self) -> None:
         self.set_interval(1 / REPLAY_FPS, self._tick)
@@ -91,6 +98,7 @@ class ReplayView(Vertical):
             self._status("This run has no transcript/raw.cast recording.")
             return
         self.player = CastPlayer(recording.events)
+        self.screen_pane.set_screen_size(recording.width, recording.height)
         self._status_line()
 
     def _clear(self) -> None:
@@ -109,9 +117,10 @@ class ReplayView(Vertical):
         if player is None:
             return
         state = "playing" if player.playing else ("finished" if player.finished else "paused")
+        cols, rows = self.screen_pane.emulator.cols, self.screen_pane.emulator.rows
         self._status(
-            f"{state} · {player.position:.1f}/{player.duration:.1f} s · {player.speed:g}x"
-            "  (p play/pause, +/- speed)"
+            f"{state} · {player.position:.1f}/{player.duration:.1f} s · {player.speed:g}x · {cols}x{rows}"
+            "  (p play/pause, +/- speed, z zoom)"
         )
 
     def _tick(self) -> None:
@@ -224,6 +233,7 @@ class RunDetailsView(Vertical):
             row.success if row.success is not None else -1.0, Text("–")
         )
         summary = Text.assemble(
+            ("run ", "dim"), (shown_run_id(row.run_id), "bold"), (" (y copies it)\n", "dim"),
             ("started ", "dim"), format_time(row.start_time, self.tz),
             ("  duration ", "dim"), format_duration(row.duration_seconds),
             ("  success ", "dim"), ok,
@@ -253,6 +263,15 @@ class RunDetailsView(Vertical):
             Text(transcript) if transcript else Text("This run has no transcript/clean.txt.", style="dim")
         )
         self.query_one(MetricChart).show(details.series)
+
+    def clear(self, title: str = "No session matches") -> None:
+        """Show nothing (an empty result): no details of a run that is no longer in the table."""
+        self.details = None
+        self.query_one("#details-title", Label).update(Text(title, style="dim"))
+        for name in ("summary", "overview", "transcript"):
+            self.query_one(f"#details-{name}", Static).update("")
+        self.query_one(MetricChart).show({})
+        self.replay.load(None)
 
     @property
     def replay(self) -> ReplayView:

@@ -39,7 +39,7 @@ from claude_tui.terminal.pty_session import CommandNotFound, ExitStatus, SpawnEr
 from claude_tui.terminal.pump import PtyPump, TerminalPump
 from claude_tui.terminal.recorder import CastRecorder
 
-__all__ = ["RELEASE_KEY", "TerminalPane", "rich_style"]
+__all__ = ["RELEASE_KEY", "ReplayPane", "TerminalPane", "rich_style"]
 
 log = logging.getLogger(__name__)
 
@@ -644,3 +644,18 @@ class TerminalPane(Widget, can_focus=True):
         held = event.button != 0 or self._mouse_buttons
         if mode == 1003 or (mode == 1002 and held):
             self._send_mouse(keys.motion_code(event.button), event)
+
+
+class ReplayPane(TerminalPane):
+    """A viewer pane whose screen size comes from the recording, not from the layout: a recording replayed at
+    another width wraps and smears (what Claude drew for 166 columns is garbage at 40). Its container scrolls
+    or crops what does not fit."""
+
+    FOLLOW_SIZE = False
+
+    def set_screen_size(self, cols: int, rows: int) -> None:
+        """Size the widget and its emulator to the recording's `cols` x `rows`."""
+        self.styles.width = cols
+        self.styles.height = rows
+        # The emulator follows at once, so output after a resize event lands on a screen of the new size.
+        self.emulator.resize(cols, rows)

@@ -309,7 +309,7 @@ async def test_replay_plays_the_recording(store: str) -> None:
         await pilot.press("plus", "plus", "plus", "plus")  # 1x -> 16x
         assert view.player.speed == 16.0
         await until(pilot, lambda: view.player is not None and view.player.finished, timeout=10)
-        shown = "\n".join(screen.emulator.display)
+        shown = "\n".join([*screen.emulator.history_lines(), *screen.emulator.display])
         for line in newest.clean_transcript().strip().splitlines():
             assert line.rstrip() in shown
         assert not view.player.playing
@@ -328,17 +328,24 @@ async def test_zoom_gives_the_replay_the_whole_width(store: str) -> None:
         screen = view.query_one(TerminalPane)
         await pilot.press("p")  # shows the Replay tab and plays
         await pilot.pause()
-        narrow = screen.size.width
-        assert 0 < narrow < SIZE[0] // 2
+        # The recording plays at its own size in the narrow details (scrolled), never re-wrapped to them: a
+        # 166-column recording at 40 columns was garbage, and zooming afterwards kept the mess.
+        recorded = (screen.emulator.cols, screen.emulator.rows)
+        assert recorded == (80, 24) and box.size.width < 80 and screen.size.width == 80
         await pilot.press("z")
         await pilot.pause()
-        assert app.screen.maximized is box
-        assert screen.size.width > 2 * narrow and box.size.width >= SIZE[0] - 2
+        assert app.screen.maximized is box and box.size.width >= SIZE[0] - 2
+        assert (screen.emulator.cols, screen.emulator.rows) == recorded
+        assert app.focused is view.query_one("#replay-box")  # End, PgDn scroll the zoomed details at once
         await pilot.press("p")  # the replay keys still work while zoomed
         assert view.player is not None and not view.player.playing
+        await pilot.press("x")  # the Transcript tab by key, its text focused for scrolling
+        await pilot.pause()
+        assert pane.query_one("#details-tabs", TabbedContent).active == "tab-transcript"
+        assert app.focused is not None and "tab-transcript" in {n.id for n in app.focused.ancestors}
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen.maximized is None and screen.size.width == narrow
+        assert app.screen.maximized is None and (screen.emulator.cols, screen.emulator.rows) == recorded
         await pilot.press("z", "z")
         assert app.screen.maximized is None
 
@@ -372,6 +379,38 @@ async def test_compare_marked_runs(store: str) -> None:
         assert table.row_count == differing + sections < all_rows
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
+
+
+def test_compare_columns_of_runs_with_equal_names_are_told_apart() -> None:
+    from types import SimpleNamespace
+
+    from claude_tui.widgets.history_compare import column_labels
+
+    def run(name: str, start: int, run_id: str) -> Any:
+        return SimpleNamespace(row=SimpleNamespace(name=name, start_time=start, run_id=run_id))
+
+    runs = [run("fix it", 1_800_000_000_000, "a" * 32), run("fix it", 1_800_000_600_000, "b" * 32)]
+    first, second = column_labels([*runs, run("other", 0, "c" * 32)])[:2]
+    assert first != second and first.startswith("1. fix it · ") and first.endswith(" · aaaaaaa")
+    assert column_labels([runs[0], run("other", 0, "c" * 32)]) == ["1. fix it", "2. other"]
+
+
+async def test_details_show_the_run_id_to_copy_and_clear_on_an_empty_result(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        row = pane.rows[0]
+        details = pane.query_one(RunDetailsView)
+        assert row.run_id in text_of(details.query_one("#details-summary", Static))
+        await pilot.press("y")
+        assert app.clipboard == row.run_id
+        await apply(pilot, pane, "metrics.tool_uses > 1e9")
+        assert pane.rows == [] and details.details is None
+        assert "No session matches" in str(details.query_one("#details-title", Label).render())
+        assert row.run_id not in text_of(details.query_one("#details-summary", Static))
+        assert pane.query_one("#history-status", Label).render().plain.startswith("0 sessions")
+        await apply(pilot, pane, f"attributes.run_id = '{row.run_id}'")
+        assert pane.query_one("#history-status", Label).render().plain.startswith("1 session ·")
 
 
 async def test_open_in_mlflow_and_compare_page(store: str) -> None:
@@ -490,6 +529,15 @@ async def _settled(pilot: Pilot[Any]) -> None:
     await pilot.pause(0.2)
 
 
+@pytest.fixture(autouse=True)
+def _fixed_run_ids(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshots show run ids, which MLflow makes at random: a fixed one stands in for each."""
+    if "snap_compare" in request.fixturenames:
+        from claude_tui.widgets import history_details
+
+        monkeypatch.setattr(history_details, "shown_run_id", lambda run_id: "0123456789abcdef" * 2)
+
+
 def test_snapshot_history_table(snap_compare: Any, store: str) -> None:
     assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=_settled)
 
@@ -514,6 +562,28 @@ def test_snapshot_compare_view(snap_compare: Any, store: str) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=compare)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=lambda size: f"{size[0]}x{size[1]}")
+def test_snapshot_history_tab_of_the_app(
+    snap_compare: Any, store: str, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The History tab as `claude-tui history` shows it: columns chosen by priority at 80, names in full and a
+    wider details pane at 200."""
+    import time
+
+    from claude_tui.app import ClaudeTuiApp
+
+    monkeypatch.setenv("TZ", "UTC")  # the app shows local time
+    time.tzset()
+
+    async def settled(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        await until(pilot, lambda: pilot.app.focused is pilot.app.query_one(RunTable))
+        await pilot.pause(0.3)
+
+    app = ClaudeTuiApp(None, tracking_uri=store, experiment=EXPERIMENT, initial_tab="history")
+    assert snap_compare(app, terminal_size=size, run_before=settled)
 
 
 async def test_history_command_app_opens_on_the_history_tab(store: str) -> None:

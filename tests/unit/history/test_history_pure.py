@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from claude_tui.history.columns import CELL_PADDING, COLUMNS, DETAILS_MIN, split
 from claude_tui.history.compare import compare_runs, format_metric
 from claude_tui.history.export import columns_for, flatten_run, iso_utc, write_csv, write_json, write_rows
 from claude_tui.history.query import (
@@ -305,3 +306,27 @@ def test_player_compresses_idle_and_clamps_speed() -> None:
     for _ in range(10):
         player.faster()
     assert player.speed == 16.0
+
+
+@pytest.mark.parametrize(
+    ("total", "longest", "shown", "short"),
+    [
+        (80, 30, ["start", "name", "commands", "errors", "ok"], True),  # was start and name only
+        (120, 30, ["start", "name", "duration", "commands", "tools", "errors", "ok", "cost"], True),
+        (200, 60, [c.id for c in COLUMNS], False),
+    ],
+)
+def test_history_columns_by_priority(total: int, longest: int, shown: list[str], short: bool) -> None:
+    layout = split(total, longest)
+    assert [column for column, _, _ in layout.columns] == shown and layout.short_start is short
+    used = sum(width + CELL_PADDING for _, _, width in layout.columns) + 1 + layout.details_width
+    assert used <= total and layout.details_width >= DETAILS_MIN
+
+
+def test_history_split_fits_the_names_at_200_and_follows_the_user() -> None:
+    layout = split(200, 60)
+    assert dict((c, w) for c, _, w in layout.columns)["name"] == 60  # in full (was cut at 18)
+    assert layout.details_width > 43  # the rest goes to the details (was a fixed 43)
+    assert split(200, 60, details=100).details_width == 100
+    assert split(200, 60, details=5).details_width == DETAILS_MIN
+    assert split(200, 60, details=500).details_width == int(200 * 0.6)

@@ -110,9 +110,20 @@ def test_invalid_filter_carries_mlflows_message(store: str) -> None:
     with pytest.raises(InvalidFilterError) as caught:
         RunQuery(store, EXPERIMENT).search("metrics.success === 1")
     assert caught.value.expression == "metrics.success === 1"
-    # MLflow prints the allowed comparators from a set, in no fixed order: compare up to that set.
-    assert caught.value.message.split("{")[0] == str(getattr(mlflow_error.value, "message", "")).split("{")[0]
-    assert caught.value.message.startswith("Invalid comparator '===' not one of")
+    # MLflow prints the allowed comparators as a Python set, in hash order: the user gets them sorted, as a
+    # plain list on one line (issue 18 item 6: a bad filter showed a Python set).
+    mlflows_own = str(getattr(mlflow_error.value, "message", ""))
+    assert "{'" in mlflows_own and caught.value.message.startswith(mlflows_own.split("{")[0].rstrip("'"))
+    assert caught.value.message == "Invalid comparator '===' not one of !=, <, <=, =, >, >="
+
+
+def test_invalid_key_names_the_valid_ones_in_order(store: str) -> None:
+    with pytest.raises(InvalidFilterError) as caught:
+        RunQuery(store, EXPERIMENT).search("foo = 1")
+    message = caught.value.message
+    assert "{" not in message and "'" not in message.split("are", 1)[1]
+    assert message.startswith("Invalid attribute key 'foo' specified. Valid keys are artifact_uri, created,")
+    assert message.endswith(", status, user_id")
 
 
 @pytest.mark.parametrize("bad", ["metrics.success = ", "nonsense", "params.x = 'a' OR params.y = 'b'"])

@@ -217,7 +217,8 @@ def test_orphan_is_killed_unsuccessful_and_ends_at_its_last_activity(tmp_path: P
 def test_no_prompt_and_no_events_still_gives_a_record(tmp_path: Path) -> None:
     record = SessionRecord.from_spool(make_spool(tmp_path, [], command="bash", args=[]))
     assert record.stats_source == "none"
-    assert record.run_name() == "(no prompt)"
+    cwd = record.meta["cwd"]
+    assert record.run_name() == f"bash · {cwd}"  # not "(no prompt)": the program and where it ran
     assert record.metrics()["tool_uses"] == 0
     assert record.series() == []
     assert [s.name for s in record.span_plan()] == ["claude_session"]
