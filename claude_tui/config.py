@@ -8,6 +8,7 @@ Example `config.toml`::
     tracking_uri = "http://127.0.0.1:5000"   # default: $MLFLOW_TRACKING_URI, else the embedded store
     experiment = "claude-sessions"
     redact = true
+    worktree_dir = "{repo}/../{name}.worktrees"   # where --worktree puts a session's checkout
 
     [alerts]                                  # raise a notification once a value crosses its threshold
     errors = 3                                # same as --alert errors>=3
@@ -108,6 +109,8 @@ class Settings:
     experiment: str = "claude-sessions"
     redact: bool = True
     alerts: list[Alert] = field(default_factory=list)
+    worktree_dir: str | None = None
+    """Where `--worktree` puts a session's checkout (`worktree.DEFAULT_FOLDER` when None)."""
 
 
 def config_path() -> Path:
@@ -127,7 +130,7 @@ def store_choice(tracking_uri: str | None, experiment: str | None) -> tuple[str 
     return tracking_uri or settings.tracking_uri, experiment or settings.experiment
 
 
-SETTINGS_KEYS = ("tracking_uri", "experiment", "redact", "alerts")
+SETTINGS_KEYS = ("tracking_uri", "experiment", "redact", "worktree_dir", "alerts")
 """Every top-level key a settings file may hold."""
 
 _CACHE: dict[tuple[Path, int, int], Settings] = {}
@@ -187,6 +190,11 @@ def _settings_from(data: dict[str, object], path: Path) -> Settings:
         if not isinstance(redact, bool):
             raise ConfigError(f"{path}: redact must be true or false (no quotes), got {redact!r}")
         settings.redact = redact
+    worktree_dir = data.get("worktree_dir")
+    if worktree_dir is not None:
+        if not isinstance(worktree_dir, str) or not worktree_dir.strip():
+            raise ConfigError(f'{path}: worktree_dir must be a folder in quotes, e.g. "~/worktrees/{{name}}"')
+        settings.worktree_dir = worktree_dir
     alerts = data.get("alerts", {})
     if not isinstance(alerts, dict):
         raise ConfigError(f"{path}: [alerts] must be a table of NAME = NUMBER")

@@ -41,6 +41,9 @@ VALUE_OPTIONS = frozenset(
 )
 FLAG_OPTIONS = frozenset({"--no-track", "--no-redact"})
 """The `run` command's options that take a value, and its flags (a test keeps both in step with click)."""
+LATE_OPTIONS = frozenset({"--worktree"})
+"""Options whose work must be done before the program can start (`--worktree` makes its work dir): a command
+line with one is left to click, and nothing is spawned early."""
 
 
 def new_session_id() -> str:

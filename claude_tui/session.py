@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from claude_tui.snapshot import SessionSnapshot, StatsSource
     from claude_tui.terminal.recorder import CastRecorder
     from claude_tui.tracking.spool import RunSpool
+    from claude_tui.worktree import Worktree
 
 
 class ProgramNotFound(Exception):
@@ -57,6 +58,8 @@ class SessionConfig:
     alerts: list[Alert] = field(default_factory=list)
     config_dir: Path | None = None
     """Claude Code's config dir (where its transcripts go); default `$CLAUDE_CONFIG_DIR` or `~/.claude`."""
+    worktree: Worktree | None = None
+    """The git worktree made for the session (`--worktree`); `cwd` is inside it."""
 
     @property
     def is_claude(self) -> bool:
@@ -197,7 +200,8 @@ class TrackedSession:
             "args": [*config.claude_args, *([config.prompt] if config.prompt else [])],
             "cwd": str(config.cwd),
             "start_time": self.started_at,
-            "git": self.git_start,
+            "git": self._git_meta(),
+            "worktree": self.config.worktree.to_dict() if self.config.worktree is not None else None,
             "tracking_uri": config.tracking_uri,
             "experiment": config.experiment,
             "tags": config.tags,
@@ -212,6 +216,13 @@ class TrackedSession:
             "tui_version": __version__,
             "terminal": {"cols": cols, "rows": rows},
         }
+
+    def _git_meta(self) -> dict[str, Any]:
+        """The repository at the start, and the session's worktree when it has one."""
+        worktree = self.config.worktree
+        if worktree is None:
+            return self.git_start
+        return {**self.git_start, "worktree": str(worktree.path)}
 
     @property
     def title(self) -> str:

@@ -77,8 +77,13 @@ def build_config(
     procedure: str | None = None,
     env: dict[str, str] | None = None,
     config_dir: Path | None = None,
+    worktree: str | None = None,
 ) -> SessionConfig:
-    """Merge the settings file and the command line into a `SessionConfig` (errors as `click` errors)."""
+    """Merge the settings file and the command line into a `SessionConfig` (errors as `click` errors).
+
+    `worktree` (`--worktree [BRANCH]`: the branch, or "" for a new one named after the prompt) makes the
+    session's git worktree now; when that fails the reason is printed in one line and the exit status is 2.
+    """
     try:
         settings = load_settings()
         alert_list = [*settings.alerts, *(Alert.parse(a) for a in alerts)]
@@ -91,7 +96,7 @@ def build_config(
     for option, value in (("--issue", issue), ("--procedure", procedure)):
         if value is not None and len(value) > PARAM_VALUE_MAX:
             usage_error(f"{option}: {len(value)} characters long; MLflow allows {PARAM_VALUE_MAX}")
-    return SessionConfig(
+    config = SessionConfig(
         command=command,
         claude_args=claude_args,
         prompt=prompt,
@@ -107,6 +112,21 @@ def build_config(
         alerts=alert_list,
         config_dir=config_dir,
     )
+    if worktree is not None:
+        from claude_tui.worktree import WorktreeError, create
+
+        try:
+            config.worktree = create(
+                cwd,
+                worktree or None,
+                session_id=config.session_id,
+                prompt=prompt,
+                folder=settings.worktree_dir,
+            )
+        except WorktreeError as exc:
+            usage_error(str(exc))
+        config.cwd = config.worktree.cwd
+    return config
 
 
 def run_session(config: SessionConfig, *, hint: str | list[str] | None = None) -> int:
@@ -131,6 +151,7 @@ def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
         pty = claim_or_spawn(config, cols, rows)
     except (ProgramNotFound, SpawnError) as exc:
         click.echo(f"claude-tui: {exc}", err=True)
+        drop_unused_worktree(config)
         start_recovery(config)
         return 2
 
@@ -175,6 +196,18 @@ def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
             return early.pty
         early.pty.terminate(grace=0.5)
     return PtySession.spawn(argv, cwd=config.cwd, env=config.env, cols=cols, rows=rows)
+
+
+def drop_unused_worktree(config: SessionConfig) -> None:
+    """Remove the worktree made for a session whose program never started (nothing can be in it)."""
+    worktree = config.worktree
+    if worktree is not None and worktree.created:
+        from claude_tui.worktree import WorktreeError, remove
+
+        try:
+            remove(worktree)
+        except WorktreeError:
+            pass  # something is in it after all: it stays, as every worktree with work in it does
 
 
 def start_recovery(config: SessionConfig) -> None:
@@ -229,6 +262,15 @@ def run_location(outcome: SessionResult) -> str:
 )
 @click.option("--issue", help="Issue number for the run (overrides what the prompt says).")
 @click.option("--procedure", help="Procedure name for the run (overrides what the prompt says).")
+@click.option(
+    "--worktree",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[BRANCH]",
+    help="Run in a new git worktree on BRANCH (default: claude/<the prompt>); write --worktree=BRANCH "
+    "before a prompt.",
+)
 @session_options
 def run(
     prompt: str | None,
@@ -236,6 +278,7 @@ def run(
     cwd: Path | None,
     issue: str | None,
     procedure: str | None,
+    worktree: str | None,
     tracking_uri: str | None,
     experiment: str | None,
     tags: tuple[str, ...],
@@ -263,5 +306,6 @@ def run(
         no_redact=no_redact,
         issue=issue,
         procedure=procedure,
+        worktree=worktree,
     )
     sys.exit(run_session(config))

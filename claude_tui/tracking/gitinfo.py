@@ -19,8 +19,9 @@ DEFAULT_MAX_BYTES = 2_000_000
 """How much of the diff `capture_changes` keeps by default."""
 
 
-def _git(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> str | None:
-    """Run git; its stdout, or None when git fails, is missing or times out."""
+def run_git(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run git without prompting: (exit status, stdout, stderr); status 127 with the reason as stderr when
+    git is missing, cannot run in `cwd` or times out."""
     full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", **(env or {})}
     try:
         proc = subprocess.run(
@@ -31,11 +32,16 @@ def _git(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> str 
             timeout=GIT_TIMEOUT,
             check=False,
         )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode("utf-8", errors="replace")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return 127, "", f"cannot run git: {exc}"
+    out = proc.stdout.decode("utf-8", errors="replace")
+    return proc.returncode, out, proc.stderr.decode("utf-8", errors="replace")
+
+
+def _git(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> str | None:
+    """Run git; its stdout, or None when git fails, is missing or times out."""
+    status, out, _ = run_git(cwd, *args, env=env)
+    return out if status == 0 else None
 
 
 def git_state(cwd: Path | str) -> dict[str, Any]:

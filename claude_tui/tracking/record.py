@@ -305,6 +305,7 @@ class SessionRecord:
                 schema.TAG_SOURCE_NAME: schema.SOURCE_NAME,
                 schema.TAG_GIT_BRANCH: git.get("branch") or self.stats.get("git_branch"),
                 schema.TAG_GIT_COMMIT: git.get("commit"),
+                schema.TAG_GIT_WORKTREE: git.get("worktree"),
                 schema.TAG_CLAUDE_VERSION: (
                     self.meta.get("claude_version") or self.stats.get("claude_version")
                 ),

@@ -27,6 +27,8 @@ TAG_SOURCE_NAME = "mlflow.source.name"
 SOURCE_NAME = "claude-tui"
 TAG_GIT_BRANCH = "git.branch"
 TAG_GIT_COMMIT = "git.commit"
+TAG_GIT_WORKTREE = "git.worktree"
+"""The folder of the git worktree the session ran in (`--worktree`); its branch is `git.branch`."""
 TAG_CLAUDE_VERSION = "claude.version"
 TAG_UNPRICED_MODELS = "cost.unpriced_models"
 """Why a run has no `cost_usd`: the models genai-prices has no price for (comma-separated)."""
@@ -47,6 +49,7 @@ TAGS = (
     TAG_SOURCE_NAME,
     TAG_GIT_BRANCH,
     TAG_GIT_COMMIT,
+    TAG_GIT_WORKTREE,
     TAG_CLAUDE_VERSION,
     TAG_UNPRICED_MODELS,
     TAG_META_UNREADABLE,

@@ -27,8 +27,11 @@ def test_option_tables_match_the_run_command() -> None:
     values: set[str] = set()
     for param in run_module.run.params:
         if isinstance(param, click.Option) and "--help" not in param.opts:
+            if set(param.opts) <= launch.LATE_OPTIONS:
+                continue
             (flags if param.is_flag else values).update(param.opts)
     assert (flags, values) == (set(launch.FLAG_OPTIONS), set(launch.VALUE_OPTIONS))
+    assert launch.parse_run_line(["--worktree", "x", "hi"]) is None  # left to click: nothing spawned early
 
 
 @pytest.mark.parametrize(
