@@ -26,6 +26,8 @@ No Textual import here: the widget draws what this module computes.
 from __future__ import annotations
 
 import codecs
+import io
+import pickle
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -35,7 +37,7 @@ from pyte import charsets as _pyte_charsets
 from pyte import graphics as _pyte_graphics
 from wcwidth import wcwidth
 
-__all__ = ["DEFAULT_STYLE", "CellStyle", "TerminalEmulator"]
+__all__ = ["DEFAULT_STYLE", "STATE_VERSION", "CellStyle", "StateError", "TerminalEmulator"]
 
 
 class CellStyle(NamedTuple):
@@ -269,6 +271,53 @@ def _text_runs(
     return runs
 
 
+STATE_VERSION = 1
+"""The format of `TerminalEmulator.state`; a change to what it holds bumps it."""
+
+_STATE_SCALARS = (
+    "cols",
+    "rows",
+    "_pending",
+    "_x",
+    "_y",
+    "_key",
+    "_top",
+    "_bottom",
+    "_autowrap",
+    "_origin",
+    "_insert",
+    "_newline_mode",
+    "_shift_out",
+    "_last_char",
+    "_wide_seen",
+    "title",
+    "bell_count",
+    "feed_errors",
+    "app_cursor_keys",
+    "bracketed_paste",
+    "focus_events",
+    "mouse_mode",
+    "mouse_sgr",
+    "cursor_visible",
+)
+"""Attributes of plain value that `TerminalEmulator.state` copies as they are."""
+
+_DISCARDING_NAMES = {_STRING_END: "string", _CSI_END: "csi"}
+_DISCARDING_PATTERNS = {name: pattern for pattern, name in _DISCARDING_NAMES.items()}
+
+
+class StateError(ValueError):
+    """Bytes given to `TerminalEmulator.restore` that are not an emulator state of this version."""
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Loads plain data only (tuples, lists, dicts, sets, str, bytes, numbers): no class is ever looked up,
+    so bytes from a socket cannot make us import or call anything."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+
 class TerminalEmulator:
     """A VT/xterm screen with scrollback, fed with the bytes a program writes to its terminal.
 
@@ -341,6 +390,82 @@ class TerminalEmulator:
         self.feed_errors = 0
         """Tokens dropped because handling them raised (a bug: `feed` itself never raises)."""
         self._reset_state()
+
+    # ----------------------------------------------------------------------------------------------
+    # state: the whole emulator as bytes, for a replica in another process (the session owner's UI)
+
+    def state(self) -> bytes:
+        """Everything the screen is (cells, scrollback, cursor, modes, styles, a half-read sequence), as
+        bytes that :meth:`restore` turns back into the same emulator in another process.
+
+        Plain data only (pickled with no class references: :meth:`restore` refuses any): feeding both the
+        same bytes afterwards gives the same screens. The format is :data:`STATE_VERSION`; the owner and
+        its UI check that they run the same claude-tui before they exchange it.
+        """
+        values: dict[str, Any] = {name: getattr(self, name) for name in _STATE_SCALARS}
+        values["_g"] = list(self._g)
+        values["_tabstops"] = sorted(self._tabstops)
+        values["_chars"] = self._chars
+        values["_attrs"] = [bytes(row) for row in self._attrs]
+        alt = self._alt
+        values["_alt"] = None if alt is None else (alt[0], [bytes(row) for row in alt[1]], alt[2])
+        saved = self._saved
+        values["_saved"] = None if saved is None else (*saved[:4], list(saved[4]), saved[5])
+        history = self._history
+        values["history"] = (list(history), history.maxlen, history.dropped)
+        table = self._table
+        values["styles"] = [None if style is None else tuple(style) for style in table.styles]
+        values["free"] = list(table.free)
+        values["limit"] = table.limit
+        values["decoder"] = self._decoder.getstate()
+        values["discarding"] = _DISCARDING_NAMES.get(self._discarding)
+        return pickle.dumps((STATE_VERSION, values), protocol=5)
+
+    def restore(self, data: bytes) -> None:
+        """Become the emulator :meth:`state` described (in place: whoever holds this object keeps it).
+
+        Raises:
+            StateError: the bytes are not a state of this version.
+        """
+        try:
+            version, values = _PlainUnpickler(io.BytesIO(data)).load()
+        except Exception as exc:
+            raise StateError(f"not an emulator state: {exc}") from None
+        if version != STATE_VERSION or not isinstance(values, dict):
+            raise StateError(f"emulator state version {version!r}, expected {STATE_VERSION}")
+        for name in _STATE_SCALARS:
+            setattr(self, name, values[name])
+        self._g = list(values["_g"])
+        self._tabstops = set(values["_tabstops"])
+        self._chars = values["_chars"]
+        self._attrs = [bytearray(row) for row in values["_attrs"]]
+        alt = values["_alt"]
+        self._alt = None if alt is None else (alt[0], [bytearray(row) for row in alt[1]], tuple(alt[2]))
+        saved = values["_saved"]
+        self._saved = None if saved is None else (*saved[:4], list(saved[4]), saved[5])
+        lines, maxlen, dropped = values["history"]
+        self._history = _Scrollback(maxlen=maxlen if maxlen is not None else 0)
+        self._history.extend(lines)
+        self._history.dropped = dropped
+        table = _StyleTable()
+        table.styles = [None if style is None else CellStyle(*style) for style in values["styles"]]
+        table.keys = {
+            style: number.to_bytes(_KEY_SIZE, "little")
+            for number, style in enumerate(table.styles)
+            if style is not None
+        }
+        table.free = list(values["free"])
+        table.limit = values["limit"]
+        self._table = table
+        self._decoder.setstate(values["decoder"])
+        self._discarding = _DISCARDING_PATTERNS.get(values["discarding"])
+        self._update_charset()
+        self._sgr_cache.clear()
+        self._sgr_cached = 0
+        self._blank_keys.clear()
+        self._replies.clear()
+        self._dirty.clear()  # the same set object: a tokenizer loop may hold its ``add``
+        self._all_dirty = True
 
     # ----------------------------------------------------------------------------------------------
     # public API
