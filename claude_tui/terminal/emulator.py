@@ -329,6 +329,11 @@ class TerminalEmulator:
 
     _x: int
     _y: int
+    _chars: list[list[str]]
+    _attrs: list[bytearray]
+    _alt: tuple[list[list[str]], list[bytearray], tuple[int, int, bytes]] | None
+    """Saved main screen while the alternate one is shown: (chars, style ids, saved cursor)."""
+    _saved: tuple[int, int, bytes, bool, list[str], bool] | None
     _dirty: set[int]
     _all_dirty: bool
     _wide_seen: bool
@@ -418,7 +423,8 @@ class TerminalEmulator:
         values["free"] = list(table.free)
         values["limit"] = table.limit
         values["decoder"] = self._decoder.getstate()
-        values["discarding"] = _DISCARDING_NAMES.get(self._discarding)
+        discarding = self._discarding
+        values["discarding"] = None if discarding is None else _DISCARDING_NAMES[discarding]
         return pickle.dumps((STATE_VERSION, values), protocol=5)
 
     def restore(self, data: bytes) -> None:
@@ -440,7 +446,7 @@ class TerminalEmulator:
         self._chars = values["_chars"]
         self._attrs = [bytearray(row) for row in values["_attrs"]]
         alt = values["_alt"]
-        self._alt = None if alt is None else (alt[0], [bytearray(row) for row in alt[1]], tuple(alt[2]))
+        self._alt = None if alt is None else (alt[0], [bytearray(row) for row in alt[1]], (*alt[2],))
         saved = values["_saved"]
         self._saved = None if saved is None else (*saved[:4], list(saved[4]), saved[5])
         lines, maxlen, dropped = values["history"]
@@ -619,10 +625,9 @@ class TerminalEmulator:
 
     def _reset_state(self) -> None:
         cols, rows = self.cols, self.rows
-        self._chars: list[list[str]] = [[" "] * cols for _ in range(rows)]
-        self._attrs: list[bytearray] = [bytearray(DEFAULT_KEY * cols) for _ in range(rows)]
-        # Saved main screen while the alternate one is shown: (chars, style ids, saved cursor).
-        self._alt: tuple[list[list[str]], list[bytearray], tuple[int, int, bytes]] | None = None
+        self._chars = [[" "] * cols for _ in range(rows)]
+        self._attrs = [bytearray(DEFAULT_KEY * cols) for _ in range(rows)]
+        self._alt = None
         self._x = 0
         self._y = 0
         self._key = DEFAULT_KEY
@@ -636,7 +641,7 @@ class TerminalEmulator:
         self._g = ["B", "B"]
         self._shift_out = False
         self._charset_map: dict[int, str] | None = None
-        self._saved: tuple[int, int, bytes, bool, list[str], bool] | None = None
+        self._saved = None
         self._tabstops = set(range(8, cols, 8))
         self._last_char = ""
         self._wide_seen = False
