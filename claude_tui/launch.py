@@ -39,7 +39,7 @@ VALUE_OPTIONS = frozenset(
         "--alert",
     }
 )
-FLAG_OPTIONS = frozenset({"--no-track", "--no-redact"})
+FLAG_OPTIONS = frozenset({"--no-track", "--no-redact", "--detach"})
 """The `run` command's options that take a value, and its flags (a test keeps both in step with click)."""
 LATE_OPTIONS = frozenset({"--worktree"})
 """Options whose work must be done before the program can start (`--worktree` makes its work dir): a command
@@ -109,7 +109,7 @@ def parse_run_line(args: list[str]) -> RunLine | None:
 def prespawn(args: list[str]) -> Prespawned | None:
     """Spawn the program of a `run` command line now (for `prespawn.claim`); None when in doubt."""
     line = parse_run_line(args)
-    if line is None:
+    if line is None or "--detach" in args[: args.index("--") if "--" in args else len(args)]:
         return None
     program = find_program(line.command) or fallback_program(line.command)
     cwd = os.path.realpath(line.cwd or os.getcwd())

@@ -13,7 +13,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +86,25 @@ class SessionConfig:
         raise ProgramNotFound(
             f"cannot find program {self.command!r} (not on PATH and not an executable file)"
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values (what a client sends the session owner); `from_dict` reads it back."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["cwd"] = str(self.cwd)
+        values["config_dir"] = None if self.config_dir is None else str(self.config_dir)
+        values["alerts"] = [str(alert) for alert in self.alerts]
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> SessionConfig:
+        """The config `to_dict` gave (unknown keys are ignored, so an older client's config still reads)."""
+        known = {f.name for f in fields(cls)}
+        config = {key: value for key, value in values.items() if key in known}
+        config["cwd"] = Path(config.get("cwd") or ".")
+        if config.get("config_dir") is not None:
+            config["config_dir"] = Path(config["config_dir"])
+        config["alerts"] = [Alert.parse(text) for text in config.get("alerts") or []]
+        return cls(**config)
 
     def argv(self) -> list[str]:
         """The program's argv: Claude gets a fixed `--session-id` so its transcript can be found."""

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -134,3 +136,65 @@ def claude_env(tmp_path_factory: pytest.TempPathFactory, claude_bin: Path) -> It
     outbound = [f"{r.method} {r.path}" for stub in stubs for r in stub.outbound_requests]
     if outbound:
         pytest.fail(f"the Claude CLI tried to reach the network: {', '.join(outbound)}")
+
+
+# --- the session owner --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner_server() -> Iterator[Any]:
+    """The real `OwnerServer` of this test's data dir, serving in a thread (same code and protocol as the
+    owner process); stopped at the end (its sessions ended). Set `.log_spool` to a stand-in store to log in a
+    thread instead of the logger process."""
+    from claude_tui.owner.protocol import socket_path
+    from claude_tui.owner.server import OwnerServer
+
+    server = OwnerServer(socket_path(), idle_exit=None).start_thread()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def owner_processes() -> Iterator[Callable[[], list[int]]]:
+    """For tests that start real `claude-tui` processes: `pids()` lists the owner processes of this test's
+    data dir; at the end every one still running is stopped (its sessions ended), killed if it lingers."""
+    import os
+    import signal
+    import time
+
+    def pids() -> list[int]:
+        home = os.environ["CLAUDE_TUI_HOME"]
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if f"CLAUDE_TUI_HOME={home}".encode() in environ and _is_owner(cmdline, int(entry.name)):
+                found.append(int(entry.name))
+        return found
+
+    yield pids
+    for pid in pids():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in pids():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _is_owner(cmdline: bytes, pid: int) -> bool:
+    """An owner process: `python -m claude_tui.owner`, or one forked by `launch` (it logs to owner.log)."""
+    if b"claude_tui.owner" in cmdline:
+        return True
+    try:
+        fds = Path(f"/proc/{pid}/fd")
+        return any(str(os.readlink(fd)).endswith("/owner/owner.log") for fd in fds.iterdir())
+    except OSError:
+        return False

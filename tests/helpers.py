@@ -36,3 +36,16 @@ class FixedClock:
     def __call__(self) -> float:
         self.calls += 1
         return 1_800_000_000.0 if self.calls == 1 else 1_800_000_754.0
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "the condition") -> Any:
+    """Poll `predicate` (outside an app) until it returns something true (and return that); fail naming
+    `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.02)

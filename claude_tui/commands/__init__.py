@@ -18,4 +18,5 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "ui": ("claude_tui.commands.ui:ui", "Start, stop or query the MLflow UI server."),
     "export": ("claude_tui.commands.export:export", "Export logged sessions as CSV or JSON."),
     "import": ("claude_tui.commands.importer:import_sessions", "Import existing Claude Code sessions."),
+    "ls": ("claude_tui.commands.ls:ls", "List the running sessions."),
 }

@@ -271,6 +271,9 @@ def run_location(outcome: SessionResult) -> str:
     help="Run in a new git worktree on BRANCH (default: claude/<the prompt>); write --worktree=BRANCH "
     "before a prompt.",
 )
+@click.option(
+    "--detach", is_flag=True, help="Start the session without a window (`claude-tui attach` shows it)."
+)
 @session_options
 def run(
     prompt: str | None,
@@ -285,6 +288,7 @@ def run(
     alerts: tuple[str, ...],
     no_track: bool,
     no_redact: bool,
+    detach: bool = False,
 ) -> None:
     """Start a tracked session: claude-tui [OPTIONS] [PROMPT] [-- CLAUDE_ARGS...].
 
@@ -308,4 +312,26 @@ def run(
         procedure=procedure,
         worktree=worktree,
     )
-    sys.exit(run_session(config))
+    sys.exit(start_detached(config) if detach else run_session(config))
+
+
+def start_detached(config: SessionConfig) -> int:
+    """`--detach`: the owner starts the session; print its id and how to see it. Exit status 2 when the
+    program or the owner cannot start."""
+    from claude_tui.owner.client import OwnerError, connect_or_start
+
+    early = claim()
+    if early is not None:
+        early.pty.terminate(grace=0.5)
+    cols, rows = pane_size()
+    try:
+        config.config_dir = config.claude_config_dir if config.is_claude else None
+        argv = config.argv()
+        with connect_or_start() as client:
+            session_id = client.spawn(config.to_dict(), argv, cols=cols, rows=rows)
+    except (ProgramNotFound, OwnerError, OSError) as exc:
+        click.echo(f"claude-tui: {exc}", err=True)
+        return 2
+    click.echo(f"Session {session_id} started in {config.cwd}.")
+    click.echo(f"`claude-tui attach {session_id[:8]}` shows it; `claude-tui ls` lists the sessions.")
+    return 0

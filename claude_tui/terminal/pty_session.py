@@ -80,12 +80,18 @@ class ExitStatus(NamedTuple):
         return f"status {self.code}"
 
 
-def build_environment(overrides: Mapping[str, str | None] | None = None) -> dict[str, str]:
-    """The child's environment: ours, minus size variables, plus terminal type, plus ``overrides``.
+def build_environment(
+    overrides: Mapping[str, str | None] | None = None, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The child's environment: ``base`` (default: ours), minus size variables, plus terminal type, plus
+    ``overrides``.
 
-    An override whose value is None removes that variable.
+    An override whose value is None removes that variable. The session owner passes the environment of the
+    client that asked for the session as ``base``: a program started from another shell gets that shell's
+    variables, not the owner's.
     """
-    env = {k: v for k, v in os.environ.items() if k not in _SIZE_VARIABLES}
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if k not in _SIZE_VARIABLES}
     env["TERM"] = "xterm-256color"
     env["COLORTERM"] = "truecolor"
     for key, value in (overrides or {}).items():
@@ -166,15 +172,17 @@ class PtySession:
         env: Mapping[str, str | None] | None = None,
         cols: int = 80,
         rows: int = 24,
+        base_env: Mapping[str, str] | None = None,
     ) -> PtySession:
         """Start ``argv`` in a new PTY of ``cols`` x ``rows``.
 
         Args:
             argv: the program and its arguments; ``argv[0]`` is looked up on the child's PATH.
             cwd: working directory (default: ours).
-            env: overrides on top of our environment (None values remove a variable).
+            env: overrides on top of the base environment (None values remove a variable).
             cols: window width.
             rows: window height.
+            base_env: the environment to start from (default: ours).
 
         Raises:
             CommandNotFound: ``argv[0]`` does not exist (nothing is spawned).
@@ -184,7 +192,7 @@ class PtySession:
 
         if not argv:
             raise SpawnError("no command given")
-        child_env = build_environment(env)
+        child_env = build_environment(env, base_env)
         program = resolve_command(argv[0], child_env.get("PATH"))
         if cwd is not None and not os.path.isdir(cwd):
             raise SpawnError(f"working directory does not exist: {os.fspath(cwd)}")

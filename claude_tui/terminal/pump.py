@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from typing import ClassVar, Protocol
@@ -97,6 +97,8 @@ class PtyPump:
         emulator: the screen to feed; default a new one of the session's size with ``scrollback`` lines.
         recorder: gets every chunk read, every chunk written (it decides whether to keep input), every resize.
         scrollback: lines of history of the default emulator.
+        on_output: called with every chunk read, after the emulator took it (the session owner passes the
+            bytes on to the UIs that show the session).
     """
 
     READ_CHUNK: ClassVar[int] = 16384
@@ -117,6 +119,7 @@ class PtyPump:
         emulator: TerminalEmulator | None = None,
         recorder: CastRecorder | None = None,
         scrollback: int = 10_000,
+        on_output: Callable[[bytes], None] | None = None,
     ) -> None:
         self.session = session
         """The program's PTY."""
@@ -127,6 +130,8 @@ class PtyPump:
         """The screen and scrollback the output goes to."""
         self.recorder = recorder
         """The recording (or None)."""
+        self.on_output = on_output
+        """Gets every chunk read (or None)."""
         self._write_buffer = bytearray()
         self._exit_status: ExitStatus | None = None
         self._closed = False
@@ -143,9 +148,11 @@ class PtyPump:
         cols: int = 80,
         rows: int = 24,
         scrollback: int = 10_000,
+        base_env: Mapping[str, str] | None = None,
     ) -> PtyPump:
-        """Start ``argv`` in a new PTY of ``cols`` x ``rows`` (raises `SpawnError`/`CommandNotFound`)."""
-        session = PtySession.spawn(argv, cwd=cwd, env=env, cols=cols, rows=rows)
+        """Start ``argv`` in a new PTY of ``cols`` x ``rows`` (raises `SpawnError`/`CommandNotFound`);
+        ``env`` and ``base_env`` as in `PtySession.spawn`."""
+        session = PtySession.spawn(argv, cwd=cwd, env=env, cols=cols, rows=rows, base_env=base_env)
         return cls(session, emulator=emulator, recorder=recorder, scrollback=scrollback)
 
     # -- state -----------------------------------------------------------------------------------------------
@@ -218,6 +225,8 @@ class PtyPump:
             self.emulator.feed(data)
         except Exception:  # the emulator must survive garbage; if it does not, keep the program running
             log.exception("emulator failed on %d bytes", len(data))
+        if self.on_output is not None:
+            self.on_output(data)
 
     # -- input -----------------------------------------------------------------------------------------------
 

@@ -22,6 +22,10 @@ from claude_tui.commands import SUBCOMMANDS
 ROOT = Path(__file__).resolve().parents[2]
 
 
+PROCESS_ENTRY_POINTS = {"claude_tui.owner.__main__", "claude_tui.tracking.background"}
+"""Modules the product runs as processes (`python -m ...`: the session owner, the logger process)."""
+
+
 def _graph() -> grimp.ImportGraph:
     return grimp.build_graph("claude_tui", include_external_packages=True, cache_dir=None)
 
@@ -30,6 +34,7 @@ def test_every_module_is_reachable_from_the_product() -> None:
     graph = _graph()
     roots = {"claude_tui.launch", "claude_tui.__main__"}
     roots |= {target.split(":")[0] for target, _ in SUBCOMMANDS.values()}
+    roots |= PROCESS_ENTRY_POINTS
     reached: set[str] = set()
     pending = list(roots)
     while pending:

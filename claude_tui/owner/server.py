@@ -1,0 +1,980 @@
+"""`OwnerServer`: the process that owns every session's program, as tmux's server does.
+
+Per session (`OwnedSession`) it runs the PTY pump (read, record into the spool, feed its emulator, answer
+the program's terminal queries, notice the end), polls the `TrackedSession` (transcript tail, stats,
+alerts) and knows the session's state; it passes the output on to every client showing the session
+(`Connection`), with a snapshot of its emulator first. When a program ends it tells those clients at once,
+finishes the spool off its event loop (final poll, clean.txt, the git diff) and hands it to a detached
+logger process (`python -m claude_tui.tracking.background`), so neither the owner nor a UI imports mlflow
+and a UI can exit the moment the program does.
+
+A client that goes away (a UI that quit, was killed, or lost its terminal) changes nothing for the
+sessions; SIGTERM or SIGHUP to the owner ends every session gracefully, logs each one, and stops the owner.
+The owner stops by itself after `IDLE_EXIT` seconds without sessions, clients or loggers. docs/sessions.md
+has the rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from claude_tui import __version__
+from claude_tui.owner.protocol import (
+    INPUT,
+    MESSAGE,
+    OUTPUT,
+    PROTOCOL,
+    STATE,
+    FrameReader,
+    ProtocolError,
+    decode_message,
+    encode,
+    encode_message,
+    hello,
+    listen_socket,
+)
+from claude_tui.session import SessionConfig, TrackedSession
+from claude_tui.terminal.emulator import STATE_VERSION
+from claude_tui.terminal.pty_session import ExitStatus, PtySession, SpawnError
+from claude_tui.terminal.pump import PtyPump
+from claude_tui.tracking.errors import one_line
+
+__all__ = ["Connection", "OwnedSession", "OwnerServer", "run_owner"]
+
+log = logging.getLogger(__name__)
+
+COUNTS = ("tool_uses", "errors_encountered", "commands_executed", "cost_usd", "user_prompts")
+"""The stats `ls` shows of each session."""
+
+LogSpool = Callable[..., Any]
+"""`tracking.logger.log_spool` or a stand-in (tests): called in a thread instead of the logger process."""
+
+
+class Connection(asyncio.Protocol):
+    """One client of the owner: requests in, replies out; once attached, the stream of one session."""
+
+    HIGH_WATER = 1 << 20
+    """Bytes queued for a client before it counts as behind (`pause_writing`)."""
+
+    def __init__(self, server: OwnerServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.reader = FrameReader()
+        self.greeted = False
+        self.same_version = False
+        """The client runs this claude-tui version (anything but list/shutdown needs that)."""
+        self.session: OwnedSession | None = None
+        """The session whose stream this connection is (after attach or an attached spawn)."""
+        self.paused = False
+        self.paused_since = 0.0
+        self.stale = False
+        """Fell behind for too long: gets no output until it has caught up, then a fresh state."""
+
+    # -- asyncio.Protocol --------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(high=self.HIGH_WATER)
+        self.server.connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames = self.reader.feed(data)
+            for kind, payload in frames:
+                if self.transport is None or self.transport.is_closing():
+                    return
+                self.server.handle(self, kind, payload)
+        except ProtocolError as exc:
+            self.fail(str(exc))
+        except Exception as exc:  # a bug must not take the owner (and every session) down
+            log.exception("handling a request")
+            self.fail(f"the session owner failed: {one_line(exc)}")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.server.connection_lost(self)
+
+    def pause_writing(self) -> None:
+        self.paused = True
+        self.paused_since = time.monotonic()
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        session = self.session
+        if session is None:
+            return
+        if self.stale:
+            self.stale = False
+            session.send_screen(self)  # it missed output: start it again from the owner's screen
+        session.watcher_resumed()
+
+    # -- sending -----------------------------------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        """Queue bytes for the client (dropped once it is gone)."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    def message(self, message: dict[str, Any]) -> None:
+        """Send one message."""
+        self.send(encode_message(message))
+
+    def fail(self, text: str) -> None:
+        """Tell the client what went wrong, and close the connection."""
+        self.message({"op": "error", "message": text})
+        if self.transport is not None:
+            self.transport.close()
+
+    def close(self) -> None:
+        """Close the connection once what is queued has been sent."""
+        if self.transport is not None:
+            self.transport.close()
+
+
+class OwnedSession:
+    """One program the owner runs: its pump, its tracked session once configured, its clients, its state.
+
+    A program spawned early (before the client knew the whole session config, to start as soon as
+    possible) is *unclaimed* until the client sends `configure`: nothing is read from it until then (its
+    first output waits in the PTY), and it is ended if the client goes away first.
+    """
+
+    POLL_INTERVAL = 0.25
+    """Seconds between transcript polls (the server's tick)."""
+    FIRST_POLL_AFTER = 1.0
+    """The first poll builds the parsers (tens of ms): not before Claude has drawn its first frame."""
+    STATS_EVERY = 1.0
+    """Seconds between stats messages when nothing but the clock changed."""
+    IDLE_AFTER = 3.0
+    """Seconds without output after which a program other than Claude counts as idle."""
+    CLAUDE_EXIT_WAIT = 5.0
+    """Seconds Claude gets to leave on its own (ctrl+c twice) before it is terminated."""
+    STUCK_AFTER = 2.0
+    """Seconds a client may hold up the program's output before it is left behind (and resynced later)."""
+
+    def __init__(self, server: OwnerServer, session_id: str, pump: PtyPump) -> None:
+        self.server = server
+        self.id = session_id
+        self.pump = pump
+        pump.on_output = self._output
+        self.config: SessionConfig | None = None
+        self.tracked: TrackedSession | None = None
+        """The session core (spool, stats), once configured."""
+        self.watchers: set[Connection] = set()
+        self.claimer: Connection | None = None
+        """The connection that must configure this early-spawned program (None once claimed)."""
+        self.state = "starting"
+        self.created_at = time.time()
+        self.ended_at: float | None = None
+        self.exit_status: ExitStatus | None = None
+        self.run: dict[str, Any] = {}
+        """Where the session went: run_id, experiment_id, tracking_uri, ui_url; or error and spool."""
+        self.snapshot: dict[str, Any] = {}
+        """The latest stats snapshot (`SessionSnapshot.to_dict()`)."""
+        self.wrap_up: asyncio.Task[None] | None = None
+        self._reading = False
+        self._writer = False
+        self._terminating = False
+        self._ending = False
+        self._last_output = 0.0
+        self._first_poll_at = time.monotonic() + self.FIRST_POLL_AFTER
+        self._stats_sent: dict[str, Any] = {}
+        self._stats_sent_at = 0.0
+        self._eof = False
+
+    # -- what clients see --------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True until the program has ended."""
+        return self.exit_status is None
+
+    @property
+    def configured(self) -> bool:
+        """True once the session has its config (and, when tracked, its spool)."""
+        return self.config is not None
+
+    def info(self) -> dict[str, Any]:
+        """What `claude-tui ls` shows of the session, and what a UI needs to show its header."""
+        config = self.config
+        tracked = self.tracked
+        snap = self.snapshot
+        status = self.exit_status
+        argv = self.pump.session.argv
+        return {
+            "id": self.id,
+            "state": self.state,
+            "pid": self.pump.session.pid,
+            "command": config.command if config is not None else argv[0],
+            "argv": argv,
+            "cwd": str(config.cwd) if config is not None else None,
+            "is_claude": bool(config is not None and config.is_claude),
+            "title": snap.get("title") or (tracked.title if tracked is not None else Path(argv[0]).name),
+            "branch": tracked.git_start.get("branch") if tracked is not None else None,
+            "tracked": bool(tracked is not None and tracked.spool is not None),
+            "tracking_uri": config.tracking_uri if config is not None else None,
+            "experiment": config.experiment if config is not None else None,
+            "started_at": self.created_at,
+            "ended_at": self.ended_at,
+            "exit_code": status.code if status is not None else None,
+            "signal": status.signal if status is not None else None,
+            "clients": len(self.watchers),
+            "counts": {
+                key: snap.get(key)
+                for key in (
+                    "tool_uses",
+                    "errors_encountered",
+                    "commands_executed",
+                    "cost_usd",
+                    "user_prompts",
+                )
+            },
+            **self.run,
+        }
+
+    def attach(self, conn: Connection) -> None:
+        """Make `conn` a stream of this session: the info, the owner's screen, then everything new."""
+        if conn.session is not None and conn.session is not self:
+            conn.session.watchers.discard(conn)
+        conn.session = self
+        self.watchers.add(conn)
+        self.send_screen(conn)
+        if self.snapshot:
+            conn.message({"op": "stats", "snapshot": self.snapshot})
+        if self.exit_status is not None:
+            conn.message(self._exited_message())
+        if self._reading is False and self.configured and self.running:
+            self.start_reading()
+
+    def send_screen(self, conn: Connection) -> None:
+        """The session's info and the owner's emulator state; output that follows is fed on top of it."""
+        conn.message({"op": "attached", "session": self.info(), "state_version": STATE_VERSION})
+        conn.send(encode(STATE, self.pump.emulator.state()))
+
+    def broadcast(self, message: dict[str, Any]) -> None:
+        """Send a message to every client showing the session (in order with its output)."""
+        frame = encode_message(message)
+        for conn in self.watchers:
+            if not conn.stale:
+                conn.send(frame)
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.broadcast({"op": "state", "state": state, "session": self.info()})
+
+    # -- set-up --------------------------------------------------------------------------------------------
+
+    async def configure(self, config: SessionConfig) -> None:
+        """Give the session its config: the spool and the recording (in a thread: `git status` may be
+        slow), then read the program.
+
+        Raises:
+            OSError: the spool could not be created (the program is ended).
+        """
+        config.session_id = self.id
+        tracked = TrackedSession(config, argv=self.pump.session.argv)
+        emulator = self.pump.emulator
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, tracked.start, emulator.cols, emulator.rows)
+        self.pump.recorder = tracked.recorder
+        self.config, self.tracked = config, tracked
+        self.claimer = None
+        if self.running:
+            self.start_reading()
+
+    # -- the program's output and input --------------------------------------------------------------------
+
+    def start_reading(self) -> None:
+        """Read the program from now on (it is configured, and not being ended)."""
+        if self._reading or not self.running or self._terminating or self._eof:
+            return
+        asyncio.get_running_loop().add_reader(self.pump.fileno(), self._readable)
+        self._reading = True
+
+    def _pause_reading(self) -> None:
+        if self._reading:
+            asyncio.get_running_loop().remove_reader(self.pump.fileno())
+            self._reading = False
+
+    def _stop_io(self) -> None:
+        self._pause_reading()
+        if self._writer:
+            asyncio.get_running_loop().remove_writer(self.pump.fileno())
+            self._writer = False
+
+    def _readable(self) -> None:
+        held = [conn for conn in self.watchers if conn.paused and not conn.stale]
+        if held:
+            # A client is behind: the program waits (its output stays in the PTY) until it catches up, or
+            # until STUCK_AFTER, when that client is left behind (it gets the screen again later).
+            self._pause_reading()
+            asyncio.get_running_loop().call_later(self.STUCK_AFTER, self._leave_behind_stuck_clients)
+            return
+        result = self.pump.pump()
+        if self.pump.writes_pending:
+            self._register_writer()  # answers to the program's queries that did not fit
+        if result.ended:
+            self._eof = True
+            self._pause_reading()
+            self.server.check_exit_soon(self)
+
+    def _output(self, data: bytes) -> None:
+        self._last_output = time.monotonic()
+        if self.watchers:
+            frame = encode(OUTPUT, data)
+            for conn in self.watchers:
+                if not conn.stale:
+                    conn.send(frame)
+
+    def watcher_resumed(self) -> None:
+        """A client caught up: read on, unless another one is still behind."""
+        if not any(conn.paused and not conn.stale for conn in self.watchers) and self.configured:
+            self.start_reading()
+
+    def _leave_behind_stuck_clients(self) -> None:
+        now = time.monotonic()
+        for conn in self.watchers:
+            if conn.paused and not conn.stale and now - conn.paused_since >= self.STUCK_AFTER - 0.01:
+                conn.stale = True
+        self.watcher_resumed()
+
+    def write(self, data: bytes) -> None:
+        """Keys and pastes from a client (dropped before the session is configured or after it ended)."""
+        if not self.configured or not self.running or self._terminating:
+            return
+        self.pump.write(data)
+        if self.pump.writes_pending:
+            self._register_writer()
+
+    def _register_writer(self) -> None:
+        if not self._writer:
+            asyncio.get_running_loop().add_writer(self.pump.fileno(), self._writable)
+            self._writer = True
+
+    def _writable(self) -> None:
+        if self.pump.flush_writes() and self._writer:
+            asyncio.get_running_loop().remove_writer(self.pump.fileno())
+            self._writer = False
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Resize the program's terminal and the owner's screen; clients resize theirs at this point of
+        the stream (the `resized` message), so every copy of the screen stays the same."""
+        cols, rows = max(1, min(int(cols), 2000)), max(1, min(int(rows), 2000))
+        self.pump.resize(cols, rows)
+        self.broadcast({"op": "resized", "cols": cols, "rows": rows})
+
+    # -- the periodic tick -----------------------------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        """Upkeep, a few times a second: the exit check, the recording's flush, the stats, the state."""
+        if self.running and not self._terminating and self.configured:
+            status = self.pump.housekeeping()
+            if status is not None:
+                self.ended(status)
+                return
+        if self.tracked is None or not self.running or now < self._first_poll_at:
+            return
+        self._poll(now)
+
+    def _poll(self, now: float) -> None:
+        tracked = self.tracked
+        assert tracked is not None
+        lines = None
+        first = 0
+        if tracked.screen_due():
+            emulator = self.pump.emulator
+            first = emulator.history_dropped
+            lines = [*emulator.history_lines(), *emulator.display]
+        tracked.poll(lines, first_index=first)
+        snapshot = tracked.snapshot().to_dict()
+        self.snapshot = snapshot
+        changed = {k: v for k, v in snapshot.items() if k != "elapsed_seconds"} != {
+            k: v for k, v in self._stats_sent.items() if k != "elapsed_seconds"
+        }
+        if self.watchers and (
+            changed or snapshot["new_alerts"] or now - self._stats_sent_at >= self.STATS_EVERY
+        ):
+            self.broadcast({"op": "stats", "snapshot": snapshot})
+            self._stats_sent, self._stats_sent_at = snapshot, now
+        self._set_state(self._activity(now))
+
+    def _activity(self, now: float) -> str:
+        """Working or idle: Claude says so in its window title (a spinner while busy, ✳ when idle); for
+        other programs, output within `IDLE_AFTER` seconds counts as working."""
+        if self.config is not None and self.config.is_claude:
+            title = self.pump.emulator.title
+            if title.startswith("✳"):
+                return "idle"
+            if title:
+                return "working"
+        return "working" if now - self._last_output < self.IDLE_AFTER else "idle"
+
+    # -- the end -------------------------------------------------------------------------------------------
+
+    def check_exit(self) -> bool:
+        """After the PTY closed: True once the program's exit status is known (and handled)."""
+        if not self.running:
+            return True
+        if self._terminating:
+            return True
+        status = self.pump.check_exit()
+        if status is None:
+            return False
+        self.ended(status)
+        return True
+
+    def ended(self, status: ExitStatus) -> None:
+        """The program ended: tell the clients at once, then wrap the session up off the event loop."""
+        if self.exit_status is not None:
+            return
+        self._stop_io()
+        self.exit_status = status
+        self.ended_at = time.time()
+        emulator = self.pump.emulator
+        lines = [*emulator.history_lines(), *emulator.display]
+        first = emulator.history_dropped
+        with contextlib.suppress(Exception):
+            self.pump.close()
+        self.state = "ended"
+        self.broadcast(self._exited_message())
+        self.wrap_up = asyncio.get_running_loop().create_task(self._wrap_up(status, lines, first))
+
+    def _exited_message(self) -> dict[str, Any]:
+        status = self.exit_status
+        assert status is not None
+        return {"op": "exited", "code": status.code, "signal": status.signal, "session": self.info()}
+
+    async def _wrap_up(self, status: ExitStatus, lines: list[str], first: int) -> None:
+        """The last poll, clean.txt, the git changes, the summary (in a thread), then the logger."""
+        tracked = self.tracked
+        if tracked is None:  # never configured: nothing was recorded
+            self.server.session_done(self)
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(
+                None, lambda: tracked.finish(status.code, status.signal, lines, first_index=first)
+            )
+        except Exception as exc:  # e.g. a full disk: the spool keeps what was written, for `claude-tui sync`
+            log.exception("finishing session %s", self.id)
+            self._not_logged(one_line(exc))
+            self.server.session_done(self)
+            return
+        finally:
+            if tracked.spool is not None:
+                tracked.spool.close()  # the owner lock: the spool is finished now, loggable by anyone
+        if tracked.spool is None:
+            self._set_state("ended")
+            self.server.session_done(self)
+            return
+        self._set_state("logging")
+        result = await self.server.log_spool_of(self)
+        if result.get("error"):
+            self._not_logged(str(result["error"]))
+        else:
+            self.run = {key: result.get(key) for key in ("run_id", "experiment_id", "tracking_uri", "ui_url")}
+            self._set_state("logged")
+        self.server.session_done(self)
+
+    def _not_logged(self, error: str) -> None:
+        spool = self.tracked.spool if self.tracked is not None else None
+        self.run = {"error": error, "spool": str(spool.path) if spool is not None else None}
+        self._set_state("not logged")
+
+    async def end(self) -> None:
+        """End the program gracefully: Claude is asked to leave as a user does (ctrl+c twice: it exits 0
+        and flushes its transcript); a program that does not leave in time, or any other program, gets
+        SIGHUP/SIGTERM, then SIGKILL."""
+        if not self.running or self._ending:
+            return
+        self._ending = True
+        if self.config is not None and self.config.is_claude and self._reading:
+            self.pump.write(b"\x03")
+            await asyncio.sleep(0.3)
+            self.pump.write(b"\x03")
+            deadline = time.monotonic() + self.CLAUDE_EXIT_WAIT
+            while self.running and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+                self.check_exit()
+        if self.running:
+            await self.terminate()
+
+    async def terminate(self, grace: float = 3.0) -> None:
+        """SIGHUP/SIGTERM, SIGKILL after `grace` seconds (in a thread; the fd leaves the loop first)."""
+        if not self.running or self._terminating:
+            return
+        self._terminating = True
+        with contextlib.suppress(Exception):
+            self.pump.drain()
+        self._stop_io()
+        loop = asyncio.get_running_loop()
+        status = await loop.run_in_executor(None, self.pump.terminate, grace)
+        self._terminating = False
+        self.ended(status)
+
+
+class OwnerServer:
+    """Serves the owner's socket: sessions, their clients, their end.
+
+    Args:
+        path: the socket's path (`protocol.socket_path()`).
+        listen: a socket already listening there (the launch code binds it before forking the owner, so
+            the first client's connection waits in its backlog); default: bind `path` here.
+        log_spool: logs a finished spool in a thread of this process instead of a logger process (tests).
+        idle_exit: stop after this many seconds with no session running, no client and no logger; None:
+            never (tests).
+    """
+
+    IDLE_EXIT = 60.0
+    """Seconds the owner stays up with nothing to do (a quick next `claude-tui` finds it running)."""
+    ENDED_KEPT = 3600.0
+    """Seconds `ls` still lists a session after it ended."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        listen: socket.socket | None = None,
+        log_spool: LogSpool | None = None,
+        idle_exit: float | None = IDLE_EXIT,
+    ) -> None:
+        self.path = path
+        self.log_spool = log_spool
+        self.idle_exit = idle_exit
+        self.sessions: dict[str, OwnedSession] = {}
+        """Every session, oldest first (ended ones for `ENDED_KEPT` seconds)."""
+        self.connections: set[Connection] = set()
+        self._listen = listen
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._idle_since: float | None = None
+        self._logging: set[OwnedSession] = set()
+        self._shutting_down = False
+        self._socket_inode: int | None = None
+
+    # -- running -----------------------------------------------------------------------------------------
+
+    def adopt(self, session_id: str, pty: PtySession) -> OwnedSession:
+        """Take a program spawned before the server started (the fork path of `launch`); its client
+        claims it with a `spawn` request naming `session_id`."""
+        session = OwnedSession(self, session_id, PtyPump(pty))
+        self.sessions[session_id] = session
+        return session
+
+    def run(self) -> None:
+        """Serve until stopped (blocking)."""
+        asyncio.run(self.serve())
+
+    async def serve(self) -> None:
+        """Serve until stopped."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._stopped = asyncio.Event()
+        sock = self._listen if self._listen is not None else listen_socket(self.path)
+        with contextlib.suppress(OSError):
+            self._socket_inode = os.stat(self.path).st_ino
+        server = await loop.create_unix_server(lambda: Connection(self), sock=sock)
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, self.request_shutdown)
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for session in self.sessions.values():
+            if session.claimer is None and session.config is None:
+                # Adopted: its client has a few seconds to claim it (its connection may be in the backlog).
+                loop.call_later(10.0, self._end_unclaimed, session)
+        ticker = loop.create_task(self._ticker())
+        self._started.set()
+        try:
+            await self._stopped.wait()
+        finally:
+            ticker.cancel()
+            server.close()
+            self._remove_socket()
+            for conn in list(self.connections):
+                conn.close()
+            await asyncio.sleep(0)
+
+    def _remove_socket(self) -> None:
+        """Remove the socket file, if it is still ours (a newer owner may have replaced a stale one)."""
+        with contextlib.suppress(OSError):
+            if self._socket_inode is None or os.stat(self.path).st_ino == self._socket_inode:
+                self.path.unlink()
+
+    def start_thread(self) -> OwnerServer:
+        """Serve in a daemon thread (tests): same code, same protocol, same socket."""
+        self._thread = threading.Thread(target=self.run, name="owner", daemon=True)
+        self._thread.start()
+        if not self._started.wait(10):
+            raise RuntimeError("the owner did not start")
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """From another thread: end every session gracefully, log them, stop (waits for the thread)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.request_shutdown)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def request_shutdown(self) -> None:
+        """End every session gracefully, hand each to its logger, then stop (SIGTERM, SIGHUP, `shutdown`)."""
+        if self._shutting_down or self._loop is None:
+            return
+        self._shutting_down = True
+        self._loop.create_task(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        await asyncio.gather(*(s.end() for s in self.sessions.values() if s.running), return_exceptions=True)
+        pending = [
+            s.wrap_up for s in self.sessions.values() if s.wrap_up is not None and not s.wrap_up.done()
+        ]
+        if pending:
+            await asyncio.wait(pending, timeout=120)
+        assert self._stopped is not None
+        self._stopped.set()
+
+    async def _ticker(self) -> None:
+        interval = OwnedSession.POLL_INTERVAL
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for session in list(self.sessions.values()):
+                try:
+                    session.tick(now)
+                except Exception:  # one session's bug must not stop the others' upkeep
+                    log.exception("upkeep of session %s", session.id)
+            self._forget_old_sessions()
+            self._check_idle(now)
+
+    def _forget_old_sessions(self) -> None:
+        cutoff = time.time() - self.ENDED_KEPT
+        for session_id, session in list(self.sessions.items()):
+            done = session.wrap_up is None or session.wrap_up.done()
+            if session.ended_at is not None and session.ended_at < cutoff and done and not session.watchers:
+                del self.sessions[session_id]
+
+    def _check_idle(self, now: float) -> None:
+        busy = self.connections or self._logging or any(s.running for s in self.sessions.values())
+        if busy or self.idle_exit is None:
+            self._idle_since = None
+            return
+        if self._idle_since is None:
+            self._idle_since = now
+        elif now - self._idle_since >= self.idle_exit and self._stopped is not None:
+            log.info("idle for %.0f s: stopping", self.idle_exit)
+            self._stopped.set()
+
+    def check_exit_soon(self, session: OwnedSession) -> None:
+        """The PTY closed: look for the exit status until the program is gone (it may take a moment)."""
+        if not session.check_exit() and self._loop is not None:
+            self._loop.call_later(0.02, self.check_exit_soon, session)
+
+    def _end_unclaimed(self, session: OwnedSession) -> None:
+        if session.config is None and session.claimer is None and session.running and self._loop is not None:
+            log.info("session %s was never claimed: ending it", session.id)
+            self._loop.create_task(session.terminate(grace=0.5))
+
+    def session_done(self, session: OwnedSession) -> None:
+        """The session's wrap-up is over (logged, or not)."""
+        self._logging.discard(session)
+        if session.config is None:
+            self.sessions.pop(session.id, None)  # an unclaimed program: nothing to list
+
+    # -- connections -------------------------------------------------------------------------------------
+
+    def connection_lost(self, conn: Connection) -> None:
+        """A client went away: its sessions run on, except a program it spawned early and never claimed."""
+        self.connections.discard(conn)
+        session = conn.session
+        if session is not None:
+            session.watchers.discard(conn)
+            session.watcher_resumed()
+        for session in list(self.sessions.values()):
+            if session.claimer is conn and session.config is None and session.running:
+                assert self._loop is not None
+                self._loop.create_task(session.terminate(grace=0.5))
+
+    def handle(self, conn: Connection, kind: int, payload: bytes) -> None:
+        """One frame from a client."""
+        if kind == INPUT:
+            if conn.session is not None:
+                conn.session.write(payload)
+            return
+        if kind != MESSAGE:
+            raise ProtocolError(f"unexpected frame kind {kind}")
+        message = decode_message(payload)
+        op = message["op"]
+        if not conn.greeted:
+            if op != "hello":
+                raise ProtocolError("the first message must be hello")
+            conn.greeted = True
+            conn.same_version = message.get("protocol") == PROTOCOL and message.get("version") == __version__
+            conn.message({**hello(), "sessions": sum(1 for s in self.sessions.values() if s.running)})
+            return
+        handler = getattr(self, f"_op_{op}", None)
+        if handler is None:
+            raise ProtocolError(f"unknown op {op!r}")
+        if op not in ("list", "shutdown", "ping") and not conn.same_version:
+            conn.fail(
+                f"this session owner runs claude-tui {__version__} (protocol {PROTOCOL}); "
+                "use that version to reach its sessions"
+            )
+            return
+        handler(conn, message)
+
+    def _find(self, conn: Connection, message: dict[str, Any]) -> OwnedSession | None:
+        """The session a message names (by id or a unique prefix), or the connection's own."""
+        wanted = message.get("id")
+        if not wanted:
+            if conn.session is None:
+                conn.fail("no session given")
+            return conn.session
+        session = self.sessions.get(str(wanted))
+        if session is None:
+            found = [s for key, s in self.sessions.items() if key.startswith(str(wanted))]
+            if len(found) != 1:
+                conn.fail(f"no session {wanted}" if not found else f"session id {wanted} is ambiguous")
+                return None
+            session = found[0]
+        return session
+
+    # -- ops -----------------------------------------------------------------------------------------------
+
+    def _op_ping(self, conn: Connection, message: dict[str, Any]) -> None:
+        conn.message({"op": "pong"})
+
+    def _op_list(self, conn: Connection, message: dict[str, Any]) -> None:
+        conn.message(
+            {
+                "op": "sessions",
+                "version": __version__,
+                "pid": os.getpid(),
+                "sessions": [s.info() for s in self.sessions.values() if s.configured],
+            }
+        )
+
+    def _op_shutdown(self, conn: Connection, message: dict[str, Any]) -> None:
+        conn.message({"op": "ok"})
+        self.request_shutdown()
+
+    def _op_spawn(self, conn: Connection, message: dict[str, Any]) -> None:
+        """Start a program (or claim the one the fork path started); `config` now or with `configure`."""
+        session_id = str(message.get("session_id") or "")
+        session = self.sessions.get(session_id) if session_id else None
+        if session is not None:
+            if session.config is not None or session.claimer is not None:
+                conn.fail(f"session {session_id} exists already")
+                return
+        else:
+            try:
+                session = self._spawn(message)
+            except (SpawnError, OSError, ValueError, KeyError, TypeError) as exc:
+                conn.fail(
+                    str(exc) if isinstance(exc, SpawnError) else f"cannot start the program: {one_line(exc)}"
+                )
+                return
+        conn.message({"op": "spawned", "id": session.id, "pid": session.pump.session.pid})
+        config = message.get("config")
+        if config is None:
+            session.claimer = conn
+            conn.session = session
+            return
+        self._start_configure(conn, session, config, attach=bool(message.get("attach")))
+
+    def _spawn(self, message: dict[str, Any]) -> OwnedSession:
+        argv = [str(word) for word in message["argv"]]
+        environ = message.get("environ")
+        base = {str(k): str(v) for k, v in environ.items()} if isinstance(environ, dict) else None
+        overrides = (message.get("config") or {}).get("env") or {}
+        session_id = str(message.get("session_id") or (message.get("config") or {}).get("session_id") or "")
+        if not session_id or session_id in self.sessions:
+            import uuid
+
+            session_id = str(uuid.uuid4())
+        pty = PtySession.spawn(
+            argv,
+            cwd=message.get("cwd"),
+            env=overrides,
+            cols=int(message.get("cols") or 80),
+            rows=int(message.get("rows") or 24),
+            base_env=base,
+        )
+        session = OwnedSession(self, session_id, PtyPump(pty))
+        self.sessions[session_id] = session
+        return session
+
+    def _op_configure(self, conn: Connection, message: dict[str, Any]) -> None:
+        session = conn.session
+        if session is None or session.claimer is not conn:
+            conn.fail("nothing to configure: spawn first")
+            return
+        self._start_configure(conn, session, message.get("config") or {}, attach=True)
+
+    def _start_configure(self, conn: Connection, session: OwnedSession, values: Any, *, attach: bool) -> None:
+        assert self._loop is not None
+        self._loop.create_task(self._configure(conn, session, values, attach))
+
+    async def _configure(self, conn: Connection, session: OwnedSession, values: Any, attach: bool) -> None:
+        try:
+            config = SessionConfig.from_dict(values)
+            await session.configure(config)
+        except Exception as exc:
+            message = f"cannot create the session record: {one_line(exc)}"
+            log.warning("session %s: %s", session.id, message)
+            conn.fail(message)
+            session.claimer = None
+            await session.terminate(grace=0.5)
+            self.sessions.pop(session.id, None)
+            return
+        if attach and conn.transport is not None:
+            session.attach(conn)
+        elif not attach:
+            conn.message({"op": "configured", "session": session.info()})
+
+    def _op_discard(self, conn: Connection, message: dict[str, Any]) -> None:
+        """The client will not use the program it spawned early (its command line was not what the early
+        parser read): end it."""
+        session = conn.session
+        if session is not None and session.claimer is conn and session.config is None:
+            assert self._loop is not None
+            self._loop.create_task(session.terminate(grace=0.5))
+        conn.session = None
+        conn.message({"op": "ok"})
+
+    def _op_attach(self, conn: Connection, message: dict[str, Any]) -> None:
+        session = self._find(conn, message)
+        if session is not None:
+            if not session.configured:
+                conn.fail(f"session {session.id} is still starting")
+                return
+            session.attach(conn)
+
+    def _op_detach(self, conn: Connection, message: dict[str, Any]) -> None:
+        if conn.session is not None:
+            conn.session.watchers.discard(conn)
+            conn.session.watcher_resumed()
+            conn.session = None
+        conn.message({"op": "ok"})
+
+    def _op_resize(self, conn: Connection, message: dict[str, Any]) -> None:
+        session = conn.session
+        if session is not None and session.running:
+            session.resize(message.get("cols") or 80, message.get("rows") or 24)
+
+    def _op_end(self, conn: Connection, message: dict[str, Any]) -> None:
+        session = self._find(conn, message)
+        if session is None:
+            return
+        assert self._loop is not None
+        if session.configured:
+            self._loop.create_task(session.end())
+        else:
+            self._loop.create_task(session.terminate(grace=0.5))
+        if message.get("id"):
+            conn.message({"op": "ok"})
+
+    # -- logging -------------------------------------------------------------------------------------------
+
+    async def log_spool_of(self, session: OwnedSession) -> dict[str, Any]:
+        """Log the session's finished spool: in a detached logger process (it imports mlflow; the owner
+        does not), or with the injected `log_spool` in a thread (tests). `{"error": ...}` when it failed."""
+        tracked = session.tracked
+        assert tracked is not None and tracked.spool is not None
+        spool = tracked.spool
+        self._logging.add(session)
+        try:
+            if self.log_spool is not None:
+                return await self._log_in_thread(session, spool)
+            return await self._log_in_process(spool.path)
+        except Exception as exc:
+            log.exception("logging session %s", session.id)
+            return {"error": one_line(exc)}
+
+    async def _log_in_thread(self, session: OwnedSession, spool: Any) -> dict[str, Any]:
+        config = session.config
+        assert config is not None and self.log_spool is not None
+        log_spool = self.log_spool
+        loop = asyncio.get_running_loop()
+
+        def log_it() -> Any:
+            return log_spool(
+                spool,
+                tracking_uri=config.tracking_uri,
+                experiment=config.experiment,
+                progress=lambda stage, fraction: None,
+            )
+
+        try:
+            logged = await loop.run_in_executor(None, log_it)
+        except Exception as exc:
+            return {"error": one_line(exc)}
+        return {
+            "run_id": getattr(logged, "run_id", None),
+            "experiment_id": getattr(logged, "experiment_id", None),
+            "tracking_uri": getattr(logged, "tracking_uri", None),
+            "ui_url": getattr(logged, "ui_url", None),
+        }
+
+    async def _log_in_process(self, spool_path: Path) -> dict[str, Any]:
+        log_file = self.path.parent / "logger.log"
+        with os.fdopen(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as errors:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "claude_tui.tracking.background",
+                str(spool_path),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=errors,
+                start_new_session=True,  # it finishes its run even if the owner is stopped meanwhile
+            )
+        out, _ = await process.communicate()
+        for line in reversed(out.decode(errors="replace").splitlines()):
+            with contextlib.suppress(ValueError):
+                result = json.loads(line)
+                if isinstance(result, dict):
+                    return result
+        return {"error": f"the logger process ended with status {process.returncode} (see {log_file})"}
+
+
+def run_owner(
+    path: Path, *, listen: socket.socket | None = None, adopt: Iterable[tuple[str, PtySession]] = ()
+) -> None:
+    """The owner process's main: log to `owner.log` beside the socket, serve, exit when stopped."""
+    os.close(os.open(path.parent / "owner.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    logging.basicConfig(
+        filename=str(path.parent / "owner.log"),
+        level=logging.INFO,
+        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
+    )
+    gc.enable()  # the launch code paused it for the first frame
+    server = OwnerServer(path, listen=listen)
+    for session_id, pty in adopt:
+        server.adopt(session_id, pty)
+    log.info("claude-tui %s owner serving on %s", __version__, path)
+    try:
+        server.run()
+    except Exception:
+        log.exception("the owner failed")
+        raise
+    log.info("stopped")

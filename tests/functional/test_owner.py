@@ -1,0 +1,137 @@
+"""The session owner with real programs in real PTYs: spawn, list, early programs claimed or not, versions,
+the end and the logging (a stand-in store, in the owner's thread).
+
+The owner runs in a thread of the test (`owner_server`), with the same code and protocol as the owner process;
+clients talk to it over its Unix socket exactly as `claude-tui` does.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from claude_tui.owner.client import OwnerClient
+from claude_tui.owner.protocol import MESSAGE, FrameReader, decode_message, encode_message, socket_path
+from claude_tui.session import SessionConfig
+from tests.helpers import wait_until
+
+
+class FakeStore:
+    """Stands in for `tracking.logger.log_spool`: records what it was given."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def __call__(self, spool: Any, **kwargs: Any) -> Any:
+        self.calls.append((spool, kwargs))
+        return type(
+            "Logged", (), {"run_id": f"run{len(self.calls)}", "experiment_id": "7", "tracking_uri": "fake://"}
+        )()
+
+
+def program(tmp_path: Path, body: str, name: str = "prog.py") -> list[str]:
+    path = tmp_path / name
+    path.write_text(body)
+    return [sys.executable, str(path)]
+
+
+def config_for(tmp_path: Path, **values: Any) -> SessionConfig:
+    return SessionConfig(command=sys.executable, cwd=tmp_path, **values)
+
+
+def owned(server: Any, session_id: str) -> Any:
+    return server.sessions[session_id]
+
+
+ECHO = """import sys
+print('ready', flush=True)
+for line in sys.stdin:
+    print('got', line.strip()[::-1], flush=True)
+"""
+
+
+def test_a_detached_session_is_listed_then_logged_exactly_once(tmp_path: Path, owner_server: Any) -> None:
+    owner_server.log_spool = store = FakeStore()
+    argv = program(
+        tmp_path, "import time\nprint('working', flush=True)\ntime.sleep(1.5)\nraise SystemExit(3)\n"
+    )
+    with OwnerClient.connect() as client:
+        session_id = client.spawn(config_for(tmp_path).to_dict(), argv, cols=80, rows=24)
+        [info] = client.list_sessions()
+        assert info["id"] == session_id and info["cwd"] == str(tmp_path) and info["tracked"]
+        assert info["state"] in ("starting", "working") and info["exit_code"] is None
+        wait_until(lambda: client.list_sessions()[0]["state"] == "logged", 20, "the session to be logged")
+        [info] = client.list_sessions()
+    assert info["exit_code"] == 3 and info["run_id"] == "run1" and info["ended_at"] >= info["started_at"]
+    assert len(store.calls) == 1
+    spool, kwargs = store.calls[0]
+    assert (spool.path / "summary.json").exists() and kwargs["experiment"] == "claude-sessions"
+    assert "working" in (spool.path / "recording.cast").read_text()
+    assert not spool.owner_alive(), "the owner let go of the finished spool, so any sync could log it"
+
+
+def test_a_program_spawned_early_and_never_claimed_is_ended(tmp_path: Path, owner_server: Any) -> None:
+    """`launch` asks the owner for the program before click has read the command line; if the UI then goes
+    away (a command line click refused), the program must not outlive it."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(str(socket_path()))
+    request = {"op": "spawn", "session_id": "early-1", "argv": program(tmp_path, ECHO), "cwd": str(tmp_path)}
+    sock.sendall(
+        encode_message({"op": "hello", "protocol": 1, "version": _version()}) + encode_message(request)
+    )
+    pid = wait_until(
+        lambda: getattr(owner_server.sessions.get("early-1"), "pump", None), 10, "the spawn"
+    ).session.pid
+    with OwnerClient.connect() as client:
+        assert client.list_sessions() == [], "an unclaimed program is nobody's session yet"
+    sock.close()
+    wait_until(lambda: not _alive(pid), 10, "the unclaimed program to be ended")
+
+
+def test_another_version_may_list_but_not_show_sessions(tmp_path: Path, owner_server: Any) -> None:
+    with OwnerClient.connect() as client:
+        session_id = client.spawn(
+            config_for(tmp_path, track=False).to_dict(), program(tmp_path, ECHO), cols=80, rows=24
+        )
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(str(socket_path()))
+    sock.settimeout(10)
+    reader = FrameReader()
+
+    def ask(message: dict[str, Any]) -> dict[str, Any]:
+        sock.sendall(encode_message(message))
+        while True:
+            frames = [f for f in reader.feed(sock.recv(65536)) if f[0] == MESSAGE]
+            if frames:
+                return decode_message(frames[0][1])
+
+    assert ask({"op": "hello", "protocol": 1, "version": "9.9.9"})["version"] == _version()
+    assert [s["id"] for s in ask({"op": "list"})["sessions"]] == [session_id]
+    refused = ask({"op": "attach", "id": session_id})
+    assert refused["op"] == "error" and "use that version" in refused["message"]
+    sock.close()
+
+
+def _version() -> str:
+    from claude_tui import __version__
+
+    return __version__
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        waited = 0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return (
+        waited == 0
+        and Path(f"/proc/{pid}").exists()
+        and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    )
