@@ -5,7 +5,10 @@ CLI with no network. A scenario is JSON of exactly this shape (portable between 
 
     {"turns": [{"match": "text in the prompt", "steps": [[BLOCK, ...], ...]}]}
 
-where BLOCK is `{"text": "..."}` or `{"tool": "Bash", "input": {...}}`. `{{cwd}}` in a tool input's strings
+where BLOCK is `{"text": "..."}` or `{"tool": "Bash", "input": {...}}`, or a step is one error block
+`{"error": {"status": 400, "type": "invalid_request_error", "message": "..."}}` that answers that request
+with the API's JSON error instead (the CLI shows "API Error: ..."; statuses 429, 500 and 529 make it retry
+the same step). `{{cwd}}` in a tool input's strings
 becomes the session's working directory, read from the system prompt as a real model would (Read, Write and
 Edit need absolute paths). Step k of a turn answers the k-th
 main-conversation request after the human prompt that contains `match`. The server keeps no conversation
@@ -114,9 +117,23 @@ def validate_scenario(scenario: Any) -> dict[str, Any]:
                 elif "tool" in block:
                     if not isinstance(block["tool"], str) or not isinstance(block.get("input", {}), dict):
                         raise ScenarioError(f'{at}: "tool" must be a string and "input" an object')
+                elif "error" in block:
+                    _validate_error_block(block["error"], at, len(step))
                 else:
-                    raise ScenarioError(f'{at} must have "text" or "tool"')
+                    raise ScenarioError(f'{at} must have "text", "tool" or "error"')
     return scenario
+
+
+def _validate_error_block(error: Any, at: str, step_size: int) -> None:
+    if step_size != 1:
+        raise ScenarioError(f"{at}: an error block must be the only block of its step")
+    if not isinstance(error, dict) or not isinstance(error.get("status"), int):
+        raise ScenarioError(f'{at}: "error" must be an object with an integer "status"')
+    if not 400 <= error["status"] <= 599:
+        raise ScenarioError(f'{at}: "error" status must be 400-599, not {error["status"]}')
+    for key in ("type", "message"):
+        if not isinstance(error.get(key, ""), str):
+            raise ScenarioError(f'{at}: "error" {key} must be a string')
 
 
 def load_scenario_file(path: str | Path) -> dict[str, Any]:
@@ -396,6 +413,11 @@ class _Handler(BaseHTTPRequestHandler):
         if _is_scripted_request(body):
             step = choose_step(stub.script, body["messages"])
             fallback = FALLBACK_TEXT
+            if step and "error" in step[0]:
+                error = step[0]["error"]
+                kind = str(error.get("type") or "api_error")
+                self._send_error(int(error["status"]), kind, str(error.get("message") or "scripted error"))
+                return
         else:
             fallback = SIDE_QUERY_TEXT
         blocks = content_blocks(step or [{"text": fallback}], stub.new_id, working_directory(body))

@@ -38,6 +38,13 @@ SCENARIO: dict[str, Any] = {
             ],
         },
         {"match": "Inspect the repo", "steps": [[{"tool": "Bash", "input": {"command": "git log"}}]]},
+        {
+            "match": "break the API",
+            "steps": [
+                [{"text": "Trying."}, {"tool": "Bash", "input": {"command": "ls"}}],
+                [{"error": {"status": 400, "type": "invalid_request_error", "message": "scripted failure"}}],
+            ],
+        },
     ]
 }
 TOOLS = [{"name": "Bash", "input_schema": {"type": "object"}}]
@@ -200,6 +207,18 @@ def test_past_the_last_step_and_unmatched_prompts_get_a_short_end_turn(stub: Stu
         assert events[-2][1]["delta"]["stop_reason"] == "end_turn"
 
 
+def test_an_error_step_answers_with_the_apis_json_error(stub: StubServer) -> None:
+    first, _, _ = post(stub.url, "/v1/messages", main_request([prompt("break the API")]))
+    assert first == 200
+    messages = [prompt("break the API"), assistant("t1"), results("t1")]
+    status, headers, raw = post(stub.url, "/v1/messages", main_request(messages))
+    assert (status, headers["content-type"]) == (400, "application/json")
+    assert json.loads(raw) == {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "scripted failure"},
+    }
+
+
 def test_sub_agent_requests_match_their_task_prompt(stub: StubServer) -> None:
     body = main_request([{"role": "user", "content": "Inspect the repo and report."}])
     _, _, data = post(stub.url, "/v1/messages", body)
@@ -309,7 +328,11 @@ def test_conversation_position(messages: list[dict[str, Any]], expected: tuple[s
         ({"turns": [{"match": "x"}]}, "steps"),
         ({"turns": [{"match": "x", "steps": [[]]}]}, "non-empty list"),
         ({"turns": [{"match": "x", "steps": [[{"tool": "Bash", "input": "ls"}]]}]}, "input"),
-        ({"turns": [{"match": "x", "steps": [[{"image": "x"}]]}]}, '"text" or "tool"'),
+        ({"turns": [{"match": "x", "steps": [[{"image": "x"}]]}]}, '"text", "tool" or "error"'),
+        ({"turns": [{"match": "x", "steps": [[{"error": {"status": "500"}}]]}]}, "integer"),
+        ({"turns": [{"match": "x", "steps": [[{"error": {"status": 200}}]]}]}, "400-599"),
+        ({"turns": [{"match": "x", "steps": [[{"error": {"status": 500, "message": 1}}]]}]}, "message"),
+        ({"turns": [{"match": "x", "steps": [[{"text": "a"}, {"error": {"status": 500}}]]}]}, "only block"),
     ],
 )
 def test_invalid_scenarios_are_rejected(scenario: Any, message: str) -> None:
