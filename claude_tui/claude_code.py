@@ -282,3 +282,136 @@ def session_files(transcript: Path) -> list[Path]:
     folder = session_folder(transcript)
     extra = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
     return [transcript, *extra]
+
+
+# -- settings files and the CLI's own telemetry ----------------------------------------------------------
+
+MANAGED_SETTINGS = "/etc/claude-code/managed-settings.json"
+"""An administrator's policy on Linux (it wins over every other settings file)."""
+
+SETTINGS_FLAG = "--settings"
+"""A settings JSON object, or a file of one, on the command line (the CLI keeps only the last one)."""
+
+
+def settings_files(config: str | os.PathLike[str], cwd: str | os.PathLike[str]) -> list[str]:
+    """The settings files the CLI reads for a session in `cwd`: the managed policy, the user's
+    (`<config>/settings.json`), the project's shared and local ones (`<cwd>/.claude/settings*.json`)."""
+    project = os.path.join(os.fspath(cwd), ".claude")
+    return [
+        MANAGED_SETTINGS,
+        os.path.join(os.fspath(config), "settings.json"),
+        os.path.join(project, "settings.json"),
+        os.path.join(project, "settings.local.json"),
+    ]
+
+
+def settings_flag_values(args: Sequence[str]) -> list[str]:
+    """The values of `--settings VALUE` and `--settings=VALUE` in a claude argv (`--` ends the options)."""
+    end = list(args).index("--") if "--" in args else len(args)
+    values: list[str] = []
+    for index, word in enumerate(args[:end]):
+        if word == SETTINGS_FLAG and index + 1 < end:
+            values.append(args[index + 1])
+        elif word.startswith(SETTINGS_FLAG + "="):
+            values.append(word.split("=", 1)[1])
+    return values
+
+
+TELEMETRY_SWITCH = "CLAUDE_CODE_ENABLE_TELEMETRY"
+"""Claude Code exports telemetry only when this is true (in its environment, or a settings file's `env`)."""
+
+LOGS_EXPORT_INTERVAL_MS = 1000
+"""How often the CLI exports its events (its default, 5 s, would hold the sidebar's cost back)."""
+METRICS_EXPORT_INTERVAL_MS = 5000
+"""How often it exports its metrics (default 60 s). Both are exported once more when the CLI exits."""
+
+OTLP_OVERRIDES = (
+    *(
+        f"OTEL_EXPORTER_OTLP_{signal}{what}"
+        for signal in ("LOGS_", "METRICS_", "TRACES_")
+        for what in ("ENDPOINT", "PROTOCOL", "HEADERS")
+    ),
+    "OTEL_EXPORTER_OTLP_HEADERS",
+)
+"""Variables that would send claude-tui's export elsewhere or with someone's credentials: removed."""
+
+
+def telemetry_env(endpoint: str) -> dict[str, str | None]:
+    """The environment that makes one `claude` export its OpenTelemetry to `endpoint` as OTLP/http-json.
+
+    `endpoint` is the OTLP base URL (the CLI appends `/v1/logs` and `/v1/metrics`). A None value removes the
+    variable: signal-specific endpoints, protocols and headers left in the environment would win over ours.
+    Prompts stay redacted in what the CLI exports (`OTEL_LOG_USER_PROMPTS` is not set); no traces.
+    """
+    env: dict[str, str | None] = dict.fromkeys(OTLP_OVERRIDES)
+    env.update(
+        {
+            TELEMETRY_SWITCH: "1",
+            "OTEL_METRICS_EXPORTER": "otlp",
+            "OTEL_LOGS_EXPORTER": "otlp",
+            "OTEL_TRACES_EXPORTER": "none",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "OTEL_LOGS_EXPORT_INTERVAL": str(LOGS_EXPORT_INTERVAL_MS),
+            "OTEL_METRIC_EXPORT_INTERVAL": str(METRICS_EXPORT_INTERVAL_MS),
+        }
+    )
+    return env
+
+
+def _truthy(value: object) -> bool:
+    """True the way the CLI reads a switch: `1`, `true`, `yes`, `on` (any case, spaces around ignored)."""
+    return isinstance(value, str | int) and str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def user_telemetry(
+    env: Mapping[str, str],
+    config: str | os.PathLike[str],
+    cwd: str | os.PathLike[str],
+    args: Sequence[str] = (),
+) -> str | None:
+    """Why this `claude` exports telemetry the user configured, or None when it exports none.
+
+    The user's own export is left untouched (claude-tui then adds none): `CLAUDE_CODE_ENABLE_TELEMETRY` set in
+    `env` (the program's environment), or in the `env` of a settings file the CLI reads or of a `--settings`
+    in `args`; or a settings file that sets `OTEL_*` variables, which would override claude-tui's (a settings
+    file's `env` wins over the process environment, measured on 2.1.328). Files that are missing or
+    unreadable count as empty, as they do for the CLI. Cheap: a file is parsed only when it mentions either.
+    """
+    import json
+
+    if _truthy(env.get(TELEMETRY_SWITCH)):
+        return f"{TELEMETRY_SWITCH} is set in the environment"
+    sources: list[tuple[str, str]] = []
+    for path in settings_files(config, cwd):
+        try:
+            with open(path, encoding="utf-8") as file:
+                sources.append((path, file.read()))
+        except (OSError, ValueError):
+            continue
+    for value in settings_flag_values(args):
+        if value.lstrip().startswith("{"):
+            sources.append((SETTINGS_FLAG, value))
+            continue
+        path = os.path.join(os.fspath(cwd), os.path.expanduser(value))
+        try:
+            with open(path, encoding="utf-8") as file:
+                sources.append((path, file.read()))
+        except (OSError, ValueError):
+            continue
+    for where, text in sources:
+        if TELEMETRY_SWITCH not in text and "OTEL_" not in text:
+            continue
+        try:
+            settings = json.loads(text)
+        except ValueError:
+            continue
+        settings_env = settings.get("env") if isinstance(settings, dict) else None
+        if not isinstance(settings_env, dict):
+            continue
+        if _truthy(settings_env.get(TELEMETRY_SWITCH)):
+            return f"{TELEMETRY_SWITCH} is set in {where}"
+        otel = sorted(key for key in settings_env if isinstance(key, str) and key.startswith("OTEL_"))
+        if otel:
+            return f"{where} sets {otel[0]}"
+    return None

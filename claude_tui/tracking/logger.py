@@ -352,7 +352,8 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
     """Write every artifact of the run into `staging` (redacted unless the session opted out).
 
     Returns the relative paths written: `transcript/raw.cast`, `transcript/clean.txt`, `claude/<id>.jsonl`
-    (and `claude/<id>/subagents/...`), `events.jsonl`, `summary.json`, `git/changes.diff`, `git/commits.txt`.
+    (and `claude/<id>/subagents/...`), `events.jsonl`, `telemetry.jsonl` (the CLI's own telemetry, when it
+    came), `summary.json`, `git/changes.diff`, `git/commits.txt`.
     """
     clean = record.clean
     if spool.recording_path.is_file():
@@ -374,6 +375,8 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
             _write(staging / "claude" / rel, clean(_read_text(item)))
     if spool.events_path.is_file():
         _write(staging / "events.jsonl", clean(_read_text(spool.events_path)))
+    if spool.telemetry_path.is_file():
+        _write(staging / "telemetry.jsonl", clean(_read_text(spool.telemetry_path)))
     summary = record.summary
     if summary is None:
         # An orphan: the summary the app never wrote, from what the spool holds.
@@ -385,6 +388,7 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
             "orphan": True,
             "stats": record.stats,
             "stats_source": record.stats_source,
+            "telemetry": record.telemetry,
         }
     _write(staging / "summary.json", json.dumps(clean(summary), indent=2, ensure_ascii=False, default=str))
     diff_file, commits_file = spool.path / "git/changes.diff", spool.path / "git/commits.txt"

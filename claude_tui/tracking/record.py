@@ -1,7 +1,8 @@
 """What a spool says about its session, in MLflow's terms: tags, params, metrics, series and trace spans.
 
 `SessionRecord.from_spool(spool)` reads a spool once (the Claude transcript when it exists, else the spool's
-`events.jsonl`, else the summary's stats) and derives everything `tracking.logger` sends. Pure: no mlflow,
+`events.jsonl`, else the summary's stats; and the CLI's own telemetry from `telemetry.jsonl`, else the
+summary's) and derives everything `tracking.logger` sends. Pure: no mlflow,
 so every value can be checked in unit tests without a store.
 """
 
@@ -11,10 +12,10 @@ import json
 import os
 import shlex
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from claude_tui.claude_code import find_transcript, session_files
 from claude_tui.parsing import SessionStats, TranscriptTail, event_from_dict
@@ -29,9 +30,12 @@ from claude_tui.parsing.events import (
     TurnEnd,
     UserPrompt,
 )
+from claude_tui.parsing.otlp import CliTelemetry, telemetry_from_dict
 from claude_tui.tracking import schema
 from claude_tui.tracking.redact import Redactor
 from claude_tui.tracking.spool import RunSpool
+
+T = TypeVar("T")
 
 RUN_NAME_CHARS = 60
 """How much of the first prompt becomes the run name."""
@@ -99,22 +103,46 @@ def session_texts(spool: RunSpool, transcript: Path | None) -> list[str]:
     return texts
 
 
-def _read_spool_events(path: Path) -> tuple[list[Event], int]:
-    """Events from a spool's `events.jsonl`, and how many lines were unreadable."""
-    events: list[Event] = []
+def _read_jsonl(path: Path, read: Callable[[dict[str, Any]], T]) -> tuple[list[T], int]:
+    """`read(object)` of each line of a spool's JSONL file, and how many lines were unreadable (not a JSON
+    object, or `read` raised `ValueError`). A missing file reads as empty."""
+    found: list[T] = []
     bad = 0
     try:
         raw = path.read_bytes()
     except OSError:
-        return events, 0
+        return found, 0
     for line in raw.decode("utf-8", errors="replace").splitlines():
         if not line.strip():
             continue
         try:
-            events.append(event_from_dict(json.loads(line)))
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            found.append(read(data))
         except ValueError:
             bad += 1
-    return events, bad
+    return found, bad
+
+
+def _read_spool_events(path: Path) -> tuple[list[Event], int]:
+    """Events from a spool's `events.jsonl`, and how many lines were unreadable."""
+    return _read_jsonl(path, event_from_dict)
+
+
+def read_telemetry(path: Path) -> tuple[CliTelemetry, int]:
+    """The CLI's telemetry from a spool's `telemetry.jsonl`, and how many lines were unreadable."""
+    events, bad = _read_jsonl(path, telemetry_from_dict)
+    telemetry = CliTelemetry()
+    telemetry.apply_all(events)
+    return telemetry, bad
+
+
+TELEMETRY_MODES = {
+    "cli": schema.TELEMETRY_MISSING,
+    "user": schema.TELEMETRY_USER,
+}
+"""A spool meta's `telemetry` (what was arranged at spawn) -> the tag when no telemetry arrived."""
 
 
 _TIE_ORDER = {UserPrompt: 0, ToolResult: 1, TokenUsage: 2, AssistantText: 3, ToolCall: 4}
@@ -163,6 +191,8 @@ class SessionRecord:
     stats_source: str
     """`transcript`, `events` (the spool's events.jsonl), `summary` (the app's last stats) or `none`."""
     events: list[Event] = field(default_factory=list)
+    telemetry: dict[str, Any] = field(default_factory=dict)
+    """The CLI's own totals from its telemetry (`parsing.otlp.CliTelemetry.to_dict`); empty when none came."""
     transcript_path: Path | None = None
     redactor: Redactor = field(default_factory=Redactor)
     """Masks secrets: the rules, plus every secret value found anywhere in the session's files."""
@@ -197,6 +227,12 @@ class SessionRecord:
             stats_dict = {**stats_dict, **summary["stats"]}
             source = "summary"
         events = _sorted_by_time(events)
+        received, _ = read_telemetry(spool.telemetry_path)
+        telemetry: dict[str, Any] = received.to_dict()
+        if not telemetry and summary and isinstance(summary.get("telemetry"), dict):
+            telemetry = {
+                k: summary["telemetry"][k] for k in schema.TELEMETRY_METRICS if k in summary["telemetry"]
+            }
         redactor = (
             Redactor.for_texts(session_texts(spool, transcript))
             if meta.get("redact") is not False
@@ -218,6 +254,7 @@ class SessionRecord:
             stats=stats_dict,
             stats_source=source,
             events=events,
+            telemetry=telemetry,
             transcript_path=transcript,
             redactor=redactor,
         )
@@ -314,9 +351,17 @@ class SessionRecord:
                 schema.TAG_UNPRICED_MODELS: ", ".join(self.stats.get("unpriced_models") or []),
                 # A spool logged without its meta.json says so on the run (`RunSpool.recover`).
                 schema.TAG_META_UNREADABLE: self.meta.get("meta_unreadable"),
+                schema.TAG_TELEMETRY: self.telemetry_status,
             }
         )
         return {k: _short_tag(self.clean(str(v))) for k, v in tags.items() if v is not None and v != ""}
+
+    @property
+    def telemetry_status(self) -> str | None:
+        """The `claude.telemetry` tag: received, left to the user's exporter, missing, or None (not asked)."""
+        if self.telemetry:
+            return schema.TELEMETRY_RECEIVED
+        return TELEMETRY_MODES.get(str(self.meta.get("telemetry")))
 
     def params(self) -> dict[str, str]:
         """The run's params; user overrides in meta beat what the first prompt gives."""
@@ -361,6 +406,10 @@ class SessionRecord:
                 metrics[key] = float(value)
         for name, count in (s.get("tool_uses_by_name") or {}).items():
             metrics[schema.tool_metric(name)] = float(count)
+        for key in schema.TELEMETRY_METRICS:
+            value = self.telemetry.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                metrics[key] = float(value)
         if self.outcome_known:
             metrics[schema.SUCCESS] = 1.0 if self.success else 0.0
         if self.exit_code is not None:

@@ -7,11 +7,13 @@ compare), `tracking.importer` and the synthetic runs of the tests read. The sear
 `metrics.success = 1` (see docs/tracking.md).
 
 The metric names of the stats are the stat names of `parsing.stats` (`SessionStats.to_dict`), taken from
-there; the schema only says which stats become metrics and which params.
+there; the schema only says which stats become metrics and which params. The metrics of the CLI's own
+telemetry are those of `parsing.otlp` (`CliTelemetry.to_dict`).
 """
 
 from __future__ import annotations
 
+from claude_tui.parsing.otlp import METRIC_NAMES as TELEMETRY_KEYS
 from claude_tui.parsing.stats import STAT_KEYS
 
 # -- tags ----------------------------------------------------------------------------------------------------
@@ -36,6 +38,14 @@ TAG_LOGGING_WARNINGS = "claude.logging_warnings"
 """What was dropped or cut to fit MLflow's limits when the run was logged (`tracking.limits`)."""
 TAG_META_UNREADABLE = "claude.meta_unreadable"
 """Why a spool was logged without its meta.json (`tracking.spool.RunSpool.recover`); absent otherwise."""
+TAG_TELEMETRY = "claude.telemetry"
+"""Whether the CLI's own telemetry is in the run (the `cli_*` metrics): `TELEMETRY_RECEIVED`, `TELEMETRY_USER`
+or `TELEMETRY_MISSING`; no tag for a program that is not Claude Code, or a session run without it."""
+TELEMETRY_RECEIVED = "received"
+TELEMETRY_USER = "user exporter"
+"""The user's own telemetry export was configured; claude-tui left it untouched and received none."""
+TELEMETRY_MISSING = "missing"
+"""claude-tui asked the CLI for its telemetry and none arrived (a CLI that exports none, a killed session)."""
 TAG_SOURCE = "source"
 SOURCE_LIVE = "live"
 """`source` of a session run in the app."""
@@ -54,6 +64,7 @@ TAGS = (
     TAG_UNPRICED_MODELS,
     TAG_META_UNREADABLE,
     TAG_LOGGING_WARNINGS,
+    TAG_TELEMETRY,
     TAG_SOURCE,
 )
 """Every tag claude-tui sets (the user's `--tag`s come on top)."""
@@ -103,28 +114,47 @@ STAT_METRICS: tuple[str, ...] = tuple(key for key in STAT_KEYS if key not in NOT
 """The stats logged as metrics (when they have a value: an unpriced model has no `cost_usd`)."""
 
 
-def _stat(name: str) -> str:
-    if name not in STAT_METRICS:  # pragma: no cover - caught at import, by every test
-        raise ValueError(f"{name!r} is not a stat of parsing.stats logged as a metric")
+def _metric(name: str, among: tuple[str, ...] = STAT_METRICS) -> str:
+    """`name`, checked to be one of the metrics `among` (the stats of parsing.stats by default)."""
+    if name not in among:  # pragma: no cover - caught at import, by every test
+        raise ValueError(f"{name!r} is not a metric claude-tui logs")
     return name
 
 
-TOOL_USES = _stat("tool_uses")
-SUBAGENT_TOOL_USES = _stat("subagent_tool_uses")
-COMMANDS_EXECUTED = _stat("commands_executed")
-GIT_OPERATIONS = _stat("git_operations")
-ERRORS_ENCOUNTERED = _stat("errors_encountered")
-USER_PROMPTS = _stat("user_prompts")
-FILES_READ = _stat("files_read")
-FILES_MODIFIED = _stat("files_modified")
-INPUT_TOKENS = _stat("input_tokens")
-OUTPUT_TOKENS = _stat("output_tokens")
-CACHE_READ_TOKENS = _stat("cache_read_tokens")
-CACHE_CREATION_TOKENS = _stat("cache_creation_tokens")
-ACTIVE_SECONDS = _stat("active_seconds")
-COST_USD = _stat("cost_usd")
-MALFORMED_LINES = _stat("malformed_lines")
-UNKNOWN_RECORDS = _stat("unknown_records")
+TOOL_USES = _metric("tool_uses")
+SUBAGENT_TOOL_USES = _metric("subagent_tool_uses")
+COMMANDS_EXECUTED = _metric("commands_executed")
+GIT_OPERATIONS = _metric("git_operations")
+ERRORS_ENCOUNTERED = _metric("errors_encountered")
+USER_PROMPTS = _metric("user_prompts")
+FILES_READ = _metric("files_read")
+FILES_MODIFIED = _metric("files_modified")
+INPUT_TOKENS = _metric("input_tokens")
+OUTPUT_TOKENS = _metric("output_tokens")
+CACHE_READ_TOKENS = _metric("cache_read_tokens")
+CACHE_CREATION_TOKENS = _metric("cache_creation_tokens")
+ACTIVE_SECONDS = _metric("active_seconds")
+COST_USD = _metric("cost_usd")
+MALFORMED_LINES = _metric("malformed_lines")
+UNKNOWN_RECORDS = _metric("unknown_records")
+
+TELEMETRY_METRICS: tuple[str, ...] = TELEMETRY_KEYS
+"""The CLI's own accounting, from its telemetry, logged beside the transcript's (when it arrived)."""
+
+
+CLI_COST_USD = _metric("cli_cost_usd", TELEMETRY_METRICS)
+"""What the CLI itself says the session cost (its `cost-state` figure), USD."""
+CLI_INPUT_TOKENS = _metric("cli_input_tokens", TELEMETRY_METRICS)
+CLI_OUTPUT_TOKENS = _metric("cli_output_tokens", TELEMETRY_METRICS)
+CLI_CACHE_READ_TOKENS = _metric("cli_cache_read_tokens", TELEMETRY_METRICS)
+CLI_CACHE_CREATION_TOKENS = _metric("cli_cache_creation_tokens", TELEMETRY_METRICS)
+API_REQUESTS = _metric("api_requests", TELEMETRY_METRICS)
+"""API requests the CLI made (side requests and `/compact`'s summary included)."""
+API_ERRORS = _metric("api_errors", TELEMETRY_METRICS)
+"""API requests that failed for good, after the CLI's retries."""
+TTFT_MS_P50 = _metric("ttft_ms_p50", TELEMETRY_METRICS)
+TTFT_MS_P95 = _metric("ttft_ms_p95", TELEMETRY_METRICS)
+"""Time to the first token of a reply, median and 95th percentile (nearest rank), milliseconds."""
 
 SUCCESS = "success"
 """1 when the program exited 0 and was not killed, else 0; none for an import (its end is unknown)."""

@@ -1,12 +1,12 @@
 """The on-disk record of one session, written while it runs and kept until MLflow has confirmed it.
 
 A spool is a folder `<start-time>-<session_id>` under `paths.spool_root()` (0700, files 0600) holding
-`meta.json`, `recording.cast`, `events.jsonl`, optional extra files (`clean.txt`, `git/changes.diff`, ...)
-and, once the session has ended, `summary.json`. The app that owns a live spool holds an exclusive
-`fcntl.flock` on its `owner.lock` for as long as the spool object lives; a spool with no summary whose lock
-nobody holds is an
-orphan (the app was killed or crashed). Checking the lock rather than the pid means a reused pid cannot make a
-dead session look alive. Pure: stdlib only.
+`meta.json`, `recording.cast`, `events.jsonl`, `telemetry.jsonl` (the CLI's own telemetry), optional extra
+files (`clean.txt`, `git/changes.diff`, ...) and, once the session has ended, `summary.json`. The app that
+owns a live spool holds an exclusive `fcntl.flock` on its `owner.lock` for as long as the spool object
+lives; a spool with no summary whose lock nobody holds is an orphan (the app was killed or crashed).
+Checking the lock rather than the pid means a reused pid cannot make a dead session look alive. Pure: stdlib
+only.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from typing import Any
 
 META = "meta.json"
 EVENTS = "events.jsonl"
+TELEMETRY = "telemetry.jsonl"
+"""The CLI's own telemetry as it arrived (`parsing.otlp.telemetry_to_dict` lines)."""
 SUMMARY = "summary.json"
 RECORDING = "recording.cast"
 OWNER_LOCK = "owner.lock"
@@ -58,6 +60,13 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _json_bytes(obj: Any) -> bytes:
     return json.dumps(obj, indent=2, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+
+
+def _jsonl(objects: Iterable[dict[str, Any]]) -> str:
+    """Compact JSON lines, each ending in a newline ("" for none)."""
+    return "".join(
+        json.dumps(o, ensure_ascii=False, default=str, separators=(",", ":")) + "\n" for o in objects
+    )
 
 
 def _folder_name(meta: dict[str, Any]) -> str:
@@ -239,14 +248,28 @@ class RunSpool:
 
     def append_events(self, events: Iterable[dict[str, Any]]) -> None:
         """Append events to `events.jsonl` and flush, so a crash loses at most the line being written."""
-        lines = [json.dumps(e, ensure_ascii=False, default=str, separators=(",", ":")) for e in events]
-        if not lines:
+        text = _jsonl(events)
+        if not text:
             return
         if self._events_handle is None:
             fd = os.open(self.events_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
             self._events_handle = os.fdopen(fd, "a", encoding="utf-8")
-        self._events_handle.write("\n".join(lines) + "\n")
+        self._events_handle.write(text)
         self._events_handle.flush()
+
+    @property
+    def telemetry_path(self) -> Path:
+        """The `telemetry.jsonl` file (one `parsing.otlp` event or metric point per line)."""
+        return self.path / TELEMETRY
+
+    def append_telemetry(self, events: Iterable[dict[str, Any]]) -> None:
+        """Append the CLI's telemetry to `telemetry.jsonl`: a batch a second at most, so no handle is kept."""
+        text = _jsonl(events)
+        if not text:
+            return
+        fd = os.open(self.telemetry_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        with os.fdopen(fd, "a", encoding="utf-8") as out:
+            out.write(text)
 
     def _inside(self, relpath: str) -> Path:
         target = (self.path / relpath).resolve()

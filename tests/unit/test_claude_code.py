@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,95 @@ def test_session_transcripts_of_a_config_dir_or_any_folder(tmp_path: Path) -> No
 def test_subagent_files_belong_to_their_session(path: str, session: str | None) -> None:
     assert claude_code.subagent_session(path) == (Path(session) if session else None)
     assert claude_code.is_subagent_file(path) is (session is not None)
+
+
+# -- the CLI's own telemetry ------------------------------------------------------------------------------
+
+
+def test_telemetry_env_points_every_signal_at_one_endpoint() -> None:
+    env = claude_code.telemetry_env("http://127.0.0.1:9/s/S/otlp")
+    assert env["CLAUDE_CODE_ENABLE_TELEMETRY"] == "1"
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:9/s/S/otlp"
+    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/json"
+    assert (env["OTEL_LOGS_EXPORTER"], env["OTEL_METRICS_EXPORTER"], env["OTEL_TRACES_EXPORTER"]) == (
+        "otlp",
+        "otlp",
+        "none",
+    )
+    assert (env["OTEL_LOGS_EXPORT_INTERVAL"], env["OTEL_METRIC_EXPORT_INTERVAL"]) == ("1000", "5000")
+    # What would win over the generic endpoint, or send someone's credentials to it, is removed.
+    for name in (
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ):
+        assert name in env and env[name] is None
+    assert "OTEL_LOG_USER_PROMPTS" not in env  # prompts stay redacted in what the CLI exports
+
+
+@pytest.mark.parametrize(
+    ("args", "values"),
+    [
+        ([], []),
+        (["--settings", "{}"], ["{}"]),
+        (["--model", "x", "--settings=a.json", "--settings", "b.json"], ["a.json", "b.json"]),
+        (["--settings"], []),
+        (["--", "--settings", "x"], []),
+    ],
+)
+def test_settings_flag_values(args: list[str], values: list[str]) -> None:
+    assert claude_code.settings_flag_values(args) == values
+
+
+USER_TELEMETRY_CASES = [
+    # (environment, {file: JSON}, claude args, the reason or None)
+    ({}, {}, [], None),
+    ({"CLAUDE_CODE_ENABLE_TELEMETRY": "0"}, {}, [], None),
+    ({"CLAUDE_CODE_ENABLE_TELEMETRY": "1"}, {}, [], "is set in the environment"),
+    ({"CLAUDE_CODE_ENABLE_TELEMETRY": " TRUE "}, {}, [], "is set in the environment"),
+    # OTEL_* in the environment without the switch exports nothing: ours replaces it.
+    ({"OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel.example"}, {}, [], None),
+    ({}, {"user": {"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "1"}}}, [], "settings.json"),
+    ({}, {"managed": {"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "yes"}}}, [], "managed-settings.json"),
+    ({}, {"project": {"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "on"}}}, [], ".claude/settings.json"),
+    ({}, {"local": {"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": 1}}}, [], "settings.local.json"),
+    # A settings file's OTEL_* would override ours (a settings file's env wins over the process's).
+    ({}, {"user": {"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel.example"}}}, [], "sets OTEL_"),
+    ({}, {"user": {"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "false"}}}, [], None),
+    ({}, {"user": {"telemetry": "CLAUDE_CODE_ENABLE_TELEMETRY"}}, [], None),
+    ({}, {"user": "not json CLAUDE_CODE_ENABLE_TELEMETRY"}, [], None),
+    ({}, {"user": ["CLAUDE_CODE_ENABLE_TELEMETRY"]}, [], None),
+    ({}, {}, ["--settings", '{"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "1"}}'], "is set in --settings"),
+    ({}, {"flag": {"env": {"OTEL_METRICS_EXPORTER": "otlp"}}}, ["--settings", "flag.json"], "flag.json sets"),
+    ({}, {}, ["--settings", "missing.json"], None),
+]
+
+
+@pytest.mark.parametrize(("env", "files", "args", "reason"), USER_TELEMETRY_CASES)
+def test_user_telemetry_is_found_where_the_cli_reads_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    files: dict[str, object],
+    args: list[str],
+    reason: str | None,
+) -> None:
+    config, cwd = tmp_path / "config", tmp_path / "work"
+    paths = {
+        "managed": tmp_path / "etc" / "managed-settings.json",
+        "user": config / "settings.json",
+        "project": cwd / ".claude" / "settings.json",
+        "local": cwd / ".claude" / "settings.local.json",
+        "flag": cwd / "flag.json",
+    }
+    monkeypatch.setattr(claude_code, "MANAGED_SETTINGS", str(paths["managed"]))
+    for name, content in files.items():
+        paths[name].parent.mkdir(parents=True, exist_ok=True)
+        paths[name].write_text(content if isinstance(content, str) else json.dumps(content))
+    found = claude_code.user_telemetry(env, config, cwd, args)
+    if reason is None:
+        assert found is None
+    else:
+        assert (
+            found is not None and reason in found and found.startswith(("CLAUDE_CODE_ENABLE_TELEMETRY", "/"))
+        )

@@ -268,3 +268,61 @@ def test_redaction_applies_to_tags_params_and_spans_unless_opted_out(tmp_path: P
     record = SessionRecord.from_spool(make_spool(tmp_path, events, redact=redact, args=[f"use {key}"]))
     text = repr([record.tags(), record.params(), [vars(s) for s in record.span_plan()]])
     assert (key in text) is not redact
+
+
+# -- the CLI's own telemetry --------------------------------------------------------------------------------
+
+
+def recorded_telemetry(name: str = "print") -> list[dict[str, Any]]:
+    """The spool lines of a data set the real CLI exported (tests/data/otlp/)."""
+    import json
+
+    from claude_tui.parsing.otlp import decode_logs, decode_metrics, telemetry_to_dict
+
+    data = json.loads((Path(__file__).resolve().parents[2] / "data" / "otlp" / f"{name}.json").read_text())
+    lines = []
+    for post in data["processes"][0]["posts"]:
+        decode = decode_logs if post["route"] == "logs" else decode_metrics
+        lines += [telemetry_to_dict(event) for event in decode(post["body"])]
+    return lines
+
+
+def test_the_cli_telemetry_in_the_spool_becomes_cli_metrics_and_a_tag(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path, session_events(), telemetry="cli")
+    spool.append_telemetry(recorded_telemetry())
+    record = SessionRecord.from_spool(spool)
+    metrics = record.metrics()
+    assert metrics["cli_cost_usd"] == pytest.approx(0.166712)  # the CLI's own cost-state figure
+    assert (metrics["cli_input_tokens"], metrics["cli_output_tokens"]) == (39208, 494)
+    assert (metrics["api_requests"], metrics["api_errors"]) == (8, 0)
+    assert 0 < metrics["ttft_ms_p50"] <= metrics["ttft_ms_p95"]
+    assert "ttft_ms_p50" in metrics and metrics["cli_cache_read_tokens"] == 0
+    assert record.tags()["claude.telemetry"] == "received"
+    # The transcript's own figures stay what they are, beside the CLI's.
+    assert metrics["input_tokens"] == 270
+
+
+def test_a_killed_session_logs_the_telemetry_its_spool_holds(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path, session_events(), finished=False, telemetry="cli")
+    spool.append_telemetry(recorded_telemetry("subagent"))
+    record = SessionRecord.from_spool(spool)
+    assert record.orphan
+    assert record.metrics()["cli_cost_usd"] == pytest.approx(0.097064)
+    assert record.metrics()["api_requests"] == 6
+
+
+def test_unreadable_telemetry_lines_are_skipped_and_the_summary_is_the_last_resort(tmp_path: Path) -> None:
+    spool = RunSpool.create({"session_id": "s", "start_time": T0, "pid": 0, "telemetry": "cli"}, tmp_path)
+    spool.telemetry_path.write_text('not json\n{"type": "span"}\n[1]\n')
+    spool.finish({"end_time": T0 + 5, "exit_code": 0, "telemetry": {"cli_cost_usd": 0.5, "api_requests": 2}})
+    spool.close()
+    record = SessionRecord.from_spool(spool)
+    assert (record.metrics()["cli_cost_usd"], record.metrics()["api_requests"]) == (0.5, 2)
+    assert "api_errors" not in record.metrics()
+
+
+@pytest.mark.parametrize(("mode", "tag"), [("cli", "missing"), ("user", "user exporter"), (None, None)])
+def test_without_telemetry_the_tag_says_why(tmp_path: Path, mode: str | None, tag: str | None) -> None:
+    record = SessionRecord.from_spool(make_spool(tmp_path, session_events(), telemetry=mode))
+    assert record.tags().get("claude.telemetry") == tag
+    assert not {"cli_cost_usd", "api_requests", "ttft_ms_p50"} & set(record.metrics())

@@ -39,6 +39,20 @@ def test_stat_metrics_are_the_numeric_stats_of_parsing() -> None:
     assert not set(schema.OUTCOME_METRICS) & set(schema.STAT_METRICS)
 
 
+def test_telemetry_metrics_are_the_cli_totals_of_parsing() -> None:
+    from claude_tui.parsing.otlp import CliTelemetry, decode_logs
+
+    telemetry = CliTelemetry()
+    telemetry.apply_all(
+        decode_logs({"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringValue": "x"}}]}]}]})
+    )
+    assert tuple(telemetry.to_dict()) == schema.TELEMETRY_METRICS
+    assert schema.CLI_COST_USD == "cli_cost_usd" and schema.API_ERRORS == "api_errors"
+    logged = {*schema.STAT_METRICS, *schema.OUTCOME_METRICS}
+    assert not set(schema.TELEMETRY_METRICS) & logged
+    assert schema.TAG_TELEMETRY in schema.TAGS
+
+
 @pytest.mark.parametrize(
     ("tool", "metric"),
     [("Bash", "tool_uses.Bash"), ("mcp__github__create_pr", "tool_uses.mcp__github__create_pr"),
@@ -83,7 +97,12 @@ def _literals(path: Path) -> list[tuple[int, str]]:
 
 
 def test_no_tag_or_metric_name_is_spelled_out_outside_the_schema() -> None:
-    metric_and_param_names = {*schema.STAT_METRICS, *schema.OUTCOME_METRICS, *schema.PARAMS}
+    metric_and_param_names = {
+        *schema.STAT_METRICS,
+        *schema.OUTCOME_METRICS,
+        *schema.TELEMETRY_METRICS,
+        *schema.PARAMS,
+    }
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE)
