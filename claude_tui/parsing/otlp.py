@@ -14,6 +14,8 @@ seconds, and both once more when it exits. This module reads those payloads; it 
   `cli_output_tokens`, `cli_cache_read_tokens`, `cli_cache_creation_tokens`, `api_requests`, `api_errors`,
   `ttft_ms_p50`, `ttft_ms_p95`) and a fuller `summary()`.
 - `telemetry_to_dict` / `telemetry_from_dict`: the line format of a spool's `telemetry.jsonl`.
+- `TelemetryIntake`: one session's receiving end: `logs(body)` / `metrics(body)` keep a posted payload (on
+  the endpoint's thread, nothing more), `take()` decodes what came since and folds it into its `CliTelemetry`.
 
 Measured on the pinned CLI 2.1.328 (payloads in `tests/data/otlp/`): every API request the CLI bills gives
 one `api_request` event, side requests and `/compact`'s summary included (`query_source` says which), and
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -43,6 +46,7 @@ __all__ = [
     "MetricPoint",
     "OtlpError",
     "TelemetryEvent",
+    "TelemetryIntake",
     "decode_logs",
     "decode_metrics",
     "percentile",
@@ -698,3 +702,62 @@ class CliTelemetry:
             "errors": [e.error[:200] for e in self.errors[-20:]],
             "other_events": dict(sorted(self.other_events.items())),
         }
+
+
+# -- the receiving end ---------------------------------------------------------------------------------------
+
+LOGS_ROUTE = "v1/logs"
+METRICS_ROUTE = "v1/metrics"
+"""Where an OTLP/http exporter posts, below the base URL it is given (`OTEL_EXPORTER_OTLP_ENDPOINT`)."""
+
+
+class TelemetryIntake:
+    """One session's telemetry as it is posted: kept on arrival, decoded and folded when `take()` is called.
+
+    `logs` and `metrics` are the handlers of the session's `<otlp>/v1/logs` and `<otlp>/v1/metrics` routes:
+    they run on the endpoint's thread and only append (a deque is safe across threads), so the CLI's export
+    is answered at once. `take()` runs in the session's poll: it decodes the payloads that came since the last
+    call, folds them into `telemetry`, and returns the new events and points (for the spool). A payload that
+    is not OTLP/JSON is counted in `rejected` (its error in `last_error`) and lost alone.
+    """
+
+    def __init__(self) -> None:
+        self.telemetry = CliTelemetry()
+        self.payloads = 0
+        """Payloads taken so far."""
+        self.rejected = 0
+        self.last_error: str | None = None
+        self._posted: deque[tuple[str, bytes]] = deque()
+
+    def logs(self, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+        """Keep a logs payload (the handler of `v1/logs`; answers 200 with no body)."""
+        self._posted.append((LOGS_ROUTE, body))
+
+    def metrics(self, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+        """Keep a metrics payload (the handler of `v1/metrics`)."""
+        self._posted.append((METRICS_ROUTE, body))
+
+    @property
+    def pending(self) -> bool:
+        """Whether payloads wait for `take()`."""
+        return bool(self._posted)
+
+    def take(self) -> list[TelemetryEvent]:
+        """Decode and fold what was posted since the last call: the new events and points, as they came."""
+        taken: list[TelemetryEvent] = []
+        while self._posted:
+            route, body = self._posted.popleft()
+            self.payloads += 1
+            try:
+                decoded: list[TelemetryEvent] = []
+                decoded += decode_logs(body) if route == LOGS_ROUTE else decode_metrics(body)
+            except OtlpError as exc:
+                self.rejected += 1
+                self.last_error = str(exc)
+                continue
+            for event in decoded:
+                before = self.telemetry.events
+                self.telemetry.apply(event)
+                if self.telemetry.events > before:  # not a repeat
+                    taken.append(event)
+        return taken

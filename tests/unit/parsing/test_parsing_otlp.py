@@ -20,6 +20,7 @@ from claude_tui.parsing.otlp import (
     CliUserPrompt,
     MetricPoint,
     OtlpError,
+    TelemetryIntake,
     decode_logs,
     decode_metrics,
     percentile,
@@ -459,3 +460,46 @@ def test_spool_lines_that_cannot_be_read(line: dict[str, Any], message: str | No
         return
     with pytest.raises(ValueError, match=message):
         telemetry_from_dict(line)
+
+
+# -- the receiving end --------------------------------------------------------------------------------------
+
+
+def test_the_intake_keeps_payloads_as_posted_and_folds_them_on_take() -> None:
+    """The recorded payloads posted from several threads at once (the endpoint serves each request on its
+    own), taken in between: nothing lost, nothing counted twice."""
+    import threading
+
+    posts = [post for process in recorded("interactive")["processes"] for post in process["posts"]]
+    intake = TelemetryIntake()
+    taken: list[Any] = []
+
+    def post(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            handler = intake.logs if item["route"] == "logs" else intake.metrics
+            assert handler(json.dumps(item["body"]).encode(), {}) is None  # 200, no body
+
+    threads = [threading.Thread(target=post, args=(posts[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        taken += intake.take()
+    for thread in threads:
+        thread.join()
+    taken += intake.take()
+    assert not intake.pending and intake.payloads == len(posts) and intake.rejected == 0
+    assert intake.telemetry.to_dict() == folded("interactive").to_dict()
+    assert len(taken) == intake.telemetry.events
+    # Posted again (an exporter's retry): nothing new.
+    post(posts)
+    assert intake.take() == [] and intake.telemetry.to_dict() == folded("interactive").to_dict()
+
+
+def test_a_payload_that_is_not_otlp_json_is_counted_and_lost_alone() -> None:
+    intake = TelemetryIntake()
+    intake.metrics(b"\x0a\x03abc")  # an exporter configured for http/protobuf
+    intake.logs(json.dumps(logs(record("api_request", cost_usd=0.5, event__sequence=1))).encode())
+    events = intake.take()
+    assert [type(e) for e in events] == [CliApiRequest]
+    assert (intake.rejected, intake.telemetry.cost_usd) == (1, 0.5)
+    assert intake.last_error is not None and intake.last_error.startswith("not OTLP/JSON")
