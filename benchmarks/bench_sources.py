@@ -1,5 +1,6 @@
 """Which source counts what: a session's tokens and cost from its transcript (claude-tui), from the CLI's
-own `cost-state` record, and from ccusage, on sessions of the real pinned CLI against the offline stub.
+own `cost-state` record, from the CLI's OpenTelemetry export, and from ccusage, on sessions of the real pinned
+CLI against the offline stub.
 
 Not a speed benchmark: it prints the agreement table docs/parsing.md quotes ("What matches what"), so that
 its figures are reproducible by `make bench`. The stub is deterministic; only the work dir's temporary
@@ -11,8 +12,8 @@ name, which is in the prompt, moves the token counts by a few between runs (neve
 - `workflow`: a `Workflow` tool run whose two agents write their transcripts to
   `<session>/subagents/workflows/<run>/`.
 
-A column for the CLI's OpenTelemetry export (issue 15 item 1) goes beside `cost-state` once a tracked
-session receives it: one more entry in the row `main` builds.
+Every CLI process gets the environment a tracked `claude` gets (`claude_code.telemetry_env`), pointed at a
+local receiver; its payloads are folded by `parsing.otlp.TelemetryIntake`, as in a tracked session.
 
 Run: `.venv/bin/python -m benchmarks.bench_sources [--no-ccusage]` (from the project root).
 """
@@ -30,11 +31,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from claude_tui.claude_code import telemetry_env
 from claude_tui.claude_env import ClaudeEnvironment
 from claude_tui.parsing import stats_for_transcript
+from claude_tui.parsing.otlp import CliTelemetry, TelemetryIntake
 from claude_tui.scenarios import load_scenario, scenario_prompts
 from claude_tui.stub_api import StubServer
 from tests.support.claude_cli import InteractiveClaude
+from tests.support.otlp_receiver import Receiver
 
 WORKFLOW_SCRIPT = """export const meta = { name: 'summarise', description: 'Two agents', phases: ['read'] }
 const files = await agent('WORKFLOW-AGENT-ONE: list the files')
@@ -124,6 +128,23 @@ def _ccusage(config_dir: Path) -> tuple[int, int, float, int] | None:
     return int(totals["inputTokens"]), int(totals["outputTokens"]), cost, len(data["sessions"])
 
 
+def _telemetry(receiver: Receiver) -> CliTelemetry:
+    """The CLI's telemetry the receiver got, folded as a tracked session folds it."""
+    intake = TelemetryIntake()
+    for post in receiver.take():
+        handler = intake.logs if post["route"] == "logs" else intake.metrics
+        handler(json.dumps(post["body"]).encode())
+    intake.take()
+    return intake.telemetry
+
+
+def _with_telemetry(env: ClaudeEnvironment, endpoint: str) -> None:
+    """Make every CLI `env` starts export its telemetry to `endpoint`, as a tracked `claude` does."""
+    exported = {k: v for k, v in telemetry_env(endpoint).items() if v is not None}
+    plain = env.env
+    env.env = lambda extra=None: plain({**exported, **(extra or {})})  # type: ignore[method-assign]
+
+
 SESSIONS: dict[str, tuple[str | dict[str, Any], Callable[[ClaudeEnvironment], str]]] = {
     "plain -p (2 prompts)": ("realistic", lambda env: _print_mode(env, scenario_prompts("realistic"))),
     "interactive (1 prompt)": ("realistic", lambda env: _interactive(env, scenario_prompts("realistic")[:1])),
@@ -146,14 +167,18 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name, (scenario, run) in SESSIONS.items():
         script = load_scenario(scenario) if isinstance(scenario, str) else scenario
+        receiver = Receiver()
         with tempfile.TemporaryDirectory(prefix="bench-sources-") as tmp, StubServer(script) as stub:
             env = ClaudeEnvironment.create(Path(tmp), stub.url)
+            _with_telemetry(env, receiver.endpoint)
             session_id = run(env)
             transcript = env.transcript_path(session_id)
             if transcript is None:
                 raise RuntimeError(f"{name}: no transcript")
             stats = stats_for_transcript(transcript)
             cli = _cost_state(transcript)
+            otel = _telemetry(receiver)
+            receiver.close()
             ccusage = None if args.no_ccusage else _ccusage(env.config_dir)
         row: dict[str, Any] = {
             "session": name,
@@ -161,6 +186,11 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             "transcript USD (genai-prices)": stats.cost_usd,
             "cost-state in / out": f"{cli[0]:,} / {cli[1]:,}" if cli else "-",
             "cost-state USD": round(cli[2], 6) if cli else "-",
+            "telemetry in / out (requests)": f"{otel.tokens('input'):,} / {otel.tokens('output'):,}"
+            f" ({len(otel.requests)})"
+            if otel.received
+            else "-",
+            "telemetry USD": otel.cost_usd if otel.has_cost else "-",
             "ccusage in / out (sessions)": f"{ccusage[0]:,} / {ccusage[1]:,} ({ccusage[3]})"
             if ccusage
             else "-",

@@ -27,11 +27,9 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +41,7 @@ from claude_tui.claude_env import ClaudeEnvironment  # noqa: E402
 from claude_tui.scenarios import load_scenario, scenario_prompts  # noqa: E402
 from claude_tui.stub_api import StubServer  # noqa: E402
 from tests.support.claude_cli import InteractiveClaude, read_jsonl  # noqa: E402
+from tests.support.otlp_receiver import Receiver  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "otlp"
 
@@ -61,58 +60,6 @@ ERRORS_SCENARIO: dict[str, Any] = {
         },
     ]
 }
-
-
-class Receiver:
-    """An OTLP/http receiver on 127.0.0.1 that keeps every payload, in arrival order."""
-
-    def __init__(self) -> None:
-        self.posts: list[dict[str, Any]] = []
-        self.started = time.monotonic()
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                route = self.path.rsplit("/", 1)[-1]
-                with receiver.lock:
-                    receiver.posts.append(
-                        {
-                            "t": round(time.monotonic() - receiver.started, 3),
-                            "route": route,
-                            "body": json.loads(body),
-                        }
-                    )
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/s/SECRET/otlp"
-
-    def take(self) -> list[dict[str, Any]]:
-        """The payloads so far (and start the clock again for the next process)."""
-        with self.lock:
-            posts, self.posts = self.posts, []
-            self.started = time.monotonic()
-        return posts
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def cost_states(env: ClaudeEnvironment) -> dict[str, Any]:
