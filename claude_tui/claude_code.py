@@ -15,7 +15,7 @@ at module level (pathlib and shutil load inside the functions that need them).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -415,3 +415,27 @@ def user_telemetry(
         if otel:
             return f"{where} sets {otel[0]}"
     return None
+
+
+def tracked_env(
+    env: Mapping[str, str],
+    otlp_url: str | None,
+    *,
+    config: str | os.PathLike[str],
+    cwd: str | os.PathLike[str],
+    args: Sequence[str] = (),
+) -> tuple[dict[str, str | None], Literal["cli", "user"] | None]:
+    """The environment overrides a tracked `claude` is spawned with, and who gets its telemetry.
+
+    `env` is the session's own overrides (on top of claude-tui's environment). With `otlp_url` (this session's
+    OTLP route on claude-tui's endpoint) the program exports its telemetry there: `env` plus `telemetry_env`,
+    and `"cli"`. Unless the user exports the CLI's telemetry themselves (`user_telemetry`, which sees the
+    environment the program would get, the settings files and `args`): their export is left exactly as it
+    is, claude-tui adds none and receives none (`"user"`; the sidebar's cost is then the transcript's
+    estimate). Without `otlp_url` (not Claude, or not tracked): `env` as it is, and None.
+    """
+    if otlp_url is None:
+        return dict(env), None
+    if user_telemetry({**os.environ, **env}, config, cwd, args) is not None:
+        return dict(env), "user"
+    return {**env, **telemetry_env(otlp_url)}, "cli"

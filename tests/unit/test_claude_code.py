@@ -255,3 +255,27 @@ def test_user_telemetry_is_found_where_the_cli_reads_it(
         assert (
             found is not None and reason in found and found.startswith(("CLAUDE_CODE_ENABLE_TELEMETRY", "/"))
         )
+
+
+def test_a_tracked_claude_exports_to_claude_tui_unless_the_user_exports_it_themselves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decision on a user's own telemetry: left exactly as it is (claude-tui adds none), never sent to
+    both; claude-tui's export otherwise, also over the session's own `CLAUDE_CODE_ENABLE_TELEMETRY=0`."""
+    config, cwd, url = tmp_path / "config", tmp_path / "work", "http://127.0.0.1:9/s/S/otlp"
+    monkeypatch.setattr(claude_code, "MANAGED_SETTINGS", str(tmp_path / "managed.json"))
+    monkeypatch.delenv("CLAUDE_CODE_ENABLE_TELEMETRY", raising=False)
+    session = {"CLAUDE_CONFIG_DIR": str(config), "CLAUDE_CODE_ENABLE_TELEMETRY": "0"}
+
+    env, mode = claude_code.tracked_env(session, url, config=config, cwd=cwd)
+    assert mode == "cli" and env == {**session, **claude_code.telemetry_env(url)}
+
+    assert claude_code.tracked_env(session, None, config=config, cwd=cwd) == (session, None)
+
+    users = {"CLAUDE_CODE_ENABLE_TELEMETRY": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel.example"}
+    assert claude_code.tracked_env(users, url, config=config, cwd=cwd) == (users, "user")
+    monkeypatch.setenv("CLAUDE_CODE_ENABLE_TELEMETRY", "1")  # claude-tui's own environment, inherited
+    assert claude_code.tracked_env({}, url, config=config, cwd=cwd) == ({}, "user")
+    monkeypatch.delenv("CLAUDE_CODE_ENABLE_TELEMETRY")
+    flag = ["--settings", '{"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "1"}}']
+    assert claude_code.tracked_env({}, url, config=config, cwd=cwd, args=flag) == ({}, "user")
