@@ -41,11 +41,15 @@ $(CLI_STAMP):
 	$(CLAUDE_BIN) --version
 	touch $@
 
-# tmux (fidelity tests compare our emulator against it), Chromium (the MLflow UI browser test) and less
-# (a full-screen program in the pane tests) come from Debian's packages.
-SYS_PACKAGES := tmux chromium less
-$(SYS_STAMP): $(BIN)/python
-	@missing=""; for tool in $(SYS_PACKAGES); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+# tmux (fidelity tests compare our emulator against it), Chromium (the MLflow UI browser test), less
+# (a full-screen program in the pane tests) and PostgreSQL (the team server tests start their own cluster:
+# tests/support/team_server.py) come from Debian's packages. PostgreSQL's programs are not on PATH: its
+# initdb is looked for where Debian puts it.
+SYS_PACKAGES := tmux chromium less postgresql
+$(SYS_STAMP): $(BIN)/python Makefile
+	@missing=""; for tool in $(SYS_PACKAGES); do \
+		if [ $$tool = postgresql ]; then ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing $$tool"; \
+		else command -v $$tool >/dev/null || missing="$$missing $$tool"; fi; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing from Debian's packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -111,6 +111,8 @@ class Settings:
     alerts: list[Alert] = field(default_factory=list)
     worktree_dir: str | None = None
     """Where `--worktree` puts a session's checkout (`worktree.DEFAULT_FOLDER` when None)."""
+    user: str | None = None
+    """Who sessions are attributed to (`mlflow.user`); default git's `user.email`, else the login name."""
 
 
 def config_path() -> Path:
@@ -130,7 +132,7 @@ def store_choice(tracking_uri: str | None, experiment: str | None) -> tuple[str 
     return tracking_uri or settings.tracking_uri, experiment or settings.experiment
 
 
-SETTINGS_KEYS = ("tracking_uri", "experiment", "redact", "worktree_dir", "alerts")
+SETTINGS_KEYS = ("tracking_uri", "experiment", "redact", "worktree_dir", "alerts", "user")
 """Every top-level key a settings file may hold."""
 
 _CACHE: dict[tuple[Path, int, int], Settings] = {}
@@ -195,6 +197,11 @@ def _settings_from(data: dict[str, object], path: Path) -> Settings:
         if not isinstance(worktree_dir, str) or not worktree_dir.strip():
             raise ConfigError(f'{path}: worktree_dir must be a folder in quotes, e.g. "~/worktrees/{{name}}"')
         settings.worktree_dir = worktree_dir
+    user = data.get("user")
+    if user is not None:
+        if not isinstance(user, str) or not user.strip():
+            raise ConfigError(f"{path}: user must be a name or email in quotes, got {user!r}")
+        settings.user = user.strip()
     alerts = data.get("alerts", {})
     if not isinstance(alerts, dict):
         raise ConfigError(f"{path}: [alerts] must be a table of NAME = NUMBER")

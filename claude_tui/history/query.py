@@ -232,7 +232,9 @@ class RunQuery:
         try:
             return _client(self.tracking_uri)
         except Exception as exc:
-            raise StoreUnavailableError(f"cannot open tracking store {self.tracking_uri}: {exc}") from exc
+            raise StoreUnavailableError(
+                _store_line("cannot open tracking store", self.tracking_uri, exc)
+            ) from exc
 
     def experiment_id(self) -> str | None:
         """The experiment's id, or None when the store has no such experiment (yet)."""
@@ -243,7 +245,9 @@ class RunQuery:
             except HistoryError:
                 raise
             except Exception as exc:
-                raise StoreUnavailableError(f"cannot read tracking store {self.tracking_uri}: {exc}") from exc
+                raise StoreUnavailableError(
+                    _store_line("cannot read tracking store", self.tracking_uri, exc)
+                ) from exc
             if experiment is not None:
                 self._experiment_id = str(experiment.experiment_id)
         return self._experiment_id
@@ -424,7 +428,18 @@ class RunQuery:
             return exc
         if _is_bad_request(exc):
             return InvalidFilterError(filter_string, _message(exc))
-        return StoreUnavailableError(f"cannot search {self.tracking_uri}: {_message(exc)}")
+        return StoreUnavailableError(_store_line("cannot search", self.tracking_uri, exc))
+
+
+def _store_line(what: str, store: str, exc: Exception) -> str:
+    """A known store failure (unauthorized, forbidden, unreachable, ...) in `tracking.errors`' one line,
+    else `<what> <store>: <MLflow's message>`."""
+    from claude_tui.tracking.errors import describe
+
+    failure = describe(exc, store)
+    if failure.cause is not None:
+        return failure.line
+    return f"{what} {store}: {_message(exc)}"
 
 
 _PY_SET = re.compile(r"'?\{('[^'{}]*'(?:, '[^'{}]*')*)\}'?")

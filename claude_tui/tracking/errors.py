@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +29,7 @@ __all__ = [
     "Cause",
     "Failure",
     "StoreProblem",
+    "credentials_hint",
     "describe",
     "first_line",
     "one_line",
@@ -54,6 +56,7 @@ class Cause(Enum):
     READ_ONLY = "read-only"
     UNREACHABLE = "unreachable"
     UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
     LOCKED = "locked"
     CORRUPT = "corrupt"
     OUTDATED = "out of date"
@@ -104,10 +107,11 @@ _TEXT_CAUSES: list[tuple[re.Pattern[str], Cause]] = [
         Cause.CORRUPT,
     ),
     (
-        re.compile(
-            r"\b401\b|\bunauthorized\b|unauthenticated|not authenticated|invalid credentials"
-            r"|\b403\b|\bforbidden\b|permission_denied"
-        ),
+        re.compile(r"\b403\b|\bforbidden\b|permission_denied"),
+        Cause.FORBIDDEN,
+    ),
+    (
+        re.compile(r"\b401\b|\bunauthorized\b|unauthenticated|not authenticated|invalid credentials"),
         Cause.UNAUTHORIZED,
     ),
     (
@@ -139,7 +143,33 @@ _UNREACHABLE_TYPES = {
 }
 
 
-_NETWORK_CAUSES = (Cause.UNREACHABLE, Cause.UNAUTHORIZED)
+_NETWORK_CAUSES = (Cause.UNREACHABLE, Cause.UNAUTHORIZED, Cause.FORBIDDEN)
+
+USERNAME_VAR = "MLFLOW_TRACKING_USERNAME"
+PASSWORD_VAR = "MLFLOW_TRACKING_PASSWORD"
+TOKEN_VAR = "MLFLOW_TRACKING_TOKEN"
+"""The variables MLflow's client reads its credentials from (basic auth, or a bearer token)."""
+
+
+def credentials_hint(cause: Cause, env: Mapping[str, str] | None = None) -> str:
+    """What to set after a 401 or 403, from the credentials the environment holds (never their values).
+
+    401 with nothing set: the username and password (or a token) are missing; with a token: the token was
+    refused; with a username: its password. 403: the credentials are good but that user may not do this.
+    """
+    env = os.environ if env is None else env
+    user = env.get(USERNAME_VAR)
+    if cause is Cause.FORBIDDEN:
+        who = f"user {user!r}" if user else ("the token's user" if env.get(TOKEN_VAR) else "anonymous")
+        return (
+            f"{who} lacks permission on the experiment: ask the server's admin for EDIT on it, "
+            f"or set {USERNAME_VAR} to a user who has it"
+        )
+    if env.get(TOKEN_VAR) and not user:
+        return f"set {TOKEN_VAR} to a valid token"
+    if user:
+        return f"set {PASSWORD_VAR} to {user!r}'s password"
+    return f"set {USERNAME_VAR} and {PASSWORD_VAR}, or {TOKEN_VAR}"
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -171,8 +201,10 @@ def _cause_of(exc: BaseException, by_type: bool = True) -> Cause | None:
             if pattern.search(text) or (code and pattern.search(code)):
                 return cause
         status = getattr(getattr(item, "response", None), "status_code", None) or getattr(item, "code", None)
-        if status in (401, 403):
+        if status == 401:
             return Cause.UNAUTHORIZED
+        if status == 403:
+            return Cause.FORBIDDEN
     if by_type and any(type(item).__name__ in _UNREACHABLE_TYPES for item in chain):
         return Cause.UNREACHABLE
     return None
@@ -229,10 +261,9 @@ def _cause_line(cause: Cause, where: str, store: str | None, detail: str = "") -
     if cause is Cause.UNREACHABLE:
         return f"unreachable: no answer from {where}" + (f" ({detail})" if detail else "")
     if cause is Cause.UNAUTHORIZED:
-        return (
-            f"unauthorized: {where} refused the credentials "
-            "(set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN)"
-        )
+        return f"unauthorized: {where} refused the credentials ({credentials_hint(cause)})"
+    if cause is Cause.FORBIDDEN:
+        return f"forbidden: {where} refused ({credentials_hint(cause)})"
     if cause is Cause.LOCKED:
         return f"locked: another process holds {where}; try again when it is done"
     if cause is Cause.CORRUPT:

@@ -105,3 +105,60 @@ def capture_changes(
     log_format = "--format=commit %H%nAuthor: %an <%ae>%nDate:   %aI%n%n    %s%n"
     log = _git(cwd, "log", "--no-color", "--stat", log_format, f"{start_commit}..HEAD")
     return (_cap(diff, max_bytes, "diff"), _cap(log or "", max_bytes, "commit log"))
+
+
+def remote_without_credentials(url: str) -> str:
+    """A remote URL with any user name, password or token taken out (`https://tok@host/x` -> `https://host/x`).
+
+    scp-like remotes (`git@github.com:org/repo.git`) keep their SSH user: it is an account name, not a secret.
+    """
+    url = url.strip()
+    if "://" not in url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    if parts.scheme in ("ssh", "git+ssh") and parts.password is None:
+        return url  # ssh://git@host/x: the SSH user, no secret
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def repository_name(remote: str | None, toplevel: str | None) -> str | None:
+    """The repository's short name: the last part of its remote's path without `.git`, else the name of its
+    top-level folder (`git@github.com:org/claude-tui.git` -> `claude-tui`)."""
+    if remote:
+        tail = remote.rstrip("/").replace(":", "/").rsplit("/", 1)[-1]
+        tail = tail.removesuffix(".git")
+        if tail:
+            return tail
+    return Path(toplevel).name if toplevel else None
+
+
+def repository_info(cwd: Path | str) -> dict[str, str | None]:
+    """`{remote, repository, email}` of the repository containing `cwd` (None values outside one).
+
+    `remote` is the `origin` remote (else the first one), credentials removed; `email` is git's
+    `user.email` there (the user's attribution when the settings name none). Two git runs, at logging time.
+    """
+    info: dict[str, str | None] = {"remote": None, "repository": None, "email": None}
+    if not Path(cwd).is_dir():
+        return info
+    toplevel = _git(cwd, "rev-parse", "--show-toplevel")
+    if toplevel is None:
+        return info
+    config = _git(cwd, "config", "--get-regexp", r"^(remote\..*\.url|user\.email)$") or ""
+    remotes: dict[str, str] = {}
+    for line in config.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "user.email":
+            info["email"] = value.strip() or None
+        elif key.startswith("remote.") and value.strip():
+            remotes[key[len("remote.") : -len(".url")]] = value.strip()
+    remote = remotes.get("origin") or next(iter(remotes.values()), None)
+    info["remote"] = remote_without_credentials(remote) if remote else None
+    info["repository"] = repository_name(info["remote"], toplevel.strip())
+    return info

@@ -211,7 +211,9 @@ def _log_record(
         run = client.create_run(
             experiment_id,
             start_time=start_ms,
-            tags={schema.TAG_SESSION_ID: record.session_id},
+            # `mlflow.user` at creation is what MLflow makes the run's `user_id` (else "unknown").
+            tags={schema.TAG_SESSION_ID: record.session_id}
+            | ({schema.TAG_USER: tags[schema.TAG_USER]} if schema.TAG_USER in tags else {}),
             run_name=tags.get(schema.TAG_RUN_NAME),
         )
         created = True
@@ -481,6 +483,22 @@ def _flush_traces() -> None:
     mlflow.flush_trace_async_logging()
 
 
+def trace_metadata(record: SessionRecord) -> dict[str, str]:
+    """The trace's metadata about its session: user and session (MLflow's Sessions page and user filter),
+    and the git state and source of the *session* (MLflow would otherwise fill in the logging process's)."""
+    git = record.meta.get("git") or {}
+    values = {
+        schema.TRACE_SESSION: record.session_id,
+        schema.TRACE_USER: record.attribution.get("user"),
+        schema.TAG_USER: record.attribution.get("user"),
+        schema.TRACE_SOURCE_NAME: schema.SOURCE_NAME,
+        schema.TRACE_GIT_COMMIT: git.get("commit") or "",
+        schema.TRACE_GIT_BRANCH: git.get("branch") or record.stats.get("git_branch") or "",
+        schema.TRACE_GIT_REPO_URL: record.attribution.get("remote") or "",
+    }
+    return {key: str(record.clean(value)) for key, value in values.items() if value is not None}
+
+
 def emit_trace(
     uri: str, experiment_id: str, run_id: str, record: SessionRecord, *, flush: bool = True
 ) -> str:
@@ -506,7 +524,7 @@ def emit_trace(
             }
             if spec.parent is None:
                 kwargs["experiment_id"] = experiment_id
-                kwargs["metadata"] = {schema.TRACE_SOURCE_RUN: run_id}
+                kwargs["metadata"] = {schema.TRACE_SOURCE_RUN: run_id, **trace_metadata(record)}
                 kwargs["tags"] = {schema.TAG_SESSION_ID: record.session_id}
             else:
                 kwargs["parent_span"] = spans[spec.parent]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -75,6 +76,51 @@ def _truncate(obj: Any, limit: int = SPAN_TEXT_MAX) -> Any:
     if isinstance(obj, list | tuple):
         return [_truncate(v, limit) for v in obj]
     return obj
+
+
+def session_attribution(meta: dict[str, Any]) -> dict[str, str | None]:
+    """Who ran a session and where: `user` (the meta's, else the settings' `user`, else git's `user.email`
+    in the session's work dir, else the login name), `host`, and the work dir's repository (`remote` without
+    credentials, `repository` name). Read from the session's work dir, never the logging process's."""
+    from claude_tui.tracking.gitinfo import repository_info
+
+    cwd = meta.get("cwd")
+    repo = repository_info(cwd) if isinstance(cwd, str) and cwd else {}
+    user = meta.get("user") or configured_user() or repo.get("email") or login_name()
+    host = meta.get("host") or socket.gethostname()
+    return {"user": user, "host": host, "remote": repo.get("remote"), "repository": repo.get("repository")}
+
+
+def store_credentials() -> set[str]:
+    """The store's own secrets in this process's environment (`MLFLOW_TRACKING_PASSWORD`, `..._TOKEN`):
+    masked wherever a session's text shows them (a Bash `env` in the session, a pasted config)."""
+    import os
+
+    return {
+        value
+        for name in ("MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
+        if (value := os.environ.get(name))
+    }
+
+
+def configured_user() -> str | None:
+    """The settings' `user` (None when unset, or when the settings cannot be read: commands report that)."""
+    from claude_tui.config import ConfigError, load_settings
+
+    try:
+        return load_settings().user
+    except ConfigError:
+        return None
+
+
+def login_name() -> str | None:
+    """The login name of this process's user (None when the system cannot tell)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
 
 
 def spool_transcript(meta: dict[str, Any]) -> Path | None:
@@ -196,6 +242,8 @@ class SessionRecord:
     transcript_path: Path | None = None
     redactor: Redactor = field(default_factory=Redactor)
     """Masks secrets: the rules, plus every secret value found anywhere in the session's files."""
+    attribution: dict[str, str | None] = field(default_factory=dict)
+    """Who and where: `user`, `host`, `remote`, `repository` (`session_attribution`)."""
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -234,7 +282,7 @@ class SessionRecord:
                 k: summary["telemetry"][k] for k in schema.TELEMETRY_METRICS if k in summary["telemetry"]
             }
         redactor = (
-            Redactor.for_texts(session_texts(spool, transcript))
+            Redactor(set(Redactor.for_texts(session_texts(spool, transcript)).known) | store_credentials())
             if meta.get("redact") is not False
             else Redactor()
         )
@@ -246,6 +294,7 @@ class SessionRecord:
             end = max(last_event, spool.last_activity())
         return cls(
             session_id=spool.session_id,
+            attribution=session_attribution(meta),
             meta=meta,
             summary=summary,
             orphan=summary is None,
@@ -347,6 +396,10 @@ class SessionRecord:
                     self.meta.get("claude_version") or self.stats.get("claude_version")
                 ),
                 schema.TAG_SOURCE: source,
+                schema.TAG_USER: self.attribution.get("user"),
+                schema.TAG_HOST: self.attribution.get("host"),
+                schema.TAG_GIT_REMOTE: self.attribution.get("remote"),
+                schema.TAG_REPOSITORY: self.attribution.get("repository"),
                 # Why a run has no cost_usd: the models genai-prices has no price for.
                 schema.TAG_UNPRICED_MODELS: ", ".join(self.stats.get("unpriced_models") or []),
                 # A spool logged without its meta.json says so on the run (`RunSpool.recover`).

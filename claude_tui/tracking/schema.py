@@ -46,6 +46,15 @@ TELEMETRY_USER = "user exporter"
 """The user's own telemetry export was configured; claude-tui left it untouched and received none."""
 TELEMETRY_MISSING = "missing"
 """claude-tui asked the CLI for its telemetry and none arrived (a CLI that exports none, a killed session)."""
+TAG_USER = "mlflow.user"
+"""Who ran the session: the settings' `user`, else git's `user.email` in the work dir, else the login name.
+MLflow also sets the run's `user_id` from it, and its UI filters on it."""
+TAG_HOST = "host"
+"""The machine the session ran on."""
+TAG_GIT_REMOTE = "git.remote"
+"""The repository's remote URL (origin), without any credentials."""
+TAG_REPOSITORY = "git.repository"
+"""The repository's short name (from its remote, else its folder)."""
 TAG_SOURCE = "source"
 SOURCE_LIVE = "live"
 """`source` of a session run in the app."""
@@ -65,6 +74,10 @@ TAGS = (
     TAG_META_UNREADABLE,
     TAG_LOGGING_WARNINGS,
     TAG_TELEMETRY,
+    TAG_USER,
+    TAG_HOST,
+    TAG_GIT_REMOTE,
+    TAG_REPOSITORY,
     TAG_SOURCE,
 )
 """Every tag claude-tui sets (the user's `--tag`s come on top)."""
@@ -187,6 +200,16 @@ ROOT_SPAN = SESSION_TYPE
 TRACE_SOURCE_RUN = "mlflow.sourceRun"
 """Trace metadata linking the trace to its run (MLflow's key: the trace shows in the run's Traces tab);
 the root span also carries the `claude.session_id` tag."""
+
+TRACE_USER = "mlflow.trace.user"
+"""Trace metadata: the session's user (MLflow's Sessions page and user filters read it)."""
+TRACE_SESSION = "mlflow.trace.session"
+"""Trace metadata: the Claude session id; MLflow's Sessions page groups a session's traces by it."""
+TRACE_GIT_COMMIT = "mlflow.source.git.commit"
+TRACE_GIT_BRANCH = "mlflow.source.git.branch"
+TRACE_GIT_REPO_URL = "mlflow.source.git.repoURL"
+"""Trace metadata MLflow fills from the logging process's own directory; set from the session's instead."""
+TRACE_SOURCE_NAME = "mlflow.source.name"
 
 # -- searching -----------------------------------------------------------------------------------------------
 

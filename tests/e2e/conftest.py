@@ -209,3 +209,18 @@ def auth_mlflow_server(tmp_path: Path) -> Iterator[str]:
     env = {"MLFLOW_AUTH_CONFIG_PATH": str(config), "MLFLOW_FLASK_SERVER_SECRET_KEY": "tests-only-secret"}
     with running_mlflow_server(tmp_path, "--app-name", "basic-auth", env=env) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def team() -> Iterator[Any]:
+    """A team's set-up, once per test session: PostgreSQL started by the test and `mlflow server
+    --app-name basic-auth` on it with proxied artifacts (`tests.support.team_server`, docs/team.md).
+
+    Users `alice` and `bob` exist; `team.env(name)` is what a member's environment holds.
+    """
+    from tests.support.team_server import team_server
+
+    with team_server() as server:
+        server.create_user("alice", "alice-password-0123")
+        server.create_user("bob", "bob-password-45678")
+        yield server

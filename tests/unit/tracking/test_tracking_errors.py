@@ -52,7 +52,7 @@ CASES = [
         lambda: _mlflow("API request to endpoint /x failed with error code 401 != 200. Response body: 'no'"),
         Cause.UNAUTHORIZED,
     ),
-    ("403 code", lambda: _mlflow("Permission denied", "PERMISSION_DENIED"), Cause.UNAUTHORIZED),
+    ("403 code", lambda: _mlflow("Permission denied", "PERMISSION_DENIED"), Cause.FORBIDDEN),
     (
         "refused behind MLflow's text",
         lambda: _wrapped(
@@ -82,7 +82,7 @@ CASES = [
 @pytest.mark.parametrize(("name", "make", "cause"), CASES, ids=[c[0] for c in CASES])
 def test_known_failures_are_named(name: str, make: object, cause: Cause | None) -> None:
     exc = make()  # type: ignore[operator]
-    server = cause in (Cause.UNREACHABLE, Cause.UNAUTHORIZED)
+    server = cause in (Cause.UNREACHABLE, Cause.UNAUTHORIZED, Cause.FORBIDDEN)
     failure = describe(exc, "http://127.0.0.1:5000" if server else DB)
     assert failure.cause is cause
     assert "\n" not in failure.line and len(failure.line) <= 400
@@ -118,3 +118,36 @@ def test_store_labels() -> None:
     assert store_label("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
     assert store_label("https://me:pw@host/mlflow") == "https://me:***@host/mlflow"
     assert store_label(None) == "the tracking store"
+
+
+@pytest.mark.parametrize(
+    ("env", "status", "wanted"),
+    [
+        ({}, 401, "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN"),
+        (
+            {"MLFLOW_TRACKING_USERNAME": "alice", "MLFLOW_TRACKING_PASSWORD": "pw-x"},
+            401,
+            "set MLFLOW_TRACKING_PASSWORD to 'alice'",
+        ),
+        ({"MLFLOW_TRACKING_TOKEN": "tok-x"}, 401, "set MLFLOW_TRACKING_TOKEN to a valid token"),
+        (
+            {"MLFLOW_TRACKING_USERNAME": "bob", "MLFLOW_TRACKING_PASSWORD": "pw-y"},
+            403,
+            "user 'bob' lacks permission",
+        ),
+    ],
+)
+def test_a_refusal_names_the_variable_to_set(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], status: int, wanted: str
+) -> None:
+    for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    exc = _mlflow(f"API request to endpoint /x failed with error code {status} != 200. Response body: 'no'")
+    line = one_line(exc, "http://127.0.0.1:5000")
+    assert wanted in line and "\n" not in line
+    assert line.startswith("unauthorized: " if status == 401 else "forbidden: ")
+    for value in env.values():
+        if value.startswith(("pw-", "tok-")):
+            assert value not in line

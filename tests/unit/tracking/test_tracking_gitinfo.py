@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from claude_tui.tracking.gitinfo import capture_changes, git_state
+from claude_tui.tracking.gitinfo import (
+    capture_changes,
+    git_state,
+    remote_without_credentials,
+    repository_info,
+)
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "T",
@@ -96,3 +101,36 @@ def test_changes_without_a_repo_or_commit_say_so(tmp_path: Path, repo: Path) -> 
     assert "not a git repository" in capture_changes(tmp_path, "abc")[0]
     assert "no start commit" in capture_changes(repo, None)[0]
     assert "not found" in capture_changes(repo, "0" * 40)[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "clean"),
+    [
+        ("https://alice:ghp_secret123@github.com/org/widget.git", "https://github.com/org/widget.git"),
+        ("https://oauth2:glpat-xyz@gitlab.example.com:8443/a/b", "https://gitlab.example.com:8443/a/b"),
+        ("https://token@host/x.git", "https://host/x.git"),
+        ("git@github.com:org/widget.git", "git@github.com:org/widget.git"),
+        ("ssh://git@host/org/widget", "ssh://git@host/org/widget"),
+        ("ssh://git:pw@host/org/widget", "ssh://host/org/widget"),
+        ("/srv/git/widget.git", "/srv/git/widget.git"),
+    ],
+)
+def test_remote_urls_lose_their_credentials(url: str, clean: str) -> None:
+    assert remote_without_credentials(url) == clean
+
+
+def test_repository_info_reads_the_session_s_work_dir(repo: Path, tmp_path: Path) -> None:
+    git(repo, "remote", "add", "origin", "https://alice:s3cret-token@git.example.com/team/widget.git")
+    git(repo, "config", "user.email", "alice@team.example")
+    info = repository_info(repo / "sub" if (repo / "sub").is_dir() else repo)
+    assert info == {
+        "remote": "https://git.example.com/team/widget.git",
+        "repository": "widget",
+        "email": "alice@team.example",
+    }
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    git(plain, "init", "-q")
+    git(plain, "config", "user.email", "")
+    assert repository_info(plain) == {"remote": None, "repository": "plain", "email": None}
+    assert repository_info(tmp_path / "gone") == {"remote": None, "repository": None, "email": None}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +139,9 @@ def test_metrics_params_and_tags_of_a_finished_session(tmp_path: Path) -> None:
         "git.commit": "c0ffee",
         "claude.version": "2.1.328",
         "source": "import",
+        # Attribution: the machine, and the login name (no settings `user`, no repository at /w).
+        "host": socket.gethostname(),
+        "mlflow.user": getpass.getuser(),
     }
     assert len(tags["mlflow.runName"]) == 60
 
@@ -326,3 +332,17 @@ def test_without_telemetry_the_tag_says_why(tmp_path: Path, mode: str | None, ta
     record = SessionRecord.from_spool(make_spool(tmp_path, session_events(), telemetry=mode))
     assert record.tags().get("claude.telemetry") == tag
     assert not {"cli_cost_usd", "api_requests", "ttft_ms_p50"} & set(record.metrics())
+
+
+def test_the_store_s_credentials_are_masked_wherever_a_session_shows_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "hunter2-team-pass")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "tok9f8e7d6c5b4a")
+    spool = RunSpool.create(
+        {"session_id": "s-cred", "cwd": str(tmp_path), "tags": {"note": "tok9f8e7d6c5b4a"}}, tmp_path
+    )
+    spool.close()
+    record = SessionRecord.from_spool(spool)
+    assert record.clean("env shows hunter2-team-pass and tok9f8e7d6c5b4a").count("hunter2") == 0
+    assert "tok9f8e7d6c5b4a" not in json.dumps(record.tags())
