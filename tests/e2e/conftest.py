@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -138,49 +135,32 @@ def store_uri(tmp_path: Path) -> str:
     return f"sqlite:///{folder / 'mlflow.db'}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_mlflow_server(folder: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """`mlflow server ARGS` on 127.0.0.1 with a sqlite backend in `folder`, in its own process group (the
     whole group is stopped after); yields its URL once `/health` answers."""
-    port = _free_port()
+    from tests.support.team_server import START_TIMEOUT, free_port, stop_group, wait_until_up
+
+    port = free_port()
     mlflow_bin = Path(sys.executable).with_name("mlflow")
     log_path = folder / "server.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-         "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
-         "--artifacts-destination", str(folder / "server-artifacts"), *args],
-        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(env or {})},
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
-    )  # fmt: skip
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+             "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
+             "--artifacts-destination", str(folder / "server-artifacts"), *args],
+            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(env or {})},
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 150
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
+        try:
+            wait_until_up(url, proc, log_path, START_TIMEOUT)
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+        stop_group(proc)
 
 
 @pytest.fixture

@@ -219,7 +219,12 @@ class TeamServer:
         }
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
+    """Poll `url`/health until it answers 200.
+
+    Raises:
+        RuntimeError: the server exited or did not answer within `timeout` seconds (with its log's tail).
+    """
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -298,7 +303,7 @@ def team_server(*, workers: int = 1, timeout: float = START_TIMEOUT) -> Iterator
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
             )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, proc, log_path, timeout)
+        wait_until_up(url, proc, log_path, timeout)
         yield TeamServer(url, folder, postgres, proc, backend, artifacts, log_path, tokens_file=tokens)
     finally:
         if proc is not None:
