@@ -7,8 +7,10 @@ logging again never makes a second run; a real `mlflow server` works over HTTP.
 
 from __future__ import annotations
 
+import getpass
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -91,6 +93,10 @@ def test_run_holds_exactly_the_session(subagent_spool: RunSpool, store_uri: str)
     assert (run.info.end_time - run.info.start_time) / 1000 == pytest.approx(45, abs=1)
 
     head = session.git_start
+    work_dir = session.env.work_dir
+    email = subprocess.run(
+        ["git", "config", "user.email"], cwd=work_dir, capture_output=True, text=True, check=False
+    ).stdout.strip()
     assert run.data.tags == {
         "type": "claude_session",
         "mlflow.runName": session.scenario["prompts"][0],
@@ -101,7 +107,13 @@ def test_run_holds_exactly_the_session(subagent_spool: RunSpool, store_uri: str)
         "claude.version": "2.1.328",
         "source": "live",
         "team": "core",
+        # Attribution (issue 17): no settings user here, so git's user.email in the work dir (else the login);
+        # the work dir has no remote, so the repository is named after its folder.
+        "mlflow.user": email or getpass.getuser(),
+        "host": socket.gethostname(),
+        "git.repository": work_dir.name,
     }
+    assert run.info.user_id == run.data.tags["mlflow.user"]
     assert set(run.data.params) == {
         "session_id", "command", "args", "cwd", "procedure_name", "issue_number", "model", "permission_mode",
     }  # fmt: skip
