@@ -81,7 +81,8 @@ def test_broken_settings_file(tmp_path: Path, content: str) -> None:
         ("tracking_uri = 5", "tracking_uri must be a URI in quotes, got 5"),
         (
             'experimnet = "x"',
-            "unknown setting 'experimnet' (known: tracking_uri, experiment, redact, worktree_dir, alerts, user)",
+            "unknown setting 'experimnet' "
+            "(known: tracking_uri, experiment, redact, worktree_dir, alerts, user)",
         ),
         (
             "[alerts]\nbogus = 1",
