@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import math
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical, VerticalScroll
-from textual.widgets import Label, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import Label, Static, TabbedContent, TabPane
 
 from claude_tui.formatting import format_cost, format_count, format_duration
 from claude_tui.history.compare import format_metric
 from claude_tui.history.query import RunDetails
 from claude_tui.history.replay import CastPlayer, CastRecording
-from claude_tui.history.series import resample_cumulative
 from claude_tui.tracking.schema import SERIES_KEYS
 from claude_tui.widgets.terminal import ReplayPane
-
-CHART_POINTS = 48
-"""Sparkline resolution: one bar per 1/48 of the session."""
 
 REPLAY_FPS = 30
 """Replay timer rate; output due within a frame is fed in one call."""
@@ -165,33 +162,60 @@ class ReplayView(Vertical):
 
 
 class MetricChart(Vertical):
-    """Sparklines of the cumulative series (tool uses, errors, commands) over the session's duration."""
+    """A plot with axes and labels (textual-plotext) of tool uses, commands and errors over the session's
+    time, from the run's logged series (cumulative; step = seconds since the start)."""
 
     DEFAULT_CSS = """
-    MetricChart { height: auto; padding: 0 1; }
-    MetricChart Label { margin-top: 1; }
-    MetricChart Sparkline { height: 3; }
-    MetricChart #chart-empty { color: $text-muted; }
+    MetricChart { height: 1fr; min-height: 14; padding: 0 1; }
+    MetricChart #chart-empty { color: $text-muted; height: auto; }
+    MetricChart #chart-plot { height: 1fr; }
     """
 
+    LABELS: ClassVar[dict[str, str]] = {
+        "tool_uses": "tool uses",
+        "commands_executed": "commands",
+        "errors_encountered": "errors",
+    }
+    COLORS: ClassVar[dict[str, str]] = {
+        "tool_uses": "cyan",
+        "commands_executed": "green",
+        "errors_encountered": "red",
+    }
+
     def compose(self) -> ComposeResult:
+        # Plotext loads with the History pane (itself built on first view), never before Claude's first frame.
+        from textual_plotext import PlotextPlot
+
         yield Label("No metric series logged.", id="chart-empty")
-        for key in SERIES_KEYS:
-            yield Label(key, id=f"chart-label-{key}")
-            yield Sparkline([], id=f"chart-{key}")
+        yield PlotextPlot(id="chart-plot")
 
     def show(self, series: dict[str, list[tuple[int, float]]]) -> None:
-        """Draw each series resampled over time, its label carrying the final value and duration."""
-        self.query_one("#chart-empty").display = not series
-        for key in SERIES_KEYS:
-            points = series.get(key, [])
-            label = self.query_one(f"#chart-label-{key}", Label)
-            spark = self.query_one(f"#chart-{key}", Sparkline)
-            label.display = spark.display = bool(points)
-            if points:
-                last_step, last_value = max(points)
-                label.update(f"{key}: {format_metric(last_value)} over {format_duration(last_step)}")
-                spark.data = resample_cumulative(points, CHART_POINTS)
+        """Plot each series as a step line over minutes since the start; the legend has the final values."""
+        from textual_plotext import PlotextPlot
+
+        shown = {key: sorted(series[key]) for key in SERIES_KEYS if series.get(key)}
+        self.query_one("#chart-empty").display = not shown
+        plot = self.query_one("#chart-plot", PlotextPlot)
+        plot.display = bool(shown)
+        plt = plot.plt
+        plt.clear_figure()
+        if not shown:
+            plot.refresh()
+            return
+        end = max(points[-1][0] for points in shown.values())
+        unit, scale = ("minutes", 60.0) if end >= 180 else ("seconds", 1.0)
+        for key, points in shown.items():
+            xs = [0.0] + [step / scale for step, _ in points]
+            ys = [0.0] + [value for _, value in points]
+            last = format_metric(points[-1][1])
+            plt.plot(xs, ys, label=f"{self.LABELS.get(key, key)} {last}", color=self.COLORS.get(key))
+        plt.title(f"over {format_duration(end)}")
+        plt.xlabel(unit)
+        plt.ylabel("count")
+        top = max(value for points in shown.values() for _, value in points)
+        step = max(1, math.ceil(top / 5))  # counts: whole-number ticks, about five of them
+        plt.yticks(list(range(0, int(top) + step, step)))
+        plot.refresh()
 
 
 class RunDetailsView(Vertical):
@@ -221,7 +245,7 @@ class RunDetailsView(Vertical):
                 yield Static("", id="details-transcript")
             with TabPane("Replay", id="tab-replay"):
                 yield ReplayView(id="replay")
-            with TabPane("Chart", id="tab-chart"), VerticalScroll():
+            with TabPane("Chart", id="tab-chart"):
                 yield MetricChart(id="chart")
 
     def show(self, details: RunDetails) -> None:

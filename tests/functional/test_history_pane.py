@@ -288,10 +288,15 @@ async def test_details_pane(store: str) -> None:
             assert key in overview
         transcript = text_of(pane.query_one("#details-transcript", Static))
         assert transcript.strip() == target.clean_transcript().strip()
-        spark = pane.query_one("#chart-commands_executed")
-        assert spark.data[-1] == target.commands and spark.data[0] == 0  # type: ignore[attr-defined]
-        label = str(pane.query_one("#chart-label-commands_executed", Label).render())
-        assert label.startswith(f"commands_executed: {target.commands} over ")
+        await pilot.press("g")  # the Chart tab: a plot with axes, a title and a legend of the final counts
+        await pilot.pause(0.3)
+        plot = pane.query_one("#chart-plot")
+        drawn = "\n".join(
+            "".join(seg.text for seg in line) for line in plot.render_lines(plot.region.reset_offset)
+        )
+        assert f"commands {target.commands}" in drawn and f"errors {target.errors}" in drawn
+        assert "seconds" in drawn or "minutes" in drawn
+        assert any(ch in drawn for ch in "⠁⠂⠄⡀⢀⠈⠐⠠▖▗▘▝•")  # points plotted, not three block sparklines
 
 
 async def test_replay_plays_the_recording(store: str) -> None:
@@ -542,16 +547,30 @@ def test_snapshot_history_table(snap_compare: Any, store: str) -> None:
     assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=_settled)
 
 
+async def show_issue_77(pilot: Pilot[Any]) -> None:
+    """Select the session of issue 77 and wait for its details."""
+    pane = await loaded(pilot)
+    target = next(s for s in SAMPLE_SESSIONS if s.issue == "77")
+    pane.query_one(RunTable).move_cursor(row=names(pane).index(target.prompt))
+    details = pane.query_one(RunDetailsView)
+    await until(pilot, lambda: details.details is not None and details.details.row.name == target.prompt)
+
+
 def test_snapshot_details_pane(snap_compare: Any, store: str) -> None:
     async def select_and_show(pilot: Pilot[Any]) -> None:
-        pane = await loaded(pilot)
-        target = next(s for s in SAMPLE_SESSIONS if s.issue == "77")
-        pane.query_one(RunTable).move_cursor(row=names(pane).index(target.prompt))
-        details = pane.query_one(RunDetailsView)
-        await until(pilot, lambda: details.details is not None and details.details.row.name == target.prompt)
+        await show_issue_77(pilot)
         await pilot.pause(0.2)
 
     assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=select_and_show)
+
+
+def test_snapshot_chart_tab(snap_compare: Any, store: str) -> None:
+    async def chart(pilot: Pilot[Any]) -> None:
+        await show_issue_77(pilot)
+        await pilot.press("g")
+        await pilot.pause(0.3)
+
+    assert snap_compare(HistoryApp(store), terminal_size=(120, 40), run_before=chart)
 
 
 def test_snapshot_compare_view(snap_compare: Any, store: str) -> None:

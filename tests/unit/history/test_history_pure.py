@@ -27,7 +27,6 @@ from claude_tui.history.query import (
     today_start_ms,
 )
 from claude_tui.history.replay import MAX_IDLE, CastPlayer, load_recording
-from claude_tui.history.series import resample_cumulative
 from claude_tui.history.ui_server import (
     ServerState,
     compare_url,
@@ -247,20 +246,6 @@ def test_format_metric(value: float, text: str) -> None:
 
 
 # --- series -----------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("points", "buckets", "expected"),
-    [
-        ([], 5, []),
-        ([(0, 0.0), (10, 3.0)], 3, [0.0, 0.0, 3.0]),
-        ([(0, 0.0), (2, 1.0), (5, 2.0), (10, 3.0)], 6, [0.0, 1.0, 1.0, 2.0, 2.0, 3.0]),
-        ([(4, 2.0), (0, 1.0)], 2, [1.0, 2.0]),  # unsorted input
-        ([(3, 5.0)], 1, [5.0]),
-    ],
-)
-def test_resample_cumulative(points: list[tuple[int, float]], buckets: int, expected: list[float]) -> None:
-    assert resample_cumulative(points, buckets) == expected
 
 
 # --- replay -----------------------------------------------------------------------------------------------
