@@ -42,10 +42,10 @@ $(CLI_STAMP):
 	touch $@
 
 # tmux (fidelity tests compare our emulator against it), Chromium (the MLflow UI browser test), less
-# (a full-screen program in the pane tests) and PostgreSQL (the team server tests start their own cluster:
-# tests/support/team_server.py) come from Debian's packages. PostgreSQL's programs are not on PATH: its
-# initdb is looked for where Debian puts it.
-SYS_PACKAGES := tmux chromium less postgresql
+# (a full-screen program in the pane tests), zsh (its shell integration) and PostgreSQL (the team server
+# tests start their own cluster: tests/support/team_server.py) come from Debian's packages. PostgreSQL's
+# programs are not on PATH: its initdb is looked for where Debian puts it.
+SYS_PACKAGES := tmux chromium less zsh postgresql
 $(SYS_STAMP): $(BIN)/python Makefile
 	@missing=""; for tool in $(SYS_PACKAGES); do \
 		if [ $$tool = postgresql ]; then ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing $$tool"; \

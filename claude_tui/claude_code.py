@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Literal
 
+from claude_tui.shell_integration import shell_args
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
@@ -70,6 +72,8 @@ def program_argv(
     argv = [program]
     if claude:
         argv += ["--session-id", session_id]
+    else:
+        argv += shell_args(command, [*args, *([prompt] if prompt else [])])  # bash's OSC 133 marks
     argv += args
     if prompt:
         # Variadic options such as --allowedTools would swallow a trailing prompt; `--` ends them.

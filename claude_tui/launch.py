@@ -24,6 +24,7 @@ import sys
 from claude_tui.claude_code import fallback_program, program_argv
 from claude_tui.commands import SUBCOMMANDS
 from claude_tui.prespawn import Prespawned, hand_over, pane_size
+from claude_tui.shell_integration import shell_env
 from claude_tui.terminal.pty_session import PtySession, find_program
 
 VALUE_OPTIONS = frozenset(
@@ -119,12 +120,13 @@ def prespawn(args: list[str]) -> Prespawned | None:
     argv = program_argv(
         program, command=line.command, session_id=session_id, args=line.claude_args, prompt=line.prompt
     )
+    env = shell_env(line.command, [*line.claude_args, *([line.prompt] if line.prompt else [])])
     cols, rows = pane_size()
     try:
-        pty = PtySession.spawn(argv, cwd=cwd, env={}, cols=cols, rows=rows)
+        pty = PtySession.spawn(argv, cwd=cwd, env=env, cols=cols, rows=rows)
     except Exception:  # the normal path spawns again and reports what went wrong
         return None
-    early = Prespawned(session_id, argv, cwd, pty)
+    early = Prespawned(session_id, argv, cwd, pty, env)
     hand_over(early)
     return early
 

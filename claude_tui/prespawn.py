@@ -26,11 +26,15 @@ def pane_size() -> tuple[int, int]:
 class Prespawned:
     """A program spawned by `launch.prespawn`, waiting for `commands.run` to claim it."""
 
-    def __init__(self, session_id: str, argv: list[str], cwd: str, pty: PtySession) -> None:
+    def __init__(
+        self, session_id: str, argv: list[str], cwd: str, pty: PtySession, env: dict[str, str] | None = None
+    ) -> None:
         self.session_id = session_id
         self.argv = argv
         self.cwd = cwd
         self.pty = pty
+        self.env = env or {}
+        """What the program got on top of claude-tui's environment (zsh's shell-integration ZDOTDIR)."""
 
 
 _prespawned: Prespawned | None = None

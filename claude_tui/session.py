@@ -26,6 +26,7 @@ from claude_tui.terminal.pty_session import find_program
 
 if TYPE_CHECKING:
     from claude_tui.parsing import Event, ScreenParser, SessionStats, TranscriptTail
+    from claude_tui.parsing.shell import ShellMarks
     from claude_tui.snapshot import SessionSnapshot, StatsSource
     from claude_tui.terminal.recorder import CastRecorder
     from claude_tui.tracking.spool import RunSpool
@@ -163,6 +164,7 @@ class TrackedSession:
         self.monitor = AlertMonitor(config.alerts)
         self._transcript: TranscriptTail | None = None
         self._last_screen_poll = 0.0
+        self._screen_events = 0
         self._tool_minutes: list[int] = [0]
         self.git_start: dict[str, Any] = {"commit": None, "branch": None, "dirty": None}
 
@@ -182,6 +184,24 @@ class TrackedSession:
         from claude_tui.parsing import SessionStats
 
         return SessionStats()
+
+    @cached_property
+    def shell_stats(self) -> SessionStats:
+        """Counts from the shell's OSC 133 marks (`--command bash`/`zsh`: commands and failed commands)."""
+        from claude_tui.parsing import SessionStats
+
+        return SessionStats()
+
+    @cached_property
+    def _shell(self) -> ShellMarks:
+        from claude_tui.parsing.shell import ShellMarks
+
+        return ShellMarks()
+
+    @property
+    def _shell_spoke(self) -> bool:
+        """Whether the program sent OSC 133 marks (without creating the parser to find out)."""
+        return "_shell" in self.__dict__ and self._shell.seen
 
     @cached_property
     def _screen(self) -> ScreenParser:
@@ -253,13 +273,20 @@ class TrackedSession:
     # -- live updates ------------------------------------------------------------------------------------
 
     def poll(
-        self, screen_lines: Sequence[str] | None = None, *, first_index: int = 0, final: bool = False
+        self,
+        screen_lines: Sequence[str] | None = None,
+        *,
+        first_index: int = 0,
+        final: bool = False,
+        shell_marks: Sequence[str] = (),
     ) -> bool:
-        """Read what is new (transcript, or screen text as a fallback); True when the stats changed.
+        """Read what is new (transcript, shell marks, or screen text as a fallback); True when stats changed.
 
         `screen_lines` is the scrollback plus the screen, `screen_lines[i]` at absolute position
         `first_index + i` (`TerminalEmulator.history_dropped`). `final` (at the session's end) also takes a
         transcript line without its newline and the screen lines still waiting to be seen complete.
+        `shell_marks` are the OSC 133 marks the program wrote since the last poll
+        (`TerminalEmulator.take_shell_marks`): a shell's commands and their exit status.
         """
         from claude_tui.parsing import TranscriptTail, event_to_dict
         from claude_tui.parsing.events import ToolCall
@@ -274,18 +301,25 @@ class TrackedSession:
                 from claude_tui.parsing import prices
 
                 prices.preload_in_background()
-        if self._transcript is not None:
+        if shell_marks and self._transcript is None:
+            events = self._shell.feed(list(shell_marks), self._clock())
+            for event in events:
+                self.shell_stats.apply(event)
+        elif self._transcript is not None:
             events = self._transcript.poll(final=final)
             for event in events:
                 self.transcript_stats.apply(event)
             self.transcript_stats.malformed_lines = self._transcript.malformed_lines
-        elif screen_lines is not None and (final or self.screen_due()):
+        elif screen_lines is not None and not self._shell_spoke and (final or self.screen_due()):
+            # A shell that sends marks is counted by them alone: the screen parser would add whatever its
+            # commands print that looks like a `● Tool(...)` line.
             self._last_screen_poll = time.monotonic()
             events = self._screen.feed(list(screen_lines), first_index)
             if final:
                 events += self._screen.flush()
             for event in events:
                 self.screen_stats.apply(event)
+            self._screen_events += len(events)
         if not events:
             return False
         minute = int(max(0.0, self._clock() - self.started_at) // 60)
@@ -298,14 +332,23 @@ class TrackedSession:
         return True
 
     def screen_due(self) -> bool:
-        """Whether the next `poll` would read screen text (no transcript, and a screen pass is due)."""
+        """Whether the next `poll` would read screen text (no transcript, no shell marks, and a screen pass
+        is due)."""
         due = time.monotonic() - self._last_screen_poll >= self.POLL_SCREEN_EVERY
-        return self._transcript is None and due
+        return self._transcript is None and not self._shell_spoke and due
 
     @property
     def source(self) -> StatsSource:
-        """Where the counts come from: `transcript` once Claude Code's transcript exists, else `screen`."""
-        return "transcript" if self._transcript is not None else "screen"
+        """Where the counts come from: `transcript` once Claude Code's transcript exists, `shell` once a shell
+        sent OSC 133 marks, else `screen`; `none` for a program that has given nothing to count (no
+        transcript, no marks, no tool line on screen) and is not Claude (whose transcript is on its way)."""
+        if self._transcript is not None:
+            return "transcript"
+        if self._shell_spoke:
+            return "shell"
+        if self.config.is_claude or self._screen_events:
+            return "screen"
+        return "none"
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -318,7 +361,9 @@ class TrackedSession:
         return max(0.0, end - self.started_at)
 
     def _active_stats(self) -> SessionStats:
-        return self.transcript_stats if self._transcript is not None else self.screen_stats
+        if self._transcript is not None:
+            return self.transcript_stats
+        return self.shell_stats if self.source == "shell" else self.screen_stats
 
     def snapshot(self) -> SessionSnapshot:
         """What the sidebar draws now; `new_alerts` holds the alerts that fired since the last snapshot."""
@@ -372,13 +417,14 @@ class TrackedSession:
         *,
         first_index: int = 0,
         killed: bool = False,
+        shell_marks: Sequence[str] = (),
     ) -> None:
         """Final poll, close the recording, and write everything the logger needs into the spool.
 
         `screen_lines` is the pane's scrollback and screen (from absolute position `first_index`, as in
         `poll`): the cleaned transcript, and the screen parser's last look.
         """
-        self.poll(screen_lines, first_index=first_index, final=True)
+        self.poll(screen_lines, first_index=first_index, final=True, shell_marks=shell_marks)
         self.ended_at = self._clock()
         if self.recorder is not None:
             self.recorder.close()

@@ -12,8 +12,9 @@ from typing import Any, Literal
 
 __all__ = ["SessionSnapshot", "StatsSource"]
 
-StatsSource = Literal["transcript", "screen"]
-"""Where the counts come from: Claude Code's transcript, or the screen parser (programs without one)."""
+StatsSource = Literal["transcript", "shell", "screen", "none"]
+"""Where the counts come from: Claude Code's transcript, a shell's OSC 133 marks, the screen parser (programs
+without either), or nothing yet (a program that has shown nothing countable)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,12 +96,14 @@ def build_config(
     for option, value in (("--issue", issue), ("--procedure", procedure)):
         if value is not None and len(value) > PARAM_VALUE_MAX:
             usage_error(f"{option}: {len(value)} characters long; MLflow allows {PARAM_VALUE_MAX}")
+    from claude_tui.shell_integration import shell_env
+
     config = SessionConfig(
         command=command,
         claude_args=claude_args,
         prompt=prompt,
         cwd=cwd,
-        env=env or {},
+        env={**shell_env(command, [*claude_args, *([prompt] if prompt else [])]), **(env or {})},
         tags=parse_tags(tags),
         issue_number=issue,
         procedure_name=procedure,
@@ -192,7 +194,7 @@ def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
         config.session_id = early.session_id
     argv = config.argv()
     if early is not None:
-        if (early.argv, early.cwd) == (argv, str(config.cwd)) and not config.env:
+        if (early.argv, early.cwd, early.env) == (argv, str(config.cwd), config.env):
             return early.pty
         early.pty.terminate(grace=0.5)
     return PtySession.spawn(argv, cwd=config.cwd, env=config.env, cols=cols, rows=rows)

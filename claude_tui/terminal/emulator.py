@@ -39,6 +39,9 @@ from wcwidth import wcwidth
 
 __all__ = ["DEFAULT_STYLE", "STATE_VERSION", "CellStyle", "StateError", "TerminalEmulator"]
 
+MAX_SHELL_MARKS = 4096
+"""OSC 133 marks kept between two `take_shell_marks` calls (a few per command; taken 4 times a second)."""
+
 
 class CellStyle(NamedTuple):
     """How one cell is drawn. Immutable and hashable, so it is a cheap cache key.
@@ -394,6 +397,7 @@ class TerminalEmulator:
         """How many BEL characters (outside OSC strings) were received."""
         self.feed_errors = 0
         """Tokens dropped because handling them raised (a bug: `feed` itself never raises)."""
+        self._shell_marks: list[str] = []
         self._reset_state()
 
     # ----------------------------------------------------------------------------------------------
@@ -498,6 +502,13 @@ class TerminalEmulator:
         out = b"".join(self._replies)
         self._replies.clear()
         return out
+
+    def take_shell_marks(self) -> list[str]:
+        """Return (and forget) the shell-integration marks received (OSC 133 bodies after `133;`, e.g. `A`,
+        `C;cmdline_url=ls`, `D;1`), in order; `parsing.shell.ShellMarks` reads them. At most
+        `MAX_SHELL_MARKS` wait: a program that floods them loses the oldest, never memory."""
+        marks, self._shell_marks = self._shell_marks, []
+        return marks
 
     def take_dirty(self) -> set[int]:
         """Return (and reset) the set of screen rows changed since the last call."""
@@ -1369,6 +1380,11 @@ class TerminalEmulator:
         code, _, value = body.partition(";")
         if code in ("0", "2"):
             self.title = value
+        elif code == "133":  # shell integration: prompt (A, B), command start (C), command end (D;status)
+            marks = self._shell_marks
+            marks.append(value)
+            if len(marks) > MAX_SHELL_MARKS:
+                del marks[: len(marks) - MAX_SHELL_MARKS]
 
     def _save_cursor(self) -> None:
         self._saved = (self._x, self._y, self._key, self._origin, list(self._g), self._shift_out)

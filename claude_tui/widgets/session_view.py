@@ -186,7 +186,7 @@ class SessionView(Horizontal):
             # scrollback drops its oldest lines.
             first = emulator.history_dropped
             screen_lines = [*emulator.history_lines(), *emulator.display]
-        session.poll(screen_lines, first_index=first)
+        session.poll(screen_lines, first_index=first, shell_marks=self.pane.emulator.take_shell_marks())
         snapshot = session.snapshot()
         self.sidebar.show(snapshot)
         if len(self._hints) > 1:
@@ -235,10 +235,12 @@ class SessionView(Horizontal):
             from claude_tui.screens.logging import LoggingScreen
 
             self.app.push_screen(LoggingScreen())
-        self._wrap_up(status, lines, emulator.history_dropped)
+        self._wrap_up(status, lines, emulator.history_dropped, emulator.take_shell_marks())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="wrap-up")
-    def _wrap_up(self, status: ExitStatus, lines: Sequence[str], first_index: int) -> None:
+    def _wrap_up(
+        self, status: ExitStatus, lines: Sequence[str], first_index: int, marks: Sequence[str] = ()
+    ) -> None:
         """The last poll, clean.txt, the git changes, the summary, then the store: a bad repository or store
         costs time here, never a frozen screen; any failure keeps the spool and says why in one line."""
         from claude_tui.tracking.errors import one_line
@@ -247,7 +249,7 @@ class SessionView(Horizontal):
         code, signal = status.code, status.signal
         self._progress("saving the session and its git changes", 0.0)
         try:
-            session.finish(code, signal, lines, first_index=first_index)
+            session.finish(code, signal, lines, first_index=first_index, shell_marks=marks)
         except Exception as exc:  # e.g. a full disk: the spool holds what was written, for `claude-tui sync`
             path = session.spool.path if session.spool is not None else None
             result = SessionResult(exit_code=code, signal=signal, spool=path, error=one_line(exc))

@@ -63,6 +63,10 @@ class SessionSidebar(VerticalScroll):
     SessionSidebar #hint {{ color: $accent; height: auto; margin-top: 1; }}
     SessionSidebar Sparkline {{ height: 2; margin-top: 1; }}
     SessionSidebar #status-line {{ display: none; height: 1; }}
+    SessionSidebar #nothing {{ display: none; color: $text-muted; height: auto; }}
+    SessionSidebar.-nothing #nothing {{ display: block; }}
+    SessionSidebar.-folded.-nothing #nothing {{ display: none; }}
+    SessionSidebar.-nothing StatRow.count, SessionSidebar.-nothing #tools-by-name {{ display: none; }}
     SessionSidebar.-folded {{
         dock: bottom;
         width: 1fr;
@@ -128,8 +132,9 @@ class SessionSidebar(VerticalScroll):
         from textual.widgets import Sparkline  # with the rows, not in the first frame
 
         yield Label("Session", classes="heading")
+        yield Static(id="nothing")
         for name, _, _ in self.ROWS:
-            yield StatRow(id=f"stat-{name}")
+            yield StatRow(id=f"stat-{name}", classes="count")
         yield Static(id="tools-by-name")
         yield Static(id="last-error", classes="-empty")
         yield Label("Tokens & cost", classes="heading")
@@ -142,10 +147,12 @@ class SessionSidebar(VerticalScroll):
         yield Sparkline(self.activity_series([]), id="activity")
 
     def show(self, snap: SessionSnapshot) -> None:
-        """Redraw every counter from `snap`."""
+        """Redraw every counter from `snap` (a program with nothing to count says so instead of zeros)."""
         if not self.rows_mounted:
             self._pending = snap
             return
+        self.set_class(snap.source == "none", "-nothing")
+        self._update("#nothing", nothing_to_count(snap.title) if snap.source == "none" else "")
         for name, label, value_of in self.ROWS:
             row = self.query_one(f"#stat-{name}", StatRow)
             value = value_of(snap)
@@ -208,8 +215,20 @@ class SessionSidebar(VerticalScroll):
             widget.update(text)
 
 
+def nothing_to_count(program: str) -> str:
+    """What the sidebar says for a program that gives nothing to count, instead of rows of zeros."""
+    return (
+        f"Nothing to count: {program} writes no transcript, sends no shell marks (OSC 133) and shows no "
+        "● Tool(...) lines. Time is still tracked and the session logged."
+    )
+
+
 def status_line(snap: SessionSnapshot) -> Text:
     """The folded sidebar: the main counts, the cost and the time on one line (errors in red when any)."""
+    if snap.source == "none":
+        return Text.assemble(
+            (f"{snap.title}: nothing to count", "dim"), " · ", format_duration(snap.elapsed_seconds)
+        )
     errors = (
         ("errs ", "dim"),
         (format_count(snap.errors_encountered), "bold red" if snap.errors_encountered else ""),

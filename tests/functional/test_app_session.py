@@ -204,7 +204,9 @@ async def test_killed_sessions_are_looked_for_after_the_first_frame(
 async def test_chrome_comes_after_the_first_frame_and_moves_nothing(tmp_path: Path) -> None:
     """The counters, the tab bar and the footer mount a moment after start (off Claude's first frame) into
     rows kept for them: the program's terminal keeps its size; then the counters show what was polled."""
-    session = script_session(tmp_path, "import time; print('hi', flush=True); time.sleep(30)\n", track=False)
+    # A prompt line, so the counters have something to count (a program with nothing says so instead).
+    body = "import time; print('hi\\n\u276f hello', flush=True); time.sleep(30)\n"
+    session = script_session(tmp_path, body, track=False)
     app = ClaudeTuiApp(session)
     async with app.run_test(size=(120, 30)) as pilot:
         sidebar = app.query_one(SessionSidebar)
@@ -217,6 +219,8 @@ async def test_chrome_comes_after_the_first_frame_and_moves_nothing(tmp_path: Pa
         await wait_for(pilot, filled_in, 15, "the rows and the tab bar")
         await pilot.pause()
         # Drawn right from the first frame they are in (set before the rows had a width of their own).
+        await wait_for(pilot, lambda: not sidebar.has_class("-nothing"), 10, "the prompt to be counted")
+        await pilot.pause()
         row = app.query_one("#stat-commands_executed", StatRow)
         assert drawn(row)[0].split() == ["Commands", "0"]
         await pilot.pause(0.3)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets._footer import FooterKey
 
 from claude_tui.app import ClaudeTuiApp
@@ -74,7 +75,7 @@ async def test_sidebar_folds_in_a_narrow_terminal_and_b_toggles_it(tmp_path: Pat
         pane = app.query_one(TerminalPane)
         assert sidebar.folded and pane.size.width == 80 and sidebar.size.height == 1
         await wait_for(
-            pilot, lambda: "cmds 0" in str(sidebar.query_one("#status-line").render()), 10, "status"
+            pilot, lambda: "nothing to count" in str(sidebar.query_one("#status-line").render()), 10, "status"
         )
         await pilot.press("ctrl+right_square_bracket", "b")
         await pilot.pause()
@@ -113,5 +114,71 @@ async def test_hint_stays_visible_folded_and_moves_on_after_the_follow_up(tmp_pa
         await wait_for(pilot, lambda: sidebar.hint == hints[1], 20, "the hint to move on")
         await pilot.pause()
         assert hint.region.height == 1 and hint.region.bottom <= 24 - 1
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+
+
+class FakeStore:
+    """Stands in for `tracking.logger.log_spool`: keeps the spool's summary."""
+
+    def __init__(self) -> None:
+        self.summaries: list[dict[str, Any]] = []
+
+    def __call__(self, spool: Any, **kwargs: Any) -> Any:
+        self.summaries.append(spool.summary)
+        return type("Logged", (), {"run_id": "r1", "experiment_id": "1", "tracking_uri": "fake://"})()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+async def test_a_shell_counts_its_commands_and_failures(shell: str, tmp_path: Path) -> None:
+    """`--command bash`/`zsh` recorded 0 commands and 0 errors; with OSC 133 marks injected (the user's own
+    rc file still read) it counts each command, each failed one, and git in them, and logs them."""
+    from claude_tui.commands.run import build_config
+
+    home = tmp_path / "home"
+    home.mkdir()
+    rc = ".bashrc" if shell == "bash" else ".zshrc"
+    (home / rc).write_text("PS1='mine> '\nalias hello='echo hello from the rc file'\n")
+    config = build_config(
+        command=shell, prompt=None, claude_args=[], cwd=tmp_path, tracking_uri=None, experiment=None,
+        tags=(), alerts=(), no_track=False, no_redact=False, env={"HOME": str(home)},
+    )  # fmt: skip
+    session = TrackedSession(config)
+    session.start(80, 20)
+    store = FakeStore()
+    app = ClaudeTuiApp(session, log_spool=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TerminalPane)
+        screen = lambda: "\n".join(pane.emulator.display)  # noqa: E731
+        await wait_for(pilot, lambda: "mine>" in screen(), 20, "the user's own prompt", describe=screen)
+        for line in ("hello", "false", "git --version", "ls /no/such/dir"):
+            await pilot.press(*line, "enter")
+            await pilot.pause(0.3)
+        await wait_for(pilot, lambda: session.source == "shell" and session.stats["commands_executed"] == 4,
+                       20, "four commands", describe=lambda: f"{session.stats}\n{screen()}")  # fmt: skip
+        assert "hello from the rc file" in screen()
+        stats = session.stats
+        assert stats["errors_encountered"] == 2 and stats["git_operations"] == 1
+        await wait_for(pilot, lambda: app.query_one("#stat-commands_executed").text.split()[-1] == "4", 10)
+        await pilot.press(*"exit", "enter")
+        await wait_for(pilot, lambda: app.return_value is not None, 20, "the app to exit")
+    summary = store.summaries[0]
+    # `exit` is a fifth command (its mark came with the shell's last output, taken at the end).
+    assert summary["stats_source"] == "shell" and summary["stats"]["commands_executed"] == 5
+    assert summary["stats"]["errors_encountered"] == 2
+
+
+async def test_a_program_with_nothing_to_count_says_so(tmp_path: Path) -> None:
+    app = ClaudeTuiApp(
+        program_session(tmp_path, "import time; print('working', flush=True); time.sleep(60)\n")
+    )
+    async with app.run_test(size=(120, 30)) as pilot:
+        await filled_in(pilot)
+        sidebar = app.query_one(SessionSidebar)
+        await wait_for(pilot, lambda: sidebar.has_class("-nothing"), 10, "the note")
+        note = str(sidebar.query_one("#nothing").render())
+        assert (
+            note.startswith("Nothing to count: ") and not sidebar.query_one("#stat-commands_executed").display
+        )
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from claude_tui import cli, launch
 from claude_tui.claude_code import program_argv
 from claude_tui.commands import run as run_module
+from claude_tui.shell_integration import shell_env
 from claude_tui.terminal.pty_session import find_program
 
 
@@ -81,6 +82,8 @@ def test_parse_run_line_leaves_everything_else_to_click(args: list[str]) -> None
         [],
         ["fix the bug", "--tag", "team=core"],
         ["--command", "sh", "--", "-c", "echo hi"],
+        ["--command", "bash"],  # shell integration: --rcfile in the argv
+        ["--command", "zsh"],  # shell integration: ZDOTDIR in the environment
         ["--issue", "123", "close issue #123", "--", "--allowedTools", "Bash", "Read"],
         ["run", "--no-redact", "--experiment", "e", "--", "--", "literal"],
     ],
@@ -88,7 +91,8 @@ def test_parse_run_line_leaves_everything_else_to_click(args: list[str]) -> None
 def test_early_argv_is_the_argv_click_builds(
     args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`claim_or_spawn` adopts the early program only when both argvs agree: they must, for every form."""
+    """`claim_or_spawn` adopts the early program only when both argvs (and the environments claude-tui adds)
+    agree: they must, for every form."""
     claude = tmp_path / "bin" / "claude"
     claude.parent.mkdir()
     claude.write_text("#!/bin/sh\n")
@@ -109,6 +113,8 @@ def test_early_argv_is_the_argv_click_builds(
         program, command=line.command, session_id=config.session_id, args=line.claude_args, prompt=line.prompt
     )
     assert early == config.argv()
+    args_and_prompt = [*line.claude_args, *([line.prompt] if line.prompt else [])]
+    assert shell_env(line.command, args_and_prompt) == config.env
     assert os.path.realpath(line.cwd or os.getcwd()) == str(config.cwd)
 
 
