@@ -1,5 +1,6 @@
 """Snapshots of the states users see: the sidebar with an alert and with an error, the logging screen, the
-replay player, the tab bar after the fill-in, and the Session tab at 80x24. SVGs in snapshots/test_snapshots/.
+replay player, the tab bar after the fill-in, and the Session tab at 80x24, 120x40 and 200x50. SVGs in
+snapshots/test_snapshots/.
 
 Each runs on a fixed clock and fixed input, so the SVG is the same on every run.
 """
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
@@ -171,7 +173,9 @@ def test_tab_bar_after_the_fill_in(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=(120, 30), run_before=counted(app, session))
 
 
-def test_session_tab_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
-    """The smallest usual terminal: the pane keeps 46 columns beside the sidebar."""
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=["80x24", "120x40", "200x50"])
+def test_session_tab_at(size: tuple[int, int], snap_compare: Any, tmp_path: Path) -> None:
+    """The smallest usual terminal (the sidebar folded into one status line under the pane), a middling one
+    and a wide one (the sidebar beside the pane)."""
     app, session = claude_like_app(tmp_path)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=counted(app, session))
+    assert snap_compare(app, terminal_size=size, run_before=counted(app, session))
