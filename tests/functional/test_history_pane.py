@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, Tabs
+from textual.widgets import DataTable, Input, Label, Static, TabbedContent, Tabs
 from textual.widgets._footer import FooterKey
 
 from claude_tui.history.query import today_start_ms
@@ -617,9 +617,9 @@ async def test_history_command_app_opens_on_the_history_tab(store: str) -> None:
         # The table takes the focus, and the footer its keys, a refresh after the rows (not in a fixed order
         # with the details that `loaded` waits for).
         await until(pilot, lambda: app.focused is pane.query_one(RunTable), 5)
-        assert {"ctrl+q", "s", "h"} <= {key.key for key in app.query_one(Footer).query(FooterKey)}
+        # The footer recomposes on a later refresh than the focus change: read at once, its keys race it.
+        await until(pilot, lambda: {"ctrl+q", "s", "h"} <= {key.key for key in app.query(FooterKey)})
         await pilot.click("#tab-session")
-        await pilot.pause()
-        assert app.active_tab == "session" and app.query_one("#no-session").display
+        await until(pilot, lambda: app.active_tab == "session" and app.query_one("#no-session").display)
         await pilot.press("ctrl+q")
         await until(pilot, lambda: app.return_value is not None)
