@@ -401,7 +401,7 @@ class OwnedSession:
             emulator = self.pump.emulator
             first = emulator.history_dropped
             lines = [*emulator.history_lines(), *emulator.display]
-        tracked.poll(lines, first_index=first)
+        tracked.poll(lines, first_index=first, shell_marks=self.pump.emulator.take_shell_marks())
         snapshot = tracked.snapshot().to_dict()
         self.snapshot = snapshot
         changed = {k: v for k, v in snapshot.items() if k != "elapsed_seconds"} != {
@@ -449,18 +449,19 @@ class OwnedSession:
         emulator = self.pump.emulator
         lines = [*emulator.history_lines(), *emulator.display]
         first = emulator.history_dropped
+        marks = emulator.take_shell_marks()  # a shell's last command (`exit`) came with its last output
         with contextlib.suppress(Exception):
             self.pump.close()
         self.state = "ended"
         self.broadcast(self._exited_message())
-        self.wrap_up = asyncio.get_running_loop().create_task(self._wrap_up(status, lines, first))
+        self.wrap_up = asyncio.get_running_loop().create_task(self._wrap_up(status, lines, first, marks))
 
     def _exited_message(self) -> dict[str, Any]:
         status = self.exit_status
         assert status is not None
         return {"op": "exited", "code": status.code, "signal": status.signal, "session": self.info()}
 
-    async def _wrap_up(self, status: ExitStatus, lines: list[str], first: int) -> None:
+    async def _wrap_up(self, status: ExitStatus, lines: list[str], first: int, marks: list[str]) -> None:
         """The last poll, clean.txt, the git changes, the summary (in a thread), then the logger."""
         tracked = self.tracked
         if tracked is None:  # never configured: nothing was recorded
@@ -469,7 +470,10 @@ class OwnedSession:
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(
-                None, lambda: tracked.finish(status.code, status.signal, lines, first_index=first)
+                None,
+                lambda: tracked.finish(
+                    status.code, status.signal, lines, first_index=first, shell_marks=marks
+                ),
             )
         except Exception as exc:  # e.g. a full disk: the spool keeps what was written, for `claude-tui sync`
             log.exception("finishing session %s", self.id)

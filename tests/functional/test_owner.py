@@ -135,3 +135,25 @@ def _alive(pid: int) -> bool:
         and Path(f"/proc/{pid}").exists()
         and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
     )
+
+
+def test_a_shell_the_owner_runs_counts_its_commands(tmp_path: Path, owner_server: Any) -> None:
+    """A bash run by the owner (`--detach`) gets the OSC 133 marks too: its commands and failures are counted
+    from them, also the last one (`exit`), whose marks come with the shell's last output."""
+    import json
+
+    owner_server.log_spool = store = FakeStore()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text("PS1='mine> '\n")
+    config = SessionConfig(command="bash", cwd=tmp_path, env={"HOME": str(home)})
+    with OwnerClient.connect() as client:
+        session_id = client.spawn(config.to_dict(), config.argv(), cols=80, rows=24)
+        session = owned(owner_server, session_id)
+        wait_until(lambda: "mine>" in "\n".join(session.pump.emulator.display), 20, "the user's prompt")
+        owner_server._loop.call_soon_threadsafe(session.pump.write, b"false\rtrue\rls /no/such/dir\rexit\r")
+        wait_until(lambda: client.list_sessions()[0]["state"] == "logged", 30, "the session to be logged")
+    spool, _ = store.calls[0]
+    summary = json.loads((spool.path / "summary.json").read_text())
+    assert summary["stats_source"] == "shell"
+    assert (summary["stats"]["commands_executed"], summary["stats"]["errors_encountered"]) == (4, 2)
