@@ -321,7 +321,9 @@ async def test_replay_plays_the_recording(store: str) -> None:
         await pilot.press("minus", "minus", "minus", "minus")
         assert view.player.speed == 1.0
         await pilot.press("p")  # a finished replay starts over from a blank screen
-        assert view.player.playing and view.player.index <= 1
+        # Not `index <= 1`: under load the replay's timer ticks several times before the press returns (it
+        # failed at load 30 with index 3); starting over is being short of the end again, 78 ticks away.
+        assert view.player.playing and view.player.position < view.player.duration
 
 
 async def test_zoom_gives_the_replay_the_whole_width(store: str) -> None:
