@@ -1,7 +1,12 @@
-"""The claude-tui App: a Session tab holding the session views and a History tab, wired from parts."""
+"""The claude-tui App: a Session tab holding the session views and a History tab, wired from parts.
+
+ctrl+] in a pane hands the keyboard to the Session tab's keys (`SessionTab.BINDINGS`: `1`-`9`, `n`, `x`, ...)
+and the app's (`s`, `h`, `t`): `ctrl+]` then a key is the chord that switches sessions from inside a pane.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Iterable, Sequence
 from functools import partial
@@ -15,10 +20,11 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Static, Tab, Tabs
 
-from claude_tui.session import SessionResult, TrackedSession
+from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.terminal.pty_session import PtySession
 from claude_tui.terminal.pump import PtyPump
 from claude_tui.tracking.spool_logger import LogSpool, SpoolLogger
+from claude_tui.widgets.session_tab import SessionTab
 from claude_tui.widgets.session_view import SessionView
 
 
@@ -34,7 +40,7 @@ def settle_garbage_collector() -> None:
 
 
 class ClaudeTuiApp(App[SessionResult]):
-    """Runs tracked sessions (one today; none for `claude-tui history`) and shows past sessions."""
+    """Runs tracked sessions (none for `claude-tui history`; `n` opens more) and shows past sessions."""
 
     CSS_PATH = Path(__file__).parent / "screens" / "app.tcss"
     """Absolute, so that a subclass elsewhere (a test's) finds it too."""
@@ -49,8 +55,8 @@ class ClaudeTuiApp(App[SessionResult]):
         Binding("h", "show_tab('history')", "History"),
         Binding("b", "toggle_sidebar", "Sidebar"),
     ]
-    """ctrl+] inside the pane hands focus to these bindings; `t` gives it back. While the pane has the keys
-    the footer shows only what works there (`MainScreen`)."""
+    """ctrl+] inside the pane hands focus to these bindings (and the Session tab's); `t` gives it back. While
+    the pane has the keys the footer shows only what works there (`MainScreen`)."""
 
     TABS = (("session", "Session"), ("history", "History"))
     """The id and the label of each tab."""
@@ -82,7 +88,11 @@ class ClaudeTuiApp(App[SessionResult]):
         self.store = SpoolLogger(tracking_uri, experiment, log_spool)
         """Where finished sessions are logged."""
         self.sessions: list[SessionView] = []
-        """The views of the sessions still open, in the order they were opened (one today)."""
+        """The views of the sessions open, in the order they were opened (the Session tab's list)."""
+        self.results: list[SessionResult] = []
+        """How every session of the window ended and where it went (set when the app exits)."""
+        self.notes: list[str] = []
+        """What became of the sessions' worktrees, one line each (set when the app exits)."""
 
     def get_default_screen(self) -> Screen[Any]:
         from claude_tui.screens.main import MainScreen
@@ -97,23 +107,33 @@ class ClaudeTuiApp(App[SessionResult]):
             if at_once:
                 yield self._tabs(self.initial_tab)
         with ContentSwitcher(initial=self.initial_tab, id="tabs"):
-            with Container(id="session"):
-                if self._first_session is None:
-                    yield Static("No session in this window: `claude-tui` starts one.", id="no-session")
-                else:
-                    yield self._open_session(self._first_session, self._pty)
+            if self._first_session is not None:
+                self._open_session(self._first_session, self._pty)
+            template = self._first_session.config if self._first_session is not None else None
+            yield SessionTab(self.sessions, self._open_session, template or self._new_config(), id="session")
             with Container(id="history"):
                 yield Static("Loading history…", id="history-placeholder")
         with Container(id="footer-bar"):
             if at_once:
                 yield Footer()
 
-    def _open_session(self, session: TrackedSession, pty: PtySession | None) -> SessionView:
-        """A view of `session`, kept in `sessions`; `pty` is its program when it was spawned already."""
+    def _open_session(self, session: TrackedSession, pty: PtySession | None = None) -> SessionView:
+        """A view of `session` (the first is put in `sessions` here, the Session tab adds the others); `pty`
+        is its program when it was spawned already."""
         pump = PtyPump(pty, recorder=session.recorder) if pty is not None else None
         view = SessionView(session, log_session=self.store.log, pump=pump, hint=self.hint)
-        self.sessions.append(view)
+        if not self.sessions:
+            self.sessions.append(view)
         return view
+
+    def _new_config(self) -> SessionConfig:
+        """What a session opened in a window without one starts from: this app's store."""
+        return SessionConfig(tracking_uri=self.tracking_uri, experiment=self.experiment)
+
+    @property
+    def session_tab(self) -> SessionTab:
+        """The Session tab: the session views and the list of them."""
+        return self.query_one(SessionTab)
 
     def _tabs(self, active: str) -> Tabs:
         tabs = Tabs(*(Tab(label, id=f"tab-{name}") for name, label in self.TABS), active=f"tab-{active}")
@@ -157,12 +177,21 @@ class ClaudeTuiApp(App[SessionResult]):
     def _retitle(self, event: SessionView.Retitled) -> None:
         self.title = f"claude-tui · {event.title}"
 
-    @on(SessionView.Closed)
-    def _session_closed(self, event: SessionView.Closed) -> None:
-        if event.view in self.sessions:
-            self.sessions.remove(event.view)
-        if not self.sessions:
-            self.exit(event.result)  # the last session: its result is what the command line prints
+    @on(SessionTab.Shown)
+    def _session_shown(self, event: SessionTab.Shown) -> None:
+        session = event.view.session
+        branch = (
+            session.config.worktree.branch if session.config.worktree else session.git_start.get("branch")
+        )
+        self.title = f"claude-tui · {event.view.snapshot.title if event.view.snapshot else session.title}"
+        self.sub_title = f"{session.config.cwd}" + (f" ({branch})" if branch else "")
+        self.action_show_tab("session")
+
+    @on(SessionTab.AllEnded)
+    def _all_ended(self, event: SessionTab.AllEnded) -> None:
+        """No session runs any more: exit; the command line prints every result (the last one returned)."""
+        self.results, self.notes = event.results, event.notes
+        self.exit(event.results[-1] if event.results else SessionResult())
 
     def _after_start(self) -> None:
         """Log the spools of killed sessions (a detached `sync`, only if there are any); warm up mlflow."""
@@ -180,24 +209,26 @@ class ClaudeTuiApp(App[SessionResult]):
 
     async def action_quit(self) -> None:
         """End every session's program gracefully; each is logged, then the app exits."""
-        if not self.sessions:
+        running = [view for view in self.sessions if not view.ending]
+        if not running and all(view.result is not None for view in self.sessions):
             self.exit(SessionResult())
-        for view in [view for view in self.sessions if not view.ending]:
-            await view.end_program()
+        await asyncio.gather(*(view.end_program() for view in running))
 
     # -- navigation --------------------------------------------------------------------------------------
 
     def action_focus_terminal(self) -> None:
         """Give the keyboard back to the program in the pane."""
-        if self.sessions:
+        active = self.session_tab.active
+        if active is not None:
             self.action_show_tab("session")
-            self.sessions[0].pane.focus()
+            active.pane.focus()
 
     def action_toggle_sidebar(self) -> None:
         """Fold the session's sidebar into one status line under the pane, or unfold it."""
-        if self.sessions:
+        active = self.session_tab.active
+        if active is not None:
             self.action_show_tab("session")
-            self.sessions[0].toggle_sidebar()
+            active.toggle_sidebar()
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to the Session or History tab (the tab bar follows once it is there)."""
@@ -238,6 +269,7 @@ class ClaudeTuiApp(App[SessionResult]):
             yield SystemCommand(
                 "Sidebar", "Fold or unfold the session's counters (key b)", self.action_toggle_sidebar
             )
+        yield from self.session_tab.system_commands()
         if screen.query("#history-pane"):
             from claude_tui.widgets.history import PALETTE_COMMANDS, HistoryPane
 

@@ -83,6 +83,29 @@ def program_argv(
     return argv
 
 
+CONVERSATION_FLAGS = frozenset({"-c", "--continue", "--fork-session"})
+CONVERSATION_OPTIONS = frozenset({"-r", "--resume", "--session-id", "--from-pr"})
+"""Claude's arguments that name a conversation (flags, and options with a value that may be left out): a
+new session started like an earlier one leaves them out."""
+
+
+def without_conversation_args(args: Sequence[str]) -> list[str]:
+    """`args` less those that name a conversation (`--resume ID`, `--continue`, `--session-id ID`, ...)."""
+    kept: list[str] = []
+    skip_value = False
+    for arg in args:
+        if skip_value:
+            skip_value = False
+            if not arg.startswith("-"):
+                continue
+        name = arg.split("=", 1)[0]
+        if name in CONVERSATION_FLAGS or name in CONVERSATION_OPTIONS:
+            skip_value = name in CONVERSATION_OPTIONS and "=" not in arg
+            continue
+        kept.append(arg)
+    return kept
+
+
 def find_claude_binary() -> Path | None:
     """The `claude` the demo and the tests run: `$CLAUDE_TUI_CLAUDE_BIN`, else the pinned CLI, else PATH's.
 

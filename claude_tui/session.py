@@ -13,7 +13,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,6 +94,7 @@ class SessionConfig:
         values["cwd"] = str(self.cwd)
         values["config_dir"] = None if self.config_dir is None else str(self.config_dir)
         values["alerts"] = [str(alert) for alert in self.alerts]
+        values["worktree"] = None if self.worktree is None else self.worktree.to_dict()
         return values
 
     @classmethod
@@ -105,7 +106,32 @@ class SessionConfig:
         if config.get("config_dir") is not None:
             config["config_dir"] = Path(config["config_dir"])
         config["alerts"] = [Alert.parse(text) for text in config.get("alerts") or []]
+        if config.get("worktree") is not None:
+            from claude_tui.worktree import Worktree
+
+            config["worktree"] = Worktree.from_dict(config["worktree"])
         return cls(**config)
+
+    def for_another_session(self, *, cwd: Path, prompt: str | None, command: str) -> SessionConfig:
+        """The config of another session opened in the same window (`n`): the same store, tags, alerts,
+        environment and Claude config dir; its own id, work dir, program and first prompt. Claude's arguments
+        carry over, except those that name a conversation (`--resume`, `--continue`, ...); another program
+        gets none of them. No worktree: one is made for the new session when asked for."""
+        same_program = command == self.command
+        return replace(
+            self,
+            command=command,
+            claude_args=claude_code.without_conversation_args(self.claude_args) if same_program else [],
+            prompt=prompt,
+            cwd=cwd,
+            session_id=str(uuid.uuid4()),
+            env=dict(self.env),
+            tags=dict(self.tags),
+            alerts=list(self.alerts),
+            issue_number=None,
+            procedure_name=None,
+            worktree=None,
+        )
 
     def argv(self) -> list[str]:
         """The program's argv: Claude gets a fixed `--session-id` so its transcript can be found."""

@@ -39,6 +39,7 @@ __all__ = [
     "changes",
     "create",
     "default_branch",
+    "discard_unused",
     "remove",
     "worktree_folder",
 ]
@@ -268,3 +269,13 @@ def remove(worktree: Worktree, *, force: bool = False) -> str:
     if tip:
         return f"{done}; branch {worktree.branch} kept"
     return done
+
+
+def discard_unused(worktree: Worktree) -> None:
+    """Remove the worktree made for a session whose program never started (nothing can be in it); one that
+    holds something after all stays, as every worktree with work in it does."""
+    if worktree.created:
+        try:
+            remove(worktree)
+        except WorktreeError:
+            pass

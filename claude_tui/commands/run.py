@@ -153,7 +153,10 @@ def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
         pty = claim_or_spawn(config, cols, rows)
     except (ProgramNotFound, SpawnError) as exc:
         click.echo(f"claude-tui: {exc}", err=True)
-        drop_unused_worktree(config)
+        if config.worktree is not None:
+            from claude_tui.worktree import discard_unused
+
+            discard_unused(config.worktree)
         start_recovery(config)
         return 2
 
@@ -179,7 +182,10 @@ def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
             f"claude-tui: the session ended unexpectedly; `{own_command()} sync` will log what was recorded."
         )
         return 1
-    print_outcome(outcome)
+    for result in app.results or [outcome]:  # several when sessions were opened in the window (`n`)
+        print_outcome(result)
+    for note in app.notes:
+        click.echo(note[:1].upper() + note[1:] + ".")
     return 0
 
 
@@ -198,18 +204,6 @@ def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
             return early.pty
         early.pty.terminate(grace=0.5)
     return PtySession.spawn(argv, cwd=config.cwd, env=config.env, cols=cols, rows=rows)
-
-
-def drop_unused_worktree(config: SessionConfig) -> None:
-    """Remove the worktree made for a session whose program never started (nothing can be in it)."""
-    worktree = config.worktree
-    if worktree is not None and worktree.created:
-        from claude_tui.worktree import WorktreeError, remove
-
-        try:
-            remove(worktree)
-        except WorktreeError:
-            pass  # something is in it after all: it stays, as every worktree with work in it does
 
 
 def start_recovery(config: SessionConfig) -> None:

@@ -27,6 +27,9 @@ class LoggingScreen(ModalScreen[None]):
             yield Label("starting", id="stage")
 
     def set_progress(self, stage: str, fraction: float) -> None:
-        """Show `stage` and move the bar to `fraction` (0..1)."""
-        self.query_one("#progress", ProgressBar).update(progress=max(0.0, min(1.0, fraction)))
-        self.query_one("#stage", Label).update(stage)
+        """Show `stage` and move the bar to `fraction` (0..1); before the screen is composed (it was pushed a
+        moment ago) the next call shows it."""
+        for bar in self.query("#progress").results(ProgressBar):
+            bar.update(progress=max(0.0, min(1.0, fraction)))
+        for label in self.query("#stage").results(Label):
+            label.update(stage)

@@ -5,7 +5,8 @@ mounts its counters a moment after start (`SessionView.FILL_IN_AFTER`, off Claud
 program ends it shows the logging screen at once and does the rest of the session's end in a thread worker
 (final transcript poll, clean.txt, the git diff, logging to the store), so the screen keeps redrawing however
 slow the repository or the store is. It tells the app what changed with messages: `FilledIn`, `Retitled`,
-`Closed`.
+`Updated` (what the session list shows of it changed), `Ending` (its program ended), `Closed` (wrapped up).
+Above its sidebar it holds a `SessionList`, which the Session tab fills while the view is the one shown.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from textual.message import Message
 from claude_tui.layout import sidebar_folds
 from claude_tui.session import SessionResult, TrackedSession
 from claude_tui.terminal.pty_session import ExitStatus
+from claude_tui.widgets.session_list import SessionList
 from claude_tui.widgets.sidebar import SessionSidebar
 from claude_tui.widgets.terminal import TerminalPane
 
 if TYPE_CHECKING:
+    from claude_tui.snapshot import SessionSnapshot
     from claude_tui.terminal.pump import TerminalPump
     from claude_tui.tracking.spool import RunSpool
     from claude_tui.tracking.spool_logger import Progress
@@ -74,10 +77,28 @@ class SessionView(Horizontal):
     class Retitled(Message):
         """The session's short name changed (its first prompt became known)."""
 
-        def __init__(self, title: str) -> None:
+        def __init__(self, title: str, view: SessionView) -> None:
             super().__init__()
             self.title = title
             """The new name."""
+            self.view = view
+            """The view whose session it is."""
+
+    class Updated(Message):
+        """What the session list shows of the session changed (its state, counts or cost)."""
+
+        def __init__(self, view: SessionView) -> None:
+            super().__init__()
+            self.view = view
+            """The view whose session it is."""
+
+    class Ending(Message):
+        """The session's program ended: the session is being wrapped up and logged (`Closed` follows)."""
+
+        def __init__(self, view: SessionView) -> None:
+            super().__init__()
+            self.view = view
+            """The view whose session it is."""
 
     class Closed(Message):
         """The session is over: its program ended and it was logged (or not, and `result` says why)."""
@@ -108,7 +129,15 @@ class SessionView(Horizontal):
         """Whether the user chose the full sidebar (True) or the folded one (False); None: by the width."""
         self._ending = False
         self._title = session.title
+        self._state = "starting"
+        self._listed: tuple[object, ...] = ()
         self._mounted_at = 0.0
+        self.snapshot: SessionSnapshot | None = None
+        """The latest snapshot of the session (None before the first poll)."""
+        self.result: SessionResult | None = None
+        """How the session ended and where it went, once it is wrapped up."""
+        self.close_requested = False
+        """The person closed the session: it leaves the window once wrapped up."""
 
     def compose(self) -> ComposeResult:
         session = self.session
@@ -122,7 +151,8 @@ class SessionView(Horizontal):
         )
         folded = sidebar_folds(self.app.size.width)
         hint = self._hints[0] if self._hints else None
-        yield SessionSidebar(hint=hint, id="sidebar", classes="-folded" if folded else None)
+        with SessionSidebar(hint=hint, id="sidebar", classes="-folded" if folded else None):
+            yield SessionList(id="session-list")
 
     @property
     def pane(self) -> TerminalPane:
@@ -138,6 +168,18 @@ class SessionView(Horizontal):
     def ending(self) -> bool:
         """True once the program ended (the session is being wrapped up and logged)."""
         return self._ending
+
+    @property
+    def state(self) -> str:
+        """What the session list says of the session: starting, working, waiting, idle while its program
+        runs; then logging, and logged, not logged (the store failed) or ended (not tracked)."""
+        if self.result is not None:
+            if self.result.run_id:
+                return "logged"
+            return "not logged" if self.result.error else "ended"
+        if self._ending:
+            return "logging" if self.session.spool is not None else "ended"
+        return self._state
 
     def on_mount(self) -> None:
         self._mounted_at = time.monotonic()
@@ -170,6 +212,8 @@ class SessionView(Horizontal):
             self.set_timer(self.FILL_IN_QUIET / 2, self._fill_in)  # the program is still drawing
             return
         self.post_message(self.FilledIn())
+        if self._state == "starting":
+            self._state = "working"
         await self.sidebar.mount_rows()
         self._poll()
         self.set_interval(self.POLL_INTERVAL, self._poll)
@@ -188,14 +232,25 @@ class SessionView(Horizontal):
             screen_lines = [*emulator.history_lines(), *emulator.display]
         session.poll(screen_lines, first_index=first, shell_marks=self.pane.emulator.take_shell_marks())
         snapshot = session.snapshot()
+        self.snapshot = snapshot
         self.sidebar.show(snapshot)
         if len(self._hints) > 1:
             self.sidebar.set_hint(self._hints[max(0, min(snapshot.user_prompts - 1, len(self._hints) - 1))])
         if snapshot.title != self._title:
             self._title = snapshot.title
-            self.post_message(self.Retitled(snapshot.title))
+            self.post_message(self.Retitled(snapshot.title, self))
         for alert in snapshot.new_alerts:
             self.notify(alert, severity="warning")
+        self._listed_changed()
+
+    def _listed_changed(self) -> None:
+        """Post `Updated` when what the session list shows of this session changed."""
+        snapshot = self.snapshot
+        counts = (snapshot.tool_uses, snapshot.errors_encountered, snapshot.cost_usd) if snapshot else ()
+        listed = (self.state, self._title, *counts)
+        if listed != self._listed:
+            self._listed = listed
+            self.post_message(self.Updated(self))
 
     # -- the end ---------------------------------------------------------------------------------------------
 
@@ -232,9 +287,8 @@ class SessionView(Horizontal):
         emulator = self.pane.emulator
         lines = [*emulator.history_lines(), *emulator.display]
         if self.session.spool is not None:
-            from claude_tui.screens.logging import LoggingScreen
-
-            self.app.push_screen(LoggingScreen())
+            self.post_message(self.Ending(self))  # the Session tab shows the logging screen if it is the last
+        self._listed_changed()
         self._wrap_up(status, lines, emulator.history_dropped, emulator.take_shell_marks())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="wrap-up")
@@ -253,7 +307,7 @@ class SessionView(Horizontal):
         except Exception as exc:  # e.g. a full disk: the spool holds what was written, for `claude-tui sync`
             path = session.spool.path if session.spool is not None else None
             result = SessionResult(exit_code=code, signal=signal, spool=path, error=one_line(exc))
-            self.app.call_from_thread(self.post_message, self.Closed(self, result))
+            self.app.call_from_thread(self._wrapped_up, result)
             return
         spool = session.spool
         if spool is None:
@@ -272,7 +326,12 @@ class SessionView(Horizontal):
                 Exception
             ) as exc:  # any failure of the store keeps the spool; the user is told how to retry
                 result = SessionResult(exit_code=code, signal=signal, spool=spool.path, error=one_line(exc))
-        self.app.call_from_thread(self.post_message, self.Closed(self, result))
+        self.app.call_from_thread(self._wrapped_up, result)
+
+    def _wrapped_up(self, result: SessionResult) -> None:
+        self.result = result
+        self._listed_changed()
+        self.post_message(self.Closed(self, result))
 
     def _progress(self, stage: str, fraction: float) -> None:
         """Show the wrap-up's progress on the logging screen (called from the worker's thread)."""

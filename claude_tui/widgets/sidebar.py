@@ -78,6 +78,7 @@ class SessionSidebar(VerticalScroll):
     SessionSidebar.-folded > * {{ display: none; }}
     SessionSidebar.-folded > #status-line {{ display: block; }}
     SessionSidebar.-folded > #hint {{ display: block; margin-top: 0; }}
+    SessionSidebar.-folded > SessionList.-shown {{ display: none; }}  /* the status line has its strip */
     """
 
     ROWS: ClassVar[list[tuple[str, str, Callable[[SessionSnapshot], int]]]] = [
@@ -100,6 +101,7 @@ class SessionSidebar(VerticalScroll):
         """Whether the counters are there yet (`mount_rows`)."""
         self._pending: SessionSnapshot | None = None
         self._status = Text()
+        self._sessions = Text()
 
     def compose(self) -> ComposeResult:
         # In the first frame: the folded form's line and the hint (both cheap); the counters come later.
@@ -181,7 +183,24 @@ class SessionSidebar(VerticalScroll):
         status = status_line(snap)
         if status != self._status:
             self._status = status
-            self.query_one("#status-line", Static).update(status)
+            self._show_status()
+
+    def set_sessions(self, strip: Text) -> None:
+        """The window's sessions in one short strip (`▶1 2 ●3`), at the start of the folded status line: the
+        session list's form when the sidebar is folded (empty with one session)."""
+        if strip != self._sessions:
+            self._sessions = strip
+            self._show_status()
+
+    def _show_status(self) -> None:
+        if not self.is_mounted:
+            return
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self._sessions:
+            line.append_text(self._sessions)
+            line.append(" │ ", "dim")
+        line.append_text(self._status)
+        self.query_one("#status-line", Static).update(line)
 
     @staticmethod
     def activity_series(per_minute: Sequence[int]) -> list[int]:

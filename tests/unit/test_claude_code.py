@@ -279,3 +279,17 @@ def test_a_tracked_claude_exports_to_claude_tui_unless_the_user_exports_it_thems
     monkeypatch.delenv("CLAUDE_CODE_ENABLE_TELEMETRY")
     flag = ["--settings", '{"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "1"}}']
     assert claude_code.tracked_env({}, url, config=config, cwd=cwd, args=flag) == ({}, "user")
+
+
+@pytest.mark.parametrize(
+    ("args", "kept"),
+    [
+        (["--resume", "abc", "--model", "opus"], ["--model", "opus"]),
+        (["-r", "--model", "opus"], ["--model", "opus"]),  # --resume without an id: the picker
+        (["--continue", "--allowedTools", "Bash"], ["--allowedTools", "Bash"]),
+        (["--session-id=1234", "--fork-session", "-c"], []),
+        (["--permission-mode", "acceptEdits"], ["--permission-mode", "acceptEdits"]),
+    ],
+)
+def test_without_conversation_args(args: list[str], kept: list[str]) -> None:
+    assert claude_code.without_conversation_args(args) == kept

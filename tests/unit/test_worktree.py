@@ -156,3 +156,49 @@ def test_the_command_line_refuses_a_folder_outside_a_repository(tmp_path: Path) 
     result = CliRunner().invoke(cli.main, ["--worktree", "-C", str(tmp_path), "--no-track"])
     assert result.exit_code == 2
     assert result.output.strip() == f"claude-tui: --worktree needs a git repository: {tmp_path} is not in one"
+
+
+def test_another_session_of_the_window_keeps_the_store_and_options_but_not_the_conversation(
+    tmp_path: Path,
+) -> None:
+    from claude_tui.config import Alert
+    from claude_tui.session import SessionConfig
+
+    first = SessionConfig(
+        command="claude",
+        claude_args=["--resume", "abc", "--permission-mode", "acceptEdits"],
+        prompt="first",
+        cwd=tmp_path,
+        env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:1"},
+        tags={"team": "core"},
+        issue_number="12",
+        tracking_uri="sqlite:///x.db",
+        experiment="e",
+        alerts=[Alert.parse("errors>=3")],
+        config_dir=tmp_path / "config",
+    )
+    other = first.for_another_session(cwd=tmp_path / "b", prompt="second", command="claude")
+    assert other.session_id != first.session_id and other.cwd == tmp_path / "b" and other.prompt == "second"
+    assert other.claude_args == ["--permission-mode", "acceptEdits"]
+    assert (other.env, other.tags, other.tracking_uri, other.experiment) == (
+        first.env,
+        first.tags,
+        "sqlite:///x.db",
+        "e",
+    )
+    assert other.alerts == first.alerts and other.config_dir == first.config_dir
+    assert other.issue_number is None and other.worktree is None
+    other.tags["x"] = "y"
+    assert "x" not in first.tags, "the new session's values are its own"
+    assert first.for_another_session(cwd=tmp_path, prompt=None, command="bash").claude_args == []
+
+
+def test_a_worktree_session_config_reaches_the_owner_as_json(tmp_path: Path) -> None:
+    import json
+
+    from claude_tui.session import SessionConfig
+    from claude_tui.worktree import Worktree
+
+    worktree = Worktree(tmp_path / "w", "claude/x", tmp_path / "repo", tmp_path / "w", base_commit="abc")
+    config = SessionConfig(cwd=tmp_path / "w", worktree=worktree)
+    assert SessionConfig.from_dict(json.loads(json.dumps(config.to_dict()))).worktree == worktree

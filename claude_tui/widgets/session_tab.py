@@ -1,0 +1,502 @@
+"""`SessionTab`: the Session tab's content: the session views, one shown at a time, and moving between them.
+
+It keeps the views in the order they were opened (numbers 1, 2, ... in the list), shows one, remembers the
+one shown before (`previous`), and feeds the shown view's `SessionList` with one `SessionEntry` per session.
+A session in the background that starts waiting for the person gets the attention mark until it is shown;
+`next_waiting` finds the next such session.
+
+It opens sessions (the new-session dialog, `n`) and closes them (`x`: the program is ended gracefully and the
+session logged; a worktree the session made is kept or removed as the person says), and tells the app with
+messages: `Shown` (retitle the window), `AllEnded` (no session runs any more and every one is wrapped up: the
+app exits with their results).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container
+from textual.message import Message
+from textual.widgets import Static
+
+from claude_tui.screens.choice import ChoiceScreen
+from claude_tui.screens.new_session import NewSession, NewSessionScreen
+from claude_tui.session import SessionResult, TrackedSession
+from claude_tui.widgets.session_list import SessionEntry, SessionList, session_strip
+from claude_tui.widgets.session_view import SessionView
+from claude_tui.widgets.terminal import TerminalPane
+
+if TYPE_CHECKING:
+    from claude_tui.session import SessionConfig
+    from claude_tui.worktree import Worktree
+
+__all__ = ["SessionTab", "entry_for", "session_name"]
+
+MakeView = Callable[[TrackedSession], SessionView]
+"""Builds the view of a started session (the app injects its store and hint)."""
+
+
+def home_relative(path: Path) -> str:
+    """`path` with the home folder written `~`."""
+    home = os.path.expanduser("~")
+    text = str(path)
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home) :]
+    return text
+
+
+def session_name(view: SessionView) -> str:
+    """The first prompt, else the program and the work dir's name (`claude · app`)."""
+    session = view.session
+    snapshot = view.snapshot
+    prompt = snapshot.title if snapshot is not None and snapshot.user_prompts else session.config.prompt
+    if prompt:
+        return " ".join(prompt.split())
+    return f"{Path(session.config.command).name} · {session.config.cwd.name or session.config.cwd}"
+
+
+def entry_for(view: SessionView, number: int, *, active: bool, attention: bool) -> SessionEntry:
+    """What the session list shows of `view`."""
+    session = view.session
+    snapshot = view.snapshot
+    worktree = session.config.worktree
+    branch = worktree.branch if worktree is not None else session.git_start.get("branch")
+    return SessionEntry(
+        number=number,
+        name=session_name(view),
+        folder=home_relative(session.config.cwd),
+        branch=branch,
+        state=view.state,
+        tool_uses=snapshot.tool_uses if snapshot is not None else 0,
+        errors=snapshot.errors_encountered if snapshot is not None else 0,
+        cost_usd=snapshot.cost_usd if snapshot is not None else None,
+        active=active,
+        attention=attention,
+    )
+
+
+class SessionTab(Container, can_focus=True):
+    """The session views of the window and the list of them (see the module docstring).
+
+    ctrl+] in a pane gives this tab the keyboard, so its keys work as a chord from inside any pane; a session
+    key gives the keyboard to the pane of the session it shows.
+
+    Args:
+        views: the list the app keeps of its session views (shared: the tab adds and drops views in it).
+        make_view: builds the view of a session the tab opens.
+        template: what a new session's config starts from (`SessionConfig.for_another_session`): the first
+            session's, so a new session goes to the same store with the same options.
+    """
+
+    DEFAULT_CSS = """
+    SessionTab { height: 1fr; }
+    SessionTab #no-session { padding: 1 2; color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("n", "new_session", "New session"),
+        Binding("x", "close_session", "Close session"),
+        Binding("w", "next_waiting", "Waiting"),
+        Binding("p", "previous_session", "Previous", show=False),
+        Binding("right_square_bracket", "step(1)", "Next session", show=False),
+        Binding("left_square_bracket", "step(-1)", "Previous session", show=False),
+        *(Binding(str(n), f"show_number({n})", f"Session {n}", show=False) for n in range(1, 10)),
+    ]
+    """The sessions' keys, after ctrl+] (docs/sessions.md)."""
+
+    class Shown(Message):
+        """Another session is shown (or the first one, at start)."""
+
+        def __init__(self, view: SessionView) -> None:
+            super().__init__()
+            self.view = view
+            """The session now shown."""
+
+    class AllEnded(Message):
+        """No session of the window runs any more, and every one is wrapped up."""
+
+        def __init__(self, results: list[SessionResult], notes: list[str]) -> None:
+            super().__init__()
+            self.results = results
+            """How each ended and where it went, in the order they ended."""
+            self.notes = notes
+            """What became of the sessions' worktrees, one line each."""
+
+    def __init__(
+        self, views: list[SessionView], make_view: MakeView, template: SessionConfig, *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.views = views
+        self.template = template
+        """What a new session's config starts from."""
+        """The sessions of the window, in the order they were opened (ended ones stay until closed)."""
+        self._make_view = make_view
+        self.active: SessionView | None = views[0] if views else None
+        """The session shown."""
+        self.previous: SessionView | None = None
+        """The session shown before the active one."""
+        self.results: list[SessionResult] = []
+        """The results of the sessions that ended, in the order they ended."""
+        self.notes: list[str] = []
+        """What became of the worktrees of the sessions closed so far."""
+        self._attention: set[SessionView] = set()
+        self._states: dict[SessionView, str] = {}
+        self._worktrees_settled: set[SessionView] = set()
+
+    def compose(self) -> ComposeResult:
+        if self.views:
+            yield from self.views
+        else:
+            yield Static("No session in this window: `n` starts one.", id="no-session")
+
+    # -- which session -----------------------------------------------------------------------------------
+
+    def number(self, view: SessionView) -> int:
+        """The session's number in the list (1-based)."""
+        return self.views.index(view) + 1
+
+    def by_number(self, number: int) -> SessionView | None:
+        """The session numbered `number`, if there is one."""
+        return self.views[number - 1] if 1 <= number <= len(self.views) else None
+
+    @property
+    def running(self) -> list[SessionView]:
+        """The sessions whose program has not ended."""
+        return [view for view in self.views if not view.ending]
+
+    def waiting(self) -> list[SessionView]:
+        """The sessions waiting for the person: those marked for attention first, then in list order."""
+        waiting = [view for view in self.views if view.state == "waiting"]
+        return sorted(waiting, key=lambda view: (view not in self._attention, self.views.index(view)))
+
+    def next_waiting(self) -> SessionView | None:
+        """The waiting session to go to from the active one (marked ones first); None if there is none."""
+        waiting = [view for view in self.waiting() if view is not self.active]
+        return waiting[0] if waiting else None
+
+    def step(self, delta: int) -> SessionView | None:
+        """The session `delta` places from the active one, going round; None when there is only one."""
+        if len(self.views) < 2 or self.active is None:
+            return None
+        return self.views[(self.views.index(self.active) + delta) % len(self.views)]
+
+    def attention(self, view: SessionView) -> bool:
+        """Whether `view` started waiting for the person while in the background (and was not shown since)."""
+        return view in self._attention
+
+    # -- the keys ------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The keys work (and the footer shows them) once ctrl+] gave this tab the keyboard, or in a pane
+        whose program has ended; while a program runs they are its keys. `w` only when a session waits."""
+        focused = self.app.focused
+        ended_pane = isinstance(focused, TerminalPane) and focused.exit_status is not None
+        if focused is not self and not ended_pane:
+            return False
+        if action == "next_waiting":
+            return self.next_waiting() is not None
+        return True
+
+    @on(TerminalPane.ReleaseFocus)
+    def _pane_released(self) -> None:
+        """ctrl+] in a pane: the keyboard comes here, where the sessions' keys are (and the app's, beyond)."""
+        self.focus()  # the pane let go of it first (it posts, then blurs)
+
+    def action_show_number(self, number: int) -> None:
+        """Show session `number` of the list."""
+        self.show(self.by_number(number))
+
+    def action_step(self, delta: int) -> None:
+        """Show the session `delta` places along the list (going round)."""
+        self.show(self.step(delta))
+
+    def action_previous_session(self) -> None:
+        """Go back to the session shown before this one."""
+        self.show(self.previous)
+
+    def action_next_waiting(self) -> None:
+        """Show the next session waiting for you."""
+        self.show(self.next_waiting())
+
+    def action_new_session(self) -> None:
+        """The new-session dialog."""
+        self.ask_new_session()
+
+    def action_close_session(self) -> None:
+        """Close the session shown (its program is ended gracefully and the session logged)."""
+        self.close()
+
+    def system_commands(self) -> Iterator[SystemCommand]:
+        """The command palette's entries: a new session, and each session of the list."""
+        yield SystemCommand("New session", "Start another session in this window (n)", self.ask_new_session)
+        for number, view in enumerate(self.views, 1):
+            entry = entry_for(view, number, active=view is self.active, attention=self.attention(view))
+            where = entry.folder + (f" · {entry.branch}" if entry.branch else "")
+            yield SystemCommand(
+                f"Session {number}: {entry.name}", f"{entry.state} · {where}", partial(self.show, view)
+            )
+
+    # -- showing -----------------------------------------------------------------------------------------
+
+    def show(self, view: SessionView | None, *, focus: bool = True) -> bool:
+        """Show `view` (its pane takes the keyboard unless `focus` is False); False when there is none."""
+        if view is None or view not in self.views:
+            return False
+        if view is not self.active:
+            self.previous = self.active
+        self.active = view
+        self._attention.discard(view)
+        self.update_list()  # before it is shown: its first frame has the list as it is now
+        for other in self.views:
+            other.display = other is view
+        if focus and view.is_mounted:
+            view.pane.focus()
+        self.post_message(self.Shown(view))
+        return True
+
+    def update_list(self) -> None:
+        """Feed the shown session's list (each other view gets its list when it is shown)."""
+        view = self.active
+        if view is None or not view.is_mounted:
+            return
+        entries = [
+            entry_for(v, i + 1, active=v is view, attention=v in self._attention)
+            for i, v in enumerate(self.views)
+        ]
+        session_list = view.query_one(SessionList)
+        session_list.show(entries)
+        several = len(self.views) > 1
+        session_list.set_class(several, "-shown")
+        view.sidebar.set_sessions(session_strip(entries) if several else Text())
+
+    async def open(self, view: SessionView) -> None:
+        """Add a session and show it."""
+        self.views.append(view)
+        view.display = False
+        await self.query("#no-session").remove()
+        await self.mount(view)
+        self.show(view)
+
+    # -- what the sessions say ---------------------------------------------------------------------------
+
+    @on(SessionView.Updated)
+    def _session_updated(self, event: SessionView.Updated) -> None:
+        event.stop()
+        view = event.view
+        state, before = view.state, self._states.get(view)
+        self._states[view] = state
+        if state == "waiting" and before != "waiting" and view is not self.active:
+            self._attention.add(view)
+        elif state != "waiting":
+            self._attention.discard(view)
+        if state != before:
+            self.app.refresh_bindings()  # `w` comes and goes; an ended pane passes the keys on
+        self.update_list()
+
+    @on(SessionView.Retitled)
+    def _session_retitled(self, event: SessionView.Retitled) -> None:
+        if event.view is not self.active:
+            event.stop()  # the header names the session shown
+        self.update_list()
+
+    @on(SessionList.Picked)
+    def _picked(self, event: SessionList.Picked) -> None:
+        event.stop()
+        self.show(self.by_number(event.number))
+
+    @on(SessionView.Ending)
+    def _session_ending(self, event: SessionView.Ending) -> None:
+        """The logging screen covers the window only when this was the last session running: the app exits
+        once it is logged. Otherwise its entry says `logging`, and the others go on."""
+        event.stop()
+        if not [view for view in self.running if view is not event.view]:
+            from claude_tui.screens.logging import LoggingScreen
+
+            self.app.push_screen(LoggingScreen())
+        self.update_list()
+
+    @on(SessionView.Closed)
+    def _session_closed(self, event: SessionView.Closed) -> None:
+        event.stop()
+        self.results.append(event.result)
+        if len(self.views) > 1 and event.result.run_id:
+            number = self.number(event.view)
+            self.notify(f"Session {number} logged: MLflow run {event.result.run_id}", title="Session ended")
+        elif event.result.error:
+            self.notify(f"Not logged: {event.result.error}", severity="error", title="Session ended")
+        self._wrap_up_closed(event.view)
+
+    @work(group="sessions-closing")
+    async def _wrap_up_closed(self, view: SessionView) -> None:
+        """Drop a session the person closed (its worktree settled first); exit once nothing runs."""
+        if view.close_requested:
+            await self._settle_worktree(view)
+            await self.drop(view)
+        else:
+            self.update_list()
+        if not self.running and all(v.result is not None for v in self.views):
+            for other in list(self.views):
+                await self._settle_worktree(other)
+            self.post_message(self.AllEnded(list(self.results), list(self.notes)))
+
+    async def drop(self, view: SessionView) -> None:
+        """Take a session out of the window; show the one shown before it (or a neighbour)."""
+        if view not in self.views:
+            return
+        index = self.views.index(view)
+        self.views.remove(view)
+        self._attention.discard(view)
+        self._states.pop(view, None)
+        if self.previous is view:
+            self.previous = None
+        if self.active is view:
+            self.active = None
+            following = self.previous or (self.views[min(index, len(self.views) - 1)] if self.views else None)
+            self.show(following)
+        await view.remove()
+        self.update_list()
+
+    # -- opening -----------------------------------------------------------------------------------------
+
+    def ask_new_session(self, error: str | None = None, initial: NewSession | None = None) -> None:
+        """The new-session dialog; a session starts from what the person enters."""
+        if initial is None:
+            template = self.active.session.config if self.active is not None else None
+            cwd = template.cwd if template is not None else Path.cwd()
+            initial = NewSession(cwd=cwd, command=template.command if template is not None else "claude")
+        self.app.push_screen(NewSessionScreen(initial, error=error), self._new_session_asked)
+
+    def _new_session_asked(self, request: NewSession | None) -> None:
+        if request is not None:
+            self._start_session(request)
+
+    @work(group="sessions-opening", exclusive=True)
+    async def _start_session(self, request: NewSession) -> None:
+        """Make the session's config (its worktree too), its spool, then its view; a failure reopens the
+        dialog with what was entered and why it failed."""
+        from claude_tui.tracking.errors import one_line
+
+        size = self.active.pane.size if self.active is not None and self.active.is_mounted else None
+        cols, rows = (size.width, size.height) if size and size.width and size.height else (80, 24)
+        try:
+            session = await asyncio.to_thread(start_session, self.template, request, cols, rows)
+        except Exception as exc:  # a bad work dir, a program not found, a worktree git refuses, a full disk
+            self.ask_new_session(one_line(exc), request)
+            return
+        await self.open(self._make_view(session))
+
+    # -- closing -----------------------------------------------------------------------------------------
+
+    @work(group="sessions-closing-ask")
+    async def close(self, view: SessionView | None = None) -> None:
+        """Close `view` (the active one by default): ask, end its program gracefully; it is logged, then
+        taken out of the window (`_wrap_up_closed`). An ended session is taken out at once."""
+        view = view or self.active
+        if view is None or view not in self.views:
+            return
+        if view.result is not None:  # ended and wrapped up: nothing to end or log
+            view.close_requested = True
+            await self._settle_worktree(view)
+            await self.drop(view)
+            if not self.views:
+                self.post_message(self.AllEnded(list(self.results), list(self.notes)))
+            return
+        if view.ending:
+            view.close_requested = True  # it goes once logged
+            return
+        number = self.number(view)
+        answer = await self.app.push_screen_wait(
+            ChoiceScreen(
+                f"Close session {number}?",
+                f"{session_name(view)}\nIts program is ended (as ctrl+c twice would) and the session logged.",
+                [("cancel", "Cancel"), ("end", "End it")],
+                default="end",
+                safe="cancel",
+            )
+        )
+        if answer == "end" and view in self.views:
+            view.close_requested = True
+            await view.end_program()
+
+    async def _settle_worktree(self, view: SessionView) -> None:
+        """Ask whether to keep or remove the worktree a closed session made (once); keep it unless told to
+        remove it, and never remove uncommitted work without a second, explicit answer."""
+        worktree = view.session.config.worktree
+        if worktree is None or not worktree.created or view in self._worktrees_settled:
+            return
+        self._worktrees_settled.add(view)
+        from claude_tui.worktree import WorktreeError, changes, remove
+
+        found = await asyncio.to_thread(changes, worktree)
+        where = f"{home_relative(worktree.path)}\nbranch {worktree.branch}: {found.describe()}"
+        answer = await self.app.push_screen_wait(
+            ChoiceScreen(
+                f"Session {self.number(view)}'s worktree",
+                where,
+                [("keep", "Keep"), ("remove", "Remove")],
+                default="keep",
+                safe="keep",
+            )
+        )
+        force = False
+        if answer == "remove" and not found.clean:
+            answer = await self.app.push_screen_wait(
+                ChoiceScreen(
+                    "Remove uncommitted work?",
+                    f"{home_relative(worktree.path)} has {found.describe()}.\nRemoving it loses them.",
+                    [("keep", "Keep it"), ("remove", "Remove anyway")],
+                    default="keep",
+                    safe="keep",
+                )
+            )
+            force = True
+        if answer != "remove":
+            self.notes.append(kept_line(worktree))
+            return
+        try:
+            self.notes.append(await asyncio.to_thread(remove, worktree, force=force))
+        except WorktreeError as exc:
+            self.notes.append(f"{exc}; {kept_line(worktree)}")
+        self.notify(self.notes[-1], title="Worktree")
+
+
+def kept_line(worktree: Worktree) -> str:
+    """What the person reads about a worktree that stays."""
+    return f"worktree kept: {worktree.path} (branch {worktree.branch})"
+
+
+def start_session(template: SessionConfig, request: NewSession, cols: int, rows: int) -> TrackedSession:
+    """A started session for `request` (in a thread: the worktree, the git state and the spool touch disk);
+    a worktree made for it is removed again when the session cannot start."""
+    config = template.for_another_session(cwd=request.cwd, prompt=request.prompt, command=request.command)
+    if request.worktree is not None:
+        from claude_tui.config import load_settings
+        from claude_tui.worktree import create
+
+        config.worktree = create(
+            request.cwd,
+            request.worktree or None,
+            session_id=config.session_id,
+            prompt=request.prompt,
+            folder=load_settings().worktree_dir,
+        )
+        config.cwd = config.worktree.cwd
+    try:
+        session = TrackedSession(config)
+        session.start(cols, rows)
+    except BaseException:
+        if config.worktree is not None:
+            from claude_tui.worktree import discard_unused
+
+            discard_unused(config.worktree)
+        raise
+    return session

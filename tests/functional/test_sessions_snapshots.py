@@ -1,0 +1,90 @@
+"""Snapshots of the Session tab with three sessions (issue 16): the list above the sidebar at 80x24, 120x40
+and 200x50. SVGs in snapshots/test_sessions_snapshots/.
+
+Fixed clock, fixed programs and fixed folders: session 1 draws what Claude draws for two tool calls (one
+failed) and waits; session 2 ended and was logged; session 3 ended and its store failed (`not logged`).
+Session 1 is shown.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from claude_tui.app import ClaudeTuiApp
+from claude_tui.session import SessionConfig, TrackedSession
+from claude_tui.widgets.session_tab import SessionTab
+from claude_tui.widgets.sidebar import SessionSidebar
+from claude_tui.worktree import Worktree
+from tests.functional.test_snapshots import CLAUDE_SCREEN
+from tests.helpers import FixedClock, wait_for
+
+
+class Store:
+    """Logs every spool as run `r<n>`, except a session whose prompt asks for a failure."""
+
+    def __call__(self, spool: Any, **kwargs: Any) -> Any:
+        if "fail" in str(spool.meta.get("args")):
+            raise ConnectionRefusedError("http://127.0.0.1:5000 refused the connection")
+        return type("Logged", (), {"run_id": "r2", "experiment_id": "7", "tracking_uri": "fake://"})()
+
+
+def session(tmp_path: Path, prompt: str, body: str, **config: Any) -> TrackedSession:
+    program = tmp_path / f"{prompt.split()[0]}.py"
+    program.write_text(body)
+    settings = SessionConfig(command="python", cwd=Path("/tmp"), prompt=prompt, **config)
+    started = TrackedSession(settings, argv=[sys.executable, str(program)], clock=FixedClock())
+    started.start(80, 20)
+    return started
+
+
+def three_sessions(tmp_path: Path) -> ClaudeTuiApp:
+    waits = f"import sys, time\nsys.stdout.write({CLAUDE_SCREEN!r})\nsys.stdout.flush()\ntime.sleep(120)\n"
+    first = session(tmp_path, "fix the login bug", waits, track=False)
+    worktree = Worktree(
+        path=Path("/tmp/app.worktrees/claude-add-tests-1a2b"),
+        branch="claude/add-tests-1a2b",
+        repo=Path("/tmp/app"),
+        cwd=Path("/tmp/app.worktrees/claude-add-tests-1a2b"),
+        created=False,
+    )
+    second = session(tmp_path, "add tests for greet()", "print('done')\n", worktree=worktree)
+    third = session(tmp_path, "fail to log this one", "print('done')\n")
+    app = ClaudeTuiApp(first, log_spool=Store())
+
+    async def open_others() -> None:
+        for other in (second, third):
+            await app.session_tab.open(app._open_session(other))
+        app.session_tab.show(app.sessions[0])
+
+    app.call_later(open_others)
+    return app
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, ClaudeTuiApp)
+    await wait_for(
+        pilot,
+        lambda: (
+            len(app.sessions) == 3
+            and [view.state for view in app.sessions] == ["working", "logged", "not logged"]
+            and app.sessions[0].session.stats["tool_uses"] == 2
+            and app.sessions[0].query_one(SessionSidebar).rows_mounted
+        ),
+        30,
+        "three sessions in their states",
+    )
+    await pilot.pause(0.6)  # one more poll and frame
+    app.query_one(SessionTab).update_list()
+    app.clear_notifications()  # "Not logged: ...", shown for a few seconds: not part of the picture
+    await pilot.pause(0.2)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=["80x24", "120x40", "200x50"])
+def test_three_sessions(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(three_sessions(tmp_path), terminal_size=size, run_before=settled)
