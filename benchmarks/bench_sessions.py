@@ -115,23 +115,28 @@ def switches(
     prefix: bytes,
     key: Callable[[int], bytes],
     count: int,
-    ready: bytes | None = None,
+    footers: tuple[bytes, bytes] | None = None,
     cpu: list[float] | None = None,
 ) -> list[float]:
     """Milliseconds from the switch key to the target's marker, `count` times, alternating between the
-    sessions. The chord's first key (`prefix`) goes first, as a person types it, and is not timed; then the
-    switch key goes once `ready` has arrived (claude-tui's footer showing the session keys), or after 0.1 s of
-    quiet (tmux draws nothing for its prefix). `cpu` gets the CPU seconds the program used in each timed
-    switch (what the switch would take on an idle machine, in clock ticks of 10 ms)."""
+    sessions. The chord's first key (`prefix`) goes first, as a person types it, and is not timed.
+
+    `footers` (claude-tui): what its footer shows while a pane has the keyboard, and once the session keys
+    work. The switch key goes once the second has arrived, and the next chord once the first is back (the
+    footer is redrawn after each frame: a key sent before would go to the pane). tmux draws nothing for its
+    prefix: its switch key goes after 0.1 s of quiet. `cpu` gets the CPU seconds the program used in each
+    timed switch (what the switch would take on an idle machine; clock ticks of 10 ms)."""
     times: list[float] = []
     for i in range(count):
         target = i % 2  # 0: the first session (A), 1: the second (B)
         terminal.drain(quiet=0.15)
         terminal.write(prefix)
-        if ready is None:
+        cycle = b""
+        if footers is None:
             terminal.drain(quiet=0.1)
-        elif terminal.read_until(ready, timeout=10) is None:
+        elif terminal.read_until(footers[1], timeout=10) is None:
             raise RuntimeError(f"the chord's first key was not taken: {terminal.seen[-2000:]!r}")
+        cycle += terminal.seen
         used = cpu_seconds(terminal.process.pid)
         start = time.perf_counter()
         terminal.write(key(target))
@@ -141,6 +146,11 @@ def switches(
         if arrived is None:
             raise RuntimeError(f"session {'AB'[target]} was not drawn within 10 s: {terminal.seen[-3000:]!r}")
         times.append((arrived - start) * 1000)
+        cycle += terminal.seen
+        while footers is not None and cycle.rfind(footers[0]) < cycle.rfind(footers[1]):
+            if terminal.read_until(footers[0], timeout=10) is None:
+                raise RuntimeError("the footer did not come back to the pane's keys")
+            cycle += terminal.seen
     return times
 
 
@@ -153,7 +163,8 @@ def claude_tui(program: Path, lines: int, count: int, cpu: list[float]) -> list[
             raise RuntimeError(f"claude-tui did not draw the second session: {terminal.seen[-2000:]!r}")
         terminal.drain(quiet=1.5, timeout=30)  # the sidebars' fill-in
         keys = lambda target: str(target + 1).encode()  # noqa: E731
-        return switches(terminal, b"\x1d", keys, count, ready=b"New session", cpu=cpu)
+        footers = (b"give claude-tui the keys", b"New session")
+        return switches(terminal, b"\x1d", keys, count, footers=footers, cpu=cpu)
     finally:
         terminal.close()
 

@@ -57,6 +57,10 @@ class SessionView(Horizontal):
     POLL_INTERVAL = 0.25
     """Seconds between transcript polls; counts appear well within a second of Claude writing them."""
 
+    BACKGROUND_POLL_INTERVAL = 1.0
+    """Seconds between polls while another session is shown: its entry in the session list (state, counts)
+    stays within a second, and eight sessions in the background cost the event loop a quarter of the polls."""
+
     FILL_IN_AFTER = 1.0
     """Seconds after start-up when the counters are mounted (and the app's tab bar and footer with them) and
     the first poll runs, at the earliest. Until Claude has drawn its first frame (~0.4 s after start here)
@@ -132,6 +136,7 @@ class SessionView(Horizontal):
         self._state = "starting"
         self._listed: tuple[object, ...] = ()
         self._mounted_at = 0.0
+        self._polled_at = 0.0
         self.snapshot: SessionSnapshot | None = None
         """The latest snapshot of the session (None before the first poll)."""
         self.result: SessionResult | None = None
@@ -221,6 +226,10 @@ class SessionView(Horizontal):
     def _poll(self) -> None:
         if self._ending or not self.is_attached:
             return  # the session ended, or the app is shutting down and the widgets are going
+        now = time.monotonic()
+        if not self.display and now - self._polled_at < self.BACKGROUND_POLL_INTERVAL:
+            return
+        self._polled_at = now
         session = self.session
         screen_lines = None
         first = 0

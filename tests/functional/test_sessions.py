@@ -18,6 +18,7 @@ from claude_tui.screens.new_session import NewSessionScreen
 from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.widgets.session_list import SessionList
 from claude_tui.widgets.session_tab import SessionTab
+from claude_tui.widgets.session_view import SessionView
 from tests.helpers import wait_for
 
 CHORD = "ctrl+right_square_bracket"
@@ -58,25 +59,42 @@ def first_session(tmp_path: Path, name: str = "one", **config: Any) -> TrackedSe
     return session
 
 
+async def chord(pilot: Any, key: str) -> None:
+    """ctrl+] then `key`, typed one after the other as a person does (the Session tab takes the keyboard
+    first: a key sent before would still go to the pane's program)."""
+    app = pilot.app
+    await pilot.press(CHORD)
+    await wait_for(pilot, lambda: app.focused is app.session_tab, 30, "the Session tab to take the keys")
+    await pilot.press(key)
+
+
+def dialog_open(app: ClaudeTuiApp) -> bool:
+    """The new-session dialog is up, with its fields."""
+    return isinstance(app.screen, NewSessionScreen) and bool(app.screen.query("#prompt"))
+
+
 def shown_text(app: ClaudeTuiApp) -> str:
     tab = app.query_one(SessionTab)
     assert tab.active is not None
     return "\n".join(tab.active.pane.emulator.display)
 
 
-async def open_second(pilot: Any, app: ClaudeTuiApp, tmp_path: Path, name: str = "two") -> None:
+async def open_second(
+    pilot: Any, app: ClaudeTuiApp, tmp_path: Path, name: str = "two"
+) -> tuple[SessionView, SessionView]:
     """ctrl+] n, then the dialog: the same program, a script argument of its own (as its first prompt)."""
     script = tmp_path / f"{name}.py"
     script.write_text(ECHO.replace("sys.argv[-1]", repr(name)))
-    await pilot.press(CHORD, "n")
-    await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), 10, "the new-session dialog")
+    await chord(pilot, "n")
+    await wait_for(pilot, lambda: dialog_open(app), 30, "the new-session dialog")
     app.screen.query_one("#prompt", Input).value = str(script)
     await pilot.press("enter")
     tab = app.query_one(SessionTab)
     await wait_for(
-        pilot, lambda: len(tab.views) == 2 and tab.active is tab.views[1], 20, "the second session"
+        pilot, lambda: len(tab.views) == 2 and tab.active is tab.views[1], 30, "the second session"
     )
-    await wait_for(pilot, lambda: f"ready {name}" in shown_text(app), 20, "the second program's first line")
+    await wait_for(pilot, lambda: f"ready {name}" in shown_text(app), 30, "the second program's first line")
+    return tab.views[0], tab.views[1]
 
 
 async def test_two_sessions_switch_by_chord_and_keys_go_to_the_shown_one(tmp_path: Path) -> None:
@@ -84,7 +102,7 @@ async def test_two_sessions_switch_by_chord_and_keys_go_to_the_shown_one(tmp_pat
     app = ClaudeTuiApp(first_session(tmp_path), log_spool=store)
     async with app.run_test(size=(120, 30)) as pilot:
         tab = app.query_one(SessionTab)
-        await wait_for(pilot, lambda: "ready" in shown_text(app), 20, "the first program")
+        await wait_for(pilot, lambda: "ready" in shown_text(app), 30, "the first program")
         session_list = tab.views[0].query_one(SessionList)
         assert not session_list.has_class("-shown"), "one session: no list, the sidebar as it always was"
 
@@ -97,17 +115,17 @@ async def test_two_sessions_switch_by_chord_and_keys_go_to_the_shown_one(tmp_pat
         assert listed.entries[1].name.endswith("two.py")
 
         for keys, shown in (("1", one), ("2", two), ("p", one), ("right_square_bracket", two)):
-            await pilot.press(CHORD, keys)
+            await chord(pilot, keys)
             assert tab.active is shown and shown.display and app.focused is shown.pane, keys
             assert not (one if shown is two else two).display
-        await pilot.press(CHORD, "left_square_bracket")
+        await chord(pilot, "left_square_bracket")
         assert tab.active is one
 
         await pilot.press(*"hello", "enter")
-        await wait_for(pilot, lambda: "got" in shown_text(app), 10, "the echo in session 1")
+        await wait_for(pilot, lambda: "got" in shown_text(app), 30, "the echo in session 1")
         assert "hello" not in "\n".join(two.pane.emulator.display), "keys went to the shown session only"
 
-        await pilot.press(CHORD, "9")  # no such session: nothing changes
+        await chord(pilot, "9")  # no such session: nothing changes
         assert tab.active is one
 
         await app.action_quit()
@@ -120,11 +138,10 @@ async def test_close_one_session_logs_it_and_the_other_goes_on(tmp_path: Path) -
     store = FakeStore()
     app = ClaudeTuiApp(first_session(tmp_path), log_spool=store)
     async with app.run_test(size=(120, 30)) as pilot:
-        tab = app.query_one(SessionTab)
-        await open_second(pilot, app, tmp_path)
-        one, two = tab.views
-        await pilot.press(CHORD, "x")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the close question")
+        one, two = await open_second(pilot, app, tmp_path)
+        tab = app.session_tab
+        await chord(pilot, "x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 30, "the close question")
         await pilot.press("e")  # End it
         await wait_for(pilot, lambda: tab.views == [one], 30, "session 2 to be ended, logged and closed")
         assert not isinstance(app.screen, LoggingScreen), "session 1 runs on: no modal over it"
@@ -134,7 +151,7 @@ async def test_close_one_session_logs_it_and_the_other_goes_on(tmp_path: Path) -
         assert app.return_value is None, "the app goes on with session 1"
 
         await pilot.press(*"still here", "enter")
-        await wait_for(pilot, lambda: "still here" in shown_text(app), 10, "session 1 to answer")
+        await wait_for(pilot, lambda: "still here" in shown_text(app), 30, "session 1 to answer")
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 30, "the app to exit")
     assert [r.run_id for r in app.results] == ["run-1", "run-2"]
@@ -144,9 +161,8 @@ async def test_a_background_session_that_ends_stays_listed_until_closed(tmp_path
     store = FakeStore()
     app = ClaudeTuiApp(first_session(tmp_path), log_spool=store)
     async with app.run_test(size=(120, 30)) as pilot:
-        tab = app.query_one(SessionTab)
-        await open_second(pilot, app, tmp_path)
-        one, two = tab.views
+        one, two = await open_second(pilot, app, tmp_path)
+        tab = app.session_tab
         await pilot.press("ctrl+d")  # session 2's program reads end of input and exits
         await wait_for(pilot, lambda: two.state == "logged", 30, "session 2 to be logged")
         assert not isinstance(app.screen, LoggingScreen)
@@ -156,8 +172,9 @@ async def test_a_background_session_that_ends_stays_listed_until_closed(tmp_path
         assert tab.active is one
         entries = one.query_one(SessionList).entries
         assert entries[1].state == "logged"
-        await pilot.press(CHORD, "2", "x")  # an ended session closes without a question
-        await wait_for(pilot, lambda: tab.views == [one], 10, "session 2 to be closed")
+        await chord(pilot, "2")
+        await pilot.press("x")  # an ended session closes without a question
+        await wait_for(pilot, lambda: tab.views == [one], 30, "session 2 to be closed")
         assert app.return_value is None
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 30, "the app to exit")
@@ -201,12 +218,12 @@ async def test_a_worktree_session_asks_keep_or_remove_and_never_drops_uncommitte
     app = ClaudeTuiApp(first_session(tmp_path, cwd=repo), log_spool=FakeStore())
     async with app.run_test(size=(120, 30)) as pilot:
         tab = app.query_one(SessionTab)
-        await pilot.press(CHORD, "n")
-        await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), 10, "the new-session dialog")
+        await chord(pilot, "n")
+        await wait_for(pilot, lambda: dialog_open(app), 30, "the new-session dialog")
         app.screen.query_one("#prompt", Input).value = str(script)
         app.screen.query_one("#branch", Input).value = "try-it"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: len(tab.views) == 2, 20, "the worktree session")
+        await wait_for(pilot, lambda: len(tab.views) == 2, 30, "the worktree session")
         two = tab.views[1]
         worktree = two.session.config.worktree
         assert (
@@ -215,8 +232,8 @@ async def test_a_worktree_session_asks_keep_or_remove_and_never_drops_uncommitte
         assert worktree.path.parent == tmp_path / "repo.worktrees"
         (worktree.path / "new.txt").write_text("uncommitted\n")
 
-        await pilot.press(CHORD, "x")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 10, "the close question")
+        await chord(pilot, "x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 30, "the close question")
         await pilot.press("e")
         await wait_for(
             pilot,
@@ -232,8 +249,32 @@ async def test_a_worktree_session_asks_keep_or_remove_and_never_drops_uncommitte
             "the uncommitted-work question",
         )
         await pilot.press("escape")  # ... but Escape keeps it
-        await wait_for(pilot, lambda: len(tab.views) == 1, 10, "session 2 to be closed")
+        await wait_for(pilot, lambda: len(tab.views) == 1, 30, "session 2 to be closed")
         assert (worktree.path / "new.txt").read_text() == "uncommitted\n"
         assert tab.notes == [f"worktree kept: {worktree.path} (branch try-it)"]
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 30, "the app to exit")
+
+
+async def test_the_last_session_of_a_worktree_asks_before_the_app_exits(tmp_path: Path) -> None:
+    """`claude-tui --worktree`: the program ends, the session is logged, then keep-or-remove is asked; a clean
+    worktree is removed on "Remove", and the line saying so is what the command line prints."""
+    from claude_tui.worktree import create
+
+    repo = repository(tmp_path / "repo")
+    script = tmp_path / "done.py"
+    script.write_text("print('done')\n")
+    config = SessionConfig(command=sys.executable, prompt=str(script), cwd=repo)
+    config.worktree = create(repo, "quick-fix", session_id=config.session_id)
+    config.cwd = config.worktree.cwd
+    session = TrackedSession(config)
+    session.start(80, 20)
+    app = ClaudeTuiApp(session, log_spool=FakeStore())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 30, "the worktree question")
+        assert app.return_value is None, "the app waits for the answer"
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.return_value is not None, 30, "the app to exit")
+    assert app.return_value.run_id == "run-1"
+    assert not config.worktree.path.exists()
+    assert app.notes and app.notes[0].startswith(f"removed worktree {config.worktree.path}")
