@@ -84,11 +84,12 @@ def entry_for(view: SessionView, number: int, *, active: bool, attention: bool) 
     )
 
 
-class SessionTab(Container, can_focus=True):
+class SessionTab(Container):
     """The session views of the window and the list of them (see the module docstring).
 
     ctrl+] in a pane gives this tab the keyboard, so its keys work as a chord from inside any pane; a session
-    key gives the keyboard to the pane of the session it shows.
+    key gives the keyboard to the pane of the session it shows. It takes the keyboard only then (it is not
+    focusable otherwise: the app's first focus, and History's table, must not land on it).
 
     Args:
         views: the list the app keeps of its session views (shared: the tab adds and drops views in it).
@@ -209,7 +210,11 @@ class SessionTab(Container, can_focus=True):
     @on(TerminalPane.ReleaseFocus)
     def _pane_released(self) -> None:
         """ctrl+] in a pane: the keyboard comes here, where the sessions' keys are (and the app's, beyond)."""
+        self.can_focus = True
         self.focus()  # the pane let go of it first (it posts, then blurs)
+
+    def on_blur(self) -> None:
+        self.can_focus = False
 
     def action_show_number(self, number: int) -> None:
         """Show session `number` of the list."""
