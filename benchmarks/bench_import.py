@@ -10,16 +10,22 @@ Each size runs in its own process against a new sqlite store (created before the
 one-time migrations are not counted): the first N sessions are imported (parsing in the process pool,
 logging sequentially), then imported again (everything is skipped: the cost of a cron re-run). Reported:
 wall time, sessions per second, the median and 90th percentile of the time between two sessions finishing
-(also over the first and the last 100 sessions, to see whether a fuller store slows logging), and the re-run
-time.
+(also over the first and the last 100 sessions, to see whether a fuller store slows logging), the re-run
+time, the CPU seconds of the import (its parsing workers included), and the 1-minute load average.
 
-Run: `.venv/bin/python benchmarks/bench_import.py [--sizes 100 300 1000]`.
+The anchor: the same import with the code of `--anchor REV` (default `ANCHOR`, main before issue 19's import
+speed-ups; its `claude_tui` is exported with `git archive` into `.bench/import/`), measured in the same run
+on the first `--anchor-size` sessions, so the before and after of a change share the machine's load.
+`--anchor none` skips it. The last line prints target 5 of issue 19 (>= 20 sessions/s) against both.
+
+Run: `.venv/bin/python benchmarks/bench_import.py [--sizes 100 300] [--anchor REV] [--anchor-size 100]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -36,11 +42,20 @@ sys.path.insert(0, str(ROOT))  # run as a script too (each size is measured in a
 from benchmarks.bench_parse import Renamer  # noqa: E402 - after the path is set
 from tests.support.claude_cli import read_jsonl  # noqa: E402
 
+if "--tree" in sys.argv:  # measuring another version: its claude_tui, not this tree's
+    sys.path.insert(0, sys.argv[sys.argv.index("--tree") + 1])
+    for _name in [m for m in sys.modules if m == "claude_tui" or m.startswith("claude_tui.")]:
+        del sys.modules[_name]
+
 SOURCE = ROOT / "tests" / "data" / "transcripts"
 BENCH = ROOT / ".bench" / "import"
 SESSIONS = BENCH / "sessions"
 PROJECTS = 20
 SEED = 7
+ANCHOR = "922173f30587339e4d9646e3863c46aaed94520c"
+"""main before issue 19's import speed-ups (about 1 session/s at load 9 on the 2-core machine)."""
+TARGET = 20.0
+"""Issue 19, target 5: sessions per second into the embedded store."""
 
 
 def _sources() -> list[tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]]:
@@ -98,6 +113,7 @@ def measure(count: int) -> dict[str, Any]:
     """Import the first `count` sessions into a new store, then again; runs in its own process."""
     import logging
     import os
+    import resource
 
     import mlflow  # noqa: F401 - loaded before the clock starts, and before its loggers are quieted
 
@@ -105,7 +121,13 @@ def measure(count: int) -> dict[str, Any]:
         logging.getLogger(name).setLevel(logging.WARNING)
     from mlflow import MlflowClient
 
+    from claude_tui.tracking import importer
     from claude_tui.tracking.importer import import_sessions
+
+    if "--tree" in sys.argv:
+        assert Path(importer.__file__).is_relative_to(sys.argv[sys.argv.index("--tree") + 1]), (
+            importer.__file__
+        )
 
     store = BENCH / f"store-{count}"
     shutil.rmtree(store, ignore_errors=True)
@@ -118,11 +140,14 @@ def measure(count: int) -> dict[str, Any]:
         p.stat().st_size + sum(f.stat().st_size for f in p.with_suffix("").rglob("*.jsonl")) for p in files
     ]
     finished: list[float] = []
+    cpu_start = _cpu_seconds(resource)
     start = time.perf_counter()
     summary = import_sessions(
         files, tracking_uri=uri, progress=lambda o, d, t: finished.append(time.perf_counter())
     )
     seconds = time.perf_counter() - start
+    cpu = _cpu_seconds(resource) - cpu_start
+    load = os.getloadavg()[0]
     gaps = [b - a for a, b in zip([start, *finished], finished, strict=False)]
     again_start = time.perf_counter()
     again = import_sessions(files, tracking_uri=uri)
@@ -135,6 +160,7 @@ def measure(count: int) -> dict[str, Any]:
         "failed": len(summary.failed),
         "seconds": round(seconds, 1),
         "sessions_per_s": round(count / seconds, 2),
+        "cpu_s": round(cpu, 1),
         "median_ms": round(statistics.median(gaps) * 1000),
         "p90_ms": round(quantiles[8] * 1000),
         # The same median over the first and the last 100 sessions: does a fuller store slow logging down?
@@ -142,35 +168,81 @@ def measure(count: int) -> dict[str, Any]:
         "last100_median_ms": round(statistics.median(gaps[-100:]) * 1000),
         "rerun_s": round(again_seconds, 1),
         "rerun_skipped": len(again.skipped),
+        "load": round(load, 1),
     }
+
+
+def _cpu_seconds(resource: Any) -> float:
+    """User + system CPU of this process and its finished children (the parsing pool's workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def anchor_tree(rev: str) -> Path:
+    """`claude_tui` as it was at `rev`, exported once into `.bench/import/anchor-<rev>`."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    tree = BENCH / f"anchor-{commit[:12]}"
+    if not (tree / "claude_tui" / "__init__.py").is_file():
+        shutil.rmtree(tree, ignore_errors=True)
+        tree.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "archive", commit, "claude_tui"], cwd=ROOT, capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
+def _measure_in_process(size: int, tree: Path | None = None) -> dict[str, Any]:
+    argv = [sys.executable, str(Path(__file__).resolve()), "--measure", str(size)]
+    if tree is not None:
+        argv += ["--tree", str(tree)]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"measuring {size} sessions failed: {proc.stderr[-2000:]}")
+    row: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return row
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     """Build the sessions, measure each size in a fresh process, print a markdown table, return the rows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300])
+    parser.add_argument(
+        "--anchor", default=ANCHOR, help="the version to compare with (a git revision), or none"
+    )
+    parser.add_argument("--anchor-size", type=int, default=100)
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--tree", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.measure:
+    if args.measure is not None:
         print(json.dumps(measure(args.measure)))
         return []
-    build_sessions(max(args.sizes))
+    build_sessions(max([*args.sizes, args.anchor_size]))
     rows = []
+    anchor = None if args.anchor == "none" else args.anchor
+    if anchor is not None:
+        # The anchor first, then this tree at the same size: the pair shares the machine's load.
+        tree = anchor_tree(anchor)
+        rows.append({"version": f"anchor {anchor[:12]}", **_measure_in_process(args.anchor_size, tree)})
     for size in args.sizes:
-        proc = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--measure", str(size)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"measuring {size} sessions failed: {proc.stderr[-2000:]}")
-        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        rows.append({"version": "this tree", **_measure_in_process(size)})
     columns = list(rows[0])
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:
         print("| " + " | ".join(str(row[c]) for c in columns) + " |")
+    best = max(row["sessions_per_s"] for row in rows if row["version"] == "this tree")
+    line = f"target 5 (issue 19): >= {TARGET:g} sessions/s; this tree {best}/s"
+    if anchor is not None:
+        before = rows[0]["sessions_per_s"]
+        line += f", anchor {before}/s ({best / before:.1f}x)" if before else ""
+    print(f"\n{line}; load {os.getloadavg()[0]:.1f}: {'met' if best >= TARGET else 'NOT met'}")
     return rows
 
 

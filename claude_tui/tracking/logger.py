@@ -3,8 +3,9 @@
 `log_spool(spool)` is idempotent. It looks the session up first (`tags.claude.session_id`) and only completes
 what a previous, interrupted attempt left out, so a session never becomes two runs; an flock on the spool's
 `sync.lock` keeps two processes from logging the same spool at once. The spool is removed only after the store
-has confirmed the run, every artifact (listed back) and the trace. mlflow is imported inside functions only:
-call this from a thread worker.
+has confirmed the run, its params, metrics and tags, every artifact (each write call raises unless the store
+took it) and the trace (looked up by its id: MLflow's exporter does not report failures). mlflow is imported
+inside functions only: call this from a thread worker.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from claude_tui.claude_code import session_files
 from claude_tui.paths import DEFAULT_EXPERIMENT
 from claude_tui.tracking import limits, schema
-from claude_tui.tracking.errors import StoreProblem, describe
+from claude_tui.tracking.errors import StoreProblem, describe, one_line
 from claude_tui.tracking.limits import experiment_problem, fit_metric_key, fit_params, fit_tags
 from claude_tui.tracking.record import SessionRecord, SpanSpec
 from claude_tui.tracking.redact import Redactor
@@ -242,30 +243,35 @@ def _log_record(
     if batch_metrics or batch_params or batch_tags:
         client.log_batch(run_id, metrics=batch_metrics, params=batch_params, tags=batch_tags)
 
-    # The trace goes first: MLflow writes it from a background thread while we stage and upload artifacts.
+    # The trace goes first: MLflow may write it from a background thread while we stage and upload
+    # artifacts. A run this call created has no trace and no artifact yet: nothing to look up first.
     report("building the trace", 0.35)
-    trace_ids = _run_traces(uri, experiment_id, run_id)
-    if not trace_ids:
-        emit_trace(uri, experiment_id, run_id, record, flush=False)
+    trace_id: str | None = None
+    if created or not _run_traces(uri, experiment_id, run_id):
+        trace_id = emit_trace(uri, experiment_id, run_id, record, flush=False)
 
     report("uploading artifacts", 0.55)
+    # One artifact repository for the run, from the run's own artifact URI: MLflow's client would look
+    # the run up again for every upload and every folder it lists.
+    repo = _artifact_repo(run.info.artifact_uri, uri)
     with tempfile.TemporaryDirectory(prefix="claude-tui-artifacts-") as staging_dir:
         staging = Path(staging_dir)
         wanted = stage_artifacts(spool, record, staging)
-        present = _list_artifacts(client, run_id)
+        present = set() if created else _list_artifacts(repo)
         missing = [p for p in wanted if p not in present]
         if missing:
             upload = staging if len(missing) == len(wanted) else _only(staging, missing)
-            client.log_artifacts(run_id, str(upload))
+            repo.log_artifacts(str(upload))
 
     report("writing the trace", 0.75)
-    if not trace_ids:
+    if trace_id is not None:
         _flush_traces()
 
     report("verifying", 0.85)
     if run.info.status != record.status or run.info.end_time != end_ms:
         client.set_terminated(run_id, status=record.status, end_time=end_ms)
-    _confirm(client, uri, experiment_id, run_id, record, params, metrics, wanted)
+    if trace_id is not None:
+        _confirm_trace(uri, run_id, trace_id)
     base = ui_base_url(uri)
     return LoggedRun(
         run_id,
@@ -288,12 +294,19 @@ def _only(staging: Path, paths: list[str]) -> Path:
     return subset
 
 
-def _list_artifacts(client: Any, run_id: str, path: str | None = None) -> set[str]:
-    """Every artifact file of a run, as relative paths."""
+def _artifact_repo(artifact_uri: str, uri: str) -> Any:
+    """The artifact repository of a run whose artifact URI is known (no store lookup)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    return get_artifact_repository(artifact_uri, tracking_uri=uri)
+
+
+def _list_artifacts(repo: Any, path: str | None = None) -> set[str]:
+    """Every artifact file under a run's artifact repository, as relative paths."""
     found: set[str] = set()
-    for info in client.list_artifacts(run_id, path):
+    for info in repo.list_artifacts(path):
         if info.is_dir:
-            found |= _list_artifacts(client, run_id, info.path)
+            found |= _list_artifacts(repo, info.path)
         else:
             found.add(info.path)
     return found
@@ -308,34 +321,23 @@ def _run_traces(uri: str, experiment_id: str, run_id: str) -> list[str]:
     return [t.info.trace_id for t in traces]
 
 
-def _confirm(
-    client: Any,
-    uri: str,
-    experiment_id: str,
-    run_id: str,
-    record: SessionRecord,
-    params: dict[str, str],
-    metrics: dict[str, float],
-    artifacts: list[str],
-) -> None:
-    """Read the run back; raise LoggingError unless everything we sent is there."""
-    run = client.get_run(run_id)
-    problems = []
-    if run.info.status != record.status:
-        problems.append(f"status {run.info.status}")
-    missing_params = set(params) - set(run.data.params)
-    if missing_params:
-        problems.append(f"params {sorted(missing_params)}")
-    missing_metrics = set(metrics) - set(run.data.metrics)
-    if missing_metrics:
-        problems.append(f"metrics {sorted(missing_metrics)[:5]}")
-    missing_artifacts = set(artifacts) - _list_artifacts(client, run_id)
-    if missing_artifacts:
-        problems.append(f"artifacts {sorted(missing_artifacts)[:5]}")
-    if not _run_traces(uri, experiment_id, run_id):
-        problems.append("trace")
-    if problems:
-        raise LoggingError(f"the store did not confirm run {run_id}: missing {'; '.join(problems)}")
+def _confirm_trace(uri: str, run_id: str, trace_id: str) -> None:
+    """Raise LoggingError unless the store holds the trace just sent.
+
+    Everything else is confirmed by the write calls themselves: `create_run`, `log_batch`,
+    `set_terminated` and the artifact upload raise when the store did not take what they sent (a SQL store
+    commits each in one transaction; a server answers only after it did). MLflow's trace exporter swallows
+    its errors instead, so the trace is looked up by its id (in the store, not MLflow's in-memory copy).
+    """
+    from mlflow.tracing.client import TracingClient
+
+    try:
+        info = TracingClient(uri).store.get_trace_info(trace_id)
+    except Exception as exc:
+        missing = f"missing trace ({one_line(exc)})"
+        raise LoggingError(f"the store did not confirm run {run_id}: {missing}") from exc
+    if info is None:
+        raise LoggingError(f"the store did not confirm run {run_id}: missing trace")
 
 
 # -- artifacts ----------------------------------------------------------------------------------------------

@@ -244,6 +244,54 @@ def test_logging_again_completes_but_never_duplicates(
     assert runs[0].data.tags["source"] == "import"  # tags are brought up to date
 
 
+def test_a_new_run_is_confirmed_by_its_writes_not_read_back(
+    subagent_spool: RunSpool, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: a new run has nothing to look up before writing, and what each write call returned is its
+    confirmation; only the trace (whose exporter hides failures) is looked up, by its id."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    reads: list[str] = []
+
+    def counted(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            reads.append(name)
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    reads_of = ((MlflowClient, "get_run"), (MlflowClient, "list_artifacts"), (mlflow, "search_traces"))
+    for owner, name in reads_of:
+        monkeypatch.setattr(owner, name, counted(name, getattr(owner, name)))
+    logged = log_spool(subagent_spool, tracking_uri=store_uri)
+    assert logged.created and logged.spool_removed
+    assert reads == []
+    monkeypatch.undo()
+    assert len(run_traces(store_uri, logged.experiment_id, logged.run_id)) == 1
+    assert "transcript/clean.txt" in all_artifacts(MlflowClient(store_uri), logged.run_id)
+
+
+def test_a_trace_the_store_did_not_take_keeps_the_spool(
+    subagent_spool: RunSpool, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow's trace exporter swallows a failed write: the logger must still notice and keep the spool."""
+    from mlflow.tracing.client import TracingClient
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(TracingClient, "log_spans", refused)
+    monkeypatch.setattr(TracingClient, "start_trace", refused)
+    with pytest.raises(LoggingError, match=r"did not confirm .*trace"):
+        log_spool(subagent_spool, tracking_uri=store_uri)
+    assert subagent_spool.path.exists()
+    monkeypatch.undo()
+    second = log_spool(subagent_spool, tracking_uri=store_uri)
+    assert not second.created and second.spool_removed
+    assert len(run_traces(store_uri, second.experiment_id, second.run_id)) == 1
+
+
 def test_two_processes_syncing_one_spool_make_one_run(subagent_spool: RunSpool, store_uri: str) -> None:
     from mlflow import MlflowClient
 
