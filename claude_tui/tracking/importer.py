@@ -621,6 +621,7 @@ def import_sessions(
         ImportStoreError: the store cannot be reached or searched (nothing was imported).
     """
     from claude_tui.paths import DEFAULT_EXPERIMENT, data_dir
+    from claude_tui.tracking.logger import trace_writes
     from claude_tui.tracking.store import resolve_tracking_uri
 
     started = time.monotonic()
@@ -645,7 +646,7 @@ def import_sessions(
     project_dir = real_dir(project) if project is not None else None
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environment(SYNC_TRACE_ENV))
-        stack.enter_context(_batched_span_export())
+        stack.enter_context(trace_writes())
         staging: Path | None = None
         if not dry_run:
             # Not the live spool folder: a spool left by an interrupted import must not be synced as `live`.
@@ -696,41 +697,6 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-@contextlib.contextmanager
-def _batched_span_export() -> Iterator[None]:
-    """Send each trace's spans to the store in one call, when its root span ends, instead of one call each.
-
-    MLflow's synchronous exporter logs every span as it ends, one store transaction (and, on sqlite, one
-    fsync) per span: 28 spans took 2.4 s that way and 0.1 s as one batch. The session trace is built
-    children first and root last (`tracking.logger.emit_trace`), so holding spans until their root arrives
-    loses nothing; a trace whose root never ends is not logged, and `log_spool` reports it missing.
-    """
-    try:
-        from mlflow.tracing.client import TracingClient
-    except ImportError:  # pragma: no cover - another MLflow layout: log span by span
-        yield
-        return
-    original = TracingClient.log_spans
-    pending: dict[str, list[Any]] = {}
-
-    def log_spans(self: Any, location: str, spans: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
-        root = False
-        for span in spans:
-            pending.setdefault(span.trace_id, []).append(span)
-            root = root or span.parent_id is None
-        if not root:
-            return list(spans)
-        batch = [s for trace_id in {s.trace_id for s in spans} for s in pending.pop(trace_id, [])]
-        result: list[Any] = original(self, location, batch, *args, **kwargs)
-        return result
-
-    TracingClient.log_spans = log_spans  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        TracingClient.log_spans = original  # type: ignore[method-assign]
 
 
 def _log(spool: Path, outcome: SessionOutcome, uri: str, experiment: str) -> SessionOutcome:

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,32 +247,23 @@ def _log_record(
     # The trace goes first: MLflow may write it from a background thread while we stage and upload
     # artifacts. A run this call created has no trace and no artifact yet: nothing to look up first.
     report("building the trace", 0.35)
-    trace_id: str | None = None
-    if created or not _run_traces(uri, experiment_id, run_id):
-        trace_id = emit_trace(uri, experiment_id, run_id, record, flush=False)
+    with trace_writes():
+        trace_id: str | None = None
+        if created or not _run_traces(uri, experiment_id, run_id):
+            trace_id = emit_trace(uri, experiment_id, run_id, record, flush=False)
 
-    report("uploading artifacts", 0.55)
-    # One artifact repository for the run, from the run's own artifact URI: MLflow's client would look
-    # the run up again for every upload and every folder it lists.
-    repo = _artifact_repo(run.info.artifact_uri, uri)
-    with tempfile.TemporaryDirectory(prefix="claude-tui-artifacts-") as staging_dir:
-        staging = Path(staging_dir)
-        wanted = stage_artifacts(spool, record, staging)
-        present = set() if created else _list_artifacts(repo)
-        missing = [p for p in wanted if p not in present]
-        if missing:
-            upload = staging if len(missing) == len(wanted) else _only(staging, missing)
-            repo.log_artifacts(str(upload))
+        report("uploading artifacts", 0.55)
+        _upload_artifacts(spool, record, _artifact_repo(run.info.artifact_uri, uri), created)
 
-    report("writing the trace", 0.75)
-    if trace_id is not None:
-        _flush_traces()
+        report("writing the trace", 0.75)
+        if trace_id is not None:
+            _flush_traces()
 
-    report("verifying", 0.85)
-    if run.info.status != record.status or run.info.end_time != end_ms:
-        client.set_terminated(run_id, status=record.status, end_time=end_ms)
-    if trace_id is not None:
-        _confirm_trace(uri, run_id, trace_id)
+        report("verifying", 0.85)
+        if run.info.status != record.status or run.info.end_time != end_ms:
+            client.set_terminated(run_id, status=record.status, end_time=end_ms)
+        if trace_id is not None:
+            _confirm_trace(uri, run_id, trace_id)
     base = ui_base_url(uri)
     return LoggedRun(
         run_id,
@@ -282,6 +274,22 @@ def _log_record(
         ui_url=run_ui_url(base, experiment_id, run_id) if base else None,
         warnings=tuple(warnings),
     )
+
+
+def _upload_artifacts(spool: RunSpool, record: SessionRecord, repo: Any, created: bool) -> None:
+    """Stage the run's artifacts and upload, in one call, those the run does not have yet.
+
+    `repo` is the run's artifact repository, built from the run's own artifact URI: MLflow's client would
+    look the run up again for every upload and every folder it lists. A run just created has none yet.
+    """
+    with tempfile.TemporaryDirectory(prefix="claude-tui-artifacts-") as staging_dir:
+        staging = Path(staging_dir)
+        wanted = stage_artifacts(spool, record, staging)
+        present = set() if created else _list_artifacts(repo)
+        missing = [p for p in wanted if p not in present]
+        if missing:
+            upload = staging if len(missing) == len(wanted) else _only(staging, missing)
+            repo.log_artifacts(str(upload))
 
 
 def _only(staging: Path, paths: list[str]) -> Path:
@@ -322,22 +330,112 @@ def _run_traces(uri: str, experiment_id: str, run_id: str) -> list[str]:
 
 
 def _confirm_trace(uri: str, run_id: str, trace_id: str) -> None:
-    """Raise LoggingError unless the store holds the trace just sent.
+    """Raise LoggingError unless the store took the trace just sent.
 
     Everything else is confirmed by the write calls themselves: `create_run`, `log_batch`,
     `set_terminated` and the artifact upload raise when the store did not take what they sent (a SQL store
     commits each in one transaction; a server answers only after it did). MLflow's trace exporter swallows
-    its errors instead, so the trace is looked up by its id (in the store, not MLflow's in-memory copy).
+    its errors instead: `trace_writes` keeps what its two store calls returned; a trace it did not see
+    written (another MLflow, a store without span logging) is looked up by its id in the store.
     """
+    outcome = trace_outcome(trace_id)
+    if outcome is None:
+        return
+    if isinstance(outcome, str):
+        raise LoggingError(f"the store did not confirm run {run_id}: missing trace ({outcome})")
     from mlflow.tracing.client import TracingClient
 
     try:
-        info = TracingClient(uri).store.get_trace_info(trace_id)
+        TracingClient(uri).store.get_trace_info(trace_id)
     except Exception as exc:
         missing = f"missing trace ({one_line(exc)})"
         raise LoggingError(f"the store did not confirm run {run_id}: {missing}") from exc
-    if info is None:
-        raise LoggingError(f"the store did not confirm run {run_id}: missing trace")
+
+
+class _TraceWrites:
+    """What `trace_writes` holds: spans waiting for their trace, and how each trace's writes went."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.original: tuple[Any, Any] | None = None
+        self.pending: dict[str, list[Any]] = {}
+        self.outcomes: dict[str, str | None] = {}
+        """Trace id -> None when the store took the trace and its spans, else the one-line failure."""
+
+
+_TRACE_WRITES = _TraceWrites()
+_TRACE_WRITES_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def trace_writes() -> Iterator[None]:
+    """Write each trace in two store calls, its info then all its spans, and remember how they went.
+
+    MLflow's exporter logs every span as it ends (one store transaction each), then the trace's info when
+    its root ends; a SQL store then finds the trace already created by the spans and takes a slow merge
+    path. Here the spans wait (the session trace is built children first, root last: `emit_trace`), and
+    when MLflow sends the trace's info it is written first, then every span in one `log_spans` call. The
+    exporter swallows store errors; `trace_outcome` tells the logger what the two calls returned instead.
+    Re-entrant (an import holds it around every session); a trace whose root never ends is not written.
+    """
+    try:
+        from mlflow.tracing.client import TracingClient
+        from mlflow.tracing.constant import SpansLocation, TraceTagKey
+    except ImportError:  # pragma: no cover - another MLflow layout: MLflow's own way, confirmed by a read
+        yield
+        return
+    state = _TRACE_WRITES
+    with _TRACE_WRITES_LOCK:
+        state.depth += 1
+        if state.depth == 1:
+            state.original = (TracingClient.log_spans, TracingClient.start_trace)
+            original_log_spans, original_start_trace = state.original
+
+            def log_spans(self: Any, location: str, spans: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
+                for span in spans:
+                    state.pending.setdefault(span.trace_id, []).append(span)
+                return list(spans)
+
+            def start_trace(self: Any, trace_info: Any, *args: Any, **kwargs: Any) -> Any:
+                trace_id = trace_info.trace_id
+                spans = state.pending.pop(trace_id, [])
+                try:
+                    info = original_start_trace(self, trace_info, *args, **kwargs)
+                except Exception as exc:
+                    state.outcomes[trace_id] = one_line(exc)
+                    raise
+                if spans:
+                    try:
+                        original_log_spans(self, trace_info.experiment_id, spans)
+                    except Exception as exc:
+                        if isinstance(exc, NotImplementedError) or "not supported" in str(exc):
+                            # A store without span logging: MLflow uploads the spans as an artifact
+                            # itself (and the logger confirms the trace by reading it back).
+                            return info
+                        state.outcomes[trace_id] = one_line(exc)
+                        raise
+                    # What the store just set; MLflow's exporter would otherwise also upload the spans.
+                    info.tags[TraceTagKey.SPANS_LOCATION] = SpansLocation.TRACKING_STORE.value
+                state.outcomes[trace_id] = None
+                return info
+
+            TracingClient.log_spans = log_spans  # type: ignore[method-assign]
+            TracingClient.start_trace = start_trace  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        with _TRACE_WRITES_LOCK:
+            state.depth -= 1
+            if state.depth == 0 and state.original is not None:
+                TracingClient.log_spans, TracingClient.start_trace = state.original  # type: ignore[method-assign]
+                state.original = None
+                state.pending.clear()
+                state.outcomes.clear()
+
+
+def trace_outcome(trace_id: str) -> str | bool | None:
+    """How the store answered the writes of a trace: None (taken), the failure line, or False (not seen)."""
+    return _TRACE_WRITES.outcomes.pop(trace_id, False)
 
 
 # -- artifacts ----------------------------------------------------------------------------------------------

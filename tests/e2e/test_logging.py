@@ -272,6 +272,33 @@ def test_a_new_run_is_confirmed_by_its_writes_not_read_back(
     assert "transcript/clean.txt" in all_artifacts(MlflowClient(store_uri), logged.run_id)
 
 
+def test_the_trace_is_two_store_writes_info_first(
+    subagent_spool: RunSpool, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: MLflow's exporter wrote each span as it ended (one transaction each), then the trace's info,
+    which a SQL store then merged into the trace the spans had created. Now: the info, then every span."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    writes: list[tuple[str, int]] = []
+    original_start, original_spans = SqlAlchemyStore.start_trace, SqlAlchemyStore.log_spans
+
+    def start_trace(self: Any, trace_info: Any) -> Any:
+        writes.append(("start_trace", 1))
+        return original_start(self, trace_info)
+
+    def log_spans(self: Any, location: str, spans: list[Any], *args: Any, **kwargs: Any) -> Any:
+        writes.append(("log_spans", len(spans)))
+        return original_spans(self, location, spans, *args, **kwargs)
+
+    monkeypatch.setattr(SqlAlchemyStore, "start_trace", start_trace)
+    monkeypatch.setattr(SqlAlchemyStore, "log_spans", log_spans)
+    logged = log_spool(subagent_spool, tracking_uri=store_uri)
+    monkeypatch.undo()
+    (trace,) = run_traces(store_uri, logged.experiment_id, logged.run_id)
+    assert writes == [("start_trace", 1), ("log_spans", len(trace.data.spans))]
+    assert trace.info.tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+
+
 def test_a_trace_the_store_did_not_take_keeps_the_spool(
     subagent_spool: RunSpool, store_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
