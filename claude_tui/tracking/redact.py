@@ -484,20 +484,35 @@ class Redactor:
         self.known = sorted({k for k in (known or set()) if len(k) >= KNOWN_MIN_CHARS}, key=len, reverse=True)
         """Secret values masked wherever they appear, longest first."""
         self._spread: _Spread | None = None
+        self._ruled: dict[str, str] = {}
+        """`redact_text` of the texts `for_texts` read (they are logged too: each is scanned once)."""
 
     @classmethod
     def for_texts(cls, texts: Sequence[str]) -> Redactor:
-        """A redactor that knows every secret value the rules find in `texts`."""
+        """A redactor that knows every secret value the rules find in `texts`.
+
+        Each text is scanned once by `redact_text`, kept for `text()` (a session's texts are the artifacts
+        it logs); only a text in which a rule matched is searched again for the values (`find_secrets`):
+        where no rule changes anything, no rule found anything.
+        """
         known: set[str] = set()
+        ruled: dict[str, str] = {}
         for text in texts:
-            known |= find_secrets(text)
-        return cls(known)
+            if text in ruled:
+                continue
+            ruled[text] = redact_text(text)
+            if ruled[text] != text:
+                known |= find_secrets(text)
+        redactor = cls(known)
+        redactor._ruled = ruled
+        return redactor
 
     def text(self, text: str) -> str:
         """`text` with the rules applied and every known secret value masked."""
         if not text:
             return text
-        text = redact_text(text)
+        ruled = self._ruled.get(text)
+        text = redact_text(text) if ruled is None else ruled
         spread = self._spread_finder
         if spread is not None:
             # Also where a rendered screen wrapped the value over two lines (clean.txt).

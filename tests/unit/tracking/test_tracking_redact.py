@@ -267,3 +267,27 @@ def test_spread_values_are_found_as_the_one_regex_definition_finds_them() -> Non
         spread = _Spread(ordered)
         assert spread.sub(_mask_keeping_controls, text) == reference.sub(_mask_keeping_controls, text), text
         assert spread._literal is not None and len(spread._literal.pattern) < 2 * sum(map(len, known)) + 10
+
+
+def test_a_session_text_is_scanned_once_when_it_holds_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: learning a session's secrets and then masking the same texts ran every rule over each text
+    twice (`find_secrets`, then `redact_text` for the artifact). Now each text is scanned once; only a text
+    in which a rule matched is searched again for the values to learn."""
+    from claude_tui.tracking import redact
+
+    calls: list[str] = []
+    for name in ("find_secrets", "redact_text"):
+        original = getattr(redact, name)
+        monkeypatch.setattr(
+            redact, name, lambda text, _name=name, _f=original: calls.append(_name) or _f(text)
+        )
+    plain = '{"type":"assistant","message":{"usage":{"input_tokens":12,"output_tokens":3}}}\n' * 50
+    with_secret = f"export GITHUB_TOKEN={GITHUB}\nls\n"
+    redactor = Redactor.for_texts([plain, with_secret, plain])
+    assert calls == ["redact_text", "redact_text", "find_secrets"]
+    assert GITHUB in redactor.known
+    calls.clear()
+    assert redactor.text(plain) == plain
+    assert redactor.text(with_secret) == f"export GITHUB_TOKEN=ghp_{MASK}\nls\n"
+    assert redactor.text(f"bare {GITHUB}") == f"bare ghp_{MASK}"  # a text it was not built from
+    assert calls == ["redact_text"]
