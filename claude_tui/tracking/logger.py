@@ -48,6 +48,9 @@ Progress = Callable[[str, float], None]
 WARNINGS_TAG = schema.TAG_LOGGING_WARNINGS
 LOCK_TIMEOUT = 600.0
 """Seconds to wait for another process that is logging the same spool."""
+SYNC_TRACE_EXPORT = ("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
+"""Set (unless set already) when a process first logs a spool: MLflow then writes each trace while the
+session's trace is built, with no background queue to wait for."""
 
 
 class LoggingError(StoreProblem):
@@ -135,6 +138,10 @@ def log_spool(
     if not isinstance(spool, RunSpool):
         spool = RunSpool.open(spool)
     report: Progress = progress or (lambda stage, fraction: None)
+    # Before MLflow builds its trace exporter: its async queue polls once a second, and the flush that
+    # confirms a trace waited for it (1-2 s of sleep per session in the logger process of a live session).
+    # A process whose MLflow already exports asynchronously (or whose user chose it) keeps that.
+    os.environ.setdefault(*SYNC_TRACE_EXPORT)
 
     uri = resolve_tracking_uri(tracking_uri or spool.meta.get("tracking_uri"))
     experiment_name = experiment or spool.meta.get("experiment") or DEFAULT_EXPERIMENT

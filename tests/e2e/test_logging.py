@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import textwrap
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -297,6 +299,34 @@ def test_the_trace_is_two_store_writes_info_first(
     (trace,) = run_traces(store_uri, logged.experiment_id, logged.run_id)
     assert writes == [("start_trace", 1), ("log_spans", len(trace.data.spans))]
     assert trace.info.tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+
+
+def test_a_logger_process_does_not_wait_for_mlflow_s_trace_queue(
+    subagent_spool: RunSpool, store_uri: str
+) -> None:
+    """Issue 19, target 1: the process that logs a finished session (the owner's logger, `sync`) waited 1-2 s
+    for MLflow's asynchronous trace queue, which polls once a second. Now it writes the trace itself."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from mlflow.tracing.export.async_export_queue import AsyncTraceExportQueue
+        queued = []
+        put = AsyncTraceExportQueue.put
+        def counted(self, task):
+            queued.append(task)
+            return put(self, task)
+        AsyncTraceExportQueue.put = counted
+        from claude_tui.tracking.logger import log_spool
+        log_spool(sys.argv[1], tracking_uri=sys.argv[2])
+        print(len(queued))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"}
+    argv = [sys.executable, "-c", script, str(subagent_spool.path), store_uri]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-1] == "0"
+    assert not subagent_spool.path.exists()
 
 
 def test_a_trace_the_store_did_not_take_keeps_the_spool(
