@@ -282,7 +282,7 @@ class SessionRecord:
                 k: summary["telemetry"][k] for k in schema.TELEMETRY_METRICS if k in summary["telemetry"]
             }
         redactor = (
-            Redactor(set(Redactor.for_texts(session_texts(spool, transcript)).known) | store_credentials())
+            Redactor.for_texts(session_texts(spool, transcript), also=store_credentials())
             if meta.get("redact") is not False
             else Redactor()
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any, NamedTuple
 
@@ -488,14 +488,14 @@ class Redactor:
         """`redact_text` of the texts `for_texts` read (they are logged too: each is scanned once)."""
 
     @classmethod
-    def for_texts(cls, texts: Sequence[str]) -> Redactor:
-        """A redactor that knows every secret value the rules find in `texts`.
+    def for_texts(cls, texts: Sequence[str], also: Iterable[str] = ()) -> Redactor:
+        """A redactor that knows every secret value the rules find in `texts`, and the values `also` names.
 
         Each text is scanned once by `redact_text`, kept for `text()` (a session's texts are the artifacts
         it logs); only a text in which a rule matched is searched again for the values (`find_secrets`):
         where no rule changes anything, no rule found anything.
         """
-        known: set[str] = set()
+        known: set[str] = set(also)
         ruled: dict[str, str] = {}
         for text in texts:
             if text in ruled:

@@ -291,3 +291,6 @@ def test_a_session_text_is_scanned_once_when_it_holds_no_secret(monkeypatch: pyt
     assert redactor.text(with_secret) == f"export GITHUB_TOKEN=ghp_{MASK}\nls\n"
     assert redactor.text(f"bare {GITHUB}") == f"bare ghp_{MASK}"  # a text it was not built from
     assert calls == ["redact_text"]
+    # Values known from elsewhere (the store's credentials) join the ones found, the one scan kept.
+    with_credential = Redactor.for_texts([plain], also={"s3cret-store-pass"})
+    assert with_credential.known == ["s3cret-store-pass"] and with_credential.text(plain) == plain
