@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -58,12 +59,17 @@ class ClaudeTuiApp(App[SessionResult]):
     """ctrl+] inside the pane hands focus to these bindings (and the Session tab's); `t` gives it back. While
     the pane has the keys the footer shows only what works there (`MainScreen`)."""
 
+    END_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+    """What ends the sessions cleanly when `handle_signals` is on (issue 13, item 4)."""
+
     TABS = (("session", "Session"), ("history", "History"))
     """The id and the label of each tab."""
 
-    WARM_UP_AFTER = 2.0
-    """Seconds after start-up (after Claude's first frame) when killed sessions are looked for and mlflow
-    is loaded in the background: neither competes with Claude's start for the CPU."""
+    AFTER_START = 2.0
+    """Seconds after start-up (after Claude's first frame) when sessions not logged yet are looked for (and
+    logged by a detached `sync`), and a tracking server is asked whether it answers: nothing competes with
+    Claude's start for the CPU. The app itself never imports mlflow for a session (a logger process logs it);
+    only the History tab does."""
 
     def __init__(
         self,
@@ -75,10 +81,13 @@ class ClaudeTuiApp(App[SessionResult]):
         hint: str | Sequence[str] | None = None,
         log_spool: LogSpool | None = None,
         pty: PtySession | None = None,
+        handle_signals: bool = False,
     ) -> None:
         """`log_spool` stands in for `tracking.logger.log_spool` (tests pass a fake store); `pty` is the
-        session's program when `commands.run` spawned it before the app started."""
+        session's program when `commands.run` spawned it before the app started; `handle_signals`: SIGTERM
+        and SIGHUP end the sessions cleanly (the command line's app; not one inside a test's process)."""
         super().__init__()
+        self._handle_signals = handle_signals
         self._first_session = session
         self._pty = pty
         self.tracking_uri = tracking_uri
@@ -147,6 +156,10 @@ class ClaudeTuiApp(App[SessionResult]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(settle_garbage_collector)
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in self.END_SIGNALS:
+                loop.add_signal_handler(signum, self._end_on_signal, signum)
         if self._first_session is not None:
             session = self._first_session
             branch = session.git_start.get("branch")
@@ -154,7 +167,7 @@ class ClaudeTuiApp(App[SessionResult]):
             self.sub_title = f"{session.config.cwd}" + (f" ({branch})" if branch else "")
             self.sessions[0].pane.focus()
             if session.spool is not None:
-                self.set_timer(self.WARM_UP_AFTER, self._after_start)
+                self.set_timer(self.AFTER_START, self._after_start)
         else:
             self.refresh_bindings()  # the footer came with the first frame: it shows the keys once told
         if self.initial_tab == "history":
@@ -194,18 +207,40 @@ class ClaudeTuiApp(App[SessionResult]):
         self.exit(event.results[-1] if event.results else SessionResult())
 
     def _after_start(self) -> None:
-        """Log the spools of killed sessions (a detached `sync`, only if there are any); warm up mlflow."""
+        """Log every session not logged yet (killed ones, and those a store did not take): a detached
+        `sync`, only if there are any; ask a tracking server whether it answers."""
         from claude_tui.tracking import recovery
 
-        recovery.recover_orphans_in_background()
-        if self.store.needs_warm_up:
-            self.store.expect_warm_up()
-            self._warm_up_store()
+        recovery.log_pending_in_background()
+        if (self.tracking_uri or "").startswith(("http://", "https://")):
+            self._check_server()
 
-    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
-    def _warm_up_store(self) -> None:
-        """Import mlflow and open the store, so logging at the end does not wait for it."""
-        self.store.warm_up()
+    @work(thread=True, exclusive=True, group="store-check", exit_on_error=False)
+    def _check_server(self) -> None:
+        """A server that does not answer only warns (in the header): it may be back before the session ends,
+        and if not, the session is kept and logged by a later start or `claude-tui sync`."""
+        from claude_tui.tracking.reach import store_reachable
+
+        reachable = store_reachable(self.tracking_uri)
+        if not reachable:
+            self.call_from_thread(self._warn_store, reachable.reason)
+
+    def _warn_store(self, reason: str) -> None:
+        self.sub_title = f"{self.sub_title} · tracking store not answering"
+        self.notify(
+            f"{reason}. The session is recorded; it is logged when the store answers.",
+            title="Tracking store",
+            severity="warning",
+            timeout=10,
+        )
+
+    def _end_on_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: pass it on to every session's program; each ends and is logged as when its
+        program ends by itself, then the app exits (restoring the terminal) with the summary."""
+        if not self.sessions:
+            self.exit(SessionResult())
+        for view in [view for view in self.sessions if not view.ending]:
+            self.run_worker(view.forward_signal(signum), group="signals")
 
     async def action_quit(self) -> None:
         """End every session's program gracefully; each is logged, then the app exits."""

@@ -23,6 +23,7 @@ import sys
 
 from claude_tui.claude_code import fallback_program, program_argv
 from claude_tui.commands import SUBCOMMANDS
+from claude_tui.paths import known_scheme
 from claude_tui.prespawn import Prespawned, hand_over, pane_size
 from claude_tui.shell_integration import shell_env
 from claude_tui.terminal.pty_session import PtySession, find_program
@@ -64,6 +65,7 @@ class RunLine:
         self.cwd: str | None = None
         self.prompt: str | None = None
         self.claude_args: list[str] = []
+        self.tracking_uri: str | None = None
 
 
 def parse_run_line(args: list[str]) -> RunLine | None:
@@ -100,6 +102,8 @@ def parse_run_line(args: list[str]) -> RunLine | None:
             line.command = value or ""
         elif name in ("-C", "--cwd"):
             line.cwd = value
+        elif name == "--tracking-uri":
+            line.tracking_uri = value
         i += 1
     if len(positional) > 1 or not line.command:
         return None
@@ -112,6 +116,8 @@ def prespawn(args: list[str]) -> Prespawned | None:
     line = parse_run_line(args)
     if line is None or "--detach" in args[: args.index("--") if "--" in args else len(args)]:
         return None
+    if line.tracking_uri is not None and not known_scheme(line.tracking_uri):
+        return None  # most likely refused (exit 2) before any program runs: `commands.run` says
     program = find_program(line.command) or fallback_program(line.command)
     cwd = os.path.realpath(line.cwd or os.getcwd())
     if program is None or not os.path.isdir(cwd):

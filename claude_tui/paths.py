@@ -41,6 +41,25 @@ def default_tracking_uri() -> str:
     return f"sqlite:///{data_dir() / 'mlflow.db'}"
 
 
+TRACKING_SCHEMES = frozenset(
+    {"file", "sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks", "databricks-uc", "uc"}
+)
+"""The tracking URI schemes MLflow itself knows (a database scheme may name its driver: `mysql+pymysql`)."""
+
+
+def uri_scheme(uri: str) -> str | None:
+    """The scheme of a tracking URI (`sqlite`, `http`, `mysql+pymysql`), None for a plain path."""
+    if "://" not in uri and not uri.startswith("databricks"):
+        return None
+    return uri.split(":", 1)[0].lower()
+
+
+def known_scheme(uri: str) -> bool:
+    """Whether MLflow itself takes a tracking URI of this form (a plain path is a sqlite store)."""
+    scheme = uri_scheme(uri)
+    return scheme is None or scheme.split("+", 1)[0] in TRACKING_SCHEMES
+
+
 def default_artifact_root() -> Path:
     """Where runs in the embedded store keep their artifacts (beside `mlflow.db`)."""
     return data_dir() / "artifacts"

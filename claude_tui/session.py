@@ -154,9 +154,13 @@ class SessionResult:
     experiment_id: str | None = None
     tracking_uri: str | None = None
     spool: Path | None = None
-    """The spool kept for `claude-tui sync` when logging failed."""
+    """The spool kept for `claude-tui sync` when logging failed, or the one a logger process is logging."""
     error: str | None = None
     """Why logging failed, in one line."""
+    session_id: str | None = None
+    """The session's id (what `claude-tui history` and the run's `session_id` tag show)."""
+    handed_off: bool = False
+    """A logger process logs the session (`spool`) to `tracking_uri`: the run is there a moment later."""
 
 
 class TrackedSession:

@@ -96,6 +96,13 @@ def build_config(
     for option, value in (("--issue", issue), ("--procedure", procedure)):
         if value is not None and len(value) > PARAM_VALUE_MAX:
             usage_error(f"{option}: {len(value)} characters long; MLflow allows {PARAM_VALUE_MAX}")
+    if not no_track:
+        # A store that can never take the session refuses it now, not after the whole session has run.
+        from claude_tui.tracking.reach import store_problem
+
+        problem = store_problem(tracking_uri or settings.tracking_uri)
+        if problem is not None:
+            usage_error(f"cannot log to this tracking store: {problem}")
     from claude_tui.shell_integration import shell_env
 
     config = SessionConfig(
@@ -174,7 +181,12 @@ def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
     from claude_tui.app import ClaudeTuiApp
 
     app = ClaudeTuiApp(
-        session, tracking_uri=config.tracking_uri, experiment=config.experiment, hint=hint, pty=pty
+        session,
+        tracking_uri=config.tracking_uri,
+        experiment=config.experiment,
+        hint=hint,
+        pty=pty,
+        handle_signals=True,
     )
     outcome = app.run()
     if outcome is None:  # the app stopped without a result (e.g. it crashed): the spool is an orphan
@@ -182,11 +194,22 @@ def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
             f"claude-tui: the session ended unexpectedly; `{own_command()} sync` will log what was recorded."
         )
         return 1
-    for result in app.results or [outcome]:  # several when sessions were opened in the window (`n`)
-        print_outcome(result)
-    for note in app.notes:
-        click.echo(note[:1].upper() + note[1:] + ".")
-    return 0
+    try:
+        for result in app.results or [outcome]:  # several when sessions were opened in the window (`n`)
+            print_outcome(result)
+        for note in app.notes:
+            click.echo(note[:1].upper() + note[1:] + ".")
+    except OSError:  # the terminal is gone (SIGHUP): the sessions are logged all the same
+        pass
+    return exit_status(outcome)
+
+
+def exit_status(outcome: SessionResult) -> int:
+    """claude-tui's exit status: the program's, as a shell reports it (128 + N when signal N ended it),
+    whether or not the session could be logged (a session not logged is kept and says so on stdout)."""
+    if outcome.signal:
+        return 128 + outcome.signal
+    return outcome.exit_code or 0
 
 
 def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
@@ -221,11 +244,31 @@ def print_outcome(outcome: SessionResult) -> None:
     click.echo(f"Session ended ({status}).")
     if outcome.error:
         click.echo(
-            f"Not logged to MLflow: {outcome.error}. "
-            f"The session is kept; run `{own_command()} sync` to retry."
+            f"Not logged to MLflow: {outcome.error}. The session is kept; run "
+            f"`{retry_command(outcome.tracking_uri)}` to retry (each claude-tui start also tries)."
+        )
+    elif outcome.handed_off:
+        from claude_tui.tracking.errors import store_label
+
+        session = f" {outcome.session_id[:8]}" if outcome.session_id else ""
+        click.echo(
+            f"Logging session{session} to {store_label(outcome.tracking_uri)} in the background: "
+            f"`{own_command()} history` shows it in a moment."
         )
     elif outcome.run_id:
         click.echo(f"MLflow run {outcome.run_id}: {run_location(outcome)}")
+
+
+def retry_command(tracking_uri: str | None) -> str:
+    """`claude-tui sync` (as `paths.own_command` spells it), with `--tracking-uri` when the store is not the
+    default one."""
+    import shlex
+
+    from claude_tui.tracking.store import resolve_tracking_uri
+
+    if not tracking_uri or resolve_tracking_uri(tracking_uri) == resolve_tracking_uri(None):
+        return f"{own_command()} sync"
+    return f"{own_command()} sync --tracking-uri {shlex.quote(tracking_uri)}"
 
 
 def run_location(outcome: SessionResult) -> str:
@@ -267,9 +310,7 @@ def run_location(outcome: SessionResult) -> str:
     help="Run in a new git worktree on BRANCH (default: claude/<the prompt>); write --worktree=BRANCH "
     "before a prompt.",
 )
-@click.option(
-    "--detach", is_flag=True, help="Start the session without a window (`claude-tui attach` shows it)."
-)
+@click.option("--detach", is_flag=True, help="Start the session without a window (`claude-tui ls` lists it).")
 @session_options
 def run(
     prompt: str | None,
@@ -329,5 +370,5 @@ def start_detached(config: SessionConfig) -> int:
         click.echo(f"claude-tui: {exc}", err=True)
         return 2
     click.echo(f"Session {session_id} started in {config.cwd}.")
-    click.echo(f"`claude-tui attach {session_id[:8]}` shows it; `claude-tui ls` lists the sessions.")
+    click.echo(f"`{own_command()} ls` lists the sessions; it is logged to MLflow when it ends.")
     return 0

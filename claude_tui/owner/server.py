@@ -24,7 +24,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -50,6 +49,7 @@ from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.terminal.emulator import STATE_VERSION
 from claude_tui.terminal.pty_session import ExitStatus, PtySession, SpawnError
 from claude_tui.terminal.pump import PtyPump
+from claude_tui.tracking.background import logger_argv
 from claude_tui.tracking.errors import one_line
 
 __all__ = ["Connection", "OwnedSession", "OwnerServer", "run_owner"]
@@ -943,10 +943,7 @@ class OwnerServer:
         log_file = self.path.parent / "logger.log"
         with os.fdopen(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as errors:
             process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "claude_tui.tracking.background",
-                str(spool_path),
+                *logger_argv(spool_path),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=errors,

@@ -313,6 +313,10 @@ class PtySession:
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
 
+    def send_signal(self, sig: int) -> None:
+        """Send `sig` to the program (and its process group); nothing when it is gone."""
+        self._signal(sig)
+
     def _signal(self, sig: int) -> None:
         try:
             # The program leads its own process group: its children (e.g. a pipeline) get it too.

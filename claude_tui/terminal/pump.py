@@ -82,6 +82,9 @@ class TerminalPump(Protocol):
     def housekeeping(self) -> ExitStatus | None:
         """Periodic upkeep; the exit status once the program has ended."""
 
+    def signal(self, signum: int) -> None:
+        """Pass a signal on to the program."""
+
     def terminate(self, grace: float = 3.0) -> ExitStatus:
         """End the program (blocking: run it in a thread)."""
 
@@ -285,6 +288,11 @@ class PtyPump:
         if self._closed:
             return self._exit_status
         return self.check_exit()
+
+    def signal(self, signum: int) -> None:
+        """Pass a signal on to the program (e.g. the SIGTERM claude-tui got); its end is noticed as ever."""
+        if self._exit_status is None and not self._closed:
+            self.session.send_signal(signum)
 
     def terminate(self, grace: float = 3.0) -> ExitStatus:
         """End the program (SIGHUP/SIGTERM, SIGKILL after ``grace`` seconds) and close the PTY.

@@ -10,9 +10,12 @@ and retries cut down from minutes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 GIVE_UP_AFTER = 10.0
@@ -23,6 +26,32 @@ HTTP_SETTINGS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "5", "MLFLOW_HTTP_REQUEST_MAX_RE
 user's own settings win."""
 
 
+def logger_argv(spool: Path | str) -> list[str]:
+    """The command line of a logger process for `spool`."""
+    return [sys.executable, "-m", "claude_tui.tracking.background", str(spool)]
+
+
+def start_logger(spool: Path | str) -> subprocess.Popen[bytes]:
+    """Start a detached logger process for the finished `spool`; what it prints goes to `logger.log` in the
+    data dir (its last line: the run, or why not). It outlives the caller: its own session, no terminal."""
+    from claude_tui.paths import data_dir
+
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    log_fd = os.open(folder / "logger.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        return subprocess.Popen(
+            logger_argv(spool),
+            stdin=subprocess.DEVNULL,
+            stdout=log_fd,
+            stderr=log_fd,
+            start_new_session=True,
+            close_fds=True,
+        )
+    finally:
+        os.close(log_fd)
+
+
 def log_one(path: str) -> dict[str, Any]:
     """Log the spool at `path`; the result line's dict (never raises)."""
     for name, value in HTTP_SETTINGS.items():
@@ -31,19 +60,23 @@ def log_one(path: str) -> dict[str, Any]:
 
     try:
         from claude_tui.tracking.logger import log_spool
+        from claude_tui.tracking.reach import store_reachable
         from claude_tui.tracking.spool import RunSpool
         from claude_tui.tracking.store import quiet_mlflow, resolve_tracking_uri
-        from claude_tui.tracking.sync import store_reachable
 
         spool = RunSpool.open(path)
         uri = resolve_tracking_uri(spool.meta.get("tracking_uri"))
         reachable = store_reachable(uri)
         if not reachable:
+            spool.note_not_logged(reachable.reason)
             return {"error": reachable.reason, "tracking_uri": uri}
         quiet_mlflow()
         logged = log_spool(spool, tracking_uri=uri)
-    except Exception as exc:  # the spool stays; the owner reports the line
-        return {"error": one_line(exc)}
+    except Exception as exc:  # the spool stays; the owner reports the line, History shows it
+        error = one_line(exc)
+        with contextlib.suppress(Exception):
+            RunSpool(Path(path), {}).note_not_logged(error)
+        return {"error": error}
     return {
         "run_id": logged.run_id,
         "experiment_id": logged.experiment_id,

@@ -633,7 +633,7 @@ def import_sessions(
     if not files:
         summary.seconds = time.monotonic() - started
         return summary
-    from claude_tui.tracking.sync import store_reachable
+    from claude_tui.tracking.reach import store_reachable
 
     reachable = store_reachable(uri)
     if not reachable:

@@ -20,20 +20,36 @@ def orphan_spools(root: Path | None = None) -> list[RunSpool]:
     return [spool for spool in list_spools(root) if spool.is_orphan]
 
 
-def recover_orphans_in_background(root: Path | None = None) -> subprocess.Popen[bytes] | None:
-    """Log orphaned spools without slowing the caller: a detached `claude-tui sync --orphans-only`.
+def pending_spools(root: Path | None = None) -> list[RunSpool]:
+    """The spools not logged yet: orphans, and sessions that ended but whose logging failed (or runs now)."""
+    return [spool for spool in list_spools(root) if not spool.is_live]
+
+
+def log_pending_in_background(root: Path | None = None) -> subprocess.Popen[bytes] | None:
+    """Log every spool not logged yet (`pending_spools`), finished ones too, in a detached `claude-tui sync`
+    (issue 13, item 3): what the app runs after its first frame. None when there is nothing to log."""
+    return recover_orphans_in_background(root, finished_too=True)
+
+
+def recover_orphans_in_background(
+    root: Path | None = None, *, finished_too: bool = False
+) -> subprocess.Popen[bytes] | None:
+    """Log orphaned spools without slowing the caller: a detached `claude-tui sync --orphans-only` (with
+    `finished_too`, a `claude-tui sync` of every pending spool).
 
     Returns the started process (None when there was no orphan, so nothing was started). Its output goes
     to `sync.log` in the data directory. The child is in its own session, so it finishes even when the app
     that started it quits at once; the per-spool sync lock keeps it from clashing with a manual sync.
     """
     try:
-        if not orphan_spools(root):
+        if not (pending_spools(root) if finished_too else orphan_spools(root)):
             return None
         from claude_tui.paths import data_dir
 
         log_path = data_dir() / "sync.log"
-        argv = [sys.executable, "-m", "claude_tui", "sync", "--orphans-only", "--quiet"]
+        argv = [sys.executable, "-m", "claude_tui", "sync", "--quiet"]
+        if not finished_too:
+            argv.append("--orphans-only")
         if root is not None:
             argv += ["--spool-root", str(root)]
         with open(log_path, "ab") as log:

@@ -32,6 +32,8 @@ OWNER_LOCK = "owner.lock"
 """Held (flock, exclusive) by the live app for the whole session."""
 SYNC_LOCK = "sync.lock"
 """Held by whoever logs the spool, so two syncs of one spool cannot both log it."""
+NOT_LOGGED = ".not-logged"
+"""Why the last attempt to log the spool failed, one line (a dot file: never uploaded as an artifact)."""
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -289,7 +291,20 @@ class RunSpool:
             self._events_handle.flush()
         _write_atomic(self.path / SUMMARY, _json_bytes(summary))
 
+    def note_not_logged(self, reason: str) -> None:
+        """Remember why logging failed (shown by the History tab); best effort."""
+        with contextlib.suppress(OSError):
+            _write_atomic(self.path / NOT_LOGGED, reason.encode("utf-8", errors="replace"))
+
     # -- reading ---------------------------------------------------------------------------------------------
+
+    @property
+    def not_logged_reason(self) -> str | None:
+        """Why the last attempt to log the spool failed; None when none failed (or none was made)."""
+        try:
+            return (self.path / NOT_LOGGED).read_text(encoding="utf-8", errors="replace").strip() or None
+        except OSError:
+            return None
 
     @property
     def session_id(self) -> str:
@@ -360,7 +375,7 @@ class RunSpool:
         """The newest modification time of any file in the spool (an orphan's best guess at its end)."""
         newest = float(self.meta.get("start_time") or 0.0)
         for item in self.path.rglob("*"):
-            if item.name in (OWNER_LOCK, SYNC_LOCK):
+            if item.name in (OWNER_LOCK, SYNC_LOCK, NOT_LOGGED):
                 continue
             with contextlib.suppress(OSError):
                 newest = max(newest, item.stat().st_mtime)

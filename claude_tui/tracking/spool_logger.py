@@ -1,21 +1,24 @@
-"""`SpoolLogger`: the live app's way into the store: warmed up while the session runs, used at its end.
+"""`SpoolLogger`: how the live app logs a finished session: it hands the spool to a logger process.
 
-Importing mlflow takes ~3 s and a new sqlite store ~3 s more; done at the end of a session, the user would
-wait for it. So the app warms the store up in the background a moment after start (`warm_up`, in a thread
-worker), and `log` waits for that warm-up before it logs: two first opens of a new sqlite store at once
-would race over its migrations. Pure: mlflow is imported inside `warm_up` only.
+Importing mlflow takes ~3 s and ~150 MB, and logging a session up to a second more: in the UI process the
+user waited for both at the end of every session, and held their memory for the whole of it (issue 19). So
+the app only checks that the store can be reached (a local folder's rights, or an HTTP server's `/health`:
+~0.1 s, `reach.REACHABLE_TIMEOUT` at most), releases the spool and starts a detached logger process
+(`python -m claude_tui.tracking.background SPOOL`, `background.start_logger`) that imports mlflow, logs the
+run and removes the spool; the app exits at once. A store that cannot be reached keeps the spool, for the
+next start's background sync or `claude-tui sync`. Pure: no mlflow here.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from claude_tui.tracking.spool import RunSpool
 
-__all__ = ["LogSpool", "Progress", "SpoolLogger"]
+__all__ = ["HandedOff", "LogSpool", "Progress", "SpoolLogger", "StoreUnreachable"]
 
 Progress = Callable[[str, float], None]
 """`progress(stage, fraction)`: what the logger is doing and how far it got (0.0 to 1.0)."""
@@ -24,56 +27,56 @@ LogSpool = Callable[..., Any]
 """`tracking.logger.log_spool` or a stand-in with its signature (tests pass a fake store)."""
 
 
+class StoreUnreachable(Exception):
+    """The store cannot take the session now; the message names it and why, in one line."""
+
+
+@dataclass(frozen=True)
+class HandedOff:
+    """The spool went to a logger process: the run is in the store a moment later."""
+
+    pid: int
+    """The logger process."""
+    tracking_uri: str
+    """The store it logs to."""
+    run_id: None = None
+    experiment_id: None = None
+
+
 class SpoolLogger:
     """Logs finished session spools to one store (`tracking_uri`, `experiment`).
 
     Args:
         tracking_uri: the store (None: `$MLFLOW_TRACKING_URI`, else the embedded one).
         experiment: the experiment's name.
-        log_spool: what logs a spool; default `tracking.logger.log_spool`. A stand-in needs no warm-up.
+        log_spool: logs a spool in this process, in the caller's thread (tests pass a fake store); by
+            default the spool goes to a logger process.
     """
-
-    WARM_UP_WAIT = 60.0
-    """Seconds `log` waits at most for a warm-up in progress."""
 
     def __init__(self, tracking_uri: str | None, experiment: str, log_spool: LogSpool | None = None) -> None:
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self._log_spool = log_spool
-        self._warm = threading.Event()
-        self._warm.set()
-
-    @property
-    def needs_warm_up(self) -> bool:
-        """Whether the real store is used (a stand-in has nothing to warm up)."""
-        return self._log_spool is None
-
-    def expect_warm_up(self) -> None:
-        """Say that `warm_up` is about to run (call it before starting the thread): `log` waits for it."""
-        self._warm.clear()
-
-    def warm_up(self) -> None:
-        """Import mlflow and open the store (blocking: run it in a thread). Failures are ignored here: the
-        real logging reports them, and keeps the spool."""
-        try:
-            import mlflow  # noqa: F401 - the import is the slow part being moved off the end
-
-            from claude_tui.tracking.store import get_or_create_experiment, resolve_tracking_uri
-
-            if not resolve_tracking_uri(self.tracking_uri).startswith(("http://", "https://")):
-                # Local stores only: a remote server that is down would keep MLflow retrying for minutes.
-                get_or_create_experiment(self.experiment, self.tracking_uri)
-        except Exception:  # the store is checked again, and reported, when the session is logged
-            pass
-        finally:
-            self._warm.set()
 
     def log(self, spool: RunSpool, progress: Progress) -> Any:
-        """Log a finished spool as a run (blocking: run it in a thread); the run (`LoggedRun`: `run_id`,
-        `experiment_id`, `tracking_uri`), or an exception whose message is for the user."""
-        self._warm.wait(timeout=self.WARM_UP_WAIT)
+        """Log a finished spool (blocking for a stand-in; a second at most otherwise: call it in a thread).
+
+        Returns the run (`LoggedRun`: `run_id`, `experiment_id`, `tracking_uri`) from a stand-in, else a
+        `HandedOff`; raises `StoreUnreachable` (the spool kept) when the store cannot take it now.
+        """
         if self._log_spool is not None:
-            log_spool: LogSpool = self._log_spool
-        else:
-            from claude_tui.tracking.logger import log_spool
-        return log_spool(spool, tracking_uri=self.tracking_uri, experiment=self.experiment, progress=progress)
+            return self._log_spool(
+                spool, tracking_uri=self.tracking_uri, experiment=self.experiment, progress=progress
+            )
+        from claude_tui.tracking.background import start_logger
+        from claude_tui.tracking.reach import store_reachable
+        from claude_tui.tracking.store import resolve_tracking_uri
+
+        uri = resolve_tracking_uri(self.tracking_uri)
+        reachable = store_reachable(uri)
+        if not reachable:
+            spool.note_not_logged(reachable.reason)
+            raise StoreUnreachable(reachable.reason)
+        spool.close()  # the owner lock: the spool is finished, and the logger's from now on
+        process = start_logger(spool.path)
+        return HandedOff(process.pid, uri)

@@ -6,22 +6,24 @@
 
 from __future__ import annotations
 
-import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from claude_tui.tracking.errors import describe, one_line, store_label
+from claude_tui.tracking.errors import one_line
 from claude_tui.tracking.logger import LoggingError, Progress, SpoolBusy, log_spool
+from claude_tui.tracking.reach import REACHABLE_TIMEOUT, Reachability, store_reachable
 from claude_tui.tracking.recovery import orphan_spools, recover_orphans_in_background
 from claude_tui.tracking.spool import RunSpool, list_spools
-from claude_tui.tracking.store import resolve_tracking_uri, sqlite_path
+from claude_tui.tracking.store import resolve_tracking_uri
 
-__all__ = ["SyncResult", "orphan_spools", "recover_orphans_in_background", "store_reachable", "sync_spools"]
-
-REACHABLE_TIMEOUT = 3.0
-"""Seconds `store_reachable` waits for an HTTP tracking server."""
+__all__ = [
+    "REACHABLE_TIMEOUT",
+    "SyncResult",
+    "orphan_spools",
+    "recover_orphans_in_background",
+    "store_reachable",
+    "sync_spools",
+]
 
 
 @dataclass(frozen=True)
@@ -43,51 +45,6 @@ class SyncResult:
     """The spool's meta.json was unreadable: logged from what was left as a KILLED run (`ok` is False)."""
     warnings: tuple[str, ...] = ()
     """Tags or params MLflow would have refused, dropped or cut to log the run (one line each)."""
-
-
-@dataclass(frozen=True)
-class Reachability:
-    """Whether a store answers (truthy when it does), and why not in one line."""
-
-    ok: bool
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-def store_reachable(uri: str | None) -> Reachability:
-    """Whether the tracking store answers; `if store_reachable(uri): ...`, `.reason` says why not.
-
-    HTTP servers are asked for `/health`; a local sqlite store is reachable when its folder can be created
-    and written. Other schemes are assumed reachable (logging will say otherwise).
-    """
-    uri = resolve_tracking_uri(uri)
-    if uri.startswith(("http://", "https://")):
-        try:
-            with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=REACHABLE_TIMEOUT) as reply:
-                if reply.status < 500:
-                    return Reachability(True)
-                return Reachability(False, f"{store_label(uri)} answered HTTP {reply.status}")
-        except urllib.error.HTTPError as exc:
-            # Some proxies have no /health, but they answered: the store itself will tell.
-            return Reachability(exc.code < 500, f"{store_label(uri)} answered HTTP {exc.code}")
-        except (OSError, ValueError) as exc:
-            return Reachability(False, one_line(exc, uri))
-    db = sqlite_path(uri)
-    if db is not None:
-        folder = db.parent if db.parent != Path("") else Path.cwd()
-        if not folder.is_dir():
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                failure = describe(exc, uri)
-                cause = f"{failure.cause.value}: " if failure.cause else ""
-                reason = f" ({exc.strerror.lower()})" if exc.strerror and not failure.cause else ""
-                return Reachability(False, f"{cause}cannot create the store's folder {folder}{reason}")
-        if not os.access(folder, os.W_OK):
-            return Reachability(False, f"read-only: cannot write the store's folder {folder}")
-    return Reachability(True)
 
 
 def sync_spools(
@@ -117,12 +74,13 @@ def sync_spools(
             reachability[uri] = store_reachable(uri)
         reachable = reachability[uri]
         if not reachable:
-            results.append(
-                SyncResult(spool.path, spool.session_id, False, reachable.reason, tracking_uri=uri)
-            )
-            continue
-        name = experiment or spool.meta.get("experiment") or settings.experiment
-        results.append(_sync_one(spool, uri, name, progress))
+            result = SyncResult(spool.path, spool.session_id, False, reachable.reason, tracking_uri=uri)
+        else:
+            name = experiment or spool.meta.get("experiment") or settings.experiment
+            result = _sync_one(spool, uri, name, progress)
+        if not result.ok and not result.recovered and spool.path.exists():
+            spool.note_not_logged(result.message)  # the History tab says why, not only sync.log
+        results.append(result)
     return results
 
 

@@ -135,6 +135,8 @@ class HistoryPane(Widget):
     HistoryPane #history-bar Button.-on { background: $accent; color: $text; text-style: bold; }
     HistoryPane #history-error { height: auto; color: $error; padding: 0 1; display: none; }
     HistoryPane #history-error.-shown { display: block; }
+    HistoryPane #history-pending { height: auto; color: $warning; padding: 0 1; display: none; }
+    HistoryPane #history-pending.-shown { display: block; }
     HistoryPane #history-body { height: 1fr; }
     HistoryPane RunTable { width: 1fr; height: 1fr; }
     HistoryPane #history-details-box { width: 43; border-left: vkey $foreground 30%; }
@@ -277,6 +279,7 @@ class HistoryPane(Widget):
             yield Button("2 Errors", id="quick-errors", compact=True)
             yield Button("3 Today", id="quick-today", compact=True)
         yield Label("", id="history-error")
+        yield Label("", id="history-pending")
         with Horizontal(id="history-body"):
             yield RunTable(id="history-table", cursor_type="row", zebra_stripes=True)
             with DetailsBox(id="history-details-box"):
@@ -289,6 +292,29 @@ class HistoryPane(Widget):
         table = self.query_one(RunTable)
         table.loading = True
         self._start_query(self.filter_text)
+        self._look_for_pending()
+
+    @work(thread=True, exclusive=True, group="history-pending", exit_on_error=False)
+    def _look_for_pending(self) -> None:
+        """Sessions not logged yet (killed, or a store that did not take them): how many, and why."""
+        from claude_tui.tracking.recovery import pending_spools
+
+        pending = pending_spools()
+        if not pending:
+            return
+        reasons = [reason for spool in pending if (reason := spool.not_logged_reason)]
+        why = reasons[-1] if reasons else "not tried yet"
+        count = f"{len(pending)} session{'s' if len(pending) != 1 else ''} not logged yet"
+        text = (
+            f"{count}: {why}. Each claude-tui start logs them in the background; "
+            "`claude-tui sync` does it now."
+        )
+        self.app.call_from_thread(self._show_pending, text)
+
+    def _show_pending(self, text: str) -> None:
+        label = self.query_one("#history-pending", Label)
+        label.update(Text(text))
+        label.set_class(True, "-shown")
 
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 LogSession = Callable[["RunSpool", "Progress"], Any]
 """Logs a finished session's spool to the store and returns the run (`tracking.logger.LoggedRun`: `run_id`,
-`experiment_id`, `tracking_uri`); raises when the store fails. The app injects `SpoolLogger.log`."""
+`experiment_id`, `tracking_uri`), or hands it to a logger process (`spool_logger.HandedOff`: no `run_id`
+yet); raises when the store fails. The app injects `SpoolLogger.log`."""
 
 
 class SessionView(Horizontal):
@@ -270,13 +271,29 @@ class SessionView(Horizontal):
         a program that does not leave in time, or any other program, gets SIGHUP/SIGTERM, then SIGKILL.
         """
         pane = self.pane
+        wait = 0.0
         if pane.exit_status is None and self.session.config.is_claude:
             pane.send(b"\x03")
             await asyncio.sleep(0.3)
             pane.send(b"\x03")
-            deadline = time.monotonic() + self.CLAUDE_EXIT_WAIT
-            while pane.exit_status is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
+            wait = self.CLAUDE_EXIT_WAIT
+        await self._leave_or_terminate(wait)
+
+    async def forward_signal(self, signum: int) -> None:
+        """Pass a hang-up or termination claude-tui got on to the program, and end the session as when it
+        ends by itself (summary, logged); a program still there after `CLAUDE_EXIT_WAIT` seconds gets
+        SIGHUP/SIGTERM, then SIGKILL."""
+        if self._ending or self.pane.exit_status is not None:
+            return
+        self.pane.send_signal(signum)
+        await self._leave_or_terminate(self.CLAUDE_EXIT_WAIT)
+
+    async def _leave_or_terminate(self, wait: float) -> None:
+        """Give the program `wait` seconds to leave, then end it (SIGHUP/SIGTERM, SIGKILL); then the end."""
+        pane = self.pane
+        deadline = time.monotonic() + wait
+        while pane.exit_status is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         if pane.exit_status is None:
             await pane.terminate()
         if pane.exit_status is not None:
@@ -322,6 +339,7 @@ class SessionView(Horizontal):
         if spool is None:
             result = SessionResult(exit_code=code, signal=signal)
         else:
+            uri = session.config.tracking_uri
             try:
                 logged = self._log_session(spool, self._progress)
                 result = SessionResult(
@@ -330,11 +348,19 @@ class SessionView(Horizontal):
                     run_id=logged.run_id,
                     experiment_id=logged.experiment_id,
                     tracking_uri=logged.tracking_uri,
+                    spool=None if logged.run_id else spool.path,
+                    session_id=session.config.session_id,
+                    handed_off=not logged.run_id,
                 )
-            except (
-                Exception
-            ) as exc:  # any failure of the store keeps the spool; the user is told how to retry
-                result = SessionResult(exit_code=code, signal=signal, spool=spool.path, error=one_line(exc))
+            except Exception as exc:  # a failing store keeps the spool; the user is told how to retry
+                result = SessionResult(
+                    exit_code=code,
+                    signal=signal,
+                    spool=spool.path,
+                    error=one_line(exc),
+                    tracking_uri=uri,
+                    session_id=session.config.session_id,
+                )
         self.app.call_from_thread(self._wrapped_up, result)
 
     def _wrapped_up(self, result: SessionResult) -> None:

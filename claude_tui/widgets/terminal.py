@@ -246,6 +246,11 @@ class TerminalPane(Widget, can_focus=True):
         self._output_arrived()
         self._schedule_frame()
 
+    def send_signal(self, signum: int) -> None:
+        """Pass a signal on to the program; when it ends, :class:`Exited` follows as ever."""
+        if self.pump is not None and self._exit_status is None:
+            self.pump.signal(signum)
+
     async def terminate(self, grace: float = 3.0) -> ExitStatus | None:
         """End the program (SIGHUP/SIGTERM, then SIGKILL after ``grace``); posts :class:`Exited`."""
         pump = self.pump

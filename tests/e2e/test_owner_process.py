@@ -54,7 +54,8 @@ def test_detach_ls_json_and_sigterm_to_the_owner(
     detached = run_cli(args, child_env, env.work_dir)
     assert detached.returncode == 0, detached.stdout + detached.stderr
     session_id = detached.stdout.split()[1]
-    assert f"claude-tui attach {session_id[:8]}" in detached.stdout
+    assert detached.stdout.startswith(f"Session {session_id} started in {env.work_dir}.")
+    assert "ls` lists the sessions" in detached.stdout
 
     def first_turn_done() -> dict[str, Any] | None:
         sessions = listed(child_env, env.work_dir)

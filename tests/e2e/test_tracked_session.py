@@ -8,6 +8,7 @@ app.py) and Bash `git log --oneline`. The expected numbers below are counted by 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from claude_tui.scenarios import scenario_prompts
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
-from tests.helpers import wait_for
+from tests.helpers import wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -113,17 +114,27 @@ async def test_tracked_session_counts_and_mlflow_run(claude_env: Any, tmp_path: 
         pane.send(b"/exit")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.return_value is not None, 120, "the session to be logged")
+        await wait_for(pilot, lambda: app.return_value is not None, 120, "the session to end")
 
     outcome = app.return_value
     assert isinstance(outcome, SessionResult)
     assert outcome.error is None, outcome.error
-    assert outcome.exit_code == 0 and outcome.run_id
+    # The app exits at once; a logger process logs the session and removes its spool.
+    assert outcome.exit_code == 0 and outcome.handed_off and outcome.run_id is None
+    assert outcome.spool is not None and outcome.session_id == config.session_id
+    spool = outcome.spool
+    wait_until(lambda: not spool.exists(), 120, "the logger process to log the session")
 
     import mlflow
     from mlflow import MlflowClient
 
     client = MlflowClient(store)
+    [found] = client.search_runs(
+        [client.get_experiment_by_name("e2e").experiment_id],
+        filter_string=f"tags.`claude.session_id` = '{config.session_id}'",
+    )
+    outcome = dataclasses.replace(outcome, run_id=found.info.run_id)
+    assert outcome.run_id is not None
     run = client.get_run(outcome.run_id)
     tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
     assert tags["type"] == "claude_session"

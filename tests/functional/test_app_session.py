@@ -182,8 +182,8 @@ async def test_killed_sessions_are_looked_for_after_the_first_frame(
     from claude_tui.tracking import recovery
 
     calls: list[float] = []
-    monkeypatch.setattr(recovery, "recover_orphans_in_background", lambda: calls.append(time.monotonic()))
-    monkeypatch.setattr(ClaudeTuiApp, "WARM_UP_AFTER", 0.5)
+    monkeypatch.setattr(recovery, "log_pending_in_background", lambda: calls.append(time.monotonic()))
+    monkeypatch.setattr(ClaudeTuiApp, "AFTER_START", 0.5)
     mounted: list[float] = []
 
     class TimedApp(ClaudeTuiApp):

@@ -625,3 +625,33 @@ async def test_history_command_app_opens_on_the_history_tab(store: str) -> None:
         await until(pilot, lambda: app.active_tab == "session" and app.query_one("#no-session").display)
         await pilot.press("ctrl+q")
         await until(pilot, lambda: app.return_value is not None)
+
+
+async def test_sessions_not_logged_yet_are_counted_with_the_reason_and_the_fix(store: str) -> None:
+    """Issue 13, item 3: a failed background sync is not only in sync.log."""
+    import time
+
+    from claude_tui.tracking.spool import RunSpool
+
+    for number, reason in enumerate(("not tried", "unreachable: http://127.0.0.1:9 does not answer")):
+        spool = RunSpool.create({"session_id": f"pending-{number}", "start_time": time.time() + number})
+        spool.finish({"end_time": time.time(), "exit_code": 0, "signal": None, "killed": False})
+        if number:
+            spool.note_not_logged(reason)
+        spool.close()
+    running = RunSpool.create({"session_id": "running", "start_time": time.time()})  # live: not counted
+    app = HistoryApp(store)
+    async with app.run_test(size=(140, 30)) as pilot:
+        label = app.query_one("#history-pending", Label)
+        await until(pilot, lambda: label.has_class("-shown"))
+        text = str(label.content)
+        assert text.startswith("2 sessions not logged yet: unreachable: http://127.0.0.1:9 does not answer.")
+        assert "`claude-tui sync`" in text
+    running.close()
+
+
+async def test_nothing_pending_shows_nothing(store: str) -> None:
+    app = HistoryApp(store)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await loaded(pilot)
+        assert not app.query_one("#history-pending", Label).has_class("-shown")

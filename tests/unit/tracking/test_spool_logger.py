@@ -1,17 +1,20 @@
-"""`SpoolLogger`: logging at the end waits for the store's warm-up (two first opens of a new sqlite store
-race over its migrations)."""
+"""`SpoolLogger`: a stand-in store logs in the caller's thread; the real path hands the finished spool to a
+logger process, after checking the store can take it, and keeps the spool (saying why) when it cannot."""
 
 from __future__ import annotations
 
-import sys
-import threading
+import socket
+import subprocess
 import time
-import types
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from claude_tui.tracking.spool_logger import SpoolLogger
+from claude_tui.tracking import background
+from claude_tui.tracking.recovery import pending_spools
+from claude_tui.tracking.spool import RunSpool
+from claude_tui.tracking.spool_logger import HandedOff, SpoolLogger, StoreUnreachable
 
 
 class RecordingStore:
@@ -23,33 +26,48 @@ class RecordingStore:
         return "logged"
 
 
-def test_log_waits_for_a_warm_up_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
-    from claude_tui.tracking import store as store_module
+def finished_spool(tmp_path: Path, uri: str) -> RunSpool:
+    spool = RunSpool.create({"session_id": "s-1", "tracking_uri": uri, "start_time": time.time()}, tmp_path)
+    spool.finish({"end_time": time.time(), "exit_code": 0, "signal": None, "killed": False})
+    return spool
 
-    warmed_at: list[float] = []
 
-    def slow_experiment(name: str, uri: str | None) -> str:
-        time.sleep(0.3)  # a new sqlite store's migrations
-        warmed_at.append(time.monotonic())
-        return "1"
-
-    monkeypatch.setitem(sys.modules, "mlflow", types.ModuleType("mlflow"))  # importing the real one is slow
-    monkeypatch.setattr(store_module, "get_or_create_experiment", slow_experiment)
+def test_a_stand_in_store_logs_in_the_callers_thread() -> None:
     store = RecordingStore()
     logger = SpoolLogger("sqlite:///x.db", "exp", store)
-    logger.expect_warm_up()
-    threading.Thread(target=logger.warm_up).start()
     progress = lambda stage, fraction: None  # noqa: E731
     assert logger.log("spool", progress) == "logged"
-    ((spool, kwargs, logged_at),) = store.calls
+    ((spool, kwargs, _),) = store.calls
     assert spool == "spool"
     assert kwargs == {"tracking_uri": "sqlite:///x.db", "experiment": "exp", "progress": progress}
-    assert logged_at >= warmed_at[0]
 
 
-def test_a_stand_in_store_needs_no_warm_up_and_log_does_not_wait() -> None:
-    logger = SpoolLogger(None, "exp", RecordingStore())
-    assert not logger.needs_warm_up and SpoolLogger(None, "exp").needs_warm_up
-    started = time.monotonic()
-    logger.log("spool", lambda stage, fraction: None)
-    assert time.monotonic() - started < 1
+def test_the_spool_goes_to_a_logger_process_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    spool = finished_spool(tmp_path, uri)
+    started: list[tuple[Path, bool]] = []
+
+    def start_logger(path: Path) -> subprocess.Popen[bytes]:
+        started.append((path, spool.owner_alive()))
+        return subprocess.Popen(["true"])
+
+    monkeypatch.setattr(background, "start_logger", start_logger)
+    handed = SpoolLogger(uri, "exp").log(spool, lambda stage, fraction: None)
+    assert isinstance(handed, HandedOff) and handed.run_id is None and handed.tracking_uri == uri
+    # The logger gets the spool with the owner lock released: it is finished, nobody runs it any more.
+    assert started == [(spool.path, False)]
+
+
+def test_a_dead_server_keeps_the_spool_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    uri = f"http://127.0.0.1:{port}"
+    spool = finished_spool(tmp_path, uri)
+    monkeypatch.setattr(background, "start_logger", lambda path: pytest.fail("no logger for a dead store"))
+    with pytest.raises(StoreUnreachable) as caught:
+        SpoolLogger(uri, "exp").log(spool, lambda stage, fraction: None)
+    assert f"127.0.0.1:{port}" in str(caught.value) and "\n" not in str(caught.value)
+    spool.close()
+    [pending] = pending_spools(tmp_path)
+    assert pending.path == spool.path and pending.not_logged_reason == str(caught.value)

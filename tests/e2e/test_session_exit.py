@@ -1,0 +1,320 @@
+"""The end of a `claude-tui` session as the user meets it, with real processes and the pinned CLI against the
+stub: the UI exits the moment the program does and a logger process logs the run (issue 19, target 1) without
+mlflow ever loading in the UI (target 2); SIGTERM ends the session cleanly, logs it and restores the terminal
+(issue 13, item 4); a dead tracking server costs the exit nothing and the user is told how to retry, an
+impossible store is refused before the session starts (item 2); sessions not logged yet are logged by the
+next start, in the background (item 3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+
+from claude_tui.claude_env import SCRIPTED_FLAGS
+from claude_tui.paths import own_command
+from claude_tui.terminal.emulator import TerminalEmulator
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.slow
+
+RECORD_MODULES = """
+import atexit, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write("\\n".join(sorted(sys.modules))))
+from claude_tui.launch import main
+sys.argv[0] = "claude-tui"
+main()
+"""
+"""`python -c RECORD_MODULES FILE ARGS...` is `claude-tui ARGS...` that writes, as it exits, every module it
+loaded in its life to FILE."""
+
+HEAVY = ("mlflow", "pandas", "pyarrow", "numpy", "sqlalchemy")
+
+
+def finished_runs(db: Path, session_id: str) -> list[str]:
+    """The ids of the finished runs of `session_id` in the sqlite store at `db` (read with the stdlib)."""
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            rows = conn.execute(
+                "SELECT runs.run_uuid FROM runs JOIN tags ON tags.run_uuid = runs.run_uuid "
+                "WHERE tags.key = 'claude.session_id' AND tags.value = ? AND runs.status = 'FINISHED'",
+                (session_id,),
+            ).fetchall()
+    except sqlite3.OperationalError:  # MLflow is still creating the store
+        return []
+    return [row[0] for row in rows]
+
+
+def spools() -> list[Path]:
+    root = Path(os.environ["CLAUDE_TUI_HOME"]) / "spool"
+    return sorted(root.iterdir()) if root.is_dir() else []
+
+
+class Screen:
+    """A pexpect-driven `claude-tui` and what its terminal shows (our own emulator reads the output)."""
+
+    def __init__(self, child: pexpect.spawn, cols: int, rows: int) -> None:
+        self.child = child
+        self.emulator = TerminalEmulator(cols, rows)
+        self.raw = b""
+
+    def read(self) -> None:
+        try:
+            data = self.child.read_nonblocking(65536, timeout=0.05)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            return
+        self.raw += data
+        self.emulator.feed(data)
+
+    def text(self) -> str:
+        return "\n".join(self.emulator.display)
+
+    def wait_for(self, what: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while what not in self.text():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what!r} on the screen:\n{self.text()}")
+            self.read()
+
+    def wait_exit(self, timeout: float = 120) -> int:
+        deadline = time.monotonic() + timeout
+        while self.child.isalive():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"claude-tui did not exit in {timeout:.0f} s:\n{self.text()}")
+            self.read()
+        self.read()
+        self.child.close()
+        return int(
+            self.child.exitstatus if self.child.exitstatus is not None else 128 + self.child.signalstatus
+        )
+
+    def printed_after_exit(self) -> str:
+        """The plain text of what came after the app left the alternate screen (the summary lines)."""
+        tail = self.raw.rsplit(b"\x1b[?1049l", 1)[-1].decode(errors="replace")
+        return re.sub(r"\x1b\[[0-9;?<>=]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>78]|\r", "", tail)
+
+
+def test_the_ui_exits_at_once_a_logger_logs_the_run_and_mlflow_never_loads_in_the_ui(
+    claude_env: Any, tmp_path: Path
+) -> None:
+    env = claude_env("realistic")
+    db = tmp_path / "store" / "mlflow.db"
+    modules = tmp_path / "modules.txt"
+    args = ["--tracking-uri", f"sqlite:///{db}", "--experiment", "e2e", "--command", str(env.claude_bin),
+            "--", *SCRIPTED_FLAGS]  # fmt: skip
+    child_env = {**os.environ, **env.env()}
+    child = pexpect.spawn(
+        sys.executable, ["-c", RECORD_MODULES, str(modules), *args], env=child_env, cwd=str(env.work_dir),
+        dimensions=(40, 140), timeout=30,
+    )  # fmt: skip
+    screen = Screen(child, 140, 40)
+    try:
+        screen.wait_for("shift+tab")  # Claude's prompt box, in the pane
+        [spool] = spools()
+        session_id = json.loads((spool / "meta.json").read_text())["session_id"]
+        child.send("/exit")
+        screen.wait_for("/exit")
+        child.send("\r")
+        status = screen.wait_exit()
+    finally:
+        child.close(force=True)
+    printed = screen.printed_after_exit()
+    assert status == 0, printed
+    assert "Session ended (exit status 0)." in printed
+    match = re.search(r"Logging session (\w{8}) to (\S+) in the background", printed)
+    assert match is not None, printed
+    assert match.group(2) == str(db) and session_id.startswith(match.group(1))
+    # The logger process, not the UI, logs it: exactly one finished run, and the spool goes.
+    runs = wait_until(lambda: finished_runs(db, session_id), 120, "the run in the store")
+    wait_until(lambda: not spools(), 60, "the spool to be removed")
+    assert len(finished_runs(db, session_id)) == 1 == len(runs)
+    loaded = set(modules.read_text().split())
+    assert "claude_tui.app" in loaded and "textual" in loaded  # the record is the UI's own
+    assert not [name for name in HEAVY if name in loaded], sorted(
+        n for n in loaded if n.split(".")[0] in HEAVY
+    )
+
+
+def test_sigterm_ends_the_session_logs_it_and_restores_the_terminal(claude_env: Any, tmp_path: Path) -> None:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed (the set-up installs it from Debian's packages)")
+    env = claude_env("realistic")
+    db = tmp_path / "store" / "mlflow.db"
+    status_file = tmp_path / "status"
+    sock = tmp_path / f"tmux-{uuid.uuid4().hex[:8]}"
+    conf = tmp_path / "tmux.conf"
+    conf.write_text("set -g status off\n")
+    tmux = ["tmux", "-u", "-S", str(sock), "-f", str(conf)]
+    inner = " ".join(
+        [
+            sys.executable,
+            "-m",
+            "claude_tui",
+            "--tracking-uri",
+            f"sqlite:///{db}",
+            "--command",
+            str(env.claude_bin),
+            "--",
+            *SCRIPTED_FLAGS,
+        ]
+    )
+    command = f"{inner}; echo $? > {status_file}; exec sleep 600"  # the pane's shell stays, as a user's
+    variables = {**env.env(), "CLAUDE_TUI_HOME": os.environ["CLAUDE_TUI_HOME"]}
+    environment = [f"-e{key}={value}" for key, value in variables.items() if key != "TERM"]
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", "140", "-y", "40", *environment, "-c", str(env.work_dir), command],
+        check=True,
+    )
+    try:
+
+        def pane(fmt: str) -> str:
+            return subprocess.run(
+                [*tmux, "display-message", "-p", fmt], check=True, capture_output=True, text=True
+            ).stdout.strip()
+
+        def captured() -> str:
+            return subprocess.run(
+                [*tmux, "capture-pane", "-p"], check=True, capture_output=True, text=True
+            ).stdout
+
+        wait_until(lambda: "shift+tab" in captured(), 90, "Claude's prompt box in the pane")
+        assert pane("#{alternate_on}") == "1"  # the app is up, on the alternate screen
+        [spool] = spools()
+        session_id = json.loads((spool / "meta.json").read_text())["session_id"]
+        shell = pane("#{pane_pid}")
+        [ui] = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        assert b"claude_tui" in Path(f"/proc/{ui}/cmdline").read_bytes()
+        os.kill(int(ui), signal.SIGTERM)
+        wait_until(status_file.exists, 90, "claude-tui to exit")
+        time.sleep(0.2)  # the shell wrote the status: tmux has drawn what claude-tui wrote before
+        # The outer terminal is as it was: main screen, no mouse tracking, the cursor shown.
+        assert pane("#{alternate_on} #{mouse_any_flag} #{cursor_flag}") == "0 0 1"
+        text = captured()
+        ended = re.search(r"Session ended \((exit status (\d+)|signal (\d+))\)\.", text)
+        assert ended is not None, text
+        expected = int(ended.group(2)) if ended.group(2) else 128 + int(ended.group(3))
+        assert int(status_file.read_text()) == expected  # claude-tui's status is the program's
+        assert f"Logging session {session_id[:8]}" in text
+        wait_until(lambda: finished_runs(db, session_id), 120, "the run in the store")
+        wait_until(lambda: not spools(), 60, "the spool to be removed")
+        assert len(finished_runs(db, session_id)) == 1
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_tui(args: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str, float]:
+    """`claude-tui ARGS` in a PTY until it exits: its status, what it printed after the app, seconds taken."""
+    started = time.monotonic()
+    child = pexpect.spawn(
+        sys.executable, ["-m", "claude_tui", *args], env=dict(os.environ), cwd=str(cwd), dimensions=(30, 100)
+    )
+    screen = Screen(child, 100, 30)
+    try:
+        status = screen.wait_exit(timeout)
+    finally:
+        child.close(force=True)
+    return status, screen.printed_after_exit(), time.monotonic() - started
+
+
+def test_a_dead_tracking_server_keeps_the_spool_and_names_the_retry_command(tmp_path: Path) -> None:
+    store = f"http://127.0.0.1:{closed_port()}"
+    program = tmp_path / "program.py"
+    program.write_text("import time; print('hello', flush=True); time.sleep(1); raise SystemExit(3)\n")
+    status, printed, seconds = run_tui(
+        ["--tracking-uri", store, "--command", sys.executable, "--", str(program)], tmp_path
+    )
+    assert status == 3, printed  # the program's status, logged or not
+    lines = [line for line in printed.splitlines() if line.strip()]
+    assert lines[0] == "Session ended (exit status 3).", printed
+    assert lines[1].startswith("Not logged to MLflow: ") and store in lines[1], printed
+    assert f"run `{own_command()} sync --tracking-uri {store}` to retry" in lines[1], printed
+    assert len(lines) == 2, printed
+    [spool] = spools()
+    assert (spool / "summary.json").exists() and "hello" in (spool / "recording.cast").read_text()
+    print(f"exit with a dead server: {seconds:.1f} s (issue 13 item 2: < 10 s; it was 248 s)")
+
+
+@pytest.mark.parametrize(
+    "store, why",
+    [("foo://x", "unknown tracking URI scheme 'foo'"), ("sqlite:///{file}/sub/mlflow.db", "cannot create")],
+)
+def test_a_store_that_can_never_work_is_refused_before_the_program_starts(
+    tmp_path: Path, store: str, why: str
+) -> None:
+    (tmp_path / "file").write_text("a file, not a folder\n")
+    marker = tmp_path / "ran"
+    program = tmp_path / "program.py"
+    program.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    uri = store.format(file=tmp_path / "file")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "claude_tui",
+            "--tracking-uri",
+            uri,
+            "--command",
+            sys.executable,
+            "--",
+            str(program),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and why in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.startswith("claude-tui: cannot log to this tracking store")
+    assert spools() == []
+    if store.startswith("foo"):
+        time.sleep(0.5)  # a program spawned early would have run by now
+        assert not marker.exists()
+
+
+def test_a_start_logs_every_session_not_logged_yet_in_the_background(
+    real_session: Any, make_spool: Any, tmp_path: Path
+) -> None:
+    """A finished session the store did not take (not an orphan) is logged by the next start, unasked."""
+    db = tmp_path / "store" / "mlflow.db"
+    session = real_session("realistic")
+    spool = make_spool(session, tracking_uri=f"sqlite:///{db}")
+    spool.note_not_logged("unreachable: the store did not answer")
+    assert spool.is_finished and not spool.is_orphan
+    program = tmp_path / "wait_for_the_sync.py"
+    program.write_text(
+        "import pathlib, sys, time\n"
+        "spool = pathlib.Path(sys.argv[1])\n"
+        "deadline = time.monotonic() + 240\n"
+        "while spool.exists() and time.monotonic() < deadline:\n"
+        "    time.sleep(0.1)\n"
+        "raise SystemExit(1 if spool.exists() else 0)\n"
+    )
+    args = ["--tracking-uri", f"sqlite:///{db}", "--command", sys.executable, "--", str(program)]
+    status, printed, _ = run_tui([*args, str(spool.path)], tmp_path, timeout=300)
+    assert status == 0, printed  # the spool went while the program ran: the background sync logged it
+    assert len(finished_runs(db, session.session_id)) == 1
