@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 from collections.abc import Iterable, Sequence
 from functools import partial
@@ -88,6 +89,7 @@ class ClaudeTuiApp(App[SessionResult]):
         and SIGHUP end the sessions cleanly (the command line's app; not one inside a test's process)."""
         super().__init__()
         self._handle_signals = handle_signals
+        self._hung_up = False
         self._first_session = session
         self._pty = pty
         self.tracking_uri = tracking_uri
@@ -204,7 +206,12 @@ class ClaudeTuiApp(App[SessionResult]):
     def _all_ended(self, event: SessionTab.AllEnded) -> None:
         """No session runs any more: exit; the command line prints every result (the last one returned)."""
         self.results, self.notes = event.results, event.notes
-        self.exit(event.results[-1] if event.results else SessionResult())
+        last = event.results[-1] if event.results else SessionResult()
+        if self._hung_up:
+            # The terminal is gone: nothing to restore or print, and Textual's shutdown would wait forever
+            # on its writer thread. The sessions are logged (or their spools kept) already.
+            os._exit(last.exit_status)
+        self.exit(last)
 
     def _after_start(self) -> None:
         """Log every session not logged yet (killed ones, and those a store did not take): a detached
@@ -237,6 +244,7 @@ class ClaudeTuiApp(App[SessionResult]):
     def _end_on_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP: pass it on to every session's program; each ends and is logged as when its
         program ends by itself, then the app exits (restoring the terminal) with the summary."""
+        self._hung_up = self._hung_up or signum == signal.SIGHUP
         if not self.sessions:
             self.exit(SessionResult())
         for view in [view for view in self.sessions if not view.ending]:

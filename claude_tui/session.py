@@ -162,6 +162,14 @@ class SessionResult:
     handed_off: bool = False
     """A logger process logs the session (`spool`) to `tracking_uri`: the run is there a moment later."""
 
+    @property
+    def exit_status(self) -> int:
+        """claude-tui's exit status: the program's, as a shell reports it (128 + N when signal N ended it),
+        whether or not the session could be logged (a session not logged is kept and says so)."""
+        if self.signal:
+            return 128 + self.signal
+        return self.exit_code or 0
+
 
 class TrackedSession:
     """Live state of one session: spool on disk, transcript tail, stats, alerts.

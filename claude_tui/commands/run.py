@@ -201,15 +201,7 @@ def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
             click.echo(note[:1].upper() + note[1:] + ".")
     except OSError:  # the terminal is gone (SIGHUP): the sessions are logged all the same
         pass
-    return exit_status(outcome)
-
-
-def exit_status(outcome: SessionResult) -> int:
-    """claude-tui's exit status: the program's, as a shell reports it (128 + N when signal N ended it),
-    whether or not the session could be logged (a session not logged is kept and says so on stdout)."""
-    if outcome.signal:
-        return 128 + outcome.signal
-    return outcome.exit_code or 0
+    return outcome.exit_status
 
 
 def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:

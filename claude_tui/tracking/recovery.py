@@ -21,8 +21,9 @@ def orphan_spools(root: Path | None = None) -> list[RunSpool]:
 
 
 def pending_spools(root: Path | None = None) -> list[RunSpool]:
-    """The spools not logged yet: orphans, and sessions that ended but whose logging failed (or runs now)."""
-    return [spool for spool in list_spools(root) if not spool.is_live]
+    """The spools not logged yet: orphans, and sessions that ended but whose logging failed (one a logger or
+    a `sync` is logging right now is not pending)."""
+    return [spool for spool in list_spools(root) if not spool.is_live and not spool.being_logged]
 
 
 def log_pending_in_background(root: Path | None = None) -> subprocess.Popen[bytes] | None:

@@ -350,6 +350,23 @@ class RunSpool:
             os.close(fd)
         return False
 
+    @property
+    def being_logged(self) -> bool:
+        """Whether a process holds the spool's sync lock (a logger or a `sync` is logging it now)."""
+        try:
+            fd = os.open(self.path / SYNC_LOCK, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        return False
+
     def _pid_owner_alive(self) -> bool:
         pid = self.meta.get("pid")
         if not isinstance(pid, int) or not pid_alive(pid):

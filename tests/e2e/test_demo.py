@@ -13,12 +13,14 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
 
 from claude_tui.scenarios import scenario_prompts
 from claude_tui.terminal.emulator import TerminalEmulator
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.slow
 COLS, ROWS = 160, 45
@@ -61,6 +63,14 @@ class Screen:
         self.child.send("\r")
 
 
+def logged_run(client: Any, session_prefix: str) -> Any:
+    """The finished run of the session whose id starts with `session_prefix`, None until there is one."""
+    ids = [experiment.experiment_id for experiment in client.search_experiments()]
+    runs = client.search_runs(ids, f"tags.`claude.session_id` LIKE '{session_prefix}%'") if ids else []
+    finished = [run for run in runs if run.info.status == "FINISHED"]
+    return finished[0] if finished else None
+
+
 def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
     home = Path(os.environ["CLAUDE_TUI_HOME"])
     env = {
@@ -88,14 +98,15 @@ def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
         screen.child.close(force=True)
     tail = screen.child.before.decode(errors="replace") if screen.child.before else ""
     log = bytes(screen.output).decode(errors="replace") + tail
-    match = re.search(r"MLflow run ([0-9a-f]{32})", log)
+    # claude-tui exits at once; a logger process logs the session.
+    match = re.search(r"Logging session ([0-9a-f]{8}) to ", log)
     assert match, log[-2000:]
     assert screen.child.exitstatus == 0
 
     from mlflow import MlflowClient
 
     client = MlflowClient(f"sqlite:///{home / 'mlflow.db'}")
-    run = client.get_run(match.group(1))
+    run = wait_until(lambda: logged_run(client, match.group(1)), 180, "the logger process to log the run")
     assert run.data.tags["type"] == "claude_session"
     assert run.data.tags["demo_scenario"] == "realistic"
     assert run.data.metrics["tool_uses"] == 11 and run.data.metrics["success"] == 1

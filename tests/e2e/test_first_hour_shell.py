@@ -21,6 +21,7 @@ import pytest
 
 from claude_tui.claude_code import pinned_cli
 from claude_tui.scenarios import scenario_prompts
+from tests.helpers import wait_until
 from tests.support.tmux import Tmux
 
 pytestmark = pytest.mark.slow
@@ -93,10 +94,14 @@ def test_demo_then_the_readme_commands_from_a_fresh_clone_at_80x24(tmp_path: Pat
         tmux.type("/exit")
         # The reviewer sub-agent may still run in the background: Claude asks first, and Enter (its default,
         # "Exit and stop tasks") is what a user presses.
-        seen = tmux.wait_for(r"MLflow run ([0-9a-f]{32})|Background work is running", 120, scrollback=True)
+        ended = r"Logging session ([0-9a-f]{8}) |Background work is running"
+        seen = tmux.wait_for(ended, 120, scrollback=True)
         if seen.group(1) is None:
             tmux.key("Enter")
-        logged = tmux.wait_for(r"MLflow run ([0-9a-f]{32})", 180, scrollback=True)
+        # claude-tui is gone at once; a logger process logs the session, then removes its spool.
+        logged = tmux.wait_for(r"Logging session ([0-9a-f]{8}) ", 180, scrollback=True)
+        spool = home / ".local" / "share" / "claude-tui" / "spool"
+        wait_until(lambda: spool.is_dir() and not any(spool.iterdir()), 180, "the logger process")
         # Before `make install` the message names a command that works in this shell: the full path.
         message = re.sub(r"\s+", "", tmux.history())
         assert f"`{clone}/.venv/bin/claude-tui" + "history`" in message

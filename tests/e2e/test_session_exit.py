@@ -151,7 +151,18 @@ def test_the_ui_exits_at_once_a_logger_logs_the_run_and_mlflow_never_loads_in_th
     )
 
 
-def test_sigterm_ends_the_session_logs_it_and_restores_the_terminal(claude_env: Any, tmp_path: Path) -> None:
+def gone(pid: int) -> bool:
+    """Whether the process has ended (a zombie nobody reaped counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "terminal closed"])
+def test_sigterm_or_hangup_ends_the_session_and_logs_it_sigterm_restores_the_terminal(
+    claude_env: Any, tmp_path: Path, how: str
+) -> None:
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed (the set-up installs it from Debian's packages)")
     env = claude_env("realistic")
@@ -200,6 +211,13 @@ def test_sigterm_ends_the_session_logs_it_and_restores_the_terminal(claude_env: 
         shell = pane("#{pane_pid}")
         [ui] = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
         assert b"claude_tui" in Path(f"/proc/{ui}/cmdline").read_bytes()
+        if how == "terminal closed":  # the window goes: the kernel hangs the pane's terminal up (SIGHUP)
+            subprocess.run([*tmux, "kill-server"], check=True)
+            wait_until(lambda: gone(int(ui)), 90, "claude-tui to exit")
+            wait_until(lambda: finished_runs(db, session_id), 120, "the run in the store")
+            wait_until(lambda: not spools(), 60, "the spool to be removed")
+            assert len(finished_runs(db, session_id)) == 1
+            return
         os.kill(int(ui), signal.SIGTERM)
         wait_until(status_file.exists, 90, "claude-tui to exit")
         time.sleep(0.2)  # the shell wrote the status: tmux has drawn what claude-tui wrote before

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_tui.commands.run import exit_status, retry_command
+from claude_tui.commands.run import retry_command
 from claude_tui.paths import known_scheme, own_command
 from claude_tui.session import SessionResult
 from claude_tui.tracking.reach import store_problem
@@ -50,7 +50,7 @@ def test_the_retry_command_names_a_store_that_is_not_the_default(tmp_path: Path)
 
 
 def test_the_exit_status_is_the_programs() -> None:
-    assert exit_status(SessionResult(exit_code=3)) == 3
-    assert exit_status(SessionResult(exit_code=0, error="store down")) == 0
-    assert exit_status(SessionResult(signal=15)) == 143
-    assert exit_status(SessionResult()) == 0
+    assert SessionResult(exit_code=3).exit_status == 3
+    assert SessionResult(exit_code=0, error="store down").exit_status == 0
+    assert SessionResult(signal=15).exit_status == 143
+    assert SessionResult().exit_status == 0

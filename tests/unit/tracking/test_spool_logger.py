@@ -71,3 +71,21 @@ def test_a_dead_server_keeps_the_spool_and_says_why(tmp_path: Path, monkeypatch:
     spool.close()
     [pending] = pending_spools(tmp_path)
     assert pending.path == spool.path and pending.not_logged_reason == str(caught.value)
+
+
+def test_a_spool_being_logged_is_not_pending(tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    from claude_tui.tracking.spool import SYNC_LOCK
+
+    spool = finished_spool(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
+    spool.close()
+    assert [pending.path for pending in pending_spools(tmp_path)] == [spool.path]
+    fd = os.open(spool.path / SYNC_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # what a logger process holds while it logs
+        assert pending_spools(tmp_path) == []
+    finally:
+        os.close(fd)
+    assert [pending.path for pending in pending_spools(tmp_path)] == [spool.path]
