@@ -103,10 +103,15 @@ def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
     assert match, log[-2000:]
     assert screen.child.exitstatus == 0
 
+    # The logger removes the spool once the store has the run. Only then is the store opened here: a raw
+    # MlflowClient would race the logger's first open (MLflow's migrations) of the new embedded store.
+    spools = home / "spool"
+    wait_until(lambda: spools.is_dir() and not any(spools.iterdir()), 180, "the logger to log the run")
     from mlflow import MlflowClient
 
     client = MlflowClient(f"sqlite:///{home / 'mlflow.db'}")
-    run = wait_until(lambda: logged_run(client, match.group(1)), 180, "the logger process to log the run")
+    run = logged_run(client, match.group(1))
+    assert run is not None
     assert run.data.tags["type"] == "claude_session"
     assert run.data.tags["demo_scenario"] == "realistic"
     assert run.data.metrics["tool_uses"] == 11 and run.data.metrics["success"] == 1

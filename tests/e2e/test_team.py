@@ -24,6 +24,7 @@ import pytest
 
 from claude_tui.terminal.emulator import TerminalEmulator
 from tests.e2e.faults import claude_tui, command_spool
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -79,10 +80,21 @@ def live_demo_session(env: dict[str, str], experiment: str) -> str:
     finally:
         child.close(force=True)
     log = bytes(output).decode(errors="replace") + (child.before or b"").decode(errors="replace")
-    match = re.search(r"MLflow run ([0-9a-f]{32})", log)
+    # claude-tui exits at once and a logger process logs the session: its last line in logger.log is the run.
+    match = re.search(r"Logging session ([0-9a-f]{8}) ", log)
     assert match, log[-2000:]
     assert child.exitstatus == 0, log[-2000:]
-    return match.group(1)
+    logger_log = Path(os.environ["CLAUDE_TUI_HOME"]) / "logger.log"
+
+    def logged_run() -> str | None:
+        lines = logger_log.read_text().splitlines() if logger_log.exists() else []
+        results = [json.loads(line) for line in lines if line.startswith("{")]
+        assert not [result for result in results if result.get("error")], results
+        return next((str(result["run_id"]) for result in results if result.get("run_id")), None)
+
+    run_id = wait_until(logged_run, 180, "the logger process to log the live session")
+    assert isinstance(run_id, str)
+    return run_id
 
 
 def traces_of(uri: str, experiment_id: str, run_id: str) -> list[Any]:
