@@ -18,7 +18,7 @@ from claude_tui.app import ClaudeTuiApp
 from claude_tui.claude_env import SCRIPTED_FLAGS
 from claude_tui.session import SessionConfig, TrackedSession
 from tests.functional.test_sessions import chord, dialog_open
-from tests.helpers import wait_for
+from tests.helpers import wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -76,11 +76,17 @@ async def test_two_sessions_count_independently_into_two_runs(claude_env: Any, t
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: app.return_value is not None, 120, "both sessions to be logged")
 
-    assert len(app.results) == 2 and all(result.run_id and not result.error for result in app.results)
+    # The app exits at once; a logger process per session logs it and removes its spool.
+    assert len(app.results) == 2 and all(result.handed_off and not result.error for result in app.results)
+    spools = [result.spool for result in app.results]
+    assert None not in spools
+    wait_until(lambda: not any(spool.exists() for spool in spools if spool), 180, "the loggers to log them")
     from mlflow import MlflowClient
 
     client = MlflowClient(store)
-    runs = [client.get_run(result.run_id) for result in app.results if result.run_id]
+    experiment = client.get_experiment_by_name("sessions")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id])
     by_session = {run.data.tags["claude.session_id"]: run for run in runs}
     assert set(by_session) == {first.config.session_id, second.config.session_id}
     for session, count in ((first, 3), (second, 5)):
