@@ -55,6 +55,8 @@ class ToolResult:
     preview: str = ""
     """The start of the result text (at most `PREVIEW_CHARS` characters)."""
     sidechain: bool = False
+    denied: bool = False
+    """The person (or a permission rule) refused the call: the record has a `toolDenialKind`."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

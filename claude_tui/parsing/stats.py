@@ -35,6 +35,7 @@ STAT_KEYS = (
     "commands_executed",
     "git_operations",
     "errors_encountered",
+    "permission_denials",
     "user_prompts",
     "files_read",
     "files_modified",
@@ -99,6 +100,8 @@ class SessionStats:
     commands_executed: int = 0
     git_operations: int = 0
     errors_encountered: int = 0
+    permission_denials: int = 0
+    """Tool calls refused at the permission prompt (also counted in `errors_encountered`: the call failed)."""
     user_prompts: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
@@ -139,6 +142,8 @@ class SessionStats:
                 return
             if event.id:
                 self._result_ids.add(event.id)
+            if event.denied:
+                self.permission_denials += 1
             if event.is_error:
                 self.errors_encountered += 1
                 self._set_last_error(event.ts, first_error_line(event.preview) or "tool error")
@@ -320,6 +325,7 @@ class SessionStats:
             "commands_executed": self.commands_executed,
             "git_operations": self.git_operations,
             "errors_encountered": self.errors_encountered,
+            "permission_denials": self.permission_denials,
             "user_prompts": self.user_prompts,
             "files_read": self.files_read,
             "files_modified": self.files_modified,

@@ -309,6 +309,7 @@ class RecordReader:
                             is_error=block.get("is_error") is True,
                             preview=text[:PREVIEW_CHARS],
                             sidechain=sidechain,
+                            denied=isinstance(record.get("toolDenialKind"), str),
                         )
                     )
         if has_tool_result or sidechain or not _is_typed_prompt(record):
@@ -400,6 +401,9 @@ class _FileFollower:
         self.inode: int | None = None
         self.pending = b""
         self.restarts = 0
+        self.keep = False
+        """With `TranscriptTail(since=...)`: whether the last timestamped record was new enough (a record
+        without a timestamp goes with the one before it)."""
 
     def read_block(self, final: bool = False) -> tuple[bytes, bool]:
         """The next complete lines appended since the last call, as one block of at most about `BLOCK_BYTES`
@@ -580,12 +584,22 @@ class TranscriptTail:
         path: the session's `<session-id>.jsonl` (it need not exist yet).
         offset: byte offset in the main file to start from (sub-agent files are read from their start).
         follow_subagents: also read `<session-id>/subagents/*.jsonl`.
+        since: only records stamped at or after this time (seconds since the epoch) give events; a record
+            without a timestamp goes with the record before it (at the start of a file: skipped). A resumed
+            or forked conversation's file holds an earlier process's records, which are not this one's
+            (a fork copies them with their own timestamps, after records of its own).
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], offset: int = 0, *, follow_subagents: bool = True
+        self,
+        path: str | os.PathLike[str],
+        offset: int = 0,
+        *,
+        follow_subagents: bool = True,
+        since: float | None = None,
     ) -> None:
         self.path = Path(path)
+        self.since = since
         self._main = _FileFollower(self.path, offset)
         self._subagent_dir = subagent_dir(self.path) if follow_subagents else None
         self._subagents: dict[str, _FileFollower] = {}
@@ -642,28 +656,41 @@ class TranscriptTail:
         # Bounded, so a file that grows faster than it is read cannot keep one poll busy for ever.
         for _ in range(MAX_BLOCKS_PER_POLL):
             block, more = follower.read_block(final)
-            self._parse(block, follower.subagent_id, events)
+            self._parse(block, follower, events)
             if not more:
                 break
         else:
             self.more = True
 
-    def _parse(self, block: bytes, subagent_id: str | None, events: list[Event]) -> None:
+    def _parse(self, block: bytes, follower: _FileFollower, events: list[Event]) -> None:
         lines, malformed = scan_block(block)
-        self.malformed_lines += malformed
+        since = self.since
+        if since is None:
+            self.malformed_lines += malformed
         reader = self._reader
+        subagent_id = follower.subagent_id
         for line in lines:
             try:
                 record = _loads(line)
             except _DecodeError:
                 record = _loads_replacing(line)
                 if record is None:
-                    self.malformed_lines += 1
+                    self.malformed_lines += 1 if since is None or follower.keep else 0
                     continue
             if not isinstance(record, dict):
-                self.malformed_lines += 1
+                self.malformed_lines += 1 if since is None or follower.keep else 0
                 continue
+            if since is not None:
+                ts = parse_timestamp(record.get("timestamp"))
+                if ts is not None:
+                    follower.keep = ts >= since
+                if not follower.keep:
+                    continue
             try:
                 events.extend(reader.events(record, subagent_id))
             except (ValueError, TypeError, AttributeError, KeyError):
                 events.append(reader.unexpected_shape(record))
+        if since is not None and follower.keep:
+            # Broken lines have no timestamp: they count with the block's new records (a live tail reads a
+            # few lines at a time, so that is where they were).
+            self.malformed_lines += malformed

@@ -1,6 +1,6 @@
 """Record the hooks the real Claude Code CLI posts, into `tests/data/hooks/lifecycle.json`.
 
-    .venv/bin/python tests/data/record_hooks.py
+    .venv/bin/python -m tests.data.record_hooks
 
 Three processes of the pinned interactive CLI (120x40) against the stub with `tests/data/hooks/scenario.json`,
 every hook of `claude_tui.lifecycle.hooks.hook_settings` registered (and posted to a `claude_tui.lifecycle`
@@ -10,9 +10,12 @@ endpoint), `--allowedTools` without plain `Bash` so that `python3` asks for perm
    (Esc); an `Agent` sub-agent that runs `ls`; `/resume` back to A; a prompt; `/exit`.
 2. `--resume A`: a prompt; `/exit`.
 3. `--continue`: a prompt; `/exit`.
+4. `--resume A --fork-session --session-id F`: a prompt; `/exit`.
 
-Each process's payloads are kept whole, in arrival order, with `marks` (what the script did, and when);
-the endpoint's port and secret are replaced by `PORT` and `SECRET`. Ids and times differ between recordings.
+Each process's payloads are kept whole, in arrival order, with `marks` (what the script did, and when) and
+`started_at` (wall clock just before it was spawned); the endpoint's port and secret are replaced by `PORT`
+and `SECRET`. The transcripts they wrote go to `tests/data/hooks/projects/` (A holds the records of three
+processes, F starts with a copy of A's history). Ids and times differ between recordings.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from claude_tui.claude_env import ClaudeEnvironment, InteractiveClaude, find_claude_binary
+from claude_tui.claude_code import find_claude_binary
+from claude_tui.claude_env import ClaudeEnvironment
 from claude_tui.lifecycle.endpoint import HOOK_ROUTE, Endpoint, Reply
 from claude_tui.lifecycle.hooks import hook_settings
 from claude_tui.stub_api import StubServer
+from tests.support.claude_cli import InteractiveClaude
 
 DATA = Path(__file__).resolve().parent / "hooks"
 SCRATCH = Path("/tmp/claude-tui-testdata/hooks")
@@ -140,6 +145,7 @@ def main() -> None:
     endpoint = Endpoint()
     endpoint.serve()
     session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "claude-tui/hooks"))
+    fork_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "claude-tui/hooks/fork"))
     processes: list[dict[str, Any]] = []
     with StubServer(scenario) as stub:
         env = ClaudeEnvironment.create(SCRATCH, stub.url)
@@ -147,21 +153,29 @@ def main() -> None:
             ("--session-id A; /clear; permission given and denied; Agent; /resume A", None),
             ("--resume A", ["--resume", session_id]),
             ("--continue", ["--continue"]),
+            (
+                "--resume A --fork-session --session-id F",
+                ["--resume", session_id, "--fork-session", "--session-id", fork_id],
+            ),
         ]
         for what, extra in runs:
             recorder = Recorder(endpoint)
+            started_at = time.time()
             if extra is None:
                 process_one(env, recorder, session_id, prompts)
             else:
                 process_again(env, recorder, extra)
             time.sleep(0.5)
-            processes.append(
-                {"what": what, "items": scrub(recorder.items, endpoint.base_url, recorder.routes.secret)}
-            )
+            items = scrub(recorder.items, endpoint.base_url, recorder.routes.secret)
+            processes.append({"what": what, "started_at": started_at, "items": items})
+        target = DATA / "projects"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(env.projects_dir, target, ignore=shutil.ignore_patterns("memory"))
     endpoint.close()
     out = {
         "claude_version": version.stdout.strip(),
         "first_session_id": session_id,
+        "fork_session_id": fork_id,
         "work_dir": str(SCRATCH / "work"),
         "processes": processes,
     }

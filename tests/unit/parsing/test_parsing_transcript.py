@@ -31,6 +31,7 @@ EXPECTED: dict[str, Any] = {
     "commands_executed": 2,
     "git_operations": 2,  # "cd repo && git add x && git commit -m y"
     "errors_encountered": 1,  # t1 is_error true; t2 false, t3 null, t4 absent
+    "permission_denials": 0,  # no record has a toolDenialKind
     "user_prompts": 2,
     "files_read": 1,
     "files_modified": 1,
