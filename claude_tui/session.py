@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from claude_tui.parsing import Event, ScreenParser, SessionStats, TranscriptTail
     from claude_tui.parsing.shell import ShellMarks
     from claude_tui.snapshot import SessionSnapshot, StatsSource
+    from claude_tui.terminal.emulator import TerminalEmulator
     from claude_tui.terminal.recorder import CastRecorder
     from claude_tui.tracking.spool import RunSpool
     from claude_tui.worktree import Worktree
@@ -368,6 +369,19 @@ class TrackedSession:
         if self.spool is not None:
             self.spool.append_events([event_to_dict(e) for e in events])
         return True
+
+    def poll_terminal(self, emulator: TerminalEmulator) -> bool:
+        """`poll` with what the program drew on `emulator`: its shell marks, and its scrollback and screen
+        when a screen pass is due. The pane (in the UI) and the owner (for a detached session) both call it.
+        """
+        screen_lines = None
+        first = 0
+        if self.screen_due():
+            # Positions count from the first line the terminal ever kept, so they stay put when the full
+            # scrollback drops its oldest lines.
+            first = emulator.history_dropped
+            screen_lines = [*emulator.history_lines(), *emulator.display]
+        return self.poll(screen_lines, first_index=first, shell_marks=emulator.take_shell_marks())
 
     def screen_due(self) -> bool:
         """Whether the next `poll` would read screen text (no transcript, no shell marks, and a screen pass

@@ -395,13 +395,7 @@ class OwnedSession:
     def _poll(self, now: float) -> None:
         tracked = self.tracked
         assert tracked is not None
-        lines = None
-        first = 0
-        if tracked.screen_due():
-            emulator = self.pump.emulator
-            first = emulator.history_dropped
-            lines = [*emulator.history_lines(), *emulator.display]
-        tracked.poll(lines, first_index=first, shell_marks=self.pump.emulator.take_shell_marks())
+        tracked.poll_terminal(self.pump.emulator)
         snapshot = tracked.snapshot().to_dict()
         self.snapshot = snapshot
         changed = {k: v for k, v in snapshot.items() if k != "elapsed_seconds"} != {

@@ -232,15 +232,7 @@ class SessionView(Horizontal):
             return
         self._polled_at = now
         session = self.session
-        screen_lines = None
-        first = 0
-        if session.screen_due():
-            emulator = self.pane.emulator
-            # Positions count from the first line the terminal ever kept, so they stay put when the full
-            # scrollback drops its oldest lines.
-            first = emulator.history_dropped
-            screen_lines = [*emulator.history_lines(), *emulator.display]
-        session.poll(screen_lines, first_index=first, shell_marks=self.pane.emulator.take_shell_marks())
+        session.poll_terminal(self.pane.emulator)
         snapshot = session.snapshot()
         self.snapshot = snapshot
         self.sidebar.show(snapshot)
