@@ -272,8 +272,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         for (label, build), product_gc in itertools.product(
             (("log text", log_text), ("seq lines", seq_text)), (False, True)
         ):
-            path = Path(tmp, "flood.txt")
-            path.write_bytes(build(size))
+            path = Path(tmp, f"{label}.txt")
+            if not path.exists():  # one file per text, shared by both collector policies
+                path.write_bytes(build(size))
             runs = [asyncio.run(run_stall(path, product_gc=product_gc)) for _ in range(args.runs)]
             seconds = statistics.median(r["seconds"] for r in runs)
             cpu = statistics.median(r["cpu_seconds"] for r in runs)
