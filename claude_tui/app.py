@@ -10,7 +10,7 @@ import asyncio
 import gc
 import os
 import signal
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,9 @@ from claude_tui.terminal.pump import PtyPump
 from claude_tui.tracking.spool_logger import LogSpool, SpoolLogger
 from claude_tui.widgets.session_tab import SessionTab
 from claude_tui.widgets.session_view import SessionView
+
+SessionConfigFactory = Callable[[Path, list[str]], SessionConfig]
+"""Builds the config of a session the app opens itself: `(work dir, claude args) -> SessionConfig`."""
 
 
 def settle_garbage_collector() -> None:
@@ -83,13 +86,17 @@ class ClaudeTuiApp(App[SessionResult]):
         log_spool: LogSpool | None = None,
         pty: PtySession | None = None,
         handle_signals: bool = False,
+        session_config: SessionConfigFactory | None = None,
     ) -> None:
         """`log_spool` stands in for `tracking.logger.log_spool` (tests pass a fake store); `pty` is the
         session's program when `commands.run` spawned it before the app started; `handle_signals`: SIGTERM
-        and SIGHUP end the sessions cleanly (the command line's app; not one inside a test's process)."""
+        and SIGHUP end the sessions cleanly (the command line's app; not one inside a test's process);
+        `session_config` builds the config of a session opened from History (`r`: its work dir, `--resume
+        ID`)."""
         super().__init__()
         self._handle_signals = handle_signals
         self._hung_up = False
+        self.session_config = session_config or self._session_config
         self._first_session = session
         self._pty = pty
         self.tracking_uri = tracking_uri
@@ -119,7 +126,7 @@ class ClaudeTuiApp(App[SessionResult]):
                 yield self._tabs(self.initial_tab)
         with ContentSwitcher(initial=self.initial_tab, id="tabs"):
             if self._first_session is not None:
-                self._open_session(self._first_session, self._pty)
+                self.sessions.append(self._open_session(self._first_session, self._pty))
             template = self._first_session.config if self._first_session is not None else None
             yield SessionTab(self.sessions, self._open_session, template or self._new_config(), id="session")
             with Container(id="history"):
@@ -129,13 +136,10 @@ class ClaudeTuiApp(App[SessionResult]):
                 yield Footer()
 
     def _open_session(self, session: TrackedSession, pty: PtySession | None = None) -> SessionView:
-        """A view of `session` (the first is put in `sessions` here, the Session tab adds the others); `pty`
-        is its program when it was spawned already."""
+        """A view of `session` (the Session tab adds it to `sessions`); `pty` is its program when it was
+        spawned already."""
         pump = PtyPump(pty, recorder=session.recorder) if pty is not None else None
-        view = SessionView(session, log_session=self.store.log, pump=pump, hint=self.hint)
-        if not self.sessions:
-            self.sessions.append(view)
-        return view
+        return SessionView(session, log_session=self.store.log, pump=pump, hint=self.hint)
 
     def _new_config(self) -> SessionConfig:
         """What a session opened in a window without one starts from: this app's store."""
@@ -165,7 +169,7 @@ class ClaudeTuiApp(App[SessionResult]):
         if self._first_session is not None:
             session = self._first_session
             branch = session.git_start.get("branch")
-            self.title = f"claude-tui · {session.title}"
+            self._show_title(self.sessions[0])
             self.sub_title = f"{session.config.cwd}" + (f" ({branch})" if branch else "")
             self.sessions[0].pane.focus()
             if session.spool is not None:
@@ -189,8 +193,17 @@ class ClaudeTuiApp(App[SessionResult]):
         self.refresh_bindings()  # a footer shows the keys when told that they changed
 
     @on(SessionView.Retitled)
-    def _retitle(self, event: SessionView.Retitled) -> None:
-        self.title = f"claude-tui · {event.title}"
+    @on(SessionView.Updated)
+    def _shown_session_changed(self, event: SessionView.Retitled | SessionView.Updated) -> None:
+        self._show_title(event.view)  # the Session tab passes on only the shown session's
+
+    def _show_title(self, view: SessionView) -> None:
+        """The header: the shown session's name and what it is doing (`waiting for you` stands out there)."""
+        from claude_tui.snapshot import STATE_LABELS
+
+        title = view.snapshot.title if view.snapshot else view.session.title
+        state = STATE_LABELS.get(view.state, view.state) if view.state != "starting" else ""
+        self.title = " · ".join(part for part in ("claude-tui", title, state) if part)
 
     @on(SessionTab.Shown)
     def _session_shown(self, event: SessionTab.Shown) -> None:
@@ -198,7 +211,7 @@ class ClaudeTuiApp(App[SessionResult]):
         branch = (
             session.config.worktree.branch if session.config.worktree else session.git_start.get("branch")
         )
-        self.title = f"claude-tui · {event.view.snapshot.title if event.view.snapshot else session.title}"
+        self._show_title(event.view)
         self.sub_title = f"{session.config.cwd}" + (f" ({branch})" if branch else "")
         self.action_show_tab("session")
 
@@ -256,6 +269,27 @@ class ClaudeTuiApp(App[SessionResult]):
         if not running and all(view.result is not None for view in self.sessions):
             self.exit(SessionResult())
         await asyncio.gather(*(view.end_program() for view in running))
+
+    def _session_config(self, cwd: Path, claude_args: list[str]) -> SessionConfig:
+        """A session in `cwd` with `claude_args`, to this app's store, as the person's settings say."""
+        return SessionConfig.from_settings(
+            cwd=cwd, claude_args=claude_args, tracking_uri=self.tracking_uri, experiment=self.experiment
+        )
+
+    async def on_history_pane_resume_requested(self, message: Any) -> None:
+        """`r` in History: the run's conversation goes on in a new tracked session in its work dir, beside
+        any session already open."""
+        from claude_tui.config import ConfigError
+        from claude_tui.tracking.errors import one_line
+
+        target = message.target
+        try:
+            session = TrackedSession(self.session_config(target.cwd, ["--resume", target.session_id]))
+            session.start(max(20, self.size.width - 34), max(5, self.size.height - 4))
+        except (ConfigError, OSError, ValueError) as exc:
+            self.notify(f"cannot resume: {one_line(exc)}", severity="error", title="Resume")
+            return
+        await self.session_tab.open(self._open_session(session))
 
     # -- navigation --------------------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@
   transcripts;
 - the project folder a work dir's sessions go to (`project_dir_name`);
 - finding a transcript by session id, and telling a sub-agent file from a session;
-- the `claude` program: which commands are Claude Code, where the pinned CLI is, and the argv that gives a
-  session a known id.
+- the `claude` program: which commands are Claude Code, where the pinned CLI is, the argv that gives a
+  session a known id, and how its arguments begin the first conversation (new, resumed, forked).
 
 Cheap to import: the entry point (`launch.py`) uses it before Claude's first frame, so only `os` is imported
 at module level (pathlib and shutil load inside the functions that need them).
@@ -64,14 +64,72 @@ def is_claude(command: str) -> bool:
     return os.path.basename(command) in CLAUDE_NAMES
 
 
+SESSION_ID_FLAG = "--session-id"
+RESUME_FLAGS = frozenset({"--resume", "-r"})
+CONTINUE_FLAGS = frozenset({"--continue", "-c"})
+FORK_FLAG = "--fork-session"
+
+
+def _options(args: Sequence[str]) -> list[str]:
+    """The words before `--` (after it comes the prompt, whatever it looks like)."""
+    words = list(args)
+    return words[: words.index("--")] if "--" in words else words
+
+
+def _looks_like_id(value: str) -> bool:
+    parts = value.split("-")
+    hexdigits = "0123456789abcdefABCDEF"
+    return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(c in hexdigits for c in "".join(parts))
+
+
+def conversation_start(args: Sequence[str]) -> tuple[Literal["new", "resume", "fork"], str | None]:
+    """How `claude ARGS` begins its first conversation, and the earlier conversation it names.
+
+    `new` (a fresh conversation), `resume` (`--resume [ID]`, `-r`, `--continue`, `-c`: an earlier
+    conversation goes on in its own transcript) or `fork` (the same with `--fork-session`: a new conversation
+    that starts with a copy of the earlier one). The id is the one `--resume` names (None for `--continue`
+    and for the picker, which `--resume` alone or with a search term opens).
+    """
+    words = _options(args)
+    resumed = False
+    target: str | None = None
+    for i, word in enumerate(words):
+        name, eq, value = word.partition("=")
+        if name in RESUME_FLAGS:
+            resumed = True
+            following = value if eq else words[i + 1] if i + 1 < len(words) else ""
+            if _looks_like_id(following):
+                target = following
+        elif word in CONTINUE_FLAGS:
+            resumed = True
+    if not resumed:
+        return "new", None
+    return ("fork" if FORK_FLAG in words else "resume"), target
+
+
+def given_session_id(args: Sequence[str]) -> str | None:
+    """The `--session-id` the person gave Claude themselves, if any."""
+    words = _options(args)
+    for i, word in enumerate(words):
+        name, eq, value = word.partition("=")
+        if name == SESSION_ID_FLAG:
+            return value if eq else words[i + 1] if i + 1 < len(words) else None
+    return None
+
+
 def program_argv(
     program: str, *, command: str, session_id: str, args: Sequence[str], prompt: str | None
 ) -> list[str]:
-    """The argv to spawn: Claude gets a fixed `--session-id` so its transcript can be found."""
+    """The argv to spawn: Claude gets a fixed `--session-id` so its transcript can be found.
+
+    Not when it resumes a conversation (`--resume`, `--continue`: the CLI refuses a new id for those unless
+    it forks, and the conversation keeps its own), nor when the person gave one.
+    """
     claude = is_claude(command)
     argv = [program]
     if claude:
-        argv += ["--session-id", session_id]
+        if conversation_start(args)[0] != "resume" and given_session_id(args) is None:
+            argv += [SESSION_ID_FLAG, session_id]
     else:
         argv += shell_args(command, [*args, *([prompt] if prompt else [])])  # bash's OSC 133 marks
     argv += args

@@ -9,6 +9,9 @@ Example `config.toml`::
     experiment = "claude-sessions"
     redact = true
     worktree_dir = "{repo}/../{name}.worktrees"   # where --worktree puts a session's checkout
+    notify = true                             # ring the terminal and notify when Claude waits for you
+    notify_command = 'notify-send claude-tui "$CLAUDE_TUI_REASON"'   # also run this (as --notify-command)
+    hooks = true                              # follow the CLI through hooks (false: its transcripts only)
 
     [alerts]                                  # raise a notification once a value crosses its threshold
     errors = 3                                # same as --alert errors>=3
@@ -113,6 +116,12 @@ class Settings:
     """Where `--worktree` puts a session's checkout (`worktree.DEFAULT_FOLDER` when None)."""
     user: str | None = None
     """Who sessions are attributed to (`mlflow.user`); default git's `user.email`, else the login name."""
+    notify: bool = True
+    """Ring the terminal and send it a desktop notification when Claude waits for you."""
+    notify_command: str | None = None
+    """A shell command run when Claude waits for you (`$CLAUDE_TUI_REASON`, `$CLAUDE_TUI_SESSION_ID`, ...)."""
+    hooks: bool = True
+    """Follow the CLI's lifecycle through hooks registered for the tracked process (off: transcripts only)."""
 
 
 def config_path() -> Path:
@@ -202,6 +211,17 @@ def _settings_from(data: dict[str, object], path: Path) -> Settings:
         if not isinstance(user, str) or not user.strip():
             raise ConfigError(f"{path}: user must be a name or email in quotes, got {user!r}")
         settings.user = user.strip()
+    for key in ("notify", "hooks"):
+        value = data.get(key)
+        if value is not None:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: {key} must be true or false (no quotes), got {value!r}")
+            setattr(settings, key, value)
+    notify_command = data.get("notify_command")
+    if notify_command is not None:
+        if not isinstance(notify_command, str):
+            raise ConfigError(f"{path}: notify_command must be a command in quotes, got {notify_command!r}")
+        settings.notify_command = notify_command.strip() or None
     alerts = data.get("alerts", {})
     if not isinstance(alerts, dict):
         raise ConfigError(f"{path}: [alerts] must be a table of NAME = NUMBER")

@@ -21,8 +21,10 @@ import gc
 import os
 import sys
 
-from claude_tui.claude_code import fallback_program, program_argv
+from claude_tui.claude_code import config_dir, fallback_program, given_session_id, is_claude
 from claude_tui.commands import SUBCOMMANDS
+from claude_tui.lifecycle import endpoint
+from claude_tui.lifecycle.hooks import tracked_argv
 from claude_tui.paths import known_scheme
 from claude_tui.prespawn import Prespawned, hand_over, pane_size
 from claude_tui.shell_integration import shell_env
@@ -39,9 +41,10 @@ VALUE_OPTIONS = frozenset(
         "--experiment",
         "--tag",
         "--alert",
+        "--notify-command",
     }
 )
-FLAG_OPTIONS = frozenset({"--no-track", "--no-redact", "--detach"})
+FLAG_OPTIONS = frozenset({"--no-track", "--no-redact", "--detach", "--no-notify"})
 """The `run` command's options that take a value, and its flags (a test keeps both in step with click)."""
 LATE_OPTIONS = frozenset({"--worktree"})
 """Options whose work must be done before the program can start (`--worktree` makes its work dir): a command
@@ -122,9 +125,21 @@ def prespawn(args: list[str]) -> Prespawned | None:
     cwd = os.path.realpath(line.cwd or os.getcwd())
     if program is None or not os.path.isdir(cwd):
         return None  # the normal path reports it
-    session_id = new_session_id()
-    argv = program_argv(
-        program, command=line.command, session_id=session_id, args=line.claude_args, prompt=line.prompt
+    session_id = given_session_id(line.claude_args) or new_session_id()
+    secret: str | None = None
+    hook_url: str | None = None
+    if is_claude(line.command):
+        routes = endpoint.shared().session()  # bound now, served once the app runs
+        secret, hook_url = routes.secret, routes.url()
+    argv = tracked_argv(
+        program,
+        command=line.command,
+        session_id=session_id,
+        args=line.claude_args,
+        prompt=line.prompt,
+        cwd=cwd,
+        config_dir=str(config_dir()),
+        hook_url=hook_url,
     )
     env = shell_env(line.command, [*line.claude_args, *([line.prompt] if line.prompt else [])])
     cols, rows = pane_size()
@@ -132,7 +147,7 @@ def prespawn(args: list[str]) -> Prespawned | None:
         pty = PtySession.spawn(argv, cwd=cwd, env=env, cols=cols, rows=rows)
     except Exception:  # the normal path spawns again and reports what went wrong
         return None
-    early = Prespawned(session_id, argv, cwd, pty, env)
+    early = Prespawned(session_id, argv, cwd, pty, env, secret)
     hand_over(early)
     return early
 

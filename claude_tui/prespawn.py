@@ -27,7 +27,13 @@ class Prespawned:
     """A program spawned by `launch.prespawn`, waiting for `commands.run` to claim it."""
 
     def __init__(
-        self, session_id: str, argv: list[str], cwd: str, pty: PtySession, env: dict[str, str] | None = None
+        self,
+        session_id: str,
+        argv: list[str],
+        cwd: str,
+        pty: PtySession,
+        env: dict[str, str] | None = None,
+        hook_secret: str | None = None,
     ) -> None:
         self.session_id = session_id
         self.argv = argv
@@ -35,6 +41,8 @@ class Prespawned:
         self.pty = pty
         self.env = env or {}
         """What the program got on top of claude-tui's environment (zsh's shell-integration ZDOTDIR)."""
+        self.hook_secret = hook_secret
+        """The secret of the hook routes its argv names (Claude only)."""
 
 
 _prespawned: Prespawned | None = None

@@ -8,15 +8,17 @@ folds events into `SessionStats`, appends them to the spool, and at the end writ
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from claude_tui import __version__, claude_code
 from claude_tui.claude_code import NPM_INSTALL_HINT
@@ -25,6 +27,11 @@ from claude_tui.paths import DEFAULT_EXPERIMENT
 from claude_tui.terminal.pty_session import find_program
 
 if TYPE_CHECKING:
+    from claude_tui.lifecycle.discovery import TranscriptWatch
+    from claude_tui.lifecycle.endpoint import Reply, SessionRoutes
+    from claude_tui.lifecycle.events import LifecycleEvent
+    from claude_tui.lifecycle.notify import NotifyCommand
+    from claude_tui.lifecycle.state import Lifecycle, Transition
     from claude_tui.parsing import Event, ScreenParser, SessionStats, TranscriptTail
     from claude_tui.parsing.shell import ShellMarks
     from claude_tui.snapshot import SessionSnapshot, StatsSource
@@ -32,6 +39,9 @@ if TYPE_CHECKING:
     from claude_tui.terminal.recorder import CastRecorder
     from claude_tui.tracking.spool import RunSpool
     from claude_tui.worktree import Worktree
+
+IDLE_TITLE_MARK = "✳"
+"""Claude Code's window title starts with this while it waits for a prompt (a spinner glyph while busy)."""
 
 
 class ProgramNotFound(Exception):
@@ -62,6 +72,52 @@ class SessionConfig:
     """Claude Code's config dir (where its transcripts go); default `$CLAUDE_CONFIG_DIR` or `~/.claude`."""
     worktree: Worktree | None = None
     """The git worktree made for the session (`--worktree`); `cwd` is inside it."""
+    hook_secret: str = field(default_factory=lambda: os.urandom(16).hex())
+    """Routes this session's hooks on the process's endpoint (`lifecycle.endpoint`)."""
+    hooks: bool = True
+    """Register claude-tui's hooks with Claude (off: the session follows transcripts and the terminal)."""
+    notify_terminal: bool = True
+    """Ring the outer terminal and send it a notification when Claude starts waiting for the person."""
+    notify_command: str | None = None
+    """A shell command run when Claude starts waiting for the person (`--notify-command`)."""
+
+    @classmethod
+    def from_settings(cls, *, tracking_uri: str | None, experiment: str, **fields: Any) -> SessionConfig:
+        """A config as the person's settings file says (`config.load_settings`; `ConfigError` when it is
+        broken), with `fields` on top: what a session opened from inside the app (History's `r`) runs with."""
+        from claude_tui.config import load_settings
+
+        settings = load_settings()
+        return cls(
+            tracking_uri=tracking_uri or settings.tracking_uri,
+            experiment=experiment,
+            redact=settings.redact,
+            alerts=list(settings.alerts),
+            hooks=settings.hooks,
+            notify_terminal=settings.notify,
+            notify_command=settings.notify_command,
+            **fields,
+        )
+
+    def __post_init__(self) -> None:
+        given = claude_code.given_session_id(self.claude_args) if self.is_claude else None
+        if given:
+            self.session_id = given  # the person named the conversation: that is where its records go
+
+    def conversation_start(self) -> tuple[Literal["new", "resume", "fork"], str | None]:
+        """How Claude's first conversation begins, from its arguments (`claude_code.conversation_start`)."""
+        if not self.is_claude:
+            return "new", None
+        return claude_code.conversation_start(self.claude_args)
+
+    def hook_routes(self) -> SessionRoutes | None:
+        """This session's part of the process's endpoint, where Claude posts its hooks (None when the program
+        is not Claude or hooks are off). The endpoint's socket is bound on the first call."""
+        if not (self.is_claude and self.hooks):
+            return None
+        from claude_tui.lifecycle import endpoint
+
+        return endpoint.shared().session(self.hook_secret)
 
     @property
     def is_claude(self) -> bool:
@@ -135,13 +191,20 @@ class SessionConfig:
         )
 
     def argv(self) -> list[str]:
-        """The program's argv: Claude gets a fixed `--session-id` so its transcript can be found."""
-        return claude_code.program_argv(
+        """The program's argv: Claude gets a fixed `--session-id` so its transcript can be found (unless it
+        resumes a conversation), and claude-tui's hooks (`lifecycle.hooks.tracked_argv`)."""
+        from claude_tui.lifecycle.hooks import tracked_argv
+
+        routes = self.hook_routes()
+        return tracked_argv(
             self.resolve_program(),
             command=self.command,
             session_id=self.session_id,
             args=self.claude_args,
             prompt=self.prompt,
+            cwd=str(self.cwd),
+            config_dir=str(self.claude_config_dir),
+            hook_url=routes.url() if routes is not None else None,
         )
 
 
@@ -189,6 +252,7 @@ class TrackedSession:
         *,
         argv: Sequence[str] | None = None,
         clock: Callable[[], float] = time.time,
+        program_started: float | None = None,
     ) -> None:
         self.config = config
         self.argv = list(argv) if argv is not None else config.argv()
@@ -201,11 +265,28 @@ class TrackedSession:
         self.recorder: CastRecorder | None = None
         """The live recording into the spool (None when tracking is off, or before `start`)."""
         self.monitor = AlertMonitor(config.alerts)
-        self._transcript: TranscriptTail | None = None
+        self.program_started = program_started if program_started is not None else self.started_at
+        """When the program started (it may have been spawned before this object): records a resumed
+        conversation's transcript holds from before then are an earlier process's."""
+        self._tails: dict[str, TranscriptTail] = {}
+        """One transcript tail per conversation the process wrote, by session id."""
         self._last_screen_poll = 0.0
         self._screen_events = 0
         self._tool_minutes: list[int] = [0]
         self.git_start: dict[str, Any] = {"commit": None, "branch": None, "dirty": None}
+        self._hooks: deque[tuple[float, bytes]] = deque()
+        """Hook payloads as posted, appended by the endpoint's thread, taken by `poll`."""
+        self._signals: list[LifecycleEvent] = []
+        self._attention: list[Transition] = []
+        self._watch: TranscriptWatch | None = None
+        self._last_scan = 0.0
+        self.routes: SessionRoutes | None = None
+        """This session's routes on the process's endpoint (None when its hooks are off)."""
+        self._notify_command: NotifyCommand | None = None
+        self._last_title_kind: str | None = None
+        routes = config.hook_routes()
+        if routes is not None and any(routes.url() in word for word in self.argv):
+            self.listen(routes)  # the program posts its hooks to this session
 
     # The parsers are built on first use (the first poll, about a second in), not with the session: until
     # Claude has drawn its first frame, every millisecond of CPU here slows it down (docs/startup.md).
@@ -241,6 +322,15 @@ class TrackedSession:
     def _shell_spoke(self) -> bool:
         """Whether the program sent OSC 133 marks (without creating the parser to find out)."""
         return "_shell" in self.__dict__ and self._shell.seen
+
+    @cached_property
+    def lifecycle(self) -> Lifecycle:
+        """The process's state, conversations and time (`claude_tui.lifecycle.state`)."""
+        from claude_tui.lifecycle.state import Lifecycle
+
+        start, target = self.config.conversation_start()
+        session_id = self.config.session_id if self.config.is_claude else None
+        return Lifecycle.of_program(self.program_started, session_id=session_id, start=start, target=target)
 
     @cached_property
     def _screen(self) -> ScreenParser:
@@ -293,6 +383,10 @@ class TrackedSession:
             "claude_version": None,
             "tui_version": __version__,
             "terminal": {"cols": cols, "rows": rows},
+            "program_started": self.program_started,
+            "conversation_start": dict(zip(("start", "target"), config.conversation_start(), strict=True)),
+            "first_session_id": config.session_id if config.is_claude else None,
+            "hooks": self.routes is not None,
         }
 
     def _git_meta(self) -> dict[str, Any]:
@@ -309,6 +403,169 @@ class TrackedSession:
         first = (self._active_stats().first_prompt if polled else None) or self.config.prompt
         return first[:60] if first else Path(self.config.command).name
 
+    # -- the lifecycle -------------------------------------------------------------------------------------
+
+    FALLBACK_AFTER = 5.0
+    """Seconds after the program's start with no hook at all after which its transcripts are looked for on
+    disk (`lifecycle.discovery`): hooks blocked by a policy claude-tui cannot see, or a broken endpoint."""
+    SCAN_EVERY = 2.0
+    """Seconds between two looks for transcripts on disk (only while no hook has arrived)."""
+
+    def listen(self, routes: SessionRoutes) -> None:
+        """Take this session's hooks from `routes` (its part of the process's endpoint)."""
+        from claude_tui.lifecycle.endpoint import HOOK_ROUTE
+
+        self.routes = routes
+        routes.handle(HOOK_ROUTE, self._posted)
+
+    def _posted(self, body: bytes, headers: Mapping[str, str]) -> Reply | None:
+        """A hook arrived (on the endpoint's thread): kept for the next `poll`, nothing else happens here."""
+        self._hooks.append((self._clock(), body))
+        return None
+
+    def terminal_bell(self) -> None:
+        """The program rang the bell: where no hook has arrived, that is how a program says it waits."""
+        from claude_tui.lifecycle.events import StandInSignal
+
+        if not self.lifecycle.hooks_seen:
+            self._signals.append(StandInSignal("bell", self._clock()))
+
+    def program_ready(self) -> None:
+        """The program has drawn and gone quiet (the view's fill-in): where no hook says more, it now waits
+        for input (idle) rather than starting."""
+        from claude_tui.lifecycle.events import StandInSignal
+
+        if self.lifecycle.state == "starting" and not self.lifecycle.hooks_seen:
+            self._signals.append(StandInSignal("idle", self._clock()))
+
+    def terminal_title(self, title: str) -> None:
+        """The program set its window title: Claude's says whether it is busy (`✳` when idle)."""
+        from claude_tui.lifecycle.events import StandInSignal
+
+        if not self.config.is_claude or self.lifecycle.hooks_seen or not title.strip():
+            return
+        kind: Literal["idle", "busy"] = "idle" if title.startswith(IDLE_TITLE_MARK) else "busy"
+        if kind != self._last_title_kind:
+            self._last_title_kind = kind
+            self._signals.append(StandInSignal(kind, self._clock()))
+
+    def _follow_lifecycle(self) -> bool:
+        """Fold the hooks and signals that came since the last poll (and transcripts found on disk where no
+        hook came); True when anything did."""
+        from claude_tui.lifecycle.events import parse_hook
+
+        if self.routes is not None:
+            self.routes.endpoint.serve()  # from the first poll on: after Claude's first frame
+        made: list[LifecycleEvent] = []
+        while self._hooks:
+            received, body = self._hooks.popleft()
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                continue
+            hook = parse_hook(payload, received)
+            if hook is not None:
+                made.append(hook)
+        made += self._signals
+        self._signals = []
+        made += self._transcripts_found()
+        return self._fold(made)
+
+    def _fold(self, made: list[LifecycleEvent]) -> bool:
+        """Fold lifecycle events (in time order) into the state, keep them in the spool; True if any."""
+        from claude_tui.lifecycle.events import event_to_dict
+
+        if not made:
+            return False
+        made.sort(key=lambda event: event.received)
+        for event in made:
+            transition = self.lifecycle.apply(event)
+            if transition is not None and transition.state == "waiting":
+                self._attention.append(transition)
+                self._run_notify_command(transition)
+        if self.spool is not None:
+            self.spool.append_lifecycle(event_to_dict(event) for event in made)
+        return True
+
+    def _transcript_signals(self, events: Sequence[Event]) -> None:
+        """Where no hook arrives, the transcript says when Claude works (a prompt) and when a turn ended."""
+        from claude_tui.lifecycle.events import StandInSignal
+        from claude_tui.parsing.events import TurnEnd, UserPrompt
+
+        if self.lifecycle.hooks_seen:
+            return
+        signals: list[LifecycleEvent] = []
+        for event in events:
+            kind: Literal["busy", "idle"] | None = (
+                "busy" if isinstance(event, UserPrompt) else "idle" if isinstance(event, TurnEnd) else None
+            )
+            if kind is not None:
+                signals.append(StandInSignal(kind, event.ts if event.ts is not None else self._clock()))
+        self._fold(signals)
+
+    def _transcripts_found(self) -> list[LifecycleEvent]:
+        """Transcripts the process wrote that no hook announced (only while no hook has arrived at all)."""
+        if not self.config.is_claude or self.lifecycle.hooks_seen:
+            return []
+        now = self._clock()
+        waited = now - self.program_started
+        if (
+            self.routes is not None and waited < self.FALLBACK_AFTER
+        ) or now - self._last_scan < self.SCAN_EVERY:
+            return []
+        self._last_scan = now
+        from claude_tui.lifecycle.discovery import TranscriptWatch
+        from claude_tui.lifecycle.events import TranscriptFound
+
+        if self._watch is None:
+            self._watch = TranscriptWatch(self._project_folders, self.program_started)
+        found = self._watch.scan(self.lifecycle.session_ids)
+        return [TranscriptFound(session_id, path, now) for session_id, path in found]
+
+    def _project_folders(self) -> list[str]:
+        """The folders under `projects/` holding the work dir's transcripts (they may appear late)."""
+        return [str(f) for f in claude_code.project_dirs(self.config.claude_config_dir, self.config.cwd)]
+
+    def _run_notify_command(self, transition: Transition) -> None:
+        command = self.config.notify_command
+        if not command:
+            return
+        if self._notify_command is None:
+            from claude_tui.lifecycle.notify import NotifyCommand
+
+            self._notify_command = NotifyCommand(command)
+        self._notify_command.run(
+            {
+                "CLAUDE_TUI_STATE": transition.state,
+                "CLAUDE_TUI_REASON": transition.reason or "",
+                "CLAUDE_TUI_SESSION_ID": transition.session_id or self.config.session_id,
+                "CLAUDE_TUI_TITLE": self.title,
+                "CLAUDE_TUI_CWD": str(self.config.cwd),
+            }
+        )
+
+    def _open_tails(self) -> None:
+        """A transcript tail for each conversation whose transcript exists (records of an earlier process
+        in a resumed conversation's file are left out: `Conversation.since`)."""
+        from claude_tui.parsing import TranscriptTail
+
+        for conversation in self.lifecycle.conversations:
+            if conversation.session_id in self._tails:
+                continue
+            path = conversation.transcript_path
+            if path is None or not os.path.exists(path):
+                found = claude_code.find_transcript(self.config.claude_config_dir, conversation.session_id)
+                if found is None:
+                    continue
+                path = conversation.transcript_path = str(found)
+            if not self._tails:
+                # The sidebar's cost needs genai-prices (0.15-0.3 s to import): load it beside the UI now,
+                # before Claude's first answer, rather than stall the first poll that has tokens.
+                from claude_tui.parsing import prices
+
+                prices.preload_in_background()
+            self._tails[conversation.session_id] = TranscriptTail(path, since=conversation.since)
+
     # -- live updates ------------------------------------------------------------------------------------
 
     def poll(
@@ -319,7 +576,8 @@ class TrackedSession:
         final: bool = False,
         shell_marks: Sequence[str] = (),
     ) -> bool:
-        """Read what is new (transcript, shell marks, or screen text as a fallback); True when stats changed.
+        """Read what is new (hooks; transcripts, shell marks, or screen text as a fallback); True when
+        anything changed.
 
         `screen_lines` is the scrollback plus the screen, `screen_lines[i]` at absolute position
         `first_index + i` (`TerminalEmulator.history_dropped`). `final` (at the session's end) also takes a
@@ -327,28 +585,26 @@ class TrackedSession:
         `shell_marks` are the OSC 133 marks the program wrote since the last poll
         (`TerminalEmulator.take_shell_marks`): a shell's commands and their exit status.
         """
-        from claude_tui.parsing import TranscriptTail, event_to_dict
+        from claude_tui.parsing import event_to_dict
         from claude_tui.parsing.events import ToolCall
 
+        changed = self._follow_lifecycle()
         events: list[Event] = []
-        if self.config.is_claude and self._transcript is None:
-            path = claude_code.find_transcript(self.config.claude_config_dir, self.config.session_id)
-            if path is not None:
-                self._transcript = TranscriptTail(path)
-                # The sidebar's cost needs genai-prices (0.15-0.3 s to import): load it beside the UI now,
-                # before Claude's first answer, rather than stall the first poll that has tokens.
-                from claude_tui.parsing import prices
-
-                prices.preload_in_background()
-        if shell_marks and self._transcript is None:
+        if self.config.is_claude:
+            self._open_tails()
+        if shell_marks and not self._tails:
             events = self._shell.feed(list(shell_marks), self._clock())
             for event in events:
                 self.shell_stats.apply(event)
-        elif self._transcript is not None:
-            events = self._transcript.poll(final=final)
-            for event in events:
-                self.transcript_stats.apply(event)
-            self.transcript_stats.malformed_lines = self._transcript.malformed_lines
+        elif self._tails:
+            stats = self.transcript_stats
+            for tail in self._tails.values():
+                new = tail.poll(final=final)
+                for event in new:
+                    stats.apply(event)
+                events += new
+            stats.malformed_lines = sum(tail.malformed_lines for tail in self._tails.values())
+            self._transcript_signals(events)
         elif screen_lines is not None and not self._shell_spoke and (final or self.screen_due()):
             # A shell that sends marks is counted by them alone: the screen parser would add whatever its
             # commands print that looks like a `● Tool(...)` line.
@@ -360,7 +616,7 @@ class TrackedSession:
                 self.screen_stats.apply(event)
             self._screen_events += len(events)
         if not events:
-            return False
+            return changed
         minute = int(max(0.0, self._clock() - self.started_at) // 60)
         tools = sum(1 for e in events if isinstance(e, ToolCall))
         while len(self._tool_minutes) <= minute:
@@ -387,14 +643,14 @@ class TrackedSession:
         """Whether the next `poll` would read screen text (no transcript, no shell marks, and a screen pass
         is due)."""
         due = time.monotonic() - self._last_screen_poll >= self.POLL_SCREEN_EVERY
-        return self._transcript is None and not self._shell_spoke and due
+        return not self._tails and not self._shell_spoke and due
 
     @property
     def source(self) -> StatsSource:
         """Where the counts come from: `transcript` once Claude Code's transcript exists, `shell` once a shell
         sent OSC 133 marks, else `screen`; `none` for a program that has given nothing to count (no
         transcript, no marks, no tool line on screen) and is not Claude (whose transcript is on its way)."""
-        if self._transcript is not None:
+        if self._tails:
             return "transcript"
         if self._shell_spoke:
             return "shell"
@@ -413,7 +669,7 @@ class TrackedSession:
         return max(0.0, end - self.started_at)
 
     def _active_stats(self) -> SessionStats:
-        if self._transcript is not None:
+        if self._tails:
             return self.transcript_stats
         return self.shell_stats if self.source == "shell" else self.screen_stats
 
@@ -423,6 +679,9 @@ class TrackedSession:
 
         stats = self._active_stats()
         elapsed = self.elapsed()
+        now = self.ended_at if self.ended_at is not None else self._clock()
+        lifecycle = self.lifecycle
+        attention, self._attention = self._attention, []
         cost = stats.cost_usd
         values: dict[str, float | None] = {
             "errors_encountered": stats.errors_encountered,
@@ -457,6 +716,14 @@ class TrackedSession:
             title=self.title,
             alerted_metrics=tuple(sorted(self.monitor.fired_metrics())),
             new_alerts=tuple(f"Alert: {alert} (now {_shown(values[alert.metric])})" for alert in fired),
+            state=lifecycle.state,
+            state_reason=lifecycle.reason,
+            working_seconds=round(lifecycle.seconds_in("working", now), 3),
+            waiting_seconds=round(lifecycle.seconds_in("waiting", now), 3),
+            permission_requests=lifecycle.permission_requests,
+            permission_denials=stats.permission_denials,
+            conversations=len(lifecycle.conversations),
+            new_waits=tuple(t.reason or "Claude waits for you" for t in attention),
         )
 
     # -- the end -------------------------------------------------------------------------------------------
@@ -478,6 +745,11 @@ class TrackedSession:
         """
         self.poll(screen_lines, first_index=first_index, final=True, shell_marks=shell_marks)
         self.ended_at = self._clock()
+        self.lifecycle.finish(self.ended_at)
+        if self.routes is not None:
+            self.routes.close()
+        if self._notify_command is not None:
+            self._notify_command.wait(timeout=2.0)
         if self.recorder is not None:
             self.recorder.close()
         if self.spool is None:
@@ -499,6 +771,7 @@ class TrackedSession:
                 "killed": killed,
                 "stats": self.stats,
                 "stats_source": self.source,
+                "lifecycle": self.lifecycle.summary(self.ended_at),
             }
         )
 

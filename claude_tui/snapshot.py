@@ -10,11 +10,23 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
-__all__ = ["SessionSnapshot", "StatsSource"]
+__all__ = ["STATE_LABELS", "SessionSnapshot", "SessionState", "StatsSource"]
 
 StatsSource = Literal["transcript", "shell", "screen", "none"]
 """Where the counts come from: Claude Code's transcript, a shell's OSC 133 marks, the screen parser (programs
 without either), or nothing yet (a program that has shown nothing countable)."""
+
+SessionState = Literal["starting", "working", "waiting", "idle", "ended"]
+"""The session's state (`claude_tui.lifecycle.state`)."""
+
+STATE_LABELS: dict[str, str] = {
+    "starting": "starting",
+    "working": "working",
+    "waiting": "waiting for you",
+    "idle": "idle",
+    "ended": "ended",
+}
+"""How each state reads in the header and the sidebar."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +64,21 @@ class SessionSnapshot:
     """Names of the stats whose alert threshold was crossed (`config.ALERT_METRICS` values), sorted."""
     new_alerts: tuple[str, ...] = ()
     """Alerts that fired since the previous snapshot, as lines to show the user."""
+    state: SessionState = "starting"
+    """What the program is doing: starting, working, waiting (for the person), idle, ended."""
+    state_reason: str | None = None
+    """Why it waits (`permission for Bash`, the CLI's notification), or why a turn failed."""
+    working_seconds: float = 0.0
+    """Time spent working (from a prompt to the end of its turn, less the waits)."""
+    waiting_seconds: float = 0.0
+    """Time spent waiting for the person (a permission, a question, the CLI's notification)."""
+    permission_requests: int = 0
+    permission_denials: int = 0
+    conversations: int = 0
+    """Conversations the process held (one more per /clear, or /resume to another)."""
+    new_waits: tuple[str, ...] = ()
+    """Why the program started waiting for the person, once per time since the previous snapshot: the UI
+    rings the terminal and notifies for each."""
 
     @property
     def total_tokens(self) -> int:
@@ -67,7 +94,7 @@ class SessionSnapshot:
         """The snapshot `to_dict` gave, e.g. after a JSON round trip; unknown keys are ignored."""
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
-        for key in ("models", "activity_per_minute", "alerted_metrics", "new_alerts"):
+        for key in ("models", "activity_per_minute", "alerted_metrics", "new_alerts", "new_waits"):
             if key in values:
                 values[key] = tuple(values[key])
         if "tool_uses_by_name" in values:

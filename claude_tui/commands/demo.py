@@ -24,6 +24,8 @@ def demo(
     alerts: tuple[str, ...],
     no_track: bool,
     no_redact: bool,
+    notify_command: str | None,
+    no_notify: bool,
 ) -> None:
     """Run the real `claude` against a local stand-in for the Anthropic API, tracked like any session.
 
@@ -65,6 +67,8 @@ def demo(
             no_redact=no_redact,
             env=env.env(),
             config_dir=env.config_dir,
+            notify_command=notify_command,
+            no_notify=no_notify,
         )
         status = run_session(config, hint=demo_hints(prompts))
     from claude_tui.paths import spool_root

@@ -70,4 +70,10 @@ def history(tracking_uri: str | None, experiment: str) -> None:
     query = check_store("history", tracking_uri, experiment)
     from claude_tui.app import ClaudeTuiApp
 
-    ClaudeTuiApp(None, tracking_uri=query.tracking_uri, experiment=experiment, initial_tab="history").run()
+    outcome = ClaudeTuiApp(
+        None, tracking_uri=query.tracking_uri, experiment=experiment, initial_tab="history"
+    ).run()
+    if outcome is not None and (outcome.exit_code is not None or outcome.signal is not None):
+        from claude_tui.commands.run import print_outcome
+
+        print_outcome(outcome)  # a session resumed from the History tab (`r`) ended

@@ -55,6 +55,14 @@ def session_options(func: Any) -> Any:
         click.option("--alert", "alerts", multiple=True, metavar="EXPR", help="Notify when e.g. errors>=3."),
         click.option("--no-track", is_flag=True, help="Run without recording or logging anything."),
         click.option("--no-redact", is_flag=True, help="Log secrets as they are (default: masked)."),
+        click.option(
+            "--notify-command",
+            metavar="CMD",
+            help="Run CMD (sh -c) when Claude waits for you; $CLAUDE_TUI_REASON says why.",
+        ),
+        click.option(
+            "--no-notify", is_flag=True, help="No bell or desktop notification when Claude waits for you."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -78,6 +86,8 @@ def build_config(
     env: dict[str, str] | None = None,
     config_dir: Path | None = None,
     worktree: str | None = None,
+    notify_command: str | None = None,
+    no_notify: bool = False,
 ) -> SessionConfig:
     """Merge the settings file and the command line into a `SessionConfig` (errors as `click` errors).
 
@@ -120,6 +130,9 @@ def build_config(
         redact=settings.redact and not no_redact,
         alerts=alert_list,
         config_dir=config_dir,
+        hooks=settings.hooks,
+        notify_terminal=settings.notify and not no_notify,
+        notify_command=notify_command or settings.notify_command,
     )
     if worktree is not None:
         from claude_tui.worktree import WorktreeError, create
@@ -169,7 +182,7 @@ def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
 
     from claude_tui.session import TrackedSession
 
-    session = TrackedSession(config, argv=pty.argv)
+    session = TrackedSession(config, argv=pty.argv, program_started=pty.started_at)
     try:
         session.start(cols, rows)
     except OSError as exc:
@@ -213,6 +226,8 @@ def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
     early = claim()
     if early is not None:
         config.session_id = early.session_id
+        if early.hook_secret is not None:
+            config.hook_secret = early.hook_secret
     argv = config.argv()
     if early is not None:
         if (early.argv, early.cwd, early.env) == (argv, str(config.cwd), config.env):
@@ -317,6 +332,8 @@ def run(
     alerts: tuple[str, ...],
     no_track: bool,
     no_redact: bool,
+    notify_command: str | None,
+    no_notify: bool,
     detach: bool = False,
 ) -> None:
     """Start a tracked session: claude-tui [OPTIONS] [PROMPT] [-- CLAUDE_ARGS...].
@@ -340,6 +357,8 @@ def run(
         issue=issue,
         procedure=procedure,
         worktree=worktree,
+        notify_command=notify_command,
+        no_notify=no_notify,
     )
     sys.exit(start_detached(config) if detach else run_session(config))
 

@@ -1,5 +1,6 @@
 """The lifecycle events a tracked session folds into its state: hooks the CLI posted, and what stands in for
-them where there are none (the terminal's bell and busy/idle title, a transcript noticed on disk).
+them where there are none (the terminal's bell, busy/idle from Claude's title and from its transcript, a
+transcript noticed on disk).
 
 `parse_hook(payload, received)` turns a posted hook's JSON object into a `HookEvent`. Every event is also a
 line of the spool's `lifecycle.jsonl` (`event_to_dict` / `event_from_dict`), so that a session logged by
@@ -17,7 +18,7 @@ __all__ = [
     "SWITCH_REASONS",
     "HookEvent",
     "LifecycleEvent",
-    "TerminalSignal",
+    "StandInSignal",
     "TranscriptFound",
     "event_from_dict",
     "event_to_dict",
@@ -61,8 +62,9 @@ class HookEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class TerminalSignal:
-    """What the terminal shows where hooks say nothing: a bell, or Claude's title turning busy or idle."""
+class StandInSignal:
+    """What stands in for hooks where none arrive: the terminal's bell, Claude's title turning busy or idle,
+    a prompt (busy) or a turn's end (idle) in the transcript."""
 
     kind: Literal["bell", "busy", "idle"]
     received: float
@@ -77,15 +79,15 @@ class TranscriptFound:
     received: float
 
 
-LifecycleEvent = HookEvent | TerminalSignal | TranscriptFound
+LifecycleEvent = HookEvent | StandInSignal | TranscriptFound
 """Anything the session's lifecycle folds."""
 
-_TYPES: dict[str, type[Any]] = {"hook": HookEvent, "terminal": TerminalSignal, "transcript": TranscriptFound}
+_TYPES: dict[str, type[Any]] = {"hook": HookEvent, "signal": StandInSignal, "transcript": TranscriptFound}
 _NAMES: dict[type[Any], str] = {cls: name for name, cls in _TYPES.items()}
 
 
 def event_to_dict(event: LifecycleEvent) -> dict[str, Any]:
-    """A JSON object for `lifecycle.jsonl`: `{"type": "hook" | "terminal" | "transcript", ...fields}`."""
+    """A JSON object for `lifecycle.jsonl`: `{"type": "hook" | "signal" | "transcript", ...fields}`."""
     return {"type": _NAMES[type(event)], **{k: v for k, v in asdict(event).items() if v is not None}}
 
 

@@ -24,13 +24,17 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sys
 from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
+from claude_tui.claude_code import is_claude, program_argv
+
 __all__ = [
     "COMMAND_EVENTS",
     "HTTP_EVENTS",
+    "claude_args",
     "hook_settings",
     "hooks_blocked",
     "settings_args",
@@ -189,3 +193,39 @@ def hooks_blocked(config_dir: str, cwd: str, url: str, extra: Sequence[str] = ()
         if isinstance(allowed, list) and not any(isinstance(p, str) and fnmatchcase(url, p) for p in allowed):
             return "HTTP hooks to 127.0.0.1 are not allowed (allowedHttpHookUrls)"
     return None
+
+
+def claude_args(
+    args: Sequence[str], url: str, *, cwd: str, config_dir: str, python: str | None = None
+) -> list[str]:
+    """Claude's arguments with claude-tui's hooks registered (`--settings`, merged with the person's).
+
+    `args` unchanged when the hooks would not run (`hooks_blocked`, which also sees the person's own
+    `--settings`) or the person's `--settings` cannot be read (the CLI says so itself).
+    """
+    merged = settings_args(args, hook_settings(url, python or sys.executable), cwd)
+    if merged is None:
+        return list(args)
+    settings = merged[merged.index(SETTINGS_FLAG) + 1]
+    if hooks_blocked(config_dir, cwd, url, [settings]) is not None:
+        return list(args)
+    return merged
+
+
+def tracked_argv(
+    program: str,
+    *,
+    command: str,
+    session_id: str,
+    args: Sequence[str],
+    prompt: str | None,
+    cwd: str,
+    config_dir: str,
+    hook_url: str | None,
+) -> list[str]:
+    """The argv of a tracked program: `claude_code.program_argv`, with our hooks when it is Claude and a
+    `hook_url` is given. The fast start (`launch.prespawn`) and `SessionConfig.argv` both build it here, so
+    the program spawned early is the one the session would have spawned."""
+    if hook_url is not None and is_claude(command):
+        args = claude_args(args, hook_url, cwd=cwd, config_dir=config_dir)
+    return program_argv(program, command=command, session_id=session_id, args=args, prompt=prompt)

@@ -31,22 +31,16 @@ The same events give the same result live and when `claude-tui sync` reads them 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from claude_tui.lifecycle.events import HookEvent, LifecycleEvent, TerminalSignal, TranscriptFound
+from claude_tui.lifecycle.events import HookEvent, LifecycleEvent, StandInSignal, TranscriptFound
+from claude_tui.snapshot import STATE_LABELS, SessionState
 
 __all__ = ["STATE_LABELS", "Conversation", "Lifecycle", "State", "ToolRun", "Transition"]
 
-State = Literal["starting", "working", "waiting", "idle", "ended"]
-STATE_LABELS: dict[str, str] = {
-    "starting": "starting",
-    "working": "working",
-    "waiting": "waiting for you",
-    "idle": "idle",
-    "ended": "ended",
-}
-"""How each state reads in the header and the sidebar."""
+State = SessionState
 
 QUESTION_TOOLS = frozenset({"AskUserQuestion"})
 """Tools whose call is a question to the person: the CLI waits for the answer."""
@@ -140,6 +134,28 @@ class Lifecycle:
     _last_tool: dict[str, str] = field(default_factory=dict)
     _waiting_tool: str | None = None
 
+    @classmethod
+    def of_program(
+        cls, started_at: float, *, session_id: str | None, start: str = "new", target: str | None = None
+    ) -> Lifecycle:
+        """The lifecycle of a program started at `started_at` with `--session-id session_id` (None when it
+        got none: not Claude, or it resumes), whose arguments begin as `claude_code.conversation_start` says
+        (`start`, `target`). The live session and the logger build it the same way."""
+        kind: Literal["new", "resume", "fork"] = (
+            "resume" if start == "resume" else "fork" if start == "fork" else "new"
+        )
+        first = target if kind == "resume" else session_id
+        return cls(started_at, first_session_id=first, start=kind, fork_of=target if kind == "fork" else None)
+
+    @classmethod
+    def replay(cls, lifecycle: Lifecycle, events: Iterable[LifecycleEvent], end: float | None) -> Lifecycle:
+        """`lifecycle` with `events` folded in, and finished at `end` (when the program's end is known)."""
+        for event in events:
+            lifecycle.apply(event)
+        if end is not None:
+            lifecycle.finish(end)
+        return lifecycle
+
     def __post_init__(self) -> None:
         self.since = self.started_at
         if self.first_session_id:
@@ -211,7 +227,7 @@ class Lifecycle:
             run.duration_ms = event.duration_ms
             run.failed = event.name == "PostToolUseFailure"
 
-    def _terminal(self, event: TerminalSignal) -> Transition | None:
+    def _terminal(self, event: StandInSignal) -> Transition | None:
         if self.hooks_seen:
             return None  # the hooks say it better
         if event.kind == "bell":

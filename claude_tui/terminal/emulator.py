@@ -395,6 +395,7 @@ class TerminalEmulator:
         """The window title last set with OSC 0 or OSC 2."""
         self.bell_count = 0
         """How many BEL characters (outside OSC strings) were received."""
+        self._notifications: list[str] = []
         self.feed_errors = 0
         """Tokens dropped because handling them raised (a bug: `feed` itself never raises)."""
         self._shell_marks: list[str] = []
@@ -496,6 +497,17 @@ class TerminalEmulator:
             self._pending = ""
         if text:
             self._feed_text(text)
+
+    NOTIFICATION_CODES = frozenset({"9", "99", "777"})
+    """OSC codes of desktop notifications (iTerm2's 9, kitty's 99, rxvt's 777): passed on, not drawn."""
+    NOTIFICATIONS_KEPT = 16
+    """Notifications kept until taken (a program that sends more in one go loses the oldest)."""
+
+    def take_notifications(self) -> list[str]:
+        """Return (and forget) the desktop notifications the program sent (OSC 9, 99, 777), each a whole
+        sequence (`ESC ] 9 ; text BEL`) for the outer terminal."""
+        taken, self._notifications = self._notifications, []
+        return taken
 
     def take_replies(self) -> bytes:
         """Return (and forget) the answers to device queries, to be written back to the program."""
@@ -1385,6 +1397,9 @@ class TerminalEmulator:
             marks.append(value)
             if len(marks) > MAX_SHELL_MARKS:
                 del marks[: len(marks) - MAX_SHELL_MARKS]
+        elif code in self.NOTIFICATION_CODES:
+            self._notifications.append(f"\x1b]{body}\x07")
+            del self._notifications[: -self.NOTIFICATIONS_KEPT]
 
     def _save_cursor(self) -> None:
         self._saved = (self._x, self._y, self._key, self._origin, list(self._g), self._shift_out)

@@ -156,6 +156,8 @@ class PtySession:
         self._process = process
         self.argv = argv
         """The argv as spawned (``argv[0]`` resolved to an absolute path)."""
+        self.started_at = time.time()
+        """Wall-clock time just after the program was spawned."""
         self.fd: int = process.fd  # type: ignore[attr-defined]
         """The master side of the PTY (non-blocking)."""
         self.pid: int = process.pid  # type: ignore[attr-defined]

@@ -512,19 +512,32 @@ def known_session_ids(tracking_uri: str, experiment: str) -> set[str]:
             # A RUNNING run is one whose logging was cut off: importing the session again completes it.
             if value and run.info.status != "RUNNING":
                 ids.add(value)
+                # A live run that held several conversations (/clear, /resume) holds each of them.
+                ids.update(i for i in (run.data.tags.get(schema.TAG_SESSION_IDS) or "").split(",") if i)
         token = page.token
         if not token:
             return ids
 
 
 def spooled_session_ids(root: Path | None = None) -> set[str]:
-    """Session ids waiting in the spool folder (running, or finished and not yet synced).
+    """Session ids waiting in the spool folder (running, or finished and not yet synced): each spool's own,
+    and every conversation its process held so far (its lifecycle, and the one `--resume` names).
 
     `claude-tui sync` logs those with their recording, so import leaves them alone.
     """
+    from claude_tui.tracking.record import spool_lifecycle
     from claude_tui.tracking.spool import list_spools
 
-    return {spool.session_id for spool in list_spools(root)}
+    ids: set[str] = set()
+    for spool in list_spools(root):
+        ids.add(spool.session_id)
+        begins = spool.meta.get("conversation_start") or {}
+        if isinstance(begins.get("target"), str):
+            ids.add(begins["target"])
+        lifecycle = spool_lifecycle(spool, None)
+        if lifecycle is not None:
+            ids.update(lifecycle.session_ids)
+    return ids
 
 
 # -- the import -----------------------------------------------------------------------------------------

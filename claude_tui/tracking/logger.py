@@ -82,15 +82,39 @@ class LoggedRun:
     """What MLflow would have refused and was dropped or cut instead (also in the run's `WARNINGS_TAG`)."""
 
 
-def find_session_run(client: Any, experiment_id: str, session_id: str) -> Any | None:
-    """The (oldest) run logged for a session in this experiment, or None."""
-    runs = client.search_runs(
-        [experiment_id],
-        schema.session_filter(session_id),
-        max_results=10,
-        order_by=["attributes.start_time ASC"],
-    )
-    return runs[0] if runs else None
+def find_session_run(
+    client: Any, experiment_id: str, run_key: str, session_id: str | None = None
+) -> Any | None:
+    """The (oldest) run logged for a tracked process (`schema.TAG_RUN_KEY`) in this experiment, or None.
+
+    A run logged before that tag existed (or cut off before its tags) is found by `claude.session_id` when
+    the process's first conversation is its own (`session_id` is `run_key`, or not given): a process that
+    began by resuming an earlier conversation shares that session id with the earlier run.
+    """
+    filters = [schema.run_key_filter(run_key)]
+    if session_id is None or session_id == run_key:
+        filters.append(schema.session_filter(run_key))
+    for search in filters:
+        runs = client.search_runs(
+            [experiment_id], search, max_results=10, order_by=["attributes.start_time ASC"]
+        )
+        if runs:
+            return runs[0]
+    return None
+
+
+def runs_holding(client: Any, experiment_id: str, session_ids: list[str], exclude: str) -> list[str]:
+    """The ids of runs (other than `exclude`) that hold any of these conversations: as their first
+    (`claude.session_id`) or a later one (`claude.session_ids`), oldest first."""
+    found: dict[str, float] = {}
+    for session_id in session_ids:
+        for search in (schema.session_filter(session_id), schema.holds_conversation_filter(session_id)):
+            for run in client.search_runs([experiment_id], search, max_results=20):
+                held = (run.data.tags.get(schema.TAG_SESSION_IDS) or "").split(",")
+                first = run.data.tags.get(schema.TAG_SESSION_ID)
+                if run.info.run_id != exclude and (first == session_id or session_id in held):
+                    found[run.info.run_id] = run.info.start_time or 0
+    return sorted(found, key=lambda run_id: found[run_id])
 
 
 @contextlib.contextmanager
@@ -179,7 +203,7 @@ def _as_logging_error(uri: str) -> Iterator[None]:
 def _already_logged(session_id: str, uri: str, experiment_name: str) -> LoggedRun:
     client = tracking_client(uri)
     experiment_id = get_or_create_experiment(experiment_name, uri, client)
-    run = find_session_run(client, experiment_id, session_id)
+    run = find_session_run(client, experiment_id, session_id)  # the spool's id: the run key
     if run is None:
         raise LoggingError(f"spool of session {session_id} vanished before it was logged")
     return LoggedRun(
@@ -208,7 +232,7 @@ def _log_record(
         warnings.append(f"experiment {DEFAULT_EXPERIMENT!r} used: {experiment_problem(experiment_name)}")
         experiment_name = DEFAULT_EXPERIMENT
     experiment_id = get_or_create_experiment(experiment_name, uri, client)
-    existing = find_session_run(client, experiment_id, record.session_id)
+    existing = find_session_run(client, experiment_id, record.run_key, record.session_id)
     tags = fit_tags(record.tags(source), warnings)
     params = fit_params(record.params(), warnings)
     if warnings:
@@ -221,7 +245,7 @@ def _log_record(
             experiment_id,
             start_time=start_ms,
             # `mlflow.user` at creation is what MLflow makes the run's `user_id` (else "unknown").
-            tags={schema.TAG_SESSION_ID: record.session_id}
+            tags={schema.TAG_SESSION_ID: record.session_id, schema.TAG_RUN_KEY: record.run_key}
             | ({schema.TAG_USER: tags[schema.TAG_USER]} if schema.TAG_USER in tags else {}),
             run_name=tags.get(schema.TAG_RUN_NAME),
         )
@@ -236,6 +260,11 @@ def _log_record(
         have_metrics = set(run.data.metrics)
         have_tags = dict(run.data.tags)
     run_id = run.info.run_id
+    resumed = record.lifecycle.resumed_from if record.lifecycle is not None else []
+    if resumed and schema.TAG_RESUMED_FROM_RUN not in have_tags:
+        earlier = runs_holding(client, experiment_id, resumed, exclude=run_id)
+        if earlier:
+            tags[schema.TAG_RESUMED_FROM_RUN] = ",".join(earlier)[: limits.TAG_VALUE_MAX]
 
     report("logging params, tags and metrics", 0.2)
     metrics = {fit_metric_key(key): value for key, value in record.metrics().items()}
@@ -461,8 +490,9 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
     """Write every artifact of the run into `staging` (redacted unless the session opted out).
 
     Returns the relative paths written: `transcript/raw.cast`, `transcript/clean.txt`, `claude/<id>.jsonl`
-    (and `claude/<id>/subagents/...`), `events.jsonl`, `telemetry.jsonl` (the CLI's own telemetry, when it
-    came), `summary.json`, `git/changes.diff`, `git/commits.txt`.
+    (and `claude/<id>/subagents/...`) for every conversation, `events.jsonl`, `lifecycle.jsonl`,
+    `telemetry.jsonl` (the CLI's own telemetry, when it came), `summary.json`, `git/changes.diff`,
+    `git/commits.txt`.
     """
     clean = record.clean
     if spool.recording_path.is_file():
@@ -477,8 +507,7 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
     else:
         clean_text = replay_clean_text(spool.recording_path) if spool.recording_path.is_file() else ""
     _write(staging / "transcript/clean.txt", clean(clean_text))
-    transcript = record.transcript_path
-    if transcript is not None:
+    for transcript in record.transcripts or ([record.transcript_path] if record.transcript_path else []):
         for item in session_files(transcript):
             rel = item.relative_to(transcript.parent).as_posix()
             _write(staging / "claude" / rel, clean(_read_text(item)))
@@ -486,6 +515,8 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
         _write(staging / "events.jsonl", clean(_read_text(spool.events_path)))
     if spool.telemetry_path.is_file():
         _write(staging / "telemetry.jsonl", clean(_read_text(spool.telemetry_path)))
+    if spool.lifecycle_path.is_file():
+        _write(staging / "lifecycle.jsonl", clean(_read_text(spool.lifecycle_path)))
     summary = record.summary
     if summary is None:
         # An orphan: the summary the app never wrote, from what the spool holds.

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from claude_tui.claude_code import find_transcript, session_files
+from claude_tui.lifecycle.events import LifecycleEvent
+from claude_tui.lifecycle.events import event_from_dict as lifecycle_event_from_dict
+from claude_tui.lifecycle.state import Lifecycle
 from claude_tui.parsing import SessionStats, TranscriptTail, event_from_dict
 from claude_tui.parsing.events import (
     ApiError,
@@ -135,11 +138,59 @@ def spool_transcript(meta: dict[str, Any]) -> Path | None:
     return find_transcript(config_dir, session_id)
 
 
-def session_texts(spool: RunSpool, transcript: Path | None) -> list[str]:
+def spool_lifecycle(spool: RunSpool, end: float | None) -> Lifecycle | None:
+    """The tracked process's lifecycle, replayed from the spool's `lifecycle.jsonl` as the live session
+    folded it; None for a spool that has none (an import, a program run by an older claude-tui)."""
+    meta = spool.meta
+    started = meta.get("program_started")
+    if not isinstance(started, int | float):
+        return None
+    begins = meta.get("conversation_start") or {}
+    lifecycle = Lifecycle.of_program(
+        float(started),
+        session_id=meta.get("first_session_id"),
+        start=str(begins.get("start") or "new"),
+        target=begins.get("target"),
+    )
+    events: list[LifecycleEvent] = []
+    try:
+        lines = spool.lifecycle_path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        try:
+            events.append(lifecycle_event_from_dict(json.loads(line)))
+        except ValueError:
+            continue  # a line cut by a crash: the rest still counts
+    return Lifecycle.replay(lifecycle, events, end)
+
+
+def conversation_transcripts(
+    meta: dict[str, Any], lifecycle: Lifecycle | None
+) -> list[tuple[str, Path, float | None]]:
+    """`(session id, transcript, since)` of each conversation the process held whose transcript exists, in
+    the order it came to them (`since`: records stamped earlier are an earlier process's)."""
+    if lifecycle is None or not lifecycle.conversations:
+        transcript = spool_transcript(meta)
+        return (
+            [] if transcript is None else [(str(meta.get("session_id") or transcript.stem), transcript, None)]
+        )
+    config_dir = meta.get("claude_config_dir")
+    found: list[tuple[str, Path, float | None]] = []
+    for conversation in lifecycle.conversations:
+        path = Path(conversation.transcript_path) if conversation.transcript_path else None
+        if (path is None or not path.is_file()) and config_dir:
+            path = find_transcript(config_dir, conversation.session_id)
+        if path is not None and path.is_file():
+            found.append((conversation.session_id, path, conversation.since))
+    return found
+
+
+def session_texts(spool: RunSpool, transcript: Path | list[Path] | None) -> list[str]:
     """Every text of a session that is logged somewhere (to learn the secret values it contains)."""
     paths = [p for p in spool.path.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
-    if transcript is not None:
-        paths += session_files(transcript)
+    for one in transcript if isinstance(transcript, list) else [] if transcript is None else [transcript]:
+        paths += session_files(one)
     texts = [json.dumps(spool.meta, ensure_ascii=False, default=str)]
     for path in paths:
         try:
@@ -240,10 +291,19 @@ class SessionRecord:
     telemetry: dict[str, Any] = field(default_factory=dict)
     """The CLI's own totals from its telemetry (`parsing.otlp.CliTelemetry.to_dict`); empty when none came."""
     transcript_path: Path | None = None
+    """The first conversation's transcript."""
     redactor: Redactor = field(default_factory=Redactor)
     """Masks secrets: the rules, plus every secret value found anywhere in the session's files."""
     attribution: dict[str, str | None] = field(default_factory=dict)
     """Who and where: `user`, `host`, `remote`, `repository` (`session_attribution`)."""
+    transcripts: list[Path] = field(default_factory=list)
+    """Every conversation's transcript, in the order the process came to them."""
+    lifecycle: Lifecycle | None = None
+    """The process's state, conversations and time, replayed from the spool (None for imports)."""
+    run_key: str = ""
+    """What makes logging idempotent (`schema.TAG_RUN_KEY`): the spool's session id."""
+    turn_conversations: dict[int, str] = field(default_factory=dict)
+    """The conversation of each prompt event, by `id(event)` (for the trace's turn spans)."""
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -252,16 +312,32 @@ class SessionRecord:
         """Read a spool (and the transcript it points at) into a record."""
         meta = spool.meta
         summary = spool.summary
-        transcript = spool_transcript(meta)
+        known_end = summary.get("end_time") if summary is not None else None
+        lifecycle = spool_lifecycle(spool, float(known_end) if isinstance(known_end, int | float) else None)
+        conversations = conversation_transcripts(meta, lifecycle)
+        transcripts = [path for _, path, _ in conversations]
+        transcript = transcripts[0] if transcripts else None
         events: list[Event] = []
+        turn_conversations: dict[int, str] = {}
         stats = SessionStats()
         source = "none"
-        if transcript is not None:
-            tail = TranscriptTail(transcript)
-            events = tail.poll(final=True)
-            for event in events:
-                stats.apply(event)
-            stats.malformed_lines = tail.malformed_lines
+        if conversations:
+            # Read as the live session read them: one tail per conversation, an earlier process's records
+            # left out, every event folded into one set of stats (each record counted once).
+            malformed = 0
+            for session_id, path, since in conversations:
+                tail = TranscriptTail(path, since=since)
+                while True:
+                    batch = tail.poll(final=True)
+                    for event in batch:
+                        stats.apply(event)
+                        if isinstance(event, UserPrompt):
+                            turn_conversations[id(event)] = session_id
+                    events += batch
+                    if not tail.more:
+                        break
+                malformed += tail.malformed_lines
+            stats.malformed_lines = malformed
             source = "transcript"
         else:
             events, bad = _read_spool_events(spool.events_path)
@@ -282,7 +358,7 @@ class SessionRecord:
                 k: summary["telemetry"][k] for k in schema.TELEMETRY_METRICS if k in summary["telemetry"]
             }
         redactor = (
-            Redactor.for_texts(session_texts(spool, transcript), also=store_credentials())
+            Redactor.for_texts(session_texts(spool, transcripts), also=store_credentials())
             if meta.get("redact") is not False
             else Redactor()
         )
@@ -292,8 +368,13 @@ class SessionRecord:
         else:
             last_event = max((e.ts for e in events if e.ts is not None), default=start)
             end = max(last_event, spool.last_activity())
+        first = (
+            lifecycle.conversations[0].session_id
+            if lifecycle is not None and lifecycle.conversations
+            else None
+        )
         return cls(
-            session_id=spool.session_id,
+            session_id=first or spool.session_id,
             attribution=session_attribution(meta),
             meta=meta,
             summary=summary,
@@ -306,6 +387,10 @@ class SessionRecord:
             telemetry=telemetry,
             transcript_path=transcript,
             redactor=redactor,
+            transcripts=transcripts,
+            lifecycle=lifecycle,
+            run_key=spool.session_id,
+            turn_conversations=turn_conversations,
         )
 
     # -- the run ---------------------------------------------------------------------------------------------
@@ -400,6 +485,9 @@ class SessionRecord:
                 schema.TAG_HOST: self.attribution.get("host"),
                 schema.TAG_GIT_REMOTE: self.attribution.get("remote"),
                 schema.TAG_REPOSITORY: self.attribution.get("repository"),
+                schema.TAG_RUN_KEY: self.run_key or self.session_id,
+                schema.TAG_SESSION_IDS: ",".join(self.session_ids),
+                schema.TAG_RESUMED_FROM: ",".join(self.lifecycle.resumed_from) if self.lifecycle else None,
                 # Why a run has no cost_usd: the models genai-prices has no price for.
                 schema.TAG_UNPRICED_MODELS: ", ".join(self.stats.get("unpriced_models") or []),
                 # A spool logged without its meta.json says so on the run (`RunSpool.recover`).
@@ -468,7 +556,20 @@ class SessionRecord:
         if self.exit_code is not None:
             metrics[schema.EXIT_CODE] = float(self.exit_code)
         metrics[schema.DURATION_SECONDS] = round(self.duration, 3)
+        lifecycle = self.lifecycle
+        if lifecycle is not None:
+            metrics[schema.WAITING_SECONDS] = round(lifecycle.seconds_in("waiting", self.end_time), 3)
+            metrics[schema.WORKING_SECONDS] = round(lifecycle.seconds_in("working", self.end_time), 3)
+            metrics[schema.PERMISSION_REQUESTS] = float(lifecycle.permission_requests)
+            metrics[schema.CONVERSATIONS] = float(len(lifecycle.conversations))
         return metrics
+
+    @property
+    def session_ids(self) -> list[str]:
+        """Every conversation the process held (the first is `session_id`)."""
+        if self.lifecycle is not None and self.lifecycle.conversations:
+            return self.lifecycle.session_ids
+        return [self.session_id]
 
     def final_step(self) -> int:
         """The step the final metric values are logged at: the session's length in whole seconds."""
@@ -529,6 +630,7 @@ class SessionRecord:
                     "model": self.model(),
                     "stats_source": self.stats_source,
                 }
+                | ({"session_ids": self.session_ids} if len(self.session_ids) > 1 else {})
             ),
             error=not self.success and not self.orphan and self.exit_code not in (None, 0),
         )
@@ -572,6 +674,7 @@ class SessionRecord:
                 if turn is not None and plan[turn].end is None:
                     plan[turn].end = prev_ts.get("main", ts)
                 turns += 1
+                conversation = self.turn_conversations.get(id(event))
                 turn = add(
                     SpanSpec(
                         name=f"turn {turns}",
@@ -579,6 +682,7 @@ class SessionRecord:
                         start=ts,
                         parent=0,
                         inputs=self.clean({"prompt": _truncate(event.text)}),
+                        attributes={"session_id": conversation} if conversation else {},
                     )
                 )
                 prev_ts["main"] = ts
@@ -631,7 +735,8 @@ class SessionRecord:
                         parent=parent_for(event),
                         inputs=self.clean(_truncate(event.input)),
                         attributes={"tool_use_id": event.id, "sidechain": event.sidechain}
-                        | ({"agent_id": event.agent_id} if event.agent_id else {}),
+                        | ({"agent_id": event.agent_id} if event.agent_id else {})
+                        | self._tool_timing(event.id),
                     )
                 )
                 if event.id:
@@ -659,6 +764,19 @@ class SessionRecord:
         for index in open_tools.values():
             plan[index].attributes["interrupted"] = True
         return _close_plan(plan, self.end_time)
+
+    def _tool_timing(self, tool_use_id: str) -> dict[str, Any]:
+        """What the hooks measured of one tool call: how long it ran (the CLI's `duration_ms`) and how long
+        it waited for the person's permission."""
+        run = self.lifecycle.tool_runs.get(tool_use_id) if self.lifecycle is not None else None
+        if run is None:
+            return {}
+        timing: dict[str, Any] = {}
+        if run.duration_ms is not None:
+            timing["duration_ms"] = run.duration_ms
+        if run.waited > 0:
+            timing["permission_wait_seconds"] = round(run.waited, 3)
+        return timing
 
 
 def _close_plan(plan: list[SpanSpec], end_time: float) -> list[SpanSpec]:

@@ -55,6 +55,17 @@ TAG_GIT_REMOTE = "git.remote"
 """The repository's remote URL (origin), without any credentials."""
 TAG_REPOSITORY = "git.repository"
 """The repository's short name (from its remote, else its folder)."""
+TAG_SESSION_IDS = "claude.session_ids"
+"""Every conversation the tracked process held, comma-separated, in order (one per /clear, /resume to
+another, fork); the first is `claude.session_id`."""
+TAG_RESUMED_FROM = "claude.resumed_from"
+"""The earlier conversations the process went on with (`--resume`, `--continue`, /resume, a fork's origin)."""
+TAG_RESUMED_FROM_RUN = "claude.resumed_from_run"
+"""The runs that hold those conversations' earlier parts, when they were logged."""
+TAG_RUN_KEY = "claude_tui.run_key"
+"""What makes logging idempotent: the id claude-tui gave the tracked process (its spool's session id). Equal
+to `claude.session_id` unless the process began by resuming an earlier conversation, whose run already
+holds that session id."""
 TAG_SOURCE = "source"
 SOURCE_LIVE = "live"
 """`source` of a session run in the app."""
@@ -79,6 +90,10 @@ TAGS = (
     TAG_GIT_REMOTE,
     TAG_REPOSITORY,
     TAG_SOURCE,
+    TAG_SESSION_IDS,
+    TAG_RESUMED_FROM,
+    TAG_RESUMED_FROM_RUN,
+    TAG_RUN_KEY,
 )
 """Every tag claude-tui sets (the user's `--tag`s come on top)."""
 
@@ -178,6 +193,18 @@ DURATION_SECONDS = "duration_seconds"
 OUTCOME_METRICS = (SUCCESS, EXIT_CODE, DURATION_SECONDS)
 """Metrics about how the session ended, beside the stats."""
 
+PERMISSION_DENIALS = _metric("permission_denials")
+WAITING_SECONDS = "waiting_seconds"
+"""Time the program waited for the person (a permission, a question, the CLI's notification)."""
+WORKING_SECONDS = "working_seconds"
+"""Time it worked (from a prompt to its turn's end, without the waits)."""
+PERMISSION_REQUESTS = "permission_requests"
+CONVERSATIONS = "conversations"
+"""How many conversations the process held."""
+
+LIFECYCLE_METRICS = (WAITING_SECONDS, WORKING_SECONDS, PERMISSION_REQUESTS, CONVERSATIONS)
+"""Metrics from the session's lifecycle (hooks, or the terminal where there are none): live sessions only."""
+
 TOOL_METRIC_PREFIX = TOOL_USES + "."
 
 
@@ -240,3 +267,17 @@ def session_filter(session_id: str) -> str:
     """The filter for one session's run: ``tags.`claude.session_id` = '<id>'``."""
     escaped = session_id.replace("\\", "\\\\").replace("'", "\\'")
     return f"{search_tag(TAG_SESSION_ID)} = '{escaped}'"
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def run_key_filter(key: str) -> str:
+    """The filter for the run of one tracked process: ``tags.`claude_tui.run_key` = '<key>'``."""
+    return f"{search_tag(TAG_RUN_KEY)} = '{_quoted(key)}'"
+
+
+def holds_conversation_filter(session_id: str) -> str:
+    """Runs whose process held the conversation `session_id` after its first (`claude.session_ids`)."""
+    return f"{search_tag(TAG_SESSION_IDS)} LIKE '%{_quoted(session_id)}%'"

@@ -26,6 +26,8 @@ META = "meta.json"
 EVENTS = "events.jsonl"
 TELEMETRY = "telemetry.jsonl"
 """The CLI's own telemetry as it arrived (`parsing.otlp.telemetry_to_dict` lines)."""
+LIFECYCLE = "lifecycle.jsonl"
+"""The session's lifecycle: hooks, terminal signals, transcripts found (`claude_tui.lifecycle.events`)."""
 SUMMARY = "summary.json"
 RECORDING = "recording.cast"
 OWNER_LOCK = "owner.lock"
@@ -272,6 +274,18 @@ class RunSpool:
         fd = os.open(self.telemetry_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         with os.fdopen(fd, "a", encoding="utf-8") as out:
             out.write(text)
+    def lifecycle_path(self) -> Path:
+        """The `lifecycle.jsonl` file (one lifecycle event dict per line)."""
+        return self.path / LIFECYCLE
+
+    def append_lifecycle(self, events: Iterable[dict[str, Any]]) -> None:
+        """Append lifecycle events to `lifecycle.jsonl` (flushed, like `append_events`)."""
+        lines = [json.dumps(e, ensure_ascii=False, default=str, separators=(",", ":")) for e in events]
+        if not lines:
+            return
+        fd = os.open(self.lifecycle_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        with os.fdopen(fd, "a", encoding="utf-8") as out:  # a few lines a minute: no handle kept open
+            out.write("\n".join(lines) + "\n")
 
     def _inside(self, relpath: str) -> Path:
         target = (self.path / relpath).resolve()

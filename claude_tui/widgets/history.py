@@ -43,7 +43,9 @@ from claude_tui.history.query import (
     resolve_tracking_uri,
 )
 from claude_tui.history.replay import CastRecording, load_recording
+from claude_tui.history.resume import ResumeTarget
 from claude_tui.history.ui_server import UiServer, compare_url, is_remote, remote_base, run_url
+from claude_tui.tracking import schema
 from claude_tui.widgets.history_compare import CompareScreen
 from claude_tui.widgets.history_details import RunDetailsView, format_time
 
@@ -159,7 +161,9 @@ class HistoryPane(Widget):
         Binding("c", "compare", "Compare"),
         Binding("m", "mlflow_compare", "MLflow compare"),
         Binding("o", "open_in_mlflow", "Open in MLflow"),
-        Binding("r", "refresh_runs", "Refresh", show=False),
+        Binding("r", "resume_run", "Resume"),
+        Binding("b", "resumed_from", "Earlier run", show=False),
+        Binding("ctrl+r,f5", "refresh_runs", "Refresh", show=False),
         Binding("z", "zoom_details", "Zoom details"),
         Binding("left_square_bracket", "details_narrower", "Details narrower", show=False),
         Binding("right_square_bracket", "details_wider", "Details wider", show=False),
@@ -215,6 +219,12 @@ class HistoryPane(Widget):
         """A progress line while the MLflow UI server starts."""
 
         text: str
+
+    @dataclass
+    class ResumeRequested(Message):
+        """Resume this conversation in a new tracked session (the app opens it)."""
+
+        target: ResumeTarget
 
     def __init__(
         self,
@@ -753,6 +763,38 @@ class HistoryPane(Widget):
         """Replay slower."""
         self.query_one(RunDetailsView).replay.action_slower()
 
+    # --- resuming ------------------------------------------------------------------------------------------
+
+    def action_resume_run(self) -> None:
+        """Resume the selected session's conversation in a new tracked session, in its work dir."""
+        row = self.selected
+        if row is None:
+            self.notify("No session selected.", severity="warning")
+            return
+        self._resume(row.run_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-resume")
+    def _resume(self, run_id: str) -> None:
+        from claude_tui.history.resume import ResumeRefused, resume_target
+
+        try:
+            target = resume_target(self.run_query.details(run_id))
+        except ResumeRefused as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="warning", title="Resume")
+            return
+        self.post_message(self.ResumeRequested(target))
+
+    def action_resumed_from(self) -> None:
+        """Show the run the selected session was resumed from (its conversation's earlier part)."""
+        details = self.query_one(RunDetailsView).details
+        earlier = (details.tags.get(schema.TAG_RESUMED_FROM_RUN) or "") if details is not None else ""
+        if not earlier:
+            self.notify("This session was not resumed from a logged one.", severity="warning")
+            return
+        run_id = earlier.split(",")[-1]
+        self.query_one("#history-filter", Input).value = f"attributes.run_id = '{run_id}'"
+        self._start_query(f"attributes.run_id = '{run_id}'")
+
     # --- the MLflow UI --------------------------------------------------------------------------------------
 
     def action_open_in_mlflow(self) -> None:
@@ -841,7 +883,9 @@ PALETTE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("History: open selected run in MLflow UI", "open_in_mlflow", "Start the UI server if needed (key o)"),
     ("History: compare marked runs", "compare", "Params and metrics side by side (key c)"),
     ("History: MLflow compare page for marked runs", "mlflow_compare", "MLflow's own compare view (key m)"),
-    ("History: refresh", "refresh_runs", "Reload the sessions (key r)"),
+    ("History: resume the selected session", "resume_run", "Its conversation in a new session (key r)"),
+    ("History: go to the run it was resumed from", "resumed_from", "The earlier part (key b)"),
+    ("History: refresh", "refresh_runs", "Reload the sessions (key ctrl+r)"),
     ("History: details, Overview tab", "details_tab('overview')", "Params, metrics, tags, artifacts (key i)"),
     ("History: details, Transcript tab", "details_tab('transcript')", "The clean transcript (key x)"),
     ("History: details, Replay tab", "details_tab('replay')", "The recording at its own size (key p plays)"),

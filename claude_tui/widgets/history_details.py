@@ -17,7 +17,7 @@ from claude_tui.formatting import format_cost, format_count, format_duration
 from claude_tui.history.compare import format_metric
 from claude_tui.history.query import RunDetails
 from claude_tui.history.replay import CastPlayer, CastRecording
-from claude_tui.tracking.schema import SERIES_KEYS
+from claude_tui.tracking.schema import SERIES_KEYS, TAG_RESUMED_FROM, TAG_RESUMED_FROM_RUN
 from claude_tui.widgets.terminal import ReplayPane
 
 REPLAY_FPS = 30
@@ -264,6 +264,13 @@ class RunDetailsView(Vertical):
             ("  tokens ", "dim"), format_count(row.tokens),
             ("  cost ", "dim"), format_cost(row.cost_usd),
         )  # fmt: skip
+        resumed = details.tags.get(TAG_RESUMED_FROM)
+        if resumed:
+            earlier = details.tags.get(TAG_RESUMED_FROM_RUN)
+            summary.append("\nresumed from ", "dim").append(resumed)
+            summary.append(
+                f" · run {earlier.split(',')[-1]} (b: go there)" if earlier else " (not logged)", "dim"
+            )
         self.query_one("#details-summary", Static).update(summary)
         artifacts = Table(title="artifacts", title_justify="left", show_header=False, box=None, expand=True)
         artifacts.add_column("path", overflow="fold")

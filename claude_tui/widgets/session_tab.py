@@ -295,8 +295,9 @@ class SessionTab(Container):
 
     @on(SessionView.Updated)
     def _session_updated(self, event: SessionView.Updated) -> None:
-        event.stop()
         view = event.view
+        if view is not self.active:
+            event.stop()  # the header follows the session shown
         state, before = view.state, self._states.get(view)
         self._states[view] = state
         if state == "waiting" and before != "waiting" and view is not self.active:

@@ -218,11 +218,43 @@ class SessionView(Horizontal):
             self.set_timer(self.FILL_IN_QUIET / 2, self._fill_in)  # the program is still drawing
             return
         self.post_message(self.FilledIn())
-        if self._state == "starting":
-            self._state = "working"
+        self.session.program_ready()
         await self.sidebar.mount_rows()
         self._poll()
         self.set_interval(self.POLL_INTERVAL, self._poll)
+
+    # -- the program's attention -----------------------------------------------------------------------------
+
+    @on(TerminalPane.Bell)
+    def _program_bell(self, event: TerminalPane.Bell) -> None:
+        """The program's bell rings the outer terminal too; without hooks it also says the program waits."""
+        event.stop()
+        self.session.terminal_bell()
+        if self.session.config.notify_terminal:
+            self.app.bell()
+
+    @on(TerminalPane.Notified)
+    def _program_notified(self, event: TerminalPane.Notified) -> None:
+        """The program's own desktop notifications (OSC 9/99/777) pass through to the outer terminal."""
+        event.stop()
+        if self.session.config.notify_terminal:
+            write_to_outer_terminal(self.app, "".join(event.sequences))
+
+    @on(TerminalPane.TitleChanged)
+    def _program_retitled(self, event: TerminalPane.TitleChanged) -> None:
+        self.session.terminal_title(event.title)
+
+    def _attend(self, reasons: Sequence[str]) -> None:
+        """Claude started waiting for the person: ring and notify the outer terminal, and say so in the app
+        when the person is looking at another tab."""
+        from claude_tui.lifecycle.notify import terminal_notification
+
+        for reason in reasons:
+            if self.session.config.notify_terminal:
+                title = f"claude-tui · {self.session.title}"
+                write_to_outer_terminal(self.app, terminal_notification(title, f"waiting for you: {reason}"))
+            if not self.pane.is_on_screen or not self.pane.display:
+                self.notify(f"Claude waits for you: {reason}", title=self.session.title)
 
     def _poll(self) -> None:
         if self._ending or not self.is_attached:
@@ -243,6 +275,9 @@ class SessionView(Horizontal):
             self.post_message(self.Retitled(snapshot.title, self))
         for alert in snapshot.new_alerts:
             self.notify(alert, severity="warning")
+        if snapshot.new_waits:
+            self._attend(snapshot.new_waits)
+        self._state = snapshot.state
         self._listed_changed()
 
     def _listed_changed(self) -> None:
@@ -369,3 +404,11 @@ class SessionView(Horizontal):
 
         if isinstance(self.app.screen, LoggingScreen):
             self.app.screen.set_progress(stage, fraction)
+
+
+def write_to_outer_terminal(app: Any, text: str) -> None:
+    """Write escape sequences to the terminal the app runs in, as `App.bell` writes its BEL (nothing in a
+    headless app, such as a test's)."""
+    driver = getattr(app, "_driver", None)
+    if text and not app.is_headless and driver is not None:
+        driver.write(text)

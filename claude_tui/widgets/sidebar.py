@@ -12,7 +12,7 @@ from textual.widgets import Label, Static
 
 from claude_tui.formatting import format_cost, format_count, format_duration
 from claude_tui.layout import SIDEBAR_COLUMNS
-from claude_tui.snapshot import SessionSnapshot
+from claude_tui.snapshot import STATE_LABELS, SessionSnapshot
 
 
 class StatRow(Static):
@@ -22,6 +22,7 @@ class StatRow(Static):
     StatRow { height: 1; width: 1fr; }
     StatRow.-bad { color: $error; text-style: bold; }
     StatRow.-alert { background: $error 30%; }
+    StatRow.-waiting { color: $warning; text-style: bold; }
     """
 
     _shown = ("", "")
@@ -134,6 +135,7 @@ class SessionSidebar(VerticalScroll):
         from textual.widgets import Sparkline  # with the rows, not in the first frame
 
         yield Label("Session", classes="heading")
+        yield StatRow(id="stat-state")
         yield Static(id="nothing")
         for name, _, _ in self.ROWS:
             yield StatRow(id=f"stat-{name}", classes="count")
@@ -143,7 +145,7 @@ class SessionSidebar(VerticalScroll):
         for name in ("tokens-in", "tokens-out", "cost", "model"):
             yield StatRow(id=f"stat-{name}")
         yield Label("Time", classes="heading")
-        for name in ("elapsed", "active"):
+        for name in ("elapsed", "active", "waiting"):
             yield StatRow(id=f"stat-{name}")
         yield Label("Tool activity / min", classes="heading")
         yield Sparkline(self.activity_series([]), id="activity")
@@ -155,6 +157,9 @@ class SessionSidebar(VerticalScroll):
             return
         self.set_class(snap.source == "none", "-nothing")
         self._update("#nothing", nothing_to_count(snap.title) if snap.source == "none" else "")
+        state = self.query_one("#stat-state", StatRow)
+        state.set_value("State", STATE_LABELS.get(snap.state, snap.state))
+        state.set_class(snap.state == "waiting", "-waiting")
         for name, label, value_of in self.ROWS:
             row = self.query_one(f"#stat-{name}", StatRow)
             value = value_of(snap)
@@ -177,6 +182,12 @@ class SessionSidebar(VerticalScroll):
         elapsed.set_value("Elapsed", format_duration(snap.elapsed_seconds))
         elapsed.set_class("duration_seconds" in snap.alerted_metrics, "-alert")
         self.query_one("#stat-active", StatRow).set_value("Active", format_duration(snap.active_seconds))
+        # Working is `Active` (the turns); how long Claude waited for the person, and how many permissions:
+        asks = snap.permission_requests
+        asked = f" ({asks} ask{'s' if asks != 1 else ''})" if asks else ""
+        self.query_one("#stat-waiting", StatRow).set_value(
+            "Waiting", format_duration(snap.waiting_seconds) + asked
+        )
         from textual.widgets import Sparkline
 
         self.query_one("#activity", Sparkline).data = self.activity_series(snap.activity_per_minute)

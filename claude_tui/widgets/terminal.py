@@ -169,6 +169,14 @@ class TerminalPane(Widget, can_focus=True):
     class Bell(PaneMessage):
         """The program rang the bell (BEL)."""
 
+    class Notified(PaneMessage):
+        """The program asked for desktop notifications (OSC 9, 99 or 777): for the outer terminal."""
+
+        def __init__(self, pane: TerminalPane, sequences: list[str]) -> None:
+            super().__init__(pane)
+            self.sequences = sequences
+            """Each notification as the whole escape sequence the program sent."""
+
     class ReleaseFocus(PaneMessage):
         """The user pressed the release key (ctrl+]): the pane gave up focus."""
 
@@ -470,6 +478,9 @@ class TerminalPane(Widget, can_focus=True):
         if emulator.bell_count != self._bells:
             self._bells = emulator.bell_count
             self.post_message(self.Bell(self))
+        notifications = emulator.take_notifications()
+        if notifications:
+            self.post_message(self.Notified(self, notifications))
 
     def _cursor_position(self) -> tuple[int, int] | None:
         emulator = self.emulator

@@ -44,8 +44,12 @@ BUSY = SessionSnapshot(
     activity_per_minute=(0, 2, 5, 9, 4, 1, 0, 3, 7, 2),
     source="transcript",
     title="close-issue 583",
+    state="working",
+    working_seconds=1250.0,
+    waiting_seconds=95.0,
+    permission_requests=3,
 )
-"""An hour-long session, no errors."""
+"""An hour-long session, no errors, working after three permissions that kept it waiting 1m 35s."""
 
 
 class SidebarApp(App[None]):
@@ -76,6 +80,18 @@ def test_sidebar_with_an_alert(snap_compare: Any) -> None:
     """`--alert cost>2.5 --alert duration>=3600` crossed: both rows marked."""
     snapshot = SessionSnapshot(**{**BUSY.to_dict(), "alerted_metrics": ("cost_usd", "duration_seconds")})
     assert snap_compare(SidebarApp(snapshot), terminal_size=(34, 40), run_before=_rows_shown)
+
+
+def test_sidebar_waiting_for_you(snap_compare: Any) -> None:
+    """Claude asks for a permission: the state stands out, the wait counts."""
+    values = BUSY.to_dict() | {
+        "state": "waiting",
+        "state_reason": "permission for Bash",
+        "permission_requests": 4,
+    }
+    assert snap_compare(
+        SidebarApp(SessionSnapshot.from_dict(values)), terminal_size=(34, 40), run_before=_rows_shown
+    )
 
 
 def test_sidebar_with_an_error(snap_compare: Any) -> None:

@@ -293,3 +293,47 @@ def test_a_tracked_claude_exports_to_claude_tui_unless_the_user_exports_it_thems
 )
 def test_without_conversation_args(args: list[str], kept: list[str]) -> None:
     assert claude_code.without_conversation_args(args) == kept
+
+
+ID = "8a3b6050-81d9-5788-bfbd-9ddfda71be5f"
+
+
+@pytest.mark.parametrize(
+    ("args", "start"),
+    [
+        ([], ("new", None)),
+        (["--model", "sonnet"], ("new", None)),
+        (["--resume", ID], ("resume", ID)),
+        ([f"--resume={ID}"], ("resume", ID)),
+        (["-r", ID, "--verbose"], ("resume", ID)),
+        (["--resume"], ("resume", None)),  # the picker
+        (["--resume", "login bug"], ("resume", None)),  # the picker, searching
+        (["--continue"], ("resume", None)),
+        (["-c", "--model", "opus"], ("resume", None)),
+        (["--resume", ID, "--fork-session"], ("fork", ID)),
+        (["-c", "--fork-session"], ("fork", None)),
+        (["--", "--resume", ID], ("new", None)),  # after `--` it is the prompt
+    ],
+)
+def test_how_the_first_conversation_begins(args: list[str], start: tuple[str, str | None]) -> None:
+    assert claude_code.conversation_start(args) == start
+
+
+@pytest.mark.parametrize(
+    ("args", "gets_our_id"),
+    [
+        ([], True),
+        (["--resume", ID], False),  # the CLI refuses --session-id with --resume unless it forks
+        (["-c"], False),
+        (["--resume", ID, "--fork-session"], True),  # the fork is a new conversation: ours
+        (["--session-id", "theirs"], False),
+        (["--", "--continue"], True),
+    ],
+)
+def test_our_session_id_only_where_the_cli_takes_it(args: list[str], gets_our_id: bool) -> None:
+    argv = claude_code.program_argv(
+        "/bin/claude", command="claude", session_id="ours", args=args, prompt=None
+    )
+    assert (argv[1:3] == ["--session-id", "ours"]) == gets_our_id
+    assert argv.count("--session-id") <= 1
+    assert claude_code.given_session_id(args) == ("theirs" if "theirs" in args else None)

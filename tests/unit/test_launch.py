@@ -16,8 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from claude_tui import cli, launch
-from claude_tui.claude_code import program_argv
+from claude_tui.claude_code import config_dir
 from claude_tui.commands import run as run_module
+from claude_tui.lifecycle import endpoint
+from claude_tui.lifecycle.hooks import tracked_argv
 from claude_tui.shell_integration import shell_env
 from claude_tui.terminal.pty_session import find_program
 
@@ -86,6 +88,10 @@ def test_parse_run_line_leaves_everything_else_to_click(args: list[str]) -> None
         ["--command", "zsh"],  # shell integration: ZDOTDIR in the environment
         ["--issue", "123", "close issue #123", "--", "--allowedTools", "Bash", "Read"],
         ["run", "--no-redact", "--experiment", "e", "--", "--", "literal"],
+        ["--", "--resume", "8a3b6050-81d9-5788-bfbd-9ddfda71be5f"],
+        ["go on", "--", "-c", "--model", "sonnet"],
+        ["--", "--resume", "8a3b6050-81d9-5788-bfbd-9ddfda71be5f", "--fork-session"],
+        ["--", "--settings", '{"model": "opus", "hooks": {"Stop": []}}', "--session-id", "x-given"],
     ],
 )
 def test_early_argv_is_the_argv_click_builds(
@@ -109,8 +115,17 @@ def test_early_argv_is_the_argv_click_builds(
     assert line is not None
     program = find_program(line.command)
     assert program is not None
-    early = program_argv(
-        program, command=line.command, session_id=config.session_id, args=line.claude_args, prompt=line.prompt
+    # What `launch.prespawn` builds, with the session id and the hook secret it would hand over.
+    routes = endpoint.shared().session(config.hook_secret)
+    early = tracked_argv(
+        program,
+        command=line.command,
+        session_id=config.session_id,
+        args=line.claude_args,
+        prompt=line.prompt,
+        cwd=os.path.realpath(line.cwd or os.getcwd()),
+        config_dir=str(config_dir()),
+        hook_url=routes.url() if line.command == "claude" else None,
     )
     assert early == config.argv()
     args_and_prompt = [*line.claude_args, *([line.prompt] if line.prompt else [])]

@@ -8,7 +8,7 @@ import pytest
 
 from claude_tui.lifecycle.events import (
     HookEvent,
-    TerminalSignal,
+    StandInSignal,
     TranscriptFound,
     event_from_dict,
     event_to_dict,
@@ -92,7 +92,7 @@ def test_odd_field_types_are_kept_short_and_textual() -> None:
     [
         HookEvent("PostToolUse", "s", BASE, tool_name="Bash", tool_use_id="t", duration_ms=12.0),
         HookEvent("SessionEnd", "s", BASE, reason="clear"),
-        TerminalSignal("bell", BASE),
+        StandInSignal("bell", BASE),
         TranscriptFound("s", "/x/s.jsonl", BASE),
     ],
 )
@@ -107,7 +107,7 @@ def test_spool_round_trip(event: object) -> None:
         [],
         {"type": "nope"},
         {"type": "hook", "name": "Stop"},
-        {"type": "terminal", "kind": "bell", "received": "x"},
+        {"type": "signal", "kind": "bell", "received": "x"},
     ],
 )
 def test_bad_spool_lines(data: object) -> None:

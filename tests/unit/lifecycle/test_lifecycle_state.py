@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from claude_tui.lifecycle.events import HookEvent, TerminalSignal, TranscriptFound
+from claude_tui.lifecycle.events import HookEvent, StandInSignal, TranscriptFound
 from claude_tui.lifecycle.state import Lifecycle, Transition
 from tests.unit.lifecycle.recorded import BASE, events, first_session_id
 
@@ -135,16 +135,16 @@ def test_notifications_wait_once_and_sub_agents_ask_for_permission_too() -> None
 
 def test_without_hooks_the_bell_and_the_title_stand_in() -> None:
     lifecycle = Lifecycle(BASE, first_session_id="a")
-    assert lifecycle.apply(TerminalSignal("busy", BASE + 1)) is not None
-    bell = lifecycle.apply(TerminalSignal("bell", BASE + 2))
+    assert lifecycle.apply(StandInSignal("busy", BASE + 1)) is not None
+    bell = lifecycle.apply(StandInSignal("bell", BASE + 2))
     assert bell is not None and bell.state == "waiting"
-    assert lifecycle.apply(TerminalSignal("idle", BASE + 3)) is None  # waiting programs look idle too
-    assert lifecycle.apply(TerminalSignal("busy", BASE + 4)) is not None
-    assert lifecycle.apply(TerminalSignal("idle", BASE + 5)) is not None
+    assert lifecycle.apply(StandInSignal("idle", BASE + 3)) is None  # waiting programs look idle too
+    assert lifecycle.apply(StandInSignal("busy", BASE + 4)) is not None
+    assert lifecycle.apply(StandInSignal("idle", BASE + 5)) is not None
     assert lifecycle.seconds_in("waiting", BASE + 5) == pytest.approx(2.0)
     # Once a hook arrived, the terminal's signals change nothing.
     lifecycle.apply(HookEvent("UserPromptSubmit", "a", BASE + 6))
-    assert lifecycle.apply(TerminalSignal("bell", BASE + 7)) is None
+    assert lifecycle.apply(StandInSignal("bell", BASE + 7)) is None
     assert lifecycle.state == "working"
 
 

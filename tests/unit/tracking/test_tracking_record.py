@@ -142,6 +142,8 @@ def test_metrics_params_and_tags_of_a_finished_session(tmp_path: Path) -> None:
         # Attribution: the machine, and the login name (no settings `user`, no repository at /w).
         "host": socket.gethostname(),
         "mlflow.user": getpass.getuser(),
+        "claude.session_ids": "sess-1",  # the one conversation it held
+        "claude_tui.run_key": "sess-1",
     }
     assert len(tags["mlflow.runName"]) == 60
 
