@@ -141,7 +141,17 @@ def store_choice(tracking_uri: str | None, experiment: str | None) -> tuple[str 
     return tracking_uri or settings.tracking_uri, experiment or settings.experiment
 
 
-SETTINGS_KEYS = ("tracking_uri", "experiment", "redact", "worktree_dir", "alerts", "user")
+SETTINGS_KEYS = (
+    "tracking_uri",
+    "experiment",
+    "redact",
+    "worktree_dir",
+    "notify",
+    "notify_command",
+    "hooks",
+    "alerts",
+    "user",
+)
 """Every top-level key a settings file may hold."""
 
 _CACHE: dict[tuple[Path, int, int], Settings] = {}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_tui.config import Alert, AlertMonitor, ConfigError, load_settings
+from claude_tui.config import Alert, AlertMonitor, ConfigError, Settings, load_settings
 
 
 @pytest.mark.parametrize(
@@ -81,8 +81,8 @@ def test_broken_settings_file(tmp_path: Path, content: str) -> None:
         ("tracking_uri = 5", "tracking_uri must be a URI in quotes, got 5"),
         (
             'experimnet = "x"',
-            "unknown setting 'experimnet' "
-            "(known: tracking_uri, experiment, redact, worktree_dir, alerts, user)",
+            "unknown setting 'experimnet' (known: tracking_uri, experiment, redact, worktree_dir, notify, "
+            "notify_command, hooks, alerts, user)",
         ),
         (
             "[alerts]\nbogus = 1",
@@ -109,3 +109,15 @@ def test_an_unchanged_file_is_read_once(tmp_path: Path, monkeypatch: pytest.Monk
     path.write_text('experiment = "bb"\n')  # another size: read again
     monkeypatch.undo()
     assert load_settings(path).experiment == "bb"
+
+
+def test_notification_and_hook_settings(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('notify = false\nnotify_command = "notify-send x"\nhooks = false\n')
+    settings = load_settings(path)
+    assert (settings.notify, settings.notify_command, settings.hooks) == (False, "notify-send x", False)
+    assert (Settings().notify, Settings().notify_command, Settings().hooks) == (True, None, True)
+    for bad in ('notify = "no"\n', "hooks = 1\n", "notify_command = 3\n"):
+        path.write_text(bad)
+        with pytest.raises(ConfigError, match=bad.split(" ")[0]):
+            load_settings(path)
