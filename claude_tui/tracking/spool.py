@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 META = "meta.json"
 EVENTS = "events.jsonl"
@@ -71,6 +71,11 @@ def _jsonl(objects: Iterable[dict[str, Any]]) -> str:
     return "".join(
         json.dumps(o, ensure_ascii=False, default=str, separators=(",", ":")) + "\n" for o in objects
     )
+
+
+def _open_appending(path: Path) -> TextIO:
+    """`path` opened for appending text (created 0600)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE), "a", encoding="utf-8")
 
 
 def _folder_name(meta: dict[str, Any]) -> str:
@@ -256,8 +261,7 @@ class RunSpool:
         if not text:
             return
         if self._events_handle is None:
-            fd = os.open(self.events_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-            self._events_handle = os.fdopen(fd, "a", encoding="utf-8")
+            self._events_handle = _open_appending(self.events_path)
         self._events_handle.write(text)
         self._events_handle.flush()
 
@@ -271,21 +275,20 @@ class RunSpool:
         text = _jsonl(events)
         if not text:
             return
-        fd = os.open(self.telemetry_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-        with os.fdopen(fd, "a", encoding="utf-8") as out:
+        with _open_appending(self.telemetry_path) as out:
             out.write(text)
+
+    @property
     def lifecycle_path(self) -> Path:
         """The `lifecycle.jsonl` file (one lifecycle event dict per line)."""
         return self.path / LIFECYCLE
 
     def append_lifecycle(self, events: Iterable[dict[str, Any]]) -> None:
         """Append lifecycle events to `lifecycle.jsonl` (flushed, like `append_events`)."""
-        lines = [json.dumps(e, ensure_ascii=False, default=str, separators=(",", ":")) for e in events]
-        if not lines:
-            return
-        fd = os.open(self.lifecycle_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-        with os.fdopen(fd, "a", encoding="utf-8") as out:  # a few lines a minute: no handle kept open
-            out.write("\n".join(lines) + "\n")
+        text = _jsonl(events)
+        if text:
+            with _open_appending(self.lifecycle_path) as out:  # a few lines a minute: no handle kept open
+                out.write(text)
 
     def _inside(self, relpath: str) -> Path:
         target = (self.path / relpath).resolve()

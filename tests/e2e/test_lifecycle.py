@@ -66,6 +66,16 @@ async def type_line(pilot: Any, pane: TerminalPane, text: str) -> None:
     await pilot.press("enter")
 
 
+async def first_turn(pilot: Any, app: ClaudeTuiApp, session: TrackedSession, prompt: str) -> TerminalPane:
+    """Wait for Claude's prompt box, type `prompt`, wait for its turn to end; the pane."""
+    pane = app.query_one(TerminalPane)
+    await wait_for(pilot, lambda: "❯" in "\n".join(pane.emulator.display), 60, "Claude's prompt")
+    await pilot.pause(1.0)
+    await type_line(pilot, pane, prompt)
+    await wait_for(pilot, lambda: session.stats["turns"] >= 1, 120, "the first turn")
+    return pane
+
+
 def tracked(env: Any, store: str | None, **extra: Any) -> TrackedSession:
     config = SessionConfig(
         command=str(env.claude_bin),
@@ -99,11 +109,7 @@ async def test_clear_between_two_prompts_counts_both_halves(claude_env: Any, tmp
     first = session.config.session_id
 
     async with app.run_test(size=(140, 42)) as pilot:
-        pane = app.query_one(TerminalPane)
-        await wait_for(pilot, lambda: "❯" in "\n".join(pane.emulator.display), 60, "Claude's prompt")
-        await pilot.pause(1.0)
-        await type_line(pilot, pane, "List the files here")
-        await wait_for(pilot, lambda: session.stats["turns"] >= 1, 120, "the first turn")
+        pane = await first_turn(pilot, app, session, "List the files here")
         assert session.lifecycle.hooks_seen
         await type_line(pilot, pane, "/clear")
         await wait_for(pilot, lambda: len(session.lifecycle.conversations) == 2, 60, "the new conversation")
@@ -157,6 +163,19 @@ async def test_clear_between_two_prompts_counts_both_halves(claude_env: Any, tmp
     assert len(client.search_runs([run.info.experiment_id])) == 1
 
 
+def logged_earlier(env: Any, store: str) -> tuple[str, Path, str]:
+    """An earlier interactive conversation, imported into `store`: its session id, transcript and run id."""
+    from claude_tui.tracking.importer import import_sessions
+
+    earlier = earlier_conversation(env)
+    path = env.transcript_path(earlier)
+    assert path is not None
+    imported = import_sessions([path], tracking_uri=store, experiment="lifecycle", jobs=1)
+    [run_id] = [o.run_id for o in imported.imported]
+    assert run_id
+    return earlier, path, run_id
+
+
 def earlier_conversation(env: Any, prompt: str = "List the files here") -> str:
     """A conversation of an earlier interactive process (one prompt, then /exit): its session id."""
     import uuid
@@ -182,24 +201,14 @@ async def test_an_in_pane_resume_counts_only_the_new_part_and_links_the_earlier_
 ) -> None:
     env = claude_env(scenario())
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    earlier = earlier_conversation(env)
-    earlier_path = env.transcript_path(earlier)
-    assert earlier_path is not None
+    earlier, earlier_path, earlier_run = logged_earlier(env, store)
     from claude_tui.tracking.importer import import_sessions
-
-    imported = import_sessions([earlier_path], tracking_uri=store, experiment="lifecycle", jobs=1)
-    [earlier_run] = [o.run_id for o in imported.imported]
-    assert earlier_run
 
     session = tracked(env, store)
     app = ClaudeTuiApp(session, tracking_uri=store, experiment="lifecycle")
     first = session.config.session_id
     async with app.run_test(size=(140, 42)) as pilot:
-        pane = app.query_one(TerminalPane)
-        await wait_for(pilot, lambda: "❯" in "\n".join(pane.emulator.display), 60, "Claude's prompt")
-        await pilot.pause(1.0)
-        await type_line(pilot, pane, "Read the app for me")
-        await wait_for(pilot, lambda: session.stats["turns"] >= 1, 120, "the first turn")
+        pane = await first_turn(pilot, app, session, "Read the app for me")
         await type_line(pilot, pane, "/resume")
         screen = lambda: "\n".join(pane.emulator.display)  # noqa: E731
         listed = "the earlier conversation listed"
@@ -260,12 +269,15 @@ def claude_tui_env(env: Any, tmp_path: Path) -> dict[str, str]:
     return values
 
 
-def ended(status: Path, timeout: float = 120.0) -> int:
+def exit_claude(tmux: Any, window: str, status: Path, timeout: float = 120.0) -> tuple[int, str]:
+    """Type /exit into Claude in `window`, wait for claude-tui to end; its exit status and what it printed."""
+    time.sleep(1.0)
+    tmux.type_line(window, "/exit")
     deadline = time.monotonic() + timeout
     while not status.is_file() or not status.read_text().strip():
         assert time.monotonic() < deadline, "claude-tui did not end"
         time.sleep(0.2)
-    return int(status.read_text())
+    return int(status.read_text()), tmux.screen(window, history=True)
 
 
 @pytest.mark.parametrize("how", ["--resume", "--continue"])
@@ -279,11 +291,7 @@ def test_claude_tui_resumes_and_continues_a_conversation(claude_env: Any, tmp_pa
 
     env = claude_env(scenario())
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    earlier = earlier_conversation(env)
-    earlier_path = env.transcript_path(earlier)
-    assert earlier_path is not None
-    imported = import_sessions([earlier_path], tracking_uri=store, experiment="lifecycle", jobs=1)
-    [earlier_run] = [o.run_id for o in imported.imported]
+    earlier, _, earlier_run = logged_earlier(env, store)
     resume = ["--resume", earlier] if how == "--resume" else ["--continue"]
     argv = [str(ROOT / ".venv" / "bin" / "claude-tui"), "--tracking-uri", store, "--experiment", "lifecycle",
             "--", *resume, *ALLOWED]  # fmt: skip
@@ -293,16 +301,9 @@ def test_claude_tui_resumes_and_continues_a_conversation(claude_env: Any, tmp_pa
         tmux.wait_for_text("tui", "List the files here", 60)  # the resumed conversation is on screen
         tmux.wait_for_text("tui", "❯", 30)
         time.sleep(1.5)
-        tmux.text("tui", "Go on where we were")
-        time.sleep(0.6)
-        tmux.keys("tui", "Enter")
+        tmux.type_line("tui", "Go on where we were")
         tmux.wait_for_text("tui", "Going on.", 120)
-        time.sleep(1.0)
-        tmux.text("tui", "/exit")
-        time.sleep(0.6)
-        tmux.keys("tui", "Enter")
-        code = ended(status)
-        shown = tmux.screen("tui", history=True)
+        code, shown = exit_claude(tmux, "tui", status)
     finally:
         tmux.close()
     assert code == 0, shown
@@ -347,9 +348,7 @@ def test_a_permission_prompt_is_waiting_for_you_rings_tmux_and_runs_the_notify_c
         tmux.select("tui")
         tmux.wait_for_text("tui", "❯", 60)
         time.sleep(1.5)
-        tmux.text("tui", "Run a python check")
-        time.sleep(0.6)
-        tmux.keys("tui", "Enter")
+        tmux.type_line("tui", "Run a python check")
         tmux.select("home")  # the person looks elsewhere
         shown = tmux.wait_for_text("tui", "Do you want to proceed?", 120)
         deadline = time.monotonic() + 30
@@ -362,12 +361,7 @@ def test_a_permission_prompt_is_waiting_for_you_rings_tmux_and_runs_the_notify_c
         tmux.select("tui")
         tmux.keys("tui", "Enter")  # 1. Yes
         tmux.wait_for_text("tui", "The check printed 42.", 120)
-        time.sleep(1.0)
-        tmux.text("tui", "/exit")
-        time.sleep(0.6)
-        tmux.keys("tui", "Enter")
-        code = ended(status)
-        shown = tmux.screen("tui", history=True)
+        code, shown = exit_claude(tmux, "tui", status)
     finally:
         tmux.close()
     assert code == 0, shown
@@ -389,16 +383,11 @@ async def test_r_in_history_resumes_a_run_in_its_work_dir(
     the work dir is gone, one line says so."""
     from mlflow import MlflowClient
 
-    from claude_tui.tracking.importer import import_sessions
     from claude_tui.widgets.history import HistoryPane, RunTable
 
     env = claude_env(scenario())
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    earlier = earlier_conversation(env)
-    earlier_path = env.transcript_path(earlier)
-    assert earlier_path is not None
-    [earlier_run] = [o.run_id for o in import_sessions([earlier_path], tracking_uri=store,
-                                                     experiment="lifecycle", jobs=1).imported]  # fmt: skip
+    earlier, _, earlier_run = logged_earlier(env, store)
     opened: list[tuple[Path, list[str]]] = []
 
     def session_config(cwd: Path, claude_args: list[str]) -> SessionConfig:
@@ -414,13 +403,20 @@ async def test_r_in_history_resumes_a_run_in_its_work_dir(
         )
 
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(env.config_dir))  # where History looks for the transcript
-    app = ClaudeTuiApp(None, tracking_uri=store, experiment="lifecycle", initial_tab="history",
-                       session_config=session_config)  # fmt: skip
-    async with app.run_test(size=(140, 42)) as pilot:
+
+    def history() -> ClaudeTuiApp:
+        return ClaudeTuiApp(None, tracking_uri=store, experiment="lifecycle", initial_tab="history",
+                            session_config=session_config)  # fmt: skip
+
+    async def press_r(pilot: Any, app: ClaudeTuiApp, runs: int) -> None:
         pane = app.query_one(HistoryPane)
-        await wait_for(pilot, lambda: len(pane.rows) == 1, 60, "the logged run")
+        await wait_for(pilot, lambda: len(pane.rows) == runs, 60, "the logged runs")
         await wait_for(pilot, lambda: app.focused is pane.query_one(RunTable), 30, "the table's focus")
         await pilot.press("r")
+
+    app = history()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await press_r(pilot, app, 1)
         await wait_for(pilot, lambda: bool(app.sessions), 60, "the resumed session")
         assert opened == [(env.work_dir, ["--resume", earlier])]
         session = app.sessions[0].session
@@ -447,13 +443,9 @@ async def test_r_in_history_resumes_a_run_in_its_work_dir(
     import shutil
 
     shutil.rmtree(env.work_dir)
-    app = ClaudeTuiApp(None, tracking_uri=store, experiment="lifecycle", initial_tab="history",
-                       session_config=session_config)  # fmt: skip
+    app = history()
     async with app.run_test(size=(140, 42)) as pilot:
-        pane = app.query_one(HistoryPane)
-        await wait_for(pilot, lambda: len(pane.rows) == 2, 60, "the logged runs")
-        await wait_for(pilot, lambda: app.focused is pane.query_one(RunTable), 30, "the table's focus")
-        await pilot.press("r")
+        await press_r(pilot, app, 2)
         messages = lambda: [str(n.message) for n in app._notifications]  # noqa: E731
         await wait_for(pilot, lambda: any("is gone" in m for m in messages()), 30, "the refusal")
         assert [m for m in messages() if "is gone" in m] == [
@@ -472,11 +464,7 @@ async def test_without_hooks_a_clear_is_noticed_on_disk(claude_env: Any, tmp_pat
     assert session.routes is None and not any("127.0.0.1" in word for word in session.argv)
     app = ClaudeTuiApp(session)
     async with app.run_test(size=(140, 42)) as pilot:
-        pane = app.query_one(TerminalPane)
-        await wait_for(pilot, lambda: "❯" in "\n".join(pane.emulator.display), 60, "Claude's prompt")
-        await pilot.pause(1.0)
-        await type_line(pilot, pane, "List the files here")
-        await wait_for(pilot, lambda: session.stats["turns"] >= 1, 120, "the first turn")
+        pane = await first_turn(pilot, app, session, "List the files here")
         await type_line(pilot, pane, "/clear")
         await pilot.pause(2.0)
         await type_line(pilot, pane, "Read the app for me")

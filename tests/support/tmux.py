@@ -144,6 +144,12 @@ class TmuxWindows:
         """Type text literally."""
         self._tmux("send-keys", "-l", "-t", self.target(window), text)
 
+    def type_line(self, window: str, text: str) -> None:
+        """Type `text`, give the program a moment to draw it, press Enter (as a person submits a line)."""
+        self.text(window, text)
+        time.sleep(0.6)
+        self.keys(window, "Enter")
+
     def select(self, window: str) -> None:
         """Make `window` the current one (a bell in another window sets that window's bell flag)."""
         self._tmux("select-window", "-t", self.target(window))
