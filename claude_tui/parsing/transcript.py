@@ -588,6 +588,8 @@ class TranscriptTail:
             without a timestamp goes with the record before it (at the start of a file: skipped). A resumed
             or forked conversation's file holds an earlier process's records, which are not this one's
             (a fork copies them with their own timestamps, after records of its own).
+        until: only records stamped at or before this time give events (the same rule): what a later
+            process added to the conversation is not this one's either.
     """
 
     def __init__(
@@ -597,10 +599,12 @@ class TranscriptTail:
         *,
         follow_subagents: bool = True,
         since: float | None = None,
+        until: float | None = None,
     ) -> None:
         self.path = Path(path)
         self.since = since
-        self._main = _FileFollower(self.path, offset)
+        self.until = until
+        self._main = self._follower(self.path, offset)
         self._subagent_dir = subagent_dir(self.path) if follow_subagents else None
         self._subagents: dict[str, _FileFollower] = {}
         self._reader = RecordReader()
@@ -608,6 +612,12 @@ class TranscriptTail:
         """Lines skipped because they were not JSON objects or not a record of the expected shape."""
         self.more = False
         """True when the last poll stopped at its bound with more data waiting (poll again)."""
+
+    def _follower(self, path: Path, offset: int, subagent_id: str | None = None) -> _FileFollower:
+        follower = _FileFollower(path, offset, subagent_id)
+        # Where only `until` bounds the file, its first records are ours until a timestamp says otherwise.
+        follower.keep = self.since is None
+        return follower
 
     @property
     def restarts(self) -> int:
@@ -648,9 +658,7 @@ class TranscriptTail:
             if relative not in self._subagents:
                 agent_id = os.path.basename(relative)[: -len(".jsonl")]
                 agent_id = agent_id[len("agent-") :] if agent_id.startswith("agent-") else agent_id
-                self._subagents[relative] = _FileFollower(
-                    self._subagent_dir / relative, 0, subagent_id=agent_id
-                )
+                self._subagents[relative] = self._follower(self._subagent_dir / relative, 0, agent_id)
 
     def _read(self, follower: _FileFollower, final: bool, events: list[Event]) -> None:
         # Bounded, so a file that grows faster than it is read cannot keep one poll busy for ever.
@@ -664,8 +672,9 @@ class TranscriptTail:
 
     def _parse(self, block: bytes, follower: _FileFollower, events: list[Event]) -> None:
         lines, malformed = scan_block(block)
-        since = self.since
-        if since is None:
+        since, until = self.since, self.until
+        bounded = since is not None or until is not None
+        if not bounded:
             self.malformed_lines += malformed
         reader = self._reader
         subagent_id = follower.subagent_id
@@ -675,22 +684,22 @@ class TranscriptTail:
             except _DecodeError:
                 record = _loads_replacing(line)
                 if record is None:
-                    self.malformed_lines += 1 if since is None or follower.keep else 0
+                    self.malformed_lines += 1 if not bounded or follower.keep else 0
                     continue
             if not isinstance(record, dict):
-                self.malformed_lines += 1 if since is None or follower.keep else 0
+                self.malformed_lines += 1 if not bounded or follower.keep else 0
                 continue
-            if since is not None:
+            if bounded:
                 ts = parse_timestamp(record.get("timestamp"))
                 if ts is not None:
-                    follower.keep = ts >= since
+                    follower.keep = (since is None or ts >= since) and (until is None or ts <= until)
                 if not follower.keep:
                     continue
             try:
                 events.extend(reader.events(record, subagent_id))
             except (ValueError, TypeError, AttributeError, KeyError):
                 events.append(reader.unexpected_shape(record))
-        if since is not None and follower.keep:
+        if bounded and follower.keep:
             # Broken lines have no timestamp: they count with the block's new records (a live tail reads a
             # few lines at a time, so that is where they were).
             self.malformed_lines += malformed

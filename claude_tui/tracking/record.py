@@ -51,6 +51,9 @@ SPAN_TEXT_MAX = 4000
 """Tool inputs/outputs and model text in the trace are cut to this many characters."""
 ROOT_STATS = (schema.TOOL_USES, schema.ERRORS_ENCOUNTERED, schema.USER_PROMPTS)
 """Stats the trace's root span shows among its outputs."""
+END_SLACK = 1.0
+"""Seconds after a program's end (as claude-tui saw it, after the program exited) within which records still
+count as its own: clock rounding, and a killed session's last sign of life lagging its last write."""
 TASK_TOOLS = frozenset({"Task", "Agent"})
 """Tools that start a sub-agent; its tool calls nest under their span."""
 
@@ -314,6 +317,12 @@ class SessionRecord:
         summary = spool.summary
         known_end = summary.get("end_time") if summary is not None else None
         lifecycle = spool_lifecycle(spool, float(known_end) if isinstance(known_end, int | float) else None)
+        # Records stamped after the program ended (a later process went on with one of its conversations)
+        # are not this run's; a killed session ended at its spool's last sign of life.
+        until = None
+        if lifecycle is not None:
+            ended = float(known_end) if isinstance(known_end, int | float) else spool.last_activity()
+            until = ended + END_SLACK
         conversations = conversation_transcripts(meta, lifecycle)
         transcripts = [path for _, path, _ in conversations]
         transcript = transcripts[0] if transcripts else None
@@ -326,7 +335,7 @@ class SessionRecord:
             # left out, every event folded into one set of stats (each record counted once).
             malformed = 0
             for session_id, path, since in conversations:
-                tail = TranscriptTail(path, since=since)
+                tail = TranscriptTail(path, since=since, until=until)
                 while True:
                     batch = tail.poll(final=True)
                     for event in batch:

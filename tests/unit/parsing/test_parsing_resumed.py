@@ -87,3 +87,16 @@ def test_a_denied_permission_is_a_denial_and_an_error() -> None:
         stats.apply(event)
     assert stats.permission_denials == 1
     assert stats.to_dict()["permission_denials"] == 1
+
+
+def test_until_leaves_out_what_later_processes_added() -> None:
+    a = transcript(RECORDING["first_session_id"])
+    ends = [p["started_at"] + p["items"][-1]["t"] for p in RECORDING["processes"]]
+    assert [
+        e.text for e in TranscriptTail(a, until=ends[0] + 1).poll(final=True) if isinstance(e, UserPrompt)
+    ] == [
+        "List the files here",
+        "Go on where we were",  # the first process went back to A (/resume) before it ended
+    ]
+    only_second = TranscriptTail(a, since=STARTS[1], until=ends[1] + 1).poll(final=True)
+    assert [e.text for e in only_second if isinstance(e, UserPrompt)] == ["Go on where we were"]
