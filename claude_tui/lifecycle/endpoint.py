@@ -259,7 +259,8 @@ def _make_server(endpoint: Endpoint, sock: socket.socket) -> ThreadingHTTPServer
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
-            self.wfile.write(reply.body)
+            if reply.body:  # (an empty write is one more system call, and one more wait for the GIL)
+                self.wfile.write(reply.body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the app owns the terminal; nothing goes to stderr
