@@ -92,7 +92,8 @@ SETTINGS = [
     ('tracking_uri = ""\n', "tracking_uri must be a URI in quotes, got ''"),
     (
         'experimnet = "typo"\n',
-        "unknown setting 'experimnet' (known: tracking_uri, experiment, redact, worktree_dir, alerts, user)",
+        "unknown setting 'experimnet' (known: tracking_uri, experiment, redact, worktree_dir, notify, "
+        "notify_command, hooks, alerts, user)",
     ),
 ]
 COMMANDS = [
