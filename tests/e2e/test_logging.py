@@ -114,6 +114,8 @@ def test_run_holds_exactly_the_session(subagent_spool: RunSpool, store_uri: str)
         "mlflow.user": email or getpass.getuser(),
         "host": socket.gethostname(),
         "git.repository": work_dir.name,
+        "claude.session_ids": session.session_id,  # the one conversation it held
+        "claude_tui.run_key": session.session_id,  # the id claude-tui gave the process
     }
     assert run.info.user_id == run.data.tags["mlflow.user"]
     assert set(run.data.params) == {
