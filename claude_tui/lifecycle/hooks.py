@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
-from claude_tui.claude_code import is_claude, program_argv
+from claude_tui.claude_code import SETTINGS_FLAG, is_claude, program_argv, settings_files
 
 __all__ = [
     "COMMAND_EVENTS",
@@ -88,9 +88,6 @@ def hook_settings(url: str, python: str) -> dict[str, Any]:
     for name in COMMAND_EVENTS:
         hooks[name] = [{"hooks": [command]}]
     return {"hooks": hooks}
-
-
-SETTINGS_FLAG = "--settings"
 
 
 def settings_args(args: Sequence[str], settings: Mapping[str, Any], cwd: str) -> list[str] | None:
@@ -154,10 +151,6 @@ def merge_hooks(user: Mapping[str, Any], ours: Mapping[str, Any]) -> dict[str, A
     return merged
 
 
-MANAGED_SETTINGS = "/etc/claude-code/managed-settings.json"
-"""Where an administrator's policy lives on Linux."""
-
-
 def hooks_blocked(config_dir: str, cwd: str, url: str, extra: Sequence[str] = ()) -> str | None:
     """Why our HTTP hooks would not run in this process, or None when nothing we can see stops them.
 
@@ -167,12 +160,7 @@ def hooks_blocked(config_dir: str, cwd: str, url: str, extra: Sequence[str] = ()
     count as empty, as they do for the CLI. Cheap: a file is parsed only when it mentions either key.
     """
     texts = list(extra)
-    for path in (
-        MANAGED_SETTINGS,
-        os.path.join(config_dir, "settings.json"),
-        os.path.join(cwd, ".claude", "settings.json"),
-        os.path.join(cwd, ".claude", "settings.local.json"),
-    ):
+    for path in settings_files(config_dir, cwd):
         try:
             with open(path, encoding="utf-8") as file:
                 texts.append(file.read())
