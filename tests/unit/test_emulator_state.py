@@ -123,7 +123,7 @@ def test_restore_is_in_place_and_marks_every_row_dirty() -> None:
 def test_every_attribute_is_either_in_the_state_or_derived() -> None:
     """A new attribute must be added to `state()` (or to the derived caches here): else a replica drifts."""
     derived = {"_csi", "_sgr_cache", "_sgr_cached", "_blank_keys", "_replies", "_dirty", "_all_dirty"}
-    derived |= {"_shell_marks"}  # a queue, like `_replies`: taken by whoever polls, not part of the screen
+    derived |= {"_shell_marks", "_notifications"}  # queues, like `_replies`: taken by whoever polls
     derived |= {"_charset_map"}  # from `_g` and `_shift_out`
     emulator = TerminalEmulator()
     state_keys = set(pickle.loads(emulator.state())[1])

@@ -24,10 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROCESS_ENTRY_POINTS = {"claude_tui.owner.__main__", "claude_tui.tracking.background"}
 """Modules the product runs as processes (`python -m ...`: the session owner, the logger process)."""
-LANDED_AHEAD = {"claude_tui.lifecycle.endpoint", "claude_tui.lifecycle.hooks", "claude_tui.lifecycle.state"}
-"""Issue 14's lifecycle core, landed before the session uses it so that telemetry (issue 15) and the owner
-(issue 16) can build on its endpoint: the branch `lifecycle` wires it into `TrackedSession` and the launch
-path, and then this set goes."""
 
 
 def _graph() -> grimp.ImportGraph:
@@ -38,7 +34,7 @@ def test_every_module_is_reachable_from_the_product() -> None:
     graph = _graph()
     roots = {"claude_tui.launch", "claude_tui.__main__"}
     roots |= {target.split(":")[0] for target, _ in SUBCOMMANDS.values()}
-    roots |= PROCESS_ENTRY_POINTS | LANDED_AHEAD
+    roots |= PROCESS_ENTRY_POINTS
     reached: set[str] = set()
     pending = list(roots)
     while pending:
