@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -49,3 +50,27 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.02)
+
+
+def wait_until_logged(spools: Path, timeout: float = 180.0) -> None:
+    """Wait until the logger process has logged every session spooled under `spools` (it removes a spool
+    once the store has the run). Open the store only then: a client opened earlier races the logger's first
+    open of a new store ("table ... already exists")."""
+    wait_until(lambda: spools.is_dir() and not any(spools.iterdir()), timeout, "the logger to log the run")
+
+
+def logged_run_id(outcome: Any, timeout: float = 180.0) -> str:
+    """The run of a session the app handed to a logger process (`SessionResult.handed_off`), found by its
+    tracked process's id (`schema.TAG_RUN_KEY`) once the logger removed the spool (the app exits before the
+    run exists)."""
+    from mlflow import MlflowClient
+
+    from claude_tui.tracking.schema import run_key_filter
+
+    assert outcome.handed_off and outcome.spool is not None and outcome.tracking_uri, outcome
+    spool = outcome.spool
+    wait_until(lambda: not spool.exists(), timeout, "the logger process to log the session")
+    client = MlflowClient(outcome.tracking_uri)
+    experiments = [experiment.experiment_id for experiment in client.search_experiments()]
+    [run] = client.search_runs(experiments, filter_string=run_key_filter(outcome.session_id))
+    return str(run.info.run_id)

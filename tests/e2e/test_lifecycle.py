@@ -20,7 +20,7 @@ from claude_tui.parsing import SessionStats, TranscriptTail
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
-from tests.helpers import wait_for
+from tests.helpers import logged_run_id, wait_for, wait_until_logged
 
 pytestmark = pytest.mark.slow
 
@@ -135,18 +135,19 @@ async def test_clear_between_two_prompts_counts_both_halves(claude_env: Any, tmp
 
     outcome = app.return_value
     assert isinstance(outcome, SessionResult) and outcome.error is None, outcome
-    assert outcome.exit_code == 0 and outcome.run_id
+    assert outcome.exit_code == 0
+    run_id = logged_run_id(outcome)
     from mlflow import MlflowClient
 
     client = MlflowClient(store)
-    run = client.get_run(outcome.run_id)
+    run = client.get_run(run_id)
     tags, metrics = run.data.tags, run.data.metrics
     assert tags["claude.session_id"] == first
     assert tags["claude.session_ids"] == f"{first},{second}"
     for stat in COUNTED:
         assert metrics[stat] == expected[stat], stat
     assert metrics["conversations"] == 2
-    claude_files = {a.path for a in client.list_artifacts(outcome.run_id, "claude")}
+    claude_files = {a.path for a in client.list_artifacts(run_id, "claude")}
     assert {f"claude/{first}.jsonl", f"claude/{second}.jsonl"} <= claude_files
     # The person's hook ran for both prompts; their settings file holds their hooks and none of ours (the
     # CLI itself rewrites the file, sorted, with an `env` it migrated from `autoUpdates`).
@@ -238,10 +239,11 @@ async def test_an_in_pane_resume_counts_only_the_new_part_and_links_the_earlier_
 
     outcome = app.return_value
     assert isinstance(outcome, SessionResult) and outcome.error is None and outcome.exit_code == 0, outcome
+    run_id = logged_run_id(outcome)
     from mlflow import MlflowClient
 
     client = MlflowClient(store)
-    run = client.get_run(outcome.run_id)
+    run = client.get_run(run_id)
     tags, metrics = run.data.tags, run.data.metrics
     assert tags["claude.session_ids"] == f"{first},{earlier}"
     assert tags["claude.resumed_from"] == earlier
@@ -307,8 +309,8 @@ def test_claude_tui_resumes_and_continues_a_conversation(claude_env: Any, tmp_pa
     finally:
         tmux.close()
     assert code == 0, shown
-    assert "Session ended (exit status 0)." in shown and "MLflow run " in shown, shown
-
+    assert "Session ended (exit status 0)." in shown and "in the background" in shown, shown
+    wait_until_logged(tmp_path / "claude-tui-home" / "spool")
     client = MlflowClient(store)
     experiment = client.get_experiment_by_name("lifecycle")
     assert experiment is not None
@@ -365,6 +367,7 @@ def test_a_permission_prompt_is_waiting_for_you_rings_tmux_and_runs_the_notify_c
     finally:
         tmux.close()
     assert code == 0, shown
+    wait_until_logged(tmp_path / "claude-tui-home" / "spool")
     client = MlflowClient(store)
     experiment = client.get_experiment_by_name("lifecycle")
     assert experiment is not None
@@ -432,8 +435,8 @@ async def test_r_in_history_resumes_a_run_in_its_work_dir(
         await type_line(pilot, terminal, "/exit")
         await wait_for(pilot, lambda: app.return_value is not None, 120, "the session to be logged")
     outcome = app.return_value
-    assert isinstance(outcome, SessionResult) and outcome.exit_code == 0 and outcome.run_id, outcome
-    run = MlflowClient(store).get_run(outcome.run_id)
+    assert isinstance(outcome, SessionResult) and outcome.exit_code == 0, outcome
+    run = MlflowClient(store).get_run(logged_run_id(outcome))
     assert run.data.tags["claude.resumed_from"] == earlier
     assert run.data.tags["claude.resumed_from_run"] == earlier_run
     assert run.data.params["cwd"] == str(env.work_dir)

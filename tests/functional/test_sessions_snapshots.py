@@ -72,13 +72,13 @@ async def settled(pilot: Pilot[Any]) -> None:
         pilot,
         lambda: (
             len(app.sessions) == 3
-            and [view.state for view in app.sessions] == ["working", "logged", "not logged"]
+            and [view.state for view in app.sessions] == ["idle", "logged", "not logged"]
             and app.sessions[0].session.stats["tool_uses"] == 2
             # The screen parser sees the failed call and the prompt a poll or two after the tool lines (a
             # fresh clone on CI snapped in between: "errs 0 · prompts 0", the title still the configured one).
             and app.sessions[0].session.stats["errors_encountered"] == 1
             and app.sessions[0].session.stats["user_prompts"] == 1
-            and app.title == "claude-tui · list the files"
+            and app.title == "claude-tui · list the files · idle"
             and app.sessions[0].query_one(SessionSidebar).rows_mounted
         ),
         30,
