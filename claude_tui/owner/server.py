@@ -47,6 +47,7 @@ from claude_tui.owner.protocol import (
 )
 from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.terminal.emulator import STATE_VERSION
+from claude_tui.terminal.leave import ask_claude_to_leave
 from claude_tui.terminal.pty_session import ExitStatus, PtySession, SpawnError
 from claude_tui.terminal.pump import PtyPump
 from claude_tui.tracking.background import logger_argv
@@ -163,7 +164,7 @@ class OwnedSession:
     IDLE_AFTER = 3.0
     """Seconds without output after which a program other than Claude counts as idle."""
     CLAUDE_EXIT_WAIT = 5.0
-    """Seconds Claude gets to leave on its own (ctrl+c twice) before it is terminated."""
+    """Seconds Claude gets to leave on its own (ctrl+c, and again on its hint) before it is terminated."""
     STUCK_AFTER = 2.0
     """Seconds a client may hold up the program's output before it is left behind (and resynced later)."""
 
@@ -496,20 +497,14 @@ class OwnedSession:
         self._set_state("not logged")
 
     async def end(self) -> None:
-        """End the program gracefully: Claude is asked to leave as a user does (ctrl+c twice: it exits 0
-        and flushes its transcript); a program that does not leave in time, or any other program, gets
-        SIGHUP/SIGTERM, then SIGKILL."""
+        """End the program gracefully: Claude is asked to leave as a user does (ctrl+c twice, the second on
+        its hint: it exits 0 and flushes its transcript); a program that does not leave in time, or any
+        other program, gets SIGHUP/SIGTERM, then SIGKILL."""
         if not self.running or self._ending:
             return
         self._ending = True
         if self.config is not None and self.config.is_claude and self._reading:
-            self.pump.write(b"\x03")
-            await asyncio.sleep(0.3)
-            self.pump.write(b"\x03")
-            deadline = time.monotonic() + self.CLAUDE_EXIT_WAIT
-            while self.running and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-                self.check_exit()
+            await ask_claude_to_leave(self.write, self.pump.emulator, self.check_exit, self.CLAUDE_EXIT_WAIT)
         if self.running:
             await self.terminate()
 

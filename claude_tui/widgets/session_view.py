@@ -23,6 +23,7 @@ from textual.message import Message
 
 from claude_tui.layout import sidebar_folds
 from claude_tui.session import SessionResult, TrackedSession
+from claude_tui.terminal.leave import ask_claude_to_leave
 from claude_tui.terminal.pty_session import ExitStatus
 from claude_tui.widgets.session_list import SessionList
 from claude_tui.widgets.sidebar import SessionSidebar
@@ -74,7 +75,7 @@ class SessionView(Horizontal):
     FILL_IN_LATEST = 3.0
 
     CLAUDE_EXIT_WAIT = 5.0
-    """Seconds Claude gets to leave on its own (ctrl+c twice) before it is terminated."""
+    """Seconds Claude gets to leave on its own (ctrl+c, and again on its hint) before it is terminated."""
 
     class FilledIn(Message):
         """The counters are up and polling runs: what the first frame left out can come now."""
@@ -294,17 +295,16 @@ class SessionView(Horizontal):
     async def end_program(self) -> None:
         """End the program gracefully; the session is then wrapped up and logged (`Closed` follows).
 
-        Claude is asked to leave the way a user does (ctrl+c twice: it exits 0 and flushes its transcript);
-        a program that does not leave in time, or any other program, gets SIGHUP/SIGTERM, then SIGKILL.
+        Claude is asked to leave the way a user does (ctrl+c twice: it exits 0 and flushes its transcript;
+        `terminal.leave` reads its "again to exit" hint for the second press); a program that does not leave
+        in time, or any other program, gets SIGHUP/SIGTERM, then SIGKILL.
         """
         pane = self.pane
-        wait = 0.0
         if pane.exit_status is None and self.session.config.is_claude:
-            pane.send(b"\x03")
-            await asyncio.sleep(0.3)
-            pane.send(b"\x03")
-            wait = self.CLAUDE_EXIT_WAIT
-        await self._leave_or_terminate(wait)
+            await ask_claude_to_leave(
+                pane.send, pane.emulator, lambda: pane.exit_status is not None, self.CLAUDE_EXIT_WAIT
+            )
+        await self._leave_or_terminate(0.0)
 
     async def forward_signal(self, signum: int) -> None:
         """Pass a hang-up or termination claude-tui got on to the program, and end the session as when it
