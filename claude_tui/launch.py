@@ -21,7 +21,7 @@ import gc
 import os
 import sys
 
-from claude_tui.claude_code import config_dir, fallback_program, given_session_id, is_claude
+from claude_tui.claude_code import config_dir, fallback_program, given_session_id, is_claude, tracked_env
 from claude_tui.commands import SUBCOMMANDS
 from claude_tui.lifecycle import endpoint
 from claude_tui.lifecycle.hooks import tracked_argv
@@ -128,9 +128,16 @@ def prespawn(args: list[str]) -> Prespawned | None:
     session_id = given_session_id(line.claude_args) or new_session_id()
     secret: str | None = None
     hook_url: str | None = None
+    env: dict[str, str | None] = {}
     if is_claude(line.command):
         routes = endpoint.shared().session()  # bound now, served once the app runs
         secret, hook_url = routes.secret, routes.url()
+        # Its own telemetry to this session too, unless the user exports it (`SessionConfig.program_env`).
+        env, _ = tracked_env(
+            {}, routes.url(endpoint.OTLP_ROUTE), config=config_dir(), cwd=cwd, args=line.claude_args
+        )
+    else:  # bash and zsh get OSC 133 shell integration (`shell_integration`)
+        env = {**shell_env(line.command, [*line.claude_args, *([line.prompt] if line.prompt else [])])}
     argv = tracked_argv(
         program,
         command=line.command,
@@ -141,7 +148,6 @@ def prespawn(args: list[str]) -> Prespawned | None:
         config_dir=str(config_dir()),
         hook_url=hook_url,
     )
-    env = shell_env(line.command, [*line.claude_args, *([line.prompt] if line.prompt else [])])
     cols, rows = pane_size()
     try:
         pty = PtySession.spawn(argv, cwd=cwd, env=env, cols=cols, rows=rows)

@@ -32,15 +32,16 @@ class Prespawned:
         argv: list[str],
         cwd: str,
         pty: PtySession,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
         hook_secret: str | None = None,
     ) -> None:
         self.session_id = session_id
         self.argv = argv
         self.cwd = cwd
         self.pty = pty
-        self.env = env or {}
-        """What the program got on top of claude-tui's environment (zsh's shell-integration ZDOTDIR)."""
+        self.env = env if env is not None else {}
+        """The environment overrides it was spawned with (Claude's telemetry export; zsh's shell-integration
+        ZDOTDIR)."""
         self.hook_secret = hook_secret
         """The secret of the hook routes its argv names (Claude only)."""
 

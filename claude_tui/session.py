@@ -34,11 +34,15 @@ if TYPE_CHECKING:
     from claude_tui.lifecycle.state import Lifecycle, Transition
     from claude_tui.parsing import Event, ScreenParser, SessionStats, TranscriptTail
     from claude_tui.parsing.shell import ShellMarks
+    from claude_tui.parsing.otlp import TelemetryIntake
     from claude_tui.snapshot import SessionSnapshot, StatsSource
     from claude_tui.terminal.emulator import TerminalEmulator
     from claude_tui.terminal.recorder import CastRecorder
     from claude_tui.tracking.spool import RunSpool
     from claude_tui.worktree import Worktree
+
+OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
+"""Where the program exports its telemetry: this session's route when claude-tui asked for it."""
 
 IDLE_TITLE_MARK = "✳"
 """Claude Code's window title starts with this while it waits for a prompt (a spinner glyph while busy)."""
@@ -118,6 +122,32 @@ class SessionConfig:
         from claude_tui.lifecycle import endpoint
 
         return endpoint.shared().session(self.hook_secret)
+
+    def telemetry_routes(self) -> SessionRoutes | None:
+        """This session's part of the process's endpoint, where Claude exports its telemetry (None when the
+        program is not Claude). The same routes as the hooks' (one secret), whether hooks are on or off."""
+        if not self.is_claude:
+            return None
+        from claude_tui.lifecycle import endpoint
+
+        return endpoint.shared().session(self.hook_secret)
+
+    def program_env(self) -> tuple[dict[str, str | None], Literal["cli", "user"] | None]:
+        """The environment overrides the program is spawned with, and who gets Claude's own telemetry
+        (`claude_code.tracked_env`): claude-tui on this session's OTLP route (`"cli"`), unless the user
+        exports it themselves (`"user"`: their export is left as it is, claude-tui adds none)."""
+        routes = self.telemetry_routes()
+        if routes is None:
+            return dict(self.env), None
+        from claude_tui.lifecycle.endpoint import OTLP_ROUTE
+
+        return claude_code.tracked_env(
+            self.env,
+            routes.url(OTLP_ROUTE),
+            config=self.claude_config_dir,
+            cwd=self.cwd,
+            args=self.claude_args,
+        )
 
     @property
     def is_claude(self) -> bool:
@@ -253,6 +283,7 @@ class TrackedSession:
         argv: Sequence[str] | None = None,
         clock: Callable[[], float] = time.time,
         program_started: float | None = None,
+        env: Mapping[str, str | None] | None = None,
     ) -> None:
         self.config = config
         self.argv = list(argv) if argv is not None else config.argv()
@@ -287,6 +318,19 @@ class TrackedSession:
         routes = config.hook_routes()
         if routes is not None and any(routes.url() in word for word in self.argv):
             self.listen(routes)  # the program posts its hooks to this session
+        wanted, mode = config.program_env()
+        if env is not None and mode == "cli" and env.get(OTLP_ENDPOINT) != wanted.get(OTLP_ENDPOINT):
+            mode = None  # the program was spawned without claude-tui's export (a detached session, for now)
+        self.env: dict[str, str | None] = dict(env) if env is not None else wanted
+        """The program's environment overrides (`SessionConfig.program_env`, unless given)."""
+        self.telemetry_mode = mode
+        """Who gets Claude's own telemetry: `cli` (this session, on the endpoint), `user` (the user's own
+        exporter; claude-tui receives none) or None (not Claude, or a program spawned without it)."""
+        self.telemetry: TelemetryIntake | None = None
+        """The CLI's own telemetry as it arrives (None unless `telemetry_mode` is `cli`)."""
+        self._otlp_routes: SessionRoutes | None = None
+        if self.telemetry_mode == "cli":
+            self._receive_telemetry()
 
     # The parsers are built on first use (the first poll, about a second in), not with the session: until
     # Claude has drawn its first frame, every millisecond of CPU here slows it down (docs/startup.md).
@@ -387,6 +431,7 @@ class TrackedSession:
             "conversation_start": dict(zip(("start", "target"), config.conversation_start(), strict=True)),
             "first_session_id": config.session_id if config.is_claude else None,
             "hooks": self.routes is not None,
+            "telemetry": self.telemetry_mode,
         }
 
     def _git_meta(self) -> dict[str, Any]:
@@ -417,6 +462,31 @@ class TrackedSession:
 
         self.routes = routes
         routes.handle(HOOK_ROUTE, self._posted)
+
+    def _receive_telemetry(self) -> None:
+        """Take the CLI's OTLP export on this session's routes (`otlp/v1/logs`, `otlp/v1/metrics`)."""
+        from claude_tui.lifecycle.endpoint import OTLP_ROUTE
+        from claude_tui.parsing.otlp import LOGS_ROUTE, METRICS_ROUTE, TelemetryIntake
+
+        routes = self.config.telemetry_routes()
+        assert routes is not None  # telemetry_mode is "cli" only for Claude
+        intake = self.telemetry = TelemetryIntake()
+        routes.handle(f"{OTLP_ROUTE}/{LOGS_ROUTE}", intake.logs)
+        routes.handle(f"{OTLP_ROUTE}/{METRICS_ROUTE}", intake.metrics)
+        self._otlp_routes = routes
+
+    def _take_telemetry(self) -> bool:
+        """Fold the telemetry posted since the last poll and keep it in the spool; True if any came."""
+        if self._otlp_routes is not None:
+            self._otlp_routes.endpoint.serve()  # from the first poll on: after Claude's first frame
+        if self.telemetry is None or not self.telemetry.pending:
+            return False
+        from claude_tui.parsing.otlp import telemetry_to_dict
+
+        taken = self.telemetry.take()
+        if self.spool is not None and taken:
+            self.spool.append_telemetry(telemetry_to_dict(event) for event in taken)
+        return bool(taken)
 
     def _posted(self, body: bytes, headers: Mapping[str, str]) -> Reply | None:
         """A hook arrived (on the endpoint's thread): kept for the next `poll`, nothing else happens here."""
@@ -589,6 +659,7 @@ class TrackedSession:
         from claude_tui.parsing.events import ToolCall
 
         changed = self._follow_lifecycle()
+        changed = self._take_telemetry() or changed
         events: list[Event] = []
         if self.config.is_claude:
             self._open_tails()
@@ -682,7 +753,9 @@ class TrackedSession:
         now = self.ended_at if self.ended_at is not None else self._clock()
         lifecycle = self.lifecycle
         attention, self._attention = self._attention, []
-        cost = stats.cost_usd
+        cli = self.telemetry.telemetry if self.telemetry is not None else None
+        # The CLI's own figure once it reported one (it counts requests no transcript record holds).
+        cost = cli.cost_usd if cli is not None and cli.has_cost else stats.cost_usd
         values: dict[str, float | None] = {
             "errors_encountered": stats.errors_encountered,
             "cost_usd": cost,
@@ -724,6 +797,7 @@ class TrackedSession:
             permission_denials=stats.permission_denials,
             conversations=len(lifecycle.conversations),
             new_waits=tuple(t.reason or "Claude waits for you" for t in attention),
+            cost_source="cli" if cli is not None and cli.has_cost else "estimate",
         )
 
     # -- the end -------------------------------------------------------------------------------------------
@@ -748,6 +822,8 @@ class TrackedSession:
         self.lifecycle.finish(self.ended_at)
         if self.routes is not None:
             self.routes.close()
+        if self._otlp_routes is not None:
+            self._otlp_routes.close()
         if self._notify_command is not None:
             self._notify_command.wait(timeout=2.0)
         if self.recorder is not None:
@@ -772,6 +848,7 @@ class TrackedSession:
                 "stats": self.stats,
                 "stats_source": self.source,
                 "lifecycle": self.lifecycle.summary(self.ended_at),
+                "telemetry": self.telemetry.telemetry.summary() if self.telemetry is not None else None,
             }
         )
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
-__all__ = ["STATE_LABELS", "SessionSnapshot", "SessionState", "StatsSource"]
+__all__ = ["STATE_LABELS", "CostSource", "SessionSnapshot", "SessionState", "StatsSource"]
 
 StatsSource = Literal["transcript", "shell", "screen", "none"]
 """Where the counts come from: Claude Code's transcript, a shell's OSC 133 marks, the screen parser (programs
 without either), or nothing yet (a program that has shown nothing countable)."""
+
+CostSource = Literal["cli", "estimate"]
+"""Where the cost comes from: the CLI's own telemetry, or the transcript priced by genai-prices."""
 
 SessionState = Literal["starting", "working", "waiting", "idle", "ended"]
 """The session's state (`claude_tui.lifecycle.state`)."""
@@ -79,6 +82,8 @@ class SessionSnapshot:
     new_waits: tuple[str, ...] = ()
     """Why the program started waiting for the person, once per time since the previous snapshot: the UI
     rings the terminal and notifies for each."""
+    cost_source: CostSource = "estimate"
+    """Whose `cost_usd` it is: the CLI's own (its telemetry) or genai-prices' estimate of the transcript."""
 
     @property
     def total_tokens(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -74,3 +75,18 @@ def logged_run_id(outcome: Any, timeout: float = 180.0) -> str:
     experiments = [experiment.experiment_id for experiment in client.search_experiments()]
     [run] = client.search_runs(experiments, filter_string=run_key_filter(outcome.session_id))
     return str(run.info.run_id)
+
+
+async def exit_claude(pilot: Any, app: Any, pane: Any, timeout: float = 120) -> Any:
+    """Type `/exit` into the pane, wait until the app has ended and its logger process has logged the
+    session, and check that it went well (exit status 0, no error); returns the app's `SessionResult` with
+    the run's id (`logged_run_id`).
+    """
+    pane.send(b"/exit")
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.return_value is not None, timeout, "the session to end")
+    outcome = app.return_value
+    assert outcome.error is None, outcome.error
+    assert outcome.exit_code == 0, outcome
+    return dataclasses.replace(outcome, run_id=logged_run_id(outcome, timeout))

@@ -229,11 +229,12 @@ def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
         if early.hook_secret is not None:
             config.hook_secret = early.hook_secret
     argv = config.argv()
+    env, _ = config.program_env()
     if early is not None:
-        if (early.argv, early.cwd, early.env) == (argv, str(config.cwd), config.env):
+        if (early.argv, early.cwd, early.env) == (argv, str(config.cwd), env):
             return early.pty
         early.pty.terminate(grace=0.5)
-    return PtySession.spawn(argv, cwd=config.cwd, env=config.env, cols=cols, rows=rows)
+    return PtySession.spawn(argv, cwd=config.cwd, env=env, cols=cols, rows=rows)
 
 
 def start_recovery(config: SessionConfig) -> None:

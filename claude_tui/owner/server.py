@@ -289,7 +289,8 @@ class OwnedSession:
             OSError: the spool could not be created (the program is ended).
         """
         config.session_id = self.id
-        tracked = TrackedSession(config, argv=self.pump.session.argv)
+        # Spawned with the config's own environment: no telemetry export to this process yet (nor hooks).
+        tracked = TrackedSession(config, argv=self.pump.session.argv, env=config.env)
         emulator = self.pump.emulator
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, tracked.start, emulator.cols, emulator.rows)

@@ -151,7 +151,7 @@ class SessionView(Horizontal):
         yield TerminalPane(
             session.argv,
             cwd=session.config.cwd,
-            env=session.config.env,
+            env=session.env,
             recorder=session.recorder,
             pump=self._pump,
             id="terminal",

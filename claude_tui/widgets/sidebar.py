@@ -175,7 +175,8 @@ class SessionSidebar(VerticalScroll):
         self.query_one("#stat-tokens-in", StatRow).set_value("Tokens in", format_count(snap.input_tokens))
         self.query_one("#stat-tokens-out", StatRow).set_value("Tokens out", format_count(snap.output_tokens))
         cost = self.query_one("#stat-cost", StatRow)
-        cost.set_value("Est. cost", format_cost(snap.cost_usd))
+        # The CLI's own figure once its telemetry reported one; else genai-prices' estimate of the transcript.
+        cost.set_value("Cost" if snap.cost_source == "cli" else "Est. cost", format_cost(snap.cost_usd))
         cost.set_class("cost_usd" in snap.alerted_metrics, "-alert")
         self.query_one("#stat-model", StatRow).set_value("Model", ", ".join(snap.models) or "–")
         elapsed = self.query_one("#stat-elapsed", StatRow)

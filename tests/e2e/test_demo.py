@@ -18,6 +18,7 @@ from typing import Any
 import pexpect
 import pytest
 
+from claude_tui.formatting import format_cost
 from claude_tui.scenarios import scenario_prompts
 from claude_tui.terminal.emulator import TerminalEmulator
 from tests.helpers import wait_until
@@ -90,8 +91,12 @@ def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
         screen.wait_for(r"Tool uses\s+11\b")
         screen.wait_for(r"Sub-agent tools\s+2\b")
         screen.wait_for(r"Errors\s+1\b")
-        screen.wait_for(r"Est\. cost\s+\$0\.\d{3}")  # a number, priced by genai-prices (was "unknown")
-        time.sleep(1.0)
+        # A number (was "unknown"): the CLI's own figure from its telemetry, labelled so (not "Est. cost").
+        screen.wait_for(r"(?<!Est\. )\bCost\s+\$0\.\d{3}")
+        deadline = time.monotonic() + 2.5  # the CLI exports its events every second
+        while time.monotonic() < deadline:
+            screen.pump()
+        shown = screen.wait_for(r"\bCost\s+(\$0\.\d{3})").group(1)
         screen.type("/exit")
         screen.child.expect(pexpect.EOF, timeout=120)
     finally:
@@ -121,4 +126,8 @@ def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
     records = [json.loads(line) for line in Path(local).read_text().splitlines() if '"cost-state"' in line]
     assert records, "no cost-state record in the transcript"
     assert run.data.metrics["cost_usd"] == pytest.approx(records[-1]["totalCostUSD"], rel=1e-3)
+    # The CLI's own accounting, received live, is the same figure; the sidebar showed it.
+    assert run.data.tags["claude.telemetry"] == "received"
+    assert run.data.metrics["cli_cost_usd"] == pytest.approx(records[-1]["totalCostUSD"], abs=1e-6)
+    assert shown == format_cost(records[-1]["totalCostUSD"])
     assert "cost.unpriced_models" not in run.data.tags

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from claude_tui import cli, launch
-from claude_tui.claude_code import config_dir
+from claude_tui.claude_code import config_dir, tracked_env
 from claude_tui.commands import run as run_module
 from claude_tui.lifecycle import endpoint
 from claude_tui.lifecycle.hooks import tracked_argv
@@ -131,6 +131,19 @@ def test_early_argv_is_the_argv_click_builds(
     args_and_prompt = [*line.claude_args, *([line.prompt] if line.prompt else [])]
     assert shell_env(line.command, args_and_prompt) == config.env
     assert os.path.realpath(line.cwd or os.getcwd()) == str(config.cwd)
+    # And its environment (Claude's telemetry export to the session's route), which claim_or_spawn compares.
+    early_env = (
+        tracked_env(
+            {},
+            routes.url(endpoint.OTLP_ROUTE),
+            config=config_dir(),
+            cwd=str(config.cwd),
+            args=line.claude_args,
+        )[0]
+        if line.command == "claude"
+        else {}
+    )
+    assert early_env == config.program_env()[0]
 
 
 def test_new_session_id_is_a_random_uuid4() -> None:
