@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from claude_tui.lifecycle.notify import NotifyCommand
     from claude_tui.lifecycle.state import Lifecycle, Transition
     from claude_tui.parsing import Event, ScreenParser, SessionStats, TranscriptTail
-    from claude_tui.parsing.shell import ShellMarks
     from claude_tui.parsing.otlp import TelemetryIntake
+    from claude_tui.parsing.shell import ShellMarks
     from claude_tui.snapshot import SessionSnapshot, StatsSource
     from claude_tui.terminal.emulator import TerminalEmulator
     from claude_tui.terminal.recorder import CastRecorder
