@@ -131,7 +131,8 @@ def test_early_argv_is_the_argv_click_builds(
     args_and_prompt = [*line.claude_args, *([line.prompt] if line.prompt else [])]
     assert shell_env(line.command, args_and_prompt) == config.env
     assert os.path.realpath(line.cwd or os.getcwd()) == str(config.cwd)
-    # And its environment (Claude's telemetry export to the session's route), which claim_or_spawn compares.
+    # And its environment (Claude's telemetry export to the session's route; a shell's OSC 133 rc), which
+    # claim_or_spawn compares.
     early_env = (
         tracked_env(
             {},
@@ -141,7 +142,7 @@ def test_early_argv_is_the_argv_click_builds(
             args=line.claude_args,
         )[0]
         if line.command == "claude"
-        else {}
+        else shell_env(line.command, args_and_prompt)
     )
     assert early_env == config.program_env()[0]
 
