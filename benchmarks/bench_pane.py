@@ -102,11 +102,12 @@ async def run_stall(
     machine's noise floor); return max/p99 stall (ms) and the seconds until ``cat`` ended.
 
     ``product_gc``: the garbage collector handled as ``claude-tui`` does (paused through start-up, the
-    survivors frozen after the first frame: `claude_tui.app.settle_garbage_collector`); else Python's default.
+    survivors frozen after the first frame: `claude_tui.terminal.collector.settle_garbage_collector`); else
+    Python's default.
     """
     from textual.app import App, ComposeResult
 
-    from claude_tui.app import settle_garbage_collector
+    from claude_tui.terminal.collector import settle_garbage_collector
     from claude_tui.widgets.terminal import TerminalPane
 
     done = asyncio.Event()

@@ -52,7 +52,8 @@ class LazyGroup(click.Group):
 
 NO_RECOVERY = {"sync", "import", "stats", "replay", "run", "demo"}
 """Commands that do not start the background logging of orphaned sessions here: sync does it itself, and the
-session commands' app does it two seconds in (`ClaudeTuiApp._after_start`), off Claude's first frame."""
+session commands' app does it two seconds in (`widgets.store_check.check_store_after_start`), off Claude's
+first frame."""
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

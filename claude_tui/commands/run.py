@@ -239,7 +239,7 @@ def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
 
 def start_recovery(config: SessionConfig) -> None:
     """Log the spools of killed sessions in a detached process, when no app starts to do it (see
-    `ClaudeTuiApp._after_start`; the group does it for the other commands)."""
+    `widgets.store_check.check_store_after_start`; the group does it for the other commands)."""
     if config.track:
         from claude_tui.tracking.recovery import recover_orphans_in_background
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from claude_tui.session import SessionConfig
     from claude_tui.worktree import Worktree
 
-__all__ = ["SessionTab", "entry_for", "session_name"]
+__all__ = ["SessionTab", "entry_for", "session_name", "window_header"]
 
 MakeView = Callable[[TrackedSession], SessionView]
 """Builds the view of a started session (the app injects its store and hint)."""
@@ -62,6 +62,19 @@ def session_name(view: SessionView) -> str:
     if prompt:
         return " ".join(prompt.split())
     return f"{Path(session.config.command).name} · {session.config.cwd.name or session.config.cwd}"
+
+
+def window_header(view: SessionView) -> tuple[str, str]:
+    """The window's header for the session shown: its name and what it is doing (`waiting for you` stands
+    out there; nothing while it starts), and its work dir and branch."""
+    from claude_tui.snapshot import STATE_LABELS
+
+    title = view.snapshot.title if view.snapshot else view.session.title
+    state = STATE_LABELS.get(view.state, view.state) if view.state != "starting" else ""
+    config = view.session.config
+    branch = config.worktree.branch if config.worktree else view.session.git_start.get("branch")
+    where = f"{config.cwd}" + (f" ({branch})" if branch else "")
+    return " · ".join(part for part in ("claude-tui", title, state) if part), where
 
 
 def entry_for(view: SessionView, number: int, *, active: bool, attention: bool) -> SessionEntry:
@@ -397,6 +410,27 @@ class SessionTab(Container):
             session = await asyncio.to_thread(start_session, self.template, request, cols, rows)
         except Exception as exc:  # a bad work dir, a program not found, a worktree git refuses, a full disk
             self.ask_new_session(one_line(exc), request)
+            return
+        await self.open(self._make_view(session))
+
+    @work(group="sessions-opening")
+    async def resume(self, make_config: Callable[[], SessionConfig]) -> None:
+        """Start a session from `make_config()` (History's `r`: `--resume ID` in the run's work dir) and show
+        it beside the others; a failure (a bad setting, a work dir gone) is one line in a notification."""
+        from claude_tui.config import ConfigError
+        from claude_tui.tracking.errors import one_line
+
+        cols, rows = max(20, self.app.size.width - 34), max(5, self.app.size.height - 4)
+
+        def start() -> TrackedSession:
+            session = TrackedSession(make_config())
+            session.start(cols, rows)
+            return session
+
+        try:
+            session = await asyncio.to_thread(start)
+        except (ConfigError, OSError, ValueError) as exc:
+            self.notify(f"cannot resume: {one_line(exc)}", severity="error", title="Resume")
             return
         await self.open(self._make_view(session))
 

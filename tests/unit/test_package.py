@@ -70,3 +70,13 @@ def test_every_benchmark_module_imports() -> None:
     for path in sorted((ROOT / "benchmarks").glob("*.py")):
         if not path.stem.startswith("_"):
             importlib.import_module(f"benchmarks.{path.stem}")
+
+
+APP_MODULE_LINES = 250
+"""What issue 12 asks of `claude_tui/app.py`: the App wires parts (tabs, sessions, history, the store check)
+that live in their own modules; a feature that grows it past this goes into a widget of its own."""
+
+
+def test_the_app_module_only_wires_parts() -> None:
+    lines = (ROOT / "claude_tui" / "app.py").read_text().count("\n")
+    assert lines <= APP_MODULE_LINES, f"claude_tui/app.py has {lines} lines: move a concept into widgets/"

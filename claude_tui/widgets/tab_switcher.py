@@ -1,0 +1,51 @@
+"""`TabSwitcher`: the window's two tabs (Session, History), the tab bar above them, and switching.
+
+With a session, the tab bar and the footer come with its counters (`SessionView.FilledIn`, off Claude's
+first frame): `fill_in_chrome` mounts them into the placeholders the first frame reserved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Tab, Tabs
+
+from claude_tui.widgets.history_tab import HistoryTab
+
+__all__ = ["TABS", "TabSwitcher", "fill_in_chrome", "tab_bar"]
+
+TABS = (("session", "Session"), ("history", "History"))
+"""The id and the label of each tab."""
+
+
+def tab_bar(active: str) -> Tabs:
+    """The tab bar, `active` selected. Switched by click or `s`/`h`: focus stays with the pane or the
+    History table."""
+    tabs = Tabs(*(Tab(label, id=f"tab-{name}") for name, label in TABS), active=f"tab-{active}")
+    tabs.can_focus = False
+    return tabs
+
+
+async def fill_in_chrome(main: Screen[Any] | None) -> None:
+    """Mount the tab bar and the footer into `main`'s placeholders (`#tab-bar`, `#footer-bar`), once."""
+    if main is None or main.query("#tab-bar Tabs") or not main.query("#footer-bar"):
+        return  # there already, or the app is closing
+    await main.query_one("#tab-bar").mount(tab_bar(main.query_one(TabSwitcher).current or "session"))
+    await main.query_one("#footer-bar").mount(Footer())
+    main.app.refresh_bindings()  # a footer shows the keys when told that they changed
+
+
+class TabSwitcher(ContentSwitcher):
+    """The Session and History tabs, one shown at a time; the tab bar (once there) follows."""
+
+    def show(self, tab: str) -> None:
+        """Switch to `tab` (`session` or `history`); the History pane is built on its first view."""
+        self.current = tab
+        for tabs in self.screen.query("#tab-bar Tabs").results(Tabs):
+            tabs.active = f"tab-{tab}"
+        focused, shown = self.app.focused, self.query_one(f"#{tab}")
+        if focused is not None and self in focused.ancestors and shown not in focused.ancestors:
+            self.app.set_focus(None)  # typing must not go on into a tab that is no longer shown
+        if tab == "history":
+            self.query_one(HistoryTab).show_pane()
