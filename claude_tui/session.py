@@ -203,10 +203,13 @@ class SessionConfig:
         """The config of another session opened in the same window (`n`): the same store, tags, alerts,
         environment and Claude config dir; its own id, work dir, program and first prompt. Claude's arguments
         carry over, except those that name a conversation (`--resume`, `--continue`, ...); another program
-        gets none of them. No worktree: one is made for the new session when asked for."""
+        gets none of them. No worktree: one is made for the new session when asked for. Its own hook
+        secret: with the first's, both would share one set of hook routes, and each would get the other's
+        hooks (the second session counted the first's conversation as its own)."""
         same_program = command == self.command
         return replace(
             self,
+            hook_secret=os.urandom(16).hex(),
             command=command,
             claude_args=claude_code.without_conversation_args(self.claude_args) if same_program else [],
             prompt=prompt,

@@ -179,6 +179,9 @@ def test_another_session_of_the_window_keeps_the_store_and_options_but_not_the_c
     )
     other = first.for_another_session(cwd=tmp_path / "b", prompt="second", command="claude")
     assert other.session_id != first.session_id and other.cwd == tmp_path / "b" and other.prompt == "second"
+    # Its own hook routes: with the first's secret, each session would get the other's hooks.
+    assert other.hook_secret != first.hook_secret
+    assert other.hook_routes() is not first.hook_routes()
     assert other.claude_args == ["--permission-mode", "acceptEdits"]
     assert (other.env, other.tags, other.tracking_uri, other.experiment) == (
         first.env,
