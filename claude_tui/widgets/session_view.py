@@ -57,11 +57,17 @@ class SessionView(Horizontal):
     """
 
     POLL_INTERVAL = 0.25
-    """Seconds between transcript polls; counts appear well within a second of Claude writing them."""
+    """Seconds between transcript polls while the session is busy; counts appear well within a second of
+    Claude writing them."""
 
-    BACKGROUND_POLL_INTERVAL = 1.0
-    """Seconds between polls while another session is shown: its entry in the session list (state, counts)
-    stays within a second, and eight sessions in the background cost the event loop a quarter of the polls."""
+    IDLE_POLL_INTERVAL = 1.0
+    """Seconds between polls while the session is idle (its program drew nothing and its counts stayed for
+    `IDLE_AFTER` seconds) or another session is shown: the elapsed clock needs one refresh a second, and a
+    session waiting for its user wakes the UI a quarter as often (issue 19, target 2: idle CPU). A session
+    in the background keeps its entry in the session list (state, counts) within a second."""
+
+    IDLE_AFTER = 2.0
+    """Seconds without a frame of the program or a change of its counts after which the session is idle."""
 
     FILL_IN_AFTER = 1.0
     """Seconds after start-up when the counters are mounted (and the app's tab bar and footer with them) and
@@ -138,7 +144,7 @@ class SessionView(Horizontal):
         self._state = "starting"
         self._listed: tuple[object, ...] = ()
         self._mounted_at = 0.0
-        self._polled_at = 0.0
+        self._changed_at = 0.0
         self.snapshot: SessionSnapshot | None = None
         """The latest snapshot of the session (None before the first poll)."""
         self.result: SessionResult | None = None
@@ -221,8 +227,21 @@ class SessionView(Horizontal):
         self.post_message(self.FilledIn())
         self.session.program_ready()
         await self.sidebar.mount_rows()
+        self._poll_and_rearm()
+
+    def poll_delay(self, now: float) -> float:
+        """Seconds until the next poll: `POLL_INTERVAL` while the session shown is busy, else
+        `IDLE_POLL_INTERVAL`."""
+        if not self.display:
+            return self.IDLE_POLL_INTERVAL
+        quiet = now - max(self.pane.last_frame_at, self._changed_at)
+        return self.POLL_INTERVAL if quiet < self.IDLE_AFTER else self.IDLE_POLL_INTERVAL
+
+    def _poll_and_rearm(self) -> None:
+        """Poll, then set the next poll's timer (`poll_delay`): one timer, no wake-up while idle."""
         self._poll()
-        self.set_interval(self.POLL_INTERVAL, self._poll)
+        if not self._ending and self.is_attached:
+            self.set_timer(self.poll_delay(time.monotonic()), self._poll_and_rearm)
 
     # -- the program's attention -----------------------------------------------------------------------------
 
@@ -260,12 +279,9 @@ class SessionView(Horizontal):
     def _poll(self) -> None:
         if self._ending or not self.is_attached:
             return  # the session ended, or the app is shutting down and the widgets are going
-        now = time.monotonic()
-        if not self.display and now - self._polled_at < self.BACKGROUND_POLL_INTERVAL:
-            return
-        self._polled_at = now
         session = self.session
-        session.poll_terminal(self.pane.emulator)
+        if session.poll_terminal(self.pane.emulator):
+            self._changed_at = time.monotonic()
         snapshot = session.snapshot()
         self.snapshot = snapshot
         self.sidebar.show(snapshot)

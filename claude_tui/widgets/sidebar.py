@@ -119,6 +119,7 @@ class SessionSidebar(VerticalScroll):
     def fold(self, folded: bool) -> None:
         """Fold into a status line under the pane, or unfold into the column beside it."""
         self.set_class(folded, "-folded")
+        self._show_status()  # drawn only while folded
 
     async def mount_rows(self) -> None:
         """Mount the counters. The session view does it a moment after start (`SessionView.FILL_IN_AFTER`):
@@ -205,14 +206,17 @@ class SessionSidebar(VerticalScroll):
             self._show_status()
 
     def _show_status(self) -> None:
-        if not self.is_mounted:
+        # Only while folded: refreshing a hidden widget makes Textual rebuild its whole map and redraw the
+        # screen (Compositor.update_widgets), and the line's clock changes every second (issue 19, target 2).
+        if not self.is_mounted or not self.folded:
             return
         line = Text(no_wrap=True, overflow="ellipsis")
         if self._sessions:
             line.append_text(self._sessions)
             line.append(" │ ", "dim")
         line.append_text(self._status)
-        self.query_one("#status-line", Static).update(line)
+        # One row of a fixed height: no layout (with one, the clock re-laid the whole screen every second).
+        self.query_one("#status-line", Static).update(line, layout=False)
 
     @staticmethod
     def activity_series(per_minute: Sequence[int]) -> list[int]:

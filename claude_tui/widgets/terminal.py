@@ -143,8 +143,10 @@ class TerminalPane(Widget, can_focus=True):
     sizes the emulator itself (the widget's layout lags behind, and would cut lines in between)."""
     SCROLL_LINES: ClassVar[int] = 3
     """Lines per mouse wheel step."""
-    HOUSEKEEPING: ClassVar[float] = 0.25
-    """Seconds between the pump's upkeep calls (recording flush, exit check)."""
+    HOUSEKEEPING: ClassVar[float] = 1.0
+    """Seconds between the pump's upkeep calls (recording flush, due once a second; the exit check for a
+    program whose children keep the terminal open: one that closes it is noticed at once). Each wake-up of
+    an idle UI costs CPU (issue 19, target 2)."""
 
     class Exited(PaneMessage):
         """The program ended (or never started: code 127 for a missing command)."""

@@ -297,3 +297,52 @@ async def test_chrome_comes_while_the_program_keeps_drawing(
         )
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+
+
+async def test_an_idle_session_ticks_its_clock_without_laying_the_screen_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19, target 2 (idle CPU): the elapsed clock changes every second; with the folded form's status
+    line updated (hidden or not) each tick re-laid the whole screen out. Each tick now redraws its row only,
+    and a quiet session is polled once a second."""
+    idle = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
+    session = script_session(tmp_path, idle, track=False)
+    seconds = [session.started_at]
+    session._clock = lambda: seconds[0]
+    app = ClaudeTuiApp(session)
+    async with app.run_test(size=(160, 40)) as pilot:
+        view = app.sessions[0]
+        sidebar = view.sidebar
+        await wait_for(pilot, lambda: sidebar.rows_mounted and app.query(Footer), 15, "the fill-in")
+        await pilot.pause()
+        assert not sidebar.folded
+        layouts: list[float] = []
+        relayout = type(app.screen)._refresh_layout
+
+        def counted(screen: Any, *args: Any, **kwargs: Any) -> None:
+            layouts.append(seconds[0])
+            relayout(screen, *args, **kwargs)
+
+        monkeypatch.setattr(type(app.screen), "_refresh_layout", counted)
+        elapsed = app.query_one("#stat-elapsed", StatRow)
+        for tick in range(1, 4):
+            seconds[0] += 1.0
+            view._poll()
+            await pilot.pause()
+            assert elapsed.text.split() == ["Elapsed", f"{tick}s"]
+        assert layouts == []
+        # Folded, the status line shows the clock as it is now, and follows it.
+        view.toggle_sidebar()
+        await pilot.pause()
+        status = app.query_one("#status-line")
+        assert str(status.render()).endswith(" · 3s")
+        seconds[0] += 1.0
+        view._poll()
+        await pilot.pause()
+        assert str(status.render()).endswith(" · 4s")
+        # Polled four times a second while the program draws or its counts change, else once a second.
+        busy = max(view.pane.last_frame_at, view._changed_at)
+        assert view.poll_delay(busy) == SessionView.POLL_INTERVAL
+        assert view.poll_delay(busy + SessionView.IDLE_AFTER + 0.1) == SessionView.IDLE_POLL_INTERVAL
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
