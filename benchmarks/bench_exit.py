@@ -7,6 +7,8 @@ measured over `IDLE` seconds: its CPU and its memory (RSS), and whether numpy, p
 mapped into it (they come only with mlflow). Then `/exit` is typed and the clock starts at the Enter key:
 - exit: until the process is gone (what the shell waits for), target <= 4x claude alone, per round;
 - in the store: from the exit until the session's run is in the sqlite store and finished, target <= 3 s.
+The logger process that logs it is started while the session runs (the warm logger, after Claude's first
+frame): its memory in the idle window is printed too, beside the UI's.
 
 Printed with the load average (1 min) before and after: on a shared machine the figures move with it.
 """
@@ -45,6 +47,19 @@ def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def warm_logger_rss_mb(parent: int) -> float:
+    """The resident memory in MB of the warm logger that process `parent` started (0 when there is none)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"--serve" in cmdline:
+            return rss_mb(int(entry.name))
     return 0.0
 
 
@@ -96,6 +111,7 @@ def one_run(argv: list[str], env: dict[str, str], cwd: Path, db: Path | None) ->
         drain(child, IDLE)
         cpu = (cpu_seconds(child.pid) - before) / IDLE
         rss, heavy = rss_mb(child.pid), heavy_loaded(child.pid)
+        logger_rss = warm_logger_rss_mb(child.pid)
         runs_before = finished_runs(db) if db is not None else 0
         child.send("/exit")
         drain(child, 1.0)  # the command menu opens; Enter then runs /exit
@@ -113,7 +129,14 @@ def one_run(argv: list[str], env: dict[str, str], cwd: Path, db: Path | None) ->
             while finished_runs(db) <= runs_before and time.perf_counter() - gone < STORE_WAIT:
                 time.sleep(0.02)
             logged = time.perf_counter() - gone if finished_runs(db) > runs_before else float("inf")
-        return {"exit": exited, "logged": logged, "cpu": cpu, "rss": rss, "heavy": heavy}
+        return {
+            "exit": exited,
+            "logged": logged,
+            "cpu": cpu,
+            "rss": rss,
+            "heavy": heavy,
+            "logger_rss": logger_rss,
+        }
     finally:
         child.terminate(force=True)
 
@@ -173,6 +196,12 @@ def main() -> list[dict[str, Any]]:
             "case": "claude-tui's own process: memory MB (target <= 80); heavy libraries: "
             + (", ".join(heavy) or "none"),
             "median": statistics.median(r["rss"] for r in tracked),
+            "runs": RUNS,
+            "load": load,
+        },
+        {
+            "case": "its warm logger process (mlflow, the store open): memory MB",
+            "median": statistics.median(r["logger_rss"] for r in tracked),
             "runs": RUNS,
             "load": load,
         },

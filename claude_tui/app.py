@@ -59,10 +59,8 @@ class ClaudeTuiApp(App[SessionResult]):
     """What ends the sessions cleanly when `handle_signals` is on (issue 13, item 4)."""
 
     AFTER_START = 2.0
-    """Seconds after start-up (after Claude's first frame) when sessions not logged yet are looked for (and
-    logged by a detached `sync`), and a tracking server is asked whether it answers: nothing competes with
-    Claude's start for the CPU. The app itself never imports mlflow for a session (a logger process logs it);
-    only the History tab does."""
+    """Seconds after start-up (after Claude's first frame) when `widgets.store_check` does its work: nothing
+    competes with Claude's start for the CPU. The app never imports mlflow for a session; History does."""
 
     def __init__(
         self,
@@ -154,7 +152,7 @@ class ClaudeTuiApp(App[SessionResult]):
             self.title, self.sub_title = window_header(self.sessions[0])
             self.sessions[0].pane.focus()
             if self._first_session.spool is not None:
-                self.set_timer(self.AFTER_START, partial(check_store_after_start, self, self.tracking_uri))
+                self.set_timer(self.AFTER_START, partial(check_store_after_start, self, self.store))
         else:
             self.refresh_bindings()  # the footer came with the first frame: it shows the keys once told
         if self.initial_tab == "history":
@@ -182,6 +180,7 @@ class ClaudeTuiApp(App[SessionResult]):
         """No session runs any more: exit; the command line prints every result (the last one returned)."""
         self.results, self.notes = event.results, event.notes
         last = event.results[-1] if event.results else SessionResult()
+        self.store.close()  # the warm logger logs what it was handed, then exits
         if self._hung_up:
             # The terminal is gone: nothing to restore or print, and Textual's shutdown would wait forever
             # on its writer thread. The sessions are logged (or their spools kept) already.

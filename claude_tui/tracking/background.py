@@ -6,6 +6,13 @@ mlflow (about 3 s and 150 MB) and the UI can exit the moment the program does. I
 (exit status 1) with the spool kept for `claude-tui sync`. A store that does not answer is given up within
 `GIVE_UP_AFTER` seconds (issue 13, item 2): the reachability check first, then MLflow's own HTTP timeout
 and retries cut down from minutes.
+
+The warm logger, `python -m claude_tui.tracking.background --serve URI [EXPERIMENT]`, is what the app starts
+a moment after Claude's first frame (issue 19, target 1): while the session runs it imports mlflow and opens
+the store in a thread of low priority (`warm_up`), and at the session's end it only logs. It reads the paths
+of finished spools from its stdin, one a line, logs each as above (the line gets the `spool` too), and exits
+at end of input: when the app exits or is killed. It never logs a spool it was not handed: a killed app's
+spool is an orphan, logged by the next start as ever.
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 GIVE_UP_AFTER = 10.0
 """Seconds after which an unreachable store is given up."""
@@ -26,14 +34,35 @@ HTTP_SETTINGS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "5", "MLFLOW_HTTP_REQUEST_MAX_RE
 user's own settings win."""
 
 
+WARM_UP_NICENESS = 10
+"""How much lower than the session the warm-up thread runs: its ~3 s of CPU must not slow Claude down."""
+
+
 def logger_argv(spool: Path | str) -> list[str]:
     """The command line of a logger process for `spool`."""
     return [sys.executable, "-m", "claude_tui.tracking.background", str(spool)]
 
 
+def warm_logger_argv(tracking_uri: str, experiment: str | None = None) -> list[str]:
+    """The command line of a warm logger process for the store at `tracking_uri`."""
+    argv = [sys.executable, "-m", "claude_tui.tracking.background", "--serve", tracking_uri]
+    return argv + ([experiment] if experiment else [])
+
+
 def start_logger(spool: Path | str) -> subprocess.Popen[bytes]:
     """Start a detached logger process for the finished `spool`; what it prints goes to `logger.log` in the
     data dir (its last line: the run, or why not). It outlives the caller: its own session, no terminal."""
+    return _detached(logger_argv(spool), stdin=subprocess.DEVNULL)
+
+
+def start_warm_logger(tracking_uri: str, experiment: str | None = None) -> subprocess.Popen[bytes]:
+    """Start a detached warm logger for the store at `tracking_uri`: write the paths of finished spools to its
+    `stdin`, one a line; close it (or exit) when there will be no more. Its output goes to `logger.log`."""
+    return _detached(warm_logger_argv(tracking_uri, experiment), stdin=subprocess.PIPE)
+
+
+def _detached(argv: list[str], stdin: int) -> subprocess.Popen[bytes]:
+    """Start `argv` in its own session, no terminal, its output appended to `logger.log` in the data dir."""
     from claude_tui.paths import data_dir
 
     folder = data_dir()
@@ -41,12 +70,7 @@ def start_logger(spool: Path | str) -> subprocess.Popen[bytes]:
     log_fd = os.open(folder / "logger.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         return subprocess.Popen(
-            logger_argv(spool),
-            stdin=subprocess.DEVNULL,
-            stdout=log_fd,
-            stderr=log_fd,
-            start_new_session=True,
-            close_fds=True,
+            argv, stdin=stdin, stdout=log_fd, stderr=log_fd, start_new_session=True, close_fds=True
         )
     finally:
         os.close(log_fd)
@@ -85,16 +109,90 @@ def log_one(path: str) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    """Log the spool named by `argv[0]`; print the result line; 0 when logged."""
-    if len(argv) != 1:
-        print(json.dumps({"error": "usage: python -m claude_tui.tracking.background SPOOL"}))
-        return 2
-    result = log_one(argv[0])
+def warm_up(tracking_uri: str, experiment: str | None = None) -> None:
+    """Do now what a spool's logging would do first: import mlflow and the logger, open (create or migrate)
+    the store, look its experiment up. Never raises: logging does it all again anyway, and reports what
+    fails."""
+    with contextlib.suppress(Exception):
+        from claude_tui.tracking import logger  # noqa: F401  (mlflow, and what logging a spool imports)
+        from claude_tui.tracking.reach import store_reachable
+        from claude_tui.tracking.store import quiet_mlflow, tracking_client
+
+        if not store_reachable(tracking_uri):
+            return
+        quiet_mlflow()
+        client = tracking_client(tracking_uri)
+        if experiment:
+            client.get_experiment_by_name(experiment)
+
+
+class WarmUp(threading.Thread):
+    """`warm_up` in a thread of lower priority (`WARM_UP_NICENESS`; Linux only, where niceness is per
+    thread: the thread that logs keeps the normal priority)."""
+
+    def __init__(self, tracking_uri: str, experiment: str | None) -> None:
+        super().__init__(target=warm_up, args=(tracking_uri, experiment), daemon=True, name="warm-up")
+        self._tid: int | None = None
+        self._niceness: int | None = None
+
+    def run(self) -> None:
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError):
+                tid = threading.get_native_id()
+                self._niceness = os.getpriority(os.PRIO_PROCESS, tid)
+                os.setpriority(os.PRIO_PROCESS, tid, self._niceness + WARM_UP_NICENESS)
+                self._tid = tid
+        super().run()
+
+    def finish(self) -> None:
+        """Wait for the warm-up (two threads importing mlflow at once break it: protobuf's descriptor pool
+        refuses half-loaded files), at its normal priority again where that is allowed (it rarely is)."""
+        if self.is_alive() and self._tid is not None and self._niceness is not None:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, self._tid, self._niceness)
+        self.join()
+
+
+def serve(tracking_uri: str, experiment: str | None, paths: IO[bytes], out: IO[str]) -> int:
+    """The warm logger: warm up in a thread; log every spool whose path comes in on `paths`, one a line,
+    printing each result line to `out`, until end of input; 0 when all were logged."""
+    warming = WarmUp(tracking_uri, experiment)
+    warming.start()
+    status = 0
+    for line in iter(paths.readline, b""):
+        path = os.fsdecode(line.rstrip(b"\n"))
+        if not path:
+            continue
+        warming.finish()
+        result = log_one(path)
+        status = 1 if result.get("error") else status
+        _print({**result, "spool": path}, out)
+    return status
+
+
+def _print(result: dict[str, Any], out: IO[str]) -> None:
     try:
-        print(json.dumps(result), flush=True)
+        print(json.dumps(result), file=out, flush=True)
     except OSError:  # the owner that started us is gone: the run is in the store (or the spool kept) anyway
         pass
+
+
+def main(argv: list[str]) -> int:
+    """Log the spool named by `argv[0]` (or serve: `--serve URI [EXPERIMENT]`); print the result line(s); 0
+    when logged."""
+    if argv[:1] == ["--serve"] and len(argv) in (2, 3):
+        status = serve(argv[1], argv[2] if len(argv) == 3 else None, sys.stdin.buffer, sys.stdout)
+        # Not a normal exit: the warm-up thread may still be importing (input ended early), and an
+        # interpreter shutting down under a thread that imports can crash on its way out.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    if len(argv) != 1:
+        usage = "usage: python -m claude_tui.tracking.background SPOOL | --serve URI [EXPERIMENT]"
+        print(json.dumps({"error": usage}))
+        return 2
+    result = log_one(argv[0])
+    _print(result, sys.stdout)
     return 1 if result.get("error") else 0
 
 

@@ -7,15 +7,28 @@ the app only checks that the store can be reached (a local folder's rights, or a
 (`python -m claude_tui.tracking.background SPOOL`, `background.start_logger`) that imports mlflow, logs the
 run and removes the spool; the app exits at once. A store that cannot be reached keeps the spool, for the
 next start's background sync or `claude-tui sync`. Pure: no mlflow here.
+
+A fresh logger process spends ~3 s importing mlflow and up to as long again opening a new store before it
+logs, so the run reached the store seconds after the user was back at the shell. `warm()`, which the app
+calls a moment after Claude's first frame, starts the logger process early (`background.start_warm_logger`:
+it imports and opens the store while the session runs, at low priority); a finished spool's path then goes
+to it down a pipe and the run is in the store within a second of the exit. A warm logger that is gone is
+replaced by a fresh one for that spool; `close()` (the app's exit, or its death) ends its input.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import subprocess
+
     from claude_tui.tracking.spool import RunSpool
 
 __all__ = ["HandedOff", "LogSpool", "Progress", "SpoolLogger", "StoreUnreachable"]
@@ -57,6 +70,34 @@ class SpoolLogger:
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self._log_spool = log_spool
+        self._warm: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def warm_pid(self) -> int | None:
+        """The warm logger's process id while it runs (None before `warm()`, after `close()`, once gone)."""
+        warm = self._warm
+        return warm.pid if warm is not None and warm.poll() is None else None
+
+    def warm(self) -> None:
+        """Start the logger process now, so that a session's end only logs (a second at most: call it in a
+        thread). Nothing for a stand-in store; once only; a logger that cannot start is left to `log`."""
+        from claude_tui.tracking.background import start_warm_logger
+        from claude_tui.tracking.store import resolve_tracking_uri
+
+        with self._lock:
+            if self._log_spool is not None or self._warm is not None:
+                return
+            with contextlib.suppress(OSError):
+                self._warm = start_warm_logger(resolve_tracking_uri(self.tracking_uri), self.experiment)
+
+    def close(self) -> None:
+        """End the warm logger's input: it logs what it was handed, then exits."""
+        with self._lock:
+            warm, self._warm = self._warm, None
+        if warm is not None and warm.stdin is not None:
+            with contextlib.suppress(OSError):
+                warm.stdin.close()
 
     def log(self, spool: RunSpool, progress: Progress) -> Any:
         """Log a finished spool (blocking for a stand-in; a second at most otherwise: call it in a thread).
@@ -78,5 +119,20 @@ class SpoolLogger:
             spool.note_not_logged(reachable.reason)
             raise StoreUnreachable(reachable.reason)
         spool.close()  # the owner lock: the spool is finished, and the logger's from now on
-        process = start_logger(spool.path)
-        return HandedOff(process.pid, uri)
+        pid = self._hand_to_warm_logger(spool.path)
+        return HandedOff(pid if pid is not None else start_logger(spool.path).pid, uri)
+
+    def _hand_to_warm_logger(self, path: Path) -> int | None:
+        """Send `path` to the warm logger; its pid, or None when there is none (or it is gone): then the
+        spool is not its, and a fresh logger process must take it."""
+        line = os.fsencode(path) + b"\n"
+        with self._lock:
+            warm = self._warm
+            if warm is None or warm.stdin is None or warm.poll() is not None or line.count(b"\n") > 1:
+                return None
+            try:
+                # One write of a line shorter than PIPE_BUF: the logger gets all of it or none of it.
+                os.write(warm.stdin.fileno(), line)
+            except OSError:
+                return None
+            return warm.pid

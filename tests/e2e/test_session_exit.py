@@ -151,6 +151,57 @@ def test_the_ui_exits_at_once_a_logger_logs_the_run_and_mlflow_never_loads_in_th
     )
 
 
+def warm_loggers() -> list[int]:
+    """The warm loggers (`python -m claude_tui.tracking.background --serve`) of this test's data dir."""
+    home = f"CLAUDE_TUI_HOME={os.environ['CLAUDE_TUI_HOME']}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            warm = b"claude_tui.tracking.background" in cmdline and b"--serve" in cmdline
+            if warm and home in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_session_that_outlasts_the_start_is_logged_by_the_logger_it_warmed(
+    claude_env: Any, tmp_path: Path
+) -> None:
+    """Issue 19, target 1: the logger process starts while the session runs (after Claude's first frame) and
+    opens the store; at the end the app hands it the spool and exits; it logs the run, once, and exits."""
+    env = claude_env("realistic")
+    db = tmp_path / "store" / "mlflow.db"
+    args = ["-m", "claude_tui", "--tracking-uri", f"sqlite:///{db}", "--experiment", "e2e",
+            "--command", str(env.claude_bin), "--", *SCRIPTED_FLAGS]  # fmt: skip
+    child = pexpect.spawn(
+        sys.executable, args, env={**os.environ, **env.env()}, cwd=str(env.work_dir), dimensions=(40, 140),
+        timeout=30,
+    )  # fmt: skip
+    screen = Screen(child, 140, 40)
+    try:
+        screen.wait_for("shift+tab")
+        [spool] = spools()
+        session_id = json.loads((spool / "meta.json").read_text())["session_id"]
+        [warm] = wait_until(warm_loggers, 60, "the warm logger")
+        # The warm-up opens the store while the session runs.
+        wait_until(lambda: db.exists(), 120, "the warm-up to create the store")
+        child.send("/exit")
+        screen.wait_for("/exit")
+        child.send("\r")
+        status = screen.wait_exit()
+    finally:
+        child.close(force=True)
+    assert status == 0, screen.printed_after_exit()
+    runs = wait_until(lambda: finished_runs(db, session_id), 120, "the run in the store")
+    wait_until(lambda: gone(warm), 60, "the warm logger to exit")
+    assert len(runs) == 1 and not spools()
+    lines = (Path(os.environ["CLAUDE_TUI_HOME"]) / "logger.log").read_text().splitlines()
+    results = [json.loads(line) for line in lines if line.startswith("{")]
+    assert [(r["spool"], r["run_id"]) for r in results] == [(str(spool), runs[0])]
+
+
 def gone(pid: int) -> bool:
     """Whether the process has ended (a zombie nobody reaped counts as ended)."""
     try:

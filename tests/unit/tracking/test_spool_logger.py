@@ -89,3 +89,33 @@ def test_a_spool_being_logged_is_not_pending(tmp_path: Path) -> None:
     finally:
         os.close(fd)
     assert [pending.path for pending in pending_spools(tmp_path)] == [spool.path]
+
+
+def test_a_spool_goes_to_a_fresh_logger_when_the_warm_one_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    dead = subprocess.Popen(["true"], stdin=subprocess.PIPE)
+    dead.wait()
+    monkeypatch.setattr(background, "start_warm_logger", lambda uri, experiment: dead)
+    started: list[Path] = []
+
+    def start_logger(path: Path) -> subprocess.Popen[bytes]:
+        started.append(path)
+        return subprocess.Popen(["true"])
+
+    monkeypatch.setattr(background, "start_logger", start_logger)
+    logger = SpoolLogger(uri, "exp")
+    logger.warm()
+    assert logger.warm_pid is None  # it exited
+    spool = finished_spool(tmp_path, uri)
+    handed = logger.log(spool, lambda stage, fraction: None)
+    assert started == [spool.path] and handed.pid != dead.pid
+
+
+def test_a_stand_in_store_starts_no_logger_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(background, "start_warm_logger", lambda uri, experiment: pytest.fail("no logger"))
+    logger = SpoolLogger("sqlite:///x.db", "exp", RecordingStore())
+    logger.warm()
+    assert logger.warm_pid is None
+    logger.close()
