@@ -158,7 +158,7 @@ def main() -> list[dict[str, Any]]:
     """Measure both, interleaved; print a markdown table and return its rows."""
     load_before = os.getloadavg()[0]
     with (
-        tempfile.TemporaryDirectory(prefix="bench-exit-") as tmp,
+        tempfile.TemporaryDirectory(prefix="bench-exit-", ignore_cleanup_errors=True) as tmp,
         StubServer(load_scenario("realistic")) as stub,
     ):
         claude_env = ClaudeEnvironment.create(Path(tmp) / "env", stub.url, files=DEFAULT_FILES)

@@ -92,7 +92,7 @@ def main() -> list[dict[str, Any]]:
     compileall.compile_dir(Path(claude_tui.__file__).parent, quiet=1)
     load_before = os.getloadavg()[0]
     with (
-        tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp,
+        tempfile.TemporaryDirectory(prefix="bench-startup-", ignore_cleanup_errors=True) as tmp,
         StubServer(load_scenario("realistic")) as stub,
     ):
         claude_env = ClaudeEnvironment.create(Path(tmp) / "env", stub.url, files=DEFAULT_FILES)

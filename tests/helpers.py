@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -90,3 +91,19 @@ async def exit_claude(pilot: Any, app: Any, pane: Any, timeout: float = 120) -> 
     assert outcome.error is None, outcome.error
     assert outcome.exit_code == 0, outcome
     return dataclasses.replace(outcome, run_id=logged_run_id(outcome, timeout))
+
+
+def session_runs(db: Path, session_id: str) -> list[tuple[str, str]]:
+    """(run id, status) of every run of the session `session_id` in the sqlite store at `db`, read with the
+    stdlib (no mlflow in the test's process); none while MLflow is still creating the store."""
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute(
+                "SELECT runs.run_uuid, runs.status FROM runs JOIN tags ON tags.run_uuid = runs.run_uuid "
+                "WHERE tags.key = 'claude.session_id' AND tags.value = ?",
+                (session_id,),
+            ).fetchall()
+    except sqlite3.OperationalError:
+        return []

@@ -13,7 +13,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ import pytest
 from claude_tui.claude_env import SCRIPTED_FLAGS
 from claude_tui.paths import own_command
 from claude_tui.terminal.emulator import TerminalEmulator
-from tests.helpers import wait_until
+from tests.helpers import session_runs, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -46,19 +45,8 @@ HEAVY = ("mlflow", "pandas", "pyarrow", "numpy", "sqlalchemy")
 
 
 def finished_runs(db: Path, session_id: str) -> list[str]:
-    """The ids of the finished runs of `session_id` in the sqlite store at `db` (read with the stdlib)."""
-    if not db.exists():
-        return []
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT runs.run_uuid FROM runs JOIN tags ON tags.run_uuid = runs.run_uuid "
-                "WHERE tags.key = 'claude.session_id' AND tags.value = ? AND runs.status = 'FINISHED'",
-                (session_id,),
-            ).fetchall()
-    except sqlite3.OperationalError:  # MLflow is still creating the store
-        return []
-    return [row[0] for row in rows]
+    """The ids of the finished runs of `session_id` in the sqlite store at `db`."""
+    return [run for run, status in session_runs(db, session_id) if status == "FINISHED"]
 
 
 def spools() -> list[Path]:
@@ -104,6 +92,13 @@ class Screen:
             self.child.exitstatus if self.child.exitstatus is not None else 128 + self.child.signalstatus
         )
 
+    def exit_claude(self) -> int:
+        """Type `/exit` and Enter in Claude's prompt; claude-tui's exit status once it has exited."""
+        self.child.send("/exit")
+        self.wait_for("/exit")
+        self.child.send("\r")
+        return self.wait_exit()
+
     def printed_after_exit(self) -> str:
         """The plain text of what came after the app left the alternate screen (the summary lines)."""
         tail = self.raw.rsplit(b"\x1b[?1049l", 1)[-1].decode(errors="replace")
@@ -128,10 +123,7 @@ def test_the_ui_exits_at_once_a_logger_logs_the_run_and_mlflow_never_loads_in_th
         screen.wait_for("shift+tab")  # Claude's prompt box, in the pane
         [spool] = spools()
         session_id = json.loads((spool / "meta.json").read_text())["session_id"]
-        child.send("/exit")
-        screen.wait_for("/exit")
-        child.send("\r")
-        status = screen.wait_exit()
+        status = screen.exit_claude()
     finally:
         child.close(force=True)
     printed = screen.printed_after_exit()
@@ -187,10 +179,7 @@ def test_a_session_that_outlasts_the_start_is_logged_by_the_logger_it_warmed(
         [warm] = wait_until(warm_loggers, 60, "the warm logger")
         # The warm-up opens the store while the session runs.
         wait_until(lambda: db.exists(), 120, "the warm-up to create the store")
-        child.send("/exit")
-        screen.wait_for("/exit")
-        child.send("\r")
-        status = screen.wait_exit()
+        status = screen.exit_claude()
     finally:
         child.close(force=True)
     assert status == 0, screen.printed_after_exit()

@@ -19,24 +19,9 @@ import pytest
 from claude_tui.tracking.spool import list_spools
 from claude_tui.tracking.spool_logger import HandedOff, SpoolLogger
 from claude_tui.tracking.sync import sync_spools
-from tests.helpers import wait_until
+from tests.helpers import session_runs, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def runs_of(db: Path, session_id: str) -> list[tuple[str, str]]:
-    """(run id, status) of every run of `session_id` in the sqlite store at `db` (read with the stdlib)."""
-    if not db.exists():
-        return []
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute(
-                "SELECT runs.run_uuid, runs.status FROM runs JOIN tags ON tags.run_uuid = runs.run_uuid "
-                "WHERE tags.key = 'claude.session_id' AND tags.value = ?",
-                (session_id,),
-            ).fetchall()
-    except sqlite3.OperationalError:  # MLflow is still creating the store
-        return []
 
 
 def store_opened(db: Path) -> bool:
@@ -83,13 +68,13 @@ def test_the_warm_logger_opens_the_store_early_logs_each_spool_once_and_exits_wi
         handed = logger.log(spool, progress)
         assert handed == HandedOff(pid, store_uri)
     for n in range(2):
-        wait_until(lambda n=n: runs_of(db, f"warm-{n}"), 120, f"the run of spool {n}")
+        wait_until(lambda n=n: session_runs(db, f"warm-{n}"), 120, f"the run of spool {n}")
     wait_until(lambda: not list_spools(spools[0].path.parent), 60, "the spools to be removed")
     logger.close()
     wait_until(lambda: gone(pid), 60, "the warm logger to exit at the end of its input")
     assert logger.warm_pid is None
     for n in range(2):
-        [(_run_id, status)] = runs_of(db, f"warm-{n}")
+        [(_run_id, status)] = session_runs(db, f"warm-{n}")
         assert status == "FINISHED"
     handed_lines = [line for line in logger_lines() if "spool" in line]
     assert sorted(line["spool"] for line in handed_lines) == sorted(str(spool.path) for spool in spools)
@@ -127,14 +112,14 @@ def test_an_app_killed_with_its_logger_warm_loses_nothing_and_nothing_is_logged_
     assert app.returncode == -signal.SIGKILL, app.stderr
     pid = int(app.stdout.split()[0])
     # The spool handed over is logged: the app's death ended the logger's input after its line.
-    wait_until(lambda: runs_of(db, "ended"), 120, "the handed-over spool's run")
+    wait_until(lambda: session_runs(db, "ended"), 120, "the handed-over spool's run")
     wait_until(lambda: gone(pid), 60, "the warm logger to exit")
     # The live one is the next start's: an orphan, untouched by the warm logger.
     [orphan] = list_spools(root)
     assert orphan.session_id == "live" and orphan.is_orphan
-    assert runs_of(db, "live") == []
+    assert session_runs(db, "live") == []
     [result] = sync_spools(root)
     assert result.ok and result.status == "KILLED", result.message
-    assert [status for _, status in runs_of(db, "live")] == ["KILLED"]
-    assert [status for _, status in runs_of(db, "ended")] == ["FINISHED"]
+    assert [status for _, status in session_runs(db, "live")] == ["KILLED"]
+    assert [status for _, status in session_runs(db, "ended")] == ["FINISHED"]
     assert list_spools(root) == []
