@@ -114,12 +114,13 @@ def warm_up(tracking_uri: str, experiment: str | None = None) -> None:
     the store, look its experiment up. Never raises: logging does it all again anyway, and reports what
     fails."""
     with contextlib.suppress(Exception):
-        from claude_tui.tracking import logger  # noqa: F401  (mlflow, and what logging a spool imports)
         from claude_tui.tracking.reach import store_reachable
-        from claude_tui.tracking.store import quiet_mlflow, tracking_client
 
         if not store_reachable(tracking_uri):
-            return
+            return  # nothing to warm (the session's end checks again), and no mlflow to hold meanwhile
+        from claude_tui.tracking import logger  # noqa: F401  (mlflow, and what logging a spool imports)
+        from claude_tui.tracking.store import quiet_mlflow, tracking_client
+
         quiet_mlflow()
         client = tracking_client(tracking_uri)
         if experiment:
