@@ -67,7 +67,8 @@ class SessionView(Horizontal):
     in the background keeps its entry in the session list (state, counts) within a second."""
 
     IDLE_AFTER = 2.0
-    """Seconds without a frame of the program or a change of its counts after which the session is idle."""
+    """Seconds without a frame of the program or a change of its counts or state after which the session is
+    idle."""
 
     FILL_IN_AFTER = 1.0
     """Seconds after start-up when the counters are mounted (and the app's tab bar and footer with them) and
@@ -294,6 +295,8 @@ class SessionView(Horizontal):
             self.notify(alert, severity="warning")
         if snapshot.new_waits:
             self._attend(snapshot.new_waits)
+        if snapshot.state != self._state:
+            self._changed_at = time.monotonic()  # a hook's news counts as activity, like a count's
         self._state = snapshot.state
         self._listed_changed()
 
