@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -109,10 +110,10 @@ def log_one(path: str) -> dict[str, Any]:
     }
 
 
-def warm_up(tracking_uri: str, experiment: str | None = None) -> None:
+def warm_up(tracking_uri: str, experiment: str | None, store_lock: threading.Lock) -> None:
     """Do now what a spool's logging would do first: import mlflow and the logger, open (create or migrate)
-    the store, look its experiment up. Never raises: logging does it all again anyway, and reports what
-    fails."""
+    the store holding `store_lock`, look its experiment up. Never raises: logging does it all again anyway,
+    and reports what fails."""
     with contextlib.suppress(Exception):
         from claude_tui.tracking.reach import store_reachable
 
@@ -122,17 +123,26 @@ def warm_up(tracking_uri: str, experiment: str | None = None) -> None:
         from claude_tui.tracking.store import quiet_mlflow, tracking_client
 
         quiet_mlflow()
-        client = tracking_client(tracking_uri)
-        if experiment:
-            client.get_experiment_by_name(experiment)
+        with store_lock:
+            client = tracking_client(tracking_uri)
+            if experiment:
+                client.get_experiment_by_name(experiment)
+
+
+WarmUpWork = Callable[[str, "str | None", threading.Lock], None]
+"""`warm_up` or a stand-in with its signature (tests)."""
 
 
 class WarmUp(threading.Thread):
     """`warm_up` in a thread of lower priority (`WARM_UP_NICENESS`; Linux only, where niceness is per
     thread: the thread that logs keeps the normal priority)."""
 
-    def __init__(self, tracking_uri: str, experiment: str | None) -> None:
-        super().__init__(target=warm_up, args=(tracking_uri, experiment), daemon=True, name="warm-up")
+    def __init__(self, tracking_uri: str, experiment: str | None, work: WarmUpWork = warm_up) -> None:
+        self.store_lock = threading.Lock()
+        """Held while the warm-up opens the store: creating or migrating it must not be cut short."""
+        super().__init__(
+            target=work, args=(tracking_uri, experiment, self.store_lock), daemon=True, name="warm-up"
+        )
         self._tid: int | None = None
         self._niceness: int | None = None
 
@@ -153,11 +163,19 @@ class WarmUp(threading.Thread):
                 os.setpriority(os.PRIO_PROCESS, self._tid, self._niceness)
         self.join()
 
+    def stop(self) -> None:
+        """Make sure the warm-up is not opening the store, and never will: the process may end now. A
+        migration cut short leaves a sqlite store half-migrated; an import cut short harms nothing."""
+        self.store_lock.acquire()
 
-def serve(tracking_uri: str, experiment: str | None, paths: IO[bytes], out: IO[str]) -> int:
-    """The warm logger: warm up in a thread; log every spool whose path comes in on `paths`, one a line,
-    printing each result line to `out`, until end of input; 0 when all were logged."""
-    warming = WarmUp(tracking_uri, experiment)
+
+def serve(
+    tracking_uri: str, experiment: str | None, paths: IO[bytes], out: IO[str], work: WarmUpWork = warm_up
+) -> int:
+    """The warm logger: warm up in a thread (`work`); log every spool whose path comes in on `paths`, one a
+    line, printing each result line to `out`, until end of input; 0 when all were logged. On return the
+    warm-up is stopped (`WarmUp.stop`): the caller may end the process at once."""
+    warming = WarmUp(tracking_uri, experiment, work)
     warming.start()
     status = 0
     for line in iter(paths.readline, b""):
@@ -168,6 +186,7 @@ def serve(tracking_uri: str, experiment: str | None, paths: IO[bytes], out: IO[s
         result = log_one(path)
         status = 1 if result.get("error") else status
         _print({**result, "spool": path}, out)
+    warming.stop()
     return status
 
 
@@ -184,7 +203,8 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--serve"] and len(argv) in (2, 3):
         status = serve(argv[1], argv[2] if len(argv) == 3 else None, sys.stdin.buffer, sys.stdout)
         # Not a normal exit: the warm-up thread may still be importing (input ended early), and an
-        # interpreter shutting down under a thread that imports can crash on its way out.
+        # interpreter shutting down under a thread that imports can crash on its way out. It is not opening
+        # the store (`serve` stopped it).
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

@@ -3,6 +3,7 @@ logger process, after checking the store can take it, and keeps the spool (sayin
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -119,3 +120,34 @@ def test_a_stand_in_store_starts_no_logger_process(monkeypatch: pytest.MonkeyPat
     logger.warm()
     assert logger.warm_pid is None
     logger.close()
+
+
+def test_the_warm_logger_never_ends_while_its_warm_up_opens_the_store() -> None:
+    """The app exits (the logger's input ends) while the warm-up creates or migrates a new store: the process
+    must not end before it is done (os._exit cut a migration short: a half-migrated store)."""
+    import io
+    import threading
+
+    opening, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def work(uri: str, experiment: str | None, store_lock: threading.Lock) -> None:
+        with store_lock:
+            opening.set()
+            release.wait(60)
+            done.set()
+
+    returned = threading.Event()
+    read_end, write_end = os.pipe()
+
+    def run() -> None:
+        with os.fdopen(read_end, "rb") as paths:
+            background.serve("sqlite:///x.db", "exp", paths, io.StringIO(), work)
+        returned.set()
+
+    server = threading.Thread(target=run, daemon=True)
+    server.start()
+    assert opening.wait(60)
+    os.close(write_end)  # the app exits
+    assert not returned.wait(0.2)  # still opening the store: serve waits
+    release.set()
+    assert returned.wait(60) and done.is_set()
