@@ -304,7 +304,7 @@ async def test_an_idle_session_ticks_its_clock_without_laying_the_screen_out(
 ) -> None:
     """Issue 19, target 2 (idle CPU): the elapsed clock changes every second; with the folded form's status
     line updated (hidden or not) each tick re-laid the whole screen out. Each tick now redraws its row only,
-    and a quiet session is polled once a second."""
+    and a quiet session is polled twice a second."""
     idle = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
     session = script_session(tmp_path, idle, track=False)
     seconds = [session.started_at]
@@ -340,7 +340,7 @@ async def test_an_idle_session_ticks_its_clock_without_laying_the_screen_out(
         view._poll()
         await pilot.pause()
         assert str(status.render()).endswith(" · 4s")
-        # Polled four times a second while the program draws or its counts change, else once a second.
+        # Polled four times a second while the program draws or its counts change, else twice a second.
         busy = max(view.pane.last_frame_at, view._changed_at)
         assert view.poll_delay(busy) == SessionView.POLL_INTERVAL
         assert view.poll_delay(busy + SessionView.IDLE_AFTER + 0.1) == SessionView.IDLE_POLL_INTERVAL
