@@ -274,7 +274,8 @@ async def test_application_cursor_mode_and_focus_reports(
         await pilot.press("up", "left", "home", "shift+up")
         await pilot.press("ctrl+right_square_bracket")  # release: focus out report, keys go to the app
         await pilot.press("x")
-        assert app.app_keys == 1 and app.released == 1 and not pane.has_focus
+        await wait_for(pilot, lambda: app.app_keys == 1, what="the app's key")
+        assert app.released == 1 and not pane.has_focus
         pane.focus()
         await pilot.pause(0.1)
         await pilot.press("a")
@@ -425,16 +426,18 @@ async def test_garbage_in_does_not_break_the_pane() -> None:
         assert "alive after garbage" in screen_text(pane)
         assert pane.render_line(0).cell_length == 80
         await pilot.press("x")  # the app still answers keys (viewer panes let them through)
-        assert app.app_keys == 1
+        await wait_for(pilot, lambda: app.app_keys == 1, what="the app's key")
 
 
 async def test_garbage_from_a_real_program_through_the_pty() -> None:
     app = PaneApp(["head", "-c", "3000000", "/dev/urandom"])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: len(app.exits) == 1, timeout=60, what="head to finish")
+        # A wait for the end, not a speed limit: 3 MB of garbage cost ~4 s of CPU here (15 s of wall clock at
+        # load 30); a starved process may take far longer (the suite's own timeout is 300 s).
+        await wait_for(pilot, lambda: len(app.exits) == 1, timeout=240, what="head to finish")
         assert app.exits[0].success
         await pilot.press("x")
-        assert app.app_keys == 1
+        await wait_for(pilot, lambda: app.app_keys == 1, what="the app's key")
 
 
 @pytest.mark.parametrize(
@@ -462,7 +465,8 @@ async def test_program_that_exits_at_once_or_does_not_exist(
         if "echo bye" in command[-1]:
             assert "bye" in screen_text(pane)
         await pilot.press("x")
-        assert app.is_running and app.app_keys == 1
+        await wait_for(pilot, lambda: app.app_keys == 1, what="the app's key")
+        assert app.is_running
 
 
 async def test_terminate_ends_the_program_and_posts_exited() -> None:

@@ -12,8 +12,12 @@ from claude_tui.terminal.pty_session import ExitStatus
 from claude_tui.terminal.pump import PtyPump, PumpResult
 from claude_tui.terminal.recorder import CastRecorder
 
+WAIT = 120.0
+"""Seconds before a test gives up waiting for a program: a failure detector, not a speed limit (the buffered
+input test failed once on a loaded 2-core machine, where 15 s limits were all that depended on speed)."""
 
-def pump_until_exit(pump: PtyPump, timeout: float = 15.0) -> tuple[list[PumpResult], ExitStatus]:
+
+def pump_until_exit(pump: PtyPump, timeout: float = WAIT) -> tuple[list[PumpResult], ExitStatus]:
     """Drive `pump` as the pane does: pump when readable, look for the exit at the end of file and between."""
     results: list[PumpResult] = []
     deadline = time.monotonic() + timeout
@@ -88,7 +92,7 @@ def test_input_that_does_not_fit_is_buffered_and_flushed() -> None:
     payload = (b"x" * 1000 + b"\n") * 200
     pump.write(payload + b"\x04")
     assert pump.writes_pending  # the canonical-mode input queue holds 4 KiB
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + WAIT
     while pump.writes_pending and time.monotonic() < deadline:
         select.select([], [pump.fileno()], [], 0.05)
         pump.flush_writes()
