@@ -71,6 +71,8 @@ class SessionConfig:
     experiment: str = DEFAULT_EXPERIMENT
     track: bool = True
     redact: bool = True
+    content: str = "full"
+    """`full`, or `metadata`: no transcripts, recordings, diffs or tool inputs/outputs leave the machine."""
     alerts: list[Alert] = field(default_factory=list)
     config_dir: Path | None = None
     """Claude Code's config dir (where its transcripts go); default `$CLAUDE_CONFIG_DIR` or `~/.claude`."""
@@ -423,6 +425,7 @@ class TrackedSession:
             "procedure_name": config.procedure_name,
             "issue_number": config.issue_number,
             "redact": config.redact,
+            "content": config.content,
             "claude_config_dir": str(config.claude_config_dir) if config.is_claude else None,
             "transcript_path": None,
             "pid": os.getpid(),

@@ -1,8 +1,8 @@
 """Shared fixtures: per-test data dir, no network but loopback, and the real Claude CLI against the stub.
 
-- autouse: `CLAUDE_TUI_HOME` and `CLAUDE_CONFIG_DIR` point at fresh temp dirs, `CLAUDE_TUI_CONFIG` at a
-  settings file that does not exist, `MLFLOW_TRACKING_URI` is unset, and any connection to a non-loopback
-  address fails the test.
+- autouse: `CLAUDE_TUI_HOME` and `CLAUDE_CONFIG_DIR` point at fresh temp dirs, `CLAUDE_TUI_CONFIG` and
+  `CLAUDE_TUI_SYSTEM_CONFIG` at settings files that do not exist, `MLFLOW_TRACKING_URI` is unset, and any
+  connection to a non-loopback address fails the test.
 - `claude_bin`: the pinned `claude` binary (the test fails, never skips, when it is missing).
 - `claude_env`: a factory `claude_env("realistic" | dict | Path, files=None) -> ClaudeEnvironment` whose
   `.stub` (a running `StubServer`) serves the scenario; the test fails if the CLI tried to reach any other
@@ -90,6 +90,10 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     # No test reads the user's own settings file: a test that wants one writes it and points here.
     monkeypatch.setenv("CLAUDE_TUI_CONFIG", str(tmp_path_factory.mktemp("claude-tui-config") / "config.toml"))
+    # Nor the machine's organisation file (/etc/claude-tui/config.toml).
+    monkeypatch.setenv(
+        "CLAUDE_TUI_SYSTEM_CONFIG", str(tmp_path_factory.mktemp("claude-tui-system") / "config.toml")
+    )
 
 
 # --- the real CLI against the stub --------------------------------------------------------------------------

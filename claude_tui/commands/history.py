@@ -26,9 +26,12 @@ def store_options(func: Any) -> Any:
 
     @functools.wraps(func)
     def with_settings(*args: Any, tracking_uri: str | None, experiment: str | None, **kwargs: Any) -> Any:
-        from claude_tui.config import store_choice
+        from claude_tui.config import ConfigError, store_choice
 
-        tracking_uri, experiment = store_choice(tracking_uri, experiment)
+        try:
+            tracking_uri, experiment = store_choice(tracking_uri, experiment)
+        except ConfigError as exc:
+            fail(click.get_current_context().info_name or "claude-tui", str(exc))
         return func(*args, tracking_uri=tracking_uri, experiment=experiment, **kwargs)
 
     return with_settings

@@ -74,14 +74,19 @@ def import_sessions(
     --project DIR alone, the sessions started in DIR. Sessions already in the store (tracked live or
     imported before) are skipped, so this can run again any time.
     """
-    from claude_tui.config import store_choice
+    from claude_tui.config import ConfigError, load_settings, store_choice
     from claude_tui.tracking import importer
 
     if not paths and not all_sessions and project is None:
         _usage("give a PATH (transcript, project folder or config dir), --project DIR or --all")
     if experiment is not None and not experiment.strip():
         _usage("--experiment must not be empty")
-    tracking_uri, experiment = store_choice(tracking_uri, experiment)
+    try:
+        tracking_uri, experiment = store_choice(tracking_uri, experiment)
+        if not dry_run:
+            load_settings().check_tags({})
+    except ConfigError as exc:
+        _usage(str(exc))
     since_ts: float | None = None
     if since is not None:
         try:

@@ -97,6 +97,12 @@ def build_config(
     try:
         settings = load_settings()
         alert_list = [*settings.alerts, *(Alert.parse(a) for a in alerts)]
+        settings.check_option("tracking_uri", tracking_uri, "--tracking-uri")
+        settings.check_option("experiment", experiment, "--experiment")
+        settings.check_option("redact", False if no_redact else None, "--no-redact")
+        tag_values = parse_tags(tags)
+        if not no_track:
+            settings.check_tags(tag_values)
     except ConfigError as exc:
         usage_error(str(exc))
     from claude_tui.tracking.limits import PARAM_VALUE_MAX, experiment_problem
@@ -121,13 +127,14 @@ def build_config(
         prompt=prompt,
         cwd=cwd,
         env={**shell_env(command, [*claude_args, *([prompt] if prompt else [])]), **(env or {})},
-        tags=parse_tags(tags),
+        tags={**settings.tags, **tag_values},
         issue_number=issue,
         procedure_name=procedure,
         tracking_uri=tracking_uri or settings.tracking_uri,
         experiment=experiment or settings.experiment,
         track=not no_track,
         redact=settings.redact and not no_redact,
+        content=settings.content,
         alerts=alert_list,
         config_dir=config_dir,
         hooks=settings.hooks,

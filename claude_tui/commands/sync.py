@@ -47,6 +47,13 @@ def sync(
     """Log finished or orphaned session spools to MLflow (one run per session, never two)."""
     if experiment is not None and not experiment.strip():
         raise click.UsageError("--experiment must not be empty")
+    from claude_tui.config import ConfigError, store_choice
+
+    try:
+        store_choice(tracking_uri, experiment)  # an option may not move sessions off a locked store
+    except ConfigError as exc:
+        click.echo(f"claude-tui sync: {exc}", err=True)
+        raise SystemExit(2) from None
     if spool_root is not None and not spool_root.is_dir():
         click.echo(f"error: no spool folder at {spool_root}", err=True)
         raise SystemExit(2)

@@ -240,6 +240,10 @@ class PrepareOptions:
     tracking_uri: str | None = None
     experiment: str | None = None
     now: float = 0.0
+    tags: tuple[tuple[str, str], ...] = ()
+    """The settings' `[tags]`, on every imported run."""
+    content: str = "full"
+    """The settings' `content` level (`metadata`: no transcripts or tool inputs/outputs leave the machine)."""
 
 
 @dataclass(frozen=True)
@@ -438,8 +442,9 @@ def _write_spool(
         "git": {"commit": None, "branch": stats.get("git_branch"), "dirty": None},
         "tracking_uri": options.tracking_uri,
         "experiment": options.experiment,
-        "tags": {},
+        "tags": dict(options.tags),
         "redact": True,
+        "content": options.content,
         "claude_config_dir": str(config_dir) if config_dir else None,
         "transcript_path": str(path),
         "pid": os.getpid(),
@@ -657,6 +662,12 @@ def import_sessions(
         raise ImportStoreError(f"cannot read the sessions: {one_line(exc, uri)}") from exc
     known = frozenset(in_store | spooled_session_ids(spool_root))
     project_dir = real_dir(project) if project is not None else None
+    from claude_tui.config import ConfigError, Settings, load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError:  # the command line refused it already; a library caller gets the defaults
+        settings = Settings()
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environment(SYNC_TRACE_ENV))
         stack.enter_context(trace_writes())
@@ -674,6 +685,8 @@ def import_sessions(
             tracking_uri=uri,
             experiment=experiment_name,
             now=time.time(),
+            tags=tuple(settings.tags.items()),
+            content=settings.content,
         )
         seen: dict[str, Path] = {}
         stream = _prepared_stream(files, options, jobs or os.cpu_count() or 1)

@@ -492,9 +492,13 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
     Returns the relative paths written: `transcript/raw.cast`, `transcript/clean.txt`, `claude/<id>.jsonl`
     (and `claude/<id>/subagents/...`) for every conversation, `events.jsonl`, `lifecycle.jsonl`,
     `telemetry.jsonl` (the CLI's own telemetry, when it came), `summary.json`, `git/changes.diff`,
-    `git/commits.txt`.
+    `git/commits.txt`; with `content = "metadata"` only `summary.json`.
     """
     clean = record.clean
+    summary = _summary(record)
+    _write(staging / "summary.json", json.dumps(clean(summary), indent=2, ensure_ascii=False, default=str))
+    if record.metadata_only:  # counts, timings, tokens and cost: the summary, the metrics and the trace
+        return ["summary.json"]
     if spool.recording_path.is_file():
         cast_text = _read_text(spool.recording_path)
         _write(
@@ -517,20 +521,6 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
         _write(staging / "telemetry.jsonl", clean(_read_text(spool.telemetry_path)))
     if spool.lifecycle_path.is_file():
         _write(staging / "lifecycle.jsonl", clean(_read_text(spool.lifecycle_path)))
-    summary = record.summary
-    if summary is None:
-        # An orphan: the summary the app never wrote, from what the spool holds.
-        summary = {
-            "end_time": record.end_time,
-            "exit_code": None,
-            "signal": None,
-            "killed": True,
-            "orphan": True,
-            "stats": record.stats,
-            "stats_source": record.stats_source,
-            "telemetry": record.telemetry,
-        }
-    _write(staging / "summary.json", json.dumps(clean(summary), indent=2, ensure_ascii=False, default=str))
     diff_file, commits_file = spool.path / "git/changes.diff", spool.path / "git/commits.txt"
     if diff_file.is_file() or commits_file.is_file():
         diff = _read_text(diff_file) if diff_file.is_file() else ""
@@ -541,6 +531,22 @@ def stage_artifacts(spool: RunSpool, record: SessionRecord, staging: Path) -> li
         _write(staging / "git/changes.diff", clean(diff))
         _write(staging / "git/commits.txt", clean(commits))
     return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+
+
+def _summary(record: SessionRecord) -> dict[str, Any]:
+    """The session's summary; for an orphan, the one the app never wrote, from what the spool holds."""
+    if record.summary is not None:
+        return record.summary
+    return {
+        "end_time": record.end_time,
+        "exit_code": None,
+        "signal": None,
+        "killed": True,
+        "orphan": True,
+        "stats": record.stats,
+        "stats_source": record.stats_source,
+        "telemetry": record.telemetry,
+    }
 
 
 def _capture_now(record: SessionRecord) -> tuple[str, str]:

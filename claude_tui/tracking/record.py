@@ -119,6 +119,16 @@ def configured_user() -> str | None:
         return None
 
 
+def configured_content() -> str:
+    """The settings' `content` level (`full` when the settings cannot be read: commands report that)."""
+    from claude_tui.config import ConfigError, load_settings
+
+    try:
+        return load_settings().content
+    except ConfigError:
+        return "full"
+
+
 def login_name() -> str | None:
     """The login name of this process's user (None when the system cannot tell)."""
     import getpass
@@ -408,6 +418,15 @@ class SessionRecord:
     def redact(self) -> bool:
         """Whether secrets are masked before logging (meta `redact`, on unless explicitly false)."""
         return self.meta.get("redact") is not False
+
+    @property
+    def metadata_only(self) -> bool:
+        """Whether only metadata leaves the machine (`content = "metadata"`, from the session's meta, else the
+        settings now): no transcripts, recordings or diffs, no tool inputs or outputs in the trace."""
+        content = self.meta.get("content")
+        if content is None:
+            content = configured_content()
+        return content == "metadata"
 
     def clean(self, value: Any) -> Any:
         """`value` with secrets masked, unless this session opted out of redaction."""
@@ -742,7 +761,7 @@ class SessionRecord:
                         span_type="TOOL",
                         start=ts,
                         parent=parent_for(event),
-                        inputs=self.clean(_truncate(event.input)),
+                        inputs=None if self.metadata_only else self.clean(_truncate(event.input)),
                         attributes={"tool_use_id": event.id, "sidechain": event.sidechain}
                         | ({"agent_id": event.agent_id} if event.agent_id else {})
                         | self._tool_timing(event.id),
@@ -758,7 +777,8 @@ class SessionRecord:
                 if index_or_none is not None:
                     spec = plan[index_or_none]
                     spec.end = ts
-                    spec.outputs = self.clean({"result": _truncate(event.preview)})
+                    if not self.metadata_only:
+                        spec.outputs = self.clean({"result": _truncate(event.preview)})
                     spec.error = event.is_error
                     if index_or_none in open_tasks:
                         open_tasks.remove(index_or_none)

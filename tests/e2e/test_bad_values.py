@@ -92,8 +92,14 @@ SETTINGS = [
     ('tracking_uri = ""\n', "tracking_uri must be a URI in quotes, got ''"),
     (
         'experimnet = "typo"\n',
-        "unknown setting 'experimnet' (known: tracking_uri, experiment, redact, worktree_dir, notify, "
-        "notify_command, hooks, alerts, user)",
+        "unknown setting 'experimnet' "
+        "(known: tracking_uri, experiment, redact, worktree_dir, notify, notify_command, hooks, alerts, "
+        "user, content, tags)",
+    ),
+    # The organisation's file (written by the test) locks `redact`.
+    (
+        "redact = false\n",
+        "redact is locked by {system} (the organisation's settings); remove it from your file",
     ),
 ]
 COMMANDS = [
@@ -108,13 +114,19 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize(("content", "message"), SETTINGS, ids=["redact", "experiment", "uri", "unknown"])
+@pytest.mark.parametrize(
+    ("content", "message"), SETTINGS, ids=["redact", "experiment", "uri", "unknown", "locked"]
+)
 def test_every_command_refuses_a_broken_settings_file_the_same_way(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, message: str
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text(content)
     monkeypatch.setenv("CLAUDE_TUI_CONFIG", str(config))
+    system = tmp_path / "system.toml"
+    system.write_text('redact = true\nlocked = ["redact"]\n')
+    monkeypatch.setenv("CLAUDE_TUI_SYSTEM_CONFIG", str(system))
+    message = message.format(system=system)
     transcript = tmp_path / "t.jsonl"
     transcript.write_text("{}\n")
     answers = {}

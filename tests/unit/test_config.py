@@ -81,9 +81,18 @@ def test_broken_settings_file(tmp_path: Path, content: str) -> None:
         ("tracking_uri = 5", "tracking_uri must be a URI in quotes, got 5"),
         (
             'experimnet = "x"',
-            "unknown setting 'experimnet' (known: tracking_uri, experiment, redact, worktree_dir, notify, "
-            "notify_command, hooks, alerts, user)",
+            "unknown setting 'experimnet' "
+            "(known: tracking_uri, experiment, redact, worktree_dir, notify, notify_command, hooks, alerts, "
+            "user, content, tags)",
         ),
+        ('content = "some"', 'content must be "full" or "metadata", got \'some\''),
+        (
+            'locked = ["tracking_uri"]',
+            "unknown setting 'locked' (only the organisation's file sets it) "
+            "(known: tracking_uri, experiment, redact, worktree_dir, notify, notify_command, hooks, alerts, "
+            "user, content, tags)",
+        ),
+        ("[tags]\nteam = 3", '[tags] must be a table of KEY = "value"'),
         (
             "[alerts]\nbogus = 1",
             "unknown alert 'bogus': choose from errors, cost, duration, tools, commands, tokens",
@@ -121,3 +130,68 @@ def test_notification_and_hook_settings(tmp_path: Path) -> None:
         path.write_text(bad)
         with pytest.raises(ConfigError, match=bad.split(" ")[0]):
             load_settings(path)
+
+
+def test_the_organisation_file_comes_first_and_the_user_file_adds(tmp_path: Path) -> None:
+    system, user = tmp_path / "system.toml", tmp_path / "user.toml"
+    system.write_text(
+        'tracking_uri = "http://org"\nexperiment = "org"\ncontent = "metadata"\nrequired_tags = ["team"]\n'
+        '[tags]\norg = "payments"\n[alerts]\ncost = 5\n'
+    )
+    user.write_text('experiment = "mine"\n[tags]\nteam = "core"\n[alerts]\nerrors = 3\n')
+    settings = load_settings(user, system_path=system)
+    assert (settings.tracking_uri, settings.experiment, settings.content) == (
+        "http://org",
+        "mine",
+        "metadata",
+    )
+    assert settings.tags == {"org": "payments", "team": "core"}
+    assert settings.required_tags == ["team"] and not settings.locked
+    assert [str(a) for a in settings.alerts] == ["cost>=5", "errors>=3"]
+
+
+@pytest.mark.parametrize(
+    ("user_text", "refused"),
+    [
+        ('tracking_uri = "http://mine"', "tracking_uri"),
+        ("redact = false", "redact"),
+        ('content = "full"', "content"),
+        ('[tags]\norg = "mine"', "tags"),
+        ('tracking_uri = "http://org"\nredact = true\n[tags]\norg = "payments"\nteam = "x"', None),
+    ],
+)
+def test_a_locked_key_cannot_be_changed_by_the_user_file(
+    tmp_path: Path, user_text: str, refused: str | None
+) -> None:
+    system, user = tmp_path / "system.toml", tmp_path / "user.toml"
+    system.write_text(
+        'tracking_uri = "http://org"\nredact = true\ncontent = "metadata"\n'
+        'locked = ["tracking_uri", "redact", "content", "tags"]\n[tags]\norg = "payments"\n'
+    )
+    user.write_text(user_text + "\n")
+    if refused is None:  # the same values are no change
+        assert load_settings(user, system_path=system).tags == {"org": "payments", "team": "x"}
+        return
+    with pytest.raises(ConfigError) as error:
+        load_settings(user, system_path=system)
+    assert str(error.value) == (
+        f"{user}: {refused} is locked by {system} (the organisation's settings); remove it from your file"
+    )
+
+
+def test_locked_options_and_required_tags(tmp_path: Path) -> None:
+    system = tmp_path / "system.toml"
+    system.write_text(
+        'experiment = "org"\nrequired_tags = ["team"]\nlocked = ["experiment", "tags"]\n[tags]\norg = "p"\n'
+    )
+    settings = load_settings(tmp_path / "absent.toml", system_path=system)
+    settings.check_option("experiment", None, "--experiment")
+    settings.check_option("experiment", "org", "--experiment")
+    settings.check_option("tracking_uri", "http://x", "--tracking-uri")  # not locked
+    with pytest.raises(ConfigError, match=r"^--experiment: experiment is locked to 'org' by .*system.toml"):
+        settings.check_option("experiment", "mine", "--experiment")
+    settings.check_tags({"team": "core"})
+    with pytest.raises(ConfigError, match=r"^--tag org: the tag is locked to 'p' by "):
+        settings.check_tags({"team": "core", "org": "q"})
+    with pytest.raises(ConfigError, match=r"require the tag 'team': give --tag team=VALUE"):
+        settings.check_tags({"team": " "})
