@@ -56,6 +56,12 @@ session commands' app does it two seconds in (`widgets.store_check.check_store_a
 first frame."""
 
 
+NO_NOTICE = {"run", "demo", "stats", "replay", "import"}
+"""Commands that do not print the notice of expiring sessions at their start: a session's would be drawn
+over (`commands.run` prints it after the session), `stats` and `replay` do not deal with the store, and
+`import` is the cure."""
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="claude-tui")
 @click.pass_context
@@ -73,6 +79,13 @@ def main(ctx: click.Context) -> None:
     except ConfigError as exc:
         click.echo(f"claude-tui: {exc}", err=True)
         ctx.exit(2)
+    if ctx.invoked_subcommand not in NO_NOTICE:
+        # Sessions Claude Code deletes soon that are not in the store, found by the last logger or sync: once.
+        from claude_tui.tracking.expiry import take_notice
+
+        notice = take_notice()
+        if notice:
+            click.echo(f"claude-tui: {notice}", err=True)
     if ctx.invoked_subcommand not in NO_RECOVERY and "--no-track" not in sys.argv:
         # A session whose app was killed left a spool behind: log it now, in a detached process, so no
         # session is lost and the command the user asked for does not wait for mlflow.

@@ -160,6 +160,10 @@ def import_sessions(
     finally:
         if state["bar"] is not None:
             state["bar"].__exit__(None, None, None)
+    if not dry_run:
+        from claude_tui.tracking.expiry import clear_pending
+
+        clear_pending()  # what it named is in the store now, or is named again by the next check
     if not lines_wanted:
         for outcome in summary.failed:
             click.echo(importer.outcome_line(outcome, dry_run))

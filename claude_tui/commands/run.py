@@ -219,6 +219,11 @@ def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
             print_outcome(result)
         for note in app.notes:
             click.echo(note[:1].upper() + note[1:] + ".")
+        from claude_tui.tracking.expiry import take_notice
+
+        notice = take_notice()  # found by an earlier session's logger process (this one's is still at work)
+        if notice:
+            click.echo(notice[:1].upper() + notice[1:] + ".")
     except OSError:  # the terminal is gone (SIGHUP): the sessions are logged all the same
         pass
     return outcome.exit_status

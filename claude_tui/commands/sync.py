@@ -28,6 +28,21 @@ def _ui_base(tracking_uri: str) -> str | None:
     return state.url if state is not None else None
 
 
+def _check_expiring(tracking_uri: str | None, experiment: str, *, quiet: bool) -> None:
+    """Look for sessions Claude Code deletes soon that are not in the store (`tracking.expiry`); say so now
+    unless quiet (the background sync leaves the notice for the next command to print)."""
+    from claude_tui.tracking import expiry
+    from claude_tui.tracking.store import resolve_tracking_uri
+
+    try:
+        expiry.check(resolve_tracking_uri(tracking_uri), experiment)
+    except Exception:  # a store that cannot answer this now is asked again by the next sync
+        return
+    notice = None if quiet else expiry.take_notice()
+    if notice:
+        click.echo(notice, err=True)
+
+
 @click.command()
 @click.option(
     "--tracking-uri", help="MLflow tracking URI (default: each spool's own, else the embedded store)."
@@ -50,7 +65,7 @@ def sync(
     from claude_tui.config import ConfigError, store_choice
 
     try:
-        store_choice(tracking_uri, experiment)  # an option may not move sessions off a locked store
+        store = store_choice(tracking_uri, experiment)  # an option may not move sessions off a locked store
     except ConfigError as exc:
         click.echo(f"claude-tui sync: {exc}", err=True)
         raise SystemExit(2) from None
@@ -65,6 +80,7 @@ def sync(
     silence_store_logging()
 
     results = sync_spools(spool_root, tracking_uri, experiment, orphans_only=orphans_only)
+    _check_expiring(*store, quiet=quiet or spool_root is not None)
     if not results:
         if not quiet:
             click.echo("nothing to sync")

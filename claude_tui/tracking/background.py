@@ -97,6 +97,7 @@ def log_one(path: str) -> dict[str, Any]:
             return {"error": reachable.reason, "tracking_uri": uri}
         quiet_mlflow()
         logged = log_spool(spool, tracking_uri=uri)
+        _check_expiring(uri, spool.meta.get("experiment"), spool.meta.get("claude_config_dir"))
     except Exception as exc:  # the spool stays; the owner reports the line, History shows it
         error = one_line(exc)
         with contextlib.suppress(Exception):
@@ -108,6 +109,16 @@ def log_one(path: str) -> dict[str, Any]:
         "tracking_uri": logged.tracking_uri,
         "ui_url": logged.ui_url,
     }
+
+
+def _check_expiring(uri: str, experiment: str | None, config_dir: str | None) -> None:
+    """With the store at hand: sessions Claude Code deletes soon that are not in it are left for the next
+    command to report (`tracking.expiry`). Never fails the logging."""
+    from claude_tui.paths import DEFAULT_EXPERIMENT
+    from claude_tui.tracking import expiry
+
+    with contextlib.suppress(Exception):
+        expiry.check(uri, experiment or DEFAULT_EXPERIMENT, Path(config_dir) if config_dir else None)
 
 
 def warm_up(tracking_uri: str, experiment: str | None, store_lock: threading.Lock) -> None:
