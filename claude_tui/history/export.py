@@ -65,10 +65,7 @@ def columns_for(rows: Iterable[dict[str, Any]]) -> list[str]:
 
 def write_csv(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
     """Write rows as CSV with a header; missing values are empty cells."""
-    writer = csv.DictWriter(out, fieldnames=columns_for(rows), restval="", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _csv_value(v) for k, v in row.items()})
+    write_rows(rows, out, "csv")
 
 
 def _csv_value(value: Any) -> Any:
@@ -80,12 +77,7 @@ def _csv_value(value: Any) -> Any:
 
 def write_json(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
     """Write rows as one JSON array (pretty-printed, keys in the CSV column order)."""
-    order = {name: i for i, name in enumerate(columns_for(rows))}
-    ordered = [
-        {k: _json_value(v) for k, v in sorted(row.items(), key=lambda item: order[item[0]])} for row in rows
-    ]
-    json.dump(ordered, out, indent=2, ensure_ascii=False, allow_nan=False, default=str)
-    out.write("\n")
+    write_rows(rows, out, "json")
 
 
 def _json_value(value: Any) -> Any:
@@ -95,11 +87,22 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def write_rows(rows: Sequence[dict[str, Any]], out: TextIO, fmt: str) -> None:
-    """Write rows in `fmt` (`csv` or `json`)."""
-    if fmt == "csv":
-        write_csv(rows, out)
-    elif fmt == "json":
-        write_json(rows, out)
-    else:
+def write_rows(
+    rows: Sequence[dict[str, Any]], out: TextIO, fmt: str, columns: Sequence[str] | None = None
+) -> None:
+    """Write rows in `fmt` (`csv` or `json`), in `columns`' order (default: `columns_for(rows)`)."""
+    if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    names = list(columns) if columns is not None else columns_for(rows)
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=names, restval="", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_value(v) for k, v in row.items()})
+        return
+    order = {name: i for i, name in enumerate(names)}
+    ordered = [
+        {k: _json_value(v) for k, v in sorted(row.items(), key=lambda item: order[item[0]])} for row in rows
+    ]
+    json.dump(ordered, out, indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    out.write("\n")

@@ -160,6 +160,7 @@ class HistoryPane(Widget):
         Binding("space", "mark", "Mark"),
         Binding("c", "compare", "Compare"),
         Binding("m", "mlflow_compare", "MLflow compare"),
+        Binding("u", "rollups", "Roll-ups", show=False),  # the footer is full; the palette lists it
         Binding("o", "open_in_mlflow", "Open in MLflow"),
         Binding("r", "resume_run", "Resume"),
         Binding("b", "resumed_from", "Earlier run", show=False),
@@ -748,6 +749,13 @@ class HistoryPane(Widget):
     def _compare_ready(self, message: CompareReady) -> None:
         self.app.push_screen(CompareScreen(message.runs))
 
+    def action_rollups(self) -> None:
+        """Cost, tokens, sessions, errors and time per user, repository, branch, issue, day or week, over the
+        sessions the filter selects (`widgets.history_rollup`)."""
+        from claude_tui.widgets.history_rollup import RollupScreen
+
+        self.app.push_screen(RollupScreen(self.run_query, self.effective_filter(), tz=self.tz))
+
     # --- replay -------------------------------------------------------------------------------------------
 
     def action_replay_toggle(self) -> None:
@@ -885,6 +893,7 @@ PALETTE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("History: MLflow compare page for marked runs", "mlflow_compare", "MLflow's own compare view (key m)"),
     ("History: resume the selected session", "resume_run", "Its conversation in a new session (key r)"),
     ("History: go to the run it was resumed from", "resumed_from", "The earlier part (key b)"),
+    ("History: roll-ups", "rollups", "Cost, tokens, errors, time per user, repository, issue, week (key u)"),
     ("History: refresh", "refresh_runs", "Reload the sessions (key ctrl+r)"),
     ("History: details, Overview tab", "details_tab('overview')", "Params, metrics, tags, artifacts (key i)"),
     ("History: details, Transcript tab", "details_tab('transcript')", "The clean transcript (key x)"),

@@ -141,3 +141,53 @@ async def test_history_pane_reads_a_real_logged_session(logged_store: Any) -> No
         reference.feed(b"".join(data for _, data in replay.player.events))
         assert shown.display == reference.display
         assert "Resume this session with:" in "\n".join(shown.display)  # how the recorded Claude session ends
+
+
+def test_group_by_rolls_up_the_store_sessions(store_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from tests.support.synthetic import SyntheticSession
+
+    monday = int(dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC).timestamp() * 1000)
+    day = 86_400_000
+    sessions = [
+        SyntheticSession("a1", monday, user="alice", repository="api", cost_usd=1.5, errors=1),
+        SyntheticSession("a2", monday + day, user="alice", repository="web", cost_usd=0.5, success=0),
+        SyntheticSession("a3", monday + 8 * day, user="alice", repository="api", cost_usd=2.0),
+        SyntheticSession("b1", monday + 2 * day, user="bob", repository="api", cost_usd=0.25, errors=3),
+        SyntheticSession("n1", monday + 2 * day, cost_usd=0.1),
+    ]
+    log_sessions(store_uri, "claude-sessions", sessions, artifacts=False)
+    monkeypatch.setenv("TZ", "UTC")  # the child's days and weeks
+    out = claude_tui("export", "--tracking-uri", store_uri, "--format", "json", "--group-by", "user,week")
+    assert out.returncode == 0, out.stderr
+    rows = {(r["user"], r["week"]): r for r in json.loads(out.stdout)}
+    assert set(rows) == {
+        ("alice", "2026-W49"),
+        ("alice", "2026-W50"),
+        ("bob", "2026-W49"),
+        ("(none)", "2026-W49"),
+    }
+    first = rows["alice", "2026-W49"]
+    assert (first["sessions"], first["failed"], first["errors"]) == (2, 1, 1)
+    assert first["cost_usd"] == pytest.approx(2.0)
+    assert first["tokens"] == sum(s.input_tokens + s.output_tokens for s in sessions[:2])
+    assert first["duration_seconds"] == round(sum(s.duration_seconds for s in sessions[:2]))
+    assert list(json.loads(out.stdout)[0]) == [
+        "user", "week", "sessions", "failed", "errors", "tool_uses", "input_tokens", "output_tokens",
+        "cost_usd", "duration_seconds", "active_seconds", "tokens",
+    ]  # fmt: skip
+    # CSV, with the filter done by the server; one line for a key it does not know.
+    out = claude_tui(
+        "export", "--tracking-uri", store_uri, "--group-by", "repository",
+        "--filter", "metrics.errors_encountered > 0",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    grouped = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [(r["repository"], r["sessions"], r["errors"]) for r in grouped] == [("api", "2", "4")]
+    out = claude_tui("export", "--tracking-uri", store_uri, "--group-by", "team")
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == (
+        "claude-tui export: --group-by: cannot group by 'team': "
+        "choose from user, repository, branch, issue, day, week\n"
+    )

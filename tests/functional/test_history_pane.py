@@ -655,3 +655,36 @@ async def test_nothing_pending_shows_nothing(store: str) -> None:
     async with app.run_test(size=(140, 30)) as pilot:
         await loaded(pilot)
         assert not app.query_one("#history-pending", Label).has_class("-shown")
+
+
+async def test_rollups_of_the_filtered_sessions(store: str) -> None:
+    from claude_tui.history.rollup import NONE
+    from claude_tui.widgets.history_rollup import RollupScreen
+
+    app = HistoryApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        await pilot.press("2")  # with errors: the store filters, the roll-up sums what it selects
+        await until(pilot, lambda: pane.idle and "errors" in pane.quick)
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, RollupScreen) and app.screen.loaded)
+        screen = app.screen
+        assert isinstance(screen, RollupScreen)
+        with_errors = [s for s in SAMPLE_SESSIONS if s.errors > 0]
+        assert screen.keys == ("user", "week")
+        assert sum(row.sessions for row in screen.rows) == len(with_errors)
+        assert {row.group[0] for row in screen.rows} == {NONE}  # the samples carry no user
+        await pilot.press("u", "i")  # by issue (and week) instead
+        await until(pilot, lambda: screen.loaded and screen.keys == ("issue", "week"))
+        by_issue: dict[str, float] = {}
+        for session in with_errors:
+            key = session.issue or NONE
+            by_issue[key] = by_issue.get(key, 0.0) + session.cost_usd
+        summed: dict[str, float] = {}
+        for row in screen.rows:
+            summed[row.group[0]] = summed.get(row.group[0], 0.0) + row.sums["cost_usd"]
+        assert summed == pytest.approx(by_issue)
+        table = screen.query_one(DataTable)
+        assert table.row_count == len(screen.rows) and len(table.columns) == 2 + 7
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RollupScreen)

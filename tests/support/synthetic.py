@@ -38,6 +38,11 @@ class SyntheticSession:
     git_operations: int = 1
     session_id: str = ""
     source: str = schema.SOURCE_LIVE
+    user: str = ""
+    """`mlflow.user` (and MLflow's `user_id`) when given."""
+    repository: str = ""
+    """`git.repository` when given."""
+    branch: str = "main"
 
     @property
     def sid(self) -> str:
@@ -69,9 +74,13 @@ class SyntheticSession:
             schema.TAG_RUN_NAME: self.prompt[:80],
             schema.TAG_SESSION_ID: self.sid,
             schema.TAG_SOURCE_NAME: schema.SOURCE_NAME,
-            schema.TAG_GIT_BRANCH: "main",
+            schema.TAG_GIT_BRANCH: self.branch,
             schema.TAG_GIT_COMMIT: "0123456789abcdef0123456789abcdef01234567",
             schema.TAG_SOURCE: self.source,
+        } | {
+            key: value
+            for key, value in ((schema.TAG_USER, self.user), (schema.TAG_REPOSITORY, self.repository))
+            if value
         }
 
     def metrics(self) -> dict[str, float]:
