@@ -9,6 +9,7 @@ the methods: they run in thread workers, never on the UI thread.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -64,6 +65,29 @@ QUICK_FILTERS: dict[str, Callable[[], str]] = {
     "today": _today_filter,
 }
 """Quick filter name -> a function building its MLflow filter (a function because "today" moves)."""
+
+
+def mine_filter(user: str) -> str:
+    """The sessions attributed to `user` (`tags.mlflow.user`, issue 17's attribution)."""
+    quoted = user.replace("\\", "\\\\").replace("'", "\\'")
+    return f"{schema.search_tag(schema.TAG_USER)} = '{quoted}'"
+
+
+def is_shared_store(tracking_uri: str) -> bool:
+    """Whether the store is a server or database a team shares (not a local sqlite file or folder)."""
+    return "://" in tracking_uri and not tracking_uri.startswith(("sqlite:", "file:"))
+
+
+def default_mine_user(tracking_uri: str, cwd: str | None = None) -> str | None:
+    """Who "mine" means when History opens on a shared store: the settings' `user`, else git's `user.email`;
+    None for a local store (one person's sessions, and runs logged before attribution have no user) and when
+    neither is set (a login name alone is too often `root` or `ubuntu` on a team's server)."""
+    if not is_shared_store(tracking_uri):
+        return None
+    from claude_tui.tracking.gitinfo import user_email
+    from claude_tui.tracking.record import configured_user
+
+    return configured_user() or user_email(cwd or os.getcwd())
 
 
 def combine_filters(*parts: str | None) -> str:

@@ -138,6 +138,12 @@ def repository_name(remote: str | None, toplevel: str | None) -> str | None:
     return Path(toplevel).name if toplevel else None
 
 
+def user_email(cwd: Path | str) -> str | None:
+    """git's `user.email` as seen from `cwd` (the repository's, else the global one); None when unset."""
+    out = _git(cwd if Path(cwd).is_dir() else Path.home(), "config", "--get", "user.email")
+    return out.strip() or None if out else None
+
+
 def repository_info(cwd: Path | str) -> dict[str, str | None]:
     """`{remote, repository, email}` of the repository containing `cwd` (None values outside one).
 

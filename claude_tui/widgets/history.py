@@ -39,6 +39,9 @@ from claude_tui.history.query import (
     RunQuery,
     RunRow,
     combine_filters,
+    default_mine_user,
+    is_shared_store,
+    mine_filter,
     order_by_for,
     resolve_tracking_uri,
 )
@@ -127,6 +130,8 @@ class HistoryPane(Widget):
         page_size: rows fetched per page.
         open_url: opens a URL in a browser (tests pass a recorder).
         server_factory: builds the `UiServer` for a backend store (tests pass a fake).
+        user: whose sessions the "mine" quick filter (key 4) shows; None: `query.default_mine_user`, found in
+            a worker (a shared store's History then opens on "mine"; a local store's on everything).
     """
 
     DEFAULT_CSS = """
@@ -153,6 +158,7 @@ class HistoryPane(Widget):
         Binding("1", "quick('failed')", "Failed"),
         Binding("2", "quick('errors')", "With errors"),
         Binding("3", "quick('today')", "Today"),
+        Binding("4", "quick('mine')", "Mine", show=False),
         Binding("0", "clear_filters", "Clear filters"),
         Binding("greater_than_sign,full_stop", "sort_next", "Sort next", show=False),
         Binding("less_than_sign,comma", "sort_previous", "Sort previous", show=False),
@@ -236,6 +242,7 @@ class HistoryPane(Widget):
         page_size: int = PAGE_SIZE,
         open_url: OpenUrl = webbrowser.open,
         server_factory: ServerFactory = UiServer,
+        user: str | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -255,7 +262,9 @@ class HistoryPane(Widget):
         self.filter_text = ""
         """The last filter MLflow accepted (what the rows show)."""
         self.quick: set[str] = set()
-        """Active quick filters (names in `QUICK_FILTERS`)."""
+        """Active quick filters (names in `QUICK_FILTERS`, and `mine`)."""
+        self.mine_user = user
+        """Whose sessions `mine` shows (None: unknown, `mine` is off)."""
         self.sort_column = "start"
         self.descending = True
         self.next_page_token: str | None = None
@@ -302,8 +311,25 @@ class HistoryPane(Widget):
         self._add_columns()
         table = self.query_one(RunTable)
         table.loading = True
-        self._start_query(self.filter_text)
+        if self.mine_user is None and is_shared_store(self.tracking_uri):
+            self._decide_mine()  # whose sessions are "mine" takes a git run: off this thread
+        else:
+            if self.mine_user is not None:
+                self.quick.add("mine")
+            self._start_query(self.filter_text)
         self._look_for_pending()
+
+    @work(thread=True, exclusive=True, group="history-mine", exit_on_error=False)
+    def _decide_mine(self) -> None:
+        """Open a shared store's History on the user's own sessions, when the user is known."""
+        user = default_mine_user(self.tracking_uri)
+        self.app.call_from_thread(self._open_on_mine, user)
+
+    def _open_on_mine(self, user: str | None) -> None:
+        self.mine_user = user
+        if user is not None:
+            self.quick.add("mine")
+        self._start_query(self.filter_text)
 
     @work(thread=True, exclusive=True, group="history-pending", exit_on_error=False)
     def _look_for_pending(self) -> None:
@@ -403,7 +429,12 @@ class HistoryPane(Widget):
     def effective_filter(self, filter_text: str | None = None) -> str:
         """The user's filter AND every active quick filter."""
         text = self.filter_text if filter_text is None else filter_text
-        return combine_filters(text, *(QUICK_FILTERS[name]() for name in sorted(self.quick)))
+        quick = [
+            mine_filter(self.mine_user) if name == "mine" and self.mine_user else QUICK_FILTERS[name]()
+            for name in sorted(self.quick)
+            if name in QUICK_FILTERS or (name == "mine" and self.mine_user)
+        ]
+        return combine_filters(text, *quick)
 
     def refresh_runs(self) -> None:
         """Reload from the first page with the current filter and sort (call after a session is logged)."""
@@ -677,9 +708,16 @@ class HistoryPane(Widget):
             self.action_quick(event.button.id.removeprefix("quick-"))
 
     def action_quick(self, name: str) -> None:
-        """Toggle a quick filter (`failed`, `errors`, `today`)."""
+        """Toggle a quick filter (`failed`, `errors`, `today`, `mine`)."""
+        if name == "mine" and self.mine_user is None:
+            self.notify(
+                "Whose sessions are yours is unknown: set `user` in the settings, or git's user.email.",
+                severity="warning",
+            )
+            return
         self.quick ^= {name}
-        self.query_one(f"#quick-{name}", Button).set_class(name in self.quick, "-on")
+        for button in self.query(f"#quick-{name}").results(Button):
+            button.set_class(name in self.quick, "-on")
         self._start_query(self.filter_text)
 
     def action_clear_filters(self) -> None:

@@ -688,3 +688,42 @@ async def test_rollups_of_the_filtered_sessions(store: str) -> None:
         assert table.row_count == len(screen.rows) and len(table.columns) == 2 + 7
         await pilot.press("escape")
         assert not isinstance(app.screen, RollupScreen)
+
+
+async def test_mine_shows_the_users_own_sessions(writable_store: str) -> None:
+    from tests.support.synthetic import SyntheticSession
+
+    start = SAMPLE_SESSIONS[0].start_ms
+    log_sessions(
+        writable_store,
+        EXPERIMENT,
+        [
+            SyntheticSession("alice's", start + 1, user="alice@team.example"),
+            SyntheticSession("bob's", start + 2),
+        ],
+    )
+
+    class MineApp(HistoryApp):
+        def compose(self) -> ComposeResult:
+            yield HistoryPane(self.uri, EXPERIMENT, tz=dt.UTC, user="alice@team.example")
+
+    app = MineApp(writable_store)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await loaded(pilot)
+        assert pane.quick == {"mine"} and names(pane) == ["alice's"]
+        await pilot.press("4")  # everyone's
+        await until(pilot, lambda: pane.idle and not pane.quick)
+        assert len(pane.rows) == len(SAMPLE_SESSIONS) + 2
+
+
+async def test_a_shared_store_opens_on_mine_when_the_user_is_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "config.toml"
+    settings.write_text('user = "alice@team.example"\n')
+    monkeypatch.setenv("CLAUDE_TUI_CONFIG", str(settings))
+    app = HistoryApp("http://127.0.0.1:9")  # nothing answers: the filter it asked for is what counts
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(HistoryPane)
+        await until(pilot, lambda: pane.quick == {"mine"} and pane.error is not None)
+        assert pane.effective_filter() == "tags.`mlflow.user` = 'alice@team.example'"

@@ -315,3 +315,37 @@ def test_history_split_fits_the_names_at_200_and_follows_the_user() -> None:
     assert split(200, 60, details=100).details_width == 100
     assert split(200, 60, details=5).details_width == DETAILS_MIN
     assert split(200, 60, details=500).details_width == int(200 * 0.6)
+
+
+@pytest.mark.parametrize(
+    ("uri", "shared"),
+    [
+        ("sqlite:////tmp/mlflow.db", False),
+        ("file:///tmp/mlruns", False),
+        ("/tmp/mlruns", False),
+        ("http://mlflow.internal", True),
+        ("https://mlflow.internal:5000", True),
+        ("postgresql+psycopg2://u@db/mlflow", True),
+    ],
+)
+def test_default_mine_user_only_on_a_shared_store(
+    uri: str, shared: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claude_tui.history.query import default_mine_user, is_shared_store
+
+    settings = tmp_path / "config.toml"
+    settings.write_text('user = "alice@team.example"\n')
+    monkeypatch.setenv("CLAUDE_TUI_CONFIG", str(settings))
+    assert is_shared_store(uri) is shared
+    assert default_mine_user(uri) == ("alice@team.example" if shared else None)
+
+
+def test_default_mine_user_falls_back_to_git_email(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from claude_tui.history.query import default_mine_user, mine_filter
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "config", "user.email", "o'hara@team.example"], check=True)
+    assert default_mine_user("http://mlflow.internal", cwd=str(tmp_path)) == "o'hara@team.example"
+    assert mine_filter("o'hara@team.example") == "tags.`mlflow.user` = 'o\\'hara@team.example'"
