@@ -235,7 +235,7 @@ def log_naive(spool_path: Path, uri: str) -> dict[str, float]:
     """The same run with one client call per param, tag, metric point and artifact file."""
     from mlflow import MlflowClient
 
-    from claude_tui.tracking.logger import emit_trace, stage_artifacts
+    from claude_tui.tracking.logger import emit_traces, stage_artifacts
     from claude_tui.tracking.record import SessionRecord
     from claude_tui.tracking.spool import RunSpool
 
@@ -260,7 +260,7 @@ def log_naive(spool_path: Path, uri: str) -> dict[str, float]:
         for rel in stage_artifacts(spool, record, Path(staging)):
             folder = str(Path(rel).parent)
             client.log_artifact(run_id, str(Path(staging) / rel), None if folder == "." else folder)
-    emit_trace(uri, experiment_id, run_id, record)
+    emit_traces(uri, experiment_id, run_id, record)
     client.set_terminated(run_id, end_time=int(record.end_time * 1000))
     return {"total": time.perf_counter() - started}
 

@@ -29,6 +29,8 @@ class AssistantText:
     text: str
     sidechain: bool = False
     """True when a sub-agent wrote it."""
+    agent_id: str | None = None
+    """The sub-agent's id (as on `ToolCall`), None on the main thread."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -57,6 +59,10 @@ class ToolResult:
     sidechain: bool = False
     denied: bool = False
     """The person (or a permission rule) refused the call: the record has a `toolDenialKind`."""
+    launched_agent: str | None = None
+    """For an Agent/Task call, the id of the sub-agent it started (`toolUseResult.agentId`): its records
+    carry that `agent_id`. In interactive mode the CLI runs sub-agents in the background, so the result
+    ("launched") comes before the sub-agent's work."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -74,6 +80,8 @@ class TokenUsage:
     cache_creation_1h_tokens: int = 0
     """The part of `cache_creation_tokens` written to the 1-hour cache (priced higher)."""
     sidechain: bool = False
+    agent_id: str | None = None
+    """The sub-agent's id (as on `ToolCall`), None on the main thread."""
     stop_reason: str | None = None
     web_search_requests: int = 0
     """Server-side web searches the message made (`usage.server_tool_use.web_search_requests`; priced)."""

@@ -211,6 +211,7 @@ class RecordReader:
         ts = parse_timestamp(record.get("timestamp"))
         sidechain = subagent_id is not None or record.get("isSidechain") is True
         agent_id = (record.get("agentId") or subagent_id) if sidechain else None
+        agent = agent_id if isinstance(agent_id, str) else None
         content = message.get("content")
         if record.get("isApiErrorMessage") is True:
             text = _text_of(content).strip() or "API error"
@@ -256,6 +257,7 @@ class RecordReader:
                         cache_creation_tokens=numbers[3],
                         cache_creation_1h_tokens=one_hour,
                         sidechain=sidechain,
+                        agent_id=agent,
                         stop_reason=stop if isinstance(stop, str) else None,
                         web_search_requests=searches,
                     )
@@ -274,13 +276,14 @@ class RecordReader:
                             name=str(block.get("name") or "?"),
                             input=tool_input if isinstance(tool_input, dict) else {},
                             sidechain=sidechain,
-                            agent_id=agent_id if isinstance(agent_id, str) else None,
+                            agent_id=agent,
                         )
                     )
                 elif block_type == "text" and isinstance(block.get("text"), str) and block["text"]:
-                    events.append(AssistantText(ts=ts, text=block["text"], sidechain=sidechain))
+                    text = block["text"]
+                    events.append(AssistantText(ts=ts, text=text, sidechain=sidechain, agent_id=agent))
         elif isinstance(content, str) and content:
-            events.append(AssistantText(ts=ts, text=content, sidechain=sidechain))
+            events.append(AssistantText(ts=ts, text=content, sidechain=sidechain, agent_id=agent))
         return events
 
     def _user(self, record: dict[str, Any], subagent_id: str | None) -> list[Event]:
@@ -297,6 +300,8 @@ class RecordReader:
             )
         content = message.get("content")
         has_tool_result = False
+        result = record.get("toolUseResult")
+        launched = result.get("agentId") if isinstance(result, dict) else None
         if isinstance(content, list):
             for block in content:
                 if isinstance(block, dict) and block.get("type") == "tool_result":
@@ -310,6 +315,7 @@ class RecordReader:
                             preview=text[:PREVIEW_CHARS],
                             sidechain=sidechain,
                             denied=isinstance(record.get("toolDenialKind"), str),
+                            launched_agent=launched if isinstance(launched, str) and launched else None,
                         )
                     )
         if has_tool_result or sidechain or not _is_typed_prompt(record):

@@ -26,7 +26,7 @@ from claude_tui.paths import DEFAULT_EXPERIMENT
 from claude_tui.tracking import limits, schema
 from claude_tui.tracking.errors import StoreProblem, describe, one_line
 from claude_tui.tracking.limits import experiment_problem, fit_metric_key, fit_params, fit_tags
-from claude_tui.tracking.record import SessionRecord, SpanSpec
+from claude_tui.tracking.record import SessionRecord, TracePlan
 from claude_tui.tracking.redact import Redactor
 from claude_tui.tracking.spool import EVENTS, RECORDING, SUMMARY, SYNC_LOCK, RunSpool, lock_within
 from claude_tui.tracking.store import (
@@ -280,25 +280,26 @@ def _log_record(
     if batch_metrics or batch_params or batch_tags:
         client.log_batch(run_id, metrics=batch_metrics, params=batch_params, tags=batch_tags)
 
-    # The trace goes first: MLflow may write it from a background thread while we stage and upload
-    # artifacts. A run this call created has no trace and no artifact yet: nothing to look up first.
+    # The traces go first: MLflow may write them from a background thread while we stage and upload
+    # artifacts.
     report("building the trace", 0.35)
     with trace_writes():
-        trace_id: str | None = None
-        if created or not _run_traces(uri, experiment_id, run_id):
-            trace_id = emit_trace(uri, experiment_id, run_id, record, flush=False)
+        # A run this call created has no trace yet; a second attempt sends only the turns the store lacks.
+        have = set() if created else _run_trace_keys(uri, experiment_id, run_id)
+        traces = [plan for plan in record.trace_plans() if plan.key not in have]
+        trace_ids = emit_traces(uri, experiment_id, run_id, record, traces, flush=False) if traces else []
 
         report("uploading artifacts", 0.55)
         _upload_artifacts(spool, record, _artifact_repo(run.info.artifact_uri, uri), created)
 
         report("writing the trace", 0.75)
-        if trace_id is not None:
+        if trace_ids:
             _flush_traces()
 
         report("verifying", 0.85)
         if run.info.status != record.status or run.info.end_time != end_ms:
             client.set_terminated(run_id, status=record.status, end_time=end_ms)
-        if trace_id is not None:
+        for trace_id in trace_ids:
             _confirm_trace(uri, run_id, trace_id)
     base = ui_base_url(uri)
     return LoggedRun(
@@ -356,13 +357,20 @@ def _list_artifacts(repo: Any, path: str | None = None) -> set[str]:
     return found
 
 
-def _run_traces(uri: str, experiment_id: str, run_id: str) -> list[str]:
-    """Ids of the traces linked to a run."""
-    import mlflow
-
-    with global_tracking_uri(uri):
-        traces = mlflow.search_traces(locations=[experiment_id], run_id=run_id, return_type="list")
-    return [t.info.trace_id for t in traces]
+def _run_trace_keys(uri: str, experiment_id: str, run_id: str) -> set[str]:
+    """Which of a run's traces the store holds (`schema.TRACE_TAG_KEY`: `turn N`, `session`), page by page,
+    without their spans. A trace logged before the key existed counts as the whole session."""
+    client = tracking_client(uri)
+    keys: set[str] = set()
+    token: str | None = None
+    while True:
+        page = client.search_traces(
+            locations=[experiment_id], run_id=run_id, include_spans=False, max_results=500, page_token=token
+        )
+        keys.update(trace.info.tags.get(schema.TRACE_TAG_KEY, "session") for trace in page)
+        token = page.token
+        if not token:
+            return keys
 
 
 def _confirm_trace(uri: str, run_id: str, trace_id: str) -> None:
@@ -409,7 +417,7 @@ def trace_writes() -> Iterator[None]:
 
     MLflow's exporter logs every span as it ends (one store transaction each), then the trace's info when
     its root ends; a SQL store then finds the trace already created by the spans and takes a slow merge
-    path. Here the spans wait (the session trace is built children first, root last: `emit_trace`), and
+    path. Here the spans wait (the session trace is built children first, root last: `emit_traces`), and
     when MLflow sends the trace's info it is written first, then every span in one `log_spans` call. The
     exporter swallows store errors; `trace_outcome` tells the logger what the two calls returned instead.
     Re-entrant (an import holds it around every session); a trace whose root never ends is not written.
@@ -617,6 +625,11 @@ def replay_clean_text(recording: Path) -> str:
 # -- the trace ----------------------------------------------------------------------------------------------
 
 
+PREVIEW_MAX = 1000
+"""Characters of the prompt and the answer kept as a trace's request and response previews (as MLflow's
+Claude Code integration)."""
+
+
 def _ns(seconds: float) -> int:
     return int(seconds * 1_000_000_000)
 
@@ -643,42 +656,80 @@ def trace_metadata(record: SessionRecord) -> dict[str, str]:
     return {key: str(record.clean(value)) for key, value in values.items() if value is not None}
 
 
-def emit_trace(
-    uri: str, experiment_id: str, run_id: str, record: SessionRecord, *, flush: bool = True
-) -> str:
-    """Send the session's trace (`record.span_plan()`) to the store, linked to the run; returns its id.
+def emit_traces(
+    uri: str,
+    experiment_id: str,
+    run_id: str,
+    record: SessionRecord,
+    plans: list[TracePlan] | None = None,
+    *,
+    flush: bool = True,
+) -> list[str]:
+    """Send the session's traces (`record.trace_plans()`: one per turn) to the store, linked to the run;
+    returns their ids.
 
-    Spans are created with `mlflow.start_span_no_context` at their real start times and ended children
-    first; the root carries `mlflow.sourceRun` metadata (`schema.TRACE_SOURCE_RUN`) so the trace shows in
-    the run's Traces tab. MLflow writes it from a background thread: with `flush=False` the caller must
-    `_flush_traces()` before relying on it.
+    As MLflow's own GenAI integrations do: each trace carries `mlflow.trace.session` (its conversation) and
+    `mlflow.trace.user`, so MLflow's Sessions page shows the conversation turn by turn, and the prompt and
+    Claude's last answer as its request and response. Spans are created with `mlflow.start_span_no_context`
+    at their real start times and ended children first; the root carries `mlflow.sourceRun`
+    (`schema.TRACE_SOURCE_RUN`) so the traces show in the run's Traces tab. MLflow writes them from a
+    background thread: with `flush=False` the caller must `_flush_traces()` before relying on them.
     """
     import mlflow
 
-    plan: list[SpanSpec] = record.span_plan()
+    ids = []
     with global_tracking_uri(uri):
-        spans: list[Any] = []
-        for spec in plan:
-            kwargs: dict[str, Any] = {
-                "name": spec.name,
-                "span_type": spec.span_type,
-                "inputs": spec.inputs,
-                "attributes": spec.attributes,
-                "start_time_ns": _ns(spec.start),
-            }
-            if spec.parent is None:
-                kwargs["experiment_id"] = experiment_id
-                kwargs["metadata"] = {schema.TRACE_SOURCE_RUN: run_id, **trace_metadata(record)}
-                kwargs["tags"] = {schema.TAG_SESSION_ID: record.session_id}
-            else:
-                kwargs["parent_span"] = spans[spec.parent]
-            spans.append(mlflow.start_span_no_context(**kwargs))
-        for spec, span in zip(reversed(plan), reversed(spans), strict=True):
-            assert spec.end is not None
-            span.end(outputs=spec.outputs, status="ERROR" if spec.error else "OK", end_time_ns=_ns(spec.end))
+        for plan in record.trace_plans() if plans is None else plans:
+            ids.append(_emit_trace(experiment_id, run_id, record, plan))
         if flush:
             mlflow.flush_trace_async_logging()
+    return ids
+
+
+def _emit_trace(experiment_id: str, run_id: str, record: SessionRecord, plan: TracePlan) -> str:
+    import mlflow
+
+    metadata = {
+        schema.TRACE_SOURCE_RUN: run_id,
+        **trace_metadata(record),
+        schema.TRACE_SESSION: str(record.clean(plan.session_id)),
+    }
+    spans: list[Any] = []
+    for spec in plan.spans:
+        kwargs: dict[str, Any] = {
+            "name": spec.name,
+            "span_type": spec.span_type,
+            "inputs": spec.inputs,
+            "attributes": spec.attributes,
+            "start_time_ns": _ns(spec.start),
+        }
+        if spec.parent is None:
+            kwargs["experiment_id"] = experiment_id
+            kwargs["metadata"] = metadata
+            kwargs["tags"] = {schema.TAG_SESSION_ID: record.session_id, schema.TRACE_TAG_KEY: plan.key}
+        else:
+            kwargs["parent_span"] = spans[spec.parent]
+        spans.append(mlflow.start_span_no_context(**kwargs))
     trace_id = str(spans[0].trace_id)
     if not trace_id.startswith("tr-"):
         raise LoggingError("tracing is disabled in this process (no trace was recorded)")
+    _set_previews(trace_id, plan.request, plan.response)
+    for spec, span in zip(reversed(plan.spans), reversed(spans), strict=True):
+        assert spec.end is not None
+        span.end(outputs=spec.outputs, status="ERROR" if spec.error else "OK", end_time_ns=_ns(spec.end))
     return trace_id
+
+
+def _set_previews(trace_id: str, request: str, response: str) -> None:
+    """The trace's request and response previews as plain text (the prompt, Claude's answer), as MLflow's
+    Claude Code integration sets them; MLflow would otherwise show the root span's JSON."""
+    try:
+        from mlflow.tracing.trace_manager import InMemoryTraceManager
+
+        with InMemoryTraceManager.get_instance().get_trace(trace_id) as trace:
+            if trace is not None and request:
+                trace.info.request_preview = request[:PREVIEW_MAX]
+            if trace is not None and response:
+                trace.info.response_preview = response[:PREVIEW_MAX]
+    except Exception:  # another MLflow layout: MLflow's own JSON previews stay
+        return

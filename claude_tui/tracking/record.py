@@ -14,7 +14,7 @@ import shlex
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -285,6 +285,23 @@ class SpanSpec:
     outputs: Any = None
     attributes: dict[str, Any] = field(default_factory=dict)
     error: bool = False
+
+
+@dataclass
+class TracePlan:
+    """One trace to send: a turn of the conversation (or, with no prompt at all, the whole session)."""
+
+    key: str
+    """Which trace of the run it is (`turn 3`, or `session`): tagged on it, so a second attempt sends only
+    the ones the store does not have yet (`schema.TRACE_TAG_KEY`)."""
+    spans: list[SpanSpec]
+    """Parents before children; the first is the root."""
+    session_id: str
+    """The conversation the turn belongs to (`mlflow.trace.session`)."""
+    request: str
+    """The prompt (MLflow's request preview)."""
+    response: str
+    """Claude's last answer of the turn (MLflow's response preview)."""
 
 
 @dataclass
@@ -636,7 +653,8 @@ class SessionRecord:
         Root span for the session; a span per turn (a prompt to its turn end); an LLM span per API message
         (from the thread's previous event to the message, with its token usage); a TOOL span per tool call
         (call to result, ERROR when the result is an error); a sub-agent's spans nest under the Task/Agent
-        tool span that started it.
+        tool span that started it, also when it ran in the background (the call returned at once and named
+        the agent: the span then stretches over the agent's work).
         """
         stats = self.stats
         root = SpanSpec(
@@ -668,6 +686,8 @@ class SessionRecord:
         open_tools: dict[str, int] = {}
         open_tasks: list[int] = []
         agent_task: dict[str, int] = {}
+        launched: set[str] = set()
+        """Sub-agents whose Agent call's result named them: they stay under that call after it returned."""
         usage_spans: dict[tuple[str, str | None], int] = {}
         last_llm: dict[str, int] = {}
         prev_ts: dict[str, float] = {}
@@ -685,7 +705,7 @@ class SessionRecord:
             if getattr(event, "sidechain", False) or getattr(event, "agent_id", None):
                 agent = getattr(event, "agent_id", None) or "sidechain"
                 task = agent_task.get(agent)
-                if task is None or plan[task].end is not None:
+                if task is None or (plan[task].end is not None and agent not in launched):
                     taken = set(agent_task.values())
                     free = [t for t in open_tasks if t not in taken] or open_tasks
                     task = free[0] if free else None
@@ -782,6 +802,10 @@ class SessionRecord:
                     spec.error = event.is_error
                     if index_or_none in open_tasks:
                         open_tasks.remove(index_or_none)
+                    if event.launched_agent:
+                        # A background agent: its work comes after this result (the CLI's "launched").
+                        agent_task[event.launched_agent] = index_or_none
+                        launched.add(event.launched_agent)
                 prev_ts[thread] = ts
             elif isinstance(event, ApiError):
                 target = plan[turn if turn is not None else 0]
@@ -806,6 +830,67 @@ class SessionRecord:
         if run.waited > 0:
             timing["permission_wait_seconds"] = round(run.waited, 3)
         return timing
+
+    def trace_plans(self) -> list[TracePlan]:
+        """The session as MLflow's GenAI integrations trace a conversation: one trace per turn.
+
+        Each turn's trace has the turn as its root (an AGENT span: inputs the prompt, outputs Claude's last
+        answer of the turn) and everything under it in `span_plan()`: LLM calls, tools, sub-agents. Spans
+        outside any turn (before the first prompt) go to the turn they precede. A session without a prompt is
+        one trace of the whole `span_plan()`.
+        """
+        plan = self.span_plan()
+        turns = [i for i, spec in enumerate(plan) if spec.parent == 0 and spec.span_type == "CHAIN"]
+        session = plan[0]
+        if not turns:
+            request = str(self.first_prompt or self.meta.get("command") or "")
+            return [TracePlan("session", plan, self.session_id, request, "")]
+        owner: dict[int, int] = {}
+        for index, spec in enumerate(plan[1:], start=1):
+            if index in turns:
+                owner[index] = index
+            elif spec.parent:
+                owner[index] = owner[spec.parent]
+            else:
+                before = [t for t in turns if plan[t].start <= spec.start]
+                owner[index] = before[-1] if before else turns[0]
+        plans = []
+        for number, turn in enumerate(turns, start=1):
+            members = [turn] + [i for i in owner if owner[i] == turn and i != turn]
+            position = {index: n for n, index in enumerate(members)}
+            spec = plan[turn]
+            answers = [
+                plan[i].outputs["text"]
+                for i in members
+                if plan[i].parent == turn
+                and plan[i].span_type == "LLM"
+                and (plan[i].outputs or {}).get("text")
+            ]
+            response = str(answers[-1]) if answers else ""
+            prompt = (spec.inputs or {}).get("prompt") or ""
+            conversation = str(spec.attributes.get("session_id") or self.session_id)
+            root = SpanSpec(
+                name=spec.name,
+                span_type="AGENT",
+                start=spec.start,
+                end=spec.end,
+                inputs=spec.inputs,
+                outputs={"response": response},
+                attributes={
+                    **session.attributes,
+                    **spec.attributes,
+                    "session_id": conversation,
+                    "turn": number,
+                },
+                error=spec.error,
+            )
+            spans = [root]
+            for index in members[1:]:
+                child = plan[index]
+                parent = child.parent if child.parent in position else turn
+                spans.append(replace(child, parent=position[parent]))
+            plans.append(TracePlan(f"turn {number}", spans, conversation, str(prompt), response))
+        return plans
 
 
 def _close_plan(plan: list[SpanSpec], end_time: float) -> list[SpanSpec]:

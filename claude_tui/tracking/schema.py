@@ -237,6 +237,8 @@ TRACE_GIT_BRANCH = "mlflow.source.git.branch"
 TRACE_GIT_REPO_URL = "mlflow.source.git.repoURL"
 """Trace metadata MLflow fills from the logging process's own directory; set from the session's instead."""
 TRACE_SOURCE_NAME = "mlflow.source.name"
+TRACE_TAG_KEY = "claude.turn"
+"""Trace tag: which trace of its run this is (`turn 3`, or `session` for a session without a prompt)."""
 
 # -- searching -----------------------------------------------------------------------------------------------
 

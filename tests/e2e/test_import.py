@@ -172,10 +172,10 @@ def test_imported_runs_equal_stats_and_a_second_import_adds_nothing(data: Path, 
             secrets = load_scenario("secrets")["secrets"]
             assert secrets and not [s for s in secrets if s in uploaded]
 
-        # The trace: one, linked to the run, a TOOL span per tool call.
+        # The traces: one per turn, linked to the run, a TOOL span per tool call.
         traces = run_traces(store_uri, run.info.experiment_id, run.info.run_id)
-        assert len(traces) == 1
-        tools = [s for s in traces[0].data.spans if s.span_type == "TOOL"]
+        assert len(traces) == len(MANIFEST[name]["prompts"])
+        tools = [s for t in traces for s in t.data.spans if s.span_type == "TOOL"]
         assert len(tools) == sum(1 for e in events if isinstance(e, ToolCall)) == stats["tool_uses"]
 
     again = run_import(str(data), "--tracking-uri", store_uri, "--min-age", "0")

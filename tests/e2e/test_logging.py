@@ -185,11 +185,14 @@ def test_run_holds_exactly_the_session(subagent_spool: RunSpool, store_uri: str)
     assert len(traces) == 1
     spans = traces[0].data.spans
     by_id = {s.span_id: s for s in spans}
+    # One trace per turn (issue 17): this session's one prompt is the trace's root, its request and session.
     root = next(s for s in spans if s.parent_id is None)
-    assert root.name == "claude_session"
-    assert root.start_time_ns == pytest.approx(run.info.start_time * 1_000_000, abs=2_000_000)
-    turns = [s for s in spans if s.span_type == "CHAIN"]
-    assert len(turns) == 1 and turns[0].inputs == {"prompt": session.scenario["prompts"][0]}
+    assert root.name == "turn 1" and root.span_type == "AGENT"
+    assert root.inputs == {"prompt": session.scenario["prompts"][0]}
+    assert traces[0].info.request_preview == session.scenario["prompts"][0]
+    assert traces[0].info.response_preview and root.outputs == {"response": traces[0].info.response_preview}
+    assert traces[0].info.trace_metadata["mlflow.trace.session"] == session.session_id
+    assert traces[0].info.tags["claude.turn"] == "turn 1"
     tool_spans = [s for s in spans if s.span_type == "TOOL"]
     assert sorted(s.name for s in tool_spans) == sorted(t["tool"] for t in tools)
     errors = [s for s in spans if s.status.status_code == "ERROR"]
@@ -225,7 +228,7 @@ def test_logging_again_completes_but_never_duplicates(
     def broken_trace(*args: Any, **kwargs: Any) -> str:
         raise RuntimeError("connection reset\nsecond line")
 
-    monkeypatch.setattr(logger_module, "emit_trace", broken_trace)
+    monkeypatch.setattr(logger_module, "emit_traces", broken_trace)
     with pytest.raises(LoggingError) as failure:
         log_spool(subagent_spool, tracking_uri=store_uri)
     assert "\n" not in str(failure.value) and "connection reset" in str(failure.value)

@@ -124,3 +124,49 @@ def test_run_page_in_chromium(
     log = Path(state.log_path).read_text()
     assert "MLFLOW" in log.upper()
     json.dumps(state.__dict__)  # the state file format stays plain JSON
+
+
+def test_sessions_page_shows_the_conversation_turn_by_turn(mlflow_server: str, tmp_path: Path) -> None:
+    """MLflow's own session page (issue 17; in MLflow 3.17 *Sessions* lists them under *Traces*, grouped by
+    session, and opens each at `chat-sessions/<id>`): the imported two-prompt session, turn by turn, each with
+    its prompt and Claude's answer."""
+    import shutil
+
+    from mlflow import MlflowClient
+    from playwright.sync_api import sync_playwright
+
+    data = tmp_path / "transcripts"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "data" / "transcripts" / "realistic", data)
+    imported = claude_tui("import", str(data), "--min-age", "0", "--tracking-uri", mlflow_server)
+    assert imported.returncode == 0 and "imported 1" in imported.stdout, imported.stdout + imported.stderr
+    client = MlflowClient(mlflow_server)
+    experiment_id = client.get_experiment_by_name("claude-sessions").experiment_id
+    (run,) = client.search_runs([experiment_id])
+    session_id = run.data.tags["claude.session_id"]
+    traces = client.search_traces(locations=[experiment_id], run_id=run.info.run_id, include_spans=False)
+    turns = sorted((t.info.request_time, t.info.request_preview, t.info.response_preview) for t in traces)
+    assert len(turns) == 2 and all(answer for _, _, answer in turns)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1400})
+            url = f"{mlflow_server}/#/experiments/{experiment_id}/chat-sessions/{session_id}"
+            page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+            page.get_by_text("Turn 2").first.wait_for(timeout=90_000)
+            page.wait_for_timeout(1500)
+            text = page.inner_text("body")
+            page.screenshot(path=str(tmp_path / "mlflow-session.png"), full_page=True)
+        finally:
+            browser.close()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert session_id in lines and "Turn 1" in lines and "Turn 2" in lines and "Turn 3" not in lines
+
+    # Each turn: its prompt (the request) and Claude's last answer of the turn (the response), in order.
+    # (The page renders them as markdown: the answer's `code` loses its backticks.)
+    def position(part: str) -> int:
+        start = part.replace("`", "")[:40]
+        return next(n for n, line in enumerate(lines) if line.startswith(start))
+
+    positions = [position(part) for _, prompt, answer in turns for part in (prompt, answer)]
+    assert positions == sorted(positions), positions

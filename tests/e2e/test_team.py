@@ -158,14 +158,16 @@ def test_live_session_import_history_and_export_through_postgres_with_basic_auth
         tags = run.data.tags
         assert run.info.user_id == ALICE and tags["mlflow.user"] == ALICE
         assert tags["host"] and "git.remote" not in tags  # neither work dir has a remote
-        (trace,) = traces_of(team.url, run.info.experiment_id, run_id)
-        metadata = trace.info.trace_metadata
-        assert metadata["mlflow.trace.user"] == ALICE
-        assert metadata["mlflow.trace.session"] == tags["claude.session_id"]
-        # The session's git state, not that of the directory the logger ran in (this repository).
-        assert metadata["mlflow.source.git.branch"] == tags.get("git.branch", "")
-        assert metadata["mlflow.source.git.commit"] == tags.get("git.commit", "")
-        assert metadata["mlflow.source.git.commit"] != this_repo
+        traces = traces_of(team.url, run.info.experiment_id, run_id)
+        assert len(traces) == (2 if run_id != live_run else 1)  # one per turn; the imported session has two
+        for trace in traces:
+            metadata = trace.info.trace_metadata
+            assert metadata["mlflow.trace.user"] == ALICE
+            assert metadata["mlflow.trace.session"] == tags["claude.session_id"]
+            # The session's git state, not that of the directory the logger ran in (this repository).
+            assert metadata["mlflow.source.git.branch"] == tags.get("git.branch", "")
+            assert metadata["mlflow.source.git.commit"] == tags.get("git.commit", "")
+            assert metadata["mlflow.source.git.commit"] != this_repo
     assert by_name[live_run].name.startswith("Give me an overview")
 
     # The password is nowhere: not in the database, the artifacts, the spools or the data dir, not printed.

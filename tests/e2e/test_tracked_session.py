@@ -167,8 +167,15 @@ async def test_tracked_session_counts_and_mlflow_run(claude_env: Any, tmp_path: 
     mlflow.set_tracking_uri(store)
     experiment_id = run.info.experiment_id
     traces = mlflow.search_traces(locations=[experiment_id], run_id=outcome.run_id, return_type="list")
-    assert len(traces) == 1
-    spans = traces[0].data.spans
+    # One trace per turn (issue 17), as MLflow's GenAI integrations trace a conversation: the prompt as the
+    # request, grouped by the session; the reviewer agent ran in the background and its spans are under it.
+    traces.sort(key=lambda t: t.info.request_time)
+    assert [t.info.request_preview for t in traces] == prompts
+    assert {t.info.trace_metadata["mlflow.trace.session"] for t in traces} == {config.session_id}
+    spans = [span for trace in traces for span in trace.data.spans]
+    by_id = {s.span_id: s for s in spans}
+    agent_work = [s for s in spans if s.get_attribute("agent_id")]
+    assert agent_work and all(by_id[s.parent_id].name == "Agent" for s in agent_work)
     tool_spans = [s for s in spans if s.span_type == "TOOL"]
     assert len(tool_spans) == EXPECTED["tool_uses"]
     assert [s.status.status_code.value for s in tool_spans].count("ERROR") == 1
