@@ -7,6 +7,7 @@ Every subcommand lives in its own module under `claude_tui.commands` and is impo
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -71,6 +72,10 @@ def main(ctx: click.Context) -> None:
     With no command, starts a tracked session: claude-tui [OPTIONS] [PROMPT] [-- CLAUDE_ARGS...]
     (see `claude-tui run --help`).
     """
+    from claude_tui.tracking.background import NO_MLFLOW_TELEMETRY
+
+    for name, value in NO_MLFLOW_TELEMETRY.items():  # before any mlflow import (why: its docstring)
+        os.environ.setdefault(name, value)
     # Every command reads the settings file the same way, and refuses a broken one before doing anything.
     from claude_tui.config import ConfigError, load_settings
 

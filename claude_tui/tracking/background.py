@@ -33,6 +33,12 @@ GIVE_UP_AFTER = 10.0
 HTTP_SETTINGS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "5", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1"}
 """MLflow's defaults (120 s, 7 retries with back-off) would keep a dead server's session for minutes; a
 user's own settings win."""
+NO_MLFLOW_TELEMETRY = {"MLFLOW_DISABLE_TELEMETRY": "true"}
+"""MLflow's own usage telemetry, off unless the user turned it on: it reports to the internet, and when its
+client gives up it removes `_MLFLOW_TELEMETRY_SESSION_ID` from `os.environ` while a request thread may be
+copying the environment: 3 of 20 loggers failed so (`log-batch failed with exception
+'_MLFLOW_TELEMETRY_SESSION_ID'`) in `benchmarks/bench_team.py` at load 28. Set by every claude-tui process
+before it imports mlflow (`cli.main`, and here for a logger started by another program)."""
 
 
 WARM_UP_NICENESS = 10
@@ -79,7 +85,7 @@ def _detached(argv: list[str], stdin: int) -> subprocess.Popen[bytes]:
 
 def log_one(path: str) -> dict[str, Any]:
     """Log the spool at `path`; the result line's dict (never raises)."""
-    for name, value in HTTP_SETTINGS.items():
+    for name, value in {**HTTP_SETTINGS, **NO_MLFLOW_TELEMETRY}.items():
         os.environ.setdefault(name, value)
     from claude_tui.tracking.errors import one_line
 

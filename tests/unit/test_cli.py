@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -232,3 +233,21 @@ def test_own_command_is_claude_tui_only_when_path_finds_this_one(
     (other / "claude-tui").chmod(0o755)
     monkeypatch.setenv("PATH", f"{other}:/usr/bin:/bin")
     assert paths.own_command() == str(script)  # another claude-tui on PATH is not this one
+
+
+@pytest.mark.parametrize(("before", "after"), [(None, "true"), ("false", "false")])
+def test_mlflow_telemetry_is_off_unless_the_user_turned_it_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, before: str | None, after: str
+) -> None:
+    """MLflow's telemetry client removes an environment variable while request threads copy the
+    environment: loggers failed with '_MLFLOW_TELEMETRY_SESSION_ID' (`background.NO_MLFLOW_TELEMETRY`)."""
+    from click.testing import CliRunner
+
+    from claude_tui.cli import main
+
+    if before is None:
+        monkeypatch.delenv("MLFLOW_DISABLE_TELEMETRY", raising=False)
+    else:
+        monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", before)
+    CliRunner().invoke(main, ["stats", str(tmp_path / "missing.jsonl")])
+    assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == after
