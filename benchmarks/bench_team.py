@@ -132,10 +132,7 @@ def store_session_runs(team: Any, session_ids: set[str]) -> Counter[str]:
     from claude_tui.tracking.importer import SEARCH_PAGE
     from claude_tui.tracking.store import tracking_client
 
-    env = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": team_admin_password()}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with as_admin():
         client = tracking_client(team.url)
         experiment = client.get_experiment_by_name(EXPERIMENT)
         counts: Counter[str] = Counter()
@@ -152,18 +149,20 @@ def store_session_runs(team: Any, session_ids: set[str]) -> Counter[str]:
             if not token:
                 break
         return counts
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def team_admin_password() -> str:
     from tests.support.team_server import ADMIN_PASSWORD
 
     return ADMIN_PASSWORD
+
+
+def as_admin() -> Any:
+    """MLflow's client acts as the server's admin inside this context (the previous values come back)."""
+    from unittest import mock
+
+    admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": team_admin_password()}
+    return mock.patch.dict(os.environ, admin)
 
 
 def outcome_row(
@@ -281,17 +280,8 @@ def grant_all(team: Any, names: list[str]) -> None:
     """Create the experiment (as the admin) and give every member EDIT on it."""
     from claude_tui.tracking.store import get_or_create_experiment
 
-    env = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": team_admin_password()}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with as_admin():
         experiment_id = get_or_create_experiment(EXPERIMENT, team.url)
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     for name in names:
         team.grant_experiment(str(experiment_id), name, "EDIT")
 
@@ -427,9 +417,8 @@ def measure_history(team: Any, work: Path, count: int) -> list[dict[str, Any]]:
 
     member = "u000"
     team.create_user(member, PASSWORD)
-    admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": team_admin_password()}
-    os.environ.update(admin)
-    experiment_id = str(get_or_create_experiment(HISTORY_EXPERIMENT, team.url))
+    with as_admin():
+        experiment_id = str(get_or_create_experiment(HISTORY_EXPERIMENT, team.url))
     team.grant_experiment(experiment_id, member, "READ")
     folder = work / "bulk"
     folder.mkdir()
