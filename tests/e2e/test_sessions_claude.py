@@ -93,3 +93,72 @@ async def test_two_sessions_count_independently_into_two_runs(claude_env: Any, t
         metrics = by_session[session.config.session_id].data.metrics
         assert (metrics["tool_uses"], metrics["commands_executed"]) == (count, count)
         assert metrics["user_prompts"] == 1
+
+
+async def test_a_background_permission_prompt_marks_its_entry_rings_once_and_w_goes_there(
+    claude_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16 item 4: session 2, in the background, runs a tool outside `--allowedTools`; the CLI asks for
+    permission. Its entry gets the attention mark, the outer terminal rings once (not once per poll, not
+    once per hook), and `ctrl+]` `w` shows it; answering the prompt there lets its turn end."""
+    from claude_tui.widgets import session_view
+    from claude_tui.widgets.session_list import SessionList
+    from tests.e2e.test_lifecycle import scenario, tracked
+
+    env = claude_env(scenario())
+    written: list[str] = []
+    monkeypatch.setattr(session_view, "write_to_outer_terminal", lambda app, text: written.append(text))
+    first = tracked(env, None, track=False)  # hooks on, no store: nothing to log
+    app = ClaudeTuiApp(first)
+    bells: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: bells.append(1))
+
+    def rings() -> int:
+        """BELs that reached the outer terminal: the app's bell and those in the sequences written."""
+        return len(bells) + sum(text.count("\x07") - text.count("\x1b]") for text in written)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        tab = app.session_tab
+        one = tab.views[0]
+        await wait_for(pilot, lambda: "❯" in "\n".join(one.pane.emulator.display), 60, "Claude's prompt (1)")
+        await chord(pilot, "n")
+        await wait_for(pilot, lambda: dialog_open(app), 30, "the new-session dialog")
+        await pilot.press("enter")  # no first prompt: it is typed once the session is in the background
+        await wait_for(pilot, lambda: len(tab.views) == 2 and tab.active is tab.views[1], 30, "session 2")
+        two = tab.views[1]
+        await wait_for(pilot, lambda: "❯" in "\n".join(two.pane.emulator.display), 60, "Claude's prompt (2)")
+        await pilot.pause(1.0)
+        await chord(pilot, "1")
+        await wait_for(pilot, lambda: tab.active is one and app.focused is one.pane, 30, "session 1 shown")
+        assert not tab.attention(two) and rings() == 0
+
+        two.pane.send(b"Run a python check")  # typed into the background session's program
+        await pilot.pause(0.6)
+        two.pane.send(b"\r")
+
+        def screen_two() -> str:
+            return "\n".join(two.pane.emulator.display)
+
+        asked = "Do you want to proceed?"
+        await wait_for(pilot, lambda: asked in screen_two(), 120, "the permission prompt")
+        await wait_for(pilot, lambda: tab.attention(two), 30, "the mark", describe=lambda: two.state)
+        assert two.state == "waiting" and tab.active is one
+        listed = one.query_one(SessionList).entries
+        assert [(entry.number, entry.attention, entry.state) for entry in listed] == [
+            (1, False, one.state),
+            (2, True, "waiting"),
+        ]
+        await wait_for(pilot, lambda: rings() >= 1, 30, "the outer terminal's bell")
+        await pilot.pause(3.0)  # a dozen polls of session 1, three of session 2 in the background
+        assert rings() == 1, (bells, written)
+        assert [text for text in written if "waiting for you: permission for Bash" in text]
+
+        await chord(pilot, "w")
+        await wait_for(pilot, lambda: tab.active is two and app.focused is two.pane, 30, "w: session 2")
+        assert not tab.attention(two)
+        await pilot.press("enter")  # 1. Yes
+        await wait_for(pilot, lambda: "The check printed 42." in screen_two(), 120, "the turn's end")
+        await wait_for(pilot, lambda: two.state != "waiting", 30, "session 2 to work on")
+        assert rings() == 1
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: app.return_value is not None, 120, "both sessions to end")
