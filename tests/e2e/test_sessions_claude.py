@@ -142,7 +142,7 @@ async def test_a_background_permission_prompt_marks_its_entry_rings_once_and_w_g
         asked = "Do you want to proceed?"
         await wait_for(pilot, lambda: asked in screen_two(), 120, "the permission prompt")
         await wait_for(pilot, lambda: tab.attention(two), 30, "the mark", describe=lambda: two.state)
-        assert two.state == "waiting" and tab.active is one
+        assert two.state == "waiting" and tab.active is one and one.state != "waiting"
         listed = one.query_one(SessionList).entries
         assert [(entry.number, entry.attention, entry.state) for entry in listed] == [
             (1, False, one.state),
