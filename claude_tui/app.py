@@ -74,12 +74,12 @@ class ClaudeTuiApp(App[SessionResult]):
         pty: PtySession | None = None,
         handle_signals: bool = False,
         session_config: SessionConfigFactory | None = None,
+        attached: Sequence[SessionView] = (),
     ) -> None:
-        """`log_spool` stands in for `tracking.logger.log_spool` (tests pass a fake store); `pty` is the
-        session's program when `commands.run` spawned it before the app started; `handle_signals`: SIGTERM
-        and SIGHUP end the sessions cleanly (the command line's app; not one inside a test's process);
-        `session_config` builds the config of a session opened from History (`r`: its work dir, `--resume
-        ID`)."""
+        """`log_spool` stands in for `tracking.logger.log_spool` (tests: a fake store); `pty`: the program
+        `commands.run` spawned before the app started; `handle_signals`: SIGTERM and SIGHUP end the sessions
+        cleanly (the command line's app); `session_config`: the config of a session History's `r` opens;
+        `attached`: the owner's sessions (`claude-tui attach`), instead of `session`."""
         super().__init__()
         self._handle_signals = handle_signals
         self._hung_up = False
@@ -92,11 +92,11 @@ class ClaudeTuiApp(App[SessionResult]):
         self._pty = pty
         self.tracking_uri = tracking_uri
         self.experiment = experiment
-        self.initial_tab = initial_tab if session is not None else "history"
+        self.initial_tab = initial_tab if session is not None or attached else "history"
         self.hint = hint
         self.store = SpoolLogger(tracking_uri, experiment, log_spool)
         """Where finished sessions are logged."""
-        self.sessions: list[SessionView] = []
+        self.sessions: list[SessionView] = list(attached)
         """The views of the sessions open, in the order they were opened (the Session tab's list)."""
         self.results: list[SessionResult] = []
         """How every session of the window ended and where it went (set when the app exits)."""
@@ -197,11 +197,11 @@ class ClaudeTuiApp(App[SessionResult]):
             self.run_worker(view.forward_signal(signum), group="signals")
 
     async def action_quit(self) -> None:
-        """End every session's program gracefully; each is logged, then the app exits."""
+        """End every session's program gracefully (each is logged, then the app exits); the owner's detach."""
         running = [view for view in self.sessions if not view.ending]
         if not running and all(view.result is not None for view in self.sessions):
             self.exit(SessionResult())
-        await asyncio.gather(*(view.end_program() for view in running))
+        await asyncio.gather(*(view.end_program() for view in running if not view.detach()))
 
     def on_history_pane_resume_requested(self, message: Any) -> None:
         """`r` in History: the run's conversation goes on in a new tracked session in its work dir, beside

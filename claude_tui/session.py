@@ -260,6 +260,8 @@ class SessionResult:
     """The session's id (what `claude-tui history` and the run's `session_id` tag show)."""
     handed_off: bool = False
     """A logger process logs the session (`spool`) to `tracking_uri`: the run is there a moment later."""
+    detached: bool = False
+    """The window let go of the session and its program runs on in the owner process (`claude-tui attach`)."""
 
     @property
     def exit_status(self) -> int:

@@ -19,4 +19,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "export": ("claude_tui.commands.export:export", "Export logged sessions as CSV or JSON."),
     "import": ("claude_tui.commands.importer:import_sessions", "Import existing Claude Code sessions."),
     "ls": ("claude_tui.commands.ls:ls", "List the running sessions."),
+    "attach": (
+        "claude_tui.commands.attach:attach",
+        "Show the running sessions; quitting leaves them running.",
+    ),
 }

@@ -127,8 +127,12 @@ class OwnerClient:
         except OSError as exc:
             raise OwnerError(f"the session owner went away: {exc}") from exc
 
-    def receive(self) -> dict[str, Any]:
-        """The next message (an `error` one raises `OwnerError`)."""
+    def next_frame(self) -> tuple[int, bytes]:
+        """The next frame of any kind, as `(kind, payload)`.
+
+        Raises:
+            OwnerError: the owner did not answer in time, went away or broke the protocol.
+        """
         while not self._frames:
             try:
                 data = self.sock.recv(1 << 16)
@@ -142,8 +146,13 @@ class OwnerClient:
                 self._frames.extend(self._reader.feed(data))
             except ProtocolError as exc:
                 raise OwnerError(str(exc)) from exc
-            self._frames = [frame for frame in self._frames if frame[0] == MESSAGE]
-        _, payload = self._frames.pop(0)
+        return self._frames.pop(0)
+
+    def receive(self) -> dict[str, Any]:
+        """The next message, past any other frame (an `error` one raises `OwnerError`)."""
+        kind, payload = self.next_frame()
+        while kind != MESSAGE:
+            kind, payload = self.next_frame()
         try:
             message = decode_message(payload)
         except ProtocolError as exc:
@@ -151,6 +160,12 @@ class OwnerClient:
         if message["op"] == "error":
             raise OwnerError(str(message.get("message") or "the session owner refused"))
         return message
+
+    def take_stream(self) -> tuple[FrameReader, list[tuple[int, bytes]]]:
+        """Hand the connection's reading over to its new user (`OwnerPump`): the frame reader, with any
+        incomplete frame it holds, and the frames read but not taken yet."""
+        frames, self._frames = self._frames, []
+        return self._reader, frames
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send a request, return its answer."""

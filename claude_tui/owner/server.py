@@ -197,6 +197,9 @@ class OwnedSession:
         self._stats_sent: dict[str, Any] = {}
         self._stats_sent_at = 0.0
         self._eof = False
+        self._ready_said = False
+        self._title_seen = ""
+        self._bells_seen = 0
 
     # -- what clients see --------------------------------------------------------------------------------
 
@@ -264,7 +267,10 @@ class OwnedSession:
 
     def send_screen(self, conn: Connection) -> None:
         """The session's info and the owner's emulator state; output that follows is fed on top of it."""
-        conn.message({"op": "attached", "session": self.info(), "state_version": STATE_VERSION})
+        config = self.config.to_dict() if self.config is not None else None
+        conn.message(
+            {"op": "attached", "session": self.info(), "config": config, "state_version": STATE_VERSION}
+        )
         conn.send(encode(STATE, self.pump.emulator.state()))
 
     def broadcast(self, message: dict[str, Any]) -> None:
@@ -397,6 +403,7 @@ class OwnedSession:
     def _poll(self, now: float) -> None:
         tracked = self.tracked
         assert tracked is not None
+        self._terminal_signals(tracked)
         tracked.poll_terminal(self.pump.emulator)
         snapshot = tracked.snapshot().to_dict()
         self.snapshot = snapshot
@@ -408,7 +415,22 @@ class OwnedSession:
         ):
             self.broadcast({"op": "stats", "snapshot": snapshot})
             self._stats_sent, self._stats_sent_at = snapshot, now
-        self._set_state(self._activity(now))
+        self._set_state("waiting" if snapshot.get("state") == "waiting" else self._activity(now))
+
+    def _terminal_signals(self, tracked: TrackedSession) -> None:
+        """What a UI's pane tells its session, told here: the program is up (the first poll, as the view's
+        fill-in), its window title, its bell. Without hooks (a detached Claude has none yet) these are how
+        the session knows it is idle, working, or waiting for the person."""
+        emulator = self.pump.emulator
+        if not self._ready_said:
+            self._ready_said = True
+            tracked.program_ready()
+        if emulator.title != self._title_seen:
+            self._title_seen = emulator.title
+            tracked.terminal_title(emulator.title)
+        if emulator.bell_count != self._bells_seen:
+            self._bells_seen = emulator.bell_count
+            tracked.terminal_bell()
 
     def _activity(self, now: float) -> str:
         """Working or idle: Claude says so in its window title (a spinner while busy, ✳ when idle); for

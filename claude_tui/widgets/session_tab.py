@@ -172,6 +172,10 @@ class SessionTab(Container):
         else:
             yield Static("No session in this window: `n` starts one.", id="no-session")
 
+    def on_mount(self) -> None:
+        if self.active is not None and self.active.attached:
+            self.show(self.active)  # the owner's sessions (`claude-tui attach`): the first one, with the keys
+
     # -- which session -----------------------------------------------------------------------------------
 
     def number(self, view: SessionView) -> int:

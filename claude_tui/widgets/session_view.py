@@ -281,10 +281,9 @@ class SessionView(Horizontal):
     def _poll(self) -> None:
         if self._ending or not self.is_attached:
             return  # the session ended, or the app is shutting down and the widgets are going
-        session = self.session
-        if session.poll_terminal(self.pane.emulator):
-            self._changed_at = time.monotonic()
-        snapshot = session.snapshot()
+        snapshot = self._take_snapshot()
+        if snapshot is None:
+            return
         self.snapshot = snapshot
         self.sidebar.show(snapshot)
         if len(self._hints) > 1:
@@ -301,6 +300,12 @@ class SessionView(Horizontal):
         self._state = snapshot.state
         self._listed_changed()
 
+    def _take_snapshot(self) -> SessionSnapshot | None:
+        """The session's stats now (None: none yet); the session is polled here, from the pane's screen."""
+        if self.session.poll_terminal(self.pane.emulator):
+            self._changed_at = time.monotonic()
+        return self.session.snapshot()
+
     def _listed_changed(self) -> None:
         """Post `Updated` when what the session list shows of this session changed."""
         snapshot = self.snapshot
@@ -311,6 +316,14 @@ class SessionView(Horizontal):
             self.post_message(self.Updated(self))
 
     # -- the end ---------------------------------------------------------------------------------------------
+
+    attached = False
+    """True for a session another process runs (the owner's, `claude-tui attach`: `AttachedSessionView`)."""
+
+    def detach(self) -> bool:
+        """Let go of the session without ending its program, when another process runs it (`claude-tui
+        attach`); False here: this window's own program ends with the window."""
+        return False
 
     async def end_program(self) -> None:
         """End the program gracefully; the session is then wrapped up and logged (`Closed` follows).

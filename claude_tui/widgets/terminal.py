@@ -217,7 +217,7 @@ class TerminalPane(Widget, can_focus=True):
         self._scroll = 0
         self._cursor_drawn: tuple[int, int] | None = None
         self._title = ""
-        self._bells = 0
+        self._bells = self.emulator.bell_count  # an attached screen (`OwnerPump`) rang before
         self._mouse_buttons = 0
 
     # -- public API ----------------------------------------------------------------------------------------

@@ -90,3 +90,89 @@ def test_detach_ls_json_and_sigterm_to_the_owner(
     assert run.info.status == "FINISHED" and run.data.metrics["success"] == 1, "Claude left on its own"
     assert run.data.metrics["tool_uses"] >= 7
     assert listed(child_env, env.work_dir) == []
+
+
+async def test_attach_types_detaches_attaches_again_and_the_owner_logs_one_run(
+    claude_env: Any, tmp_path: Path, owner_processes: Callable[[], list[int]]
+) -> None:
+    """Issue 16 item 2: `--detach`, then the window attached to it (`claude-tui attach`'s app): a prompt typed
+    there runs, its answer and counts show; quitting detaches (`ls --json` still lists the session, running);
+    attaching again shows the screen as it was, `/exit` ends the program, and the owner logs one run."""
+    from claude_tui.app import ClaudeTuiApp
+    from claude_tui.owner.attached import OwnerPump
+    from claude_tui.widgets.attached_view import AttachedSessionView
+    from tests.e2e.test_sessions_claude import SCENARIO
+    from tests.helpers import wait_for
+
+    env = claude_env(SCENARIO)
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    child_env = {**os.environ, **env.env(), "CLAUDE_TUI_HOME": os.environ["CLAUDE_TUI_HOME"]}
+    args = ["--detach", "--tracking-uri", store, "--experiment", "attach", "--command", str(env.claude_bin),
+            "--", *SCRIPTED_FLAGS]  # fmt: skip
+    detached = run_cli(args, child_env, env.work_dir)
+    assert detached.returncode == 0, detached.stdout + detached.stderr
+    session_id = detached.stdout.split()[1]
+
+    def screen(pump: OwnerPump) -> str:
+        return "\n".join([*pump.emulator.history_lines(), *pump.emulator.display])
+
+    pump = OwnerPump.attach(session_id[:8])  # a prefix, as `attach ID` takes it
+    view = AttachedSessionView(pump)
+    app = ClaudeTuiApp(attached=[view])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot, lambda: "❯" in screen(pump), 60, "Claude's prompt", describe=lambda: screen(pump)
+        )
+        assert app.active_tab == "session" and app.focused is view.pane
+        await pilot.pause(1.0)
+        view.pane.send(b"count to three")
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: "Counted to three." in screen(pump) and view.snapshot and view.snapshot.tool_uses == 3,
+            120,
+            "the answer and its counts",
+            describe=lambda: f"{view.snapshot}\n{screen(pump)}",
+        )
+        assert view.snapshot is not None and view.snapshot.commands_executed == 3
+        assert view.state in ("working", "idle")
+        await pilot.press("ctrl+q")  # detaches
+        await wait_for(pilot, lambda: app.return_value is not None, 30, "the window to close")
+    [result] = app.results
+    assert result.detached and result.session_id == session_id and not result.handed_off
+
+    [session] = listed(child_env, env.work_dir)
+    assert session["id"] == session_id and session["state"] not in ("ended", "logging", "logged")
+    assert session["tool_uses"] == 3 and session["exit_code"] is None
+    wait_until(lambda: listed(child_env, env.work_dir)[0]["clients"] == 0, 30, "the owner to drop the window")
+
+    again = OwnerPump.attach(session_id)
+    assert "Counted to three." in screen(again)  # the screen as it is, before any new output
+    view = AttachedSessionView(again)
+    app = ClaudeTuiApp(attached=[view])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: view.snapshot is not None, 30, "the owner's counts")
+        assert view.snapshot is not None and view.snapshot.tool_uses == 3
+        view.pane.send(b"/exit")
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.return_value is not None, 60, "the program to end")
+    [result] = app.results
+    assert result.exit_code == 0 and result.handed_off and not result.detached
+
+    def logged() -> dict[str, Any] | None:
+        sessions = listed(child_env, env.work_dir)
+        return sessions[0] if sessions and sessions[0]["state"] == "logged" else None
+
+    session = wait_until(logged, 180, "the owner to log the session")
+    from mlflow import MlflowClient
+
+    client = MlflowClient(store)
+    experiment = client.get_experiment_by_name("attach")
+    assert experiment is not None
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.run_id == session["run_id"]
+    assert run.data.tags["claude.session_id"] == session_id
+    assert (run.data.metrics["tool_uses"], run.data.metrics["user_prompts"]) == (3, 1)
+    assert run.data.metrics["success"] == 1

@@ -1,0 +1,149 @@
+"""`claude-tui attach` in the app: an `OwnerPump` as the pane's program, against the real owner (in a thread
+of the test) running a real program in a real PTY.
+
+The pane shows the owner's screen as it is, keys and resizes reach the program through the owner, quitting
+detaches (the program runs on), and a second window attached later starts from the same screen.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_tui.app import ClaudeTuiApp
+from claude_tui.owner.attached import OwnerPump
+from claude_tui.owner.client import OwnerClient, OwnerError
+from claude_tui.session import SessionConfig
+from claude_tui.widgets.attached_view import AttachedSessionView
+from tests.helpers import wait_for, wait_until
+
+PROGRAM = """import os, sys, time
+print('ready', flush=True)
+sys.stdout.write('\\a'); sys.stdout.flush()
+for line in sys.stdin:
+    line = line.strip()
+    if line == 'size':
+        print('size', *os.get_terminal_size(), flush=True)
+    elif line == 'bell':
+        sys.stdout.write('rung\\a\\n'); sys.stdout.flush()
+    else:
+        print('got', line[::-1], flush=True)
+"""
+
+
+def screen(pump: OwnerPump) -> str:
+    return "\n".join([*pump.emulator.history_lines(), *pump.emulator.display])
+
+
+def spawn(tmp_path: Path, *, ring_at_start: bool = True) -> str:
+    path = tmp_path / ("prog.py" if ring_at_start else "quiet.py")
+    path.write_text(PROGRAM if ring_at_start else PROGRAM.replace("sys.stdout.write('\\a'); ", ""))
+    config = SessionConfig(command=sys.executable, cwd=tmp_path, track=False)
+    with OwnerClient.connect() as client:
+        return client.spawn(config.to_dict(), [sys.executable, str(path)], cols=80, rows=24)
+
+
+async def test_attach_shows_the_screen_keys_and_resizes_go_through_and_quitting_detaches(
+    tmp_path: Path, owner_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_id = spawn(tmp_path)
+    owned = owner_server.sessions[session_id]
+    wait_until(lambda: "ready" in "\n".join(owned.pump.emulator.display), 20, "the program's first line")
+    wait_until(lambda: owned.pump.emulator.bell_count == 1, 20, "the program's first bell")
+
+    pump = OwnerPump.attach(session_id[:6])
+    assert pump.session_id == session_id and "ready" in screen(pump)  # the screen as it is, at once
+    view = AttachedSessionView(pump)
+    app = ClaudeTuiApp(attached=[view])
+    bells: list[int] = []
+    monkeypatch.setattr(app, "bell", lambda: bells.append(1))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.focused is view.pane, 20, "the pane to take the keys")
+        assert app.active_tab == "session"
+        cols, rows = view.pane.content_size
+        await wait_for(pilot, lambda: owned.pump.emulator.cols == cols, 20, "the program's terminal resized")
+        await pilot.press("a", "b", "c", "enter")
+        await wait_for(
+            pilot, lambda: "got cba" in screen(pump), 20, "the echo", describe=lambda: screen(pump)
+        )
+        view.pane.send(b"size\r")
+        await wait_for(pilot, lambda: f"size {cols} {rows}" in screen(pump), 20, "the program's size")
+        assert bells == [], "the bell rung before the window attached rings no more"
+        view.pane.send(b"bell\r")
+        await wait_for(pilot, lambda: bells == [1], 20, "the program's bell, passed on once")
+        await wait_for(pilot, lambda: view.snapshot is not None, 20, "the owner's counts")
+        assert view.session.spool is None and view.session.config.track is False  # the owner records
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: app.return_value is not None, 20, "the window to close")
+    [result] = app.results
+    assert result.detached and result.session_id == session_id and result.exit_code is None
+
+    with OwnerClient.connect() as client:
+        wait_until(lambda: client.list_sessions()[0]["clients"] == 0, 20, "the owner to drop the window")
+        [listed] = client.list_sessions()
+    assert listed["state"] not in ("ended", "logged") and owned.running
+
+    again = OwnerPump.attach(session_id)
+    assert "got cba" in screen(again) and f"size {cols} {rows}" in screen(again)
+    view = AttachedSessionView(again)
+    app = ClaudeTuiApp(attached=[view])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.focused is view.pane, 20, "the pane to take the keys")
+        view.pane.send(b"\x04")  # end of input: the program ends
+        await wait_for(pilot, lambda: app.return_value is not None, 20, "the program's end")
+    [result] = app.results
+    assert result.exit_code == 0 and not result.detached and not result.handed_off  # untracked: no run
+
+
+def test_attaching_to_no_such_session_says_so(owner_server: Any) -> None:
+    with pytest.raises(OwnerError, match="no session nosuch"):
+        OwnerPump.attach("nosuch")
+
+
+async def test_a_signal_to_the_window_detaches(tmp_path: Path, owner_server: Any) -> None:
+    """SIGHUP or SIGTERM of an attached window (its terminal closed) leaves the program running."""
+    import signal
+
+    session_id = spawn(tmp_path)
+    view = AttachedSessionView(OwnerPump.attach(session_id))
+    app = ClaudeTuiApp(attached=[view])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "ready" in screen(view.owner_pump), 20, "the screen")
+        app._end_on_signal(signal.SIGTERM)
+        await wait_for(pilot, lambda: app.return_value is not None, 20, "the window to close")
+    assert app.results[0].detached and owner_server.sessions[session_id].running
+
+
+async def test_two_attached_sessions_a_background_wait_marks_its_entry_and_rings_once(
+    tmp_path: Path, owner_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both of the owner's sessions in one window; the one in the background rings (without hooks, a bell
+    means the program waits for you): its entry is marked, the terminal rings once, `w` goes there."""
+    from claude_tui.widgets import session_view
+    from tests.functional.test_sessions import chord
+
+    ids = [spawn(tmp_path, ring_at_start=False), spawn(tmp_path, ring_at_start=False)]
+    written: list[str] = []
+    monkeypatch.setattr(session_view, "write_to_outer_terminal", lambda app, text: written.append(text))
+    one, two = (AttachedSessionView(OwnerPump.attach(session_id)) for session_id in ids)
+    app = ClaudeTuiApp(attached=[one, two])
+    async with app.run_test(size=(120, 30)) as pilot:
+        tab = app.session_tab
+        await wait_for(
+            pilot, lambda: one.snapshot is not None and two.snapshot is not None, 20, "both counts"
+        )
+        assert tab.active is one and not two.display and len(tab.views) == 2
+        assert not tab.attention(two) and two.state != "waiting" and written == []
+        two.pane.send(b"bell\r")
+        await wait_for(pilot, lambda: tab.attention(two), 20, "the mark", describe=lambda: two.state)
+        await pilot.pause(2.0)  # several polls, several stats messages from the owner
+        assert len([text for text in written if "waiting for you" in text]) == 1, written
+        await chord(pilot, "w")
+        await wait_for(pilot, lambda: tab.active is two and app.focused is two.pane, 20, "w to show it")
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: app.return_value is not None, 20, "the window to close")
+    assert [result.detached for result in app.results] == [True, True]
+    assert all(owner_server.sessions[session_id].running for session_id in ids)
