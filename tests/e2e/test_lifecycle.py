@@ -420,7 +420,9 @@ async def test_r_in_history_resumes_a_run_in_its_work_dir(
     app = history()
     async with app.run_test(size=(140, 42)) as pilot:
         await press_r(pilot, app, 1)
-        await wait_for(pilot, lambda: bool(app.sessions), 60, "the resumed session")
+        # The view joins the list, then mounts its pane (a worker opens it): wait for the pane itself.
+        opened_pane = lambda: bool(app.sessions) and bool(app.sessions[0].query("TerminalPane"))  # noqa: E731
+        await wait_for(pilot, opened_pane, 60, "the resumed session's pane")
         assert opened == [(env.work_dir, ["--resume", earlier])]
         session = app.sessions[0].session
         terminal = app.sessions[0].pane
