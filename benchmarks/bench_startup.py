@@ -66,22 +66,28 @@ def time_to_banner(
         child.terminate(force=True)
 
 
-def wait_until_gone(program: str, timeout: float = 10) -> None:
-    """Wait until no process runs `program`: a claude whose terminal was closed takes ~0.25 s at full CPU to
-    exit, which would slow the next run down."""
+def processes_naming(text: str) -> list[int]:
+    """The processes whose command line holds `text` (a program, a temporary folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def wait_until_gone(program: str, timeout: float = 10) -> bool:
+    """Wait until no process runs `program` (or names it in its command line); False if some still does
+    after `timeout` seconds. A claude whose terminal was closed takes ~0.25 s at full CPU to exit, which
+    would slow the next run down."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        running = False
-        for entry in Path("/proc").iterdir():
-            try:
-                running = entry.name.isdigit() and program.encode() in (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if running:
-                break
-        if not running:
-            return
+    while processes_naming(program):
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
+    return True
 
 
 def main() -> list[dict[str, Any]]:

@@ -25,7 +25,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_startup import time_to_banner
+from benchmarks.bench_startup import processes_naming, time_to_banner, wait_until_gone
+
+SETTLE_TIMEOUT = 300  # a logger process under heavy load (a 2-core machine at load 30) takes a while
 
 FAKE_CLAUDE = "#!/bin/sh\nsleep 0.4\nprintf '\\033[1mClaude\\033[19GCode\\r\\n'\nsleep 30\n"
 
@@ -35,6 +37,17 @@ def cpu_to_banner(tree: Path, work: Path, home: Path, store: str, claude: Path) 
     env = {**os.environ, "PYTHONPATH": str(tree), "BENCH_TMP": str(home)}
     argv = [sys.executable, "-m", "claude_tui", "--tracking-uri", store, "--command", str(claude)]
     return time_to_banner(argv, env, work, timeout=30)
+
+
+def settle(root: Path) -> None:
+    """Wait until the processes an earlier start left behind have ended: each killed claude-tui hands its
+    session to a logger process (`claude_tui.tracking.background`), which imports MLflow and writes into
+    `root` for seconds after. It would take CPU from the next start, and removing `root` under it fails
+    ("Directory not empty")."""
+    if not wait_until_gone(str(root), timeout=SETTLE_TIMEOUT):
+        raise TimeoutError(
+            f"processes {processes_naming(str(root))} still use {root} after {SETTLE_TIMEOUT} s"
+        )
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -60,7 +73,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         store = f"sqlite:///{root / 'mlflow.db'}"
         for index in range(args.rounds):
             for tree in trees if index % 2 == 0 else trees[::-1]:
+                settle(root)
                 results[tree].append(cpu_to_banner(tree, work, root, store, claude))
+        settle(root)
     rows = []
     print("| tree | CPU by the banner, median (s) | lower quartile (s) | time to banner, median (s) |")
     print("| --- | --- | --- | --- |")

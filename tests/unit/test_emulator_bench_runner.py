@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import tempfile
 import types
 from pathlib import Path
 
@@ -48,11 +49,21 @@ def test_every_benchmark_module_has_a_main() -> None:
         assert "def main(" in source, name
 
 
-def test_startup_cpu_compares_trees(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`python -m benchmarks.startup_cpu TREE...`: one row per tree, measured on a real start of the app."""
+def test_startup_cpu_compares_trees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m benchmarks.startup_cpu TREE...`: one row per tree, measured on a real start of the app;
+    nothing it started still runs when it returns (the killed app's logger process wrote into the temporary
+    folder while it was removed: "Directory not empty", once under load)."""
     startup_cpu = importlib.import_module("benchmarks.startup_cpu")
+    bench_startup = importlib.import_module("benchmarks.bench_startup")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     here = Path(__file__).resolve().parents[2]
     rows = startup_cpu.main(["--rounds", "1", str(here)])
+    assert bench_startup.processes_naming(str(scratch)) == []
+    assert list(scratch.iterdir()) == []
     assert [row["tree"] for row in rows] == [str(here)]
     assert 0 < rows[0]["cpu_s"] < rows[0]["median_s"] + 5 and rows[0]["runs"] == 1
     assert str(here) in capsys.readouterr().out
