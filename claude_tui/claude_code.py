@@ -509,6 +509,7 @@ def tracked_env(
     config: str | os.PathLike[str],
     cwd: str | os.PathLike[str],
     args: Sequence[str] = (),
+    base: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, str | None], Literal["cli", "user"] | None]:
     """The environment overrides a tracked `claude` is spawned with, and who gets its telemetry.
 
@@ -517,10 +518,11 @@ def tracked_env(
     and `"cli"`. Unless the user exports the CLI's telemetry themselves (`user_telemetry`, which sees the
     environment the program would get, the settings files and `args`): their export is left exactly as it
     is, claude-tui adds none and receives none (`"user"`; the sidebar's cost is then the transcript's
-    estimate). Without `otlp_url` (not Claude, or not tracked): `env` as it is, and None.
+    estimate). Without `otlp_url` (not Claude, or not tracked): `env` as it is, and None. `base`: the
+    environment `env` goes on top of (default: this process's; the session owner's client's environment).
     """
     if otlp_url is None:
         return dict(env), None
-    if user_telemetry({**os.environ, **env}, config, cwd, args) is not None:
+    if user_telemetry({**(os.environ if base is None else base), **env}, config, cwd, args) is not None:
         return dict(env), "user"
     return {**env, **telemetry_env(otlp_url)}, "cli"

@@ -134,10 +134,13 @@ class SessionConfig:
 
         return endpoint.shared().session(self.hook_secret)
 
-    def program_env(self) -> tuple[dict[str, str | None], Literal["cli", "user"] | None]:
+    def program_env(
+        self, base: Mapping[str, str] | None = None
+    ) -> tuple[dict[str, str | None], Literal["cli", "user"] | None]:
         """The environment overrides the program is spawned with, and who gets Claude's own telemetry
         (`claude_code.tracked_env`): claude-tui on this session's OTLP route (`"cli"`), unless the user
-        exports it themselves (`"user"`: their export is left as it is, claude-tui adds none)."""
+        exports it themselves (`"user"`: their export is left as it is, claude-tui adds none). `base`: the
+        environment the overrides go on top of (default: this process's)."""
         routes = self.telemetry_routes()
         if routes is None:
             return dict(self.env), None
@@ -149,6 +152,7 @@ class SessionConfig:
             config=self.claude_config_dir,
             cwd=self.cwd,
             args=self.claude_args,
+            base=base,
         )
 
     @property
@@ -225,14 +229,16 @@ class SessionConfig:
             worktree=None,
         )
 
-    def argv(self) -> list[str]:
+    def argv(self, program: str | None = None) -> list[str]:
         """The program's argv: Claude gets a fixed `--session-id` so its transcript can be found (unless it
-        resumes a conversation), and claude-tui's hooks (`lifecycle.hooks.tracked_argv`)."""
+        resumes a conversation), and claude-tui's hooks (`lifecycle.hooks.tracked_argv`) on this process's
+        endpoint. `program`: the program's path as the client resolved it on its own PATH (the session
+        owner builds the argv of a client's session, so that the hooks come to the owner)."""
         from claude_tui.lifecycle.hooks import tracked_argv
 
         routes = self.hook_routes()
         return tracked_argv(
-            self.resolve_program(),
+            program or self.resolve_program(),
             command=self.command,
             session_id=self.session_id,
             args=self.claude_args,

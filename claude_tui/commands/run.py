@@ -387,12 +387,9 @@ def start_detached(config: SessionConfig) -> int:
     cols, rows = pane_size()
     try:
         config.config_dir = config.claude_config_dir if config.is_claude else None
-        # Hooks would post to this process's endpoint, gone once it exits: until the owner serves one of its
-        # own, a detached session follows its conversations through their transcripts (docs/lifecycle.md).
-        config.hooks = False
-        argv = config.argv()
+        program = config.resolve_program()  # on this PATH; the owner builds the argv, with its own endpoint
         with connect_or_start() as client:
-            session_id = client.spawn(config.to_dict(), argv, cols=cols, rows=rows)
+            session_id = client.spawn(config.to_dict(), cols=cols, rows=rows, program=program)
     except (ProgramNotFound, OwnerError, OSError) as exc:
         click.echo(f"claude-tui: {exc}", err=True)
         return 2

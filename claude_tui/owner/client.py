@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ __all__ = [
     "OwnerNotRunning",
     "connect",
     "connect_or_start",
+    "connect_socket",
     "owner_log",
     "start_lock",
     "start_owner_forked",
@@ -64,7 +65,8 @@ def owner_log(path: Path | None = None) -> Path:
     return (path or socket_path()).parent / "owner.log"
 
 
-def _connect_socket(path: Path) -> socket.socket:
+def connect_socket(path: Path) -> socket.socket:
+    """A socket connected to the owner at `path` (`OwnerNotRunning` when nobody serves it); no hello."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connect_unix(sock, path)
@@ -96,7 +98,7 @@ class OwnerClient:
             OwnerError: the owner did not answer in time.
         """
         path = path or socket_path()
-        client = cls(_connect_socket(path), path)
+        client = cls(connect_socket(path), path)
         client.sock.settimeout(timeout)
         client.send(hello())
         client.server_hello = client.receive()
@@ -180,18 +182,25 @@ class OwnerClient:
     def spawn(
         self,
         config: dict[str, Any],
-        argv: list[str],
+        argv: list[str] | None = None,
         *,
         cols: int,
         rows: int,
         environ: dict[str, str] | None = None,
+        program: str | None = None,
     ) -> str:
-        """Start a session without showing it (`--detach`); its id."""
+        """Start a session without showing it (`--detach`); its id.
+
+        `argv`: the program's argv as given; None: the owner builds it from `config` (`SessionConfig.argv`
+        with `program`, the program's path resolved here), so Claude posts its hooks and telemetry to the
+        owner, which outlives this process.
+        """
         reply = self.request(
             {
                 "op": "spawn",
                 "config": config,
                 "argv": argv,
+                "program": program,
                 "cwd": config.get("cwd"),
                 "environ": dict(os.environ) if environ is None else environ,
                 "cols": cols,
@@ -273,9 +282,12 @@ def _start_owner_process(listener: socket.socket, path: Path) -> None:
         )
 
 
-def start_owner_forked(listener: socket.socket, path: Path, early: dict[str, Any]) -> None:
-    """The fast start: fork the owner from this (still small) process; it spawns the program of `early`
-    (`session_id`, `argv`, `cwd`, `cols`, `rows`) at once, then imports the rest and serves `listener`.
+def start_owner_forked(
+    listener: socket.socket, path: Path, spawn: Callable[[], tuple[str, Any, dict[str, str | None]]]
+) -> None:
+    """The fast start: fork the owner from this (still small) process; it calls `spawn()` at once (which
+    starts the program and returns its session id, its `PtySession` and its environment overrides), then
+    imports the rest and serves `listener`, the program adopted (a client claims it by its id).
 
     Double fork and `setsid`: the owner is nobody's child and has no terminal, so closing the terminal or
     killing the UI does not reach it. Its stdio goes to /dev/null and `owner.log`.
@@ -297,13 +309,8 @@ def start_owner_forked(listener: socket.socket, path: Path, early: dict[str, Any
         os.close(log)
         adopted = []
         try:
-            from claude_tui.terminal.pty_session import PtySession
-
-            pty = PtySession.spawn(
-                early["argv"], cwd=early["cwd"], env={}, cols=early["cols"], rows=early["rows"]
-            )
-            adopted.append((early["session_id"], pty))
-        except Exception as exc:  # the client's spawn request then fails with the reason, and it reports it
+            adopted.append(spawn())
+        except Exception as exc:  # the client's claim then fails, and it starts the session the normal way
             print(f"early spawn failed: {exc}", file=sys.stderr, flush=True)
         from claude_tui.owner.server import run_owner
 

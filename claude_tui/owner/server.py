@@ -37,6 +37,7 @@ from claude_tui.owner.protocol import (
     OUTPUT,
     PROTOCOL,
     STATE,
+    STATES,
     FrameReader,
     ProtocolError,
     decode_message,
@@ -168,10 +169,19 @@ class OwnedSession:
     STUCK_AFTER = 2.0
     """Seconds a client may hold up the program's output before it is left behind (and resynced later)."""
 
-    def __init__(self, server: OwnerServer, session_id: str, pump: PtyPump) -> None:
+    def __init__(
+        self,
+        server: OwnerServer,
+        session_id: str,
+        pump: PtyPump,
+        *,
+        env: dict[str, str | None] | None = None,
+    ) -> None:
         self.server = server
         self.id = session_id
         self.pump = pump
+        self.env = env
+        """The environment overrides the program was spawned with (None: not known, the config's)."""
         pump.on_output = self._output
         self.config: SessionConfig | None = None
         self.tracked: TrackedSession | None = None
@@ -295,8 +305,10 @@ class OwnedSession:
             OSError: the spool could not be created (the program is ended).
         """
         config.session_id = self.id
-        # Spawned with the config's own environment: no telemetry export to this process yet (nor hooks).
-        tracked = TrackedSession(config, argv=self.pump.session.argv, env=config.env)
+        # The session takes its hooks and telemetry on this process's endpoint when the program was spawned
+        # to post them here (the argv names its hook route, the environment its OTLP route).
+        env = self.env if self.env is not None else dict(config.env)
+        tracked = TrackedSession(config, argv=self.pump.session.argv, env=env)
         emulator = self.pump.emulator
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, tracked.start, emulator.cols, emulator.rows)
@@ -415,12 +427,15 @@ class OwnedSession:
         ):
             self.broadcast({"op": "stats", "snapshot": snapshot})
             self._stats_sent, self._stats_sent_at = snapshot, now
-        self._set_state("waiting" if snapshot.get("state") == "waiting" else self._activity(now))
+        state = snapshot.get("state")
+        if state != "waiting" and not tracked.lifecycle.hooks_seen:
+            state = self._activity(now)  # no hook says more: the title and the output do
+        self._set_state(state if state in STATES else self._activity(now))
 
     def _terminal_signals(self, tracked: TrackedSession) -> None:
         """What a UI's pane tells its session, told here: the program is up (the first poll, as the view's
-        fill-in), its window title, its bell. Without hooks (a detached Claude has none yet) these are how
-        the session knows it is idle, working, or waiting for the person."""
+        fill-in), its window title, its bell. Where no hook comes (hooks off, or blocked by a policy) these
+        are how the session knows it is idle, working, or waiting for the person."""
         emulator = self.pump.emulator
         if not self._ready_said:
             self._ready_said = True
@@ -588,10 +603,12 @@ class OwnerServer:
 
     # -- running -----------------------------------------------------------------------------------------
 
-    def adopt(self, session_id: str, pty: PtySession) -> OwnedSession:
-        """Take a program spawned before the server started (the fork path of `launch`); its client
-        claims it with a `spawn` request naming `session_id`."""
-        session = OwnedSession(self, session_id, PtyPump(pty))
+    def adopt(
+        self, session_id: str, pty: PtySession, env: dict[str, str | None] | None = None
+    ) -> OwnedSession:
+        """Take a program spawned before the server started (the fork path of `launch`, with the environment
+        overrides `env`); its client claims it with a `spawn` request naming `session_id`."""
+        session = OwnedSession(self, session_id, PtyPump(pty), env=env)
         self.sessions[session_id] = session
         return session
 
@@ -713,7 +730,7 @@ class OwnerServer:
     def session_done(self, session: OwnedSession) -> None:
         """The session's wrap-up is over (logged, or not)."""
         self._logging.discard(session)
-        if session.config is None:
+        if session.config is None and self.sessions.get(session.id) is session:
             self.sessions.pop(session.id, None)  # an unclaimed program: nothing to list
 
     # -- connections -------------------------------------------------------------------------------------
@@ -811,18 +828,28 @@ class OwnerServer:
                 return
         conn.message({"op": "spawned", "id": session.id, "pid": session.pump.session.pid})
         config = message.get("config")
-        if config is None:
+        if config is None or message.get("early"):
+            # Spawned before the client has read its whole command line (`launch`): it sends `configure`.
             session.claimer = conn
             conn.session = session
             return
         self._start_configure(conn, session, config, attach=bool(message.get("attach")))
 
     def _spawn(self, message: dict[str, Any]) -> OwnedSession:
-        argv = [str(word) for word in message["argv"]]
+        """Spawn the program of a `spawn` request: its `argv` as given, or (a session's `config` without
+        `argv`) the argv and environment the config makes here, so that Claude posts its hooks and exports
+        its telemetry to this process's endpoint (`SessionConfig.argv`, `program_env`)."""
+        values = message.get("config") or {}
         environ = message.get("environ")
         base = {str(k): str(v) for k, v in environ.items()} if isinstance(environ, dict) else None
-        overrides = (message.get("config") or {}).get("env") or {}
-        session_id = str(message.get("session_id") or (message.get("config") or {}).get("session_id") or "")
+        overrides: dict[str, str | None] = dict(values.get("env") or {})
+        if message.get("argv") is not None:
+            argv = [str(word) for word in message["argv"]]
+        else:
+            config = SessionConfig.from_dict(values)
+            argv = config.argv(program=message.get("program"))
+            overrides, _ = config.program_env(base)
+        session_id = str(message.get("session_id") or values.get("session_id") or "")
         if not session_id or session_id in self.sessions:
             import uuid
 
@@ -835,16 +862,56 @@ class OwnerServer:
             rows=int(message.get("rows") or 24),
             base_env=base,
         )
-        session = OwnedSession(self, session_id, PtyPump(pty))
+        session = OwnedSession(self, session_id, PtyPump(pty), env=overrides)
         self.sessions[session_id] = session
         return session
 
     def _op_configure(self, conn: Connection, message: dict[str, Any]) -> None:
+        """Claim the program spawned early with the session's whole config, and attach. With `program`, the
+        program it must be: the argv and environment the config makes here; an early program spawned from
+        a command line read otherwise is replaced (as `commands.run.claim_or_spawn` does in a window)."""
         session = conn.session
         if session is None or session.claimer is not conn:
             conn.fail("nothing to configure: spawn first")
             return
-        self._start_configure(conn, session, message.get("config") or {}, attach=True)
+        assert self._loop is not None
+        self._loop.create_task(self._claim(conn, session, message))
+
+    async def _claim(self, conn: Connection, session: OwnedSession, message: dict[str, Any]) -> None:
+        values = message.get("config") or {}
+        if message.get("program") is not None and session.env is not None:
+            try:
+                config = SessionConfig.from_dict(values)
+                environ = message.get("environ")
+                base = {str(k): str(v) for k, v in environ.items()} if isinstance(environ, dict) else None
+                wanted = (config.argv(program=message["program"]), config.program_env(base)[0])
+            except Exception as exc:
+                conn.fail(f"cannot start the program: {one_line(exc)}")
+                await session.terminate(grace=0.5)
+                return
+            if wanted != (session.pump.session.argv, session.env):
+                log.info("session %s: the early program is not the one asked for: replacing it", session.id)
+                session.claimer = None
+                await session.terminate(grace=0.5)
+                if self.sessions.get(session.id) is session:
+                    del self.sessions[session.id]  # the new program takes its id
+                emulator = session.pump.emulator
+                try:
+                    session = self._spawn(
+                        {
+                            **message,
+                            "argv": None,
+                            "session_id": None,
+                            "cols": emulator.cols,
+                            "rows": emulator.rows,
+                            "cwd": values.get("cwd"),
+                        }
+                    )
+                except (SpawnError, OSError, ValueError, KeyError, TypeError) as exc:
+                    conn.fail(str(exc) if isinstance(exc, SpawnError) else f"cannot start the program: {exc}")
+                    return
+                session.claimer, conn.session = conn, session
+        await self._configure(conn, session, values, True)
 
     def _start_configure(self, conn: Connection, session: OwnedSession, values: Any, *, attach: bool) -> None:
         assert self._loop is not None
@@ -852,7 +919,7 @@ class OwnerServer:
 
     async def _configure(self, conn: Connection, session: OwnedSession, values: Any, attach: bool) -> None:
         try:
-            config = SessionConfig.from_dict(values)
+            config = SessionConfig.from_dict({**values, "session_id": session.id})
             await session.configure(config)
         except Exception as exc:
             message = f"cannot create the session record: {one_line(exc)}"
@@ -971,7 +1038,10 @@ class OwnerServer:
 
 
 def run_owner(
-    path: Path, *, listen: socket.socket | None = None, adopt: Iterable[tuple[str, PtySession]] = ()
+    path: Path,
+    *,
+    listen: socket.socket | None = None,
+    adopt: Iterable[tuple[str, PtySession, dict[str, str | None]]] = (),
 ) -> None:
     """The owner process's main: log to `owner.log` beside the socket, serve, exit when stopped."""
     os.close(os.open(path.parent / "owner.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
@@ -982,8 +1052,8 @@ def run_owner(
     )
     gc.enable()  # the launch code paused it for the first frame
     server = OwnerServer(path, listen=listen)
-    for session_id, pty in adopt:
-        server.adopt(session_id, pty)
+    for session_id, pty, env in adopt:
+        server.adopt(session_id, pty, env)
     log.info("claude-tui %s owner serving on %s", __version__, path)
     try:
         server.run()

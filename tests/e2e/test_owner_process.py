@@ -176,3 +176,42 @@ async def test_attach_types_detaches_attaches_again_and_the_owner_logs_one_run(
     assert run.data.tags["claude.session_id"] == session_id
     assert (run.data.metrics["tool_uses"], run.data.metrics["user_prompts"]) == (3, 1)
     assert run.data.metrics["success"] == 1
+
+
+def test_a_detached_claude_posts_its_hooks_and_telemetry_to_the_owner(
+    claude_env: Any, tmp_path: Path, owner_processes: Callable[[], list[int]]
+) -> None:
+    """Issue 16 item 2 with issues 14/15: `--detach` exits at once, yet its Claude posts hooks and exports
+    telemetry to the owner's own 127.0.0.1 endpoint (not the exiting process's): a permission prompt shows as
+    `waiting` in `ls --json` (the PermissionRequest hook; Claude neither rings nor retitles for it), and the
+    logged run carries the CLI's own telemetry. Before the owner served its endpoint, a detached Claude had
+    no hooks and no telemetry (the run had no `claude.telemetry` tag, `ls` said `idle`)."""
+    from tests.e2e.test_lifecycle import ALLOWED, scenario
+
+    env = claude_env(scenario())
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    child_env = {**os.environ, **env.env(), "CLAUDE_TUI_HOME": os.environ["CLAUDE_TUI_HOME"]}
+    args = ["--detach", "--tracking-uri", store, "--experiment", "hooks", "--command", str(env.claude_bin),
+            "Run a python check", "--", *ALLOWED]  # fmt: skip
+    detached = run_cli(args, child_env, env.work_dir)
+    assert detached.returncode == 0, detached.stdout + detached.stderr
+    session_id = detached.stdout.split()[1]
+
+    def waiting() -> dict[str, Any] | None:
+        sessions = listed(child_env, env.work_dir)
+        return sessions[0] if sessions and sessions[0]["state"] == "waiting" else None
+
+    wait_until(waiting, 120, "the permission prompt to show as waiting (a hook the owner received)")
+    [owner] = owner_processes()
+    os.kill(owner, signal.SIGTERM)  # ends the session gracefully and logs it
+    wait_until(lambda: not owner_processes(), 60, "the owner to stop")
+    spool_root = Path(child_env["CLAUDE_TUI_HOME"]) / "spool"
+    wait_until(lambda: not any(spool_root.iterdir()), 120, "the logger to log the session")
+    from mlflow import MlflowClient
+
+    client = MlflowClient(store)
+    (run,) = client.search_runs([client.get_experiment_by_name("hooks").experiment_id])
+    assert run.data.tags["claude.session_id"] == session_id
+    assert run.data.tags.get("claude.telemetry") == "received", run.data.tags
+    assert run.data.metrics["cli_input_tokens"] > 0
+    assert run.data.metrics["permission_requests"] == 1
