@@ -16,7 +16,9 @@ grows with the load (Claude and the wrapper share two cores with everything else
 from __future__ import annotations
 
 import compileall
+import contextlib
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -45,7 +47,8 @@ def time_to_banner(
     argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
 ) -> tuple[float, float]:
     """Seconds from spawn until the banner is on the terminal, and the CPU seconds the spawned process used
-    by then (for the wrappers: what they took from Claude's start); the process is killed afterwards.
+    by then (for the wrappers: what they took from Claude's start; for claude-tui, its session owner's too,
+    which runs the program); the process is killed afterwards (and the owner).
 
     Each run gets a fresh `CLAUDE_TUI_HOME`: the killed run's spool is an orphan, and a later claude-tui
     would start logging it in the background, which is not what we time.
@@ -61,9 +64,36 @@ def time_to_banner(
                 output += child.read_nonblocking(65536, timeout=left)
             except pexpect.TIMEOUT:
                 raise TimeoutError(f"no banner from {argv[0]} in {timeout} s") from None
-        return time.perf_counter() - start, cpu_seconds(child.pid)
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds(child.pid)
+        owner = owner_pid(env["CLAUDE_TUI_HOME"])  # a window's program runs in the session owner
+        return elapsed, cpu + (cpu_seconds(owner) if owner is not None else 0.0)
     finally:
         child.terminate(force=True)
+        kill_owner(env["CLAUDE_TUI_HOME"])
+
+
+def owner_pid(home: str) -> int | None:
+    """The session owner of the data dir `home` (a `claude-tui` window runs its programs there), if any."""
+    from claude_tui.owner.client import OwnerClient, OwnerError, OwnerNotRunning
+    from claude_tui.owner.protocol import socket_path
+
+    path = socket_path(Path(home))
+    if not path.exists():
+        return None
+    try:
+        with OwnerClient.connect(path, timeout=10) as client:
+            return client.pid
+    except (OwnerNotRunning, OwnerError, OSError):
+        return None
+
+
+def kill_owner(home: str) -> None:
+    """Kill the run's session owner, so its Claude ends as it did when it was the window's own (its
+    terminal closes), before the next run; a session left running would slow that run down."""
+    pid = owner_pid(home)
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def processes_naming(text: str) -> list[int]:

@@ -26,6 +26,7 @@ from claude_tui.terminal.collector import settle_garbage_collector
 from claude_tui.terminal.pty_session import PtySession
 from claude_tui.terminal.pump import PtyPump
 from claude_tui.tracking.spool_logger import LogSpool, SpoolLogger
+from claude_tui.widgets.attached_view import QUIT_DETACHES, open_in_owner, template_config
 from claude_tui.widgets.history_tab import HistoryTab
 from claude_tui.widgets.session_tab import SessionTab, window_header
 from claude_tui.widgets.session_view import SessionView
@@ -98,6 +99,8 @@ class ClaudeTuiApp(App[SessionResult]):
         """Where finished sessions are logged."""
         self.sessions: list[SessionView] = list(attached)
         """The views of the sessions open, in the order they were opened (the Session tab's list)."""
+        if attached:  # a window on the owner's sessions: `n` starts them there, ctrl+q detaches
+            self._bindings.key_to_bindings["ctrl+q"] = [QUIT_DETACHES]
         self.results: list[SessionResult] = []
         """How every session of the window ended and where it went (set when the app exits)."""
         self.notes: list[str] = []
@@ -118,9 +121,10 @@ class ClaudeTuiApp(App[SessionResult]):
         with TabSwitcher(initial=self.initial_tab, id="tabs"):
             if self._first_session is not None:
                 self.sessions.append(self._open_session(self._first_session, self._pty))
-            template = self._first_session.config if self._first_session is not None else None
+            template = template_config(self.sessions)  # what `n` starts from: the first session's config
             template = template or SessionConfig(tracking_uri=self.tracking_uri, experiment=self.experiment)
-            yield SessionTab(self.sessions, self._open_session, template, id="session")
+            opener = open_in_owner if any(view.attached for view in self.sessions) else None
+            yield SessionTab(self.sessions, self._open_session, template, id="session", open_in_owner=opener)
             yield HistoryTab(self.tracking_uri, self.experiment, id="history")
         with Container(id="footer-bar"):
             if at_once:
@@ -197,11 +201,8 @@ class ClaudeTuiApp(App[SessionResult]):
             self.run_worker(view.forward_signal(signum), group="signals")
 
     async def action_quit(self) -> None:
-        """End every session's program gracefully (each is logged, then the app exits); the owner's detach."""
-        running = [view for view in self.sessions if not view.ending]
-        if not running and all(view.result is not None for view in self.sessions):
-            self.exit(SessionResult())
-        await asyncio.gather(*(view.end_program() for view in running if not view.detach()))
+        """End every session's program gracefully (each is logged), or detach (`SessionTab.quit` asks)."""
+        await self.session_tab.quit()
 
     def on_history_pane_resume_requested(self, message: Any) -> None:
         """`r` in History: the run's conversation goes on in a new tracked session in its work dir, beside

@@ -114,8 +114,12 @@ def parse_run_line(args: list[str]) -> RunLine | None:
     return line
 
 
-def prespawn(args: list[str]) -> Prespawned | None:
-    """Spawn the program of a `run` command line now (for `prespawn.claim`); None when in doubt."""
+def prespawn(args: list[str], *, in_owner: bool = True) -> Prespawned | None:
+    """Start the program of a `run` command line now (for `prespawn.claim`); None when in doubt.
+
+    `in_owner` (the command line's way): the session owner runs it (`early_in_owner`), so the session
+    outlives this window; otherwise this process spawns it (a window's own session).
+    """
     line = parse_run_line(args)
     if line is None or "--detach" in args[: args.index("--") if "--" in args else len(args)]:
         return None
@@ -126,12 +130,33 @@ def prespawn(args: list[str]) -> Prespawned | None:
     if program is None or not os.path.isdir(cwd):
         return None  # the normal path reports it
     session_id = given_session_id(line.claude_args) or new_session_id()
-    secret: str | None = None
+    secret = endpoint.new_secret() if is_claude(line.command) else None
+    cols, rows = pane_size()
+    if in_owner:
+        early = early_in_owner(line, program, cwd, session_id, secret, cols, rows)
+    else:
+        try:
+            argv, env = early_argv(line, program, cwd, session_id, secret)
+            pty = PtySession.spawn(argv, cwd=cwd, env=env, cols=cols, rows=rows)
+        except Exception:  # the normal path spawns again and reports what went wrong
+            return None
+        early = Prespawned(session_id, argv, cwd, pty, env, secret)
+    if early is not None:
+        hand_over(early)
+    return early
+
+
+def early_argv(
+    line: RunLine, program: str, cwd: str, session_id: str, secret: str | None
+) -> tuple[list[str], dict[str, str | None]]:
+    """The argv and environment overrides of the command line's program, as `SessionConfig.argv` and
+    `program_env` make them; Claude's hooks and telemetry go to this process's endpoint (bound now, served
+    once the session is polled)."""
     hook_url: str | None = None
     env: dict[str, str | None] = {}
-    if is_claude(line.command):
-        routes = endpoint.shared().session()  # bound now, served once the app runs
-        secret, hook_url = routes.secret, routes.url()
+    if secret is not None:
+        routes = endpoint.shared().session(secret)
+        hook_url = routes.url()
         # Its own telemetry to this session too, unless the user exports it (`SessionConfig.program_env`).
         env, _ = tracked_env(
             {}, routes.url(endpoint.OTLP_ROUTE), config=config_dir(), cwd=cwd, args=line.claude_args
@@ -148,14 +173,72 @@ def prespawn(args: list[str]) -> Prespawned | None:
         config_dir=str(config_dir()),
         hook_url=hook_url,
     )
-    cols, rows = pane_size()
+    return argv, env
+
+
+def early_in_owner(
+    line: RunLine, program: str, cwd: str, session_id: str, secret: str | None, cols: int, rows: int
+) -> Prespawned | None:
+    """Have the session owner start the program at once: the running owner of this data dir and version
+    gets a `spawn` request (it builds the argv with its own endpoint); when there is none, this process
+    forks it, and the forked owner spawns the program before it imports anything else. The connection
+    (its answers not read yet) waits in the `Prespawned` for `commands.run`, which sends the whole config.
+    None when the owner cannot be reached or started (the normal path then starts the session)."""
+    from claude_tui.owner import client
+    from claude_tui.owner.protocol import encode_message, hello, listen_socket, owner_dir, socket_path
+
     try:
-        pty = PtySession.spawn(argv, cwd=cwd, env=env, cols=cols, rows=rows)
-    except Exception:  # the normal path spawns again and reports what went wrong
+        path = socket_path()
+        request: dict[str, object] = {
+            "op": "spawn",
+            "early": True,
+            "session_id": session_id,
+            "config": early_config(line, cwd, session_id, secret),
+            "program": program,
+            "cwd": cwd,
+            "environ": dict(os.environ),
+            "cols": cols,
+            "rows": rows,
+        }
+        try:
+            sock = client.connect_socket(path)
+        except client.OwnerNotRunning:
+            with client.start_lock(owner_dir(path.parent.parent)):
+                try:
+                    sock = client.connect_socket(path)  # another start won the lock first
+                except client.OwnerNotRunning:
+                    listener = listen_socket(path)
+
+                    def spawn() -> tuple[str, PtySession, dict[str, str | None]]:
+                        argv, env = early_argv(line, program, cwd, session_id, secret)
+                        return session_id, PtySession.spawn(argv, cwd=cwd, env=env, cols=cols, rows=rows), env
+
+                    try:
+                        client.start_owner_forked(listener, path, spawn)
+                    finally:
+                        listener.close()
+                    sock = client.connect_socket(path)  # waits in the backlog until the owner serves
+                    request = {"op": "spawn", "session_id": session_id}  # claims what it spawned
+        sock.sendall(encode_message(hello()) + encode_message(request))
+    except Exception:  # the normal path tries again and says what went wrong
         return None
-    early = Prespawned(session_id, argv, cwd, pty, env, secret)
-    hand_over(early)
-    return early
+    return Prespawned(session_id, [], cwd, None, {}, secret, owner=sock)
+
+
+def early_config(line: RunLine, cwd: str, session_id: str, secret: str | None) -> dict[str, object]:
+    """What the owner needs of the command line to spawn its program (`SessionConfig.from_dict` reads it)."""
+    config: dict[str, object] = {
+        "command": line.command,
+        "claude_args": line.claude_args,
+        "prompt": line.prompt,
+        "cwd": cwd,
+        "session_id": session_id,
+        "config_dir": str(config_dir()) if secret is not None else None,
+        "env": shell_env(line.command, [*line.claude_args, *([line.prompt] if line.prompt else [])]),
+    }
+    if secret is not None:
+        config["hook_secret"] = secret
+    return config
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from claude_tui import layout
 
 if TYPE_CHECKING:
+    import socket
+
     from claude_tui.terminal.pty_session import PtySession
 
 
@@ -31,19 +33,31 @@ class Prespawned:
         session_id: str,
         argv: list[str],
         cwd: str,
-        pty: PtySession,
+        pty: PtySession | None,
         env: dict[str, str | None] | None = None,
         hook_secret: str | None = None,
+        owner: socket.socket | None = None,
     ) -> None:
         self.session_id = session_id
         self.argv = argv
         self.cwd = cwd
         self.pty = pty
+        """The program, when this process spawned it (None: the session owner runs it, `owner`)."""
+        self.owner = owner
+        """The connection to the session owner that spawned the program (its answers not read yet)."""
         self.env = env if env is not None else {}
         """The environment overrides it was spawned with (Claude's telemetry export; zsh's shell-integration
         ZDOTDIR)."""
         self.hook_secret = hook_secret
         """The secret of the hook routes its argv names (Claude only)."""
+
+    def end(self) -> None:
+        """End the program (not claimed after all): this process's, or the owner's (which ends a program
+        whose client went away before claiming it)."""
+        if self.pty is not None:
+            self.pty.terminate(grace=0.5)
+        if self.owner is not None:
+            self.owner.close()
 
 
 _prespawned: Prespawned | None = None
@@ -67,4 +81,4 @@ def _end_unclaimed() -> None:
     """At exit: a program spawned early whose command line click then refused must not outlive us."""
     taken = claim()
     if taken is not None:
-        taken.pty.terminate(grace=0.5)
+        taken.end()

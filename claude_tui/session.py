@@ -167,6 +167,16 @@ class SessionConfig:
             return self.config_dir
         return claude_code.config_dir({**os.environ, **self.env})
 
+    def for_the_owner(self) -> str:
+        """Write out what this process's environment decides (Claude's config dir, the tracking store) for
+        the session owner, whose environment may be another shell's; the program resolved on this `PATH`
+        (`ProgramNotFound` when it is not there)."""
+        from claude_tui.tracking.store import resolve_tracking_uri
+
+        self.config_dir = self.claude_config_dir if self.is_claude else None
+        self.tracking_uri = resolve_tracking_uri(self.tracking_uri)
+        return self.resolve_program()
+
     def resolve_program(self) -> str:
         """The program's absolute path, or `ProgramNotFound` with a message that says how to fix it."""
         path = find_program(self.command) or claude_code.fallback_program(self.command)

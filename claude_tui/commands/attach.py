@@ -83,12 +83,7 @@ def attach(session_id: str | None) -> None:
         handle_signals=True,
     )
     app.run()
-    for result in app.results:
-        short = (result.session_id or "")[:8]
-        if result.detached:
-            click.echo(f"Session {short} runs on: `{own_command()} attach {short}` shows it again.")
-        else:
-            from claude_tui.commands.run import print_outcome
+    from claude_tui.commands.run import print_results
 
-            print_outcome(result)
+    print_results(app.results)
     sys.exit(0)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -158,8 +160,12 @@ def build_config(
     return config
 
 
-def run_session(config: SessionConfig, *, hint: str | list[str] | None = None) -> int:
+def run_session(config: SessionConfig, *, hint: str | list[str] | None = None, in_owner: bool = False) -> int:
     """Start the app on `config`, then print where the session went. Returns the exit status for the shell.
+
+    `in_owner`: the session owner runs the program (`run_in_owner`: it outlives the window); otherwise the
+    window does (`demo`, whose stub server lives in this process; a `--worktree` session, whose worktree
+    the window offers to remove when it closes).
 
     The program is spawned first, before the session's parsers, its spool and Textual load: its start-up
     (about 0.4 s for claude) then overlaps ours, and its first frame is barely later than in a bare terminal.
@@ -169,9 +175,88 @@ def run_session(config: SessionConfig, *, hint: str | list[str] | None = None) -
     # ~65 ms before the first frame. The app freezes the survivors and turns collection back on after it.
     gc.disable()
     try:
-        return _run_session(config, hint=hint)
+        return run_in_owner(config, hint=hint) if in_owner else _run_session(config, hint=hint)
     finally:
         gc.enable()
+
+
+def run_in_owner(config: SessionConfig, *, hint: str | list[str] | None = None) -> int:
+    """The window as a client of the session owner (tmux's model): the owner runs the program (the one
+    `launch` had it start early, claimed with the whole config, or a new one), the window shows it. A
+    closed terminal, SIGTERM or SIGKILL of the window leaves the session running (`claude-tui attach`
+    shows it again); the owner logs it once when its program ends."""
+    from claude_tui.owner.attached import OwnerPump
+    from claude_tui.owner.client import OwnerClient, OwnerError, connect_or_start
+    from claude_tui.owner.protocol import socket_path
+
+    early = claim()
+    cols, rows = pane_size()
+    pump: OwnerPump | None = None
+    if early is not None and early.owner is not None:
+        config.session_id = early.session_id
+        if early.hook_secret is not None:
+            config.hook_secret = early.hook_secret
+        client = OwnerClient(early.owner, socket_path())
+        try:
+            client.sock.settimeout(EARLY_REPLY_TIMEOUT)  # a forked owner imports its modules first
+            client.server_hello = client.receive()
+            program = config.for_the_owner()
+            request = {"op": "configure", "config": config.to_dict(), "program": program}
+            pump = OwnerPump.take(client, {**request, "environ": dict(os.environ)})
+        except (OwnerError, ProgramNotFound):
+            client.close()  # the early program did not start, or is not wanted: the normal way says why
+    elif early is not None:
+        early.end()
+    if pump is None:
+        try:
+            client = connect_or_start()  # the pump keeps its connection: the session's stream
+            client.sock.settimeout(EARLY_REPLY_TIMEOUT)
+            pump = OwnerPump.start_session(config, cols=cols, rows=rows, client=client)
+        except (ProgramNotFound, OwnerError, OSError) as exc:
+            click.echo(f"claude-tui: {exc}", err=True)
+            return 2
+
+    from claude_tui.app import ClaudeTuiApp
+    from claude_tui.tracking.recovery import log_pending_in_background
+    from claude_tui.widgets.attached_view import AttachedSessionView
+
+    # Sessions not logged yet (a killed owner's, those a store did not take) are logged by a detached sync,
+    # once Claude has drawn (as `widgets.store_check` does for a window's own session).
+    if config.track:
+        later = threading.Timer(ClaudeTuiApp.AFTER_START, log_pending_in_background)
+        later.daemon = True
+        later.start()
+    app = ClaudeTuiApp(
+        attached=[AttachedSessionView(pump, hint=hint)],
+        tracking_uri=config.tracking_uri,
+        experiment=config.experiment,
+        hint=hint,
+        handle_signals=True,
+    )
+    app.run()
+    try:
+        print_results(app.results)
+        for note in app.notes:
+            click.echo(note[:1].upper() + note[1:] + ".")
+    except OSError:  # the terminal is gone (SIGHUP): the sessions run on in the owner
+        pass
+    ended = [result for result in app.results if not result.detached]
+    return ended[-1].exit_status if ended else 0
+
+
+EARLY_REPLY_TIMEOUT = 60.0
+"""Seconds the window waits for the owner's first answers (a just-forked owner imports its modules first,
+and a loaded machine takes its time)."""
+
+
+def print_results(results: list[SessionResult]) -> None:
+    """What became of each session of a window on the owner's sessions: detached (it runs on), or ended."""
+    for result in results:
+        short = (result.session_id or "")[:8]
+        if result.detached:
+            click.echo(f"Session {short} runs on: `{own_command()} attach {short}` shows it again.")
+        else:
+            print_outcome(result)
 
 
 def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
@@ -236,13 +321,16 @@ def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
     the early parser read the command line as click did (always, short of a bug: then it is replaced).
     """
     early = claim()
+    if early is not None and early.pty is None:
+        early.end()  # the owner's (a window that runs its own sessions after all)
+        early = None
     if early is not None:
         config.session_id = early.session_id
         if early.hook_secret is not None:
             config.hook_secret = early.hook_secret
     argv = config.argv()
     env, _ = config.program_env()
-    if early is not None:
+    if early is not None and early.pty is not None:
         if (early.argv, early.cwd, early.env) == (argv, str(config.cwd), env):
             return early.pty
         early.pty.terminate(grace=0.5)
@@ -373,7 +461,10 @@ def run(
         notify_command=notify_command,
         no_notify=no_notify,
     )
-    sys.exit(start_detached(config) if detach else run_session(config))
+    if detach:
+        sys.exit(start_detached(config))
+    # A worktree session stays the window's own: closing it offers to remove its worktree (docs/sessions.md).
+    sys.exit(run_session(config, in_owner=config.worktree is None))
 
 
 def start_detached(config: SessionConfig) -> int:
@@ -383,11 +474,10 @@ def start_detached(config: SessionConfig) -> int:
 
     early = claim()
     if early is not None:
-        early.pty.terminate(grace=0.5)
+        early.end()
     cols, rows = pane_size()
     try:
-        config.config_dir = config.claude_config_dir if config.is_claude else None
-        program = config.resolve_program()  # on this PATH; the owner builds the argv, with its own endpoint
+        program = config.for_the_owner()  # the owner builds the argv, with its own endpoint
         with connect_or_start() as client:
             session_id = client.spawn(config.to_dict(), cols=cols, rows=rows, program=program)
     except (ProgramNotFound, OwnerError, OSError) as exc:

@@ -35,6 +35,7 @@ from claude_tui.owner.protocol import (
     encode,
     encode_message,
 )
+from claude_tui.session import SessionConfig
 from claude_tui.snapshot import SessionSnapshot
 from claude_tui.terminal.emulator import StateError, TerminalEmulator
 from claude_tui.terminal.pty_session import ExitStatus
@@ -95,8 +96,57 @@ class OwnerPump:
             OwnerError: the owner refused (no such session, another version) or did not answer in time.
         """
         client = OwnerClient.connect(path, timeout)
+        return cls.take(client, {"op": "attach", "id": session_id})
+
+    @classmethod
+    def start(
+        cls, client: OwnerClient, config: dict[str, Any], *, program: str, cols: int, rows: int
+    ) -> OwnerPump:
+        """Have the owner start a session of `config` (its program resolved here as `program`; the owner
+        builds the argv, so Claude posts its hooks and telemetry to the owner) and attach to it."""
+        import os
+
+        request = {
+            "op": "spawn",
+            "attach": True,
+            "config": config,
+            "program": program,
+            "cwd": config.get("cwd"),
+            "environ": dict(os.environ),
+            "cols": cols,
+            "rows": rows,
+            "session_id": config.get("session_id"),
+        }
+        return cls.take(client, request)
+
+    @classmethod
+    def start_session(
+        cls, config: SessionConfig, *, cols: int, rows: int, client: OwnerClient | None = None
+    ) -> OwnerPump:
+        """`start` for a `SessionConfig`, on `client` or the owner (started when none runs): Claude's config
+        dir and the program are resolved here, in the client's environment. Blocking.
+
+        Raises:
+            ProgramNotFound: the program is not on this PATH.
+            OwnerError, OSError: the owner could not be reached, started, or refused.
+        """
+        from claude_tui.owner.client import connect_or_start
+
+        program = config.for_the_owner()  # the owner builds the argv, with its own endpoint
+        client = client or connect_or_start()
+        return cls.start(client, config.to_dict(), program=program, cols=cols, rows=rows)
+
+    @classmethod
+    def take(cls, client: OwnerClient, request: dict[str, Any] | None) -> OwnerPump:
+        """Send `request` (`attach`, a `spawn` that attaches, a `configure`; None: it was sent already) and
+        make the connection the session's stream once the owner has sent its screen. Blocking; the client
+        is closed when it fails (`OwnerError`)."""
         try:
-            attached = client.request({"op": "attach", "id": session_id})
+            if request is not None:
+                client.send(request)
+            attached = client.receive()
+            while attached["op"] == "spawned":  # a spawn's first answer; the session comes next
+                attached = client.receive()
             if attached["op"] != "attached":
                 raise OwnerError(f"unexpected {attached['op']!r} from the session owner")
             kind, state = client.next_frame()

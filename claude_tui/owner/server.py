@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
 import os
 import signal
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from claude_tui import __version__
+from claude_tui.owner.loggers import OwnerLoggers, StoreKey
 from claude_tui.owner.protocol import (
     INPUT,
     MESSAGE,
@@ -51,7 +51,6 @@ from claude_tui.terminal.emulator import STATE_VERSION
 from claude_tui.terminal.leave import ask_claude_to_leave
 from claude_tui.terminal.pty_session import ExitStatus, PtySession, SpawnError
 from claude_tui.terminal.pump import PtyPump
-from claude_tui.tracking.background import logger_argv
 from claude_tui.tracking.errors import one_line
 
 __all__ = ["Connection", "OwnedSession", "OwnerServer", "run_owner"]
@@ -84,6 +83,8 @@ class Connection(asyncio.Protocol):
         self.paused_since = 0.0
         self.stale = False
         """Fell behind for too long: gets no output until it has caught up, then a fresh state."""
+        self.failed = False
+        """The owner refused the client (`fail`): nothing more it sends is handled."""
 
     # -- asyncio.Protocol --------------------------------------------------------------------------------
 
@@ -97,8 +98,10 @@ class Connection(asyncio.Protocol):
         try:
             frames = self.reader.feed(data)
             for kind, payload in frames:
-                if self.transport is None or self.transport.is_closing():
+                if self.failed:
                     return
+                # Also once the client has gone: a `launch` whose command line click refused may have sent
+                # its claim and closed before the owner read it; the claim tells which program to end.
                 self.server.handle(self, kind, payload)
         except ProtocolError as exc:
             self.fail(str(exc))
@@ -139,6 +142,7 @@ class Connection(asyncio.Protocol):
     def fail(self, text: str) -> None:
         """Tell the client what went wrong, and close the connection."""
         self.message({"op": "error", "message": text})
+        self.failed = True
         if self.transport is not None:
             self.transport.close()
 
@@ -166,6 +170,9 @@ class OwnedSession:
     """Seconds without output after which a program other than Claude counts as idle."""
     CLAUDE_EXIT_WAIT = 5.0
     """Seconds Claude gets to leave on its own (ctrl+c, and again on its hint) before it is terminated."""
+    WARM_LOGGER_AFTER = 2.0
+    """Seconds after the start when the warm logger of the session's store is started (`OwnerLoggers`): after
+    Claude's first frame, which its imports must not slow down."""
     STUCK_AFTER = 2.0
     """Seconds a client may hold up the program's output before it is left behind (and resynced later)."""
 
@@ -317,6 +324,7 @@ class OwnedSession:
         self.claimer = None
         if self.running:
             self.start_reading()
+            loop.call_later(self.WARM_LOGGER_AFTER, self.server.warm_logger_for, self)
 
     # -- the program's output and input --------------------------------------------------------------------
 
@@ -598,6 +606,8 @@ class OwnerServer:
         self._thread: threading.Thread | None = None
         self._idle_since: float | None = None
         self._logging: set[OwnedSession] = set()
+        self.loggers = OwnerLoggers(path.parent / "logger.log")
+        """The logger processes (warm ones by store)."""
         self._shutting_down = False
         self._socket_inode: int | None = None
 
@@ -683,6 +693,7 @@ class OwnerServer:
         ]
         if pending:
             await asyncio.wait(pending, timeout=120)
+        self.loggers.close_unused(set())
         assert self._stopped is not None
         self._stopped.set()
 
@@ -732,6 +743,7 @@ class OwnerServer:
         self._logging.discard(session)
         if session.config is None and self.sessions.get(session.id) is session:
             self.sessions.pop(session.id, None)  # an unclaimed program: nothing to list
+        self._close_unused_loggers()
 
     # -- connections -------------------------------------------------------------------------------------
 
@@ -988,7 +1000,9 @@ class OwnerServer:
         try:
             if self.log_spool is not None:
                 return await self._log_in_thread(session, spool)
-            return await self._log_in_process(spool.path)
+            key = self.store_of(session)
+            assert key is not None
+            return await self.loggers.log(key, spool.path)
         except Exception as exc:
             log.exception("logging session %s", session.id)
             return {"error": one_line(exc)}
@@ -1018,23 +1032,22 @@ class OwnerServer:
             "ui_url": getattr(logged, "ui_url", None),
         }
 
-    async def _log_in_process(self, spool_path: Path) -> dict[str, Any]:
-        log_file = self.path.parent / "logger.log"
-        with os.fdopen(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as errors:
-            process = await asyncio.create_subprocess_exec(
-                *logger_argv(spool_path),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=errors,
-                start_new_session=True,  # it finishes its run even if the owner is stopped meanwhile
-            )
-        out, _ = await process.communicate()
-        for line in reversed(out.decode(errors="replace").splitlines()):
-            with contextlib.suppress(ValueError):
-                result = json.loads(line)
-                if isinstance(result, dict):
-                    return result
-        return {"error": f"the logger process ended with status {process.returncode} (see {log_file})"}
+    def store_of(self, session: OwnedSession) -> StoreKey | None:
+        """The store a tracked session logs to (None for one that records nothing)."""
+        config = session.config
+        if config is None or session.tracked is None or session.tracked.spool is None:
+            return None
+        return OwnerLoggers.key(config.tracking_uri, config.experiment)
+
+    def warm_logger_for(self, session: OwnedSession) -> None:
+        """A moment after a session's start: the warm logger of its store, so its end only logs."""
+        key = self.store_of(session)
+        if key is not None and session.running and self.log_spool is None and self._loop is not None:
+            self._loop.create_task(self.loggers.warm(key))
+
+    def _close_unused_loggers(self) -> None:
+        running = (self.store_of(s) for s in self.sessions.values() if s.running)
+        self.loggers.close_unused({key for key in running if key is not None})
 
 
 def run_owner(

@@ -9,21 +9,28 @@ Quitting the window detaches (`detach`): the program runs on, and `claude-tui ls
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.binding import Binding
 
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.widgets.session_view import SessionView
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable
 
     from claude_tui.owner.attached import OwnerPump
     from claude_tui.snapshot import SessionSnapshot
     from claude_tui.terminal.pty_session import ExitStatus
 
-__all__ = ["AttachedSessionView", "attached_session"]
+__all__ = ["QUIT_DETACHES", "AttachedSessionView", "attached_session", "open_in_owner", "template_config"]
+
+QUIT_DETACHES = Binding("ctrl+q", "quit", "Quit (detach)", priority=True)
+"""ctrl+q in a window on the owner's sessions: it asks, and detaching (the sessions run on) is the default."""
 
 
 def attached_session(pump: OwnerPump) -> TrackedSession:
@@ -63,6 +70,8 @@ class AttachedSessionView(SessionView):
         super().__init__(attached_session(pump), log_session=_not_here, pump=pump, hint=hint)
         self.owner_pump = pump
         """The session's stream from the owner."""
+        self.owner_config = SessionConfig.from_dict(pump.config) if pump.config else None
+        """The session's config as the owner runs it (what a session opened with `n` starts from)."""
 
     @property
     def state(self) -> str:
@@ -88,12 +97,28 @@ class AttachedSessionView(SessionView):
         self.detach()
 
     def _end(self, status: ExitStatus) -> None:
-        """The program ended (the owner said so): the owner logs the session; nothing is left to do here."""
+        """The program ended (the owner said so): the owner logs the session; here only whether its store
+        answers, so the window can say at once that it is kept for `claude-tui sync` (`_store_check`)."""
         if self._ending:
             return
         self._ending = True
         self._listed_changed()
-        self._wrapped_up(self._result(exit_code=status.code, signal=status.signal))
+        result = self._result(exit_code=status.code, signal=status.signal)
+        if result.handed_off:
+            self._store_check(result)
+        else:
+            self._wrapped_up(result)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="wrap-up")
+    def _store_check(self, result: SessionResult) -> None:
+        """A store that does not answer (`tracking.reach`: a tenth of a second, a few at most) cannot take
+        the session now: the owner keeps its spool, and the window says how to retry."""
+        from claude_tui.tracking.reach import store_reachable
+
+        reachable = store_reachable(result.tracking_uri)
+        if not reachable:
+            result = replace(result, handed_off=False, error=reachable.reason)
+        self.app.call_from_thread(self._wrapped_up, result)
 
     def _result(self, **values: Any) -> SessionResult:
         info = self.owner_pump.info
@@ -104,3 +129,22 @@ class AttachedSessionView(SessionView):
             handed_off=tracked and not values.get("detached"),
             **values,
         )
+
+
+def open_in_owner(config: SessionConfig, cols: int, rows: int) -> Callable[[], SessionView]:
+    """`n` in a window on the owner's sessions: the owner starts the new session (so it outlives the
+    window too) and this window attaches to it. Blocking (run it in a thread); returns what makes the view
+    (on the event loop). Raises as `OwnerPump.start_session`."""
+    from claude_tui.owner.attached import OwnerPump
+
+    pump = OwnerPump.start_session(config, cols=cols, rows=rows)
+    return lambda: AttachedSessionView(pump)
+
+
+def template_config(views: Sequence[SessionView]) -> SessionConfig | None:
+    """What a session opened with `n` starts from: the first session's config (as the owner runs it, for
+    one of the owner's sessions); None without a session."""
+    if not views:
+        return None
+    first = views[0]
+    return first.owner_config if isinstance(first, AttachedSessionView) else first.session.config

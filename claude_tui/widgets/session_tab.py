@@ -43,6 +43,9 @@ __all__ = ["SessionTab", "entry_for", "session_name", "window_header"]
 
 MakeView = Callable[[TrackedSession], SessionView]
 """Builds the view of a started session (the app injects its store and hint)."""
+OpenInOwner = Callable[["SessionConfig", int, int], Callable[[], SessionView]]
+"""Has the session owner start a session of a config, in a thread (`attached_view.open_in_owner`); what it
+returns makes the view, on the event loop."""
 
 
 def home_relative(path: Path) -> str:
@@ -146,12 +149,21 @@ class SessionTab(Container):
             """What became of the sessions' worktrees, one line each."""
 
     def __init__(
-        self, views: list[SessionView], make_view: MakeView, template: SessionConfig, *, id: str | None = None
+        self,
+        views: list[SessionView],
+        make_view: MakeView,
+        template: SessionConfig,
+        *,
+        id: str | None = None,
+        open_in_owner: OpenInOwner | None = None,
     ) -> None:
         super().__init__(id=id)
         self.views = views
         self.template = template
         """What a new session's config starts from."""
+        self.open_in_owner = open_in_owner
+        """Set in a window on the owner's sessions: a new session is the owner's too (it outlives the
+        window)."""
         """The sessions of the window, in the order they were opened (ended ones stay until closed)."""
         self._make_view = make_view
         self.active: SessionView | None = views[0] if views else None
@@ -411,11 +423,19 @@ class SessionTab(Container):
         size = self.active.pane.size if self.active is not None and self.active.is_mounted else None
         cols, rows = (size.width, size.height) if size and size.width and size.height else (80, 24)
         try:
-            session = await asyncio.to_thread(start_session, self.template, request, cols, rows)
+            if self.open_in_owner is not None:
+                make = await asyncio.to_thread(
+                    start_in_owner, self.open_in_owner, self.template, request, cols, rows
+                )
+                view = make()
+            else:
+                view = self._make_view(
+                    await asyncio.to_thread(start_session, self.template, request, cols, rows)
+                )
         except Exception as exc:  # a bad work dir, a program not found, a worktree git refuses, a full disk
             self.ask_new_session(one_line(exc), request)
             return
-        await self.open(self._make_view(session))
+        await self.open(view)
 
     @work(group="sessions-opening")
     async def resume(self, make_config: Callable[[], SessionConfig]) -> None:
@@ -439,6 +459,39 @@ class SessionTab(Container):
         await self.open(self._make_view(session))
 
     # -- closing -----------------------------------------------------------------------------------------
+
+    async def quit(self) -> None:
+        """`ctrl+q`: end the running sessions' programs gracefully (each is logged, then the app exits).
+        Where the owner runs them, ask first (`ask_quit`): detaching is the default."""
+        running = self.running
+        if not running and all(view.result is not None for view in self.views):
+            self.app.exit(SessionResult())
+        if any(view.attached for view in running):
+            self.ask_quit(running)
+        else:
+            await asyncio.gather(*(view.end_program() for view in running))
+
+    @work(group="quit", exclusive=True)
+    async def ask_quit(self, running: list[SessionView]) -> None:
+        """Detach (the default: the sessions run on in the owner) or end them all (each is logged)."""
+        from claude_tui.paths import own_command
+
+        count = f"{len(running)} sessions run" if len(running) > 1 else "The session runs"
+        answer = await self.app.push_screen_wait(
+            ChoiceScreen(
+                "Quit claude-tui?",
+                f"{count} in the session owner.\nDetach: they run on; `{own_command()} attach` shows them "
+                "again.\nEnd all: each program is ended (as ctrl+c twice would) and its session logged.",
+                [("detach", "Detach"), ("end", "End all"), ("cancel", "Cancel")],
+                default="detach",
+                safe="cancel",
+            )
+        )
+        running = [view for view in running if not view.ending]
+        if answer == "detach":  # a session of the window's own (History's `r`) cannot be detached: it ends
+            await asyncio.gather(*(view.end_program() for view in running if not view.detach()))
+        elif answer == "end":
+            await asyncio.gather(*(view.end_program() for view in running))
 
     @work(group="sessions-closing-ask")
     async def close(self, view: SessionView | None = None) -> None:
@@ -518,9 +571,8 @@ def kept_line(worktree: Worktree) -> str:
     return f"worktree kept: {worktree.path} (branch {worktree.branch})"
 
 
-def start_session(template: SessionConfig, request: NewSession, cols: int, rows: int) -> TrackedSession:
-    """A started session for `request` (in a thread: the worktree, the git state and the spool touch disk);
-    a worktree made for it is removed again when the session cannot start."""
+def new_config(template: SessionConfig, request: NewSession) -> SessionConfig:
+    """The config of the session `request` asks for, its worktree made (in a thread: git touches disk)."""
     config = template.for_another_session(cwd=request.cwd, prompt=request.prompt, command=request.command)
     if request.worktree is not None:
         from claude_tui.config import load_settings
@@ -534,13 +586,37 @@ def start_session(template: SessionConfig, request: NewSession, cols: int, rows:
             folder=load_settings().worktree_dir,
         )
         config.cwd = config.worktree.cwd
+    return config
+
+
+def start_session(template: SessionConfig, request: NewSession, cols: int, rows: int) -> TrackedSession:
+    """A started session for `request` (in a thread: the worktree, the git state and the spool touch disk);
+    a worktree made for it is removed again when the session cannot start."""
+    config = new_config(template, request)
     try:
         session = TrackedSession(config)
         session.start(cols, rows)
     except BaseException:
-        if config.worktree is not None:
-            from claude_tui.worktree import discard_unused
-
-            discard_unused(config.worktree)
+        discard_worktree(config)
         raise
     return session
+
+
+def start_in_owner(
+    open_in_owner: OpenInOwner, template: SessionConfig, request: NewSession, cols: int, rows: int
+) -> Callable[[], SessionView]:
+    """`start_session` for a window on the owner's sessions: the owner starts it (in a thread)."""
+    config = new_config(template, request)
+    try:
+        return open_in_owner(config, cols, rows)
+    except BaseException:
+        discard_worktree(config)
+        raise
+
+
+def discard_worktree(config: SessionConfig) -> None:
+    """Remove the new worktree of a session that could not start (nothing can be in it)."""
+    if config.worktree is not None:
+        from claude_tui.worktree import discard_unused
+
+        discard_unused(config.worktree)

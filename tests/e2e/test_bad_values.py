@@ -14,6 +14,7 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.slow
 LONG_KEY = "k" * 251
 
 
-def test_a_tag_mlflow_would_refuse_is_refused_at_start(tmp_path: Path) -> None:
+def test_a_tag_mlflow_would_refuse_is_refused_at_start(tmp_path: Path, owner_processes: Any) -> None:
     home = Path(os.environ["CLAUDE_TUI_HOME"])
     child = pexpect.spawn(
         sys.executable,

@@ -1,5 +1,6 @@
-"""Nothing lost: a `claude-tui` killed mid-session is logged by the next sync as KILLED, exactly once; a store
-that refuses connections keeps the session for a later sync."""
+"""Nothing lost: a session whose process is killed mid-session (the session owner, which runs the program) is
+logged by the next sync as KILLED, exactly once; a store that refuses connections keeps the session for a
+later sync."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +57,9 @@ def start_claude_tui(args: list[str], env: dict[str, str], cwd: Path) -> Any:
     )
 
 
-def test_sigkill_then_sync_logs_killed_once(claude_env: Any, tmp_path: Path) -> None:
+def test_sigkill_then_sync_logs_killed_once(
+    claude_env: Any, tmp_path: Path, owner_processes: Callable[[], list[int]]
+) -> None:
     env = claude_env("realistic")
     home = Path(os.environ["CLAUDE_TUI_HOME"])
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -73,7 +77,9 @@ def test_sigkill_then_sync_logs_killed_once(claude_env: Any, tmp_path: Path) -> 
                 child.read_nonblocking(65536, timeout=0.2)  # keep the PTY drained
             except pexpect.TIMEOUT:
                 pass
-        os.kill(child.pid, signal.SIGKILL)
+        [owner] = owner_processes()  # holds the program's terminal and the spool's lock
+        os.kill(owner, signal.SIGKILL)
+        child.expect(pexpect.EOF)  # the window saw its owner go
     finally:
         child.close(force=True)
     (spool,) = spools(home)
@@ -102,7 +108,7 @@ def test_sigkill_then_sync_logs_killed_once(claude_env: Any, tmp_path: Path) -> 
     assert "transcript/raw.cast" in artifacts
 
 
-def test_unreachable_store_keeps_the_session_until_sync(tmp_path: Path) -> None:
+def test_unreachable_store_keeps_the_session_until_sync(tmp_path: Path, owner_processes: Any) -> None:
     home = Path(os.environ["CLAUDE_TUI_HOME"])
     dead_store = f"http://127.0.0.1:{closed_port()}"
     child_env = {
@@ -122,6 +128,9 @@ def test_unreachable_store_keeps_the_session_until_sync(tmp_path: Path) -> None:
     assert "Not logged to MLflow" in output and "claude-tui sync" in output
     assert "Traceback" not in output
     (spool,) = spools(home)
+    deadline = time.monotonic() + 60  # the owner's logger keeps it when the store does not answer
+    while (spool / ".not-logged").exists() is False and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert (spool / "summary.json").exists()
 
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"

@@ -137,7 +137,9 @@ async def test_attach_types_detaches_attaches_again_and_the_owner_logs_one_run(
         )
         assert view.snapshot is not None and view.snapshot.commands_executed == 3
         assert view.state in ("working", "idle")
-        await pilot.press("ctrl+q")  # detaches
+        await pilot.press("ctrl+q")  # asks; Enter detaches
+        await wait_for(pilot, lambda: len(app.screen_stack) > 1, 30, "the question")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: app.return_value is not None, 30, "the window to close")
     [result] = app.results
     assert result.detached and result.session_id == session_id and not result.handed_off

@@ -16,6 +16,7 @@ import pytest
 from claude_tui.app import ClaudeTuiApp
 from claude_tui.owner.attached import OwnerPump
 from claude_tui.owner.client import OwnerClient, OwnerError
+from claude_tui.screens.choice import ChoiceScreen
 from claude_tui.session import SessionConfig
 from claude_tui.widgets.attached_view import AttachedSessionView
 from tests.helpers import wait_for, wait_until
@@ -36,6 +37,15 @@ for line in sys.stdin:
 
 def screen(pump: OwnerPump) -> str:
     return "\n".join([*pump.emulator.history_lines(), *pump.emulator.display])
+
+
+async def quit_and_answer(pilot: Any, key: str) -> None:
+    """ctrl+q, then `key` for the question it asks (Detach is the default), until the window closes."""
+    app = pilot.app
+    await pilot.press("ctrl+q")
+    await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 20, "the question")
+    await pilot.press(key)
+    await wait_for(pilot, lambda: app.return_value is not None, 30, "the window to close")
 
 
 def spawn(tmp_path: Path, *, ring_at_start: bool = True) -> str:
@@ -76,8 +86,7 @@ async def test_attach_shows_the_screen_keys_and_resizes_go_through_and_quitting_
         await wait_for(pilot, lambda: bells == [1], 20, "the program's bell, passed on once")
         await wait_for(pilot, lambda: view.snapshot is not None, 20, "the owner's counts")
         assert view.session.spool is None and view.session.config.track is False  # the owner records
-        await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: app.return_value is not None, 20, "the window to close")
+        await quit_and_answer(pilot, "enter")  # Detach, the default
     [result] = app.results
     assert result.detached and result.session_id == session_id and result.exit_code is None
 
@@ -143,7 +152,59 @@ async def test_two_attached_sessions_a_background_wait_marks_its_entry_and_rings
         assert len([text for text in written if "waiting for you" in text]) == 1, written
         await chord(pilot, "w")
         await wait_for(pilot, lambda: tab.active is two and app.focused is two.pane, 20, "w to show it")
-        await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: app.return_value is not None, 20, "the window to close")
+        await quit_and_answer(pilot, "d")
     assert [result.detached for result in app.results] == [True, True]
     assert all(owner_server.sessions[session_id].running for session_id in ids)
+
+
+async def test_quitting_asks_detach_the_default_or_end_all_and_the_footer_says_so(
+    tmp_path: Path, owner_server: Any
+) -> None:
+    """Issue 16 item 2: ctrl+q in a window on the owner's sessions says what it does (detach) and asks:
+    Escape cancels, Enter detaches (the programs run on), `e` ends them all (each program ended, as ctrl+q
+    in a window's own session does)."""
+    ids = [spawn(tmp_path, ring_at_start=False), spawn(tmp_path, ring_at_start=False)]
+    views = [AttachedSessionView(OwnerPump.attach(session_id)) for session_id in ids]
+    app = ClaudeTuiApp(attached=views)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.focused is views[0].pane, 20, "the pane to take the keys")
+        assert app.screen.active_bindings["ctrl+q"].binding.description == "Quit (detach)"
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), 20, "the question")
+        assert "2 sessions run in the session owner" in str(app.screen.query_one("#question").render())
+        await pilot.press("escape")  # Cancel: nothing happens
+        await wait_for(pilot, lambda: not isinstance(app.screen, ChoiceScreen), 20, "the question to go")
+        await pilot.pause(0.3)
+        assert app.return_value is None and all(not view.ending for view in views)
+        await quit_and_answer(pilot, "e")  # End all
+    assert [result.detached for result in app.results] == [False, False]
+    owned = [owner_server.sessions[session_id] for session_id in ids]
+    wait_until(lambda: not any(session.running for session in owned), 20, "the programs to be ended")
+
+
+async def test_n_in_an_attached_window_starts_the_session_in_the_owner(
+    tmp_path: Path, owner_server: Any
+) -> None:
+    """Issue 16 item 2: a session opened with `n` in a window on the owner's sessions is the owner's too (it
+    outlives the window), started from the first session's config."""
+    from tests.functional.test_sessions import chord, dialog_open
+
+    session_id = spawn(tmp_path, ring_at_start=False)
+    view = AttachedSessionView(OwnerPump.attach(session_id))
+    app = ClaudeTuiApp(attached=[view])
+    async with app.run_test(size=(120, 30)) as pilot:
+        tab = app.session_tab
+        await wait_for(pilot, lambda: app.focused is view.pane, 20, "the pane to take the keys")
+        await chord(pilot, "n")
+        await wait_for(pilot, lambda: dialog_open(app), 20, "the new-session dialog")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(tab.views) == 2 and tab.active is tab.views[1], 30, "session 2")
+        second = tab.views[1]
+        assert isinstance(second, AttachedSessionView)
+        new_id = second.owner_pump.session_id
+        assert new_id in owner_server.sessions and new_id != session_id
+        owned = owner_server.sessions[new_id]
+        assert owned.config.cwd == tmp_path and owned.config.track is False  # the first session's config
+        await quit_and_answer(pilot, "enter")
+    assert [result.detached for result in app.results] == [True, True]
+    assert owner_server.sessions[session_id].running and owner_server.sessions[new_id].running

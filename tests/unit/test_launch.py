@@ -182,7 +182,9 @@ def wait_for_file(path: Path, timeout: float = 20) -> str:
     raise AssertionError(f"{path} was not written")
 
 
-def test_the_early_program_is_the_one_in_the_pane(tmp_path: Path) -> None:
+def test_the_early_program_is_the_one_in_the_pane(tmp_path: Path, owner_processes: Any) -> None:
+    """The program the session owner started for `launch` is the one the window shows and ctrl+q ends (the
+    window asks: End all)."""
     script, pids = pid_script(tmp_path)
     child = pexpect.spawn(
         sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script)],
@@ -190,14 +192,45 @@ def test_the_early_program_is_the_one_in_the_pane(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         child.expect("ready")  # drawn by the pane: the app adopted the program
+        [pid] = pids.read_text().split()
         child.sendcontrol("q")
+        child.expect("End all")  # the question: detach (the default) or end them all
+        child.send("e")
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
-    assert len(pids.read_text().split()) == 1  # spawned once, not again by `commands.run`
+    assert pids.read_text().split() == [pid]  # spawned once, not again by `commands.run`
+    assert not alive(int(pid))
 
 
-def test_a_refused_command_line_ends_the_early_program(tmp_path: Path) -> None:
+def test_a_second_window_has_the_running_owner_start_its_program_once(
+    tmp_path: Path, owner_processes: Any
+) -> None:
+    """With this version's owner running, `launch` sends it the spawn request (no second owner); the window
+    claims that program with its whole config, so it is spawned once."""
+    script, pids = pid_script(tmp_path)
+    first = pexpect.spawn(
+        sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script)],
+        cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
+    )  # fmt: skip
+    second = None
+    try:
+        first.expect("ready")
+        [owner] = owner_processes()
+        second = pexpect.spawn(
+            sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script), "--", "two"],
+            cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
+        )  # fmt: skip
+        second.expect("ready")
+        assert owner_processes() == [owner]
+        assert len(pids.read_text().split()) == 2  # one program per window, none spawned twice
+    finally:
+        first.close(force=True)
+        if second is not None:
+            second.close(force=True)
+
+
+def test_a_refused_command_line_ends_the_early_program(tmp_path: Path, owner_processes: Any) -> None:
     script, pids = pid_script(tmp_path)
     child = pexpect.spawn(
         sys.executable, ["-m", "claude_tui", "--command", str(script), "--tag", "novalue"],
