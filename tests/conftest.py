@@ -83,9 +83,14 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets its own claude-tui data dir and an empty Claude config dir; no ambient MLflow store."""
-    monkeypatch.setenv("CLAUDE_TUI_HOME", str(tmp_path_factory.mktemp("claude-tui-home")))
+def _isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Every test gets its own claude-tui data dir and an empty Claude config dir; no ambient MLflow store.
+    A session owner a `claude-tui` of the test started in that data dir is killed at the end (its programs
+    end with it), unless the test stopped it."""
+    home = tmp_path_factory.mktemp("claude-tui-home")
+    monkeypatch.setenv("CLAUDE_TUI_HOME", str(home))
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path_factory.mktemp("claude-config")))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     # No test reads the user's own settings file: a test that wants one writes it and points here.
@@ -94,6 +99,13 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv(
         "CLAUDE_TUI_SYSTEM_CONFIG", str(tmp_path_factory.mktemp("claude-tui-system") / "config.toml")
     )
+    yield
+    if any((home / "owner").glob("*.sock")):
+        import signal
+
+        for pid in owner_pids(str(home)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 # --- the real CLI against the stub --------------------------------------------------------------------------
@@ -167,19 +179,7 @@ def owner_processes() -> Iterator[Callable[[], list[int]]]:
     import time
 
     def pids() -> list[int]:
-        home = os.environ["CLAUDE_TUI_HOME"]
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                environ = (entry / "environ").read_bytes().split(b"\0")
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if f"CLAUDE_TUI_HOME={home}".encode() in environ and _is_owner(cmdline, int(entry.name)):
-                found.append(int(entry.name))
-        return found
+        return owner_pids(os.environ["CLAUDE_TUI_HOME"])
 
     yield pids
     for pid in pids():
@@ -191,6 +191,22 @@ def owner_processes() -> Iterator[Callable[[], list[int]]]:
     for pid in pids():
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def owner_pids(home: str) -> list[int]:
+    """The owner processes of the data dir `home`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"CLAUDE_TUI_HOME={home}".encode() in environ and _is_owner(cmdline, int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def _is_owner(cmdline: bytes, pid: int) -> bool:
