@@ -192,21 +192,32 @@ def run_in_owner(config: SessionConfig, *, hint: str | list[str] | None = None) 
     early = claim()
     cols, rows = pane_size()
     pump: OwnerPump | None = None
+    claiming: OwnerClient | None = None
     if early is not None and early.owner is not None:
         config.session_id = early.session_id
         if early.hook_secret is not None:
             config.hook_secret = early.hook_secret
-        client = OwnerClient(early.owner, socket_path())
+        claiming = OwnerClient(early.owner, socket_path())
         try:
-            client.sock.settimeout(EARLY_REPLY_TIMEOUT)  # a forked owner imports its modules first
-            client.server_hello = client.receive()
+            claiming.sock.settimeout(EARLY_REPLY_TIMEOUT)  # a forked owner imports its modules first
             program = config.for_the_owner()
             request = {"op": "configure", "config": config.to_dict(), "program": program}
-            pump = OwnerPump.take(client, {**request, "environ": dict(os.environ)})
+            claiming.send({**request, "environ": dict(os.environ)})
         except (OwnerError, ProgramNotFound):
-            client.close()  # the early program did not start, or is not wanted: the normal way says why
+            claiming.close()  # the early program is not wanted: the normal way below says why
+            claiming = None
     elif early is not None:
         early.end()
+
+    # Textual loads while the owner makes the session's spool (its answers are read after).
+    from claude_tui.app import ClaudeTuiApp
+
+    if claiming is not None:
+        try:
+            claiming.server_hello = claiming.receive()
+            pump = OwnerPump.take(claiming, None)
+        except OwnerError:
+            pass  # the early program did not start: start the session the normal way
     if pump is None:
         try:
             client = connect_or_start()  # the pump keeps its connection: the session's stream
@@ -216,7 +227,6 @@ def run_in_owner(config: SessionConfig, *, hint: str | list[str] | None = None) 
             click.echo(f"claude-tui: {exc}", err=True)
             return 2
 
-    from claude_tui.app import ClaudeTuiApp
     from claude_tui.tracking.recovery import log_pending_in_background
     from claude_tui.widgets.attached_view import AttachedSessionView
 
