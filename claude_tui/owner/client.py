@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import os
 import socket
 import subprocess
@@ -297,6 +298,7 @@ def start_owner_forked(
         os.waitpid(pid, 0)  # the intermediate child exits at once
         return
     try:
+        gc.disable()  # until the owner serves (`OwnerServer.COLLECT_AFTER`): its imports compete with Claude
         os.setsid()
         if os.fork():
             os._exit(0)

@@ -47,6 +47,7 @@ from claude_tui.owner.protocol import (
     listen_socket,
 )
 from claude_tui.session import SessionConfig, TrackedSession
+from claude_tui.terminal.collector import settle_garbage_collector
 from claude_tui.terminal.emulator import STATE_VERSION
 from claude_tui.terminal.leave import ask_claude_to_leave
 from claude_tui.terminal.pty_session import ExitStatus, PtySession, SpawnError
@@ -584,6 +585,9 @@ class OwnerServer:
     """Seconds the owner stays up with nothing to do (a quick next `claude-tui` finds it running)."""
     ENDED_KEPT = 3600.0
     """Seconds `ls` still lists a session after it ended."""
+    COLLECT_AFTER = 2.0
+    """Seconds after the owner process starts serving when what start-up made is frozen and the collector
+    resumes (`run_owner`: a forked owner's imports compete with Claude's start, docs/startup.md)."""
 
     def __init__(
         self,
@@ -1063,7 +1067,10 @@ def run_owner(
         level=logging.INFO,
         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
     )
-    gc.enable()  # the launch code paused it for the first frame
+    gc.disable()  # as the window does: its imports' garbage is not collected while Claude starts
+    collect = threading.Timer(OwnerServer.COLLECT_AFTER, settle_garbage_collector)
+    collect.daemon = True
+    collect.start()
     server = OwnerServer(path, listen=listen)
     for session_id, pty, env in adopt:
         server.adopt(session_id, pty, env)
