@@ -80,6 +80,8 @@ class LoggedRun:
     """Another process logged the spool (and removed it) while this one waited for its lock."""
     warnings: tuple[str, ...] = ()
     """What MLflow would have refused and was dropped or cut instead (also in the run's `WARNINGS_TAG`)."""
+    artifact_uri: str | None = None
+    """Where the run's artifacts went (an import that rolls back its transaction removes them)."""
 
 
 def find_session_run(
@@ -310,6 +312,7 @@ def _log_record(
         created=created,
         ui_url=run_ui_url(base, experiment_id, run_id) if base else None,
         warnings=tuple(warnings),
+        artifact_uri=run.info.artifact_uri,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from claude_tui.scenarios import load_scenario
 from claude_tui.tracking import schema
 from claude_tui.tracking.logger import log_spool
 from claude_tui.tracking.spool import RunSpool
+from tests.support.transcripts import copy_all
 
 pytestmark = pytest.mark.slow
 
@@ -44,13 +44,7 @@ def transcript_of(root: Path, name: str) -> Path:
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     """A copy of the committed transcripts plus a garbage file and an empty one beside a real session."""
-    root = tmp_path / "data"
-    shutil.copytree(DATA, root)
-    # copytree keeps the checkout's mtimes: in a fresh clone they are seconds old, and import leaves files
-    # younger than --min-age (a session that may still be written) alone. Make them as old as a finished one.
-    an_hour_ago = time.time() - 3600
-    for path in root.rglob("*"):
-        os.utime(path, (an_hour_ago, an_hour_ago))
+    root = copy_all(tmp_path / "data")
     folder = transcript_of(root, "failing").parent
     (folder / "garbage.jsonl").write_bytes(os.urandom(2048).replace(b"\n", b" ") + b"\n{half a record\n")
     (folder / "empty.jsonl").write_bytes(b"")

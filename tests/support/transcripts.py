@@ -24,3 +24,14 @@ def install(config_dir: Path, name: str, age_days: float) -> Path:
     when = time.time() - age_days * DAY
     os.utime(target, (when, when))
     return target
+
+
+def copy_all(root: Path) -> Path:
+    """A copy of every committed transcript at `root`, last written an hour ago (copytree keeps the
+    checkout's mtimes: in a fresh clone they are seconds old, and import leaves a file younger than
+    `--min-age`, a session that may still be written, alone)."""
+    shutil.copytree(DATA, root)
+    an_hour_ago = time.time() - 3600
+    for path in root.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    return root

@@ -1,0 +1,237 @@
+"""The embedded store's fast path of `claude-tui import`: many sessions in one sqlite transaction.
+
+What it writes must read back exactly as what MLflow's own one-transaction-per-call path writes (through
+`mlflow.search_runs`, the artifacts, the traces and the History tab's `RunQuery`), and no session may be
+lost or logged twice when one session fails inside a batch, when the batch's commit fails, or when the
+import is interrupted with a batch open.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_tui.history.query import RunQuery
+from claude_tui.tracking import importer, schema, transaction
+from claude_tui.tracking.importer import import_sessions
+from tests.support.transcripts import copy_all
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "transcripts"
+MANIFEST = json.loads((DATA.parent / "manifest.json").read_text())["transcripts"]
+EXPERIMENT = "claude-sessions"
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """A copy of the committed transcripts (six real sessions), as old as finished ones."""
+    return copy_all(tmp_path / "data")
+
+
+def _import(data: Path, uri: str) -> importer.ImportSummary:
+    return import_sessions([data], tracking_uri=uri, experiment=EXPERIMENT, jobs=1)
+
+
+def _runs(uri: str) -> list[Any]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    return [] if experiment is None else client.search_runs([experiment.experiment_id], max_results=1000)
+
+
+def store_view(uri: str) -> dict[str, Any]:
+    """Everything the store holds about each session, keyed by session id, with the ids the store made up
+    (run, trace and span ids) replaced by their order of appearance, so two stores can be compared."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from claude_tui.tracking.store import global_tracking_uri
+
+    client = MlflowClient(uri)
+    query = RunQuery(uri, EXPERIMENT)
+    store = uri.removeprefix("sqlite:///").removesuffix("/mlflow.db")
+    view: dict[str, Any] = {}
+    for run in _runs(uri):
+        run_id = run.info.run_id
+        made_up = [run_id]
+        details = query.details(run_id)
+        with global_tracking_uri(uri):
+            traces = mlflow.search_traces(
+                locations=[run.info.experiment_id], run_id=run_id, return_type="list"
+            )
+        trace_views = []
+        for trace in sorted(traces, key=lambda t: t.info.tags.get(schema.TRACE_TAG_KEY, "")):
+            made_up.append(trace.info.trace_id)
+            made_up.extend(span.span_id for span in trace.data.spans)
+            trace_views.append(
+                {"info": trace.info.to_dict(), "spans": [span.to_dict() for span in trace.data.spans]}
+            )
+        session = {
+            "info": {
+                "status": run.info.status,
+                "start_time": run.info.start_time,
+                "end_time": run.info.end_time,
+                "run_name": run.info.run_name,
+                "user_id": run.info.user_id,
+                "lifecycle_stage": run.info.lifecycle_stage,
+                "artifact_uri": run.info.artifact_uri,
+            },
+            "params": run.data.params,
+            "metrics": run.data.metrics,
+            "tags": run.data.tags,
+            "history": {
+                key: sorted((m.step, m.timestamp, m.value) for m in client.get_metric_history(run_id, key))
+                for key in sorted(run.data.metrics)
+            },
+            "details": {**details.__dict__, "row": details.row.__dict__},
+            "artifacts": {path: query.read_text(run_id, path) for path in details.artifacts},
+            "traces": trace_views,
+        }
+        text = json.dumps(session, sort_keys=True, default=str).replace(store, "<store>")
+        for index, value in enumerate(dict.fromkeys(made_up)):
+            text = text.replace(value, f"<id {index}>")
+        # A span's trace id inside its own dict is the hex of the trace's id (`tr-<hex>`).
+        text = re.sub(r'"trace_id": "[^"]*"', '"trace_id": "<trace>"', text)
+        text = _number_span_ids(text)
+        view[run.data.tags[schema.TAG_SESSION_ID]] = json.loads(text)
+    return view
+
+
+def _number_span_ids(text: str) -> str:
+    """Span ids as `Span.to_dict` encodes them (base64) replaced by their order of appearance."""
+    spans: dict[str, str] = {}
+    return re.sub(
+        r'"(parent_span_id|span_id)": "([^"]+)"',
+        lambda m: f'"{m[1]}": "<span {spans.setdefault(m[2], str(len(spans)))}>"',
+        text,
+    )
+
+
+def test_a_batch_reads_back_as_mlflow_own_path_writes_it(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits: list[int] = []
+    real_commit = transaction.StoreTransaction.commit
+
+    def counting_commit(self: transaction.StoreTransaction) -> None:
+        commits.append(self.sessions)
+        real_commit(self)
+
+    monkeypatch.setattr(transaction.StoreTransaction, "commit", counting_commit)
+    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)  # no commit for time: all six in one
+    batched_uri = f"sqlite:///{tmp_path / 'batched' / 'mlflow.db'}"
+    batched = _import(data, batched_uri)
+    assert len(batched.imported) == len(MANIFEST) and not batched.failed
+    assert commits == [len(MANIFEST)], "every session in one transaction"
+
+    monkeypatch.setattr(importer, "BATCH_SESSIONS", 1)  # MLflow's own transactions, one per call
+    own_uri = f"sqlite:///{tmp_path / 'own' / 'mlflow.db'}"
+    own = _import(data, own_uri)
+    assert len(own.imported) == len(MANIFEST) and commits == [len(MANIFEST)]
+
+    batched_view, own_view = store_view(batched_uri), store_view(own_uri)
+    assert set(batched_view) == {m["session_id"] for m in MANIFEST.values()}
+    for session_id, expected in own_view.items():
+        got = batched_view[session_id]
+        assert got["traces"] and got["artifacts"] and got["history"], session_id
+        for part in expected:
+            assert got[part] == expected[part], (session_id, part)
+
+
+def test_a_session_that_fails_in_a_batch_is_undone_alone(
+    data: Path, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claude_tui.tracking import logger
+
+    bad = MANIFEST["realistic"]["session_id"]
+    real_upload = logger._upload_artifacts
+
+    def upload(spool: Any, record: Any, repo: Any, created: bool) -> None:
+        if record.session_id == bad:  # after its run, params, metrics and traces were written
+            raise OSError(28, "No space left on device")
+        real_upload(spool, record, repo, created)
+
+    monkeypatch.setattr(logger, "_upload_artifacts", upload)
+    summary = _import(data, store_uri)
+    assert [o.session_id for o in summary.failed] == [bad]
+    assert "No space left on device" in summary.failed[0].reason or "disk" in summary.failed[0].reason
+    runs = _runs(store_uri)
+    assert sorted(r.data.tags[schema.TAG_SESSION_ID] for r in runs) == sorted(
+        m["session_id"] for m in MANIFEST.values() if m["session_id"] != bad
+    )
+
+    monkeypatch.setattr(logger, "_upload_artifacts", real_upload)
+    again = _import(data, store_uri)
+    assert [o.session_id for o in again.imported] == [bad]
+    assert len(_runs(store_uri)) == len(MANIFEST)
+
+
+def test_a_commit_that_fails_logs_the_batch_one_by_one(
+    data: Path, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_commit = transaction.StoreTransaction.commit
+    refused: list[int] = []
+
+    def refusing_commit(self: transaction.StoreTransaction) -> None:
+        refused.append(self.sessions)
+        self.rollback()
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(transaction.StoreTransaction, "commit", refusing_commit)
+    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)
+    summary = _import(data, store_uri)
+    monkeypatch.setattr(transaction.StoreTransaction, "commit", real_commit)
+    assert refused == [len(MANIFEST)]
+    assert len(summary.imported) == len(MANIFEST) and not summary.failed
+    runs = _runs(store_uri)
+    assert sorted(r.data.tags[schema.TAG_SESSION_ID] for r in runs) == sorted(
+        m["session_id"] for m in MANIFEST.values()
+    )
+    assert {o.run_id for o in summary.imported} == {r.info.run_id for r in runs}
+    # The rolled-back runs' artifact folders went with them: only the runs in the store have one.
+    (root,) = {Path(r.info.artifact_uri.removeprefix("file://")).parent.parent for r in runs}
+    assert sorted(p.name for p in root.iterdir()) == sorted(r.info.run_id for r in runs)
+
+
+def test_an_interrupted_import_reports_nothing_it_did_not_commit(
+    data: Path, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claude_tui.tracking import logger
+
+    reported: list[importer.SessionOutcome] = []
+    real_log_spool = logger.log_spool
+    logged: list[str] = []
+
+    def log_spool(spool: Any, **kwargs: Any) -> Any:
+        logged.append(str(spool))
+        if len(logged) == 4:  # the second batch holds the third session, uncommitted
+            raise KeyboardInterrupt
+        return real_log_spool(spool, **kwargs)
+
+    monkeypatch.setattr(importer, "BATCH_SESSIONS", 2)
+    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)
+    monkeypatch.setattr(logger, "log_spool", log_spool)
+    with pytest.raises(KeyboardInterrupt):
+        import_sessions(
+            [data],
+            tracking_uri=store_uri,
+            experiment=EXPERIMENT,
+            jobs=1,
+            progress=lambda outcome, done, total: reported.append(outcome),
+        )
+    runs = _runs(store_uri)
+    assert [o.kind for o in reported] == ["imported", "imported"]
+    assert {o.run_id for o in reported} == {r.info.run_id for r in runs}
+    (root,) = {Path(r.info.artifact_uri.removeprefix("file://")).parent.parent for r in runs}
+    assert sorted(p.name for p in root.iterdir()) == sorted(r.info.run_id for r in runs)
+
+    monkeypatch.setattr(logger, "log_spool", real_log_spool)
+    again = _import(data, store_uri)
+    assert len(again.imported) == len(MANIFEST) - 2 and len(again.skipped) == 2
+    assert len(_runs(store_uri)) == len(MANIFEST)
