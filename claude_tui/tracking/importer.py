@@ -36,6 +36,7 @@ from claude_tui.tracking import schema
 from claude_tui.tracking.errors import one_line
 
 if TYPE_CHECKING:
+    from claude_tui.tracking.logger import RunPlan
     from claude_tui.tracking.transaction import StoreTransaction
 
 POOL_MIN_FILES = 8
@@ -254,6 +255,8 @@ class PrepareOptions:
     """The settings' `[tags]`, on every imported run."""
     content: str = "full"
     """The settings' `content` level (`metadata`: no transcripts or tool inputs/outputs leave the machine)."""
+    experiment_id: str | None = None
+    """Set when the run is planned where the spool is written (`logger.plan_run`): the embedded store."""
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,8 @@ class Prepared:
 
     outcome: SessionOutcome
     spool: Path | None = None
+    plan: RunPlan | None = None
+    """The run, prepared with the spool (`logger.plan_run`); None: `log_spool` makes it from the spool."""
 
 
 def _ordered(events: list[Event]) -> list[Event]:
@@ -426,7 +431,22 @@ def _prepare(path: Path, options: PrepareOptions) -> Prepared:
     if options.spool_root is None:
         return Prepared(SessionOutcome(path, "imported", session_id))
     spool = _write_spool(path, options, session_id, data, events, first, last)
-    return Prepared(SessionOutcome(path, "imported", session_id), spool)
+    return Prepared(SessionOutcome(path, "imported", session_id), spool, _plan(spool, options))
+
+
+def _plan(spool: Path, options: PrepareOptions) -> RunPlan | None:
+    """The session's run prepared beside its spool, or None (then `log_spool` does it all, as ever)."""
+    if options.experiment_id is None or options.tracking_uri is None:
+        return None
+    from claude_tui.tracking.logger import plan_run
+
+    try:
+        return plan_run(spool, tracking_uri=options.tracking_uri, experiment_id=options.experiment_id)
+    except Exception:  # whatever it was, `log_spool` meets it again and says it in one line
+        return None
+    finally:
+        if PURGE_REGEX_CACHE:
+            re.purge()
 
 
 def _write_spool(
@@ -687,6 +707,7 @@ def import_sessions(
             staging = Path(tempfile.mkdtemp(prefix=".import-", dir=data_dir()))
             stack.callback(shutil.rmtree, staging, True)
         options = PrepareOptions(
+            experiment_id=_planned_experiment(uri, experiment_name) if not dry_run else None,
             spool_root=staging,
             known_ids=known,
             since=since,
@@ -701,6 +722,7 @@ def import_sessions(
         seen: dict[str, Path] = {}
         stream = _prepared_stream(files, options, jobs or os.cpu_count() or 1)
         batch = _Batch(uri, experiment_name, summary, report, len(files))
+        batch.experiment_id = options.experiment_id
         stack.callback(batch.close)
         for path, item in stream:
             if isinstance(item, Future) and not item.done():
@@ -716,12 +738,35 @@ def import_sessions(
                 else:
                     seen[session_id] = path
                     spool = prepared.spool
-            elif prepared.spool is not None:
+            if spool is None and prepared.spool is not None:
                 shutil.rmtree(prepared.spool, ignore_errors=True)
-            batch.add(outcome, spool)
+            batch.add(outcome, spool, prepared.plan)
         batch.flush()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+PLAN_IN_POOL = True
+"""On the embedded store, build each run (record, redaction, artifacts, traces) in the parsing pool
+(`logger.plan_run`), so this process, the store's one writer, only writes (`logger.write_plan`)."""
+
+
+def _planned_experiment(uri: str, experiment: str) -> str | None:
+    """The experiment's id (created now) when runs are planned in the pool: the embedded sqlite store, a
+    name MLflow takes. None otherwise (each session is logged by `log_spool`, which says what is wrong)."""
+    from claude_tui.tracking.limits import experiment_problem
+    from claude_tui.tracking.store import get_or_create_experiment, tracking_client
+    from claude_tui.tracking.transaction import sqlite_store
+
+    if not PLAN_IN_POOL or BATCH_SESSIONS <= 1 or experiment_problem(experiment):
+        return None
+    try:
+        tracking_client(uri)
+        if sqlite_store(uri) is None:
+            return None
+        return get_or_create_experiment(experiment, uri)
+    except Exception:
+        return None
 
 
 class _Batch:
@@ -741,19 +786,23 @@ class _Batch:
         self.report = report
         self.total = total
         self.transaction: StoreTransaction | None = None
+        self.experiment_id: str | None = None
+        """The experiment the runs planned in the pool go to (`PrepareOptions.experiment_id`)."""
         self.opened = 0.0
         self.batched = BATCH_SESSIONS > 1
         """False once the store refused a transaction: the rest is logged with MLflow's own."""
         self.waiting: list[tuple[SessionOutcome, Path | None, str | None]] = []
         """Outcomes not reported yet, in order, with the spool to log and the artifact URI of its run."""
 
-    def add(self, outcome: SessionOutcome, spool: Path | None) -> None:
+    def add(self, outcome: SessionOutcome, spool: Path | None, plan: RunPlan | None = None) -> None:
         """Log `outcome`'s spool (when given); report the outcome, at the latest with the batch's commit."""
         artifacts = None
         if spool is not None:
             if self.transaction is None and self.batched:
                 self._open()
-            outcome, artifacts = _log(spool, outcome, self.uri, self.experiment, self.transaction)
+            outcome, artifacts = _log(
+                spool, outcome, self.uri, self.experiment, self.transaction, plan, self.experiment_id
+            )
         self.waiting.append((outcome, spool, artifacts))
         full = len(self.waiting) >= BATCH_SESSIONS or time.monotonic() - self.opened >= BATCH_SECONDS
         if self.transaction is None or full:
@@ -829,21 +878,31 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def _log(
-    spool: Path, outcome: SessionOutcome, uri: str, experiment: str, transaction: StoreTransaction | None
+    spool: Path,
+    outcome: SessionOutcome,
+    uri: str,
+    experiment: str,
+    transaction: StoreTransaction | None,
+    plan: RunPlan | None = None,
+    experiment_id: str | None = None,
 ) -> tuple[SessionOutcome, str | None]:
-    """Log one spool (inside `transaction` when given: the spool stays until it is committed); the outcome
-    and the run's artifact URI."""
-    from claude_tui.tracking.logger import LoggingError, log_spool
+    """Log one spool (inside `transaction` when given: the spool stays until it is committed), from its
+    planned run when there is one and the transaction is open; the outcome and the run's artifact URI."""
+    from claude_tui.tracking.logger import LoggingError, log_spool, write_plan
 
     try:
         with transaction.session() if transaction is not None else contextlib.nullcontext():
-            logged = log_spool(
-                spool,
-                tracking_uri=uri,
-                experiment=experiment,
-                source=schema.SOURCE_IMPORT,
-                remove=transaction is None,
-            )
+            logged = None
+            if plan is not None and transaction is not None and experiment_id is not None:
+                logged = write_plan(plan, tracking_uri=uri, experiment_id=experiment_id)
+            if logged is None:
+                logged = log_spool(
+                    spool,
+                    tracking_uri=uri,
+                    experiment=experiment,
+                    source=schema.SOURCE_IMPORT,
+                    remove=transaction is None,
+                )
     except LoggingError as exc:
         return SessionOutcome(outcome.path, "failed", outcome.session_id, f"not logged: {exc}"), None
     except Exception as exc:  # a bug or store error for one session must not stop the rest

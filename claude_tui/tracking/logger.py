@@ -235,22 +235,11 @@ def _log_record(
         experiment_name = DEFAULT_EXPERIMENT
     experiment_id = get_or_create_experiment(experiment_name, uri, client)
     existing = find_session_run(client, experiment_id, record.run_key, record.session_id)
-    tags = fit_tags(record.tags(source), warnings)
-    params = fit_params(record.params(), warnings)
-    if warnings:
-        tags[WARNINGS_TAG] = "; ".join(warnings)[: limits.TAG_VALUE_MAX]
+    tags, params, points = _run_contents(record, source, warnings)
     start_ms = int(record.start_time * 1000)
     end_ms = int(record.end_time * 1000)
     if existing is None:
-        # The session tag goes in with the run itself, so an interrupted attempt is found next time.
-        run = client.create_run(
-            experiment_id,
-            start_time=start_ms,
-            # `mlflow.user` at creation is what MLflow makes the run's `user_id` (else "unknown").
-            tags={schema.TAG_SESSION_ID: record.session_id, schema.TAG_RUN_KEY: record.run_key}
-            | ({schema.TAG_USER: tags[schema.TAG_USER]} if schema.TAG_USER in tags else {}),
-            run_name=tags.get(schema.TAG_RUN_NAME),
-        )
+        run = _create_run(client, experiment_id, record.session_id, record.run_key, start_ms, tags)
         created = True
         have_params: dict[str, str] = {}
         have_metrics: set[str] = set()
@@ -269,14 +258,7 @@ def _log_record(
             tags[schema.TAG_RESUMED_FROM_RUN] = ",".join(earlier)[: limits.TAG_VALUE_MAX]
 
     report("logging params, tags and metrics", 0.2)
-    metrics = {fit_metric_key(key): value for key, value in record.metrics().items()}
-    step = record.final_step()
-    batch_metrics = [
-        Metric(fit_metric_key(key), value, int(ts * 1000), s)
-        for key, value, s, ts in record.series()
-        if fit_metric_key(key) not in have_metrics
-    ]
-    batch_metrics += [Metric(k, v, end_ms, step) for k, v in metrics.items() if k not in have_metrics]
+    batch_metrics = [Metric(*point) for point in points if point[0] not in have_metrics]
     batch_params = [Param(k, v) for k, v in params.items() if k not in have_params]
     batch_tags = [RunTag(k, v) for k, v in tags.items() if have_tags.get(k) != v]
     if batch_metrics or batch_params or batch_tags:
@@ -314,6 +296,193 @@ def _log_record(
         warnings=tuple(warnings),
         artifact_uri=run.info.artifact_uri,
     )
+
+
+def _run_contents(
+    record: SessionRecord, source: str, warnings: list[str]
+) -> tuple[dict[str, str], dict[str, str], list[tuple[str, float, int, int]]]:
+    """A new run's tags, params and metric points `(key, value, timestamp ms, step)`: the series, then
+    every final value at the run's end. What MLflow would refuse is cut or dropped, with a warning in
+    `warnings` and (with any earlier ones) in the `WARNINGS_TAG` tag."""
+    tags = fit_tags(record.tags(source), warnings)
+    params = fit_params(record.params(), warnings)
+    if warnings:
+        tags[WARNINGS_TAG] = "; ".join(warnings)[: limits.TAG_VALUE_MAX]
+    end_ms = int(record.end_time * 1000)
+    step = record.final_step()
+    points = [(fit_metric_key(key), value, int(ts * 1000), s) for key, value, s, ts in record.series()]
+    points += [(fit_metric_key(key), value, end_ms, step) for key, value in record.metrics().items()]
+    return tags, params, points
+
+
+def _create_run(
+    client: Any, experiment_id: str, session_id: str, run_key: str, start_ms: int, tags: dict[str, str]
+) -> Any:
+    """Create the run with the tags that find it again (an interrupted attempt is found next time)."""
+    return client.create_run(
+        experiment_id,
+        start_time=start_ms,
+        # `mlflow.user` at creation is what MLflow makes the run's `user_id` (else "unknown").
+        tags={schema.TAG_SESSION_ID: session_id, schema.TAG_RUN_KEY: run_key}
+        | ({schema.TAG_USER: tags[schema.TAG_USER]} if schema.TAG_USER in tags else {}),
+        run_name=tags.get(schema.TAG_RUN_NAME),
+    )
+
+
+# -- a new run prepared away from the store (the import's parsing pool) -----------------------------------
+
+PLANNED_ARTIFACTS = "run-artifacts"
+"""The folder in a spool where `plan_run` stages the run's artifacts."""
+RUN_ID_STAND_IN = "0" * 32
+"""The run id in a planned trace's metadata until `write_plan` knows the run's (as long as MLflow's run
+ids, so the trace's size that MLflow records is the same)."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a new run of one finished spool holds, prepared without the store: what `write_plan`
+    sends to it. Built by `plan_run` in the import's parsing processes, so the one process that writes the
+    store (sqlite takes one writer) only writes; picklable."""
+
+    session_id: str
+    run_key: str
+    tags: dict[str, str]
+    params: dict[str, str]
+    metrics: list[tuple[str, float, int, int]]
+    """`(key, value, timestamp ms, step)`."""
+    start_ms: int
+    end_ms: int
+    status: str
+    warnings: tuple[str, ...]
+    artifacts: Path
+    """The staged artifacts (redacted), uploaded as they are."""
+    traces: list[tuple[Any, list[Any]]]
+    """Each trace's `TraceInfo` (its run id still `RUN_ID_STAND_IN`) and its finished spans."""
+
+
+def plan_run(
+    spool_path: Path, *, tracking_uri: str, experiment_id: str, source: str = schema.SOURCE_IMPORT
+) -> RunPlan | None:
+    """The run a finished spool becomes when its session is not in the store yet, built as `log_spool`
+    builds it (record, redaction, artifacts staged in the spool, the traces through MLflow's tracing) but
+    with nothing sent to the store. None when the spool needs what only the store knows (a session that
+    resumed earlier ones links their runs): `log_spool` logs that one.
+
+    Raises:
+        LoggingError: a trace was not built (tracing disabled, MLflow exporting asynchronously).
+    """
+    os.environ.setdefault(*SYNC_TRACE_EXPORT)
+    spool = RunSpool.open(spool_path)
+    record = SessionRecord.from_spool(spool)
+    if record.lifecycle is not None and record.lifecycle.resumed_from:
+        return None
+    warnings: list[str] = []
+    tags, params, points = _run_contents(record, source, warnings)
+    staging = spool.path / PLANNED_ARTIFACTS
+    shutil.rmtree(staging, ignore_errors=True)
+    stage_artifacts(spool, record, staging)
+    traces: list[tuple[Any, list[Any]]] = []
+    plans = record.trace_plans()
+    if plans:
+        with captured_traces() as captured:
+            ids = emit_traces(tracking_uri, experiment_id, RUN_ID_STAND_IN, record, plans, flush=False)
+        missing = [trace_id for trace_id in ids if trace_id not in captured]
+        if missing:
+            raise LoggingError(f"trace {missing[0]} was not built (MLflow exports traces asynchronously)")
+        # Finished spans as plain data: a live one cannot leave this process (the parsing pool's).
+        traces = [
+            (info, [getattr(span, "to_immutable_span", lambda s=span: s)() for span in spans])
+            for info, spans in (captured[trace_id] for trace_id in ids)
+        ]
+    return RunPlan(
+        session_id=record.session_id,
+        run_key=record.run_key,
+        tags=tags,
+        params=params,
+        metrics=points,
+        start_ms=int(record.start_time * 1000),
+        end_ms=int(record.end_time * 1000),
+        status=record.status,
+        warnings=tuple(warnings),
+        artifacts=staging,
+        traces=traces,
+    )
+
+
+def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> LoggedRun | None:
+    """Write a planned run: the run with its tags, one batch of params, metrics and tags, each trace (its
+    info, then its spans), the staged artifacts, the run's end. Every call raises unless the store took
+    what it sent. None, with nothing written, when the session has a run already (a previous attempt was
+    cut off): `log_spool` completes that one.
+    """
+    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.tracing.client import TracingClient
+
+    quiet_mlflow()
+    client = tracking_client(tracking_uri)
+    if find_session_run(client, experiment_id, plan.run_key, plan.session_id) is not None:
+        return None
+    run = _create_run(client, experiment_id, plan.session_id, plan.run_key, plan.start_ms, plan.tags)
+    run_id = run.info.run_id
+    have_tags = dict(run.data.tags)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(*point) for point in plan.metrics],
+        params=[Param(k, v) for k, v in plan.params.items()],
+        tags=[RunTag(k, v) for k, v in plan.tags.items() if have_tags.get(k) != v],
+    )
+    # The store itself: `TracingClient`'s methods are `trace_writes`' while an import runs.
+    store = TracingClient(tracking_uri).store
+    for info, spans in plan.traces:
+        info.trace_metadata[schema.TRACE_SOURCE_RUN] = run_id
+        store.start_trace(trace_info=info)
+        if spans:
+            store.log_spans(location=experiment_id, spans=spans)
+    _artifact_repo(run.info.artifact_uri, tracking_uri).log_artifacts(str(plan.artifacts))
+    client.set_terminated(run_id, status=plan.status, end_time=plan.end_ms)
+    return LoggedRun(
+        run_id,
+        experiment_id,
+        tracking_uri,
+        plan.status,
+        warnings=plan.warnings,
+        artifact_uri=run.info.artifact_uri,
+    )
+
+
+@contextlib.contextmanager
+def captured_traces() -> Iterator[dict[str, tuple[Any, list[Any]]]]:
+    """Keep the traces MLflow's exporter would write (trace id -> its info and spans) instead of writing
+    them: `plan_run` builds them where the store is not written. Re-entrant inside `trace_writes`."""
+    import copy
+
+    from mlflow.tracing.client import TracingClient
+    from mlflow.tracing.constant import SpansLocation, TraceTagKey
+
+    captured: dict[str, tuple[Any, list[Any]]] = {}
+    pending: dict[str, list[Any]] = {}
+
+    def log_spans(self: Any, location: str, spans: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        for span in spans:
+            pending.setdefault(span.trace_id, []).append(span)
+        return list(spans)
+
+    def start_trace(self: Any, trace_info: Any, *args: Any, **kwargs: Any) -> Any:
+        captured[trace_info.trace_id] = (trace_info, pending.pop(trace_info.trace_id, []))
+        returned = copy.deepcopy(trace_info)
+        # As the store answers once it holds the spans: MLflow's exporter then uploads no span file.
+        returned.tags[TraceTagKey.SPANS_LOCATION] = SpansLocation.TRACKING_STORE.value
+        return returned
+
+    with _TRACE_WRITES_LOCK:
+        original = (TracingClient.log_spans, TracingClient.start_trace)
+        TracingClient.log_spans = log_spans  # type: ignore[method-assign]
+        TracingClient.start_trace = start_trace  # type: ignore[method-assign]
+    try:
+        yield captured
+    finally:
+        with _TRACE_WRITES_LOCK:
+            TracingClient.log_spans, TracingClient.start_trace = original  # type: ignore[method-assign]
 
 
 def _upload_artifacts(spool: RunSpool, record: SessionRecord, repo: Any, created: bool) -> None:

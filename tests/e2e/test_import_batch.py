@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from claude_tui.history.query import RunQuery
-from claude_tui.tracking import importer, schema, transaction
+from claude_tui.tracking import importer, logger, schema, transaction
 from claude_tui.tracking.importer import import_sessions
 from tests.support.transcripts import copy_all
 
@@ -33,8 +33,8 @@ def data(tmp_path: Path) -> Path:
     return copy_all(tmp_path / "data")
 
 
-def _import(data: Path, uri: str) -> importer.ImportSummary:
-    return import_sessions([data], tracking_uri=uri, experiment=EXPERIMENT, jobs=1)
+def _import(data: Path, uri: str, jobs: int = 1) -> importer.ImportSummary:
+    return import_sessions([data], tracking_uri=uri, experiment=EXPERIMENT, jobs=jobs)
 
 
 def _runs(uri: str) -> list[Any]:
@@ -124,16 +124,39 @@ def test_a_batch_reads_back_as_mlflow_own_path_writes_it(
         real_commit(self)
 
     monkeypatch.setattr(transaction.StoreTransaction, "commit", counting_commit)
-    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)  # no commit for time: all six in one
-    batched_uri = f"sqlite:///{tmp_path / 'batched' / 'mlflow.db'}"
-    batched = _import(data, batched_uri)
-    assert len(batched.imported) == len(MANIFEST) and not batched.failed
-    assert commits == [len(MANIFEST)], "every session in one transaction"
+    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)  # no commit for time
+    monkeypatch.setattr(importer, "POOL_MIN_FILES", 2)  # the runs planned in spawned parsing processes
+    written: list[str] = []
+    real_write_plan = logger.write_plan
 
-    monkeypatch.setattr(importer, "BATCH_SESSIONS", 1)  # MLflow's own transactions, one per call
+    def write_plan(plan: logger.RunPlan, **kwargs: Any) -> Any:
+        written.append(plan.session_id)
+        return real_write_plan(plan, **kwargs)
+
+    monkeypatch.setattr(logger, "write_plan", write_plan)
+    prepared_here: list[Path] = []  # a worker's failure is retried here: none may be
+    real_prepare = importer.prepare_session
+
+    def prepare_session(path: Path, options: importer.PrepareOptions) -> importer.Prepared:
+        prepared_here.append(path)
+        return real_prepare(path, options)
+
+    monkeypatch.setattr(importer, "prepare_session", prepare_session)
+    batched_uri = f"sqlite:///{tmp_path / 'batched' / 'mlflow.db'}"
+    batched = _import(data, batched_uri, jobs=2)
+    assert len(batched.imported) == len(MANIFEST) and not batched.failed
+    # Each through a transaction; how many share one depends on the pool (a batch is committed before
+    # waiting for a worker), so only their sum is certain.
+    assert sum(commits) == len(MANIFEST), commits
+    assert sorted(written) == sorted(m["session_id"] for m in MANIFEST.values()), "each planned in the pool"
+    assert prepared_here == []
+
+    # MLflow's own transactions, one per call, and each run built by `log_spool` in this process.
+    monkeypatch.setattr(importer, "BATCH_SESSIONS", 1)
+    monkeypatch.setattr(importer, "PLAN_IN_POOL", False)
     own_uri = f"sqlite:///{tmp_path / 'own' / 'mlflow.db'}"
     own = _import(data, own_uri)
-    assert len(own.imported) == len(MANIFEST) and commits == [len(MANIFEST)]
+    assert len(own.imported) == len(MANIFEST) and sum(commits) == len(MANIFEST)
 
     batched_view, own_view = store_view(batched_uri), store_view(own_uri)
     assert set(batched_view) == {m["session_id"] for m in MANIFEST.values()}
@@ -150,14 +173,22 @@ def test_a_session_that_fails_in_a_batch_is_undone_alone(
     from claude_tui.tracking import logger
 
     bad = MANIFEST["realistic"]["session_id"]
-    real_upload = logger._upload_artifacts
+    real_repo = logger._artifact_repo
 
-    def upload(spool: Any, record: Any, repo: Any, created: bool) -> None:
-        if record.session_id == bad:  # after its run, params, metrics and traces were written
-            raise OSError(28, "No space left on device")
-        real_upload(spool, record, repo, created)
+    def artifact_repo(artifact_uri: str, uri: str) -> Any:
+        repo = real_repo(artifact_uri, uri)
+        real_log_artifacts = repo.log_artifacts
 
-    monkeypatch.setattr(logger, "_upload_artifacts", upload)
+        def log_artifacts(local_dir: str, artifact_path: str | None = None) -> None:
+            # After the run, its params, metrics and traces were written.
+            if (Path(local_dir) / "claude" / f"{bad}.jsonl").exists():
+                raise OSError(28, "No space left on device")
+            real_log_artifacts(local_dir, artifact_path)
+
+        repo.log_artifacts = log_artifacts
+        return repo
+
+    monkeypatch.setattr(logger, "_artifact_repo", artifact_repo)
     summary = _import(data, store_uri)
     assert [o.session_id for o in summary.failed] == [bad]
     assert "No space left on device" in summary.failed[0].reason or "disk" in summary.failed[0].reason
@@ -166,7 +197,7 @@ def test_a_session_that_fails_in_a_batch_is_undone_alone(
         m["session_id"] for m in MANIFEST.values() if m["session_id"] != bad
     )
 
-    monkeypatch.setattr(logger, "_upload_artifacts", real_upload)
+    monkeypatch.setattr(logger, "_artifact_repo", real_repo)
     again = _import(data, store_uri)
     assert [o.session_id for o in again.imported] == [bad]
     assert len(_runs(store_uri)) == len(MANIFEST)
@@ -205,18 +236,18 @@ def test_an_interrupted_import_reports_nothing_it_did_not_commit(
     from claude_tui.tracking import logger
 
     reported: list[importer.SessionOutcome] = []
-    real_log_spool = logger.log_spool
+    real_write_plan = logger.write_plan
     logged: list[str] = []
 
-    def log_spool(spool: Any, **kwargs: Any) -> Any:
-        logged.append(str(spool))
+    def write_plan(plan: logger.RunPlan, **kwargs: Any) -> Any:
+        logged.append(plan.session_id)
         if len(logged) == 4:  # the second batch holds the third session, uncommitted
             raise KeyboardInterrupt
-        return real_log_spool(spool, **kwargs)
+        return real_write_plan(plan, **kwargs)
 
     monkeypatch.setattr(importer, "BATCH_SESSIONS", 2)
     monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)
-    monkeypatch.setattr(logger, "log_spool", log_spool)
+    monkeypatch.setattr(logger, "write_plan", write_plan)
     with pytest.raises(KeyboardInterrupt):
         import_sessions(
             [data],
@@ -231,7 +262,28 @@ def test_an_interrupted_import_reports_nothing_it_did_not_commit(
     (root,) = {Path(r.info.artifact_uri.removeprefix("file://")).parent.parent for r in runs}
     assert sorted(p.name for p in root.iterdir()) == sorted(r.info.run_id for r in runs)
 
-    monkeypatch.setattr(logger, "log_spool", real_log_spool)
+    monkeypatch.setattr(logger, "write_plan", real_write_plan)
     again = _import(data, store_uri)
     assert len(again.imported) == len(MANIFEST) - 2 and len(again.skipped) == 2
     assert len(_runs(store_uri)) == len(MANIFEST)
+
+
+def test_a_run_an_earlier_import_left_running_is_completed_not_doubled(data: Path, store_uri: str) -> None:
+    from mlflow import MlflowClient
+
+    from claude_tui.tracking.store import get_or_create_experiment, tracking_client
+
+    session_id = MANIFEST["parallel_tools"]["session_id"]
+    experiment_id = get_or_create_experiment(EXPERIMENT, store_uri)
+    cut_off = tracking_client(store_uri).create_run(
+        experiment_id, tags={schema.TAG_SESSION_ID: session_id, schema.TAG_RUN_KEY: session_id}
+    )
+    summary = _import(data, store_uri)
+    assert len(summary.imported) == len(MANIFEST) and not summary.failed
+    runs = {r.data.tags[schema.TAG_SESSION_ID]: r for r in _runs(store_uri)}
+    assert len(runs) == len(_runs(store_uri)) == len(MANIFEST)
+    completed = runs[session_id]
+    assert completed.info.run_id == cut_off.info.run_id and completed.info.status == "FINISHED"
+    assert completed.data.tags["source"] == "import" and completed.data.metrics["tool_uses"] > 0
+    artifacts = [a.path for a in MlflowClient(store_uri).list_artifacts(completed.info.run_id)]
+    assert "summary.json" in artifacts and "transcript" in artifacts
