@@ -418,9 +418,15 @@ def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> Logge
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracing.client import TracingClient
 
+    from claude_tui.tracking.transaction import has_session_run, sqlite_store
+
     quiet_mlflow()
     client = tracking_client(tracking_uri)
-    if find_session_run(client, experiment_id, plan.run_key, plan.session_id) is not None:
+    store = sqlite_store(tracking_uri)
+    if store is not None:
+        if has_session_run(store, experiment_id, plan.run_key, plan.session_id):
+            return None
+    elif find_session_run(client, experiment_id, plan.run_key, plan.session_id) is not None:
         return None
     run = _create_run(client, experiment_id, plan.session_id, plan.run_key, plan.start_ms, plan.tags)
     run_id = run.info.run_id
@@ -432,12 +438,12 @@ def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> Logge
         tags=[RunTag(k, v) for k, v in plan.tags.items() if have_tags.get(k) != v],
     )
     # The store itself: `TracingClient`'s methods are `trace_writes`' while an import runs.
-    store = TracingClient(tracking_uri).store
+    traces = TracingClient(tracking_uri).store
     for info, spans in plan.traces:
         info.trace_metadata[schema.TRACE_SOURCE_RUN] = run_id
-        store.start_trace(trace_info=info)
+        traces.start_trace(trace_info=info)
         if spans:
-            store.log_spans(location=experiment_id, spans=spans)
+            traces.log_spans(location=experiment_id, spans=spans)
     _artifact_repo(run.info.artifact_uri, tracking_uri).log_artifacts(str(plan.artifacts))
     client.set_terminated(run_id, status=plan.status, end_time=plan.end_ms)
     return LoggedRun(

@@ -40,6 +40,32 @@ def sqlite_store(uri: str) -> Any | None:
     return store
 
 
+def has_session_run(store: Any, experiment_id: str, run_key: str, session_id: str) -> bool:
+    """Whether the experiment has an active run for this process key (`schema.TAG_RUN_KEY`) or, when the
+    session is its own first conversation, this session id: what `logger.find_session_run` looks for with
+    two searches, in one query of the tags."""
+    import sqlalchemy
+    from mlflow.store.tracking.dbmodels.models import SqlRun, SqlTag
+
+    from claude_tui.tracking import schema
+
+    wanted = [(schema.TAG_RUN_KEY, run_key)]
+    if session_id == run_key:
+        wanted.append((schema.TAG_SESSION_ID, run_key))
+    with store.ManagedSessionMaker() as session:
+        found = (
+            session.query(SqlTag.run_uuid)
+            .join(SqlRun, SqlRun.run_uuid == SqlTag.run_uuid)
+            .filter(
+                SqlRun.experiment_id == int(experiment_id),
+                SqlRun.lifecycle_stage == "active",
+                sqlalchemy.or_(*(sqlalchemy.and_(SqlTag.key == k, SqlTag.value == v) for k, v in wanted)),
+            )
+            .first()
+        )
+    return found is not None
+
+
 class StoreTransaction:
     """One open sqlite transaction that every MLflow call of this process on the store joins.
 
@@ -72,7 +98,8 @@ class StoreTransaction:
             maker = sqlalchemy.orm.sessionmaker(
                 bind=self._connection, join_transaction_mode="create_savepoint"
             )
-            managed = _get_managed_session_maker(maker, store.db_type)  # type: ignore[no-untyped-call]
+            # No db_type: MLflow would repeat the connection's PRAGMAs (set above) in every session it opens.
+            managed = _get_managed_session_maker(maker, None)  # type: ignore[no-untyped-call]
             store.ManagedSessionMaker = managed
         except BaseException:
             self._close(commit=False)
