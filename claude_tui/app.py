@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Tabs
+from textual.widgets import Header, Tabs
 
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.terminal.collector import settle_garbage_collector
@@ -31,7 +31,7 @@ from claude_tui.widgets.history_tab import HistoryTab
 from claude_tui.widgets.session_tab import SessionTab, window_header
 from claude_tui.widgets.session_view import SessionView
 from claude_tui.widgets.store_check import check_store_after_start
-from claude_tui.widgets.tab_switcher import TabSwitcher, fill_in_chrome, tab_bar
+from claude_tui.widgets.tab_switcher import KeysFooter, TabSwitcher, fill_in_chrome, tab_bar
 
 SessionConfigFactory = Callable[[Path, list[str]], SessionConfig]
 """Builds the config of a session the app opens itself: `(work dir, claude args) -> SessionConfig`."""
@@ -128,7 +128,7 @@ class ClaudeTuiApp(App[SessionResult]):
             yield HistoryTab(self.tracking_uri, self.experiment, id="history")
         with Container(id="footer-bar"):
             if at_once:
-                yield Footer()
+                yield KeysFooter()
 
     def _open_session(self, session: TrackedSession, pty: PtySession | None = None) -> SessionView:
         """A view of `session` (the Session tab adds it to `sessions`); `pty` is its program when it was

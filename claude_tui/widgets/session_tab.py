@@ -26,6 +26,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from claude_tui.screens.choice import ChoiceScreen
@@ -100,6 +101,31 @@ def entry_for(view: SessionView, number: int, *, active: bool, attention: bool) 
     )
 
 
+class ChordKeys(Widget):
+    """Holds the keyboard between ctrl+] and the session key, for the Session tab's keys (its parent's).
+
+    A leaf of no size: taking the focus and giving it back restyles this widget only. The tab itself held it
+    before, and a focus change restyled the tab's whole subtree, every session's pane and sidebar (~45% of a
+    switch's CPU, `benchmarks/bench_sessions.py`). Focusable only while it holds the keyboard, so the app's
+    first focus and tab's focus chain never land on it.
+    """
+
+    DEFAULT_CSS = """
+    ChordKeys { width: 0; height: 0; }
+    """
+
+    holds_chord = True
+    """The footer waits for the chord's second key before it shows the keys this opens (`KeysFooter`)."""
+
+    def take(self) -> None:
+        """Take the keyboard."""
+        self.can_focus = True
+        self.focus()
+
+    def on_blur(self) -> None:
+        self.can_focus = False
+
+
 class SessionTab(Container):
     """The session views of the window and the list of them (see the module docstring).
 
@@ -129,6 +155,10 @@ class SessionTab(Container):
         *(Binding(str(n), f"show_number({n})", f"Session {n}", show=False) for n in range(1, 10)),
     ]
     """The sessions' keys, after ctrl+] (docs/sessions.md)."""
+
+    takes_released_keys = True
+    """ctrl+] in a pane of this tab: the tab takes the keyboard from the pane (`TerminalPane` then does not
+    blur first)."""
 
     class Shown(Message):
         """Another session is shown (or the first one, at start)."""
@@ -179,6 +209,7 @@ class SessionTab(Container):
         self._worktrees_settled: set[SessionView] = set()
 
     def compose(self) -> ComposeResult:
+        yield ChordKeys()
         if self.views:
             yield from self.views
         else:
@@ -230,20 +261,21 @@ class SessionTab(Container):
         whose program has ended; while a program runs they are its keys. `w` only when a session waits."""
         focused = self.app.focused
         ended_pane = isinstance(focused, TerminalPane) and focused.exit_status is not None
-        if focused is not self and not ended_pane:
+        if not self.has_keys and not ended_pane:
             return False
         if action == "next_waiting":
             return self.next_waiting() is not None
         return True
 
+    @property
+    def has_keys(self) -> bool:
+        """Whether ctrl+] gave this tab the keyboard (its keys act now)."""
+        return isinstance(self.app.focused, ChordKeys) and self.app.focused.parent is self
+
     @on(TerminalPane.ReleaseFocus)
     def _pane_released(self) -> None:
         """ctrl+] in a pane: the keyboard comes here, where the sessions' keys are (and the app's, beyond)."""
-        self.can_focus = True
-        self.focus()  # the pane let go of it first (it posts, then blurs)
-
-    def on_blur(self) -> None:
-        self.can_focus = False
+        self.query_one(ChordKeys).take()  # the pane let go of it first (it posts, then blurs)
 
     def action_show_number(self, number: int) -> None:
         """Show session `number` of the list."""

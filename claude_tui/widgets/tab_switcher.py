@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Tab, Tabs
+from textual.widgets import ContentSwitcher, Tab, Tabs
 
+from claude_tui.widgets.footer import KeysFooter
 from claude_tui.widgets.history_tab import HistoryTab
 
-__all__ = ["TABS", "TabSwitcher", "fill_in_chrome", "tab_bar"]
+__all__ = ["TABS", "KeysFooter", "TabSwitcher", "fill_in_chrome", "tab_bar"]
 
 TABS = (("session", "Session"), ("history", "History"))
 """The id and the label of each tab."""
@@ -32,7 +33,7 @@ async def fill_in_chrome(main: Screen[Any] | None) -> None:
     if main is None or main.query("#tab-bar Tabs") or not main.query("#footer-bar"):
         return  # there already, or the app is closing
     await main.query_one("#tab-bar").mount(tab_bar(main.query_one(TabSwitcher).current or "session"))
-    await main.query_one("#footer-bar").mount(Footer())
+    await main.query_one("#footer-bar").mount(KeysFooter())
     main.app.refresh_bindings()  # a footer shows the keys when told that they changed
 
 

@@ -575,7 +575,11 @@ class TerminalPane(Widget, can_focus=True):
     def action_release_keyboard(self) -> None:
         """Hand the keyboard to the app's own bindings (ctrl+]); the app's `t` gives it back."""
         self.post_message(self.ReleaseFocus(self))
-        self.blur()
+        # An ancestor that takes the keyboard on `ReleaseFocus` (the Session tab) takes it from here directly:
+        # a blur first would pass the focus to the next widget of the chain (the sidebar) on the way, and
+        # restyle it and rebuild the footer for nothing (`benchmarks/bench_sessions.py`).
+        if not any(getattr(node, "takes_released_keys", False) for node in self.ancestors):
+            self.blur()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "release_keyboard":

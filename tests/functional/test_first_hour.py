@@ -55,9 +55,11 @@ async def test_footer_shows_the_keys_that_work_where_the_keyboard_is(tmp_path: P
         assert app.focused is app.query_one(TerminalPane)
         assert footer_keys(app) == IN_THE_PANE
         await pilot.press("ctrl+right_square_bracket")
-        await pilot.pause()
-        keys = footer_keys(app)
-        assert {"ctrl+q", "t", "s", "h", "b"} <= keys and "ctrl+right_square_bracket" not in keys
+        # The footer waits a moment for a chord's second key (`KeysFooter.CHORD_SETTLE`), then shows them.
+        await wait_for(
+            pilot, lambda: {"ctrl+q", "t", "s", "h", "b"} <= footer_keys(app), 10, "the app's keys"
+        )
+        assert "ctrl+right_square_bracket" not in footer_keys(app)
         await pilot.press("t")
         await pilot.pause()
         assert footer_keys(app) == IN_THE_PANE

@@ -64,7 +64,7 @@ async def chord(pilot: Any, key: str) -> None:
     first: a key sent before would still go to the pane's program)."""
     app = pilot.app
     await pilot.press(CHORD)
-    await wait_for(pilot, lambda: app.focused is app.session_tab, 30, "the Session tab to take the keys")
+    await wait_for(pilot, lambda: app.session_tab.has_keys, 30, "the Session tab to take the keys")
     await pilot.press(key)
 
 
