@@ -23,6 +23,7 @@ from textual.widgets import Header, Tabs
 
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.terminal.collector import settle_garbage_collector
+from claude_tui.terminal.hangup import SignalDoor
 from claude_tui.terminal.pty_session import PtySession
 from claude_tui.terminal.pump import PtyPump
 from claude_tui.tracking.spool_logger import LogSpool, SpoolLogger
@@ -148,10 +149,9 @@ class ClaudeTuiApp(App[SessionResult]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(settle_garbage_collector)
-        if self._handle_signals:
-            loop = asyncio.get_running_loop()
-            for signum in self.END_SIGNALS:
-                loop.add_signal_handler(signum, self._end_on_signal, signum)
+        if self._handle_signals:  # through a thread: a loop stuck behind a gone terminal must not matter
+            own = lambda: [view.pane.send_signal for view in self.sessions if not view.attached]  # noqa: E731
+            SignalDoor.for_app(self, self._end_on_signal, own).install(self.END_SIGNALS)
         if self._first_session is not None:
             self.title, self.sub_title = window_header(self.sessions[0])
             self.sessions[0].pane.focus()

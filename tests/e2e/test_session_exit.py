@@ -387,3 +387,43 @@ def test_a_start_logs_every_session_not_logged_yet_in_the_background(
     status, printed, _ = run_tui([*args, str(spool.path)], tmp_path, timeout=300)
     assert status == 0, printed  # the spool went while the program ran: the background sync logged it
     assert len(finished_runs(db, session.session_id)) == 1
+
+
+FLOOD = """
+import signal, sys, itertools
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+for n in itertools.count():
+    sys.stdout.write(f"\\x1b[3{n % 8}mflood line {n} " + "x" * 60 + "\\x1b[0m\\n")
+"""
+"""A program that ignores SIGHUP and prints coloured lines as fast as it can until SIGTERM ends it."""
+
+
+def test_a_terminal_closed_while_the_ui_cannot_write_ends_the_session_and_logs_it(tmp_path: Path) -> None:
+    """The window closes while claude-tui's output is stuck (a terminal that stopped reading, as a frozen or
+    slow one does): Textual's writer thread sits in a write, its queue fills and the app's loop waits on it,
+    so a SIGHUP handled by the loop was never run and claude-tui lived on, at 30 % CPU, for 30+ minutes
+    (seen under load; before `terminal.hangup` this test timed out waiting for the exit every time). The
+    hang-up must end the program, log the session once and exit."""
+    db = tmp_path / "store" / "mlflow.db"
+    args = ["-m", "claude_tui", "--tracking-uri", f"sqlite:///{db}", "--experiment", "e2e",
+            "--command", sys.executable, "--", "-c", FLOOD]  # fmt: skip
+    child = pexpect.spawn(sys.executable, args, env=dict(os.environ), cwd=str(tmp_path), dimensions=(40, 140))
+    screen = Screen(child, 140, 40)
+    try:
+        screen.wait_for("flood line")
+        [spool] = spools()
+        session_id = json.loads((spool / "meta.json").read_text())["session_id"]
+        # Stop reading: the PTY's buffer fills, the writer thread blocks in write(), then its queue fills (a
+        # few frames of the flood; the outcome asserted below does not depend on how long this takes).
+        time.sleep(3)
+        os.close(child.child_fd)  # the window goes: the kernel hangs claude-tui's terminal up (SIGHUP)
+        child.child_fd = -1
+        wait_until(lambda: gone(child.pid), 90, "claude-tui to exit after the hang-up")
+        runs = wait_until(lambda: session_runs(db, session_id), 120, "the run in the store")
+        wait_until(lambda: not spools(), 60, "the spool to be removed")
+        assert len(runs) == 1
+    finally:
+        try:
+            os.kill(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
