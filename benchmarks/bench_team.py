@@ -37,6 +37,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -218,11 +219,7 @@ def measure_live(team: Any, work: Path, transcripts: list[Path]) -> dict[str, An
                 errors += 1
                 print(f"live logger failed: {line}", file=sys.stderr)
 
-    threads = [threading.Thread(target=follow, args=(proc,)) for proc in procs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    follow_all(procs, follow)
     runs = store_session_runs(team, {t.stem for t in transcripts})
     kept = sum(
         1 for t, spool in zip(transcripts, spools, strict=True) if t.stem not in runs and spool.is_dir()
@@ -252,28 +249,35 @@ def measure_imports(team: Any, work: Path, transcripts: list[Path], importers: i
     def follow(proc: subprocess.Popen[bytes]) -> None:
         nonlocal errors
         assert proc.stdout is not None
+        failed = 0  # this importer's error lines
         for raw in proc.stdout:
             line = raw.decode(errors="replace").strip()
             with lock:
                 if line.startswith("imported"):
                     latencies.append(time.monotonic() - started)
                 elif line.startswith(("failed", "FAIL", "error")) or "Traceback" in line:
-                    errors += 1
+                    failed += 1
                     print(f"import: {line}", file=sys.stderr)
         proc.wait()
-        if proc.returncode not in (0,):
-            with lock:
-                errors += 1 if not errors else 0
+        with lock:  # an importer that failed without an error line still counts once
+            errors += max(failed, 1 if proc.returncode != 0 else 0)
 
+    follow_all(procs, follow)
+    runs = store_session_runs(team, {t.stem for t in transcripts})
+    kept = sum(1 for t in transcripts if t.stem not in runs and t.is_file())
+    part = f"import, M={len(transcripts)} ({importers} importers)"
+    return outcome_row(part, len(transcripts), latencies, errors, runs, kept)
+
+
+def follow_all(
+    procs: list[subprocess.Popen[bytes]], follow: Callable[[subprocess.Popen[bytes]], None]
+) -> None:
+    """`follow(proc)` for every process at once, each in its own thread; returns when all are done."""
     threads = [threading.Thread(target=follow, args=(proc,)) for proc in procs]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    runs = store_session_runs(team, {t.stem for t in transcripts})
-    kept = sum(1 for t in transcripts if t.stem not in runs and t.is_file())
-    part = f"import, M={len(transcripts)} ({importers} importers)"
-    return outcome_row(part, len(transcripts), latencies, errors, runs, kept)
 
 
 def grant_all(team: Any, names: list[str]) -> None:

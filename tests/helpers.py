@@ -63,16 +63,20 @@ def wait_until_logged(spools: Path, timeout: float = 180.0) -> None:
 
 def logged_run_id(outcome: Any, timeout: float = 180.0) -> str:
     """The run of a session the app handed to a logger process (`SessionResult.handed_off`), found by its
-    tracked process's id (`schema.TAG_RUN_KEY`) once the logger removed the spool (the app exits before the
-    run exists)."""
-    from mlflow import MlflowClient
-
+    run key (`schema.TAG_RUN_KEY`: the spool's session id) once the logger removed the spool (the app exits
+    before the run exists): read with the stdlib from a sqlite store, else through MLflow."""
     from claude_tui.tracking.schema import run_key_filter
 
     assert outcome.handed_off and outcome.spool is not None and outcome.tracking_uri, outcome
     spool = outcome.spool
     wait_until(lambda: not spool.exists(), timeout, "the logger process to log the session")
-    client = MlflowClient(outcome.tracking_uri)
+    uri = str(outcome.tracking_uri)
+    if uri.startswith("sqlite:///"):
+        [(run_id, _status)] = session_runs(Path(uri.removeprefix("sqlite:///")), outcome.session_id)
+        return str(run_id)
+    from mlflow import MlflowClient
+
+    client = MlflowClient(uri)
     experiments = [experiment.experiment_id for experiment in client.search_experiments()]
     [run] = client.search_runs(experiments, filter_string=run_key_filter(outcome.session_id))
     return str(run.info.run_id)
@@ -93,17 +97,20 @@ async def exit_claude(pilot: Any, app: Any, pane: Any, timeout: float = 120) -> 
     return dataclasses.replace(outcome, run_id=logged_run_id(outcome, timeout))
 
 
-def session_runs(db: Path, session_id: str) -> list[tuple[str, str]]:
-    """(run id, status) of every run of the session `session_id` in the sqlite store at `db`, read with the
-    stdlib (no mlflow in the test's process); none while MLflow is still creating the store."""
+def session_runs(db: Path, run_key: str) -> list[tuple[str, str]]:
+    """(run id, status) of every run of the tracked process `run_key` (its spool's session id,
+    `schema.TAG_RUN_KEY`) in the sqlite store at `db`, read with the stdlib (no mlflow in the test's
+    process); none while MLflow is still creating the store."""
+    from claude_tui.tracking.schema import TAG_RUN_KEY
+
     if not db.exists():
         return []
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
             return conn.execute(
                 "SELECT runs.run_uuid, runs.status FROM runs JOIN tags ON tags.run_uuid = runs.run_uuid "
-                "WHERE tags.key = 'claude.session_id' AND tags.value = ?",
-                (session_id,),
+                "WHERE tags.key = ? AND tags.value = ?",
+                (TAG_RUN_KEY, run_key),
             ).fetchall()
     except sqlite3.OperationalError:
         return []
