@@ -1,0 +1,332 @@
+"""Benchmark: sessions that outlive the window, at a laptop's scale (issue 16, item 5), tmux beside in the
+same run.
+
+Sessions run in the owner process (`claude-tui --detach`, tracked, a sqlite store of the run's own) and a
+window shows them (`claude-tui attach`, in a real 120x40 pseudo-terminal this script reads as a terminal
+would); tmux runs the same programs in windows of a server on its own socket with a client attached in the
+same kind of PTY. Three parts:
+
+- **idle**: 1 and then 8 sessions of a program that prints 10,000 lines (the scrollback) and sleeps; once the
+  window has drawn and settled, the CPU that claude-tui's own processes (the window and the owner; tmux: its
+  server and client) use over `--idle` seconds, and their resident memory. Target: with 8 sessions < 1 %
+  CPU and < 150 MB more than with one.
+- **attach**: with the 8 sessions running, from starting `claude-tui attach` to the shown session's screen on
+  the terminal, and on to the 8th session's screen (`ctrl+]` `8` sent as soon as the first is drawn). Target:
+  all screens in < 1 s.
+- **echo**: a program in raw mode that answers each key with a mark of its own; from writing the key to the
+  outer terminal until the mark is back on it, `--keys` times: the program alone in a PTY (the floor),
+  through tmux, and through the owner and an attached window. Target: the owner adds p99 < 10 ms over the
+  bare PTY.
+
+The programs themselves are not counted. The load average is printed beside each row.
+
+Run: `.venv/bin/python -m benchmarks.bench_owner [--idle 10] [--keys 200] [--lines 10000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_sessions import PROGRAM, Terminal, cpu_seconds
+
+ECHO = """\
+import os, sys, tty
+tty.setraw(0)
+marks = "αβγδεζηθικλμνξοπρστυφχψω"
+os.write(1, b"ECHO-READY\\r\\n")
+n = 0
+while True:
+    if not os.read(0, 1):
+        break
+    os.write(1, ("\\r" + marks[n % len(marks)] + "\\x1b[K").encode())
+    n += 1
+"""
+"""Answers each key it reads with the next Greek letter (a mark nothing else on the screen shows)."""
+
+MARKS = "αβγδεζηθικλμνξοπρστυφχψω"
+ROOT = Path(__file__).resolve().parent.parent
+CHORD = b"\x1d"  # ctrl+]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the process in MB (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 1)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+class Owner:
+    """A claude-tui data dir of its own, with its owner process and the sessions `--detach` started."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True)
+        self.env = {
+            **os.environ,
+            "CLAUDE_TUI_HOME": str(folder / "home"),
+            "CLAUDE_TUI_CONFIG": str(folder / "none.toml"),
+            "TERM": "xterm-256color",
+        }
+        self.store = f"sqlite:///{folder / 'mlflow.db'}"
+
+    def detach(self, *program: str) -> None:
+        """Start one session of `program` in the owner (starting the owner the first time)."""
+        argv = [sys.executable, "-m", "claude_tui", "--detach", "--tracking-uri", self.store]
+        argv += ["--command", sys.executable, "--", *program]
+        subprocess.run(argv, env=self.env, cwd=self.folder, check=True, capture_output=True)
+
+    def sessions(self) -> list[dict[str, Any]]:
+        argv = [sys.executable, "-m", "claude_tui", "ls", "--json"]
+        done = subprocess.run(argv, env=self.env, cwd=self.folder, check=True, capture_output=True, text=True)
+        listed = json.loads(done.stdout)
+        return list(listed["sessions"] if isinstance(listed, dict) else listed)
+
+    def pid(self) -> int:
+        """The owner process of this data dir."""
+        home = f"CLAUDE_TUI_HOME={self.env['CLAUDE_TUI_HOME']}".encode()
+        for entry in Path("/proc").iterdir():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+                if b"claude_tui.owner" in cmdline and home in (entry / "environ").read_bytes().split(b"\0"):
+                    return int(entry.name)
+            except (OSError, ValueError):
+                continue
+        raise RuntimeError("no owner process")
+
+    def attach(self) -> Terminal:
+        return Terminal([sys.executable, "-m", "claude_tui", "attach"], env=self.env, cwd=ROOT)
+
+    def kill(self) -> None:
+        """SIGKILL the owner: its programs' terminals close and they end; no logger starts."""
+        try:
+            os.kill(self.pid(), signal.SIGKILL)
+        except (RuntimeError, ProcessLookupError):
+            pass
+
+
+@contextmanager
+def tmux_server(folder: Path) -> Iterator[list[str]]:
+    """A tmux server on its own socket (status line off, scrollback above the lines printed); yields the
+    command prefix that talks to it; killed at the end."""
+    base = ["tmux", "-S", str(folder / "tmux.sock"), "-f", "/dev/null"]
+    subprocess.run(
+        [*base, "new-session", "-d", "-x", "120", "-y", "40", ";", "set", "-g", "history-limit", "20000", ";",
+         "set", "-g", "status", "off"],
+        check=True,
+    )  # fmt: skip
+    try:
+        yield base
+    finally:
+        subprocess.run([*base, "kill-server"], capture_output=True)
+
+
+def idle_cpu(pids: list[int], terminal: Terminal, seconds: float) -> list[float]:
+    """CPU % each process used over `seconds` (the terminal's output read meanwhile)."""
+    before = [cpu_seconds(pid) for pid in pids]
+    started = time.perf_counter()
+    while (left := seconds - (time.perf_counter() - started)) > 0:
+        terminal.drain(quiet=left, timeout=left)
+    elapsed = time.perf_counter() - started
+    return [100 * (cpu_seconds(pid) - used) / elapsed for pid, used in zip(pids, before, strict=True)]
+
+
+def usage(pids: list[int], terminal: Terminal, seconds: float) -> dict[str, Any]:
+    """CPU % and resident MB of the window/client (first pid) and the owner/server (second), and their sum."""
+    cpu, memory = idle_cpu(pids, terminal, seconds), [rss_mb(pid) for pid in pids]
+    return {
+        "cpu %": round(sum(cpu), 2),
+        "cpu % window / owner": " / ".join(f"{value:.2f}" for value in cpu),
+        "memory MB": round(sum(memory), 1),
+        "MB window / owner": " / ".join(f"{value:.0f}" for value in memory),
+    }
+
+
+def idle_claude_tui(work: Path, program: Path, count: int, lines: int, seconds: float) -> dict[str, Any]:
+    """`count` sessions in the owner, a window attached; with 8, the attach times too."""
+    owner = Owner(work / f"owner-{count}")
+    try:
+        for n in range(1, count + 1):
+            owner.detach(str(program), f"S{n}", str(lines))
+        deadline = time.monotonic() + 60
+        while len(owner.sessions()) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)  # the programs print their scrollback into the owner's emulators
+        started = time.perf_counter()
+        terminal = owner.attach()
+        try:
+            first = terminal.read_until(b"-END", timeout=60)
+            if first is None:
+                raise RuntimeError(f"attach drew no session: {terminal.seen[-2000:]!r}")
+            row: dict[str, Any] = {"first screen ms": round(1000 * (first - started))}
+            if count > 1:
+                terminal.write(CHORD)
+                if terminal.read_until(b"New session", timeout=10) is None:  # the footer: the chord is taken
+                    raise RuntimeError("the chord's first key was not taken")
+                terminal.write(str(count).encode())
+                last = terminal.read_until(f"MARK-S{count}-END".encode(), timeout=30)
+                if last is None:
+                    raise RuntimeError(f"session {count} was not drawn: {terminal.seen[-2000:]!r}")
+                row[f"screen {count} ms"] = round(1000 * (last - started))
+            terminal.drain(quiet=2.0, timeout=30)  # the sidebars' fill-in
+            pids = [terminal.process.pid, owner.pid()]
+            return {**row, **usage(pids, terminal, seconds)}
+        finally:
+            terminal.close()
+    finally:
+        owner.kill()
+
+
+def idle_tmux(work: Path, program: Path, count: int, lines: int, seconds: float) -> dict[str, Any]:
+    folder = work / f"tmux-{count}"
+    folder.mkdir()
+    with tmux_server(folder) as base:
+        run = [sys.executable, str(program)]
+        subprocess.run([*base, "new-window", "-t", "0:0", "-k", *run, "S1", str(lines)], check=True)
+        for n in range(2, count + 1):
+            subprocess.run([*base, "new-window", "-t", f"0:{n - 1}", *run, f"S{n}", str(lines)], check=True)
+        time.sleep(2)
+        server = int(
+            subprocess.run([*base, "display", "-p", "#{pid}"], capture_output=True, text=True).stdout
+        )
+        started = time.perf_counter()
+        terminal = Terminal([*base, "attach", "-t", "0"], env={**os.environ, "TERM": "xterm-256color"})
+        try:
+            first = terminal.read_until(b"-END", timeout=60)
+            if first is None:
+                raise RuntimeError("tmux drew no window")
+            terminal.drain(quiet=1.0)
+            pids = [terminal.process.pid, server]
+            return {"first screen ms": round(1000 * (first - started)), **usage(pids, terminal, seconds)}
+        finally:
+            terminal.close()
+
+
+def echo_times(terminal: Terminal, keys: int) -> list[float]:
+    """Milliseconds from writing a key to its mark arriving, `keys` times, one at a time."""
+    times = []
+    for n in range(keys):
+        terminal.drain(quiet=0.02, timeout=1)
+        start = time.perf_counter()
+        terminal.write(b"x")
+        arrived = terminal.read_until(MARKS[n % len(MARKS)].encode(), timeout=10)
+        if arrived is None:
+            raise RuntimeError(f"key {n} was not echoed: {terminal.seen[-1000:]!r}")
+        times.append(1000 * (arrived - start))
+    return times
+
+
+def echo_bare(program: Path, keys: int) -> list[float]:
+    terminal = Terminal([sys.executable, str(program)])
+    try:
+        if terminal.read_until(b"ECHO-READY", timeout=30) is None:
+            raise RuntimeError("the echo program did not start")
+        return echo_times(terminal, keys)
+    finally:
+        terminal.close()
+
+
+def echo_tmux(work: Path, program: Path, keys: int) -> list[float]:
+    folder = work / "tmux-echo"
+    folder.mkdir()
+    with tmux_server(folder) as base:
+        subprocess.run([*base, "new-window", "-t", "0:0", "-k", sys.executable, str(program)], check=True)
+        terminal = Terminal([*base, "attach", "-t", "0"], env={**os.environ, "TERM": "xterm-256color"})
+        try:
+            if terminal.read_until(b"ECHO-READY", timeout=30) is None:
+                raise RuntimeError("tmux drew no echo program")
+            terminal.drain(quiet=0.5)
+            return echo_times(terminal, keys)
+        finally:
+            terminal.close()
+
+
+def echo_claude_tui(work: Path, program: Path, keys: int) -> list[float]:
+    owner = Owner(work / "owner-echo")
+    try:
+        owner.detach(str(program))
+        terminal = owner.attach()
+        try:
+            if terminal.read_until(b"ECHO-READY", timeout=60) is None:
+                raise RuntimeError(f"attach drew no echo program: {terminal.seen[-2000:]!r}")
+            terminal.drain(quiet=2.0, timeout=30)
+            return echo_times(terminal, keys)
+        finally:
+            terminal.close()
+    finally:
+        owner.kill()
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU measured")
+    parser.add_argument("--keys", type=int, default=200, help="keys echoed on each side")
+    parser.add_argument("--lines", type=int, default=10_000, help="scrollback lines each session prints")
+    args = parser.parse_args(argv)
+    if shutil.which("tmux") is None:
+        raise SystemExit("tmux is needed (the anchor)")
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-owner-") as folder:
+        work = Path(folder)
+        program, echo = work / "prog.py", work / "echo.py"
+        program.write_text(PROGRAM)
+        echo.write_text(ECHO)
+        idle: dict[tuple[str, int], dict[str, Any]] = {}
+        for count in (1, 8):
+            for side, measure in (("claude-tui (window + owner)", idle_claude_tui), ("tmux", idle_tmux)):
+                row = measure(work, program, count, args.lines, args.idle)
+                idle[side, count] = row
+                rows.append({"part": "idle", "side": side, "sessions": count, **row, "load": load()})
+        for side in ("claude-tui (window + owner)", "tmux"):
+            extra = idle[side, 8]["memory MB"] - idle[side, 1]["memory MB"]
+            rows.append({"part": "idle, 8 vs 1", "side": side, "memory MB": f"+{extra:.1f}",
+                         "cpu %": idle[side, 8]["cpu %"], "target": "< 1 % CPU, < +150 MB" if "claude" in side
+                         else "", "load": load()})  # fmt: skip
+        bare = echo_bare(echo, args.keys)
+        echoes = {"bare PTY": bare, "tmux": echo_tmux(work, echo, args.keys)}
+        echoes["claude-tui (window + owner)"] = echo_claude_tui(work, echo, args.keys)
+        for side, times in echoes.items():
+            p99 = percentile(times, 0.99)
+            rows.append({
+                "part": "echo", "side": side, "keys": len(times),
+                "p50 ms": round(statistics.median(times), 2),
+                "p99 ms": round(p99, 2), "p99 over bare ms": round(p99 - percentile(bare, 0.99), 2),
+                "target": "< 10 over bare" if "claude" in side else "", "load": load(),
+            })  # fmt: skip
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "|".join(" --- " for _ in columns) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(row.get(key, "")) for key in columns) + " |")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
