@@ -325,6 +325,8 @@ class TrackedSession:
         self._tails: dict[str, TranscriptTail] = {}
         """One transcript tail per conversation the process wrote, by session id."""
         self._last_screen_poll = 0.0
+        self._screen_fed = -1
+        """`TerminalEmulator.bytes_fed` at the last screen pass."""
         self._screen_events = 0
         self._tool_minutes: list[int] = [0]
         self.git_start: dict[str, Any] = {"commit": None, "branch": None, "dirty": None}
@@ -727,7 +729,10 @@ class TrackedSession:
         """
         screen_lines = None
         first = 0
-        if self.screen_due():
+        # A screen that has not changed since the last pass gives nothing new, unless a line there waits to
+        # be seen unchanged: an idle session's poll then reads no scrollback (10,000 lines, 4x a second).
+        if self.screen_due() and (emulator.bytes_fed != self._screen_fed or self._screen.waiting):
+            self._screen_fed = emulator.bytes_fed
             # Positions count from the first line the terminal ever kept, so they stay put when the full
             # scrollback drops its oldest lines.
             first = emulator.history_dropped

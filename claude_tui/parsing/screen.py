@@ -78,6 +78,11 @@ class ScreenParser:
         self._departed: dict[tuple[str, str], int] = {}
         """Classified lines that left the terminal, by key: they still count as seen with the later ones."""
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a line waits to be seen unchanged by the next `feed` (which reports it then)."""
+        return bool(self._waiting)
+
     def feed(self, lines: list[str], first_index: int = 0) -> list[Event]:
         """New events from `lines`, where `lines[i]` is at absolute position `first_index + i`.
 

@@ -398,6 +398,8 @@ class TerminalEmulator:
         self._notifications: list[str] = []
         self.feed_errors = 0
         """Tokens dropped because handling them raised (a bug: `feed` itself never raises)."""
+        self.bytes_fed = 0
+        """Bytes given to :meth:`feed` so far: a reader that saw this count has seen everything drawn."""
         self._shell_marks: list[str] = []
         self._reset_state()
 
@@ -483,6 +485,7 @@ class TerminalEmulator:
 
     def feed(self, data: bytes) -> None:
         """Process bytes written by the program. UTF-8 may be split anywhere; invalid bytes become U+FFFD."""
+        self.bytes_fed += len(data)
         text = self._decoder.decode(data)
         if self._pending:
             text = self._pending + text
