@@ -19,6 +19,7 @@ from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.widgets.session_list import SessionList
 from claude_tui.widgets.session_tab import SessionTab
 from claude_tui.widgets.session_view import SessionView
+from claude_tui.widgets.sidebar import StatRow
 from tests.helpers import wait_for
 
 CHORD = "ctrl+right_square_bracket"
@@ -278,3 +279,36 @@ async def test_the_last_session_of_a_worktree_asks_before_the_app_exits(tmp_path
     assert app.return_value.run_id == "run-1"
     assert not config.worktree.path.exists()
     assert app.notes and app.notes[0].startswith(f"removed worktree {config.worktree.path}")
+
+
+TOOL_LINE = (
+    "import sys\n"
+    "print('ready', flush=True)\n"
+    "for line in sys.stdin:\n"
+    "    print('● Bash(ls -la)', flush=True)\n"
+)
+"""A program whose screen the parser counts: a tool line for each line typed."""
+
+
+async def test_a_hidden_session_s_sidebar_catches_up_when_it_is_shown(tmp_path: Path) -> None:
+    """A session in the background goes on counting, but its sidebar is drawn when it is shown: refreshing a
+    hidden widget makes Textual arrange the whole screen (8 idle sessions: most of the window's CPU)."""
+    script = tmp_path / "tools.py"
+    script.write_text(TOOL_LINE)
+    session = TrackedSession(SessionConfig(command=sys.executable, prompt=str(script), cwd=tmp_path))
+    session.start(80, 20)
+    app = ClaudeTuiApp(session, log_spool=FakeStore())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: "ready" in shown_text(app), 30, "the first program")
+        one, _two = await open_second(pilot, app, tmp_path)
+        await wait_for(pilot, lambda: one.sidebar.rows_mounted, 30, "the first session's counters")
+        row = one.sidebar.query_one("#stat-tool_uses", StatRow)
+        one.pane.send(b"go\r")
+        await wait_for(
+            pilot, lambda: one.snapshot is not None and one.snapshot.tool_uses == 1, 30, "the hidden count"
+        )
+        assert row._shown != ("Tool uses", "1")  # counted, not drawn while hidden
+        await chord(pilot, "1")
+        assert row._shown == ("Tool uses", "1")
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 30, "both sessions to end")
