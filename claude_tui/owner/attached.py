@@ -78,6 +78,8 @@ class OwnerPump:
         self._frames: list[tuple[int, bytes]] = []
         self._out = bytearray()
         self._snapshot: SessionSnapshot | None = None
+        self._snapshot_at = 0.0
+        """When the owner's latest stats arrived (monotonic): the clocks in them run on from there."""
         self._new_waits: list[str] = []
         self._new_alerts: list[str] = []
         self._exit_status: ExitStatus | None = None
@@ -209,7 +211,17 @@ class OwnerPump:
         waits, alerts = tuple(self._new_waits), tuple(self._new_alerts)
         self._new_waits.clear()
         self._new_alerts.clear()
-        return replace(snapshot, new_waits=waits, new_alerts=alerts)
+        # While nothing else changes the owner sends stats only now and then (`OwnedSession.STATS_EVERY`):
+        # the clocks run on here, each as the session's state says.
+        since = time.monotonic() - self._snapshot_at if self._exit_status is None else 0.0
+        return replace(
+            snapshot,
+            new_waits=waits,
+            new_alerts=alerts,
+            elapsed_seconds=snapshot.elapsed_seconds + since,
+            active_seconds=snapshot.active_seconds + (since if snapshot.state == "working" else 0.0),
+            waiting_seconds=snapshot.waiting_seconds + (since if snapshot.state == "waiting" else 0.0),
+        )
 
     # -- output ----------------------------------------------------------------------------------------------
 
@@ -279,7 +291,7 @@ class OwnerPump:
             snapshot = SessionSnapshot.from_dict(message["snapshot"])
             self._new_waits.extend(snapshot.new_waits)
             self._new_alerts.extend(snapshot.new_alerts)
-            self._snapshot = snapshot
+            self._snapshot, self._snapshot_at = snapshot, time.monotonic()
         elif op == "state":
             self.owner_state = str(message.get("state") or self.owner_state)
         elif op == "attached":
