@@ -6,21 +6,25 @@ loop blocks in `Queue.put`; if the window then closes, the kernel's SIGHUP reach
 again, so a handler registered with `loop.add_signal_handler` never runs. Seen under load: a claude-tui
 whose window was gone lived on for 30+ minutes at 30 % CPU.
 
-`SignalDoor` handles the signals without the loop: the C-level handler only writes the signal's number to
-a pipe; a thread reads it and
-- on SIGHUP, mutes the output (what was queued for the gone terminal is dropped, later frames too), which
-  unblocks the loop;
+`SignalDoor` handles the signals without the loop, and without the main thread: the kernel delivers a
+process's signal to any of its threads, and a Python-level handler runs only in the main thread, so a main
+thread blocked in `Queue.put` never runs it (a door that relied on it still hung 2 runs in 3 under
+load). Python's C-level handler, whichever thread catches the signal, writes the signal's number
+to the wakeup fd (`signal.set_wakeup_fd`): the door's pipe. A thread reads it and
+- on SIGHUP, mutes the app's output (what was queued for the gone terminal is dropped, later frames too),
+  which unblocks the loop;
 - hands the signal to the loop (`on_signal`, run by the loop as before);
 - if the loop has still not run that call after `stuck_after` seconds, ends the programs itself (SIGHUP,
   then SIGKILL) and exits the process: their spools stay unfinished on disk, and the next start (or
   `claude-tui sync`) logs them, as for a killed claude-tui. Nothing is lost; nothing hangs.
 
-No Textual import: the writer is reached through the duck-typed `output` given.
+No Textual import: the driver is reached through the duck-typed `output` given.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import signal
@@ -41,15 +45,23 @@ KILL_AFTER = 2.0
 """Seconds between the emergency SIGHUP to the programs and their SIGKILL."""
 
 
-def mute(output: Any) -> None:
+def mute(driver: Any) -> None:
     """Drop every frame still queued for a terminal that is gone, and every later one.
 
-    `output` is Textual's `WriterThread` (the driver's `_writer_thread`): anything with a `write(text)` and
-    a `_queue`; unknown shapes are left alone. The loop blocked in `Queue.put` returns once a slot frees."""
-    pending = getattr(output, "_queue", None)
+    `driver` is the app's Textual driver: its `write` goes nowhere from now on (the kernel's hang-up also
+    sends SIGCONT, on which Textual's driver restarts its application mode with a new writer thread: muting
+    the thread alone let the new one fill and block the loop again). Its writer thread (`_writer_thread`:
+    anything with a `write(text)` and a `_queue`) is muted and its queue drained, so a loop blocked in
+    `Queue.put` returns. Unknown shapes are left alone."""
+    if driver is None:
+        return
+    with contextlib.suppress(AttributeError):
+        driver.write = _discard  # an instance attribute shadows the method
+    writer = getattr(driver, "_writer_thread", None)
+    pending = getattr(writer, "_queue", None)
     if not isinstance(pending, queue.Queue):
         return
-    output.write = _discard  # an instance attribute shadows the method: later frames go nowhere
+    writer.write = _discard
     while True:
         try:
             pending.get_nowait()
@@ -59,6 +71,10 @@ def mute(output: Any) -> None:
 
 def _discard(_text: str) -> None:
     return
+
+
+def _caught(_signum: int, _frame: object) -> None:
+    """The Python-level handler: nothing (the door's thread does the work; see the module)."""
 
 
 class SignalDoor:
@@ -83,6 +99,8 @@ class SignalDoor:
         self._read, self._write = os.pipe()
         self._handled = threading.Event()
         self._watching = False
+        self._signals: frozenset[int] = frozenset()
+        self._chained = -1
 
     @classmethod
     def for_app(
@@ -95,28 +113,30 @@ class SignalDoor:
         return cls(
             asyncio.get_running_loop(),
             on_signal,
-            output=lambda: getattr(getattr(app, "_driver", None), "_writer_thread", None),
+            output=lambda: getattr(app, "_driver", None),
             programs=programs,
         )
 
     def install(self, signals: Iterable[int] = (signal.SIGTERM, signal.SIGHUP)) -> None:
         """Handle `signals` from now on (call from the main thread)."""
+        self._signals = frozenset(signals)
         os.set_blocking(self._write, False)
+        self._chained = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
         threading.Thread(target=self._watch, name="claude-tui-signals", daemon=True).start()
-        for signum in signals:
-            signal.signal(signum, self._handler)
-
-    def _handler(self, signum: int, _frame: object) -> None:
-        try:
-            os.write(self._write, bytes([signum]))
-        except OSError:  # the pipe is full: enough signals are on their way already
-            pass
+        for signum in self._signals:
+            signal.signal(signum, _caught)  # the C-level handler writes the number to the wakeup fd
 
     def _watch(self) -> None:
         while True:
             data = os.read(self._read, 64)
+            if self._chained != -1:  # whoever had the wakeup fd before still hears of every signal
+                try:
+                    os.write(self._chained, data)
+                except OSError:
+                    pass
             for signum in data:
-                self._arrived(signum)
+                if signum in self._signals:
+                    self._arrived(signum)
 
     def _arrived(self, signum: int) -> None:
         if signum == signal.SIGHUP:

@@ -416,8 +416,7 @@ def test_a_terminal_closed_while_the_ui_cannot_write_ends_the_session_and_logs_i
         # Stop reading: the PTY's buffer fills, the writer thread blocks in write(), then its queue fills (a
         # few frames of the flood; the outcome asserted below does not depend on how long this takes).
         time.sleep(3)
-        os.close(child.child_fd)  # the window goes: the kernel hangs claude-tui's terminal up (SIGHUP)
-        child.child_fd = -1
+        hang_up(child)  # the window goes: the kernel hangs claude-tui's terminal up (SIGHUP)
         wait_until(lambda: gone(child.pid), 90, "claude-tui to exit after the hang-up")
         runs = wait_until(lambda: session_runs(db, session_id), 120, "the run in the store")
         wait_until(lambda: not spools(), 60, "the spool to be removed")
@@ -427,3 +426,16 @@ def test_a_terminal_closed_while_the_ui_cannot_write_ends_the_session_and_logs_i
             os.kill(child.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        child.close(force=True)
+
+
+def hang_up(child: pexpect.spawn) -> None:
+    """Close the terminal's side the window holds, once: through ptyprocess's own file object, and mark both
+    objects closed. (A raw `os.close` of the fd number left ptyprocess's file object to close that number
+    again when collected, by then another test's event loop's epoll fd: "Bad file descriptor" in the next
+    test.)"""
+    child.ptyproc.fileobj.close()
+    child.ptyproc.fd = -1
+    child.ptyproc.closed = True
+    child.child_fd = -1
+    child.closed = True

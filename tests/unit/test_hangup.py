@@ -28,41 +28,56 @@ class Stuck:
         return
 
 
+class Driver:
+    """What `mute` needs of Textual's driver: `write`, and its writer thread."""
+
+    def __init__(self, writer: WriterThread) -> None:
+        self._writer_thread = writer
+        self.written: list[str] = []
+
+    def write(self, data: str) -> None:
+        self.written.append(data)
+        self._writer_thread.write(data)
+
+
 def test_mute_unblocks_a_writer_queue_that_is_full_and_drops_later_frames() -> None:
     """Textual's own writer thread, stuck in a write: its queue fills and the next `write` (the app's loop)
-    blocks; `mute` (from another thread) lets that write return and later ones go nowhere."""
+    blocks; `mute` (from another thread) lets that write return, and later frames go nowhere, also through
+    a writer thread the driver makes afterwards (Textual does on the SIGCONT that comes with a hang-up)."""
     stuck = Stuck()
     writer = WriterThread(stuck)  # type: ignore[arg-type]
     writer.start()
+    driver = Driver(writer)
     try:
         for n in range(31):  # one in the thread's hands, thirty queued
-            writer.write(f"frame {n}")
-        blocked = threading.Thread(target=writer.write, args=("the frame the loop waits on",), daemon=True)
+            driver.write(f"frame {n}")
+        blocked = threading.Thread(target=driver.write, args=("the frame the loop waits on",), daemon=True)
         blocked.start()
         blocked.join(0.5)
         assert blocked.is_alive()  # the loop would be stuck here
-        mute(writer)
+        mute(driver)
         blocked.join(10)
         assert not blocked.is_alive()
-        writer.write("a later frame")  # returns at once, dropped
-        assert writer._queue.qsize() <= 1
+        driver._writer_thread = WriterThread(stuck)  # type: ignore[arg-type]  # the driver's restart
+        driver.write("a later frame")  # returns at once, dropped
+        assert driver.written[-1] != "a later frame" and driver._writer_thread._queue.qsize() == 0
     finally:
         stuck.release.set()
 
 
 def test_mute_leaves_an_unknown_output_alone() -> None:
     mute(None)
-    mute(object())  # no queue: nothing to drain, no error
+    mute(object())  # no write, no writer thread: nothing to do, no error
 
 
 DOOR = """
-import asyncio, subprocess, sys, threading
+import asyncio, os, subprocess, sys, threading, time
 from claude_tui.terminal.hangup import SignalDoor
 quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # holds no pipe of the test's
 program = subprocess.Popen(["sleep", "600"], start_new_session=True, **quiet)
 print(program.pid, flush=True)
 
-async def main(stuck):
+async def main(mode):
     handled = asyncio.Event()
     def on_signal(signum):
         print("handled", signum, flush=True)
@@ -72,33 +87,54 @@ async def main(stuck):
         stuck_after=1.0,
     ).install()
     print("ready", flush=True)
-    if stuck:  # the loop's thread blocks for good, as in a full Queue.put
+    if mode == "stuck":  # the loop's thread blocks for good, as in a full Queue.put
         lock = threading.Lock()
         lock.acquire()
         lock.acquire()
+    if mode == "stuck in a write":  # as behind a writer thread that holds stdout's lock in a write() that
+        # never returns: a buffered file's lock is not interrupted by signals, no Python handler runs
+        _, w = os.pipe()
+        out = os.fdopen(w, "wb", buffering=1 << 16)
+        threading.Thread(target=lambda: (out.write(b"x" * (1 << 20)), out.flush()), daemon=True).start()
+        time.sleep(0.5)  # the thread is in its write (a pipe holds 64 KiB)
+        print("writing", flush=True)
+        out.write(b"y")
     await handled.wait()
 
-asyncio.run(main(sys.argv[1] == "stuck"))
+asyncio.run(main(sys.argv[1]))
 """
 """A process with a program (`sleep`, its own process group) and a door; its loop blocks for good when
-told `stuck`, else it waits until the door hands it a signal."""
+told (`stuck`: on a lock; `stuck in a write`: on a file another thread writes to), else (`runs`) it
+waits until the door hands it a signal."""
 
 
-def run_door(stuck: bool, signum: int) -> tuple[int, str, str, int]:
+def run_door(mode: str, signum: int) -> tuple[int, str, str, int]:
     """Run `DOOR`, send `signum` once it is ready: its exit status, stdout, stderr and its program's pid."""
     process = subprocess.Popen(
-        [sys.executable, "-c", DOOR, "stuck" if stuck else "runs"],
+        [sys.executable, "-c", DOOR, mode],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
     program = int(process.stdout.readline())
     try:
         assert process.stdout.readline().strip() == "ready"
+        if mode == "stuck in a write":
+            assert process.stdout.readline().strip() == "writing"
+            blocked_in_the_write(process.pid)
         process.send_signal(signum)
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
     return process.wait(), out, err, program
+
+
+def blocked_in_the_write(pid: int) -> None:
+    """Wait until the process's main thread sleeps (in the write that waits for the file's lock)."""
+    stat = Path(f"/proc/{pid}/task/{pid}/stat")
+    deadline = time.monotonic() + 30
+    while stat.read_text().rsplit(")", 1)[1].split()[0] != "S":
+        assert time.monotonic() < deadline, "the main thread never blocked"
+        time.sleep(0.01)
 
 
 def gone(pid: int) -> bool:
@@ -112,7 +148,7 @@ def gone(pid: int) -> bool:
 def test_a_stuck_loop_still_ends_the_programs_and_the_process() -> None:
     """The loop never runs the signal's handling: after `stuck_after` the door signals the programs
     (SIGHUP, then SIGKILL) and exits 128 + the signal; for SIGTERM it says why on stderr."""
-    status, out, err, program = run_door(stuck=True, signum=signal.SIGTERM)
+    status, out, err, program = run_door("stuck", signal.SIGTERM)
     assert status == 128 + signal.SIGTERM
     assert "handled" not in out
     assert STUCK_MESSAGE.strip() in err
@@ -124,10 +160,23 @@ def test_a_stuck_loop_still_ends_the_programs_and_the_process() -> None:
 
 def test_a_running_loop_handles_the_signal_itself() -> None:
     """A loop that runs gets the signal through `on_signal`; the door neither ends the program nor exits."""
-    status, out, _err, program = run_door(stuck=False, signum=signal.SIGHUP)
+    status, out, _err, program = run_door("runs", signal.SIGHUP)
     try:
         assert out.split() == ["handled", str(int(signal.SIGHUP))]
         assert status == 0
         assert not gone(program)
     finally:
         os.kill(program, signal.SIGKILL)
+
+
+def test_a_loop_stuck_where_no_python_handler_runs_still_ends() -> None:
+    """Blocked on a buffered file's lock (what Textual's writer thread holds while the terminal does not
+    read), the main thread runs no Python signal handler at all: the door hears of the signal anyway (the
+    C-level handler writes it to the wakeup fd) and ends the process."""
+    status, _out, err, program = run_door("stuck in a write", signal.SIGTERM)
+    try:
+        assert status == 128 + signal.SIGTERM, err
+        assert STUCK_MESSAGE.strip() in err
+    finally:
+        if not gone(program):
+            os.kill(program, signal.SIGKILL)
