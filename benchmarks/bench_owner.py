@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_sessions import PROGRAM, Terminal, cpu_seconds
+from benchmarks.bench_startup import compile_package
 
 ECHO = """\
 import os, sys, tty
@@ -290,6 +291,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (the anchor)")
+    compile_package()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-owner-") as folder:
         work = Path(folder)

@@ -37,6 +37,13 @@ from claude_tui.stub_api import StubServer
 RUNS = 15
 
 
+def compile_package() -> None:
+    """Compile claude_tui's bytecode. An installed package has it compiled; a work tree edited since `make
+    setup` may not, and with PYTHONDONTWRITEBYTECODE set every stale module is compiled again at each start
+    (~12 ms for the emulator alone; 0.5 s of an attach's start), which is not what a user's start costs."""
+    compileall.compile_dir(Path(claude_tui.__file__).parent, quiet=1)
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) the process has used so far, its children not included."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -122,10 +129,7 @@ def wait_until_gone(program: str, timeout: float = 10) -> bool:
 
 def main() -> list[dict[str, Any]]:
     """Measure the three, interleaved; print a markdown table and return its rows."""
-    # An installed package has its bytecode compiled; a work tree edited since `make setup` may not, and
-    # with PYTHONDONTWRITEBYTECODE set every stale module is compiled again at each start (~12 ms for the
-    # emulator alone), which is not what a user's start costs.
-    compileall.compile_dir(Path(claude_tui.__file__).parent, quiet=1)
+    compile_package()
     load_before = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory(prefix="bench-startup-", ignore_cleanup_errors=True) as tmp,
