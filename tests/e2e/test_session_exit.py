@@ -398,12 +398,15 @@ for n in itertools.count():
 """A program that ignores SIGHUP and prints coloured lines as fast as it can until SIGTERM ends it."""
 
 
-def test_a_terminal_closed_while_the_ui_cannot_write_ends_the_session_and_logs_it(tmp_path: Path) -> None:
+def test_a_terminal_closed_while_the_ui_cannot_write_detaches_and_the_session_is_logged(
+    tmp_path: Path, owner_processes: Any
+) -> None:
     """The window closes while claude-tui's output is stuck (a terminal that stopped reading, as a frozen or
     slow one does): Textual's writer thread sits in a write, its queue fills and the app's loop waits on it,
     so a SIGHUP handled by the loop was never run and claude-tui lived on, at 30 % CPU, for 30+ minutes
     (seen under load; before `terminal.hangup` this test timed out waiting for the exit every time). The
-    hang-up must end the program, log the session once and exit."""
+    window must leave (it detaches: the session runs on in the owner), and the session is logged once when
+    it ends."""
     db = tmp_path / "store" / "mlflow.db"
     args = ["-m", "claude_tui", "--tracking-uri", f"sqlite:///{db}", "--experiment", "e2e",
             "--command", sys.executable, "--", "-c", FLOOD]  # fmt: skip
@@ -416,11 +419,14 @@ def test_a_terminal_closed_while_the_ui_cannot_write_ends_the_session_and_logs_i
         # Stop reading: the PTY's buffer fills, the writer thread blocks in write(), then its queue fills (a
         # few frames of the flood; the outcome asserted below does not depend on how long this takes).
         time.sleep(3)
-        hang_up(child)  # the window goes: the kernel hangs claude-tui's terminal up (SIGHUP)
-        wait_until(lambda: gone(child.pid), 90, "claude-tui to exit after the hang-up")
-        runs = wait_until(lambda: session_runs(db, session_id), 120, "the run in the store")
+        hang_up(child)  # the window goes: the kernel hangs claude-tui's terminal up (SIGHUP, SIGCONT)
+        wait_until(lambda: gone(child.pid), 90, "claude-tui to leave after the hang-up")
+        [owner] = owner_processes()
+        assert spools() == [spool] and finished_runs(db, session_id) == []  # it runs on in the owner
+        os.kill(owner, signal.SIGTERM)  # the owner ends its sessions, logs each, stops
+        wait_until(lambda: finished_runs(db, session_id), 120, "the run in the store")
         wait_until(lambda: not spools(), 60, "the spool to be removed")
-        assert len(runs) == 1
+        assert len(finished_runs(db, session_id)) == 1
     finally:
         try:
             os.kill(child.pid, signal.SIGKILL)
