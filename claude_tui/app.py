@@ -6,7 +6,6 @@ and the app's (`s`, `h`, `t`): `ctrl+]` then a key is the chord that switches se
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
