@@ -57,9 +57,9 @@ def mute(driver: Any) -> None:
         return
     with contextlib.suppress(AttributeError):
         driver.write = _discard  # an instance attribute shadows the method
-    writer = getattr(driver, "_writer_thread", None)
+    writer: Any = getattr(driver, "_writer_thread", None)
     pending = getattr(writer, "_queue", None)
-    if not isinstance(pending, queue.Queue):
+    if writer is None or not isinstance(pending, queue.Queue):
         return
     writer.write = _discard
     while True:
