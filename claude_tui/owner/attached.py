@@ -196,6 +196,12 @@ class OwnerPump:
         return bool(self._out)
 
     @property
+    def has_buffered(self) -> bool:
+        """Frames were read from the socket already and wait to be taken in (`attach` reads past the
+        screen: for a program that ended at once, its output and its end are all there is)."""
+        return bool(self._frames)
+
+    @property
     def closed(self) -> bool:
         """True once detached."""
         return self._closed

@@ -340,8 +340,11 @@ class TerminalPane(Widget, can_focus=True):
         pump = self.pump
         if pump is None or self._reading or self._exit_status is not None or self._terminating:
             return
-        asyncio.get_running_loop().add_reader(pump.fileno(), self._on_readable)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(pump.fileno(), self._on_readable)
         self._reading = True
+        if getattr(pump, "has_buffered", False):  # read already (an attach's first frames): no fd event comes
+            loop.call_soon(self._on_readable)
 
     def _pause_reading(self) -> None:
         if self._reading and self.pump is not None:
