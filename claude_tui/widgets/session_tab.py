@@ -411,7 +411,10 @@ class SessionTab(Container):
             await self.drop(view)
         else:
             self.update_list()
-        if not self.running and all(v.result is not None for v in self.views):
+        # Every view's `Closed` handled, not only its result set: a view sets its result, then posts `Closed`,
+        # and an `AllEnded` sent in between went without that view's result (the app exits on the first).
+        handled = {id(result) for result in self.results}
+        if not self.running and all(v.result is not None and id(v.result) in handled for v in self.views):
             for other in list(self.views):
                 await self._settle_worktree(other)
             self.post_message(self.AllEnded(list(self.results), list(self.notes)))
