@@ -3,7 +3,8 @@
 Both run the pinned real CLI against the offline stub in the same isolated environment, interleaved, each in a
 fresh PTY of 160x45. Per run: wait for the banner, then `SETTLE` seconds (what a session's first seconds
 start in the background has started), then claude-tui's own process (the UI, its children not counted) is
-measured over `IDLE` seconds: its CPU (all its threads, to the nanosecond) and its memory (RSS), and
+measured over `IDLE` seconds: its CPU (all its threads, to the nanosecond; claude alone's own idle CPU in
+the same rounds is printed beside it) and its memory (RSS), and
 whether numpy, pandas, pyarrow or scipy are mapped into it (they come only with mlflow). Then `/exit` is
 typed and the clock starts at the Enter key:
 - exit: until the process is gone (what the shell waits for), target <= 4x claude alone, per round;
@@ -206,6 +207,12 @@ def main() -> list[dict[str, Any]]:
         {
             "case": "claude-tui's own process idle: CPU % (target < 0.5)",
             "median": 100 * statistics.median(r["cpu"] for r in tracked),
+            "runs": RUNS,
+            "load": load,
+        },
+        {
+            "case": "claude alone idle, its own process: CPU % (the anchor: what the program itself takes)",
+            "median": 100 * statistics.median(r["cpu"] for r in alone),
             "runs": RUNS,
             "load": load,
         },

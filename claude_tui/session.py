@@ -28,7 +28,7 @@ from claude_tui.terminal.pty_session import find_program
 
 if TYPE_CHECKING:
     from claude_tui.lifecycle.discovery import TranscriptWatch
-    from claude_tui.lifecycle.endpoint import Reply, SessionRoutes
+    from claude_tui.lifecycle.endpoint import Handler, Reply, SessionRoutes
     from claude_tui.lifecycle.events import LifecycleEvent
     from claude_tui.lifecycle.notify import NotifyCommand
     from claude_tui.lifecycle.state import Lifecycle, Transition
@@ -332,6 +332,9 @@ class TrackedSession:
         self.git_start: dict[str, Any] = {"commit": None, "branch": None, "dirty": None}
         self._hooks: deque[tuple[float, bytes]] = deque()
         """Hook payloads as posted, appended by the endpoint's thread, taken by `poll`."""
+        self.on_news: Callable[[], object] | None = None
+        """Called on the endpoint's thread after a hook or telemetry arrived, so that whoever polls the
+        session can poll now rather than at its next idle poll (the session view: `call_soon_threadsafe`)."""
         self._signals: list[LifecycleEvent] = []
         self._attention: list[Transition] = []
         self._watch: TranscriptWatch | None = None
@@ -497,8 +500,8 @@ class TrackedSession:
         routes = self.config.telemetry_routes()
         assert routes is not None  # telemetry_mode is "cli" only for Claude
         intake = self.telemetry = TelemetryIntake()
-        routes.handle(f"{OTLP_ROUTE}/{LOGS_ROUTE}", intake.logs)
-        routes.handle(f"{OTLP_ROUTE}/{METRICS_ROUTE}", intake.metrics)
+        routes.handle(f"{OTLP_ROUTE}/{LOGS_ROUTE}", self._telling(intake.logs))
+        routes.handle(f"{OTLP_ROUTE}/{METRICS_ROUTE}", self._telling(intake.metrics))
         self._otlp_routes = routes
 
     def _take_telemetry(self) -> bool:
@@ -515,9 +518,28 @@ class TrackedSession:
         return bool(taken)
 
     def _posted(self, body: bytes, headers: Mapping[str, str]) -> Reply | None:
-        """A hook arrived (on the endpoint's thread): kept for the next `poll`, nothing else happens here."""
+        """A hook arrived (on the endpoint's thread): kept for the next `poll`, which `on_news` may hasten."""
         self._hooks.append((self._clock(), body))
+        self._tell_news()
         return None
+
+    def _telling(self, handler: Handler) -> Handler:
+        """`handler`, then `on_news`."""
+
+        def handle(body: bytes, headers: Mapping[str, str]) -> Reply | None:
+            reply = handler(body, headers)
+            self._tell_news()
+            return reply
+
+        return handle
+
+    def _tell_news(self) -> None:
+        notify = self.on_news
+        if notify is not None:
+            try:
+                notify()
+            except RuntimeError:  # the poller's event loop is closed: the app is going
+                pass
 
     def terminal_bell(self) -> None:
         """The program rang the bell: where no hook has arrived, that is how a program says it waits."""

@@ -2,8 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from textual._compositor import Compositor
 from textual.binding import ActiveBinding
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.strip import Strip
+
+
+class CroppedCompositor(Compositor):
+    """Textual's compositor, rendering for a partial update only the widgets that show in the update.
+
+    Textual 8's `Compositor._get_renders(crop)` keeps every widget whose *clip* (its container's visible
+    area) overlaps the crop, so a one-row change anywhere re-renders every widget on the screen: the
+    sidebar's clock, once a second, re-rendered all 31 (pane, header, footer, every counter), a third of an
+    idle session's CPU (issue 19, target 2), and each frame of the pane re-rendered the sidebar too. A
+    widget whose visible part (region within clip) misses the crop draws nothing inside it: each update's
+    spans lie within the crop, and the update writes only the spans. So only widgets that overlap it render;
+    whole-screen renders (`crop=None`) are Textual's own.
+    """
+
+    def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        if not crop:
+            yield from super()._get_renders(crop)
+            return
+        overlaps = crop.overlaps
+        intersection = Region.intersection
+        for widget, (region, clip) in self.visible_widgets.items():
+            x, y, width, height = visible = intersection(region, clip)
+            if not (width and height and overlaps(visible)):
+                continue
+            yield region, clip, widget.render_lines(Region(x - region.x, y - region.y, width, height))
 
 
 class MainScreen(Screen[None]):
@@ -14,7 +44,13 @@ class MainScreen(Screen[None]):
     widget has the focus, the footer shows only the bindings that still work: priority bindings (ctrl+q,
     and any prefix key a later feature adds the same way) and the widget's own (ctrl+], which hands the
     keyboard to the app). Once the app has the keyboard, every binding shows again.
+
+    Its compositor is a `CroppedCompositor`: a change redraws the widgets it shows in, not every widget.
     """
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._compositor = CroppedCompositor()
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.timer import Timer
 
 from claude_tui.layout import sidebar_folds
 from claude_tui.session import SessionResult, TrackedSession
@@ -60,12 +62,16 @@ class SessionView(Horizontal):
     """Seconds between transcript polls while the session is busy; counts appear well within a second of
     Claude writing them."""
 
-    IDLE_POLL_INTERVAL = 0.5
+    IDLE_POLL_INTERVAL = 1.0
     """Seconds between polls while the session is idle (its program drew nothing and its counts and state
-    stayed for `IDLE_AFTER` seconds) or another session is shown: a session waiting for its user wakes the UI
-    half as often (issue 19, target 2: idle CPU; the elapsed clock, which changes once a second, redraws only
-    then), and what arrives meanwhile (the CLI's telemetry, a hook) still shows within half a second. A
-    session in the background keeps its entry in the session list (state, counts) as fresh."""
+    stayed for `IDLE_AFTER` seconds) or another session is shown, timed to just after the elapsed clock's
+    next second (`CLOCK_LAG`), so that each idle poll shows a new second and no second is skipped (issue 19,
+    target 2: idle CPU). What arrives meanwhile (a hook, the CLI's telemetry) does not wait for it: the
+    session's `on_news` wakes the poll at once (`news`). A session in the background keeps its entry in the
+    session list (state, counts) as fresh."""
+
+    CLOCK_LAG = 0.01
+    """Seconds after the elapsed clock's second when an idle poll comes."""
 
     IDLE_AFTER = 2.0
     """Seconds without a frame of the program or a change of its counts or state after which the session is
@@ -147,6 +153,8 @@ class SessionView(Horizontal):
         self._listed: tuple[object, ...] = ()
         self._mounted_at = 0.0
         self._changed_at = 0.0
+        self._polled_at = 0.0
+        self._next_poll: tuple[float, Timer] | None = None
         self.snapshot: SessionSnapshot | None = None
         """The latest snapshot of the session (None before the first poll)."""
         self._sidebar_behind = False
@@ -201,6 +209,10 @@ class SessionView(Horizontal):
     def on_mount(self) -> None:
         self._mounted_at = time.monotonic()
         self.set_timer(self.FILL_IN_AFTER, self._fill_in)
+        self.session.on_news = partial(asyncio.get_running_loop().call_soon_threadsafe, self.news)
+
+    def on_unmount(self) -> None:
+        self.session.on_news = None
 
     # -- the sidebar's form ------------------------------------------------------------------------------
 
@@ -234,18 +246,35 @@ class SessionView(Horizontal):
         self._poll_and_rearm()
 
     def poll_delay(self, now: float) -> float:
-        """Seconds until the next poll: `POLL_INTERVAL` while the session shown is busy, else
-        `IDLE_POLL_INTERVAL`."""
-        if not self.display:
-            return self.IDLE_POLL_INTERVAL
-        quiet = now - max(self.pane.last_frame_at, self._changed_at)
-        return self.POLL_INTERVAL if quiet < self.IDLE_AFTER else self.IDLE_POLL_INTERVAL
+        """Seconds until the next poll: `POLL_INTERVAL` while the session shown is busy, else up to
+        `IDLE_POLL_INTERVAL`: just after the elapsed clock's next second."""
+        if self.display:
+            quiet = now - max(self.pane.last_frame_at, self._changed_at)
+            if quiet < self.IDLE_AFTER:
+                return self.POLL_INTERVAL
+        elapsed = self.snapshot.elapsed_seconds if self.snapshot is not None else 0.0
+        return self.IDLE_POLL_INTERVAL - elapsed % 1.0 + self.CLOCK_LAG
 
     def _poll_and_rearm(self) -> None:
         """Poll, then set the next poll's timer (`poll_delay`): one timer, no wake-up while idle."""
+        self._next_poll = None
+        self._polled_at = time.monotonic()
         self._poll()
         if not self._ending and self.is_attached:
-            self.set_timer(self.poll_delay(time.monotonic()), self._poll_and_rearm)
+            delay = self.poll_delay(self._polled_at)
+            self._next_poll = (self._polled_at + delay, self.set_timer(delay, self._poll_and_rearm))
+
+    def news(self) -> None:
+        """A hook or the CLI's telemetry arrived (`TrackedSession.on_news`): poll now rather than at the
+        idle poll's time, but never sooner than `POLL_INTERVAL` after the last poll (a burst of hooks is one
+        poll)."""
+        if self._next_poll is None or self._ending or not self.is_attached:
+            return  # not polling yet (the fill-in polls first), or over
+        due = max(time.monotonic(), self._polled_at + self.POLL_INTERVAL)
+        at, timer = self._next_poll
+        if due < at:
+            timer.stop()
+            self._next_poll = (due, self.set_timer(max(0.0, due - time.monotonic()), self._poll_and_rearm))
 
     # -- the program's attention -----------------------------------------------------------------------------
 

@@ -101,6 +101,7 @@ class SessionSidebar(VerticalScroll):
         self.rows_mounted = False
         """Whether the counters are there yet (`mount_rows`)."""
         self._pending: SessionSnapshot | None = None
+        """The latest snapshot (drawn when the rows are mounted, unfolded and on the screen)."""
         self._status = Text()
         self._sessions = Text()
 
@@ -120,6 +121,8 @@ class SessionSidebar(VerticalScroll):
         """Fold into a status line under the pane, or unfold into the column beside it."""
         self.set_class(folded, "-folded")
         self._show_status()  # drawn only while folded
+        if not folded and self.rows_mounted and self._pending is not None:
+            self._draw(self._pending)  # the rows were not drawn while folded
 
     async def mount_rows(self) -> None:
         """Mount the counters. The session view does it a moment after start (`SessionView.FILL_IN_AFTER`):
@@ -152,17 +155,35 @@ class SessionSidebar(VerticalScroll):
         yield Sparkline(self.activity_series([]), id="activity")
 
     def show(self, snap: SessionSnapshot) -> None:
-        """Redraw every counter from `snap` (a program with nothing to count says so instead of zeros)."""
+        """Show `snap`: every counter (a program with nothing to count says so instead of zeros), or, folded,
+        the status line. Rows that are not on the screen (folded, or the session not shown) are not touched:
+        refreshing a hidden widget makes Textual rebuild its whole map; they are drawn when they show."""
+        self._pending = snap
         if not self.rows_mounted:
-            self._pending = snap
             return
         self.set_class(snap.source == "none", "-nothing")
+        status = status_line(snap)
+        if status != self._status:
+            self._status = status
+            self._show_status()
+        if not self.folded and self.is_on_screen:
+            self._draw(snap)
+
+    def on_show(self) -> None:
+        """The session is shown again: its counters catch up with the latest snapshot."""
+        if self._pending is not None and self.rows_mounted and not self.folded:
+            self._draw(self._pending)
+
+    def _row(self, name: str) -> StatRow:
+        return self.query_one(f"#stat-{name}", StatRow)
+
+    def _draw(self, snap: SessionSnapshot) -> None:
         self._update("#nothing", nothing_to_count(snap.title) if snap.source == "none" else "")
-        state = self.query_one("#stat-state", StatRow)
+        state = self._row("state")
         state.set_value("State", STATE_LABELS.get(snap.state, snap.state))
         state.set_class(snap.state == "waiting", "-waiting")
         for name, label, value_of in self.ROWS:
-            row = self.query_one(f"#stat-{name}", StatRow)
+            row = self._row(name)
             value = value_of(snap)
             row.set_value(label, format_count(value))
             row.set_class(name == "errors_encountered" and value > 0, "-bad")
@@ -173,30 +194,24 @@ class SessionSidebar(VerticalScroll):
         # No blank row above the tokens while there is no error (a class, not `display`: an inline style
         # would beat the folded form's rule that hides the rows).
         self.query_one("#last-error").set_class(not snap.last_error, "-empty")
-        self.query_one("#stat-tokens-in", StatRow).set_value("Tokens in", format_count(snap.input_tokens))
-        self.query_one("#stat-tokens-out", StatRow).set_value("Tokens out", format_count(snap.output_tokens))
-        cost = self.query_one("#stat-cost", StatRow)
+        self._row("tokens-in").set_value("Tokens in", format_count(snap.input_tokens))
+        self._row("tokens-out").set_value("Tokens out", format_count(snap.output_tokens))
+        cost = self._row("cost")
         # The CLI's own figure once its telemetry reported one; else genai-prices' estimate of the transcript.
         cost.set_value("Cost" if snap.cost_source == "cli" else "Est. cost", format_cost(snap.cost_usd))
         cost.set_class("cost_usd" in snap.alerted_metrics, "-alert")
-        self.query_one("#stat-model", StatRow).set_value("Model", ", ".join(snap.models) or "–")
-        elapsed = self.query_one("#stat-elapsed", StatRow)
+        self._row("model").set_value("Model", ", ".join(snap.models) or "–")
+        elapsed = self._row("elapsed")
         elapsed.set_value("Elapsed", format_duration(snap.elapsed_seconds))
         elapsed.set_class("duration_seconds" in snap.alerted_metrics, "-alert")
-        self.query_one("#stat-active", StatRow).set_value("Active", format_duration(snap.active_seconds))
+        self._row("active").set_value("Active", format_duration(snap.active_seconds))
         # Working is `Active` (the turns); how long Claude waited for the person, and how many permissions:
         asks = snap.permission_requests
         asked = f" ({asks} ask{'s' if asks != 1 else ''})" if asks else ""
-        self.query_one("#stat-waiting", StatRow).set_value(
-            "Waiting", format_duration(snap.waiting_seconds) + asked
-        )
+        self._row("waiting").set_value("Waiting", format_duration(snap.waiting_seconds) + asked)
         from textual.widgets import Sparkline
 
         self.query_one("#activity", Sparkline).data = self.activity_series(snap.activity_per_minute)
-        status = status_line(snap)
-        if status != self._status:
-            self._status = status
-            self._show_status()
 
     def set_sessions(self, strip: Text) -> None:
         """The window's sessions in one short strip (`▶1 2 ●3`), at the start of the folded status line: the

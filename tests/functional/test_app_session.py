@@ -304,7 +304,7 @@ async def test_an_idle_session_ticks_its_clock_without_laying_the_screen_out(
 ) -> None:
     """Issue 19, target 2 (idle CPU): the elapsed clock changes every second; with the folded form's status
     line updated (hidden or not) each tick re-laid the whole screen out. Each tick now redraws its row only,
-    and a quiet session is polled twice a second."""
+    hidden rows are not touched, and a quiet session is polled once a second, when its clock changes."""
     idle = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
     session = script_session(tmp_path, idle, track=False)
     seconds = [session.started_at]
@@ -340,9 +340,54 @@ async def test_an_idle_session_ticks_its_clock_without_laying_the_screen_out(
         view._poll()
         await pilot.pause()
         assert str(status.render()).endswith(" · 4s")
-        # Polled four times a second while the program draws or its counts change, else twice a second.
+        # Folded, the rows are not touched (a hidden widget's refresh rebuilds the screen's map); unfolded,
+        # they show the clock as it is now.
+        refreshed: list[str] = []
+        monkeypatch.setattr(StatRow, "refresh", lambda row, *a, **k: refreshed.append(row.id))
+        for _ in range(2):
+            seconds[0] += 1.0
+            view._poll()
+            await pilot.pause()
+        assert refreshed == [] and str(status.render()).endswith(" · 6s")
+        monkeypatch.undo()
+        view.toggle_sidebar()
+        await pilot.pause()
+        assert elapsed.text.split() == ["Elapsed", "6s"]
+        # Polled four times a second while the program draws or its counts change, else once a second, just
+        # after the clock's next second.
         busy = max(view.pane.last_frame_at, view._changed_at)
         assert view.poll_delay(busy) == SessionView.POLL_INTERVAL
-        assert view.poll_delay(busy + SessionView.IDLE_AFTER + 0.1) == SessionView.IDLE_POLL_INTERVAL
+        idle_delay = SessionView.IDLE_POLL_INTERVAL + SessionView.CLOCK_LAG
+        assert view.poll_delay(busy + SessionView.IDLE_AFTER + 0.1) == pytest.approx(idle_delay)
+        seconds[0] += 0.75
+        view._poll()
+        assert view.poll_delay(busy + SessionView.IDLE_AFTER + 0.1) == pytest.approx(idle_delay - 0.75)
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+
+
+async def test_news_wakes_an_idle_sessions_poll(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19, target 2: an idle session is polled once a second, and a hook or the CLI's telemetry (the
+    session's `on_news`, called on the endpoint's thread) does not wait for that poll."""
+    import threading
+
+    monkeypatch.setattr(SessionView, "IDLE_POLL_INTERVAL", 3600.0)  # only news can bring a poll now
+    monkeypatch.setattr(SessionView, "IDLE_AFTER", 0.0)
+    idle = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
+    session = script_session(tmp_path, idle, track=False)
+    app = ClaudeTuiApp(session)
+    async with app.run_test(size=(160, 40)) as pilot:
+        view = app.sessions[0]
+        polling = lambda: view.sidebar.rows_mounted and view._next_poll is not None  # noqa: E731
+        await wait_for(pilot, polling, 15, "polling")
+        polls: list[float] = []
+        poll = view._poll
+        monkeypatch.setattr(view, "_poll", lambda: (polls.append(time.monotonic()), poll()))
+        assert session.on_news is not None
+        news = threading.Thread(target=session.on_news)
+        news.start()
+        news.join()
+        await wait_for(pilot, lambda: len(polls) == 1, 15, "the poll the news brought")
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
+    assert session.on_news is None  # the view let go of it
