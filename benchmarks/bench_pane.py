@@ -8,7 +8,10 @@
    processes run from before the idle measurement to the end of the floods (``--no-load`` to skip them), and
    the load average is printed beside each figure. An idle pane gives the machine's noise floor; the
    "CPU-bound" stall counts only the CPU time our thread used during the longest gap, i.e. what the stall
-   would be on an otherwise idle machine (on a loaded one the OS adds waiting).
+   would be on an otherwise idle machine (on a loaded one the OS adds waiting). Then the same floods in
+   claude-tui's own window (`ClaudeTuiApp`: header, tab bar, the pane beside the sidebar, footer; its
+   pane 200x50, filled in before the flood, the program counted by its shell marks), with claude-tui's
+   compositor and, as the anchor, Textual's (which re-renders every widget of the window for each frame).
 2. **Echo latency**: a program in raw mode echoes every byte (``stty raw -echo; cat``). ``--keys`` (200)
    keystrokes, one at a time, (a) written straight to a ``PtySession`` and read back with ``select`` (the
    floor), (b) posted as Textual key events to the app and timed until the echoed byte reaches the pane's
@@ -162,6 +165,77 @@ async def run_stall(
     }
 
 
+async def run_stall_in_app(path: Path, tmp: Path, compositor: str = "cropped") -> dict[str, float]:
+    """The flood in claude-tui's own window: `ClaudeTuiApp` (header, tab bar, the pane beside the sidebar's
+    counters, footer; untracked), its pane `COLS`x`ROWS`, the collector handled as `claude-tui` does. The
+    program sends a shell's prompt mark, waits for a line, sent once the counters are up, then runs
+    ``cat path``.
+
+    ``compositor``: ``cropped`` (claude-tui's `MainScreen`: a change renders the widgets it shows in) or
+    ``textual`` (Textual's own compositor: each frame of the pane renders every widget of the window).
+    """
+    from textual._compositor import Compositor
+
+    from claude_tui.app import ClaudeTuiApp
+    from claude_tui.layout import SIDEBAR_COLUMNS
+    from claude_tui.screens.main import MainScreen
+    from claude_tui.session import SessionConfig, TrackedSession
+
+    # A shell with claude-tui's integration (`--command bash`) counts by its OSC 133 marks: one mark, as its
+    # prompt sends, and the session never parses the screen (a program with neither transcript nor marks
+    # has its whole scrollback read once a second: see docs/terminal-pane.md).
+    argv = ["sh", "-c", f"printf '\\033]133;A\\007'; read go; exec cat '{path}'"]
+    session = TrackedSession(SessionConfig(command="sh", cwd=tmp, track=False), argv=argv)
+    session.start(COLS, ROWS)
+    app = ClaudeTuiApp(session)
+    original = MainScreen.__init__
+    if compositor == "textual":
+
+        def textual_compositor(screen: MainScreen, *args: Any, **kwargs: Any) -> None:
+            original(screen, *args, **kwargs)
+            screen._compositor = Compositor()
+
+        MainScreen.__init__ = textual_compositor  # type: ignore[method-assign]
+    gc.unfreeze()
+    gc.disable()  # as `commands.run.run_session` does; the app settles the collector after its first frame
+    gaps: list[float] = []
+    cpu_gaps: list[float] = []
+    try:
+        async with app.run_test(size=(COLS + SIDEBAR_COLUMNS, ROWS + 4)) as pilot:
+            view = app.sessions[0]
+            deadline = time.monotonic() + 60
+            while not (view.sidebar.rows_mounted and view.snapshot is not None):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the window did not fill in within 60 s")
+                await pilot.pause(0.05)
+            await pilot.pause(0.5)
+            pane_size = view.pane.size
+            cpu_start = time.process_time()
+            view.pane.send(b"go\n")
+            start = time.perf_counter()
+            while view.pane.exit_status is None:
+                before, cpu_before = time.perf_counter(), time.thread_time()
+                await asyncio.sleep(0.001)
+                gaps.append(time.perf_counter() - before - 0.001)
+                cpu_gaps.append(time.thread_time() - cpu_before)
+                if time.perf_counter() - start > 300:
+                    raise TimeoutError("cat did not finish in 300 s")
+            elapsed = time.perf_counter() - start
+            cpu = time.process_time() - cpu_start
+    finally:
+        MainScreen.__init__ = original  # type: ignore[method-assign]
+        gc.enable()
+    assert (pane_size.width, pane_size.height) == (COLS, ROWS), f"the pane is {pane_size}"
+    return {
+        "max_ms": max(gaps) * 1000,
+        "p99_ms": _percentile(gaps, 0.99) * 1000,
+        "cpu_max_ms": max(cpu_gaps) * 1000,
+        "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "load": os.getloadavg()[0],
+    }
+
+
 ECHO = ["sh", "-c", "stty raw -echo; echo READY; exec cat"]
 GAP = 0.03
 """Seconds between keystrokes (fast typing is ~10 keys/s): the frame a keystroke causes finishes first."""
@@ -277,27 +351,29 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             if not path.exists():  # one file per text, shared by both collector policies
                 path.write_bytes(build(size))
             runs = [asyncio.run(run_stall(path, product_gc=product_gc)) for _ in range(args.runs)]
-            seconds = statistics.median(r["seconds"] for r in runs)
-            cpu = statistics.median(r["cpu_seconds"] for r in runs)
-            longest = statistics.median(r["max_ms"] for r in runs)
+            collector = (
+                "claude-tui's collector (frozen after start-up)"
+                if product_gc
+                else "Python's default collector"
+            )
+            target = f"< 50 ms at load {LOAD_TARGET:g}" if product_gc else "anchor"
             rows.append(
-                {
-                    "measure": f"cat {args.megabytes:g} MB of {label}, {COLS}x{ROWS}, "
-                    + (
-                        "claude-tui's collector (frozen after start-up)"
-                        if product_gc
-                        else "Python's default collector"
-                    )
-                    + ": longest loop stall",
-                    "value": f"{longest:.1f} ms",
-                    "detail": f"worst run {max(r['max_ms'] for r in runs):.1f} ms; "
-                    f"p99 stall {statistics.median(r['p99_ms'] for r in runs):.1f} ms; "
-                    f"longest CPU-bound stall {statistics.median(r['cpu_max_ms'] for r in runs):.1f} ms; "
-                    f"through the pane {size / seconds / 1e6:.1f} MB/s ({seconds:.1f} s), "
-                    f"{size / cpu / 1e6:.1f} MB per CPU second",
-                    "target": f"< 50 ms at load {LOAD_TARGET:g}" if product_gc else "anchor",
-                    "load": _loads(runs),
-                }
+                stall_row(
+                    runs, size, f"cat {args.megabytes:g} MB of {label}, {COLS}x{ROWS}, {collector}", target
+                )
+            )
+        # The same floods in claude-tui's window (pane beside the sidebar): its compositor, and Textual's.
+        for label, compositor in itertools.product(("log text", "seq lines"), ("cropped", "textual")):
+            path = Path(tmp, f"{label}.txt")
+            runs = [asyncio.run(run_stall_in_app(path, Path(tmp), compositor)) for _ in range(args.runs)]
+            rows.append(
+                stall_row(
+                    runs,
+                    size,
+                    f"cat {args.megabytes:g} MB of {label} in claude-tui's window "
+                    + ("(its compositor)" if compositor == "cropped" else "(Textual's compositor)"),
+                    f"< 50 ms at load {LOAD_TARGET:g}" if compositor == "cropped" else "anchor",
+                )
             )
     direct: list[float] = []
     pane: list[float] = []
@@ -331,6 +407,23 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     for row in rows:
         print(f"| {row['measure']} | {row['value']} | {row['detail']} | {row['target']} | {row['load']} |")
     return rows
+
+
+def stall_row(runs: list[dict[str, float]], size: int, what: str, target: str) -> dict[str, Any]:
+    """The table's row of a flood's `runs`: medians of the longest stall, p99 and the throughput."""
+    seconds = statistics.median(r["seconds"] for r in runs)
+    cpu = statistics.median(r["cpu_seconds"] for r in runs)
+    return {
+        "measure": f"{what}: longest loop stall",
+        "value": f"{statistics.median(r['max_ms'] for r in runs):.1f} ms",
+        "detail": f"worst run {max(r['max_ms'] for r in runs):.1f} ms; "
+        f"p99 stall {statistics.median(r['p99_ms'] for r in runs):.1f} ms; "
+        f"longest CPU-bound stall {statistics.median(r['cpu_max_ms'] for r in runs):.1f} ms; "
+        f"through the pane {size / seconds / 1e6:.1f} MB/s ({seconds:.1f} s), "
+        f"{size / cpu / 1e6:.1f} MB per CPU second",
+        "target": target,
+        "load": _loads(runs),
+    }
 
 
 def _loads(runs: list[dict[str, float]]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-__all__ = ["settle_garbage_collector"]
+__all__ = ["freeze_after_fill_in", "settle_garbage_collector"]
 
 
 def settle_garbage_collector() -> None:
@@ -16,3 +16,11 @@ def settle_garbage_collector() -> None:
     """
     gc.freeze()
     gc.enable()
+
+
+def freeze_after_fill_in() -> None:
+    """After a session view filled in (its counters, the app's tab bar and footer, the parsers): collect once
+    and freeze the survivors too, so that a full collection during a flood of output walks only what the
+    flood made (a full collection of what the fill-in left took 3-7 ms of CPU at 200x50)."""
+    gc.collect()
+    gc.freeze()

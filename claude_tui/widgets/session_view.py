@@ -25,6 +25,7 @@ from textual.timer import Timer
 
 from claude_tui.layout import sidebar_folds
 from claude_tui.session import SessionResult, TrackedSession
+from claude_tui.terminal.collector import freeze_after_fill_in
 from claude_tui.terminal.leave import ask_claude_to_leave
 from claude_tui.terminal.pty_session import ExitStatus
 from claude_tui.widgets.session_list import SessionList
@@ -244,6 +245,7 @@ class SessionView(Horizontal):
         self.session.program_ready()
         await self.sidebar.mount_rows()
         self._poll_and_rearm()
+        self.call_after_refresh(freeze_after_fill_in)
 
     def poll_delay(self, now: float) -> float:
         """Seconds until the next poll: `POLL_INTERVAL` while the session shown is busy, else up to

@@ -373,6 +373,8 @@ async def test_news_wakes_an_idle_sessions_poll(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr(SessionView, "IDLE_POLL_INTERVAL", 3600.0)  # only news can bring a poll now
     monkeypatch.setattr(SessionView, "IDLE_AFTER", 0.0)
+    frozen: list[bool] = []  # the collector freezes what the fill-in made (for floods of output later)
+    monkeypatch.setattr("claude_tui.widgets.session_view.freeze_after_fill_in", lambda: frozen.append(True))
     idle = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
     session = script_session(tmp_path, idle, track=False)
     app = ClaudeTuiApp(session)
@@ -380,6 +382,7 @@ async def test_news_wakes_an_idle_sessions_poll(tmp_path: Path, monkeypatch: pyt
         view = app.sessions[0]
         polling = lambda: view.sidebar.rows_mounted and view._next_poll is not None  # noqa: E731
         await wait_for(pilot, polling, 15, "polling")
+        await wait_for(pilot, lambda: frozen == [True], 15, "the collector's freeze after the fill-in")
         polls: list[float] = []
         poll = view._poll
         monkeypatch.setattr(view, "_poll", lambda: (polls.append(time.monotonic()), poll()))
