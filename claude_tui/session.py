@@ -16,13 +16,14 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from claude_tui import __version__, claude_code
 from claude_tui.claude_code import NPM_INSTALL_HINT
 from claude_tui.config import Alert, AlertMonitor
+from claude_tui.lifecycle.endpoint import OTLP_LOGS_ROUTE, OTLP_METRICS_ROUTE
 from claude_tui.paths import DEFAULT_EXPERIMENT
 from claude_tui.terminal.pty_session import find_program
 
@@ -354,11 +355,30 @@ class TrackedSession:
         self.telemetry_mode = mode
         """Who gets Claude's own telemetry: `cli` (this session, on the endpoint), `user` (the user's own
         exporter; claude-tui receives none) or None (not Claude, or a program spawned without it)."""
-        self.telemetry: TelemetryIntake | None = None
-        """The CLI's own telemetry as it arrives (None unless `telemetry_mode` is `cli`)."""
+        self._intake: TelemetryIntake | None = None
+        self._otlp_posted: deque[tuple[str, bytes]] = deque()
+        """OTLP payloads as posted (route, body), appended by the endpoint's thread, until `telemetry` takes
+        them: the parsers (`claude_tui.parsing`, ~20 ms to import) load at the first poll, after Claude's
+        first frame (docs/startup.md)."""
         self._otlp_routes: SessionRoutes | None = None
         if self.telemetry_mode == "cli":
             self._receive_telemetry()
+
+    @property
+    def telemetry(self) -> TelemetryIntake | None:
+        """The CLI's own telemetry as it arrives (None unless `telemetry_mode` is `cli`), with every payload
+        posted until now."""
+        if self.telemetry_mode != "cli":
+            return None
+        if self._intake is None:
+            from claude_tui.parsing.otlp import TelemetryIntake
+
+            self._intake = TelemetryIntake()
+        intake = self._intake
+        while self._otlp_posted:
+            route, body = self._otlp_posted.popleft()
+            (intake.logs if route == OTLP_LOGS_ROUTE else intake.metrics)(body)
+        return intake
 
     # The parsers are built on first use (the first poll, about a second in), not with the session: until
     # Claude has drawn its first frame, every millisecond of CPU here slows it down (docs/startup.md).
@@ -493,26 +513,27 @@ class TrackedSession:
         routes.handle(HOOK_ROUTE, self._posted)
 
     def _receive_telemetry(self) -> None:
-        """Take the CLI's OTLP export on this session's routes (`otlp/v1/logs`, `otlp/v1/metrics`)."""
-        from claude_tui.lifecycle.endpoint import OTLP_ROUTE
-        from claude_tui.parsing.otlp import LOGS_ROUTE, METRICS_ROUTE, TelemetryIntake
-
+        """Take the CLI's OTLP export on this session's routes (`otlp/v1/logs`, `otlp/v1/metrics`): kept as
+        posted (`telemetry` decodes it)."""
         routes = self.config.telemetry_routes()
         assert routes is not None  # telemetry_mode is "cli" only for Claude
-        intake = self.telemetry = TelemetryIntake()
-        routes.handle(f"{OTLP_ROUTE}/{LOGS_ROUTE}", self._telling(intake.logs))
-        routes.handle(f"{OTLP_ROUTE}/{METRICS_ROUTE}", self._telling(intake.metrics))
+        for route in (OTLP_LOGS_ROUTE, OTLP_METRICS_ROUTE):
+            routes.handle(route, self._telling(partial(self._keep_otlp, route)))
         self._otlp_routes = routes
+
+    def _keep_otlp(self, route: str, body: bytes, headers: Mapping[str, str]) -> None:
+        self._otlp_posted.append((route, body))
 
     def _take_telemetry(self) -> bool:
         """Fold the telemetry posted since the last poll and keep it in the spool; True if any came."""
         if self._otlp_routes is not None:
             self._otlp_routes.endpoint.serve()  # from the first poll on: after Claude's first frame
-        if self.telemetry is None or not self.telemetry.pending:
+        intake = self.telemetry
+        if intake is None or not intake.pending:
             return False
         from claude_tui.parsing.otlp import telemetry_to_dict
 
-        taken = self.telemetry.take()
+        taken = intake.take()
         if self.spool is not None and taken:
             self.spool.append_telemetry(telemetry_to_dict(event) for event in taken)
         return bool(taken)

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HOOK_ROUTE",
+    "OTLP_LOGS_ROUTE",
+    "OTLP_METRICS_ROUTE",
     "OTLP_ROUTE",
     "Endpoint",
     "Handler",
@@ -44,6 +46,9 @@ HOOK_ROUTE = "hook"
 """Claude Code's HTTP hooks post here."""
 OTLP_ROUTE = "otlp"
 """The OTLP/http base: exporters post to `otlp/v1/logs` and `otlp/v1/metrics` below it."""
+OTLP_LOGS_ROUTE = f"{OTLP_ROUTE}/v1/logs"
+OTLP_METRICS_ROUTE = f"{OTLP_ROUTE}/v1/metrics"
+"""Where an OTLP/http exporter whose endpoint is `SessionRoutes.url(OTLP_ROUTE)` posts logs and metrics."""
 MAX_BODY = 64 << 20
 """Larger bodies are refused (413): a hook carries a tool's whole input and output, never this much."""
 BACKLOG = 64

@@ -8,8 +8,6 @@ at the end of a session and the command line before the program starts.
 from __future__ import annotations
 
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +37,9 @@ def store_reachable(uri: str | None) -> Reachability:
     """
     uri = resolve_tracking_uri(uri)
     if uri.startswith(("http://", "https://")):
+        import urllib.error  # here, not at the top: `run` checks a local store before Claude's first frame
+        import urllib.request
+
         try:
             with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=REACHABLE_TIMEOUT) as reply:
                 if reply.status < 500:

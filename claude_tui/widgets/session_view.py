@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
@@ -113,6 +112,9 @@ class SessionView(Horizontal):
             self.view = view
             """The view whose session it is."""
 
+    class News(Message, bubble=False):
+        """A hook or the CLI's telemetry arrived for the session (posted from the endpoint's thread)."""
+
     class Ending(Message):
         """The session's program ended: the session is being wrapped up and logged (`Closed` follows)."""
 
@@ -210,7 +212,8 @@ class SessionView(Horizontal):
     def on_mount(self) -> None:
         self._mounted_at = time.monotonic()
         self.set_timer(self.FILL_IN_AFTER, self._fill_in)
-        self.session.on_news = partial(asyncio.get_running_loop().call_soon_threadsafe, self.news)
+        # `post_message` is thread-safe, and the handler runs in the app's context (timers need it).
+        self.session.on_news = lambda: self.post_message(self.News())
 
     def on_unmount(self) -> None:
         self.session.on_news = None
@@ -265,6 +268,10 @@ class SessionView(Horizontal):
         if not self._ending and self.is_attached:
             delay = self.poll_delay(self._polled_at)
             self._next_poll = (self._polled_at + delay, self.set_timer(delay, self._poll_and_rearm))
+
+    @on(News)
+    def _news_came(self) -> None:
+        self.news()
 
     def news(self) -> None:
         """A hook or the CLI's telemetry arrived (`TrackedSession.on_news`): poll now rather than at the

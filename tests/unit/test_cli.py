@@ -152,26 +152,32 @@ NOT_BY_THE_FIRST_FRAME = (
     "claude_tui.widgets.history",
     "genai_prices",  # the cost, at the first poll that sees usage
     "tree_sitter",  # the git-operation rule, at the first Bash command
+    "urllib.request",  # only to ask a tracking server whether it answers (`run` checks a local store)
+    "http.client",
 )
 """What the first frame does not show, or needs only later (docs/startup.md)."""
 
 
 def test_first_frame_path_loads_only_what_the_first_frame_needs(tmp_path: Path) -> None:
     """The one run-time import check (the layer contracts in pyproject.toml say the rest statically): in a
-    fresh interpreter, the spawn path, then the app and a session as at Claude's first frame."""
+    fresh interpreter, the spawn path, then the app and a session as at Claude's first frame: `run`'s check
+    of a local store, a tracked Claude session that receives its telemetry, a program's session."""
     settings = str(tmp_path / "none.toml")
     probe = f"[m for m in {NOT_BY_THE_SPAWN!r} if m in sys.modules]"
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     code = (
         f"import sys\n{SPAWN_PATH}\nby_spawn = {probe}\n"
         f"import os; os.environ['CLAUDE_TUI_CONFIG'] = {settings!r}\n"
         "from claude_tui.config import load_settings; load_settings()\n"
+        f"from claude_tui.tracking.reach import store_problem; assert store_problem({store!r}) is None\n"
         "from pathlib import Path; from claude_tui.session import SessionConfig, TrackedSession\n"
+        "c = TrackedSession(SessionConfig(command='claude', cwd=Path('/'), track=False), argv=['claude'])\n"
         "s = TrackedSession(SessionConfig(command='sh', cwd=Path('/'), track=False), argv=['sh'])\n"
         "import claude_tui.app\n"
-        "print(by_spawn, s.title)"
+        "print(by_spawn, c.telemetry_mode, s.title)"
     )
     out, loaded = run_and_list_loaded(code, (*NOT_BY_THE_FIRST_FRAME, "claude_tui.widgets.sidebar"))
-    assert out.strip() == "[] sh"
+    assert out.strip() == "[] cli sh"
     assert loaded == ["claude_tui.widgets.sidebar"]  # the probe itself works
 
 
