@@ -279,11 +279,15 @@ class SessionView(Horizontal):
         poll)."""
         if self._next_poll is None or self._ending or not self.is_attached:
             return  # not polling yet (the fill-in polls first), or over
-        due = max(time.monotonic(), self._polled_at + self.POLL_INTERVAL)
+        now = time.monotonic()
+        due = max(now, self._polled_at + self.POLL_INTERVAL)
         at, timer = self._next_poll
         if due < at:
             timer.stop()
-            self._next_poll = (due, self.set_timer(max(0.0, due - time.monotonic()), self._poll_and_rearm))
+            if due <= now:  # (a Textual timer of 0 seconds divides by its interval)
+                self._poll_and_rearm()
+            else:
+                self._next_poll = (due, self.set_timer(due - now, self._poll_and_rearm))
 
     # -- the program's attention -----------------------------------------------------------------------------
 

@@ -387,6 +387,7 @@ async def test_news_wakes_an_idle_sessions_poll(tmp_path: Path, monkeypatch: pyt
         poll = view._poll
         monkeypatch.setattr(view, "_poll", lambda: (polls.append(time.monotonic()), poll()))
         assert session.on_news is not None
+        view._polled_at -= SessionView.POLL_INTERVAL  # polled long enough ago: the news polls at once
         news = threading.Thread(target=session.on_news)
         news.start()
         news.join()
