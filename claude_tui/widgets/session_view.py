@@ -156,6 +156,7 @@ class SessionView(Horizontal):
         self._listed: tuple[object, ...] = ()
         self._mounted_at = 0.0
         self._changed_at = 0.0
+        self._activity: tuple[object, ...] = ()
         self._polled_at = 0.0
         self._next_poll: tuple[float, Timer] | None = None
         self.snapshot: SessionSnapshot | None = None
@@ -252,10 +253,16 @@ class SessionView(Horizontal):
 
     def poll_delay(self, now: float) -> float:
         """Seconds until the next poll: `POLL_INTERVAL` while the session shown is busy, else up to
-        `IDLE_POLL_INTERVAL`: just after the elapsed clock's next second."""
+        `IDLE_POLL_INTERVAL`: just after the elapsed clock's next second. Busy: its counts or state changed
+        within `IDLE_AFTER` seconds; where hooks say what Claude does, while it works, else while the
+        program draws (idle Claude redraws now and then, and its hooks say when it starts work)."""
         if self.display:
-            quiet = now - max(self.pane.last_frame_at, self._changed_at)
-            if quiet < self.IDLE_AFTER:
+            if self.session.lifecycle.hooks_seen:
+                busy = self.snapshot is not None and self.snapshot.state == "working"
+                last = self._changed_at
+            else:
+                busy, last = False, max(self.pane.last_frame_at, self._changed_at)
+            if busy or now - last < self.IDLE_AFTER:
                 return self.POLL_INTERVAL
         elapsed = self.snapshot.elapsed_seconds if self.snapshot is not None else 0.0
         return self.IDLE_POLL_INTERVAL - elapsed % 1.0 + self.CLOCK_LAG
@@ -340,8 +347,12 @@ class SessionView(Horizontal):
             self.notify(alert, severity="warning")
         if snapshot.new_waits:
             self._attend(snapshot.new_waits)
-        if snapshot.state != self._state:
-            self._changed_at = time.monotonic()  # a hook's news counts as activity, like a count's
+        activity = activity_of(snapshot)
+        if activity != self._activity:
+            # A count, the tokens, the cost or the state changed (a hook's news too); the CLI's periodic
+            # telemetry that changes none of them does not make an idle session busy.
+            self._activity = activity
+            self._changed_at = time.monotonic()
         self._state = snapshot.state
         self._listed_changed()
 
@@ -358,8 +369,7 @@ class SessionView(Horizontal):
 
     def _take_snapshot(self) -> SessionSnapshot | None:
         """The session's stats now (None: none yet); the session is polled here, from the pane's screen."""
-        if self.session.poll_terminal(self.pane.emulator):
-            self._changed_at = time.monotonic()
+        self.session.poll_terminal(self.pane.emulator)
         return self.session.snapshot()
 
     def _listed_changed(self) -> None:
@@ -493,6 +503,20 @@ class SessionView(Horizontal):
 
         if isinstance(self.app.screen, LoggingScreen):
             self.app.screen.set_progress(stage, fraction)
+
+
+def activity_of(snapshot: SessionSnapshot) -> tuple[object, ...]:
+    """What changes in a snapshot while the session works: its state, counts, tokens and cost."""
+    return (
+        snapshot.state,
+        snapshot.commands_executed,
+        snapshot.tool_uses,
+        snapshot.errors_encountered,
+        snapshot.user_prompts,
+        snapshot.input_tokens,
+        snapshot.output_tokens,
+        snapshot.cost_usd,
+    )
 
 
 def write_to_outer_terminal(app: Any, text: str) -> None:

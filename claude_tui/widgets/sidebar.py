@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from claude_tui.formatting import format_cost, format_count, format_duration
@@ -100,6 +101,7 @@ class SessionSidebar(VerticalScroll):
         self._shown: dict[str, str] = {"#hint": hint or ""}
         self.rows_mounted = False
         """Whether the counters are there yet (`mount_rows`)."""
+        self._by_id: dict[str, Widget] = {}
         self._pending: SessionSnapshot | None = None
         """The latest snapshot (drawn when the rows are mounted, unfolded and on the screen)."""
         self._status = Text()
@@ -131,6 +133,8 @@ class SessionSidebar(VerticalScroll):
         if self.rows_mounted:
             return
         await self.mount_all(self._rows(), before="#hint")
+        # By id, once: `show` runs up to 4 times a second, and each `query_one` walks the sidebar's children.
+        self._by_id = {f"#{child.id}": child for child in self.children if child.id}
         self.rows_mounted = True
         if self._pending is not None:
             self.show(self._pending)
@@ -175,7 +179,9 @@ class SessionSidebar(VerticalScroll):
             self._draw(self._pending)
 
     def _row(self, name: str) -> StatRow:
-        return self.query_one(f"#stat-{name}", StatRow)
+        row = self._by_id[f"#stat-{name}"]
+        assert isinstance(row, StatRow)
+        return row
 
     def _draw(self, snap: SessionSnapshot) -> None:
         self._update("#nothing", nothing_to_count(snap.title) if snap.source == "none" else "")
@@ -193,7 +199,7 @@ class SessionSidebar(VerticalScroll):
         self._update("#last-error", f"✗ {snap.last_error}" if snap.last_error else "")
         # No blank row above the tokens while there is no error (a class, not `display`: an inline style
         # would beat the folded form's rule that hides the rows).
-        self.query_one("#last-error").set_class(not snap.last_error, "-empty")
+        self._by_id["#last-error"].set_class(not snap.last_error, "-empty")
         self._row("tokens-in").set_value("Tokens in", format_count(snap.input_tokens))
         self._row("tokens-out").set_value("Tokens out", format_count(snap.output_tokens))
         cost = self._row("cost")
@@ -211,7 +217,9 @@ class SessionSidebar(VerticalScroll):
         self._row("waiting").set_value("Waiting", format_duration(snap.waiting_seconds) + asked)
         from textual.widgets import Sparkline
 
-        self.query_one("#activity", Sparkline).data = self.activity_series(snap.activity_per_minute)
+        sparkline = self._by_id["#activity"]
+        assert isinstance(sparkline, Sparkline)
+        sparkline.data = self.activity_series(snap.activity_per_minute)
 
     def set_sessions(self, strip: Text) -> None:
         """The window's sessions in one short strip (`▶1 2 ●3`), at the start of the folded status line: the
@@ -259,7 +267,8 @@ class SessionSidebar(VerticalScroll):
         if not self.rows_mounted:
             self._shown[selector] = text  # the row is mounted with it
             return
-        widget = self.query_one(selector, Static)
+        widget = self._by_id[selector]
+        assert isinstance(widget, Static)
         if self._shown.get(selector) != text:
             self._shown[selector] = text
             widget.update(text)
