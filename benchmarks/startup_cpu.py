@@ -61,9 +61,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             parser.error(f"{tree} holds no claude_tui package")
         compileall.compile_dir(tree / "claude_tui", quiet=1)
     results: dict[Path, list[tuple[float, float]]] = {tree: [] for tree in trees}
-    # A claude-tui whose logger or fake claude is still ending may still write into it: never fail on that.
-    scratch = tempfile.TemporaryDirectory(prefix="startup-cpu-", ignore_cleanup_errors=True)
-    with scratch as tmp:
+    with tempfile.TemporaryDirectory(prefix="startup-cpu-") as tmp:
         root = Path(tmp)
         claude = root / "bin" / "claude"
         claude.parent.mkdir()
