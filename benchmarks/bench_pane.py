@@ -155,6 +155,11 @@ async def run_stall(
         if path is None:
             await app.query_one(TerminalPane).terminate(grace=1)
         await pilot.pause(0.05)
+    return stall_figures(gaps, cpu_gaps, elapsed, cpu)
+
+
+def stall_figures(gaps: list[float], cpu_gaps: list[float], elapsed: float, cpu: float) -> dict[str, float]:
+    """One flood's figures: the longest and p99 stall (ms), the longest stall's CPU, time, CPU, load."""
     return {
         "max_ms": max(gaps) * 1000,
         "p99_ms": _percentile(gaps, 0.99) * 1000,
@@ -226,14 +231,7 @@ async def run_stall_in_app(path: Path, tmp: Path, compositor: str = "cropped") -
         MainScreen.__init__ = original  # type: ignore[method-assign]
         gc.enable()
     assert (pane_size.width, pane_size.height) == (COLS, ROWS), f"the pane is {pane_size}"
-    return {
-        "max_ms": max(gaps) * 1000,
-        "p99_ms": _percentile(gaps, 0.99) * 1000,
-        "cpu_max_ms": max(cpu_gaps) * 1000,
-        "seconds": elapsed,
-        "cpu_seconds": cpu,
-        "load": os.getloadavg()[0],
-    }
+    return stall_figures(gaps, cpu_gaps, elapsed, cpu)
 
 
 ECHO = ["sh", "-c", "stty raw -echo; echo READY; exec cat"]
