@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -28,6 +30,30 @@ async def wait_for(
             detail = f"\n{describe()}" if describe is not None else ""
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
         await pilot.pause(interval)
+
+
+def screen_text(app: Any) -> str:
+    """The app's screen as plain text, rendered as `App.export_screenshot` renders it (from the compositor:
+    each widget's lines as last refreshed), so it is what a snapshot taken now would show."""
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+async def wait_for_screen(pilot: Any, *shown: str | re.Pattern[str], timeout: float = 15.0) -> None:
+    """Wait until the screen shows every text (or matches every pattern) in `shown`: a snapshot test waits
+    for what its snapshot shows, not a fixed pause (on a loaded machine a pause ends before the frame)."""
+
+    def showing() -> bool:
+        text = screen_text(pilot.app)
+        return all(part.search(text) if isinstance(part, re.Pattern) else part in text for part in shown)
+
+    await wait_for(
+        pilot, showing, timeout, f"the screen to show {shown}", describe=lambda: screen_text(pilot.app)
+    )
 
 
 class FixedClock:

@@ -26,7 +26,7 @@ from claude_tui.widgets.history import HistoryPane, RunTable
 from claude_tui.widgets.history_compare import CompareScreen
 from claude_tui.widgets.history_details import RunDetailsView
 from claude_tui.widgets.terminal import TerminalPane
-from tests.helpers import wait_for
+from tests.helpers import wait_for, wait_for_screen
 from tests.support.history_palette import HistoryCommands, history_system_commands
 from tests.support.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
 
@@ -289,7 +289,7 @@ async def test_details_pane(store: str) -> None:
         transcript = text_of(pane.query_one("#details-transcript", Static))
         assert transcript.strip() == target.clean_transcript().strip()
         await pilot.press("g")  # the Chart tab: a plot with axes, a title and a legend of the final counts
-        await pilot.pause(0.3)
+        await wait_for_screen(pilot, f"commands {target.commands}", f"errors {target.errors}")
         plot = pane.query_one("#chart-plot")
         drawn = "\n".join(
             "".join(seg.text for seg in line) for line in plot.render_lines(plot.region.reset_offset)
@@ -493,9 +493,12 @@ async def test_pages_load_on_scroll(store: str) -> None:
     app = HistoryApp(store, page_size=2)
     async with app.run_test(size=(150, 12)) as pilot:
         pane = await loaded(pilot)
-        for _ in range(len(SAMPLE_SESSIONS)):
+        table = pane.query_one(RunTable)
+        for row in range(len(SAMPLE_SESSIONS) - 1):
+            # Step down once the next row is there: a press while its page loads would be lost at the end.
+            await until(pilot, lambda row=row: len(pane.rows) > row + 1)
             await pilot.press("down")
-            await pilot.pause(0.1)
+            await until(pilot, lambda row=row: table.cursor_row == row + 1)
         await until(pilot, lambda: len(pane.rows) == len(SAMPLE_SESSIONS) and pane.next_page_token is None)
         assert names(pane) == newest_first(SAMPLE_SESSIONS)
         assert len(set(names(pane))) == len(SAMPLE_SESSIONS)
@@ -533,7 +536,7 @@ async def _settled(pilot: Pilot[Any]) -> None:
     # The table takes the focus a refresh after its rows (a loaded machine can take a snapshot in between,
     # without the cursor row's highlight).
     await until(pilot, lambda: pilot.app.focused is pane.query_one(RunTable))
-    await pilot.pause(0.2)
+    await wait_for_screen(pilot, "0123456789abcdef", "6 sessions · sort: start")
 
 
 @pytest.fixture(autouse=True)
@@ -561,7 +564,7 @@ async def show_issue_77(pilot: Pilot[Any]) -> None:
 def test_snapshot_details_pane(snap_compare: Any, store: str) -> None:
     async def select_and_show(pilot: Pilot[Any]) -> None:
         await show_issue_77(pilot)
-        await pilot.pause(0.2)
+        await wait_for_screen(pilot, '["close-issue 77"]', "success no")
 
     assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=select_and_show)
 
@@ -570,7 +573,7 @@ def test_snapshot_chart_tab(snap_compare: Any, store: str) -> None:
     async def chart(pilot: Pilot[Any]) -> None:
         await show_issue_77(pilot)
         await pilot.press("g")
-        await pilot.pause(0.3)
+        await wait_for_screen(pilot, "over 5m 00s", "tool uses 16", "commands 9")
 
     assert snap_compare(HistoryApp(store), terminal_size=(120, 40), run_before=chart)
 
@@ -580,7 +583,7 @@ def test_snapshot_compare_view(snap_compare: Any, store: str) -> None:
         await loaded(pilot)
         await pilot.press("space", "down", "space", "c")
         await until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
-        await pilot.pause(0.2)
+        await wait_for_screen(pilot, "Comparing 2 sessions", "output_tokens")
 
     assert snap_compare(HistoryApp(store), terminal_size=SIZE, run_before=compare)
 
@@ -601,7 +604,8 @@ def test_snapshot_history_tab_of_the_app(
     async def settled(pilot: Pilot[Any]) -> None:
         await loaded(pilot)
         await until(pilot, lambda: pilot.app.focused is pilot.app.query_one(RunTable))
-        await pilot.pause(0.3)
+        # The details, and the footer with the History keys (it recomposes a refresh after the focus moved).
+        await wait_for_screen(pilot, "0123456789abcdef", "6 sessions · sort: start", "/ Filter  1 Failed")
 
     app = ClaudeTuiApp(None, tracking_uri=store, experiment=EXPERIMENT, initial_tab="history")
     assert snap_compare(app, terminal_size=size, run_before=settled)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.snapshot import SessionSnapshot
 from claude_tui.terminal.cast import read_cast
 from claude_tui.widgets.sidebar import SessionSidebar
-from tests.helpers import FixedClock, wait_for
+from tests.helpers import FixedClock, wait_for, wait_for_screen
 
 BUSY = SessionSnapshot(
     commands_executed=14,
@@ -72,8 +73,8 @@ class SidebarApp(App[None]):
 
 
 async def _rows_shown(pilot: Pilot[Any]) -> None:
-    await wait_for(pilot, lambda: pilot.app.query_one(SessionSidebar).rows_mounted, 10, "the sidebar's rows")
-    await pilot.pause(0.1)
+    # BUSY's counts and time, and the last heading: what the snapshot shows.
+    await wait_for_screen(pilot, "Bash 14", "1h 02m", "Tool activity / min")
 
 
 def test_sidebar_with_an_alert(snap_compare: Any) -> None:
@@ -116,7 +117,7 @@ class LoggingApp(App[None]):
 def test_logging_screen(snap_compare: Any) -> None:
     async def shown(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, LoggingScreen), 10, "the logging screen")
-        await pilot.pause(0.2)
+        await wait_for_screen(pilot, "artifacts: transcript/raw.cast", "60%")
 
     assert snap_compare(LoggingApp(), terminal_size=(80, 16), run_before=shown)
 
@@ -138,7 +139,7 @@ def test_replay_app(snap_compare: Any, tmp_path: Path) -> None:
 
     async def finished(pilot: Pilot[Any]) -> None:
         await wait_for(pilot, lambda: app.finished, 10, "the replay to finish")
-        await pilot.pause(0.2)
+        await wait_for_screen(pilot, "Worked for 2s", "■ finished")  # the pane draws a frame later
 
     assert snap_compare(app, terminal_size=(60, 13), run_before=finished)
 
@@ -165,6 +166,10 @@ def claude_like_app(tmp_path: Path) -> tuple[ClaudeTuiApp, TrackedSession]:
     return ClaudeTuiApp(session), session
 
 
+DRAWN_COUNTS = (re.compile(r"tools 2 |Tool uses +2\b"), re.compile(r"errs 1 |Errors +1\b"))
+"""The counts of CLAUDE_SCREEN as the sidebar or its folded status line draws them."""
+
+
 def counted(app: ClaudeTuiApp, session: TrackedSession) -> Any:
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_for(
@@ -178,7 +183,9 @@ def counted(app: ClaudeTuiApp, session: TrackedSession) -> Any:
             30,
             "the counts and the tab bar",
         )
-        await pilot.pause(0.6)  # one more sidebar poll and frame
+        # The pane's last frame, and the sidebar (or its folded line) and the header after a poll that read
+        # those counts: each redraws on its own timer, a loaded machine can take a while.
+        await wait_for_screen(pilot, "Read 6 lines", "12m 34s", "idle —", *DRAWN_COUNTS, timeout=30)
 
     return run_before
 
