@@ -135,7 +135,7 @@ class HistoryPane(Widget):
     """
 
     DEFAULT_CSS = """
-    HistoryPane { height: 1fr; layout: vertical; }
+    HistoryPane { height: 1fr; layout: vertical; color: $foreground; }  /* in any App: see screens/app.tcss */
     HistoryPane #history-bar { height: 1; }
     HistoryPane #history-filter { width: 1fr; height: 1; border: none; padding: 0 1; }
     HistoryPane #history-bar Button { margin-left: 1; min-width: 10; }
