@@ -3,9 +3,9 @@ filled from that session's real transcript, and a fixed clock (so the SVG is the
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from claude_tui.app import ClaudeTuiApp
 from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar
 from claude_tui.widgets.terminal import TerminalPane
-from tests.helpers import FixedClock
+from tests.helpers import FixedClock, wait_for, wait_for_screen
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "streams"
 STREAM = DATA / "claude_interactive.bin"
@@ -41,19 +41,29 @@ def build_app(tmp_path: Path) -> tuple[ClaudeTuiApp, TrackedSession]:
     return ClaudeTuiApp(session), session
 
 
+DRAWN_COUNTS = (r"Tool uses +11\b", r"Errors +1\b", r"Git ops +5\b", r"Sub-agent tools +2\b")
+"""The recording's counts as the sidebar draws them."""
+
+
 def test_session_tab_snapshot(snap_compare: Any, tmp_path: Path) -> None:
     app, session = build_app(tmp_path)
 
     async def until_replayed(pilot: Any) -> None:
         pane = app.query_one(TerminalPane)
         sidebar = app.query_one(SessionSidebar)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        await wait_for(
+            pilot,
             # The recording ends with the shell prompt the CLI left behind after /exit.
-            replayed = any("/exit" in line for line in pane.emulator.display)
-            if session.stats["tool_uses"] == 11 and replayed and sidebar.rows_mounted:
-                break
-            await pilot.pause(0.1)
-        await pilot.pause(0.6)  # one more sidebar poll and frame
+            lambda: (
+                session.stats["tool_uses"] == 11
+                and any("/exit" in line for line in pane.emulator.display)
+                and sidebar.rows_mounted
+            ),
+            30,
+            "the replayed session and its counts",
+        )
+        # The pane's last frame, and the sidebar and the header after a poll that read those counts.
+        drawn = ("Resume this session with:", "12m 34s", "idle —", *(re.compile(p) for p in DRAWN_COUNTS))
+        await wait_for_screen(pilot, *drawn, timeout=30)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=until_replayed)

@@ -20,8 +20,8 @@ from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.widgets.session_tab import SessionTab
 from claude_tui.widgets.sidebar import SessionSidebar
 from claude_tui.worktree import Worktree
-from tests.functional.test_snapshots import CLAUDE_SCREEN
-from tests.helpers import FixedClock, wait_for
+from tests.functional.test_snapshots import CLAUDE_SCREEN, DRAWN_COUNTS
+from tests.helpers import FixedClock, screen_text, wait_for, wait_for_screen
 
 
 class Store:
@@ -84,10 +84,12 @@ async def settled(pilot: Pilot[Any]) -> None:
         30,
         "three sessions in their states",
     )
-    await pilot.pause(0.6)  # one more poll and frame
+    # The pane's last frame, and the sidebar (or its folded line) and the header after a poll that read
+    # those counts.
+    await wait_for_screen(pilot, "Read 6 lines", "12m 34s", "idle —", *DRAWN_COUNTS, timeout=30)
     app.query_one(SessionTab).update_list()
     app.clear_notifications()  # "Not logged: ...", shown for a few seconds: not part of the picture
-    await pilot.pause(0.2)
+    await wait_for(pilot, lambda: "Not logged" not in screen_text(app), 10, "the notification to go")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=["80x24", "120x40", "200x50"])
