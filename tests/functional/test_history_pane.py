@@ -377,15 +377,17 @@ async def test_compare_marked_runs(store: str) -> None:
         assert rows["metrics.commands_executed"].values == (str(a.commands), str(b.commands))
         assert rows["metrics.commands_executed"].differs == (a.commands != b.commands)
         assert not rows["params.model"].differs
+        # The screen is current before it has composed its table, and shows before the table is filled.
+        await until(pilot, lambda: any(table.row_count for table in compare.query(DataTable)))
         table = compare.query_one(DataTable)
-        await until(pilot, lambda: table.row_count > 0)  # the screen shows before its table is filled
         all_rows = table.row_count
         await pilot.press("d")
         differing = sum(r.differs for r in compare.rows)
         sections = len({r.section for r in compare.rows if r.differs})
-        assert table.row_count == differing + sections < all_rows
+        await until(pilot, lambda: table.row_count == differing + sections)
+        assert differing + sections < all_rows
         await pilot.press("escape")
-        assert not isinstance(app.screen, CompareScreen)
+        await until(pilot, lambda: not isinstance(app.screen, CompareScreen))
 
 
 def test_compare_columns_of_runs_with_equal_names_are_told_apart() -> None:
