@@ -4,11 +4,12 @@
     .venv/bin/python -m tests.support.repeat tests/unit/test_pump.py -n 20 --burners 0 -- -k buffered
 
 Each run is one `python -m pytest -q -x -p no:cacheprovider TESTS...` in a fresh process (what a newcomer's
-`make test` does to those files). "Under load" means what issue 18 asks: while the 1-minute load average,
-not counting our own burners, is below `--quiet-load` (3), two CPU burners (`while 1: pass`, nice 0) run
-beside the tests; `--burners N` fixes their number instead. One line per run: its number, PASS/FAIL, seconds,
-the 1-minute load at its start and the lowest and highest seen while it ran (sampled every 2 s), the burners,
-and for a failure its first `FAILED`/`ERROR` line; the whole output of a failed run is kept under `--logs`.
+`make test` does to those files; `--keep-going` drops `-x`, for several files at once). "Under load" means
+what issue 18 asks: while the 1-minute load average, not counting our own burners, is below `--quiet-load`
+(3), two CPU burners (`while 1: pass`, nice 0) run beside the tests; `--burners N` fixes their number
+instead. One line per run: its number, PASS/FAIL, seconds, the lowest and highest 1-minute load seen while
+it ran (sampled every 2 s), the burners, and for a failure its first `FAILED`/`ERROR` line; the whole output
+of a failed run is kept under `--logs`.
 The last line sums it up (runs, passes, load range). Exit status 1 when any run failed.
 
 Run one loop at a time on a small shared machine; the burners and every test process are ended when the loop
@@ -79,19 +80,20 @@ class Burners:
 
 
 def first_failure(output: str) -> str:
-    """The first line pytest's summary names a failed or erroring test with (or its last line)."""
-    for line in output.splitlines():
-        if line.startswith(("FAILED ", "ERROR ")):
-            return line
+    """The first line pytest's summary names a failed or erroring test with, and how many more (or its last
+    line)."""
+    failed = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    if failed:
+        return failed[0] + (f" and {len(failed) - 1} more" if len(failed) > 1 else "")
     lines = output.strip().splitlines()
     return lines[-1] if lines else "(no output)"
 
 
-def run_pytest(args: list[str], log: Path) -> tuple[int, str]:
+def run_pytest(args: list[str], log: Path, *, stop_at_first: bool = True) -> tuple[int, str]:
     """One pytest run in its own process group (ended whole if we are interrupted): exit status, output."""
     # A subset of a file's snapshot tests leaves the others' SVGs unused, which syrupy fails on by default.
-    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--snapshot-warn-unused"]
-    command += args
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--snapshot-warn-unused"]
+    command += ["-x", *args] if stop_at_first else args
     with log.open("w+") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -117,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quiet-load", type=float, default=QUIET_LOAD)
     parser.add_argument(
+        "--keep-going", action="store_true", help="no -x: each run goes on after a failure (several files)"
+    )
+    parser.add_argument(
         "--logs", type=Path, default=None, help="where failed runs' output goes (default: a temp dir)"
     )
     options, extra = parser.parse_known_args(argv)
@@ -140,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             log = logs / f"run-{number:02d}.log"
             start = time.monotonic()
             with LoadSampler() as load:
-                status, output = run_pytest([*options.tests, *extra], log)
+                status, output = run_pytest(
+                    [*options.tests, *extra], log, stop_at_first=not options.keep_going
+                )
             seconds = time.monotonic() - start
             low, high = min(low, load.low), max(high, load.high)
             ok = status == 0
