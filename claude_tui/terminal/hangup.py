@@ -14,9 +14,12 @@ to the wakeup fd (`signal.set_wakeup_fd`): the door's pipe. A thread reads it an
 - on SIGHUP, mutes the app's output (what was queued for the gone terminal is dropped, later frames too),
   which unblocks the loop;
 - hands the signal to the loop (`on_signal`, run by the loop as before);
-- if the loop has still not run that call after `stuck_after` seconds, ends the programs itself (SIGHUP,
-  then SIGKILL) and exits the process: their spools stay unfinished on disk, and the next start (or
-  `claude-tui sync`) logs them, as for a killed claude-tui. Nothing is lost; nothing hangs.
+- if the loop has still not run that call after `stuck_after` seconds (a clock on its own thread: the
+  reader goes on reading, so a SIGHUP after an unanswered SIGTERM still mutes), ends the programs itself
+  (SIGHUP, then SIGKILL) and exits the process: their spools stay unfinished on disk, and the next start (or
+  `claude-tui sync`) logs them, as for a killed claude-tui. Nothing is lost; nothing hangs;
+- after the loop has closed (the app ended, the process finishes up), does what the signal's default action
+  would: exits 128 + the signal, without a traceback.
 
 No Textual import: the driver is reached through the duck-typed `output` given.
 """
@@ -109,7 +112,7 @@ class SignalDoor:
         on_signal: Callable[[int], None],
         programs: Callable[[], Iterable[Callable[[int], None]]],
     ) -> SignalDoor:
-        """The door of a running Textual app (its loop, its driver's writer thread)."""
+        """The door of a running Textual app (its loop; its driver, muted on SIGHUP)."""
         return cls(
             asyncio.get_running_loop(),
             on_signal,
@@ -139,13 +142,23 @@ class SignalDoor:
                     self._arrived(signum)
 
     def _arrived(self, signum: int) -> None:
+        """Mute on SIGHUP, hand the signal to the loop, and start the stuck clock; returns at once, so a
+        SIGHUP that follows a SIGTERM the loop has not answered is still heard (and mutes the output)."""
         if signum == signal.SIGHUP:
             mute(self._output())
         self._handled.clear()
-        self._loop.call_soon_threadsafe(self._run, signum)
+        try:
+            self._loop.call_soon_threadsafe(self._run, signum)
+        except RuntimeError:  # the loop is closed: the app has ended, nothing else will answer the signal
+            self._ended(signum)
+            return
         if self._watching:
             return
         self._watching = True
+        clock = threading.Thread(target=self._stuck_clock, args=(signum,), daemon=True)
+        clock.start()
+
+    def _stuck_clock(self, signum: int) -> None:
         if not self._handled.wait(self._stuck_after):
             self._emergency(signum)
 
@@ -155,6 +168,22 @@ class SignalDoor:
 
     def _emergency(self, signum: int) -> None:
         """The loop is stuck: end the programs here (their spools stay for the next start) and exit."""
+        self._end_programs()
+        if signum != signal.SIGHUP:  # a terminal is still there to read it
+            try:  # straight to the file descriptor: the app may hold sys.stderr
+                os.write(2, STUCK_MESSAGE.encode())
+            except OSError:
+                pass
+        self._exit(128 + signum)
+
+    def _ended(self, signum: int) -> None:
+        """The signal came after the app's loop closed (the process is on its way out): what the signal's
+        default action would do. The app ended its programs as it closed (a spool not yet logged stays
+        for the next start, as for a killed claude-tui)."""
+        self._exit(128 + signum)
+
+    def _end_programs(self) -> None:
+        """SIGHUP each program, then (after `KILL_AFTER`) SIGKILL; a program already gone is skipped."""
         senders = list(self._programs())  # each signals one program (its process group)
         for sig in (signal.SIGHUP, signal.SIGKILL):
             for send in senders:
@@ -164,9 +193,3 @@ class SignalDoor:
                     pass
             if sig == signal.SIGHUP and senders:
                 time.sleep(KILL_AFTER)
-        if signum != signal.SIGHUP:  # a terminal is still there to read it
-            try:  # straight to the file descriptor: the app may hold sys.stderr
-                os.write(2, STUCK_MESSAGE.encode())
-            except OSError:
-                pass
-        self._exit(128 + signum)

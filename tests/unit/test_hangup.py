@@ -77,16 +77,24 @@ quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # holds no
 program = subprocess.Popen(["sleep", "600"], start_new_session=True, **quiet)
 print(program.pid, flush=True)
 
+class Driver:
+    def __setattr__(self, name, value):
+        print("muted", flush=True)  # what mute() does first: the driver's write goes nowhere
+
 async def main(mode):
     handled = asyncio.Event()
     def on_signal(signum):
         print("handled", signum, flush=True)
         handled.set()
     SignalDoor(
-        asyncio.get_running_loop(), on_signal, output=lambda: None, programs=lambda: [program.send_signal],
-        stuck_after=1.0,
+        asyncio.get_running_loop(), on_signal, output=Driver, programs=lambda: [program.send_signal],
+        stuck_after=30.0 if mode == "stuck long" else 1.0,
     ).install()
     print("ready", flush=True)
+    if mode == "closed":
+        return
+    if mode == "stuck long":
+        mode = "stuck"
     if mode == "stuck":  # the loop's thread blocks for good, as in a full Queue.put
         lock = threading.Lock()
         lock.acquire()
@@ -102,10 +110,14 @@ async def main(mode):
     await handled.wait()
 
 asyncio.run(main(sys.argv[1]))
+if sys.argv[1] == "closed":  # the app has ended; the process finishes up (as after a session, logging)
+    print("closed", flush=True)
+    time.sleep(600)
 """
 """A process with a program (`sleep`, its own process group) and a door; its loop blocks for good when
-told (`stuck`: on a lock; `stuck in a write`: on a file another thread writes to), else (`runs`) it
-waits until the door hands it a signal."""
+told (`stuck`: on a lock, the door giving up after 1 s; `stuck long`: after 30 s; `stuck in a write`: on a
+file another thread writes to), or ends at once (`closed`: the process sleeps on after its loop has
+closed), else (`runs`) it waits until the door hands it a signal. The driver prints `muted` when muted."""
 
 
 def run_door(mode: str, signum: int) -> tuple[int, str, str, int]:
@@ -121,6 +133,8 @@ def run_door(mode: str, signum: int) -> tuple[int, str, str, int]:
         if mode == "stuck in a write":
             assert process.stdout.readline().strip() == "writing"
             blocked_in_the_write(process.pid)
+        if mode == "closed":
+            assert process.stdout.readline().strip() == "closed"
         process.send_signal(signum)
         out, err = process.communicate(timeout=60)
     finally:
@@ -162,7 +176,7 @@ def test_a_running_loop_handles_the_signal_itself() -> None:
     """A loop that runs gets the signal through `on_signal`; the door neither ends the program nor exits."""
     status, out, _err, program = run_door("runs", signal.SIGHUP)
     try:
-        assert out.split() == ["handled", str(int(signal.SIGHUP))]
+        assert out.split() == ["muted", "handled", str(int(signal.SIGHUP))]
         assert status == 0
         assert not gone(program)
     finally:
@@ -180,3 +194,37 @@ def test_a_loop_stuck_where_no_python_handler_runs_still_ends() -> None:
     finally:
         if not gone(program):
             os.kill(program, signal.SIGKILL)
+
+
+def test_a_signal_after_the_loop_closed_ends_the_process_without_a_traceback() -> None:
+    """The app has ended and the process finishes up: SIGTERM does what its default action would (exit
+    128 + 15), where the door's hand-over to the closed loop raised in the door's thread (a traceback, and
+    the signal lost: the process slept on)."""
+    status, out, err, program = run_door("closed", signal.SIGTERM)
+    try:
+        assert status == 128 + signal.SIGTERM, err
+        assert "Traceback" not in err
+        assert "handled" not in out
+    finally:
+        os.kill(program, signal.SIGKILL)
+
+
+def test_a_hangup_after_an_unanswered_sigterm_still_mutes_the_output() -> None:
+    """SIGTERM reaches a stuck loop, then the window closes (SIGHUP): the door mutes the output at once
+    instead of after the SIGTERM's 30 s (its reader waited out the stuck clock before reading again)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", DOOR, "stuck long"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    program = int(process.stdout.readline())
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGHUP)
+        assert process.stdout.readline().strip() == "muted"  # before: EOF, once the stuck clock ended it
+        assert process.poll() is None  # muted while the SIGTERM's stuck clock (30 s) runs on
+    finally:
+        process.kill()
+        process.wait()
+        os.kill(program, signal.SIGKILL)
