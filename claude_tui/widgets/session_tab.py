@@ -324,7 +324,6 @@ class SessionTab(Container):
         self.update_list()  # before it is shown: its first frame has the list as it is now
         for other in self.views:
             other.display = other is view
-        view.shown()
         if focus and view.is_mounted:
             view.pane.focus()
         self.post_message(self.Shown(view))

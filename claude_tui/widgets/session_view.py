@@ -161,8 +161,6 @@ class SessionView(Horizontal):
         self._next_poll: tuple[float, Timer] | None = None
         self.snapshot: SessionSnapshot | None = None
         """The latest snapshot of the session (None before the first poll)."""
-        self._sidebar_behind = False
-        """Polls came while the view was hidden: its sidebar shows an older snapshot until `shown`."""
         self.result: SessionResult | None = None
         """How the session ended and where it went, once it is wrapped up."""
         self.close_requested = False
@@ -336,10 +334,7 @@ class SessionView(Horizontal):
         if snapshot is None:
             return
         self.snapshot = snapshot
-        if self.display:
-            self._draw_sidebar(snapshot)
-        else:  # drawn when shown (`shown`): a hidden widget's refresh makes Textual arrange the whole screen
-            self._sidebar_behind = True
+        self._draw_sidebar(snapshot)  # a hidden view's sidebar keeps it and draws it when shown (`on_show`)
         if snapshot.title != self._title:
             self._title = snapshot.title
             self.post_message(self.Retitled(snapshot.title, self))
@@ -357,15 +352,9 @@ class SessionView(Horizontal):
         self._listed_changed()
 
     def _draw_sidebar(self, snapshot: SessionSnapshot) -> None:
-        self._sidebar_behind = False
         self.sidebar.show(snapshot)
         if len(self._hints) > 1:
             self.sidebar.set_hint(self._hints[max(0, min(snapshot.user_prompts - 1, len(self._hints) - 1))])
-
-    def shown(self) -> None:
-        """The view is shown again (`SessionTab.show`): its sidebar catches up with the polls it missed."""
-        if self._sidebar_behind and self.snapshot is not None and not self._ending:
-            self._draw_sidebar(self.snapshot)
 
     def _take_snapshot(self) -> SessionSnapshot | None:
         """The session's stats now (None: none yet); the session is polled here, from the pane's screen."""

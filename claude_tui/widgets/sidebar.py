@@ -174,8 +174,12 @@ class SessionSidebar(VerticalScroll):
             self._draw(snap)
 
     def on_show(self) -> None:
-        """The session is shown again: its counters catch up with the latest snapshot."""
-        if self._pending is not None and self.rows_mounted and not self.folded:
+        """The session is shown again: its counters (or, folded, its status line) catch up with the latest
+        snapshot. The one place a sidebar in the background catches up: the session view hands it every
+        snapshot, and what is not on the screen is drawn here."""
+        if self.folded:
+            self._show_status()
+        elif self._pending is not None and self.rows_mounted:
             self._draw(self._pending)
 
     def _row(self, name: str) -> StatRow:
@@ -229,9 +233,10 @@ class SessionSidebar(VerticalScroll):
             self._show_status()
 
     def _show_status(self) -> None:
-        # Only while folded: refreshing a hidden widget makes Textual rebuild its whole map and redraw the
-        # screen (Compositor.update_widgets), and the line's clock changes every second (issue 19, target 2).
-        if not self.is_mounted or not self.folded:
+        # Only while folded and on the screen (a session in the background draws it in `on_show`):
+        # refreshing a hidden widget makes Textual rebuild its whole map and redraw the screen
+        # (Compositor.update_widgets), and the line's clock changes every second (issue 19, target 2).
+        if not self.is_mounted or not self.folded or not self.is_on_screen:
             return
         line = Text(no_wrap=True, overflow="ellipsis")
         if self._sessions:
