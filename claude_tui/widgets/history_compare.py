@@ -9,31 +9,20 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from claude_tui.history.compare import CompareRow, compare_runs
 from claude_tui.history.query import RunDetails
+from claude_tui.widgets.table_modal import TableModal
 
 DIFF_STYLE = "bold yellow"
 """How a differing value is drawn (the key gets a `≠` marker too, for terminals without colour)."""
 
 
-class CompareScreen(ModalScreen[None]):
+class CompareScreen(TableModal):
     """A modal table: one row per param/metric key, one column per run; `d` shows only differences."""
 
-    DEFAULT_CSS = """
-    CompareScreen { align: center middle; }
-    CompareScreen > Vertical {
-        width: 95%; height: 90%; border: thick $accent; background: $surface; padding: 0 1;
-    }
-    CompareScreen #compare-title { height: 1; text-style: bold; }
-    CompareScreen #compare-help { height: 1; color: $text-muted; }
-    CompareScreen DataTable { height: 1fr; }
-    """
-
     BINDINGS = [
-        Binding("escape,q", "dismiss_screen", "Close"),
         Binding("d", "toggle_differences", "Only differences"),
     ]
 
@@ -47,9 +36,13 @@ class CompareScreen(ModalScreen[None]):
         differing = sum(row.differs for row in self.rows)
         with Vertical():
             yield Label(
-                f"Comparing {len(self.runs)} sessions · {differing} differing values", id="compare-title"
+                f"Comparing {len(self.runs)} sessions · {differing} differing values",
+                id="compare-title",
+                classes="title",
             )
-            yield Label("≠ marks a difference · d: only differences · esc: close", id="compare-help")
+            yield Label(
+                "≠ marks a difference · d: only differences · esc: close", id="compare-help", classes="help"
+            )
             yield DataTable(id="compare-table", zebra_stripes=True, cursor_type="row")
 
     def on_mount(self) -> None:
@@ -79,10 +72,6 @@ class CompareScreen(ModalScreen[None]):
         """Show only the rows that differ, or all rows again."""
         self.only_differences = not self.only_differences
         self._fill()
-
-    def action_dismiss_screen(self) -> None:
-        """Close the comparison."""
-        self.dismiss(None)
 
 
 def column_labels(runs: Sequence[RunDetails]) -> list[str]:

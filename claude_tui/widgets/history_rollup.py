@@ -13,13 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from claude_tui.formatting import format_cost, format_count, format_duration
 from claude_tui.history.query import HistoryError, RunQuery
 from claude_tui.history.rollup import GROUP_KEYS, RollupRow, rollup
 from claude_tui.tracking import schema
+from claude_tui.widgets.table_modal import TableModal
 
 DEFAULT_KEYS = ("user", "week")
 KEY_LETTERS = {"u": "user", "r": "repository", "b": "branch", "i": "issue", "d": "day", "w": "week"}
@@ -35,7 +35,7 @@ FIGURES = (
 )
 
 
-class RollupScreen(ModalScreen[None]):
+class RollupScreen(TableModal):
     """A modal table of roll-ups; letters change the grouping, each change is one pass over the sessions.
 
     Args:
@@ -45,19 +45,7 @@ class RollupScreen(ModalScreen[None]):
         tz: the time zone of days and weeks (None: local time).
     """
 
-    DEFAULT_CSS = """
-    RollupScreen { align: center middle; }
-    RollupScreen > Vertical {
-        width: 95%; height: 90%; border: thick $accent; background: $surface; padding: 0 1;
-    }
-    RollupScreen #rollup-title { height: 1; text-style: bold; }
-    RollupScreen #rollup-help { height: 1; color: $text-muted; }
-    RollupScreen #rollup-status { height: 1; color: $text-muted; }
-    RollupScreen DataTable { height: 1fr; }
-    """
-
     BINDINGS = [
-        Binding("escape,q", "dismiss_screen", "Close"),
         *(Binding(letter, f"toggle_key('{key}')", key.capitalize()) for letter, key in KEY_LETTERS.items()),
     ]
 
@@ -99,11 +87,11 @@ class RollupScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("", id="rollup-title")
+            yield Label("", id="rollup-title", classes="title")
             letters = " ".join(f"{letter}:{key}" for letter, key in KEY_LETTERS.items())
-            yield Label(f"group by {letters} · esc: close", id="rollup-help")
+            yield Label(f"group by {letters} · esc: close", id="rollup-help", classes="help")
             yield DataTable(id="rollup-table", zebra_stripes=True, cursor_type="row")
-            yield Label("", id="rollup-status")
+            yield Label("", id="rollup-status", classes="status")
 
     def on_mount(self) -> None:
         self._start()
@@ -117,10 +105,6 @@ class RollupScreen(ModalScreen[None]):
         else:
             self.keys = tuple(k for k in GROUP_KEYS if k in {*self.keys, key})
         self._start()
-
-    def action_dismiss_screen(self) -> None:
-        """Close the view."""
-        self.dismiss(None)
 
     def _start(self) -> None:
         self._generation += 1
