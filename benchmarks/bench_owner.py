@@ -40,8 +40,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_sessions import PROGRAM, Terminal, cpu_seconds
-from benchmarks.bench_startup import compile_package
+from benchmarks.bench_sessions import PROGRAM, Terminal
+from benchmarks.common import compile_package, cpu_seconds
 
 ECHO = """\
 import os, sys, tty

@@ -33,6 +33,8 @@ from typing import Any
 
 from ptyprocess import PtyProcess
 
+from benchmarks.common import cpu_seconds
+
 COLS, ROWS = 120, 40
 TARGET_MS = 50.0
 HERE = Path(__file__).resolve().parent
@@ -99,15 +101,6 @@ class Terminal:
     def close(self) -> None:
         if self.process.isalive():
             self.process.terminate(force=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds the process used so far (Linux `/proc`; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def switches(

@@ -15,7 +15,6 @@ grows with the load (Claude and the wrapper share two cores with everything else
 
 from __future__ import annotations
 
-import compileall
 import contextlib
 import os
 import signal
@@ -28,26 +27,13 @@ from typing import Any
 
 import pexpect
 
-import claude_tui
+from benchmarks.common import compile_package, cpu_seconds
 from benchmarks.startup_floor import drawn_banner
 from claude_tui.claude_env import DEFAULT_FILES, SCRIPTED_FLAGS, ClaudeEnvironment
 from claude_tui.scenarios import load_scenario
 from claude_tui.stub_api import StubServer
 
 RUNS = 15
-
-
-def compile_package() -> None:
-    """Compile claude_tui's bytecode. An installed package has it compiled; a work tree edited since `make
-    setup` may not, and with PYTHONDONTWRITEBYTECODE set every stale module is compiled again at each start
-    (~12 ms for the emulator alone; 0.5 s of an attach's start), which is not what a user's start costs."""
-    compileall.compile_dir(Path(claude_tui.__file__).parent, quiet=1)
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process has used so far, its children not included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def time_to_banner(

@@ -43,6 +43,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 STREAMS = ROOT / "tests" / "data" / "streams"
 COLS, ROWS = 200, 50
@@ -143,12 +145,6 @@ def run_ours(data: bytes) -> float:
     return time.process_time() - start
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run_tmux(path: Path) -> float:
     """CPU seconds the tmux server spent while a detached pane (200x50) ``cat``-ed ``path`` in raw mode."""
     socket = path.with_name(f"tmux-{uuid.uuid4().hex[:8]}")  # in the temp dir: removed with it
@@ -175,14 +171,14 @@ def run_tmux(path: Path) -> float:
             ).stdout
         )
         time.sleep(0.3)  # let the pane reach `wait-for go`
-        before = _cpu_seconds(pid)
+        before = cpu_seconds(pid)
         subprocess.run([*base, "wait-for", "-S", "go"], env=env, check=True)
         subprocess.run([*base, "wait-for", "done"], env=env, check=True, timeout=600)
         # `wait-for -S done` can reach the server before it has parsed the last output: wait until idle.
-        spent = _cpu_seconds(pid)
+        spent = cpu_seconds(pid)
         for _ in range(100):
             time.sleep(0.05)
-            now = _cpu_seconds(pid)
+            now = cpu_seconds(pid)
             if now == spent:
                 break
             spent = now
