@@ -120,14 +120,20 @@ file another thread writes to), or ends at once (`closed`: the process sleeps on
 closed), else (`runs`) it waits until the door hands it a signal. The driver prints `muted` when muted."""
 
 
-def run_door(mode: str, signum: int) -> tuple[int, str, str, int]:
-    """Run `DOOR`, send `signum` once it is ready: its exit status, stdout, stderr and its program's pid."""
+def start_door(mode: str) -> tuple[subprocess.Popen[str], int]:
+    """Start `DOOR` in `mode`: the process, and its program's pid once it printed it."""
     process = subprocess.Popen(
         [sys.executable, "-c", DOOR, mode],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
-    program = int(process.stdout.readline())
+    return process, int(process.stdout.readline())
+
+
+def run_door(mode: str, signum: int) -> tuple[int, str, str, int]:
+    """Run `DOOR`, send `signum` once it is ready: its exit status, stdout, stderr and its program's pid."""
+    process, program = start_door(mode)
+    assert process.stdout is not None
     try:
         assert process.stdout.readline().strip() == "ready"
         if mode == "stuck in a write":
@@ -212,12 +218,8 @@ def test_a_signal_after_the_loop_closed_ends_the_process_without_a_traceback() -
 def test_a_hangup_after_an_unanswered_sigterm_still_mutes_the_output() -> None:
     """SIGTERM reaches a stuck loop, then the window closes (SIGHUP): the door mutes the output at once
     instead of after the SIGTERM's 30 s (its reader waited out the stuck clock before reading again)."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", DOOR, "stuck long"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    process, program = start_door("stuck long")
     assert process.stdout is not None
-    program = int(process.stdout.readline())
     try:
         assert process.stdout.readline().strip() == "ready"
         process.send_signal(signal.SIGTERM)
