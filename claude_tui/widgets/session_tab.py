@@ -321,9 +321,12 @@ class SessionTab(Container):
             self.previous = self.active
         self.active = view
         self._attention.discard(view)
-        self.update_list()  # before it is shown: its first frame has the list as it is now
         for other in self.views:
             other.display = other is view
+        # Before the next frame, so it has the list and the counters as they are now:
+        self.update_list()
+        if view.is_mounted:
+            view.sidebar.catch_up()
         if focus and view.is_mounted:
             view.pane.focus()
         self.post_message(self.Shown(view))

@@ -170,17 +170,26 @@ class SessionSidebar(VerticalScroll):
         if status != self._status:
             self._status = status
             self._show_status()
-        if not self.folded and self.is_on_screen:
+        if not self.folded and self.displayed:
             self._draw(snap)
 
-    def on_show(self) -> None:
-        """The session is shown again: its counters (or, folded, its status line) catch up with the latest
-        snapshot. The one place a sidebar in the background catches up: the session view hands it every
-        snapshot, and what is not on the screen is drawn here."""
+    @property
+    def displayed(self) -> bool:
+        """Whether the sidebar and every widget above it are displayed: the session is the one shown, on the
+        tab shown. True from the moment a view is shown, before Textual lays it out (`is_on_screen` is
+        only true after that frame, so the first frame of a switch would show old counters)."""
+        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+
+    def catch_up(self) -> None:
+        """Draw what came while the sidebar was hidden: the counters, or, folded, the status line (the
+        session tab calls it when it shows a session; Textual's Show event, after that frame, too)."""
         if self.folded:
             self._show_status()
-        elif self._pending is not None and self.rows_mounted:
+        elif self._pending is not None and self.rows_mounted and self.displayed:
             self._draw(self._pending)
+
+    def on_show(self) -> None:
+        self.catch_up()
 
     def _row(self, name: str) -> StatRow:
         row = self._by_id[f"#stat-{name}"]
@@ -233,10 +242,10 @@ class SessionSidebar(VerticalScroll):
             self._show_status()
 
     def _show_status(self) -> None:
-        # Only while folded and on the screen (a session in the background draws it in `on_show`):
+        # Only while folded and displayed (a session in the background draws it in `catch_up`):
         # refreshing a hidden widget makes Textual rebuild its whole map and redraw the screen
         # (Compositor.update_widgets), and the line's clock changes every second (issue 19, target 2).
-        if not self.is_mounted or not self.folded or not self.is_on_screen:
+        if not self.is_mounted or not self.folded or not self.displayed:
             return
         line = Text(no_wrap=True, overflow="ellipsis")
         if self._sessions:
