@@ -175,11 +175,6 @@ class SessionStats:
             if ts is not None:
                 self._last_error_ts = ts
 
-    def apply_all(self, events: list[Event]) -> None:
-        """Fold several events."""
-        for event in events:
-            self.apply(event)
-
     def _tool_call(self, event: ToolCall) -> None:
         if event.id:
             if event.id in self._tool_ids:

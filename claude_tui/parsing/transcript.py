@@ -631,11 +631,6 @@ class TranscriptTail:
         return self._main.restarts + sum(f.restarts for f in self._subagents.values())
 
     @property
-    def bytes_read(self) -> int:
-        """Bytes read so far from the main file and the sub-agent files."""
-        return self._main.offset + sum(f.offset for f in self._subagents.values())
-
-    @property
     def offset(self) -> int:
         """Bytes of the main file consumed (complete lines only)."""
         return self._main.offset - len(self._main.pending)

@@ -493,14 +493,6 @@ class TerminalEmulator:
         if text:
             self._feed_text(text)
 
-    def feed_text(self, text: str) -> None:
-        """Process already decoded text (same as :meth:`feed` without the UTF-8 step)."""
-        if self._pending:
-            text = self._pending + text
-            self._pending = ""
-        if text:
-            self._feed_text(text)
-
     NOTIFICATION_CODES = frozenset({"9", "99", "777"})
     """OSC codes of desktop notifications (iTerm2's 9, kitty's 99, rxvt's 777): passed on, not drawn."""
     NOTIFICATIONS_KEPT = 16
