@@ -108,14 +108,33 @@ def logged_run_id(outcome: Any, timeout: float = 180.0) -> str:
     return str(run.info.run_id)
 
 
+def pane_text(pane: Any) -> str:
+    """A terminal pane's scrollback and screen as text (what a failed wait shows)."""
+    return "\n".join([*pane.emulator.history_lines(), *pane.emulator.display])
+
+
+async def type_prompt(pilot: Any, pane: Any, text: str, timeout: float = 60) -> None:
+    """Type `text` into Claude's prompt box in `pane`, wait until Claude has drawn it on its prompt line
+    (`❯ text`: it has read the keys), then send Enter. Enter read in the same burst as the text is taken as
+    part of a paste (a newline in the prompt), and any fixed pause between them is too short on a loaded
+    machine."""
+
+    def typed() -> bool:
+        return any("\u276f" in line and text in line for line in pane.emulator.display)
+
+    pane.send(text.encode())
+    await wait_for(
+        pilot, typed, timeout, f"Claude to show {text!r} in its prompt box", describe=lambda: pane_text(pane)
+    )
+    pane.send(b"\r")
+
+
 async def exit_claude(pilot: Any, app: Any, pane: Any, timeout: float = 120) -> Any:
     """Type `/exit` into the pane, wait until the app has ended and its logger process has logged the
     session, and check that it went well (exit status 0, no error); returns the app's `SessionResult` with
     the run's id (`logged_run_id`).
     """
-    pane.send(b"/exit")
-    await pilot.pause(0.5)
-    await pilot.press("enter")
+    await type_prompt(pilot, pane, "/exit", timeout)
     await wait_for(pilot, lambda: app.return_value is not None, timeout, "the session to end")
     outcome = app.return_value
     assert outcome.error is None, outcome.error

@@ -9,6 +9,7 @@ themselves keeps getting all of it, and claude-tui then receives none.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,14 @@ pytestmark = pytest.mark.slow
 
 
 async def run_one_prompt(
-    env: Any, tmp_path: Path, extra_env: dict[str, str] | None = None
+    env: Any,
+    tmp_path: Path,
+    shown: Callable[[TrackedSession, str], bool],
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[TrackedSession, SessionResult, str, list[str]]:
-    """The realistic scenario's first prompt in the app, then /exit; the session, its outcome, the store,
-    and the cost row of the sidebar as drawn before the exit."""
+    """The realistic scenario's first prompt in the app, then (once `shown(session, cost row)` holds: the
+    CLI's events of the turn have been exported) /exit; the session, its outcome, the store, and the cost
+    row of the sidebar as drawn before the exit."""
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     config = SessionConfig(
         command=str(env.claude_bin),
@@ -54,11 +59,24 @@ async def run_one_prompt(
             120,
             "the first turn",
         )
-        await pilot.pause(2.5)  # the prompt box is back; the CLI's events of the turn have been exported
-        rows.append(app.query_one("#stat-cost", StatRow).text)
+        row = lambda: app.query_one("#stat-cost", StatRow).text  # noqa: E731
+        await wait_for(pilot, lambda: shown(session, row()), 60, "the turn's telemetry", describe=row)
+        rows.append(row())
         outcome = await exit_claude(pilot, app, pane)
     assert isinstance(outcome, SessionResult)
     return session, outcome, store, rows
+
+
+def log_names(posts: list[dict[str, Any]]) -> list[str]:
+    """The names of the log records (the CLI's events) in an OTLP receiver's posts."""
+    return [
+        record["body"]["stringValue"]
+        for post in posts
+        if post["route"] == "logs"
+        for resource in post["body"]["resourceLogs"]
+        for scope in resource["scopeLogs"]
+        for record in scope["logRecords"]
+    ]
 
 
 def cost_state(transcript: Path) -> dict[str, Any]:
@@ -70,7 +88,16 @@ def cost_state(transcript: Path) -> dict[str, Any]:
 
 async def test_the_runs_cli_metrics_are_the_clis_own_totals(claude_env: Any, tmp_path: Path) -> None:
     env = claude_env("realistic")
-    session, outcome, store, rows = await run_one_prompt(env, tmp_path)
+
+    def the_clis_total(session: TrackedSession, row: str) -> bool:
+        """An api_request event per request of the turn has come in, and the sidebar shows their cost."""
+        intake = session.telemetry
+        cli = intake.telemetry if intake is not None else None
+        if cli is None or len(cli.requests) < len(env.stub.main_requests) or not cli.cost_usd:
+            return False
+        return row.split()[0] == "Cost" and row.split()[-1] == f"${cli.cost_usd:.3f}"
+
+    session, outcome, store, rows = await run_one_prompt(env, tmp_path, the_clis_total)
     assert session.telemetry_mode == "cli" and session.telemetry is not None
     assert session.telemetry.rejected == 0, session.telemetry.last_error
 
@@ -124,20 +151,19 @@ async def test_a_users_own_telemetry_export_is_left_as_it_is(claude_env: Any, tm
             "OTEL_EXPORTER_OTLP_ENDPOINT": theirs.endpoint,
             "OTEL_LOGS_EXPORT_INTERVAL": "1000",
         }
-        session, outcome, store, rows = await run_one_prompt(env, tmp_path, users)
+
+        def theirs_has_the_requests(session: TrackedSession, row: str) -> bool:
+            with theirs.lock:
+                posts = list(theirs.posts)
+            return log_names(posts).count("claude_code.api_request") >= len(env.stub.main_requests) > 0
+
+        session, outcome, store, rows = await run_one_prompt(env, tmp_path, theirs_has_the_requests, users)
         posts = theirs.take()
     finally:
         theirs.close()
     assert session.telemetry_mode == "user" and session.telemetry is None
     assert {k: session.env[k] for k in users} == users  # their environment, untouched
-    names = [
-        record["body"]["stringValue"]
-        for post in posts
-        if post["route"] == "logs"
-        for resource in post["body"]["resourceLogs"]
-        for scope in resource["scopeLogs"]
-        for record in scope["logRecords"]
-    ]
+    names = log_names(posts)
     assert names.count("claude_code.api_request") >= len(env.stub.main_requests) > 0
     assert any(post["route"] == "metrics" for post in posts)
 

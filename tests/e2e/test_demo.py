@@ -59,8 +59,10 @@ class Screen:
             self.pump()
 
     def type(self, text: str) -> None:
+        """Type `text` into Claude's prompt box, wait until Claude shows it there (it has read the keys: an
+        Enter in the same read would be part of a paste), then press Enter."""
         self.child.send(text)
-        self.pump(0.5)
+        self.wait_for("\u276f\\s*" + re.escape(text), timeout=60)
         self.child.send("\r")
 
 

@@ -20,7 +20,7 @@ from claude_tui.parsing import SessionStats, TranscriptTail
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
-from tests.helpers import logged_run_id, wait_for, wait_until_logged
+from tests.helpers import logged_run_id, type_prompt, wait_for, wait_until_logged
 
 pytestmark = pytest.mark.slow
 
@@ -61,16 +61,13 @@ def stats_of(paths: list[tuple[Path, float | None]]) -> dict[str, Any]:
 
 
 async def type_line(pilot: Any, pane: TerminalPane, text: str) -> None:
-    pane.send(text.encode())
-    await pilot.pause(0.6)
-    await pilot.press("enter")
+    await type_prompt(pilot, pane, text)
 
 
 async def first_turn(pilot: Any, app: ClaudeTuiApp, session: TrackedSession, prompt: str) -> TerminalPane:
     """Wait for Claude's prompt box, type `prompt`, wait for its turn to end; the pane."""
     pane = app.query_one(TerminalPane)
     await wait_for(pilot, lambda: "❯" in "\n".join(pane.emulator.display), 60, "Claude's prompt")
-    await pilot.pause(1.0)
     await type_line(pilot, pane, prompt)
     await wait_for(pilot, lambda: session.stats["turns"] >= 1, 120, "the first turn")
     return pane
@@ -113,11 +110,12 @@ async def test_clear_between_two_prompts_counts_both_halves(claude_env: Any, tmp
         assert session.lifecycle.hooks_seen
         await type_line(pilot, pane, "/clear")
         await wait_for(pilot, lambda: len(session.lifecycle.conversations) == 2, 60, "the new conversation")
-        await pilot.pause(1.0)
         await type_line(pilot, pane, "Read the app for me")
         await wait_for(pilot, lambda: session.stats["user_prompts"] >= 2 and session.stats["turns"] >= 2, 120,
                        "the second turn")  # fmt: skip
-        await pilot.pause(0.6)
+        shown = {"user_prompts": "2", "tool_uses": "2", "commands_executed": "1"}
+        await wait_for(pilot, lambda: all(sidebar_value(app, k) == v for k, v in shown.items()), 30,
+                       "the sidebar's counts (its next poll)")  # fmt: skip
         second = session.lifecycle.session_ids[1]
         transcripts = [env.transcript_path(first), env.transcript_path(second)]
         assert all(transcripts)
@@ -214,16 +212,16 @@ async def test_an_in_pane_resume_counts_only_the_new_part_and_links_the_earlier_
         screen = lambda: "\n".join(pane.emulator.display)  # noqa: E731
         listed = "the earlier conversation listed"
         await wait_for(pilot, lambda: "List the files here" in screen(), 60, listed, describe=screen)
-        await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(
             pilot, lambda: len(session.lifecycle.conversations) == 2, 60, "the resumed conversation"
         )
-        await pilot.pause(1.5)
         await type_line(pilot, pane, "Go on where we were")
         await wait_for(pilot, lambda: session.stats["user_prompts"] >= 2 and session.stats["turns"] >= 2, 120,
                        "the turn in the resumed conversation")  # fmt: skip
-        await pilot.pause(0.6)
+        shown = {"user_prompts": "2", "commands_executed": "0"}
+        await wait_for(pilot, lambda: all(sidebar_value(app, k) == v for k, v in shown.items()), 30,
+                       "the sidebar's counts (its next poll)")  # fmt: skip
         resumed = session.lifecycle.conversations[1]
         assert (resumed.session_id, resumed.source) == (earlier, "resume")
         own = env.transcript_path(first)
@@ -430,7 +428,6 @@ async def test_r_in_history_resumes_a_run_in_its_work_dir(
         await wait_for(pilot, lambda: "List the files here" in screen(), 60, "the resumed conversation",
                        describe=screen)  # fmt: skip
         await wait_for(pilot, lambda: session.lifecycle.hooks_seen, 60, "the session's first hook")
-        await pilot.pause(1.0)
         await type_line(pilot, terminal, "Go on where we were")
         await wait_for(pilot, lambda: session.stats["turns"] >= 1, 120, "the turn")
         assert app.active_tab == "session"
@@ -471,7 +468,8 @@ async def test_without_hooks_a_clear_is_noticed_on_disk(claude_env: Any, tmp_pat
     async with app.run_test(size=(140, 42)) as pilot:
         pane = await first_turn(pilot, app, session, "List the files here")
         await type_line(pilot, pane, "/clear")
-        await pilot.pause(2.0)
+        cleared = lambda: "List the files here" not in "\n".join(pane.emulator.display)  # noqa: E731
+        await wait_for(pilot, cleared, 60, "the screen cleared (no hook says so)")
         await type_line(pilot, pane, "Read the app for me")
         await wait_for(
             pilot, lambda: len(session.lifecycle.conversations) == 2, 60, "the new transcript found"

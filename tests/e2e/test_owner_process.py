@@ -92,6 +92,11 @@ def test_detach_ls_json_and_sigterm_to_the_owner(
     assert listed(child_env, env.work_dir) == []
 
 
+def screen(pump: Any) -> str:
+    """What an attached window's emulator holds: scrollback and screen, as text."""
+    return "\n".join([*pump.emulator.history_lines(), *pump.emulator.display])
+
+
 async def test_attach_types_detaches_attaches_again_and_the_owner_logs_one_run(
     claude_env: Any, tmp_path: Path, owner_processes: Callable[[], list[int]]
 ) -> None:
@@ -102,7 +107,7 @@ async def test_attach_types_detaches_attaches_again_and_the_owner_logs_one_run(
     from claude_tui.owner.attached import OwnerPump
     from claude_tui.widgets.attached_view import AttachedSessionView
     from tests.e2e.test_sessions_claude import SCENARIO
-    from tests.helpers import wait_for
+    from tests.helpers import type_prompt, wait_for
 
     env = claude_env(SCENARIO)
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -113,9 +118,6 @@ async def test_attach_types_detaches_attaches_again_and_the_owner_logs_one_run(
     assert detached.returncode == 0, detached.stdout + detached.stderr
     session_id = detached.stdout.split()[1]
 
-    def screen(pump: OwnerPump) -> str:
-        return "\n".join([*pump.emulator.history_lines(), *pump.emulator.display])
-
     pump = OwnerPump.attach(session_id[:8])  # a prefix, as `attach ID` takes it
     view = AttachedSessionView(pump)
     app = ClaudeTuiApp(attached=[view])
@@ -124,10 +126,7 @@ async def test_attach_types_detaches_attaches_again_and_the_owner_logs_one_run(
             pilot, lambda: "❯" in screen(pump), 60, "Claude's prompt", describe=lambda: screen(pump)
         )
         assert app.active_tab == "session" and app.focused is view.pane
-        await pilot.pause(1.0)
-        view.pane.send(b"count to three")
-        await pilot.pause(0.6)
-        await pilot.press("enter")
+        await type_prompt(pilot, view.pane, "count to three")
         await wait_for(
             pilot,
             lambda: "Counted to three." in screen(pump) and view.snapshot and view.snapshot.tool_uses == 3,
@@ -156,9 +155,7 @@ async def test_attach_types_detaches_attaches_again_and_the_owner_logs_one_run(
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: view.snapshot is not None, 30, "the owner's counts")
         assert view.snapshot is not None and view.snapshot.tool_uses == 3
-        view.pane.send(b"/exit")
-        await pilot.pause(0.6)
-        await pilot.press("enter")
+        await type_prompt(pilot, view.pane, "/exit")
         await wait_for(pilot, lambda: app.return_value is not None, 60, "the program to end")
     [result] = app.results
     assert result.exit_code == 0 and result.handed_off and not result.detached

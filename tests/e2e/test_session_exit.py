@@ -266,9 +266,10 @@ def test_sigterm_or_hangup_detaches_the_session_runs_on_sigterm_restores_the_ter
         else:
             os.kill(int(ui), signal.SIGTERM)
             wait_until(status_file.exists, 90, "claude-tui to exit")
-            time.sleep(0.2)  # the shell wrote the status: tmux has drawn what claude-tui wrote before
-            # The outer terminal is as it was: main screen, no mouse tracking, the cursor shown.
-            assert pane("#{alternate_on} #{mouse_any_flag} #{cursor_flag}") == "0 0 1"
+            # The outer terminal is as it was: main screen, no mouse tracking, the cursor shown (tmux draws
+            # what claude-tui wrote on its own time, maybe after the shell wrote the status).
+            restored = lambda: pane("#{alternate_on} #{mouse_any_flag} #{cursor_flag}") == "0 0 1"  # noqa: E731
+            wait_until(lambda: restored() and "runs on: " in captured(), 30, "the terminal restored")
             text = captured()
             assert f"Session {session_id[:8]} runs on: " in text and f"attach {session_id[:8]}" in text, text
             assert int(status_file.read_text()) == 0

@@ -18,7 +18,7 @@ from claude_tui.app import ClaudeTuiApp
 from claude_tui.claude_env import SCRIPTED_FLAGS
 from claude_tui.session import SessionConfig, TrackedSession
 from tests.functional.test_sessions import chord, dialog_open
-from tests.helpers import wait_for, wait_until
+from tests.helpers import type_prompt, wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ async def test_two_sessions_count_independently_into_two_runs(claude_env: Any, t
     app = ClaudeTuiApp(first, tracking_uri=store, experiment="sessions")
     async with app.run_test(size=(120, 40)) as pilot:
         tab = app.session_tab
-        await pilot.pause(1.0)
+        await wait_for(pilot, lambda: app.focused is tab.views[0].pane, 30, "the pane to take the keys")
         await chord(pilot, "n")
         await wait_for(pilot, lambda: dialog_open(app), 30, "the new-session dialog")
         app.screen.query_one("#prompt", Input).value = "count to five"
@@ -69,10 +69,14 @@ async def test_two_sessions_count_independently_into_two_runs(claude_env: Any, t
         await wait_for(
             pilot, counted, 180, "both sessions to count", describe=lambda: f"{first.stats} {second.stats}"
         )
-        await pilot.pause(1.0)  # both turns end
-        assert (first.stats["commands_executed"], second.stats["commands_executed"]) == (3, 5)
-        listed = tab.views[1].query_one("SessionList").entries  # type: ignore[attr-defined]
-        assert [entry.tool_uses for entry in listed] == [3, 5]
+        commands = lambda: (first.stats["commands_executed"], second.stats["commands_executed"])  # noqa: E731
+        await wait_for(
+            pilot, lambda: commands() == (3, 5), 60, "both turns to end", describe=lambda: str(commands())
+        )
+        listed = lambda: tab.views[1].query_one("SessionList").entries  # type: ignore[attr-defined]  # noqa: E731
+        await wait_for(
+            pilot, lambda: [entry.tool_uses for entry in listed()] == [3, 5], 30, "the list's counts"
+        )
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: app.return_value is not None, 120, "both sessions to be logged")
 
@@ -127,14 +131,11 @@ async def test_a_background_permission_prompt_marks_its_entry_rings_once_and_w_g
         await wait_for(pilot, lambda: len(tab.views) == 2 and tab.active is tab.views[1], 30, "session 2")
         two = tab.views[1]
         await wait_for(pilot, lambda: "❯" in "\n".join(two.pane.emulator.display), 60, "Claude's prompt (2)")
-        await pilot.pause(1.0)
         await chord(pilot, "1")
         await wait_for(pilot, lambda: tab.active is one and app.focused is one.pane, 30, "session 1 shown")
         assert not tab.attention(two) and rings() == 0
 
-        two.pane.send(b"Run a python check")  # typed into the background session's program
-        await pilot.pause(0.6)
-        two.pane.send(b"\r")
+        await type_prompt(pilot, two.pane, "Run a python check")  # into the background session's program
 
         def screen_two() -> str:
             return "\n".join(two.pane.emulator.display)

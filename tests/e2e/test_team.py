@@ -72,9 +72,8 @@ def live_demo_session(env: dict[str, str], experiment: str) -> str:
     try:
         wait_for(r"Tool uses\s+6\b")
         wait_for(r"✻ \w+ for \d+s")  # the turn has ended: the prompt box takes input again
-        time.sleep(1.0)
         child.send("/exit")
-        time.sleep(0.5)
+        wait_for(r"❯\s*/exit")  # Claude has read it: an Enter in the same read would be part of a paste
         child.send("\r")
         child.expect(pexpect.EOF, timeout=180)
     finally:

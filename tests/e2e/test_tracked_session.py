@@ -20,7 +20,7 @@ from claude_tui.scenarios import scenario_prompts
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
-from tests.helpers import wait_for, wait_until
+from tests.helpers import type_prompt, wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -86,34 +86,28 @@ async def test_tracked_session_counts_and_mlflow_run(claude_env: Any, tmp_path: 
             120,
             "the first turn",
         )
-        await pilot.pause(1.0)  # the prompt box is back once the turn has ended
-        pane.send(prompts[1].encode())
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await type_prompt(pilot, pane, prompts[1])
         await wait_for(
             pilot,
             lambda: session.stats["turns"] >= 2 and session.stats["tool_uses"] >= EXPECTED["tool_uses"],
             120,
             "the second turn",
         )
-        await pilot.pause(0.6)  # one more poll so the sidebar shows the final counts
+        shown = ("commands_executed", "tool_uses", "errors_encountered", "user_prompts", "git_operations")
+        await wait_for(
+            pilot,
+            lambda: all(sidebar_value(app, stat) == str(EXPECTED[stat]) for stat in shown),
+            30,
+            "the sidebar to show the final counts (at its next poll)",
+            describe=lambda: str({stat: sidebar_value(app, stat) for stat in shown}),
+        )
         for stat, value in EXPECTED.items():
             assert session.stats[stat] == value, stat
-        for stat in (
-            "commands_executed",
-            "tool_uses",
-            "errors_encountered",
-            "user_prompts",
-            "git_operations",
-        ):
-            assert sidebar_value(app, stat) == str(EXPECTED[stat]), stat
         assert app.query_one("#stat-errors_encountered", StatRow).has_class("-bad")
         assert "cat: CHANGELOG.md" in str(app.query_one("#last-error").content)
         assert app.query_one(SessionSidebar).query_one("#tools-by-name").content
 
-        pane.send(b"/exit")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await type_prompt(pilot, pane, "/exit")
         await wait_for(pilot, lambda: app.return_value is not None, 120, "the session to end")
 
     outcome = app.return_value

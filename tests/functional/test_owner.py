@@ -55,14 +55,19 @@ for line in sys.stdin:
 
 def test_a_detached_session_is_listed_then_logged_exactly_once(tmp_path: Path, owner_server: Any) -> None:
     owner_server.log_spool = store = FakeStore()
+    # The program ends once the test has seen it listed: a fixed lifetime (1.5 s) can pass first under load.
+    go = tmp_path / "go"
     argv = program(
-        tmp_path, "import time\nprint('working', flush=True)\ntime.sleep(1.5)\nraise SystemExit(3)\n"
+        tmp_path,
+        "import os, time\nprint('working', flush=True)\n"
+        f"while not os.path.exists({str(go)!r}):\n    time.sleep(0.02)\nraise SystemExit(3)\n",
     )
     with OwnerClient.connect() as client:
         session_id = client.spawn(config_for(tmp_path).to_dict(), argv, cols=80, rows=24)
         [info] = client.list_sessions()
         assert info["id"] == session_id and info["cwd"] == str(tmp_path) and info["tracked"]
         assert info["state"] in ("starting", "working") and info["exit_code"] is None
+        go.touch()
         wait_until(lambda: client.list_sessions()[0]["state"] == "logged", 20, "the session to be logged")
         [info] = client.list_sessions()
     assert info["exit_code"] == 3 and info["run_id"] == "run1" and info["ended_at"] >= info["started_at"]

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from textual.pilot import Pilot
 
 from claude_tui.cli import main
 from claude_tui.replay_app import ReplayApp
 from claude_tui.terminal.cast import read_cast
 from claude_tui.terminal.recorder import CastRecorder
 from claude_tui.widgets.terminal import TerminalPane
+from tests.helpers import wait_for
 
 
 def make_cast(path: Path, lines: int = 12, cols: int = 30, rows: int = 5) -> Path:
@@ -143,7 +143,7 @@ async def test_player_play_pause_speed_instant(tmp_path: Path) -> None:
     async with app.run_test(size=(60, 12)) as pilot:
         pane = app.query_one(TerminalPane)
         assert (pane.emulator.cols, pane.emulator.rows) == (40, 6)
-        await pilot.pause(0.45)
+        await wait_for(pilot, lambda: app.next_event >= 3, 30, "a few frames played")
         await pilot.press("space")  # pause
         assert not app.playing
         stopped_at = app.next_event
@@ -159,8 +159,7 @@ async def test_player_play_pause_speed_instant(tmp_path: Path) -> None:
         await pilot.press("minus")
         assert app.speed == 2.0
         await pilot.press("i")  # instant: to the end
-        await pilot.pause(0.2)
-        assert app.finished
+        await wait_for(pilot, lambda: app.finished, 30, "the end")
         assert "frame 39" in screen(app)
         assert "finished" in str(app.query_one("#status").render())
         await pilot.press("r")  # restart from the beginning, at 1x
@@ -178,22 +177,13 @@ async def test_player_follows_resize_events(tmp_path: Path) -> None:
         recorder.output(b"after the resize, a line longer than twenty\r\n")
     app = ReplayApp(read_cast(path), speed=float("inf"))
 
-    async def finished(pilot: Pilot[Any]) -> None:
-        for _ in range(100):
-            if app.finished:
-                return
-            await pilot.pause(0.02)
-
     async with app.run_test(size=(70, 14)) as pilot:
-        await finished(pilot)
+        await wait_for(pilot, lambda: app.finished, 30, "the end")
         pane = app.query_one(TerminalPane)
         assert (pane.emulator.cols, pane.emulator.rows) == (50, 8)
         assert "after the resize, a line longer than twenty" in screen(app)
-        for _ in range(50):  # the widget follows at the next layout
-            if (pane.size.width, pane.size.height) == (50, 8):
-                break
-            await pilot.pause(0.02)
-        assert (pane.size.width, pane.size.height) == (50, 8)
+        size = lambda: (pane.size.width, pane.size.height)  # noqa: E731
+        await wait_for(pilot, lambda: size() == (50, 8), 30, "the widget to follow at the next layout")
         assert (pane.emulator.cols, pane.emulator.rows) == (50, 8)
         assert "after the resize, a line longer than twenty" in screen(app)
 
@@ -204,11 +194,7 @@ async def test_player_feeds_a_big_raw_file_in_slices(tmp_path: Path) -> None:
     app = ReplayApp(read_cast(path), speed=float("inf"))
     assert len(app.events) > 10  # one raw event, cut into slices
     async with app.run_test(size=(90, 30)) as pilot:
-        for _ in range(500):
-            if app.finished:
-                break
-            await pilot.pause(0.02)
-        assert app.finished
+        await wait_for(pilot, lambda: app.finished, 60, "the end")
         assert "raw line 19999" in screen(app)
 
 

@@ -204,12 +204,12 @@ async def test_mouse_wheel_scrolls_the_scrollback() -> None:
         assert not pane.emulator.mouse_tracking
         for _ in range(2):
             pane.post_message(events.MouseScrollUp(pane, 1, 1, 0, 0, 0, False, False, False))
-        await pilot.pause(0.1)
-        assert pane.scroll_offset_lines == 2 * TerminalPane.SCROLL_LINES
+        up = 2 * TerminalPane.SCROLL_LINES
+        await wait_for(pilot, lambda: pane.scroll_offset_lines == up, what="two wheel steps up")
         assert pane.render_line(0).text.rstrip() == pane.emulator.history_lines()[-6]
         pane.post_message(events.MouseScrollDown(pane, 1, 1, 0, 0, 0, False, False, False))
-        await pilot.pause(0.1)
-        assert pane.scroll_offset_lines == TerminalPane.SCROLL_LINES
+        down = TerminalPane.SCROLL_LINES
+        await wait_for(pilot, lambda: pane.scroll_offset_lines == down, what="one wheel step down")
 
 
 # -- exact bytes ---------------------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ async def test_application_cursor_mode_and_focus_reports(
         await wait_for(pilot, lambda: app.app_keys == 1, what="the app's key")
         assert app.released == 1 and not pane.has_focus
         pane.focus()
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: pane.has_focus, what="the pane's focus")
         await pilot.press("a")
         expected = b"\x1bOA\x1bOD\x1bOH\x1b[1;2A" + b"\x1b[O" + b"\x1b[I" + b"a"
         await wait_for(pilot, lambda: log.read_bytes() == expected, what="SS3 arrows and focus reports")
@@ -544,6 +544,6 @@ def test_feeding_a_viewer_before_the_app_runs() -> None:
 
 def test_snapshot_colored_output_and_cursor(snap_compare: Any) -> None:
     async def settle(pilot: Pilot[Any]) -> None:
-        await pilot.pause(0.1)
+        await helpers.wait_for_screen(pilot, "type here")  # the pane draws on its own frame timer
 
     assert snap_compare(SnapshotApp(), terminal_size=(50, 8), run_before=settle)

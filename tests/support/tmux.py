@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from tests.helpers import wait_until
+
 
 class Tmux:
     """One tmux server with one session of `cols` x `rows` running a shell with exactly `env`."""
@@ -42,10 +44,12 @@ class Tmux:
         self.target = f"={self.name}:"
 
     def type(self, text: str, *, enter: bool = True) -> None:
-        """Type `text` literally, then Enter."""
+        """Type `text` literally, then, once the program shows it, Enter: a TUI reading a paste-like burst
+        takes an Enter read with the text as part of it, and a fixed pause is too short under load."""
+        before = self.joined().count(text)
         subprocess.run([*self.base, "send-keys", "-t", self.target, "-l", text], check=True)
         if enter:
-            time.sleep(0.3)  # a TUI reading a paste-like burst takes the Enter as part of it otherwise
+            wait_until(lambda: self.joined().count(text) > before, 60, f"the program to show {text!r}")
             self.key("Enter")
 
     def key(self, *names: str) -> None:
@@ -56,6 +60,16 @@ class Tmux:
         """The visible screen as text."""
         out = subprocess.run(
             [*self.base, "capture-pane", "-p", "-t", self.target], check=True, capture_output=True, text=True
+        )
+        return out.stdout
+
+    def joined(self) -> str:
+        """The visible screen as text, lines the terminal wrapped joined again."""
+        out = subprocess.run(
+            [*self.base, "capture-pane", "-p", "-J", "-t", self.target],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return out.stdout
 
@@ -145,9 +159,11 @@ class TmuxWindows:
         self._tmux("send-keys", "-l", "-t", self.target(window), text)
 
     def type_line(self, window: str, text: str) -> None:
-        """Type `text`, give the program a moment to draw it, press Enter (as a person submits a line)."""
+        """Type `text`, wait until the program shows it (once more than before), press Enter (as a person
+        submits a line: an Enter read with the text would be part of a paste)."""
+        before = self.screen(window).count(text)
         self.text(window, text)
-        time.sleep(0.6)
+        wait_until(lambda: self.screen(window).count(text) > before, 60, f"{window} to show {text!r}")
         self.keys(window, "Enter")
 
     def select(self, window: str) -> None:

@@ -101,10 +101,13 @@ async def main(mode):
         lock.acquire()
     if mode == "stuck in a write":  # as behind a writer thread that holds stdout's lock in a write() that
         # never returns: a buffered file's lock is not interrupted by signals, no Python handler runs
-        _, w = os.pipe()
+        import fcntl, termios
+        r, w = os.pipe()
         out = os.fdopen(w, "wb", buffering=1 << 16)
         threading.Thread(target=lambda: (out.write(b"x" * (1 << 20)), out.flush()), daemon=True).start()
-        time.sleep(0.5)  # the thread is in its write (a pipe holds 64 KiB)
+        size, filled = fcntl.fcntl(r, fcntl.F_GETPIPE_SZ), bytearray(4)
+        while fcntl.ioctl(r, termios.FIONREAD, filled) or int.from_bytes(filled, sys.byteorder) < size:
+            time.sleep(0.01)  # until the thread is in its write: the pipe is full
         print("writing", flush=True)
         out.write(b"y")
     await handled.wait()

@@ -135,14 +135,14 @@ def test_write_echo_and_resize_sends_sigwinch() -> None:
 def test_big_write_waits_for_the_reader() -> None:
     # 1 MB into a program that reads slowly-ish: write() must not fail on EAGAIN or lose bytes.
     script = (
-        "import sys, tty; tty.setraw(0); n = 0\n"
+        "import sys, tty; tty.setraw(0); n = 0; print('RAW', flush=True)\n"
         "while n < 1_000_000:\n"
         "    n += len(sys.stdin.buffer.read1(65536))\n"
         "print('TOTAL', n, flush=True)\n"
     )
     session = PtySession.spawn([PY, "-c", script])
     try:
-        time.sleep(0.3)  # let it switch to raw mode: cooked mode would cap lines at 4 KiB
+        read_until(session, b"RAW", timeout=60)  # in raw mode: cooked mode would cap lines at 4 KiB
         payload = bytes(range(32, 127)) * (1_000_000 // 95 + 1)
         session.write(payload[:1_000_000], timeout=30)
         assert b"TOTAL 1000000" in read_until(session, b"TOTAL 1000000", timeout=30)

@@ -21,6 +21,7 @@ from claude_tui.history.query import (
 )
 from claude_tui.history.ui_server import ServerState, UiServer, pgid_alive
 from claude_tui.tracking import schema
+from tests.helpers import wait_until
 from tests.support.synthetic import SAMPLE_SESSIONS, SEED_FILTERS, SyntheticSession, log_sessions
 
 EXPERIMENT = "claude-sessions"
@@ -198,14 +199,15 @@ def test_stale_state_file_is_forgotten(tmp_path: Path) -> None:
 
 def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
     # A stand-in "server" whose child ignores SIGTERM: stop() must still leave nothing behind.
+    ignoring = tmp_path / "ignoring"  # the child made once it ignores SIGTERM
     script = (
         "import signal, subprocess, sys, time\n"
         "subprocess.Popen([sys.executable, '-c', 'import signal,time; signal.signal(signal.SIGTERM, "
-        "signal.SIG_IGN); time.sleep(60)'])\n"
+        f'signal.SIG_IGN); open("{ignoring}", "w").close(); time.sleep(60)\'])\n'
         "time.sleep(60)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
-    time.sleep(0.5)
+    wait_until(ignoring.exists, 60, "the child to ignore SIGTERM")
     server = UiServer("sqlite:///y.db", artifact_root=str(tmp_path / "a"), state_dir=tmp_path)
     state = ServerState(proc.pid, os.getpgid(proc.pid), "127.0.0.1", 9, "sqlite:///y.db", "a", "l", 0.0)
     server.state_path.write_text(json.dumps(state.__dict__))
