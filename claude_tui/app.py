@@ -17,8 +17,9 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
+from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.widgets import Header, Tabs
+from textual.widgets import Tabs
 
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.terminal.collector import settle_garbage_collector
@@ -27,6 +28,7 @@ from claude_tui.terminal.pty_session import PtySession
 from claude_tui.terminal.pump import PtyPump
 from claude_tui.tracking.spool_logger import LogSpool, SpoolLogger
 from claude_tui.widgets.attached_view import QUIT_DETACHES, open_in_owner, template_config
+from claude_tui.widgets.header import WindowHeader
 from claude_tui.widgets.history_tab import HistoryTab
 from claude_tui.widgets.session_tab import SessionTab, window_header
 from claude_tui.widgets.session_view import SessionView
@@ -43,6 +45,10 @@ class ClaudeTuiApp(App[SessionResult]):
     CSS_PATH = Path(__file__).parent / "screens" / "app.tcss"
     """Absolute, so that a subclass elsewhere (a test's) finds it too."""
     TITLE = "claude-tui"
+    # Textual's title reactives repaint the whole screen on each change (a full render per session switch);
+    # only the header shows them, and its title line repaints itself (widgets/header.py).
+    title: Reactive[str] = Reactive("", compute=False, repaint=False)
+    sub_title: Reactive[str] = Reactive("", compute=False, repaint=False)
     COMMAND_PALETTE_BINDING = "ctrl+backslash"
     """ctrl+p belongs to the program in the pane (shell history, Claude's own keys)."""
 
@@ -114,7 +120,7 @@ class ClaudeTuiApp(App[SessionResult]):
     def compose(self) -> ComposeResult:
         # Without a session nothing is waited for: the tab bar and the footer come at once.
         at_once = self._first_session is None
-        yield Header()
+        yield WindowHeader()
         with Container(id="tab-bar"):
             if at_once:
                 yield tab_bar(self.initial_tab)

@@ -532,6 +532,8 @@ class TerminalPane(Widget, can_focus=True):
         if not self.runs_program and not self.FOLLOW_SIZE:
             self.refresh()
             return
+        if (cols, rows) == (self.emulator.cols, self.emulator.rows):
+            return  # shown again at its size (a session switch): the frame that shows it draws it whole
         if self.pump is not None:
             self.pump.resize(cols, rows)  # the screen; while the program runs, its terminal and the recording
         else:

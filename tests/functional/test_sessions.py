@@ -313,3 +313,41 @@ async def test_a_hidden_session_s_sidebar_catches_up_when_it_is_shown(tmp_path: 
         assert row._shown == ("Tool uses", "1")  # drawn at once: the switch's first frame has it
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 30, "both sessions to end")
+
+
+async def test_a_switch_renders_the_window_once(tmp_path: Path, monkeypatch: Any) -> None:
+    """Switching sessions renders the whole window once: the new title repaints only the header's title line
+    (Textual's title reactives repainted the whole screen, a second full render a frame later, and its header
+    asked for a layout), and the shown pane is not redrawn whole again for a Resize to the size it had."""
+    from textual._compositor import Compositor
+    from textual.widgets._header import HeaderTitle
+
+    app = ClaudeTuiApp(first_session(tmp_path), log_spool=FakeStore())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: "ready" in shown_text(app), 30, "the first program")
+        one, two = await open_second(pilot, app, tmp_path)
+        title = app.query_one(HeaderTitle)
+        await wait_for(pilot, lambda: two.session.title in str(title.content), 30, "the second's title")
+        full_renders: list[int] = []
+        pane_refreshes: list[int] = []
+        render_full_update = Compositor.render_full_update
+
+        def counted(self: Compositor, **kwargs: Any) -> Any:
+            full_renders.append(1)
+            return render_full_update(self, **kwargs)
+
+        monkeypatch.setattr(Compositor, "render_full_update", counted)
+        pane_refresh = one.pane.refresh
+        monkeypatch.setattr(
+            one.pane,
+            "refresh",
+            lambda *regions, **kw: pane_refreshes.append(len(regions)) or pane_refresh(*regions, **kw),
+        )
+        app.session_tab.show(one)
+        await wait_for(pilot, lambda: one.session.title in str(title.content), 30, "the first's title")
+        await pilot.pause(0.3)  # the frames a repaint of the whole screen would have come in
+        assert len(full_renders) == 1
+        # Redrawn whole only by Textual's focus (`focus()` and its Focus event), not for a Resize to its size:
+        assert pane_refreshes.count(0) <= 2, pane_refreshes
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 30, "both sessions to end")
