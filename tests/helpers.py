@@ -135,7 +135,8 @@ async def exit_claude(pilot: Any, app: Any, pane: Any, timeout: float = 120) -> 
     the run's id (`logged_run_id`).
     """
     await type_prompt(pilot, pane, "/exit", timeout)
-    await wait_for(pilot, lambda: app.return_value is not None, timeout, "the session to end")
+    ended = lambda: app.return_value is not None  # noqa: E731
+    await wait_for(pilot, ended, timeout, "the session to end", describe=lambda: pane_text(pane))
     outcome = app.return_value
     assert outcome.error is None, outcome.error
     assert outcome.exit_code == 0, outcome
