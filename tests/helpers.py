@@ -129,14 +129,26 @@ async def type_prompt(pilot: Any, pane: Any, text: str, timeout: float = 60) -> 
     pane.send(b"\r")
 
 
+async def type_exit(pilot: Any, app: Any, pane: Any, timeout: float = 120) -> None:
+    """Type `/exit` into Claude in `pane` and wait until the app has ended. A sub-agent still running in the
+    background makes Claude ask first ("Background work is running"): Enter, its default ("Exit and stop
+    tasks"), is what a person presses."""
+    asks = "Background work is running"
+    await type_prompt(pilot, pane, "/exit", timeout)
+    ended = lambda: app.return_value is not None  # noqa: E731
+    await wait_for(pilot, lambda: ended() or asks in pane_text(pane), timeout, "the session to end or ask",
+                   describe=lambda: pane_text(pane))  # fmt: skip
+    if not ended():
+        pane.send(b"\r")
+    await wait_for(pilot, ended, timeout, "the session to end", describe=lambda: pane_text(pane))
+
+
 async def exit_claude(pilot: Any, app: Any, pane: Any, timeout: float = 120) -> Any:
     """Type `/exit` into the pane, wait until the app has ended and its logger process has logged the
     session, and check that it went well (exit status 0, no error); returns the app's `SessionResult` with
     the run's id (`logged_run_id`).
     """
-    await type_prompt(pilot, pane, "/exit", timeout)
-    ended = lambda: app.return_value is not None  # noqa: E731
-    await wait_for(pilot, ended, timeout, "the session to end", describe=lambda: pane_text(pane))
+    await type_exit(pilot, app, pane, timeout)
     outcome = app.return_value
     assert outcome.error is None, outcome.error
     assert outcome.exit_code == 0, outcome

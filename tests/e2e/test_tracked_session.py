@@ -20,7 +20,7 @@ from claude_tui.scenarios import scenario_prompts
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
 from claude_tui.widgets.terminal import TerminalPane
-from tests.helpers import pane_text, type_prompt, wait_for, wait_until
+from tests.helpers import pane_text, type_exit, type_prompt, wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -107,21 +107,14 @@ async def test_tracked_session_counts_and_mlflow_run(claude_env: Any, tmp_path: 
         assert "cat: CHANGELOG.md" in str(app.query_one("#last-error").content)
         assert app.query_one(SessionSidebar).query_one("#tools-by-name").content
 
-        # The reviewer sub-agent ran in the background: its end comes back to Claude after the counts are in,
-        # and a /exit typed while Claude works on it was not run (once at load 6-14, the pauses gone). Idle
-        # after the turn's last answer, as a person would see it.
+        # The reviewer sub-agent runs in the background and may outlast the turn's counts (or even its last
+        # answer): a /exit then makes Claude ask (a session left running once at load 6-14). Typed once Claude
+        # is idle after the turn's last answer, as a person would.
         done = lambda: "The history is clean" in pane_text(pane) and session.snapshot().state == "idle"  # noqa: E731
         await wait_for(
             pilot, done, 120, "Claude idle after the last answer", describe=lambda: pane_text(pane)
         )
-        await type_prompt(pilot, pane, "/exit")
-        await wait_for(
-            pilot,
-            lambda: app.return_value is not None,
-            120,
-            "the session to end",
-            describe=lambda: pane_text(pane),
-        )
+        await type_exit(pilot, app, pane)
 
     outcome = app.return_value
     assert isinstance(outcome, SessionResult)
