@@ -100,6 +100,14 @@ def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
             screen.pump()
         shown = screen.wait_for(r"\bCost\s+(\$0\.\d{3})").group(1)
         screen.type("/exit")
+        # The reviewer sub-agent may still run in the background: Claude asks first, and Enter (its default,
+        # "Exit and stop tasks") is what a user presses (test_first_hour_shell does the same).
+        try:
+            screen.wait_for(r"Background work is running", timeout=120)
+        except pexpect.EOF:
+            pass  # it ended without asking
+        else:
+            screen.child.send("\r")
         screen.child.expect(pexpect.EOF, timeout=120)
     finally:
         screen.child.close(force=True)
