@@ -2,10 +2,12 @@
 
 Both run the pinned real CLI against the offline stub in the same isolated environment, interleaved, each in a
 fresh PTY of 160x45. Per run: wait for the banner, then `SETTLE` seconds (what a session's first seconds
-start in the background has started), then claude-tui's own process (the UI, its children not counted) is
-measured over `IDLE` seconds: its CPU (all its threads, to the nanosecond; claude alone's own idle CPU in
-the same rounds is printed beside it) and its memory (RSS), and
-whether numpy, pandas, pyarrow or scipy are mapped into it (they come only with mlflow). Then `/exit` is
+start in the background has started), then claude-tui's own processes are measured over `IDLE` seconds: the
+window (the UI) and its session owner (which runs the program: claude-tui's too since the window became the
+owner's client), their children (claude, loggers) not counted: their CPU (all their threads, to the
+nanosecond; claude alone's own idle CPU in the same rounds is printed beside it), their memory (RSS), each
+and summed (the targets are for the sum), and whether numpy, pandas, pyarrow or scipy are mapped into the
+window (they come only with mlflow). Then `/exit` is
 typed and the clock starts at the Enter key:
 - exit: until the process is gone (what the shell waits for), target <= 4x claude alone, per round;
 - in the store: from the exit until the session's run is in the sqlite store and finished, target <= 3 s.
@@ -121,11 +123,13 @@ def one_run(argv: list[str], env: dict[str, str], cwd: Path, db: Path | None) ->
                 raise TimeoutError(f"no banner from {argv[0]}")
             output += drain(child, 0.1)
         drain(child, SETTLE)
+        owner = owner_pid(env["CLAUDE_TUI_HOME"])  # runs the program; it starts the warm logger
         before = thread_cpu_seconds(child.pid)
+        owner_before = thread_cpu_seconds(owner) if owner is not None else 0.0
         drain(child, IDLE)
         cpu = (thread_cpu_seconds(child.pid) - before) / IDLE
+        owner_cpu = (thread_cpu_seconds(owner) - owner_before) / IDLE if owner is not None else 0.0
         rss, heavy = rss_mb(child.pid), heavy_loaded(child.pid)
-        owner = owner_pid(env["CLAUDE_TUI_HOME"])  # runs the program; it starts the warm logger
         owner_rss = rss_mb(owner) if owner is not None else 0.0
         logger_rss = warm_logger_rss_mb(owner if owner is not None else child.pid)
         runs_before = finished_runs(db) if db is not None else 0
@@ -149,6 +153,7 @@ def one_run(argv: list[str], env: dict[str, str], cwd: Path, db: Path | None) ->
             "exit": exited,
             "logged": logged,
             "cpu": cpu,
+            "owner_cpu": owner_cpu,
             "rss": rss,
             "heavy": heavy,
             "logger_rss": logger_rss,
@@ -205,8 +210,20 @@ def main() -> list[dict[str, Any]]:
             "load": load,
         },
         {
-            "case": "claude-tui's own process idle: CPU % (target < 0.5)",
+            "case": "claude-tui's own processes idle (the window + its session owner): CPU % (target < 0.5)",
+            "median": 100 * statistics.median(r["cpu"] + r["owner_cpu"] for r in tracked),
+            "runs": RUNS,
+            "load": load,
+        },
+        {
+            "case": "of which the window (the UI process): CPU %",
             "median": 100 * statistics.median(r["cpu"] for r in tracked),
+            "runs": RUNS,
+            "load": load,
+        },
+        {
+            "case": "of which the session owner (runs the program): CPU %",
+            "median": 100 * statistics.median(r["owner_cpu"] for r in tracked),
             "runs": RUNS,
             "load": load,
         },
@@ -217,14 +234,20 @@ def main() -> list[dict[str, Any]]:
             "load": load,
         },
         {
-            "case": "claude-tui's own process: memory MB (target <= 80); heavy libraries: "
-            + (", ".join(heavy) or "none"),
+            "case": "claude-tui's own processes (the window + its session owner): memory MB (target <= 80); "
+            "heavy libraries in the window: " + (", ".join(heavy) or "none"),
+            "median": statistics.median(r["rss"] + r["owner_rss"] for r in tracked),
+            "runs": RUNS,
+            "load": load,
+        },
+        {
+            "case": "of which the window: memory MB",
             "median": statistics.median(r["rss"] for r in tracked),
             "runs": RUNS,
             "load": load,
         },
         {
-            "case": "its session owner process (runs the program): memory MB",
+            "case": "of which the session owner: memory MB",
             "median": statistics.median(r["owner_rss"] for r in tracked),
             "runs": RUNS,
             "load": load,

@@ -33,7 +33,8 @@ from claude_tui.widgets.history_tab import HistoryTab
 from claude_tui.widgets.session_tab import SessionTab, window_header
 from claude_tui.widgets.session_view import SessionView
 from claude_tui.widgets.store_check import check_store_after_start
-from claude_tui.widgets.tab_switcher import KeysFooter, TabSwitcher, fill_in_chrome, tab_bar
+from claude_tui.widgets.quiet_driver import quiet_driver
+from claude_tui.widgets.tab_switcher import KeysFooter, TabSwitcher, fill_in_chrome, tab_bar, window_commands
 
 SessionConfigFactory = Callable[[Path, list[str]], SessionConfig]
 """Builds the config of a session the app opens itself: `(work dir, claude args) -> SessionConfig`."""
@@ -116,6 +117,9 @@ class ClaudeTuiApp(App[SessionResult]):
         from claude_tui.screens.main import MainScreen
 
         return MainScreen(id="_default")
+
+    def get_driver_class(self) -> type[Any]:
+        return quiet_driver(super().get_driver_class())  # on Linux its input thread sleeps until a key
 
     def compose(self) -> ComposeResult:
         # Without a session nothing is waited for: the tab bar and the footer come at once.
@@ -242,14 +246,4 @@ class ClaudeTuiApp(App[SessionResult]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            "Session tab", "Show the running session", partial(self.action_show_tab, "session")
-        )
-        yield SystemCommand("History tab", "Browse past sessions", partial(self.action_show_tab, "history"))
-        if self.sessions:
-            yield SystemCommand(
-                "Sidebar", "Fold or unfold the session's counters (key b)", self.action_toggle_sidebar
-            )
-        yield from self.session_tab.system_commands()
-        for tab in screen.query(HistoryTab).results(HistoryTab):
-            yield from tab.system_commands()
+        yield from window_commands(self, screen)

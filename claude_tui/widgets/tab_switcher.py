@@ -6,8 +6,11 @@ first frame): `fill_in_chrome` mounts them into the placeholders the first frame
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+from textual.app import SystemCommand
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Tab, Tabs
 
@@ -50,3 +53,17 @@ class TabSwitcher(ContentSwitcher):
             self.app.set_focus(None)  # typing must not go on into a tab that is no longer shown
         if tab == "history":
             self.query_one(HistoryTab).show_pane()
+
+
+def window_commands(app: Any, screen: Screen[Any]) -> Iterator[SystemCommand]:
+    """The command palette's entries of the window `app` (a `ClaudeTuiApp`) beside Textual's own: the tabs,
+    the sidebar, the Session tab's and History's."""
+    yield SystemCommand("Session tab", "Show the running session", partial(app.action_show_tab, "session"))
+    yield SystemCommand("History tab", "Browse past sessions", partial(app.action_show_tab, "history"))
+    if app.sessions:
+        yield SystemCommand(
+            "Sidebar", "Fold or unfold the session's counters (key b)", app.action_toggle_sidebar
+        )
+    yield from app.session_tab.system_commands()
+    for tab in screen.query(HistoryTab).results(HistoryTab):
+        yield from tab.system_commands()
