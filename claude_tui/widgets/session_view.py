@@ -20,7 +20,6 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.timer import Timer
 
 from claude_tui.layout import sidebar_folds
 from claude_tui.session import SessionResult, TrackedSession
@@ -158,7 +157,8 @@ class SessionView(Horizontal):
         self._changed_at = 0.0
         self._activity: tuple[object, ...] = ()
         self._polled_at = 0.0
-        self._next_poll: tuple[float, Timer] | None = None
+        self._next_poll: tuple[float, asyncio.TimerHandle] | None = None
+        """When the next poll is due, and its timer (`_arm_poll`)."""
         self.snapshot: SessionSnapshot | None = None
         """The latest snapshot of the session (None before the first poll)."""
         self.result: SessionResult | None = None
@@ -216,6 +216,9 @@ class SessionView(Horizontal):
 
     def on_unmount(self) -> None:
         self.session.on_news = None
+        if self._next_poll is not None:
+            self._next_poll[1].cancel()
+            self._next_poll = None
 
     # -- the sidebar's form ------------------------------------------------------------------------------
 
@@ -272,7 +275,19 @@ class SessionView(Horizontal):
         self._poll()
         if not self._ending and self.is_attached:
             delay = self.poll_delay(self._polled_at)
-            self._next_poll = (self._polled_at + delay, self.set_timer(delay, self._poll_and_rearm))
+            self._next_poll = (self._polled_at + delay, self._arm_poll(delay))
+
+    def _arm_poll(self, delay: float) -> asyncio.TimerHandle:
+        """The poll in `delay` seconds, on the event loop's own timer: a Textual timer costs a task, a message
+        and (a new `partial` each time) an `inspect.signature` per poll, most of an idle window's poll."""
+
+        def due() -> None:
+            try:
+                self._poll_and_rearm()
+            except Exception as error:  # as a Textual timer's callback would: the app shows it and exits
+                self.app._handle_exception(error)
+
+        return asyncio.get_running_loop().call_later(delay, due)
 
     @on(News)
     def _news_came(self) -> None:
@@ -288,11 +303,11 @@ class SessionView(Horizontal):
         due = max(now, self._polled_at + self.POLL_INTERVAL)
         at, timer = self._next_poll
         if due < at:
-            timer.stop()
-            if due <= now:  # (a Textual timer of 0 seconds divides by its interval)
+            timer.cancel()
+            if due <= now:
                 self._poll_and_rearm()
             else:
-                self._next_poll = (due, self.set_timer(due - now, self._poll_and_rearm))
+                self._next_poll = (due, self._arm_poll(due - now))
 
     # -- the program's attention -----------------------------------------------------------------------------
 
