@@ -59,6 +59,15 @@ ENV_CLAUDE_BIN = "CLAUDE_TUI_CLAUDE_BIN"
 # -- the program -----------------------------------------------------------------------------------------
 
 
+def new_session_id() -> str:
+    """A random (version 4) UUID as text, without importing `uuid` (which imports `platform`)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def is_claude(command: str) -> bool:
     """Whether the program is Claude Code (it then gets `--session-id` and is tracked by transcript)."""
     return os.path.basename(command) in CLAUDE_NAMES

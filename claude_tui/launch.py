@@ -21,7 +21,14 @@ import gc
 import os
 import sys
 
-from claude_tui.claude_code import config_dir, fallback_program, given_session_id, is_claude, tracked_env
+from claude_tui.claude_code import (
+    config_dir,
+    fallback_program,
+    given_session_id,
+    is_claude,
+    new_session_id,
+    tracked_env,
+)
 from claude_tui.commands import SUBCOMMANDS
 from claude_tui.lifecycle import endpoint
 from claude_tui.lifecycle.hooks import tracked_argv
@@ -49,15 +56,6 @@ FLAG_OPTIONS = frozenset({"--no-track", "--no-redact", "--detach", "--no-notify"
 LATE_OPTIONS = frozenset({"--worktree"})
 """Options whose work must be done before the program can start (`--worktree` makes its work dir): a command
 line with one is left to click, and nothing is spawned early."""
-
-
-def new_session_id() -> str:
-    """A random (version 4) UUID as text, without importing `uuid` (which imports `platform`)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class RunLine:

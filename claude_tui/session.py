@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -64,7 +63,7 @@ class SessionConfig:
     cwd: Path = field(default_factory=Path.cwd)
     env: dict[str, str] = field(default_factory=dict)
     """Environment overrides for the program (the rest is inherited)."""
-    session_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    session_id: str = field(default_factory=claude_code.new_session_id)
     tags: dict[str, str] = field(default_factory=dict)
     issue_number: str | None = None
     procedure_name: str | None = None
@@ -231,7 +230,7 @@ class SessionConfig:
             claude_args=claude_code.without_conversation_args(self.claude_args) if same_program else [],
             prompt=prompt,
             cwd=cwd,
-            session_id=str(uuid.uuid4()),
+            session_id=claude_code.new_session_id(),
             env=dict(self.env),
             tags=dict(self.tags),
             alerts=list(self.alerts),

@@ -227,13 +227,12 @@ def run_in_owner(config: SessionConfig, *, hint: str | list[str] | None = None) 
             click.echo(f"claude-tui: {exc}", err=True)
             return 2
 
-    from claude_tui.tracking.recovery import log_pending_in_background
     from claude_tui.widgets.attached_view import AttachedSessionView
 
     # Sessions not logged yet (a killed owner's, those a store did not take) are logged by a detached sync,
     # once Claude has drawn (as `widgets.store_check` does for a window's own session).
     if config.track:
-        later = threading.Timer(ClaudeTuiApp.AFTER_START, log_pending_in_background)
+        later = threading.Timer(ClaudeTuiApp.AFTER_START, log_pending)
         later.daemon = True
         later.start()
     app = ClaudeTuiApp(
@@ -252,6 +251,14 @@ def run_in_owner(config: SessionConfig, *, hint: str | list[str] | None = None) 
         pass
     ended = [result for result in app.results if not result.detached]
     return ended[-1].exit_status if ended else 0
+
+
+def log_pending() -> None:
+    """`recovery.log_pending_in_background`, imported when it runs (after Claude's first frame: the spool
+    code it loads is not needed before)."""
+    from claude_tui.tracking.recovery import log_pending_in_background
+
+    log_pending_in_background()
 
 
 EARLY_REPLY_TIMEOUT = 60.0

@@ -16,7 +16,6 @@ import fcntl
 import gc
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -269,6 +268,8 @@ def connect_or_start(path: Path | None = None) -> OwnerClient:
 
 def _start_owner_process(listener: socket.socket, path: Path) -> None:
     """`python -m claude_tui.owner --fd N`: a new interpreter serving the socket bound here."""
+    import subprocess  # not at the top: `launch` imports this module before Claude's spawn
+
     fd = listener.fileno()
     log_fd = os.open(owner_log(path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(log_fd, "ab") as log:

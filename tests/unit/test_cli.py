@@ -181,6 +181,57 @@ def test_first_frame_path_loads_only_what_the_first_frame_needs(tmp_path: Path) 
     assert loaded == ["claude_tui.widgets.sidebar"]  # the probe itself works
 
 
+OWNER_SPAWN_PATH = "import claude_tui.launch, claude_tui.owner.client"
+"""What the forked session owner has imported when it spawns the program (`launch.early_in_owner`)."""
+NOT_BY_THE_OWNER_SPAWN = (
+    *NOT_BY_THE_SPAWN,
+    "asyncio",
+    "click",
+    "claude_tui.session",
+    "claude_tui.owner.server",
+    "subprocess",  # only to start an owner in a new interpreter (`client._start_owner_process`)
+    "uuid",  # imports `platform`; a session id needs only os.urandom (`claude_code.new_session_id`)
+)
+NOT_BY_THE_OWNER = (
+    *NOT_BY_THE_FIRST_FRAME,
+    "textual",
+    "rich",
+    "click",
+    "uuid",
+    "platform",
+    "http.server",  # the hooks endpoint serves from the first poll on, about a second in
+)
+"""What the owner does not load to serve a window's first frame (the window loads what it shows)."""
+NOT_BY_THE_WINDOW = ("claude_tui.owner.server", "claude_tui.owner.loggers", "claude_tui.tracking.recovery")
+"""What only the owner needs, or the window only seconds after Claude's first frame."""
+
+
+def test_owner_start_path_loads_only_what_spawning_and_serving_need(tmp_path: Path) -> None:
+    """Since a window is the session owner's client, the owner spawns Claude and serves the window's claim
+    while both processes start on the machine's cores: what one of them loads that it does not need is CPU
+    taken from Claude's start (docs/startup.md)."""
+    probe = f"[m for m in {NOT_BY_THE_OWNER_SPAWN!r} if m in sys.modules]"
+    code = (
+        f"import sys\n{OWNER_SPAWN_PATH}\nby_spawn = {probe}\n"
+        "import claude_tui.owner.server\n"
+        "from pathlib import Path; from claude_tui.session import SessionConfig, TrackedSession\n"
+        "c = TrackedSession(SessionConfig(command='claude', cwd=Path('/'), track=False), argv=['claude'])\n"
+        "print(by_spawn, c.telemetry_mode)"
+    )
+    out, loaded = run_and_list_loaded(code, (*NOT_BY_THE_OWNER, "claude_tui.owner.server"))
+    assert out.strip() == "[] cli"
+    assert loaded == ["claude_tui.owner.server"]  # the probe itself works
+
+
+def test_window_path_loads_nothing_only_the_owner_needs() -> None:
+    """A window that the owner runs the session for imports up to its app (`commands.run.run_in_owner`)."""
+    code = (
+        f"{SPAWN_PATH}\nimport claude_tui.owner.attached, claude_tui.app, claude_tui.widgets.attached_view\n"
+    )
+    _, loaded = run_and_list_loaded(code, (*NOT_BY_THE_WINDOW, "claude_tui.owner.attached"))
+    assert loaded == ["claude_tui.owner.attached"]  # the probe itself works
+
+
 def test_unwritable_spool_ends_the_spawned_program_and_exits_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, owner_server: Any
 ) -> None:
