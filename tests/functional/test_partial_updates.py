@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -39,13 +40,15 @@ class SidebarApp(App[None]):
     """
 
 
-def rendered_by(monkeypatch: pytest.MonkeyPatch) -> list[Widget]:
-    """The widgets whose lines are rendered from now on, in order."""
+def rendered_by(monkeypatch: pytest.MonkeyPatch, crops: list[Region] | None = None) -> list[Widget]:
+    """The widgets whose lines are rendered from now on, in order (and into `crops`, the crop of each)."""
     seen: list[Widget] = []
     render_lines = Widget.render_lines
 
     def spy(self: Widget, crop):  # type: ignore[no-untyped-def]
         seen.append(self)
+        if crops is not None:
+            crops.append(crop)
         return render_lines(self, crop)
 
     monkeypatch.setattr(Widget, "render_lines", spy)
@@ -76,7 +79,8 @@ async def test_a_one_row_change_renders_only_what_overlaps_it(monkeypatch: pytes
         assert isinstance(compositor, CroppedCompositor)
         row = app.query_one("#row-12", Static)
         row.update("row 12 changed")
-        seen = rendered_by(monkeypatch)
+        crops: list[Region] = []
+        seen = rendered_by(monkeypatch, crops)
         compositor.update_widgets({row})
         update = compositor.render_partial_update()
         assert update is not None
@@ -85,6 +89,8 @@ async def test_a_one_row_change_renders_only_what_overlaps_it(monkeypatch: pytes
         names = {widget.id or type(widget).__name__ for widget in seen}
         assert "row-12" in names
         assert not names & {"pane", "row-11", "row-13", "Header", "Footer"}, names
+        # And of the containers only that row, not their whole height (a frame a second for the clock).
+        assert [crop.height for crop in crops] == [1] * len(crops), crops
         monkeypatch.undo()
         full = compositor.render_strips()
         pairs = spans_text(update, full)
