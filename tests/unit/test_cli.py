@@ -158,20 +158,30 @@ NOT_BY_THE_FIRST_FRAME = (
 """What the first frame does not show, or needs only later (docs/startup.md)."""
 
 
+def by_spawn(path: str, not_loaded: tuple[str, ...]) -> str:
+    """Code that runs the imports `path`, then notes in `by_spawn` which of `not_loaded` they loaded."""
+    return f"import sys\n{path}\nby_spawn = [m for m in {not_loaded!r} if m in sys.modules]\n"
+
+
+CLAUDE_SESSION = (
+    "from pathlib import Path; from claude_tui.session import SessionConfig, TrackedSession\n"
+    "c = TrackedSession(SessionConfig(command='claude', cwd=Path('/'), track=False), argv=['claude'])\n"
+)
+"""Code that builds a tracked Claude session as `c` (it receives its telemetry: `c.telemetry_mode`)."""
+
+
 def test_first_frame_path_loads_only_what_the_first_frame_needs(tmp_path: Path) -> None:
     """The one run-time import check (the layer contracts in pyproject.toml say the rest statically): in a
     fresh interpreter, the spawn path, then the app and a session as at Claude's first frame: `run`'s check
     of a local store, a tracked Claude session that receives its telemetry, a program's session."""
     settings = str(tmp_path / "none.toml")
-    probe = f"[m for m in {NOT_BY_THE_SPAWN!r} if m in sys.modules]"
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     code = (
-        f"import sys\n{SPAWN_PATH}\nby_spawn = {probe}\n"
+        f"{by_spawn(SPAWN_PATH, NOT_BY_THE_SPAWN)}"
         f"import os; os.environ['CLAUDE_TUI_CONFIG'] = {settings!r}\n"
         "from claude_tui.config import load_settings; load_settings()\n"
         f"from claude_tui.tracking.reach import store_problem; assert store_problem({store!r}) is None\n"
-        "from pathlib import Path; from claude_tui.session import SessionConfig, TrackedSession\n"
-        "c = TrackedSession(SessionConfig(command='claude', cwd=Path('/'), track=False), argv=['claude'])\n"
+        f"{CLAUDE_SESSION}"
         "s = TrackedSession(SessionConfig(command='sh', cwd=Path('/'), track=False), argv=['sh'])\n"
         "import claude_tui.app\n"
         "print(by_spawn, c.telemetry_mode, s.title)"
@@ -206,17 +216,13 @@ NOT_BY_THE_WINDOW = ("claude_tui.owner.server", "claude_tui.owner.loggers", "cla
 """What only the owner needs, or the window only seconds after Claude's first frame."""
 
 
-def test_owner_start_path_loads_only_what_spawning_and_serving_need(tmp_path: Path) -> None:
+def test_owner_start_path_loads_only_what_spawning_and_serving_need() -> None:
     """Since a window is the session owner's client, the owner spawns Claude and serves the window's claim
     while both processes start on the machine's cores: what one of them loads that it does not need is CPU
     taken from Claude's start (docs/startup.md)."""
-    probe = f"[m for m in {NOT_BY_THE_OWNER_SPAWN!r} if m in sys.modules]"
     code = (
-        f"import sys\n{OWNER_SPAWN_PATH}\nby_spawn = {probe}\n"
-        "import claude_tui.owner.server\n"
-        "from pathlib import Path; from claude_tui.session import SessionConfig, TrackedSession\n"
-        "c = TrackedSession(SessionConfig(command='claude', cwd=Path('/'), track=False), argv=['claude'])\n"
-        "print(by_spawn, c.telemetry_mode)"
+        f"{by_spawn(OWNER_SPAWN_PATH, NOT_BY_THE_OWNER_SPAWN)}import claude_tui.owner.server\n"
+        f"{CLAUDE_SESSION}print(by_spawn, c.telemetry_mode)"
     )
     out, loaded = run_and_list_loaded(code, (*NOT_BY_THE_OWNER, "claude_tui.owner.server"))
     assert out.strip() == "[] cli"
