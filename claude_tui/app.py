@@ -30,10 +30,10 @@ from claude_tui.tracking.spool_logger import LogSpool, SpoolLogger
 from claude_tui.widgets.attached_view import QUIT_DETACHES, open_in_owner, template_config
 from claude_tui.widgets.header import WindowHeader
 from claude_tui.widgets.history_tab import HistoryTab
+from claude_tui.widgets.quiet_driver import quiet_driver
 from claude_tui.widgets.session_tab import SessionTab, window_header
 from claude_tui.widgets.session_view import SessionView
 from claude_tui.widgets.store_check import check_store_after_start
-from claude_tui.widgets.quiet_driver import quiet_driver
 from claude_tui.widgets.tab_switcher import KeysFooter, TabSwitcher, fill_in_chrome, tab_bar, window_commands
 
 SessionConfigFactory = Callable[[Path, list[str]], SessionConfig]
