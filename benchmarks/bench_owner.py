@@ -10,8 +10,11 @@ same kind of PTY. Three parts:
   window has drawn and settled, the CPU that claude-tui's own processes (the window and the owner; tmux: its
   server and client) use over `--idle` seconds, and their resident memory. Target: with 8 sessions < 1 %
   CPU and < 150 MB more than with one.
-- **attach**: with the 8 sessions running, from starting `claude-tui attach` to the shown session's screen on
-  the terminal, and on to the 8th session's screen (`ctrl+]` `8` sent as soon as the first is drawn). Target:
+- **attach**: with the 8 sessions running and their output taken in (the owner's CPU settled), from
+  starting `claude-tui attach` to the shown session's screen on
+  the terminal, and on to the 8th session's screen (`ctrl+]` `8` sent as soon as the first is drawn, the `8`
+  once the footer shows the chord was taken). The window adds sessions 2-8 after its first frame, in order:
+  the 8th is the last, so its screen on the terminal is the time until every screen can be shown. Target:
   all screens in < 1 s.
 - **echo**: a program in raw mode that answers each key with a mark of its own; from writing the key to the
   outer terminal until the mark is back on it, `--keys` times: the program alone in a PTY (the floor),
@@ -147,6 +150,20 @@ def tmux_server(folder: Path) -> Iterator[list[str]]:
         subprocess.run([*base, "kill-server"], capture_output=True)
 
 
+def settle(pid: int, timeout: float = 60.0) -> None:
+    """Wait until process `pid` has taken in what its programs printed: its CPU time grows by less than 10 ms
+    over half a second (on a loaded machine the owner emulates 8 x 10,000 lines for several seconds; an
+    attach meanwhile would time that too)."""
+    deadline = time.monotonic() + timeout
+    used = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        if now - used < 0.01:
+            return
+        used = now
+
+
 def idle_cpu(pids: list[int], terminal: Terminal, seconds: float) -> list[float]:
     """CPU % each process used over `seconds` (the terminal's output read meanwhile)."""
     before = [cpu_seconds(pid) for pid in pids]
@@ -177,7 +194,7 @@ def idle_claude_tui(work: Path, program: Path, count: int, lines: int, seconds: 
         deadline = time.monotonic() + 60
         while len(owner.sessions()) < count and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(2)  # the programs print their scrollback into the owner's emulators
+        settle(owner.pid())  # the programs' scrollback is in the owner's emulators
         started = time.perf_counter()
         terminal = owner.attach()
         try:
@@ -211,10 +228,10 @@ def idle_tmux(work: Path, program: Path, count: int, lines: int, seconds: float)
         subprocess.run([*base, "new-window", "-t", "0:0", "-k", *run, "S1", str(lines)], check=True)
         for n in range(2, count + 1):
             subprocess.run([*base, "new-window", "-t", f"0:{n - 1}", *run, f"S{n}", str(lines)], check=True)
-        time.sleep(2)
         server = int(
             subprocess.run([*base, "display", "-p", "#{pid}"], capture_output=True, text=True).stdout
         )
+        settle(server)
         started = time.perf_counter()
         terminal = Terminal([*base, "attach", "-t", "0"], env={**os.environ, "TERM": "xterm-256color"})
         try:

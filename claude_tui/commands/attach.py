@@ -65,25 +65,29 @@ def attach(session_id: str | None) -> None:
             if not client.same_version:
                 raise OwnerError(f"the session owner runs claude-tui {client.version}: attach with that one")
             chosen = pick(client.list_sessions(), session_id)
-        pumps = [OwnerPump.attach(str(s["id"]), client.path) for s in chosen]
+        # Every screen is asked for at once: the owner serialises them while Textual loads here. The shown
+        # session's is restored before the first frame, the others' after it (`SessionTab.add_later`).
+        asked = [OwnerPump.ask_attach(str(s["id"]), client.path) for s in chosen]
     except OwnerNotRunning:
         fail(f"no session runs. `{own_command()} --detach` starts one without a window.")
     except (NothingToAttach, OwnerError, OSError) as exc:
         fail(str(exc))
 
     from claude_tui.app import ClaudeTuiApp
-    from claude_tui.widgets.attached_view import AttachedSessionView
+    from claude_tui.widgets.attached_view import AttachedSessionView, take_later
 
-    views = [AttachedSessionView(pump) for pump in pumps]
-    first = pumps[0].info
+    try:
+        first = OwnerPump.take(asked[0], None)
+    except (OwnerError, OSError) as exc:
+        fail(str(exc))
     app = ClaudeTuiApp(
-        attached=views,
-        tracking_uri=first.get("tracking_uri"),
-        experiment=str(first.get("experiment") or "claude-sessions"),
+        attached=[AttachedSessionView(first, later=[take_later(client) for client in asked[1:]])],
+        tracking_uri=first.info.get("tracking_uri"),
+        experiment=str(first.info.get("experiment") or "claude-sessions"),
         handle_signals=True,
     )
     app.run()
     from claude_tui.commands.run import print_results
 
-    print_results(app.results)
+    print_results(app.results, app.notes)
     sys.exit(0)

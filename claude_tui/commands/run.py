@@ -164,8 +164,7 @@ def run_session(config: SessionConfig, *, hint: str | list[str] | None = None, i
     """Start the app on `config`, then print where the session went. Returns the exit status for the shell.
 
     `in_owner`: the session owner runs the program (`run_in_owner`: it outlives the window); otherwise the
-    window does (`demo`, whose stub server lives in this process; a `--worktree` session, whose worktree
-    the window offers to remove when it closes).
+    window does (`demo`, whose stub server lives in this process).
 
     The program is spawned first, before the session's parsers, its spool and Textual load: its start-up
     (about 0.4 s for claude) then overlaps ours, and its first frame is barely later than in a bare terminal.
@@ -225,6 +224,7 @@ def run_in_owner(config: SessionConfig, *, hint: str | list[str] | None = None) 
             pump = OwnerPump.start_session(config, cols=cols, rows=rows, client=client)
         except (ProgramNotFound, OwnerError, OSError) as exc:
             click.echo(f"claude-tui: {exc}", err=True)
+            discard_worktree(config)
             return 2
 
     from claude_tui.widgets.attached_view import AttachedSessionView
@@ -244,9 +244,7 @@ def run_in_owner(config: SessionConfig, *, hint: str | list[str] | None = None) 
     )
     app.run()
     try:
-        print_results(app.results)
-        for note in app.notes:
-            click.echo(note[:1].upper() + note[1:] + ".")
+        print_results(app.results, app.notes)
     except OSError:  # the terminal is gone (SIGHUP): the sessions run on in the owner
         pass
     ended = [result for result in app.results if not result.detached]
@@ -266,14 +264,25 @@ EARLY_REPLY_TIMEOUT = 60.0
 and a loaded machine takes its time)."""
 
 
-def print_results(results: list[SessionResult]) -> None:
-    """What became of each session of a window on the owner's sessions: detached (it runs on), or ended."""
+def print_results(results: list[SessionResult], notes: list[str] | None = None) -> None:
+    """What became of each session of a window on the owner's sessions: detached (it runs on), or ended;
+    then of their worktrees (`notes`, one line each)."""
     for result in results:
         short = (result.session_id or "")[:8]
         if result.detached:
             click.echo(f"Session {short} runs on: `{own_command()} attach {short}` shows it again.")
         else:
             print_outcome(result)
+    for note in notes or ():
+        click.echo(note[:1].upper() + note[1:] + ".")
+
+
+def discard_worktree(config: SessionConfig) -> None:
+    """Remove the worktree made for a session whose program could not start (nothing can be in it)."""
+    if config.worktree is not None:
+        from claude_tui.worktree import discard_unused
+
+        discard_unused(config.worktree)
 
 
 def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
@@ -282,10 +291,7 @@ def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
         pty = claim_or_spawn(config, cols, rows)
     except (ProgramNotFound, SpawnError) as exc:
         click.echo(f"claude-tui: {exc}", err=True)
-        if config.worktree is not None:
-            from claude_tui.worktree import discard_unused
-
-            discard_unused(config.worktree)
+        discard_worktree(config)
         start_recovery(config)
         return 2
 
@@ -480,8 +486,9 @@ def run(
     )
     if detach:
         sys.exit(start_detached(config))
-    # A worktree session stays the window's own: closing it offers to remove its worktree (docs/sessions.md).
-    sys.exit(run_session(config, in_owner=config.worktree is None))
+    # A worktree session is the owner's too: closing it in a window offers to remove its worktree; one that
+    # ends with no window attached keeps it (docs/sessions.md).
+    sys.exit(run_session(config, in_owner=True))
 
 
 def start_detached(config: SessionConfig) -> int:
@@ -499,6 +506,7 @@ def start_detached(config: SessionConfig) -> int:
             session_id = client.spawn(config.to_dict(), cols=cols, rows=rows, program=program)
     except (ProgramNotFound, OwnerError, OSError) as exc:
         click.echo(f"claude-tui: {exc}", err=True)
+        discard_worktree(config)
         return 2
     click.echo(f"Session {session_id} started in {config.cwd}.")
     click.echo(f"`{own_command()} ls` lists the sessions; it is logged to MLflow when it ends.")

@@ -3,7 +3,8 @@
 It has `PtyPump`'s interface (`terminal.pump.TerminalPump`), so the terminal pane drives it the same way: the
 socket's fd goes to the event loop, `pump()` takes in what arrived, `write()` sends keys, `resize()` resizes
 the program's terminal. What arrives is the owner's stream for one session (`owner.protocol`): first the
-owner's emulator state (`restore`: the screen and scrollback as they are), then the program's output bytes
+owner's emulator state (`restore`: the screen as it is; `take` returns then), its scrollback (taken in with
+the stream, a moment later: a MB for 10,000 lines), then the program's output bytes
 (fed to this emulator, so both stay the same), stats snapshots, state changes, resizes and the program's end.
 
 This emulator never answers the program's terminal queries (the owner's does, once); `close()` detaches (the
@@ -20,11 +21,13 @@ import contextlib
 import logging
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from claude_tui.owner.client import REPLY_TIMEOUT, OwnerClient, OwnerError
 from claude_tui.owner.protocol import (
+    HISTORY,
     INPUT,
     MESSAGE,
     OUTPUT,
@@ -85,6 +88,8 @@ class OwnerPump:
         self._exit_status: ExitStatus | None = None
         self._eof = False
         self._closed = False
+        self.on_news: Callable[[], object] | None = None
+        """Called (on the thread that pumps) when the owner's stats or the session's state arrive."""
 
     @classmethod
     def attach(
@@ -97,8 +102,27 @@ class OwnerPump:
             OwnerNotRunning: nobody serves the socket.
             OwnerError: the owner refused (no such session, another version) or did not answer in time.
         """
-        client = OwnerClient.connect(path, timeout)
-        return cls.take(client, {"op": "attach", "id": session_id})
+        return cls.take(cls.ask_attach(session_id, path, timeout=timeout), None)
+
+    @classmethod
+    def ask_attach(
+        cls, session_id: str, path: Path | None = None, *, timeout: float = REPLY_TIMEOUT
+    ) -> OwnerClient:
+        """Connect and ask for `session_id`'s stream without waiting for the answer: `take(client, None)`
+        makes the pump when it is wanted. A window on several sessions asks for all of them at once, so the
+        owner serialises their screens while the window starts, and it restores the shown one first.
+
+        Raises:
+            OwnerNotRunning: nobody serves the socket.
+            OwnerError: the owner went away.
+        """
+        client = OwnerClient.open(path, timeout)
+        try:
+            client.send({"op": "attach", "id": session_id})
+        except OwnerError:
+            client.close()
+            raise
+        return client
 
     @classmethod
     def start(
@@ -146,6 +170,7 @@ class OwnerPump:
         try:
             if request is not None:
                 client.send(request)
+            client.take_hello()
             attached = client.receive()
             while attached["op"] == "spawned":  # a spawn's first answer; the session comes next
                 attached = client.receive()
@@ -280,6 +305,12 @@ class OwnerPump:
             with contextlib.suppress(OwnerError):
                 self._restore(payload)
             return 1
+        if kind == HISTORY:  # the scrollback, after the screen (`take` restored that)
+            try:
+                self.emulator.restore_history(payload)
+            except StateError as exc:
+                log.warning("the session owner's scrollback: %s", exc)
+            return 1
         if kind != MESSAGE:
             return 0
         try:
@@ -311,6 +342,8 @@ class OwnerPump:
             self._exit_status = ExitStatus(message.get("code"), message.get("signal"))
         elif op == "error":
             log.warning("session owner: %s", message.get("message"))
+        if op in ("stats", "state", "exited") and self.on_news is not None:
+            self.on_news()
 
     def drain(self) -> int:
         """Take in what has arrived, without a time budget."""

@@ -97,12 +97,28 @@ class OwnerClient:
             OwnerNotRunning: nobody serves the socket.
             OwnerError: the owner did not answer in time.
         """
+        client = cls.open(path, timeout)
+        client.server_hello = client.receive()
+        return client
+
+    @classmethod
+    def open(cls, path: Path | None = None, timeout: float = REPLY_TIMEOUT) -> OwnerClient:
+        """Connect and send the hello without waiting for the owner's (`take_hello` reads it): requests
+        sent on several connections at once are answered while this process does something else.
+
+        Raises:
+            OwnerNotRunning: nobody serves the socket.
+        """
         path = path or socket_path()
         client = cls(connect_socket(path), path)
         client.sock.settimeout(timeout)
         client.send(hello())
-        client.server_hello = client.receive()
         return client
+
+    def take_hello(self) -> None:
+        """Read the owner's hello, unless it was read already (`open` does not wait for it)."""
+        if not self.server_hello:
+            self.server_hello = self.receive()
 
     @property
     def version(self) -> str:

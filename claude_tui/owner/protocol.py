@@ -2,7 +2,9 @@
 
 A frame is a 5-byte header (payload length, kind) and a payload. `MESSAGE` frames carry one JSON object
 with an `op`; `OUTPUT` frames the program's bytes as it wrote them (owner to UI); `INPUT` frames keys and
-pastes (UI to owner); `STATE` frames an emulator's state (`TerminalEmulator.state`, owner to UI, at attach).
+pastes (UI to owner); `STATE` frames an emulator's screen (`TerminalEmulator.state` without the scrollback,
+owner to UI, at attach) and `HISTORY` the scrollback that follows it (`TerminalEmulator.history_state`): a UI
+draws the screen before the scrollback's MBs have crossed the socket.
 
 Every connection starts with `hello` both ways: the client says its protocol and claude-tui version, the
 owner answers with its own and its pid. Only `hello`, `list` and `shutdown` are promised to every version
@@ -25,6 +27,7 @@ from typing import Any
 from claude_tui import __version__
 
 __all__ = [
+    "HISTORY",
     "INPUT",
     "MESSAGE",
     "OUTPUT",
@@ -46,7 +49,7 @@ __all__ = [
 PROTOCOL = 1
 """The frame format and the ops; bumped when either changes."""
 
-MESSAGE, OUTPUT, INPUT, STATE = 1, 2, 3, 4
+MESSAGE, OUTPUT, INPUT, STATE, HISTORY = 1, 2, 3, 4, 5
 """Frame kinds."""
 
 HEADER = struct.Struct("!IB")

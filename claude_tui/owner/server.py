@@ -32,6 +32,7 @@ from typing import Any
 from claude_tui import __version__
 from claude_tui.owner.loggers import OwnerLoggers, StoreKey
 from claude_tui.owner.protocol import (
+    HISTORY,
     INPUT,
     MESSAGE,
     OUTPUT,
@@ -162,7 +163,11 @@ class OwnedSession:
     """
 
     POLL_INTERVAL = 0.25
-    """Seconds between transcript polls (the server's tick)."""
+    """Seconds between transcript polls while the session is busy (the server's tick)."""
+    IDLE_POLL_INTERVAL = 1.0
+    """Seconds between polls while the session is idle: no output since the last poll, no hook or telemetry
+    (they wake the next tick's poll), and its state is not `working` (8 idle sessions polled 4 times a second
+    each kept the owner at 0.5 % CPU)."""
     FIRST_POLL_AFTER = 1.0
     """The first poll builds the parsers (tens of ms): not before Claude has drawn its first frame."""
     STATS_EVERY = 15.0
@@ -213,6 +218,9 @@ class OwnedSession:
         self._ending = False
         self._last_output = 0.0
         self._first_poll_at = time.monotonic() + self.FIRST_POLL_AFTER
+        self._polled_at = 0.0
+        self._news = False
+        """A hook or telemetry arrived since the last poll (set on the endpoint's thread)."""
         self._stats_sent: dict[str, Any] = {}
         self._stats_sent_at = 0.0
         self._eof = False
@@ -290,7 +298,9 @@ class OwnedSession:
         conn.message(
             {"op": "attached", "session": self.info(), "config": config, "state_version": STATE_VERSION}
         )
-        conn.send(encode(STATE, self.pump.emulator.state()))
+        emulator = self.pump.emulator
+        conn.send(encode(STATE, emulator.state(history=False)))  # the screen first: the UI draws it at once
+        conn.send(encode(HISTORY, emulator.history_state()))
 
     def broadcast(self, message: dict[str, Any]) -> None:
         """Send a message to every client showing the session (in order with its output)."""
@@ -318,6 +328,7 @@ class OwnedSession:
         # to post them here (the argv names its hook route, the environment its OTLP route).
         env = self.env if self.env is not None else dict(config.env)
         tracked = TrackedSession(config, argv=self.pump.session.argv, env=env)
+        tracked.on_news = self._news_came
         emulator = self.pump.emulator
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, tracked.start, emulator.cols, emulator.rows)
@@ -420,11 +431,21 @@ class OwnedSession:
                 return
         if self.tracked is None or not self.running or now < self._first_poll_at:
             return
-        self._poll(now)
+        if self._poll_due(now):
+            self._poll(now)
+
+    def _news_came(self) -> None:
+        self._news = True
+
+    def _poll_due(self, now: float) -> bool:
+        """Busy (output since the last poll, news, `working`): each tick; idle: each `IDLE_POLL_INTERVAL`."""
+        busy = self._news or self._last_output >= self._polled_at or self.state == "working"
+        return busy or now - self._polled_at >= self.IDLE_POLL_INTERVAL - self.POLL_INTERVAL / 2
 
     def _poll(self, now: float) -> None:
         tracked = self.tracked
         assert tracked is not None
+        self._polled_at, self._news = time.monotonic(), False
         self._terminal_signals(tracked)
         tracked.poll_terminal(self.pump.emulator)
         snapshot = tracked.snapshot().to_dict()
@@ -1055,6 +1076,23 @@ class OwnerServer:
         self.loggers.close_unused({key for key in running if key is not None})
 
 
+PROCESS_NAME = "claude-tui-own"
+"""The owner's name in `ps -e`, `top`, `pgrep` (the kernel keeps 15 bytes): a forked owner would otherwise
+show the window's `claude-tui ...` and a started one `python`."""
+
+
+def name_process(name: str = PROCESS_NAME) -> None:
+    """Set this process's name (`prctl(PR_SET_NAME)`, Linux). Only the name: the command line (`ps -f`,
+    `ps aux`) stays the starting process's, because rewriting argv needs the `setproctitle` C extension,
+    not a dependency for one line of `ps`. Nothing happens where `prctl` is not there."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME; libc is in the process
+    except (OSError, AttributeError):
+        pass
+
+
 def run_owner(
     path: Path,
     *,
@@ -1062,6 +1100,7 @@ def run_owner(
     adopt: Iterable[tuple[str, PtySession, dict[str, str | None]]] = (),
 ) -> None:
     """The owner process's main: log to `owner.log` beside the socket, serve, exit when stopped."""
+    name_process()
     os.close(os.open(path.parent / "owner.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     logging.basicConfig(
         filename=str(path.parent / "owner.log"),

@@ -406,13 +406,17 @@ class TerminalEmulator:
     # ----------------------------------------------------------------------------------------------
     # state: the whole emulator as bytes, for a replica in another process (the session owner's UI)
 
-    def state(self) -> bytes:
+    def state(self, *, history: bool = True) -> bytes:
         """Everything the screen is (cells, scrollback, cursor, modes, styles, a half-read sequence), as
         bytes that :meth:`restore` turns back into the same emulator in another process.
 
         Plain data only (pickled with no class references: :meth:`restore` refuses any): feeding both the
         same bytes afterwards gives the same screens. The format is :data:`STATE_VERSION`; the owner and
         its UI check that they run the same claude-tui before they exchange it.
+
+        `history=False` leaves the scrollback's lines out (the screen is a few KB, the scrollback up to
+        MBs): :meth:`history_state` has them, for :meth:`restore_history` after :meth:`restore`, so a UI
+        draws the screen before the scrollback has crossed the socket.
         """
         values: dict[str, Any] = {name: getattr(self, name) for name in _STATE_SCALARS}
         values["_g"] = list(self._g)
@@ -423,8 +427,8 @@ class TerminalEmulator:
         values["_alt"] = None if alt is None else (alt[0], [bytes(row) for row in alt[1]], alt[2])
         saved = self._saved
         values["_saved"] = None if saved is None else (*saved[:4], list(saved[4]), saved[5])
-        history = self._history
-        values["history"] = (list(history), history.maxlen, history.dropped)
+        scrollback = self._history
+        values["history"] = (list(scrollback) if history else [], scrollback.maxlen, scrollback.dropped)
         table = self._table
         values["styles"] = [None if style is None else tuple(style) for style in table.styles]
         values["free"] = list(table.free)
@@ -433,6 +437,33 @@ class TerminalEmulator:
         discarding = self._discarding
         values["discarding"] = None if discarding is None else _DISCARDING_NAMES[discarding]
         return pickle.dumps((STATE_VERSION, values), protocol=5)
+
+    def history_state(self) -> bytes:
+        """The scrollback's lines, which :meth:`state` leaves out with `history=False`: the same lines the
+        state saw when both are taken with nothing fed in between."""
+        history = self._history
+        return pickle.dumps((STATE_VERSION, (list(history), history.dropped)), protocol=5)
+
+    def restore_history(self, data: bytes) -> None:
+        """Put back the scrollback :meth:`history_state` described, older than any line this emulator
+        scrolled off since :meth:`restore` (none when nothing was fed in between).
+
+        Raises:
+            StateError: the bytes are not a scrollback of this version.
+        """
+        try:
+            version, (lines, dropped) = _PlainUnpickler(io.BytesIO(data)).load()
+        except Exception as exc:
+            raise StateError(f"not a scrollback state: {exc}") from None
+        if version != STATE_VERSION:
+            raise StateError(f"scrollback state version {version!r}, expected {STATE_VERSION}")
+        newer = self._history
+        history = _Scrollback(maxlen=newer.maxlen if newer.maxlen is not None else 0)
+        history.extend(lines)
+        history.extend(newer)
+        history.dropped = dropped + len(lines) + len(newer) - len(history)
+        self._history = history
+        self._all_dirty = True
 
     def restore(self, data: bytes) -> None:
         """Become the emulator :meth:`state` described (in place: whoever holds this object keeps it).

@@ -24,10 +24,18 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from claude_tui.owner.attached import OwnerPump
+    from claude_tui.owner.client import OwnerClient
     from claude_tui.snapshot import SessionSnapshot
     from claude_tui.terminal.pty_session import ExitStatus
 
-__all__ = ["QUIT_DETACHES", "AttachedSessionView", "attached_session", "open_in_owner", "template_config"]
+__all__ = [
+    "QUIT_DETACHES",
+    "AttachedSessionView",
+    "attached_session",
+    "open_in_owner",
+    "take_later",
+    "template_config",
+]
 
 QUIT_DETACHES = Binding("ctrl+q", "quit", "Quit (detach)", priority=True)
 """ctrl+q in a window on the owner's sessions: it asks, and detaching (the sessions run on) is the default."""
@@ -66,10 +74,26 @@ class AttachedSessionView(SessionView):
 
     attached = True
 
-    def __init__(self, pump: OwnerPump, *, hint: str | Sequence[str] | None = None) -> None:
+    HIDDEN_POLL_INTERVAL = 30.0
+    """Seconds between polls while another session is shown: what its entry in the list shows (state, counts)
+    comes from the owner's stats and state messages, each of which wakes the poll (`OwnerPump.on_news`), so a
+    hidden session needs no clock of its own (8 hidden sessions polling each second kept the window at 0.5-1 %
+    CPU: a Textual timer, a message and a snapshot each, for nothing new)."""
+
+    def __init__(
+        self,
+        pump: OwnerPump,
+        *,
+        hint: str | Sequence[str] | None = None,
+        later: Sequence[Callable[[], Callable[[], SessionView]]] = (),
+    ) -> None:
         super().__init__(attached_session(pump), log_session=_not_here, pump=pump, hint=hint)
         self.owner_pump = pump
         """The session's stream from the owner."""
+        self.later = list(later)
+        """The sessions `claude-tui attach` asked for with this one, taken after the window's first frame
+        (`take_later`, `SessionTab.add_later`)."""
+        pump.on_news = lambda: self.post_message(self.News())
         self.owner_config = SessionConfig.from_dict(pump.config) if pump.config else None
         """The session's config as the owner runs it (what a session opened with `n` starts from)."""
 
@@ -79,6 +103,14 @@ class AttachedSessionView(SessionView):
         if self.result is not None and self.result.detached:
             return "detached"
         return super().state
+
+    def poll_delay(self, now: float) -> float:
+        """As `SessionView.poll_delay` while shown; `HIDDEN_POLL_INTERVAL` while another session is."""
+        return super().poll_delay(now) if self.display else self.HIDDEN_POLL_INTERVAL
+
+    def on_show(self) -> None:
+        """Shown again: the poll comes back to the shown session's pace at once."""
+        self.news()
 
     def _take_snapshot(self) -> SessionSnapshot | None:
         """The owner's latest stats (it polls the session; each wait and alert comes once)."""
@@ -139,6 +171,18 @@ def open_in_owner(config: SessionConfig, cols: int, rows: int) -> Callable[[], S
 
     pump = OwnerPump.start_session(config, cols=cols, rows=rows)
     return lambda: AttachedSessionView(pump)
+
+
+def take_later(client: OwnerClient) -> Callable[[], Callable[[], SessionView]]:
+    """A session `claude-tui attach` asked for (`OwnerPump.ask_attach`), taken after the window's first
+    frame (`SessionTab.add_later`): in a thread, its screen is restored; what that returns makes the view."""
+    from claude_tui.owner.attached import OwnerPump
+
+    def take() -> Callable[[], SessionView]:
+        pump = OwnerPump.take(client, None)
+        return lambda: AttachedSessionView(pump)
+
+    return take
 
 
 def template_config(views: Sequence[SessionView]) -> SessionConfig | None:

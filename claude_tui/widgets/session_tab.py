@@ -40,10 +40,13 @@ if TYPE_CHECKING:
     from claude_tui.session import SessionConfig
     from claude_tui.worktree import Worktree
 
-__all__ = ["SessionTab", "entry_for", "session_name", "window_header"]
+__all__ = ["SessionTab", "TakeLater", "entry_for", "session_name", "window_header"]
 
 MakeView = Callable[[TrackedSession], SessionView]
 """Builds the view of a started session (the app injects its store and hint)."""
+TakeLater = Callable[[], Callable[[], SessionView]]
+"""Takes a session the window shows after its first frame (blocking, in a thread: `claude-tui attach`
+restores one of the owner's screens); what it returns makes the view, on the event loop."""
 OpenInOwner = Callable[["SessionConfig", int, int], Callable[[], SessionView]]
 """Has the session owner start a session of a config, in a thread (`attached_view.open_in_owner`); what it
 returns makes the view, on the event loop."""
@@ -206,6 +209,17 @@ class SessionTab(Container):
         """What became of the worktrees of the sessions closed so far."""
         self._attention: set[SessionView] = set()
         self._states: dict[SessionView, str] = {}
+        self._later: list[TakeLater] = [take for view in views for take in getattr(view, "later", ())]
+        """Sessions to add after the first frame, in list order (`add_later`): those `claude-tui attach`
+        asked for with the first (`AttachedSessionView.later`)."""
+        self._coming = len(self._later)
+        """How many of those are not in `views` yet (taken or failed, each counts down)."""
+        self._stopped = False
+        self._all_added = asyncio.Event()
+        if not self._later:
+            self._all_added.set()
+        self._wanted: int | None = None
+        """The number of a session still coming that the person asked for (shown once it is added)."""
         self._worktrees_settled: set[SessionView] = set()
 
     def compose(self) -> ComposeResult:
@@ -218,6 +232,61 @@ class SessionTab(Container):
     def on_mount(self) -> None:
         if self.active is not None and self.active.attached:
             self.show(self.active)  # the owner's sessions (`claude-tui attach`): the first one, with the keys
+        if self._later:
+            self.call_after_refresh(self.add_later)
+
+    @work(group="sessions-later", exclusive=True, exit_on_error=False)
+    async def add_later(self) -> None:
+        """Add the sessions that come after the first frame (`later`), in list order, hidden, in one mount
+        (one layout of the screen, not one per session); the one the person asked for meanwhile (`ctrl+]`
+        and its number) is shown. One that cannot be taken (it ended meanwhile, the owner went away) is one
+        notification."""
+        from claude_tui.tracking.errors import one_line
+
+        later = list(self._later)
+
+        def take_all() -> list[Callable[[], SessionView] | Exception]:
+            taken: list[Callable[[], SessionView] | Exception] = []
+            for take in later:
+                try:
+                    taken.append(take())
+                except Exception as exc:
+                    taken.append(exc)
+            return taken
+
+        taken = await asyncio.to_thread(take_all)
+        if self._stopped:  # `stop_coming` meanwhile: the window is going
+            return
+        views = []
+        for made in taken:
+            if isinstance(made, Exception):
+                self.notify(f"cannot show a session: {one_line(made)}", severity="error", title="Attach")
+                continue
+            view = made()
+            view.display = False
+            views.append(view)
+        self._later.clear()
+        self.views.extend(views)
+        self._coming = 0
+        await self.mount(*views)
+        self._all_added.set()
+        wanted = self.by_number(self._wanted) if self._wanted is not None else None
+        if wanted is not None:
+            self.show(wanted)
+        else:
+            self.update_list()
+
+    def stop_coming(self) -> None:
+        """Add no more sessions (the window ends on a signal: those not added yet run on in the owner)."""
+        self._stopped = True
+        self._later.clear()
+        self._coming = 0
+        self._all_added.set()
+
+    @property
+    def coming(self) -> int:
+        """How many sessions are still to be added after the first frame (`add_later`)."""
+        return self._coming
 
     # -- which session -----------------------------------------------------------------------------------
 
@@ -278,8 +347,11 @@ class SessionTab(Container):
         self.query_one(ChordKeys).take()  # the pane let go of it first (it posts, then blurs)
 
     def action_show_number(self, number: int) -> None:
-        """Show session `number` of the list."""
-        self.show(self.by_number(number))
+        """Show session `number` of the list (one still coming is shown when it comes)."""
+        if self.show(self.by_number(number)):
+            return
+        if len(self.views) < number <= len(self.views) + self._coming:
+            self._wanted = number
 
     def action_step(self, delta: int) -> None:
         """Show the session `delta` places along the list (going round)."""
@@ -320,6 +392,7 @@ class SessionTab(Container):
         if view is not self.active:
             self.previous = self.active
         self.active = view
+        self._wanted = None
         self._attention.discard(view)
         for other in self.views:
             other.display = other is view
@@ -398,6 +471,8 @@ class SessionTab(Container):
     def _session_closed(self, event: SessionView.Closed) -> None:
         event.stop()
         self.results.append(event.result)
+        if event.result.detached:  # the window is going (a signal, or Detach): the rest run on in the owner
+            self.stop_coming()
         if len(self.views) > 1 and event.result.run_id:
             number = self.number(event.view)
             self.notify(f"Session {number} logged: MLflow run {event.result.run_id}", title="Session ended")
@@ -416,7 +491,8 @@ class SessionTab(Container):
         # Every view's `Closed` handled, not only its result set: a view sets its result, then posts `Closed`,
         # and an `AllEnded` sent in between went without that view's result (the app exits on the first).
         handled = {id(result) for result in self.results}
-        if not self.running and all(v.result is not None and id(v.result) in handled for v in self.views):
+        ended = all(v.result is not None and id(v.result) in handled for v in self.views)
+        if not self.running and not self._coming and ended:
             for other in list(self.views):
                 await self._settle_worktree(other)
             self.post_message(self.AllEnded(list(self.results), list(self.notes)))
@@ -478,29 +554,36 @@ class SessionTab(Container):
     @work(group="sessions-opening")
     async def resume(self, make_config: Callable[[], SessionConfig]) -> None:
         """Start a session from `make_config()` (History's `r`: `--resume ID` in the run's work dir) and show
-        it beside the others; a failure (a bad setting, a work dir gone) is one line in a notification."""
-        from claude_tui.config import ConfigError
+        it beside the others; a failure (a bad setting, a work dir gone, an owner that refuses) is one line
+        in a notification. In a window on the owner's sessions the owner starts it: it outlives the window
+        like the others."""
         from claude_tui.tracking.errors import one_line
 
         cols, rows = max(20, self.app.size.width - 34), max(5, self.app.size.height - 4)
+        open_in_owner = self.open_in_owner
 
-        def start() -> TrackedSession:
-            session = TrackedSession(make_config())
+        def start() -> Callable[[], SessionView]:
+            config = make_config()
+            if open_in_owner is not None:
+                return open_in_owner(config, cols, rows)
+            session = TrackedSession(config)
             session.start(cols, rows)
-            return session
+            return partial(self._make_view, session)
 
         try:
-            session = await asyncio.to_thread(start)
-        except (ConfigError, OSError, ValueError) as exc:
+            make = await asyncio.to_thread(start)
+        except Exception as exc:  # ConfigError, OSError, ValueError; the owner's OwnerError, ProgramNotFound
             self.notify(f"cannot resume: {one_line(exc)}", severity="error", title="Resume")
             return
-        await self.open(self._make_view(session))
+        await self.open(make())
 
     # -- closing -----------------------------------------------------------------------------------------
 
     async def quit(self) -> None:
         """`ctrl+q`: end the running sessions' programs gracefully (each is logged, then the app exits).
-        Where the owner runs them, ask first (`ask_quit`): detaching is the default."""
+        Where the owner runs them, ask first (`ask_quit`): detaching is the default. Sessions still coming
+        (`add_later`) are waited for: the answer is for them too."""
+        await self._all_added.wait()
         running = self.running
         if not running and all(view.result is not None for view in self.views):
             self.app.exit(SessionResult())

@@ -146,6 +146,8 @@ async def test_two_attached_sessions_a_background_wait_marks_its_entry_and_rings
         )
         assert tab.active is one and not two.display and len(tab.views) == 2
         assert not tab.attention(two) and two.state != "waiting" and written == []
+        # Hidden, it polls only when the owner says something (its news), not each second.
+        assert two.poll_delay(0.0) == AttachedSessionView.HIDDEN_POLL_INTERVAL > one.poll_delay(0.0)
         two.pane.send(b"bell\r")
         await wait_for(pilot, lambda: tab.attention(two), 20, "the mark", describe=lambda: two.state)
         await pilot.pause(2.0)  # several polls, several stats messages from the owner
@@ -208,3 +210,80 @@ async def test_n_in_an_attached_window_starts_the_session_in_the_owner(
         await quit_and_answer(pilot, "enter")
     assert [result.detached for result in app.results] == [True, True]
     assert owner_server.sessions[session_id].running and owner_server.sessions[new_id].running
+
+
+SCROLLED = """import sys, time
+name = sys.argv[1]
+for n in range(300):
+    print(name, 'scrolled', n)
+print(name, 'ready', flush=True)
+time.sleep(3600)
+"""
+
+
+async def test_attach_draws_the_shown_session_first_and_adds_the_others_after(
+    tmp_path: Path, owner_server: Any
+) -> None:
+    """Issue 16 item 5: `claude-tui attach` asks for every session at once, restores the shown one's screen
+    before the first frame and its scrollback right after, and adds the others after the first frame, in
+    the list's order; `ctrl+]` and the number of one still coming shows it when it comes."""
+    import threading
+    from functools import partial
+
+    from claude_tui.widgets.attached_view import take_later
+    from tests.functional.test_sessions import chord
+
+    path = tmp_path / "scrolled.py"
+    path.write_text(SCROLLED)
+    with OwnerClient.connect() as client:
+        ids = [
+            client.spawn(
+                SessionConfig(command=sys.executable, cwd=tmp_path, track=False).to_dict(),
+                [sys.executable, str(path), f"S{n}"],
+                cols=80,
+                rows=24,
+            )
+            for n in (1, 2, 3)
+        ]
+
+    def drawn(n: int, lines: list[str]) -> bool:
+        return f"S{n} ready" in "\n".join(lines)
+
+    for n, session_id in enumerate(ids, 1):
+        owned = owner_server.sessions[session_id].pump.emulator
+        wait_until(partial(lambda n, owned: drawn(n, owned.display), n, owned), 20, f"session {n}'s screen")
+
+    asked = [OwnerPump.ask_attach(session_id) for session_id in ids]
+    first = OwnerPump.take(asked[0], None)
+    assert "S1 ready" in "\n".join(first.emulator.display)  # the screen, at once
+    assert first.emulator.history_size == 0  # its scrollback comes in the stream, after it
+    release = threading.Event()
+    held = take_later(asked[2])
+
+    def third() -> Any:
+        release.wait(30)  # held back until the person has asked for it
+        return held()
+
+    app = ClaudeTuiApp(attached=[AttachedSessionView(first, later=[take_later(asked[1]), third])])
+    async with app.run_test(size=(120, 30)) as pilot:
+        tab = app.session_tab
+        await wait_for(pilot, lambda: app.focused is tab.views[0].pane, 20, "the first pane")
+        await wait_for(pilot, lambda: "S1 scrolled 0" in screen(first), 20, "the scrollback")
+        assert len(tab.views) == 1 and tab.coming == 2
+        await chord(pilot, "3")
+        await pilot.pause(0.1)
+        assert tab.active is tab.views[0]  # not there yet: nothing else happens
+        release.set()
+        await wait_for(pilot, lambda: len(tab.views) == 3 and tab.coming == 0, 30, "the others")
+        views = [view for view in tab.views if isinstance(view, AttachedSessionView)]
+        assert [view.owner_pump.session_id for view in views] == ids  # the list's order
+        await wait_for(pilot, lambda: tab.active is views[2], 20, "session 3, asked for")
+        await wait_for(pilot, lambda: app.focused is views[2].pane, 20, "its pane to take the keys")
+        for n, view in enumerate(views, 1):
+            pump = view.owner_pump
+            scrolled = partial(lambda n, pump: f"S{n} scrolled 0" in screen(pump), n, pump)
+            await wait_for(pilot, scrolled, 20, f"session {n}'s scrollback")
+            assert drawn(n, pump.emulator.display)
+        await quit_and_answer(pilot, "enter")
+    assert [result.detached for result in app.results] == [True, True, True]
+    assert all(owner_server.sessions[session_id].running for session_id in ids)

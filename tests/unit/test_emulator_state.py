@@ -142,3 +142,39 @@ def test_anything_but_a_plain_state_is_refused() -> None:
     with pytest.raises(StateError):
         emulator.restore(pickle.dumps((999, {})))
     assert emulator.display == TerminalEmulator().display
+
+
+def test_the_screen_first_and_the_scrollback_after_make_the_same_emulator() -> None:
+    """The owner sends the screen without the scrollback (`state(history=False)`: a few KB, drawn at once)
+    and the scrollback after it (`history_state`); both restored give the whole emulator."""
+    original = TerminalEmulator(history=500)
+    original.resize(60, 10)
+    original.feed(b"".join(b"\x1b[3%dmline %d\x1b[0m\r\n" % (n % 8, n) for n in range(700)) + b"prompt> ")
+    screen, scrollback = original.state(history=False), original.history_state()
+    assert len(screen) * 4 < len(original.state()), "the screen alone is a fraction of the whole"
+
+    copy = TerminalEmulator()
+    copy.restore(screen)
+    assert copy.display == original.display and copy.history_size == 0
+    copy.restore_history(scrollback)
+    assert observed(copy) == observed(original)
+    for emulator in (original, copy):
+        emulator.feed(b"more\r\n" * 30)
+    assert observed(copy) == observed(original)
+
+
+def test_scrollback_that_arrives_after_output_goes_before_it() -> None:
+    """Lines the copy scrolled off between the screen and the scrollback are newer: they stay after it."""
+    original = TerminalEmulator(history=100)
+    original.resize(20, 4)
+    original.feed(b"".join(b"old %d\r\n" % n for n in range(50)))
+    screen, scrollback = original.state(history=False), original.history_state()
+    copy = TerminalEmulator()
+    copy.restore(screen)
+    for emulator in (original, copy):
+        emulator.feed(b"".join(b"new %d\r\n" % n for n in range(80)))
+    copy.restore_history(scrollback)
+    assert copy.history_lines() == original.history_lines()
+    assert copy.history_dropped == original.history_dropped
+    with pytest.raises(StateError):
+        copy.restore_history(b"not a scrollback")
