@@ -441,7 +441,7 @@ def _plan(spool: Path, options: PrepareOptions) -> RunPlan | None:
     from claude_tui.tracking.logger import plan_run
 
     try:
-        return plan_run(spool, tracking_uri=options.tracking_uri, experiment_id=options.experiment_id)
+        return plan_run(spool)
     except Exception:  # whatever it was, `log_spool` meets it again and says it in one line
         return None
     finally:

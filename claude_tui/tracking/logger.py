@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -334,15 +334,16 @@ def _create_run(
 PLANNED_ARTIFACTS = "run-artifacts"
 """The folder in a spool where `plan_run` stages the run's artifacts."""
 RUN_ID_STAND_IN = "0" * 32
-"""The run id in a planned trace's metadata until `write_plan` knows the run's (as long as MLflow's run
-ids, so the trace's size that MLflow records is the same)."""
+"""The run id in a planned trace's metadata while `write_plan` builds it, before the run exists (as long as
+MLflow's run ids, so the trace's size that MLflow records is the same)."""
 
 
 @dataclass(frozen=True)
 class RunPlan:
-    """Everything a new run of one finished spool holds, prepared without the store: what `write_plan`
-    sends to it. Built by `plan_run` in the import's parsing processes, so the one process that writes the
-    store (sqlite takes one writer) only writes; picklable."""
+    """Everything a new run of one finished spool holds, prepared without the store and without MLflow:
+    what `write_plan` sends to it. Built by `plan_run` in the import's parsing processes (which then never
+    import MLflow: about 4 CPU s each, its import and the store its tracing opens), so the one process that
+    writes the store (sqlite takes one writer) only builds the traces and writes; picklable plain data."""
 
     session_id: str
     run_key: str
@@ -356,22 +357,18 @@ class RunPlan:
     warnings: tuple[str, ...]
     artifacts: Path
     """The staged artifacts (redacted), uploaded as they are."""
-    traces: list[tuple[Any, list[Any]]]
-    """Each trace's `TraceInfo` (its run id still `RUN_ID_STAND_IN`) and its finished spans."""
+    trace_plans: list[TracePlan]
+    """One per trace, redacted, each with its conversation's id redacted too (`TracePlan.session_id`)."""
+    trace_metadata: dict[str, str]
+    """`trace_metadata(record)`: what every trace of the run carries about its session (redacted)."""
 
 
-def plan_run(
-    spool_path: Path, *, tracking_uri: str, experiment_id: str, source: str = schema.SOURCE_IMPORT
-) -> RunPlan | None:
+def plan_run(spool_path: Path, *, source: str = schema.SOURCE_IMPORT) -> RunPlan | None:
     """The run a finished spool becomes when its session is not in the store yet, built as `log_spool`
-    builds it (record, redaction, artifacts staged in the spool, the traces through MLflow's tracing) but
-    with nothing sent to the store. None when the spool needs what only the store knows (a session that
+    builds it (record, redaction, artifacts staged in the spool, the traces' plans) with nothing sent to
+    the store and no MLflow imported. None when the spool needs what only the store knows (a session that
     resumed earlier ones links their runs): `log_spool` logs that one.
-
-    Raises:
-        LoggingError: a trace was not built (tracing disabled, MLflow exporting asynchronously).
     """
-    os.environ.setdefault(*SYNC_TRACE_EXPORT)
     spool = RunSpool.open(spool_path)
     record = SessionRecord.from_spool(spool)
     if record.lifecycle is not None and record.lifecycle.resumed_from:
@@ -381,19 +378,7 @@ def plan_run(
     staging = spool.path / PLANNED_ARTIFACTS
     shutil.rmtree(staging, ignore_errors=True)
     stage_artifacts(spool, record, staging)
-    traces: list[tuple[Any, list[Any]]] = []
-    plans = record.trace_plans()
-    if plans:
-        with captured_traces() as captured:
-            ids = emit_traces(tracking_uri, experiment_id, RUN_ID_STAND_IN, record, plans, flush=False)
-        missing = [trace_id for trace_id in ids if trace_id not in captured]
-        if missing:
-            raise LoggingError(f"trace {missing[0]} was not built (MLflow exports traces asynchronously)")
-        # Finished spans as plain data: a live one cannot leave this process (the parsing pool's).
-        traces = [
-            (info, [getattr(span, "to_immutable_span", lambda s=span: s)() for span in spans])
-            for info, spans in (captured[trace_id] for trace_id in ids)
-        ]
+    plans = [replace(plan, session_id=str(record.clean(plan.session_id))) for plan in record.trace_plans()]
     return RunPlan(
         session_id=record.session_id,
         run_key=record.run_key,
@@ -405,15 +390,17 @@ def plan_run(
         status=record.status,
         warnings=tuple(warnings),
         artifacts=staging,
-        traces=traces,
+        trace_plans=plans,
+        trace_metadata=trace_metadata(record),
     )
 
 
 def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> LoggedRun | None:
-    """Write a planned run: the run with its tags, one batch of params, metrics and tags, each trace (its
-    info, then its spans), the staged artifacts, the run's end. Every call raises unless the store took
-    what it sent. None, with nothing written, when the session has a run already (a previous attempt was
-    cut off): `log_spool` completes that one.
+    """Write a planned run: the run with its tags, one batch of params, metrics and tags, each trace's
+    info, then every span of the run in one call, the staged artifacts, the run's end. Every call raises
+    unless the store took what it sent. None, with nothing written, when the session has a run already (a
+    previous attempt was cut off: `log_spool` completes that one) or its traces could not be built here
+    (`log_spool` says why).
     """
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracing.client import TracingClient
@@ -428,6 +415,10 @@ def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> Logge
             return None
     elif find_session_run(client, experiment_id, plan.run_key, plan.session_id) is not None:
         return None
+    try:
+        traces = _built_traces(tracking_uri, experiment_id, plan)
+    except LoggingError:
+        return None
     run = _create_run(client, experiment_id, plan.session_id, plan.run_key, plan.start_ms, plan.tags)
     run_id = run.info.run_id
     have_tags = dict(run.data.tags)
@@ -437,13 +428,16 @@ def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> Logge
         params=[Param(k, v) for k, v in plan.params.items()],
         tags=[RunTag(k, v) for k, v in plan.tags.items() if have_tags.get(k) != v],
     )
-    # The store itself: `TracingClient`'s methods are `trace_writes`' while an import runs.
-    traces = TracingClient(tracking_uri).store
-    for info, spans in plan.traces:
+    # The store itself: `TracingClient`'s methods are `trace_writes`' while an import runs. Every info
+    # first (MLflow's fast path for spans of a trace it has), then the run's spans in one call: MLflow's
+    # `log_spans` takes spans of several traces, one session and one insert for them all.
+    traces_store = TracingClient(tracking_uri).store
+    for info, _ in traces:
         info.trace_metadata[schema.TRACE_SOURCE_RUN] = run_id
-        traces.start_trace(trace_info=info)
-        if spans:
-            traces.log_spans(location=experiment_id, spans=spans)
+        traces_store.start_trace(trace_info=info)
+    spans = [span for _, trace_spans in traces for span in trace_spans]
+    if spans:
+        traces_store.log_spans(location=experiment_id, spans=spans)
     _artifact_repo(run.info.artifact_uri, tracking_uri).log_artifacts(str(plan.artifacts))
     client.set_terminated(run_id, status=plan.status, end_time=plan.end_ms)
     return LoggedRun(
@@ -456,10 +450,31 @@ def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> Logge
     )
 
 
+def _built_traces(uri: str, experiment_id: str, plan: RunPlan) -> list[tuple[Any, list[Any]]]:
+    """The planned run's traces built through MLflow's tracing, kept instead of written: each trace's
+    `TraceInfo` (its run id `RUN_ID_STAND_IN`) and its finished spans.
+
+    Raises:
+        LoggingError: a trace was not built (tracing disabled, MLflow exporting asynchronously).
+    """
+    if not plan.trace_plans:
+        return []
+    with captured_traces() as captured, global_tracking_uri(uri):
+        ids = [
+            _emit_planned(experiment_id, RUN_ID_STAND_IN, plan.session_id, plan.trace_metadata, trace)
+            for trace in plan.trace_plans
+        ]
+    missing = [trace_id for trace_id in ids if trace_id not in captured]
+    if missing:
+        raise LoggingError(f"trace {missing[0]} was not built (MLflow exports traces asynchronously)")
+    return [captured[trace_id] for trace_id in ids]
+
+
 @contextlib.contextmanager
 def captured_traces() -> Iterator[dict[str, tuple[Any, list[Any]]]]:
     """Keep the traces MLflow's exporter would write (trace id -> its info and spans) instead of writing
-    them: `plan_run` builds them where the store is not written. Re-entrant inside `trace_writes`."""
+    them: `write_plan` builds a planned run's traces before its run exists. Re-entrant inside
+    `trace_writes`."""
     import copy
 
     from mlflow.tracing.client import TracingClient
@@ -865,12 +880,23 @@ def emit_traces(
 
 
 def _emit_trace(experiment_id: str, run_id: str, record: SessionRecord, plan: TracePlan) -> str:
+    session = str(record.clean(plan.session_id))
+    return _emit_planned(
+        experiment_id, run_id, record.session_id, trace_metadata(record), replace(plan, session_id=session)
+    )
+
+
+def _emit_planned(
+    experiment_id: str, run_id: str, session_id: str, metadata: dict[str, str], plan: TracePlan
+) -> str:
+    """Build one trace through MLflow's tracing (its exporter sends it) from a plan already redacted:
+    `metadata` is `trace_metadata(record)`, `plan.session_id` the turn's conversation, redacted."""
     import mlflow
 
     metadata = {
         schema.TRACE_SOURCE_RUN: run_id,
-        **trace_metadata(record),
-        schema.TRACE_SESSION: str(record.clean(plan.session_id)),
+        **metadata,
+        schema.TRACE_SESSION: plan.session_id,
     }
     spans: list[Any] = []
     for spec in plan.spans:
@@ -884,7 +910,7 @@ def _emit_trace(experiment_id: str, run_id: str, record: SessionRecord, plan: Tr
         if spec.parent is None:
             kwargs["experiment_id"] = experiment_id
             kwargs["metadata"] = metadata
-            kwargs["tags"] = {schema.TAG_SESSION_ID: record.session_id, schema.TRACE_TAG_KEY: plan.key}
+            kwargs["tags"] = {schema.TAG_SESSION_ID: session_id, schema.TRACE_TAG_KEY: plan.key}
         else:
             kwargs["parent_span"] = spans[spec.parent]
         spans.append(mlflow.start_span_no_context(**kwargs))
