@@ -9,6 +9,7 @@ import is interrupted with a batch open.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -287,3 +288,104 @@ def test_a_run_an_earlier_import_left_running_is_completed_not_doubled(data: Pat
     assert completed.data.tags["source"] == "import" and completed.data.metrics["tool_uses"] > 0
     artifacts = [a.path for a in MlflowClient(store_uri).list_artifacts(completed.info.run_id)]
     assert "summary.json" in artifacts and "transcript" in artifacts
+
+
+def test_the_parsing_processes_plan_runs_without_mlflow(data: Path, tmp_path: Path) -> None:
+    """The pool's processes build each run as plain data: importing MLflow (and opening the store its
+    tracing opens) cost each process about 4 CPU s, more than it then spent on a hundred sessions."""
+    import subprocess
+    import sys
+
+    (transcript,) = (data / "realistic").glob(f"projects/*/{MANIFEST['realistic']['session_id']}.jsonl")
+    script = f"""
+import sys
+from pathlib import Path
+from claude_tui.tracking import importer
+options = importer.PrepareOptions(
+    spool_root=Path({str(tmp_path / "spools")!r}), tracking_uri="sqlite:///unused.db",
+    experiment={EXPERIMENT!r}, experiment_id="1", now=9e9,
+)
+Path(options.spool_root).mkdir()
+prepared = importer.prepare_session(Path({str(transcript)!r}), options)
+assert prepared.plan is not None, prepared.outcome
+heavy = ("mlflow", "opentelemetry", "sqlalchemy")
+print(len(prepared.plan.trace_plans), sorted(m for m in heavy if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CLAUDE_TUI_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 0, done.stderr
+    traces, loaded = done.stdout.split(" ", 1)
+    assert int(traces) > 0 and loaded.strip() == "[]"
+
+
+def test_a_session_whose_spans_the_store_refuses_is_undone_alone_and_imported_once_later(
+    data: Path, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's spans go to the store in one call after its traces' infos: refused, the run, its params,
+    metrics and trace infos are undone with it; the other sessions of the batch keep theirs."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    bad = MANIFEST["realistic"]["session_id"]
+    real_log_spans = SqlAlchemyStore.log_spans
+    calls: list[int] = []
+
+    def log_spans(self: Any, location: str, spans: list[Any], *args: Any, **kwargs: Any) -> Any:
+        calls.append(len({span.trace_id for span in spans}))
+        if any(bad in str(span.to_dict()) for span in spans):
+            raise RuntimeError("spans refused by the store")
+        return real_log_spans(self, location, spans, *args, **kwargs)
+
+    monkeypatch.setattr(SqlAlchemyStore, "log_spans", log_spans)
+    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)
+    summary = _import(data, store_uri)
+    assert [o.session_id for o in summary.failed] == [bad], summary.failed
+    assert "spans refused by the store" in summary.failed[0].reason
+    assert max(calls) > 1, "one call for all the traces of a run"
+    kept = {r.data.tags[schema.TAG_SESSION_ID] for r in _runs(store_uri)}
+    assert kept == {m["session_id"] for m in MANIFEST.values()} - {bad}
+    view = store_view(store_uri)
+    assert all(session["traces"] for session in view.values())
+
+    monkeypatch.setattr(SqlAlchemyStore, "log_spans", real_log_spans)
+    again = _import(data, store_uri)
+    assert [o.session_id for o in again.imported] == [bad] and not again.failed
+    assert len(_runs(store_uri)) == len(MANIFEST)
+    assert store_view(store_uri)[bad]["traces"]
+
+
+def test_the_experiment_is_read_once_per_transaction_and_mlflow_own_method_is_back_after(
+    data: Path, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    reads: list[str] = []
+    real_get_experiment = SqlAlchemyStore.get_experiment
+
+    def get_experiment(self: Any, experiment_id: str) -> Any:
+        reads.append(str(experiment_id))
+        return real_get_experiment(self, experiment_id)
+
+    monkeypatch.setattr(SqlAlchemyStore, "get_experiment", get_experiment)
+    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)
+    commits: list[int] = []
+    real_commit = transaction.StoreTransaction.commit
+
+    def counting_commit(self: transaction.StoreTransaction) -> None:
+        commits.append(self.sessions)
+        real_commit(self)
+
+    monkeypatch.setattr(transaction.StoreTransaction, "commit", counting_commit)
+    summary = _import(data, store_uri)
+    assert len(summary.imported) == len(MANIFEST) and commits == [len(MANIFEST)]
+    # Once inside the batch's transaction (MLflow read it for every run, trace and batch of spans).
+    assert len(reads) <= 3, reads
+    store = transaction.sqlite_store(store_uri)
+    assert "get_experiment" not in vars(store)
+    before = len(reads)
+    store.get_experiment(reads[0])
+    store.get_experiment(reads[0])
+    assert len(reads) == before + 2, "outside a transaction, MLflow reads it every time"
