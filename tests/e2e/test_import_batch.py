@@ -114,9 +114,8 @@ def _number_span_ids(text: str) -> str:
     )
 
 
-def test_a_batch_reads_back_as_mlflow_own_path_writes_it(
-    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _counted_commits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sessions each batch's commit held, in order; no batch is committed for time."""
     commits: list[int] = []
     real_commit = transaction.StoreTransaction.commit
 
@@ -125,7 +124,14 @@ def test_a_batch_reads_back_as_mlflow_own_path_writes_it(
         real_commit(self)
 
     monkeypatch.setattr(transaction.StoreTransaction, "commit", counting_commit)
-    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)  # no commit for time
+    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)
+    return commits
+
+
+def test_a_batch_reads_back_as_mlflow_own_path_writes_it(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commits = _counted_commits(monkeypatch)
     monkeypatch.setattr(importer, "POOL_MIN_FILES", 2)  # the runs planned in spawned parsing processes
     written: list[str] = []
     real_write_plan = logger.write_plan
@@ -370,15 +376,7 @@ def test_the_experiment_is_read_once_per_transaction_and_mlflow_own_method_is_ba
         return real_get_experiment(self, experiment_id)
 
     monkeypatch.setattr(SqlAlchemyStore, "get_experiment", get_experiment)
-    monkeypatch.setattr(importer, "BATCH_SECONDS", 3600.0)
-    commits: list[int] = []
-    real_commit = transaction.StoreTransaction.commit
-
-    def counting_commit(self: transaction.StoreTransaction) -> None:
-        commits.append(self.sessions)
-        real_commit(self)
-
-    monkeypatch.setattr(transaction.StoreTransaction, "commit", counting_commit)
+    commits = _counted_commits(monkeypatch)
     summary = _import(data, store_uri)
     assert len(summary.imported) == len(MANIFEST) and commits == [len(MANIFEST)]
     # Once inside the batch's transaction (MLflow read it for every run, trace and batch of spans).
