@@ -210,9 +210,19 @@ def owner_pids(home: str) -> list[int]:
 
 
 def _is_owner(cmdline: bytes, pid: int) -> bool:
-    """An owner process: `python -m claude_tui.owner`, or one forked by `launch` (it logs to owner.log)."""
+    """An owner process: `python -m claude_tui.owner`, one that named itself (`claude-tui-own`), or one forked
+    by `launch` that has not yet: a Python process writing to owner.log. Not any process holding owner.log
+    (a program the owner runs without capturing its stderr, e.g. git, inherits it: at load 5-8 a whole
+    suite once counted two owners)."""
     if b"claude_tui.owner" in cmdline:
         return True
+    try:
+        if Path(f"/proc/{pid}/comm").read_text().strip() == "claude-tui-own":
+            return True
+    except OSError:
+        return False
+    if not Path(cmdline.split(b"\0", 1)[0].decode(errors="replace")).name.startswith("python"):
+        return False
     try:
         fds = Path(f"/proc/{pid}/fd")
         return any(str(os.readlink(fd)).endswith("/owner/owner.log") for fd in fds.iterdir())

@@ -201,7 +201,9 @@ def test_a_detached_claude_posts_its_hooks_and_telemetry_to_the_owner(
         return sessions[0] if sessions and sessions[0]["state"] == "waiting" else None
 
     wait_until(waiting, 120, "the permission prompt to show as waiting (a hook the owner received)")
-    [owner] = owner_processes()
+    owners = owner_processes()
+    assert len(owners) == 1, [Path(f"/proc/{pid}/cmdline").read_bytes()[:300] for pid in owners]
+    [owner] = owners
     os.kill(owner, signal.SIGTERM)  # ends the session gracefully and logs it
     wait_until(lambda: not owner_processes(), 60, "the owner to stop")
     spool_root = Path(child_env["CLAUDE_TUI_HOME"]) / "spool"
