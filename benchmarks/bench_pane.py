@@ -4,9 +4,11 @@
    1 ms asyncio ticker measures how late it wakes up. Reported: the longest stall (target < 50 ms at a load
    average of 4, issue 19; the median over runs, and the worst run), the p99 stall, and the throughput of the
    whole path (PTY read + emulator + frames) in MB per wall second and per CPU second of our process. Two
-   files: log-like text with SGR colors, and ``seq`` lines. The benchmark makes the load itself: two busy-loop
-   processes run from before the idle measurement to the end of the floods (``--no-load`` to skip them), and
-   the load average is printed beside each figure. An idle pane gives the machine's noise floor; the
+   files: log-like text with SGR colors, and ``seq`` lines. The benchmark makes the load itself: busy-loop
+   processes run from before the idle measurement to the end of the floods, as many as bring the machine to
+   the target's load of 4 counting the bench and ``cat`` themselves (3 on a quiet machine, none on one already
+   at 3 or more; ``--busy N`` fixes the number, ``--no-load`` is ``--busy 0``), and the 1-minute load average
+   is printed beside each figure. An idle pane gives the machine's noise floor; the
    "CPU-bound" stall counts only the CPU time our thread used during the longest gap, i.e. what the stall
    would be on an otherwise idle machine (on a loaded one the OS adds waiting). Then the same floods in
    claude-tui's own window (`ClaudeTuiApp`: header, tab bar, the pane beside the sidebar, footer; its
@@ -43,6 +45,12 @@ LOAD_TARGET = 4.0
 """The load average the stall target is stated at."""
 
 
+def busy_loops_for(load: float, target: float = LOAD_TARGET) -> int:
+    """How many busy loops bring a machine at `load` to `target` while a flood runs: the flood itself (the
+    bench's process and `cat`) adds about one."""
+    return max(0, round(target - 1 - load))
+
+
 class BusyLoops:
     """`count` processes spinning on the CPU (the load the stall target is stated at), stopped on exit."""
 
@@ -53,9 +61,10 @@ class BusyLoops:
     def __enter__(self) -> BusyLoops:
         for _ in range(self.count):
             self.processes.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
-        # The 1-minute load average follows with a lag: wait (at most 40 s) until it reaches the target.
-        deadline = time.monotonic() + 40
-        while self.count and os.getloadavg()[0] < LOAD_TARGET and time.monotonic() < deadline:
+        # The 1-minute load average follows with a lag (it reaches 95 % of a step in 3 minutes): wait, at most
+        # 90 s, until it is within the flood's own share of the target.
+        deadline = time.monotonic() + 90
+        while self.count and os.getloadavg()[0] < LOAD_TARGET - 1 and time.monotonic() < deadline:
             time.sleep(1)
         return self
 
@@ -326,11 +335,16 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--megabytes", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keys", type=int, default=200)
-    parser.add_argument("--no-load", action="store_true", help="do not start the two busy loops")
+    parser.add_argument(
+        "--busy", type=int, help="busy loops to run (default: as many as bring the load to 4 during a flood)"
+    )
+    parser.add_argument("--no-load", action="store_true", help="no busy loops (--busy 0)")
     args = parser.parse_args(argv)
     size = int(args.megabytes * 1e6)
+    busy = 0 if args.no_load else args.busy if args.busy is not None else busy_loops_for(os.getloadavg()[0])
+    print(f"{busy} busy loops, load {os.getloadavg()[0]:.1f} before them", flush=True)
     rows: list[dict[str, Any]] = []
-    with BusyLoops(0 if args.no_load else 2), tempfile.TemporaryDirectory() as tmp:
+    with BusyLoops(busy), tempfile.TemporaryDirectory() as tmp:
         idle = [asyncio.run(run_stall(None)) for _ in range(args.runs)]
         rows.append(
             {

@@ -103,7 +103,7 @@ class SessionSidebar(VerticalScroll):
         """Whether the counters are there yet (`mount_rows`)."""
         self._by_id: dict[str, Widget] = {}
         self._pending: SessionSnapshot | None = None
-        """The latest snapshot (drawn when the rows are mounted, unfolded and on the screen)."""
+        """The latest snapshot (drawn when the rows are mounted, unfolded and `displayed`)."""
         self._status = Text()
         self._sessions = Text()
 
