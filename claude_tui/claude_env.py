@@ -57,6 +57,22 @@ DEFAULT_FILES: dict[str, str] = {
 }
 """The work dir's initial commit; the bundled scenarios read and edit these files."""
 
+STUB_URL_VARIABLES: tuple[str, ...] = (
+    "ANTHROPIC_BASE_URL",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+)
+"""The variables that hold the stub's URL: the API's base URL, and the proxy every other host goes through
+(the stub refuses and records such requests)."""
+
+
+def stub_url_env(base_url: str) -> dict[str, str]:
+    """The variables that point the CLI at the stub at `base_url` (`STUB_URL_VARIABLES`)."""
+    return dict.fromkeys(STUB_URL_VARIABLES, base_url)
+
+
 # Inherited from the caller's environment (everything else is left out so the user's own Claude, proxy and
 # MLflow settings cannot leak into a test run).
 _PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
@@ -191,7 +207,6 @@ class ClaudeEnvironment:
                 "TERM": self.term,
                 "COLORTERM": "truecolor",
                 "CLAUDE_CONFIG_DIR": str(self.config_dir),
-                "ANTHROPIC_BASE_URL": self.base_url,
                 "ANTHROPIC_API_KEY": self.api_key,
                 "DISABLE_AUTOUPDATER": "1",
                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
@@ -204,10 +219,7 @@ class ClaudeEnvironment:
                 "DISABLE_BUG_COMMAND": "1",
                 "CLAUDE_CODE_ENABLE_TELEMETRY": "0",
                 # Anything that is not for 127.0.0.1 goes to the stub as proxy, which refuses and records it.
-                "HTTP_PROXY": self.base_url,
-                "HTTPS_PROXY": self.base_url,
-                "http_proxy": self.base_url,
-                "https_proxy": self.base_url,
+                **stub_url_env(self.base_url),
                 "NO_PROXY": "127.0.0.1,localhost",
                 "no_proxy": "127.0.0.1,localhost",
                 "GIT_AUTHOR_NAME": "Claude TUI Test",

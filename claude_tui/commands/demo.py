@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -31,12 +32,13 @@ def demo(
 
     No account and no network: the CLI talks to a stub on 127.0.0.1 that plays a scripted coding session in
     a scratch git repository. The first prompt is submitted for you; the sidebar shows the follow-up prompt to
-    type. Quit with /exit (or ctrl+q) and the session is logged to MLflow.
+    type. /exit ends the session and it is logged to MLflow. The session owner runs it, stub and scratch
+    folders included, like any session: ctrl+q asks whether to detach (`claude-tui attach` shows it again)
+    or end it; its folders go once it is logged.
     """
     from claude_tui.claude_code import NPM_INSTALL_HINT, find_claude_binary
     from claude_tui.claude_env import DEFAULT_FILES, SCRIPTED_FLAGS, ClaudeEnvironment
     from claude_tui.scenarios import load_scenario, scenario_prompts
-    from claude_tui.stub_api import StubServer
 
     try:
         script = load_scenario(scenario)
@@ -52,8 +54,10 @@ def demo(
         sys.exit(2)
     prompts = scenario_prompts(script)
     root = Path(tempfile.mkdtemp(prefix="claude-tui-demo-"))
-    with StubServer(script) as stub:
-        env = ClaudeEnvironment.create(root, stub.url, files=DEFAULT_FILES, claude_bin=binary)
+    try:
+        # The owner serves the stub (its URL goes into the session's environment there) and removes `root`
+        # once the session is logged, unless it is kept (`owner.demo`).
+        env = ClaudeEnvironment.create(root, "", files=DEFAULT_FILES, claude_bin=binary)
         config = build_config(
             command=str(binary),
             prompt=prompts[0] if prompts else None,
@@ -70,17 +74,27 @@ def demo(
             notify_command=notify_command,
             no_notify=no_notify,
         )
-        status = run_session(config, hint=demo_hints(prompts))
-    from claude_tui.paths import spool_root
-
-    # An unlogged spool still points at the transcript in `root`: keep it for `claude-tui sync`.
-    if keep or any(spool_root().glob(f"*{config.session_id}*")):
-        click.echo(f"Demo files kept in {root}")
-    else:
-        import shutil
-
+    except BaseException:  # a refused option (exit status 2), a failed `git init`: nothing started
         shutil.rmtree(root, ignore_errors=True)
+        raise
+    demo_request = {"scenario": scenario, "root": str(root), "keep": keep}
+    status = run_session(config, hint=demo_hints(prompts), demo=demo_request)
+    if status == 2 and not keep and not owner_has(config.session_id):
+        shutil.rmtree(root, ignore_errors=True)  # the owner could not start it (the reason is printed)
+    if keep:
+        click.echo(f"Demo files kept in {root}")
     sys.exit(status)
+
+
+def owner_has(session_id: str) -> bool:
+    """Whether the session owner runs (or ran) the session: then its folders are the owner's to remove."""
+    from claude_tui.owner.client import OwnerClient, OwnerError, OwnerNotRunning
+
+    try:
+        with OwnerClient.connect() as client:
+            return any(s.get("id") == session_id for s in client.list_sessions())
+    except (OwnerError, OwnerNotRunning, OSError):
+        return False
 
 
 def demo_hints(prompts: list[str]) -> list[str]:

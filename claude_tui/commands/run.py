@@ -15,7 +15,6 @@ from claude_tui.config import Alert, ConfigError, load_settings
 from claude_tui.paths import own_command
 from claude_tui.prespawn import claim, pane_size
 from claude_tui.session import ProgramNotFound, SessionConfig, SessionResult
-from claude_tui.terminal.pty_session import PtySession, SpawnError
 
 
 def parse_tags(values: tuple[str, ...]) -> dict[str, str]:
@@ -160,11 +159,13 @@ def build_config(
     return config
 
 
-def run_session(config: SessionConfig, *, hint: str | list[str] | None = None, in_owner: bool = False) -> int:
+def run_session(
+    config: SessionConfig, *, hint: str | list[str] | None = None, demo: dict[str, Any] | None = None
+) -> int:
     """Start the app on `config`, then print where the session went. Returns the exit status for the shell.
 
-    `in_owner`: the session owner runs the program (`run_in_owner`: it outlives the window); otherwise the
-    window does (`demo`, whose stub server lives in this process).
+    The session owner runs the program (`run_in_owner`: it outlives the window). `demo`: the owner serves
+    a demo's stub and removes its folders (`owner.demo`).
 
     The program is spawned first, before the session's parsers, its spool and Textual load: its start-up
     (about 0.4 s for claude) then overlaps ours, and its first frame is barely later than in a bare terminal.
@@ -174,16 +175,19 @@ def run_session(config: SessionConfig, *, hint: str | list[str] | None = None, i
     # ~65 ms before the first frame. The app freezes the survivors and turns collection back on after it.
     gc.disable()
     try:
-        return run_in_owner(config, hint=hint) if in_owner else _run_session(config, hint=hint)
+        return run_in_owner(config, hint=hint, demo=demo)
     finally:
         gc.enable()
 
 
-def run_in_owner(config: SessionConfig, *, hint: str | list[str] | None = None) -> int:
+def run_in_owner(
+    config: SessionConfig, *, hint: str | list[str] | None = None, demo: dict[str, Any] | None = None
+) -> int:
     """The window as a client of the session owner (tmux's model): the owner runs the program (the one
     `launch` had it start early, claimed with the whole config, or a new one), the window shows it. A
     closed terminal, SIGTERM or SIGKILL of the window leaves the session running (`claude-tui attach`
-    shows it again); the owner logs it once when its program ends."""
+    shows it again, with `hint`); the owner logs it once when its program ends. `demo`: the `spawn`
+    request's entry for a demo's stub server and folders (`owner.demo`)."""
     from claude_tui.owner.attached import OwnerPump
     from claude_tui.owner.client import OwnerClient, OwnerError, connect_or_start
     from claude_tui.owner.protocol import socket_path
@@ -221,7 +225,8 @@ def run_in_owner(config: SessionConfig, *, hint: str | list[str] | None = None) 
         try:
             client = connect_or_start()  # the pump keeps its connection: the session's stream
             client.sock.settimeout(EARLY_REPLY_TIMEOUT)
-            pump = OwnerPump.start_session(config, cols=cols, rows=rows, client=client)
+            extra = {"hint": hint, **({"demo": demo} if demo is not None else {})}
+            pump = OwnerPump.start_session(config, cols=cols, rows=rows, client=client, extra=extra)
         except (ProgramNotFound, OwnerError, OSError) as exc:
             click.echo(f"claude-tui: {exc}", err=True)
             discard_worktree(config)
@@ -283,90 +288,6 @@ def discard_worktree(config: SessionConfig) -> None:
         from claude_tui.worktree import discard_unused
 
         discard_unused(config.worktree)
-
-
-def _run_session(config: SessionConfig, *, hint: str | list[str] | None) -> int:
-    cols, rows = pane_size()
-    try:
-        pty = claim_or_spawn(config, cols, rows)
-    except (ProgramNotFound, SpawnError) as exc:
-        click.echo(f"claude-tui: {exc}", err=True)
-        discard_worktree(config)
-        start_recovery(config)
-        return 2
-
-    from claude_tui.session import TrackedSession
-
-    session = TrackedSession(config, argv=pty.argv, program_started=pty.started_at)
-    try:
-        session.start(cols, rows)
-    except OSError as exc:
-        pty.terminate(grace=0.5)
-        click.echo(f"claude-tui: cannot create the session record: {exc}", err=True)
-        start_recovery(config)
-        return 2
-
-    from claude_tui.app import ClaudeTuiApp
-
-    app = ClaudeTuiApp(
-        session,
-        tracking_uri=config.tracking_uri,
-        experiment=config.experiment,
-        hint=hint,
-        pty=pty,
-        handle_signals=True,
-    )
-    outcome = app.run()
-    if outcome is None:  # the app stopped without a result (e.g. it crashed): the spool is an orphan
-        click.echo(
-            f"claude-tui: the session ended unexpectedly; `{own_command()} sync` will log what was recorded."
-        )
-        return 1
-    try:
-        for result in app.results or [outcome]:  # several when sessions were opened in the window (`n`)
-            print_outcome(result)
-        for note in app.notes:
-            click.echo(note[:1].upper() + note[1:] + ".")
-        from claude_tui.tracking.expiry import take_notice
-
-        notice = take_notice()  # found by an earlier session's logger process (this one's is still at work)
-        if notice:
-            click.echo(notice[:1].upper() + notice[1:] + ".")
-    except OSError:  # the terminal is gone (SIGHUP): the sessions are logged all the same
-        pass
-    return outcome.exit_status
-
-
-def claim_or_spawn(config: SessionConfig, cols: int, rows: int) -> PtySession:
-    """The program `launch.main` spawned early for this very command line, else a new one.
-
-    The early program got its own session id; the config takes it, so the argv built here is the same when
-    the early parser read the command line as click did (always, short of a bug: then it is replaced).
-    """
-    early = claim()
-    if early is not None and early.pty is None:
-        early.end()  # the owner's (a window that runs its own sessions after all)
-        early = None
-    if early is not None:
-        config.session_id = early.session_id
-        if early.hook_secret is not None:
-            config.hook_secret = early.hook_secret
-    argv = config.argv()
-    env, _ = config.program_env()
-    if early is not None and early.pty is not None:
-        if (early.argv, early.cwd, early.env) == (argv, str(config.cwd), env):
-            return early.pty
-        early.pty.terminate(grace=0.5)
-    return PtySession.spawn(argv, cwd=config.cwd, env=env, cols=cols, rows=rows)
-
-
-def start_recovery(config: SessionConfig) -> None:
-    """Log the spools of killed sessions in a detached process, when no app starts to do it (see
-    `widgets.store_check.check_store_after_start`; the group does it for the other commands)."""
-    if config.track:
-        from claude_tui.tracking.recovery import recover_orphans_in_background
-
-        recover_orphans_in_background()
 
 
 def print_outcome(outcome: SessionResult) -> None:
@@ -488,7 +409,7 @@ def run(
         sys.exit(start_detached(config))
     # A worktree session is the owner's too: closing it in a window offers to remove its worktree; one that
     # ends with no window attached keeps it (docs/sessions.md).
-    sys.exit(run_session(config, in_owner=True))
+    sys.exit(run_session(config))
 
 
 def start_detached(config: SessionConfig) -> int:

@@ -75,6 +75,9 @@ class OwnerPump:
         """What the owner says of the session (`OwnedSession.info`): id, state, command, cwd, ..."""
         self.config: dict[str, Any] = {}
         """The session's config as the owner holds it (`SessionConfig.to_dict`)."""
+        self.hint: str | list[str] | None = None
+        """The sidebar's advice the session was started with (the demo's prompts to type), as the owner
+        keeps it."""
         self.owner_state = "starting"
         """The owner's word for the session: starting, working, idle, ended, logging, logged, not logged."""
         self._reader = FrameReader()
@@ -126,10 +129,18 @@ class OwnerPump:
 
     @classmethod
     def start(
-        cls, client: OwnerClient, config: dict[str, Any], *, program: str, cols: int, rows: int
+        cls,
+        client: OwnerClient,
+        config: dict[str, Any],
+        *,
+        program: str,
+        cols: int,
+        rows: int,
+        extra: dict[str, Any] | None = None,
     ) -> OwnerPump:
         """Have the owner start a session of `config` (its program resolved here as `program`; the owner
-        builds the argv, so Claude posts its hooks and telemetry to the owner) and attach to it."""
+        builds the argv, so Claude posts its hooks and telemetry to the owner) and attach to it. `extra`:
+        more of the `spawn` request (`hint`, a `demo`'s stub and folders: `owner.demo`)."""
         import os
 
         request = {
@@ -142,12 +153,19 @@ class OwnerPump:
             "cols": cols,
             "rows": rows,
             "session_id": config.get("session_id"),
+            **(extra or {}),
         }
         return cls.take(client, request)
 
     @classmethod
     def start_session(
-        cls, config: SessionConfig, *, cols: int, rows: int, client: OwnerClient | None = None
+        cls,
+        config: SessionConfig,
+        *,
+        cols: int,
+        rows: int,
+        client: OwnerClient | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> OwnerPump:
         """`start` for a `SessionConfig`, on `client` or the owner (started when none runs): Claude's config
         dir and the program are resolved here, in the client's environment. Blocking.
@@ -160,7 +178,7 @@ class OwnerPump:
 
         program = config.for_the_owner()  # the owner builds the argv, with its own endpoint
         client = client or connect_or_start()
-        return cls.start(client, config.to_dict(), program=program, cols=cols, rows=rows)
+        return cls.start(client, config.to_dict(), program=program, cols=cols, rows=rows, extra=extra)
 
     @classmethod
     def take(cls, client: OwnerClient, request: dict[str, Any] | None) -> OwnerPump:
@@ -186,6 +204,7 @@ class OwnerPump:
             raise
         pump.info = dict(attached.get("session") or {})
         pump.config = dict(attached.get("config") or {})
+        pump.hint = attached.get("hint")
         pump.owner_state = str(pump.info.get("state") or "starting")
         pump._reader, pump._frames = client.take_stream()  # what came after the screen, read already
         pump.sock.setblocking(False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -27,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claude_tui import __version__
 from claude_tui.owner.loggers import OwnerLoggers, StoreKey
@@ -54,6 +55,9 @@ from claude_tui.terminal.leave import ask_claude_to_leave
 from claude_tui.terminal.pty_session import ExitStatus, PtySession, SpawnError
 from claude_tui.terminal.pump import PtyPump
 from claude_tui.tracking.errors import one_line
+
+if TYPE_CHECKING:
+    from claude_tui.owner.demo import DemoSandbox
 
 __all__ = ["Connection", "OwnedSession", "OwnerServer", "run_owner"]
 
@@ -211,6 +215,11 @@ class OwnedSession:
         """Where the session went: run_id, experiment_id, tracking_uri, ui_url; or error and spool."""
         self.snapshot: dict[str, Any] = {}
         """The latest stats snapshot (`SessionSnapshot.to_dict()`)."""
+        self.hint: str | list[str] | None = None
+        """The sidebar's advice a window shows with the session (the demo's prompts to type), as the client
+        that started it gave it: every window that attaches shows it."""
+        self.demo: DemoSandbox | None = None
+        """A `claude-tui demo` session's stub server and scratch folders (closed when the session is over)."""
         self.wrap_up: asyncio.Task[None] | None = None
         self._reading = False
         self._writer = False
@@ -296,7 +305,13 @@ class OwnedSession:
         """The session's info and the owner's emulator state; output that follows is fed on top of it."""
         config = self.config.to_dict() if self.config is not None else None
         conn.message(
-            {"op": "attached", "session": self.info(), "config": config, "state_version": STATE_VERSION}
+            {
+                "op": "attached",
+                "session": self.info(),
+                "config": config,
+                "hint": self.hint,
+                "state_version": STATE_VERSION,
+            }
         )
         emulator = self.pump.emulator
         conn.send(encode(STATE, emulator.state(history=False)))  # the screen first: the UI draws it at once
@@ -759,6 +774,17 @@ class OwnerServer:
         if not session.check_exit() and self._loop is not None:
             self._loop.call_later(0.02, self.check_exit_soon, session)
 
+    def close_demo(self, demo: DemoSandbox, *, keep_files: bool = False) -> None:
+        """Stop a demo session's stub and remove its folders (`DemoSandbox.close`), off the event loop; kept
+        when the session was not logged (its spool points at the transcript there, for `claude-tui sync`)."""
+        if keep_files:
+            log.info("demo files kept in %s: the session was not logged", demo.root)
+        close = functools.partial(demo.close, keep_files=keep_files)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.run_in_executor(None, close)
+        else:
+            close()
+
     def _end_unclaimed(self, session: OwnedSession) -> None:
         if session.config is None and session.claimer is None and session.running and self._loop is not None:
             log.info("session %s was never claimed: ending it", session.id)
@@ -766,6 +792,9 @@ class OwnerServer:
 
     def session_done(self, session: OwnedSession) -> None:
         """The session's wrap-up is over (logged, or not)."""
+        demo, session.demo = session.demo, None
+        if demo is not None:
+            self.close_demo(demo, keep_files=session.state == "not logged")
         self._logging.discard(session)
         if session.config is None and self.sessions.get(session.id) is session:
             self.sessions.pop(session.id, None)  # an unclaimed program: nothing to list
@@ -865,6 +894,9 @@ class OwnerServer:
                 )
                 return
         conn.message({"op": "spawned", "id": session.id, "pid": session.pump.session.pid})
+        hint = message.get("hint")
+        if isinstance(hint, str) or (isinstance(hint, list) and all(isinstance(line, str) for line in hint)):
+            session.hint = hint
         config = message.get("config")
         if config is None or message.get("early"):
             # Spawned before the client has read its whole command line (`launch`): it sends `configure`.
@@ -876,8 +908,26 @@ class OwnerServer:
     def _spawn(self, message: dict[str, Any]) -> OwnedSession:
         """Spawn the program of a `spawn` request: its `argv` as given, or (a session's `config` without
         `argv`) the argv and environment the config makes here, so that Claude posts its hooks and exports
-        its telemetry to this process's endpoint (`SessionConfig.argv`, `program_env`)."""
+        its telemetry to this process's endpoint (`SessionConfig.argv`, `program_env`). With `demo` (from
+        `claude-tui demo`), the session's stub server starts here first (`owner.demo.DemoSandbox`)."""
         values = message.get("config") or {}
+        demo: DemoSandbox | None = None
+        if isinstance(message.get("demo"), dict) and isinstance(message.get("config"), dict):
+            from claude_tui.owner.demo import DemoSandbox
+
+            demo = DemoSandbox.start(message["demo"])  # the session's config points Claude at its stub
+            values["env"] = {**(values.get("env") or {}), **demo.env()}
+        try:
+            session = self._spawn_program(message, values)
+        except BaseException:
+            if demo is not None:
+                self.close_demo(demo)
+            raise
+        session.demo = demo
+        return session
+
+    def _spawn_program(self, message: dict[str, Any], values: dict[str, Any]) -> OwnedSession:
+        """`_spawn`'s program, with the session's config `values`."""
         environ = message.get("environ")
         base = {str(k): str(v) for k, v in environ.items()} if isinstance(environ, dict) else None
         overrides: dict[str, str | None] = dict(values.get("env") or {})
@@ -907,7 +957,7 @@ class OwnerServer:
     def _op_configure(self, conn: Connection, message: dict[str, Any]) -> None:
         """Claim the program spawned early with the session's whole config, and attach. With `program`, the
         program it must be: the argv and environment the config makes here; an early program spawned from
-        a command line read otherwise is replaced (as `commands.run.claim_or_spawn` does in a window)."""
+        a command line read otherwise is replaced."""
         session = conn.session
         if session is None or session.claimer is not conn:
             conn.fail("nothing to configure: spawn first")

@@ -69,7 +69,7 @@ class AttachedSessionView(SessionView):
 
     Args:
         pump: the attached session (`OwnerPump.attach`).
-        hint: as `SessionView`'s.
+        hint: as `SessionView`'s; default: the one the session was started with (`OwnerPump.hint`).
     """
 
     attached = True
@@ -87,6 +87,7 @@ class AttachedSessionView(SessionView):
         hint: str | Sequence[str] | None = None,
         later: Sequence[Callable[[], Callable[[], SessionView]]] = (),
     ) -> None:
+        hint = pump.hint if hint is None else hint
         super().__init__(attached_session(pump), log_session=_not_here, pump=pump, hint=hint)
         self.owner_pump = pump
         """The session's stream from the owner."""

@@ -74,7 +74,7 @@ def logged_run(client: Any, session_prefix: str) -> Any:
     return finished[0] if finished else None
 
 
-def test_demo_runs_a_tracked_session_into_the_embedded_store() -> None:
+def test_demo_runs_a_tracked_session_into_the_embedded_store(owner_processes: Any) -> None:
     home = Path(os.environ["CLAUDE_TUI_HOME"])
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(("ANTHROPIC_", "CLAUDE_CODE"))

@@ -72,8 +72,16 @@ def test_the_window_goes_the_session_works_on_attach_shows_it_and_it_is_logged_o
         status = attached.exit_claude()
     finally:
         attached.child.close(force=True)
-    assert status == 0, attached.printed_after_exit()
-    assert f"Logging session {session['id'][:8]}" in attached.printed_after_exit()
-    runs = wait_until(lambda: finished_runs(db, session["id"]), 120, "the run in the store")
-    wait_until(lambda: listed(child_env, env.work_dir)[0]["state"] == "logged", 60, "the owner's word")
-    assert len(runs) == 1 == len(finished_runs(db, session["id"])), "one session, one run"
+    logged_once_by_the_owner(attached, status, session["id"], db, child_env, env.work_dir)
+
+
+def logged_once_by_the_owner(
+    window: Screen, status: int, session_id: str, db: Path, env: dict[str, str], cwd: Path
+) -> None:
+    """The window that showed the session as its program ended exited 0 saying the session is being logged;
+    the owner logs it: one run in the store at `db`, and `ls` says `logged`."""
+    assert status == 0, window.printed_after_exit()
+    assert f"Logging session {session_id[:8]}" in window.printed_after_exit()
+    runs = wait_until(lambda: finished_runs(db, session_id), 120, "the run in the store")
+    wait_until(lambda: listed(env, cwd)[0]["state"] == "logged", 60, "the owner's word")
+    assert len(runs) == 1 == len(finished_runs(db, session_id)), "one session, one run"

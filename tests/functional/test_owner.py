@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from claude_tui.owner.client import OwnerClient
+import pytest
+
+from claude_tui.owner.client import OwnerClient, OwnerError
 from claude_tui.owner.protocol import MESSAGE, FrameReader, decode_message, encode_message, socket_path
 from claude_tui.session import SessionConfig
 from tests.helpers import wait_until
@@ -162,3 +164,77 @@ def test_a_shell_the_owner_runs_counts_its_commands(tmp_path: Path, owner_server
     summary = json.loads((spool.path / "summary.json").read_text())
     assert summary["stats_source"] == "shell"
     assert (summary["stats"]["commands_executed"], summary["stats"]["errors_encountered"]) == (4, 2)
+
+
+class FailingStore:
+    """Stands in for a store that does not take the session."""
+
+    def __call__(self, spool: Any, **kwargs: Any) -> Any:
+        raise OSError("disk full")
+
+
+@pytest.mark.parametrize("store", ["takes it", "fails"])
+def test_a_demo_s_stub_and_folders_live_as_long_as_its_session(
+    tmp_path: Path, owner_server: Any, store: str
+) -> None:
+    """`claude-tui demo`'s stub server runs in the owner while the session does (its URL in the program's
+    environment), and its folders go once the session is logged; a session the store did not take keeps
+    them (its spool points at the transcript there, for `claude-tui sync`)."""
+    from claude_tui.claude_env import ClaudeEnvironment
+
+    owner_server.log_spool = FakeStore() if store == "takes it" else FailingStore()
+    root = tmp_path / "claude-tui-demo-1"
+    ClaudeEnvironment.create(root, "", files={})
+    go = tmp_path / "go"
+    argv = program(
+        tmp_path,
+        "import os, time\nprint('stub at', os.environ['ANTHROPIC_BASE_URL'], flush=True)\n"
+        f"while not os.path.exists({str(go)!r}):\n    time.sleep(0.02)\n",
+    )
+    config = config_for(tmp_path)
+    with OwnerClient.connect() as client:
+        client.request(
+            {"op": "spawn", "config": config.to_dict(), "argv": argv, "cwd": str(tmp_path), "cols": 80,
+             "rows": 24, "demo": {"scenario": "realistic", "root": str(root)}, "hint": ["type this"]}
+        )  # fmt: skip
+        client.receive()  # configured
+        session = owned(owner_server, config.session_id)
+        url = session.demo.stub.url
+        assert session.config.env["ANTHROPIC_BASE_URL"] == url and session.hint == ["type this"]
+        wait_until(lambda: f"stub at {url}" in "\n".join(session.pump.emulator.display), 20, "the program")
+        port = int(url.rsplit(":", 1)[1])
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()  # the stub serves
+        assert root.is_dir()
+        go.touch()
+        done = "logged" if store == "takes it" else "not logged"
+        wait_until(lambda: client.list_sessions()[0]["state"] == done, 20, f"the session {done}")
+
+    def stub_gone() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        except OSError:
+            return True
+        return False
+
+    wait_until(stub_gone, 20, "the stub to stop")
+    if store == "takes it":
+        wait_until(lambda: not root.exists(), 20, "the demo's folders to go")
+    else:
+        assert (root / "config" / ".claude.json").is_file(), "kept for `claude-tui sync`"
+
+
+def test_a_demo_that_cannot_start_stops_its_stub_and_leaves_no_folders(
+    tmp_path: Path, owner_server: Any
+) -> None:
+    from claude_tui.claude_env import ClaudeEnvironment
+
+    root = tmp_path / "claude-tui-demo-2"
+    ClaudeEnvironment.create(root, "", files={})
+    config = config_for(tmp_path)
+    with OwnerClient.connect() as client, pytest.raises(OwnerError, match="no-such-program"):
+        client.request(
+            {"op": "spawn", "config": config.to_dict(), "argv": [str(tmp_path / "no-such-program")],
+             "cwd": str(tmp_path), "demo": {"scenario": "realistic", "root": str(root)}}
+        )  # fmt: skip
+    wait_until(lambda: not root.exists(), 20, "the demo's folders to go")
+    assert owner_server.sessions == {}

@@ -97,8 +97,8 @@ def test_parse_run_line_leaves_everything_else_to_click(args: list[str]) -> None
 def test_early_argv_is_the_argv_click_builds(
     args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`claim_or_spawn` adopts the early program only when both argvs (and the environments claude-tui adds)
-    agree: they must, for every form."""
+    """The owner keeps the early program (`OwnerServer._claim`) only when both argvs (and the environments
+    claude-tui adds) agree: they must, for every form."""
     claude = tmp_path / "bin" / "claude"
     claude.parent.mkdir()
     claude.write_text("#!/bin/sh\n")
@@ -132,7 +132,7 @@ def test_early_argv_is_the_argv_click_builds(
     assert shell_env(line.command, args_and_prompt) == config.env
     assert os.path.realpath(line.cwd or os.getcwd()) == str(config.cwd)
     # And its environment (Claude's telemetry export to the session's route; a shell's OSC 133 rc), which
-    # claim_or_spawn compares.
+    # the owner compares.
     early_env = (
         tracked_env(
             {},
