@@ -79,19 +79,20 @@ def live_demo_session(env: dict[str, str], experiment: str) -> str:
     finally:
         child.close(force=True)
     log = bytes(output).decode(errors="replace") + (child.before or b"").decode(errors="replace")
-    # claude-tui exits at once and a logger process logs the session: its last line in logger.log is the run.
+    # claude-tui exits at once and the session owner's logger process logs the session: `ls --json` gives
+    # the run once it is logged.
     match = re.search(r"Logging session ([0-9a-f]{8}) ", log)
     assert match, log[-2000:]
     assert child.exitstatus == 0, log[-2000:]
-    logger_log = Path(os.environ["CLAUDE_TUI_HOME"]) / "logger.log"
 
     def logged_run() -> str | None:
-        lines = logger_log.read_text().splitlines() if logger_log.exists() else []
-        results = [json.loads(line) for line in lines if line.startswith("{")]
-        assert not [result for result in results if result.get("error")], results
-        return next((str(result["run_id"]) for result in results if result.get("run_id")), None)
+        listed = claude_tui("ls", "--json", env=env)
+        assert listed.returncode == 0, listed.stderr
+        [session] = [s for s in json.loads(listed.stdout) if str(s["id"]).startswith(match.group(1))]
+        assert session["state"] != "not logged", session
+        return str(session["run_id"]) if session["state"] == "logged" else None
 
-    run_id = wait_until(logged_run, 180, "the logger process to log the live session")
+    run_id = wait_until(logged_run, 180, "the owner's logger process to log the live session")
     assert isinstance(run_id, str)
     return run_id
 
@@ -116,7 +117,7 @@ def files_text(*roots: Path) -> str:
 
 
 def test_live_session_import_history_and_export_through_postgres_with_basic_auth(
-    team: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    team: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, owner_processes: Any
 ) -> None:
     experiment = "team-sessions"
     env = member_env(team, "alice", tmp_path)
