@@ -88,7 +88,7 @@ def turn(claude: InteractiveClaude, recorder: Recorder, prompt: str) -> None:
 def process_one(env: ClaudeEnvironment, recorder: Recorder, session_id: str, prompts: list[str]) -> None:
     claude = start(env, recorder, ["--session-id", session_id])
     turn(claude, recorder, prompts[0])
-    claude.submit("/clear", settle=1.0)
+    claude.submit("/clear")
     claude.pump(3)
     recorder.mark("cleared")
     turn(claude, recorder, prompts[1])
@@ -112,7 +112,7 @@ def process_one(env: ClaudeEnvironment, recorder: Recorder, session_id: str, pro
     turn(claude, recorder, prompts[4])
     claude.pump(8)  # the background agent's completion and the follow-up request
     recorder.mark("agent done")
-    claude.submit("/resume", settle=1.0)
+    claude.submit("/resume")
     claude.pump(3)
     claude.type("\r")
     claude.pump(4)

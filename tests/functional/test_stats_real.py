@@ -389,9 +389,8 @@ def test_the_cli_bills_a_compaction_that_no_transcript_record_holds(claude_env: 
 
     env: ClaudeEnvironment = claude_env("realistic")
     session_id = str(uuid.uuid4())
-    with InteractiveClaude(env, session_id=session_id) as cli:
-        cli.start()
-        cli.pump(3)
+    with InteractiveClaude(env, session_id=session_id) as cli:  # started by `with`
+        assert cli.wait_for_text("\u276f", 60), cli.screen_text()
         cli.submit(scenario_prompts("realistic")[0])
         assert cli.wait_for_turn_end(timeout=120)
         cli.submit("/compact")

@@ -177,19 +177,35 @@ class InteractiveClaude:
         """Send keystrokes (no Enter)."""
         self._child.send(text)
 
-    def submit(self, text: str, settle: float = 0.5) -> None:
-        """Type `text`, give the prompt box a moment to draw it, then press Enter."""
+    def submit(self, text: str, timeout: float = 60.0) -> None:
+        """Type `text`, wait until the prompt box shows it (`❯ text`: the CLI has read the keys), then press
+        Enter. An Enter read in the same burst as the text is taken as part of a paste (a newline in the
+        prompt), and a fixed pause before it is too short on a loaded machine."""
         self._mark = len(self.output)
         self.type(text)
-        self.pump(settle)
+        shown = text[:60]  # what fits on the prompt's first line; a longer prompt wraps
+
+        def typed() -> bool:
+            return any("\u276f" in line and shown in line for line in self.display)
+
+        deadline = time.monotonic() + timeout
+        while not typed():
+            if time.monotonic() > deadline or not self.pump(0.1):
+                screen = self.screen_text()
+                raise AssertionError(f"the CLI did not show {shown!r} in its prompt box:\n{screen}")
         self._child.send("\r")
 
-    def exit(self, timeout: float = 20.0) -> int | None:
-        """Type `/exit` and wait for the CLI to end; returns its exit status (None if it was killed)."""
-        self.submit("/exit", settle=1.0)
+    def exit(self, timeout: float = 120.0) -> int | None:
+        """Type `/exit` and wait for the CLI to end (`timeout` only bounds a hang); returns its exit status
+        (None if it had to be killed). A sub-agent still running in the background makes the CLI ask first
+        ("Background work is running"): Enter, its default ("Exit and stop tasks"), as a person answers."""
+        self.submit("/exit")
+        asked = False
         deadline = time.monotonic() + timeout
         while self.pump(0.2) and time.monotonic() < deadline:
-            pass
+            if not asked and "Background work is running" in self.screen_text():
+                asked = True
+                self._child.send("\r")
         return self.close()
 
     def close(self) -> int | None:

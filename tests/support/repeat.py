@@ -9,7 +9,7 @@ what issue 18 asks: while the 1-minute load average, not counting our own burner
 (3), two CPU burners (`while 1: pass`, nice 0) run beside the tests; `--burners N` fixes their number
 instead. One line per run: its number, PASS/FAIL, seconds, the lowest and highest 1-minute load seen while
 it ran (sampled every 2 s), the burners, and for a failure its first `FAILED`/`ERROR` line; the whole output
-of a failed run is kept under `--logs`.
+of a failed run is kept under `--logs` (every run's with `--keep-logs`).
 The last line sums it up (runs, passes, load range). Exit status 1 when any run failed.
 
 Run one loop at a time on a small shared machine; the burners and every test process are ended when the loop
@@ -124,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--logs", type=Path, default=None, help="where failed runs' output goes (default: a temp dir)"
     )
+    parser.add_argument(
+        "--keep-logs",
+        action="store_true",
+        help="keep every run's output, passed ones too (e.g. with `-- --durations=0`: where the time goes)",
+    )
     options, extra = parser.parse_known_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # end the burners and the run on `kill` too
     extra = [arg for arg in extra if arg != "--"]
@@ -152,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             low, high = min(low, load.low), max(high, load.high)
             ok = status == 0
             passes += ok
-            if ok:
+            if ok and not options.keep_logs:
                 log.unlink()
             verdict = "PASS" if ok else f"FAIL ({first_failure(output)})"
             print(
