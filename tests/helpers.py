@@ -113,19 +113,37 @@ def pane_text(pane: Any) -> str:
     return "\n".join([*pane.emulator.history_lines(), *pane.emulator.display])
 
 
-async def type_prompt(pilot: Any, pane: Any, text: str, timeout: float = 60) -> None:
+async def type_prompt(
+    pilot: Any, pane: Any, text: str, timeout: float = 60, *, retype_after: float | None = None
+) -> None:
     """Type `text` into Claude's prompt box in `pane`, wait until Claude has drawn it on its prompt line
     (`❯ text`: it has read the keys), then send Enter. Enter read in the same burst as the text is taken as
     part of a paste (a newline in the prompt), and any fixed pause between them is too short on a loaded
-    machine."""
+    machine.
+
+    `retype_after`: for a prompt box Claude has just drawn anew (after `/clear`, or `/resume`'s picker): keys
+    it reads while it swaps screens are dropped, so while the box stays empty that many seconds after a try,
+    type the text again, as a person whose keys got lost does (a box with anything else in it is left as it
+    is: the wait then fails showing it)."""
 
     def typed() -> bool:
         return any("\u276f" in line and text in line for line in pane.emulator.display)
 
+    def empty() -> bool:
+        return any(line.strip() == "\u276f" for line in pane.emulator.display)
+
+    deadline = time.monotonic() + timeout
     pane.send(text.encode())
-    await wait_for(
-        pilot, typed, timeout, f"Claude to show {text!r} in its prompt box", describe=lambda: pane_text(pane)
-    )
+    while retype_after is not None and time.monotonic() + retype_after < deadline:
+        tried = time.monotonic() + retype_after
+        while not typed() and time.monotonic() < tried:
+            await pilot.pause(0.05)
+        if typed() or not empty():
+            break
+        pane.send(text.encode())
+    what = f"Claude to show {text!r} in its prompt box"
+    left = max(deadline - time.monotonic(), 1.0)
+    await wait_for(pilot, typed, left, what, describe=lambda: pane_text(pane))
     pane.send(b"\r")
 
 

@@ -61,7 +61,11 @@ def stats_of(paths: list[tuple[Path, float | None]]) -> dict[str, Any]:
 
 
 async def type_line(pilot: Any, pane: TerminalPane, text: str) -> None:
-    await type_prompt(pilot, pane, text)
+    """Type a line into Claude and submit it; typed again while the box stays empty for 10 s: these tests
+    type right after `/clear` and `/resume` redraw the prompt box, and keys Claude reads while it swaps
+    screens are lost (once at load 6-8, 'Go on where we were' typed at the resumed conversation's
+    SessionStart hook never showed in 60 s)."""
+    await type_prompt(pilot, pane, text, retype_after=10.0)
 
 
 async def first_turn(pilot: Any, app: ClaudeTuiApp, session: TrackedSession, prompt: str) -> TerminalPane:
@@ -216,6 +220,9 @@ async def test_an_in_pane_resume_counts_only_the_new_part_and_links_the_earlier_
         await wait_for(
             pilot, lambda: len(session.lifecycle.conversations) == 2, 60, "the resumed conversation"
         )
+        # The picker gone, the earlier conversation drawn (its answer is not in the picker's list).
+        drawn = "There are two files"
+        await wait_for(pilot, lambda: drawn in screen(), 60, "the conversation drawn", describe=screen)
         await type_line(pilot, pane, "Go on where we were")
         await wait_for(pilot, lambda: session.stats["user_prompts"] >= 2 and session.stats["turns"] >= 2, 120,
                        "the turn in the resumed conversation")  # fmt: skip
