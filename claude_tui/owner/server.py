@@ -167,11 +167,15 @@ class OwnedSession:
     """
 
     POLL_INTERVAL = 0.25
-    """Seconds between transcript polls while the session is busy (the server's tick)."""
+    """Seconds between transcript polls while the session is busy (the server ticks that often while any
+    session is busy, and within that time of a quiet session's output or news: `OwnerServer.tick_soon`)."""
     IDLE_POLL_INTERVAL = 1.0
     """Seconds between polls while the session is idle: no output since the last poll, no hook or telemetry
     (they wake the next tick's poll), and its state is not `working` (8 idle sessions polled 4 times a second
     each kept the owner at 0.5 % CPU)."""
+    UPKEEP_INTERVAL = 1.0
+    """Seconds at most between ticks of a running session: its recording's flush (due once a second) and the
+    exit check of a program that left a child holding its terminal (no end of file comes then)."""
     FIRST_POLL_AFTER = 1.0
     """The first poll builds the parsers (tens of ms): not before Claude has drawn its first frame."""
     STATS_EVERY = 15.0
@@ -392,6 +396,7 @@ class OwnedSession:
 
     def _output(self, data: bytes) -> None:
         self._last_output = time.monotonic()
+        self.server.tick_soon()  # a quiet owner's next tick may be a second away: output is polled sooner
         if self.watchers:
             frame = encode(OUTPUT, data)
             for conn in self.watchers:
@@ -450,7 +455,21 @@ class OwnedSession:
             self._poll(now)
 
     def _news_came(self) -> None:
+        """A hook or telemetry came (on the endpoint's thread): the next tick polls, and comes soon."""
         self._news = True
+        self.server.tick_soon_threadsafe()
+
+    def next_tick_in(self, now: float) -> float | None:
+        """Seconds until this session needs the server's tick (`tick`); None while it needs none (not
+        configured yet, ended, being ended). Busy: `POLL_INTERVAL`; idle: its next idle poll, or the first
+        poll; never more than `UPKEEP_INTERVAL` (the recording's flush, the exit check)."""
+        if not self.configured or not self.running or self._terminating:
+            return None
+        if now < self._first_poll_at:
+            return min(self._first_poll_at - now, self.UPKEEP_INTERVAL)
+        if self._news or self._last_output >= self._polled_at or self.state == "working":
+            return self.POLL_INTERVAL
+        return min(max(0.0, self._polled_at + self.IDLE_POLL_INTERVAL - now), self.UPKEEP_INTERVAL)
 
     def _poll_due(self, now: float) -> bool:
         """Busy (output since the last poll, news, `working`): each tick; idle: each `IDLE_POLL_INTERVAL`."""
@@ -622,6 +641,10 @@ class OwnerServer:
     """Seconds the owner stays up with nothing to do (a quick next `claude-tui` finds it running)."""
     ENDED_KEPT = 3600.0
     """Seconds `ls` still lists a session after it ended."""
+    IDLE_TICK = 1.0
+    """Seconds between ticks with no session that needs one sooner."""
+    MIN_TICK = 0.01
+    """Seconds at least between ticks (a session whose poll is due now waits that long, not a busy loop)."""
     COLLECT_AFTER = 2.0
     """Seconds after the owner process starts serving when what start-up made is frozen and the collector
     resumes (`run_owner`: a forked owner's imports compete with Claude's start, docs/startup.md)."""
@@ -646,6 +669,7 @@ class OwnerServer:
         self._started = threading.Event()
         self._thread: threading.Thread | None = None
         self._idle_since: float | None = None
+        self._tick_handle: asyncio.TimerHandle | None = None
         self._logging: set[OwnedSession] = set()
         self.loggers = OwnerLoggers(path.parent / "logger.log")
         """The logger processes (warm ones by store)."""
@@ -685,12 +709,14 @@ class OwnerServer:
             if session.claimer is None and session.config is None:
                 # Adopted: its client has a few seconds to claim it (its connection may be in the backlog).
                 loop.call_later(10.0, self._end_unclaimed, session)
-        ticker = loop.create_task(self._ticker())
+        self._arm_tick(OwnedSession.POLL_INTERVAL)
         self._started.set()
         try:
             await self._stopped.wait()
         finally:
-            ticker.cancel()
+            if self._tick_handle is not None:
+                self._tick_handle.cancel()
+                self._tick_handle = None
             server.close()
             self._remove_socket()
             for conn in list(self.connections):
@@ -738,18 +764,49 @@ class OwnerServer:
         assert self._stopped is not None
         self._stopped.set()
 
-    async def _ticker(self) -> None:
-        interval = OwnedSession.POLL_INTERVAL
-        while True:
-            await asyncio.sleep(interval)
-            now = time.monotonic()
-            for session in list(self.sessions.values()):
-                try:
-                    session.tick(now)
-                except Exception:  # one session's bug must not stop the others' upkeep
-                    log.exception("upkeep of session %s", session.id)
-            self._forget_old_sessions()
-            self._check_idle(now)
+    def _tick(self) -> None:
+        """The upkeep of every session (`OwnedSession.tick`), then the next tick's timer (`next_tick_in`)."""
+        self._tick_handle = None
+        now = time.monotonic()
+        for session in list(self.sessions.values()):
+            try:
+                session.tick(now)
+            except Exception:  # one session's bug must not stop the others' upkeep
+                log.exception("upkeep of session %s", session.id)
+        self._forget_old_sessions()
+        self._check_idle(now)
+        if self._stopped is not None and not self._stopped.is_set():
+            self._arm_tick(self.next_tick_in(time.monotonic()))
+
+    def next_tick_in(self, now: float) -> float:
+        """Seconds until the next tick: the soonest any session needs (`OwnedSession.next_tick_in`), at most
+        `IDLE_TICK` (ended sessions to forget, the idle exit). Idle sessions are ticked together, once a
+        second (issue 19, target 2: each tick of a quiet owner is CPU taken for nothing)."""
+        delays = (session.next_tick_in(now) for session in self.sessions.values())
+        return max(self.MIN_TICK, min((d for d in delays if d is not None), default=self.IDLE_TICK))
+
+    def _arm_tick(self, delay: float) -> None:
+        """The next tick in `delay` seconds, unless one comes sooner already."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        when = loop.time() + delay
+        if self._tick_handle is not None:
+            if self._tick_handle.when() <= when:
+                return
+            self._tick_handle.cancel()
+        self._tick_handle = loop.call_at(when, self._tick)
+
+    def tick_soon(self) -> None:
+        """Output or news came: the next tick within `OwnedSession.POLL_INTERVAL` (on the event loop)."""
+        self._arm_tick(OwnedSession.POLL_INTERVAL)
+
+    def tick_soon_threadsafe(self) -> None:
+        """`tick_soon` from another thread (the endpoint's)."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the owner is stopping
+                loop.call_soon_threadsafe(self.tick_soon)
 
     def _forget_old_sessions(self) -> None:
         cutoff = time.time() - self.ENDED_KEPT

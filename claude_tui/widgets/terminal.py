@@ -145,8 +145,8 @@ class TerminalPane(Widget, can_focus=True):
     """Lines per mouse wheel step."""
     HOUSEKEEPING: ClassVar[float] = 1.0
     """Seconds between the pump's upkeep calls (recording flush, due once a second; the exit check for a
-    program whose children keep the terminal open: one that closes it is noticed at once). Each wake-up of
-    an idle UI costs CPU (issue 19, target 2)."""
+    program whose children keep the terminal open: one that closes it is noticed at once), for a program in
+    a local PTY only (`needs_upkeep`). Each wake-up of an idle UI costs CPU (issue 19, target 2)."""
 
     class Exited(PaneMessage):
         """The program ended (or never started: code 127 for a missing command)."""
@@ -223,6 +223,13 @@ class TerminalPane(Widget, can_focus=True):
     # -- public API ----------------------------------------------------------------------------------------
 
     @property
+    def needs_upkeep(self) -> bool:
+        """Whether the pane runs a program in a local PTY, whose recording and end it looks after each
+        `HOUSEKEEPING` seconds. A session owner's program (`OwnerPump`) is recorded by the owner, which says
+        when it ended in its stream; a viewer has nothing to look after."""
+        return self.command is not None or isinstance(self.pump, PtyPump)
+
+    @property
     def runs_program(self) -> bool:
         """Whether the pane runs (or will run) a program, as opposed to a viewer of fed bytes."""
         return self.pump is not None or self.command is not None
@@ -276,7 +283,8 @@ class TerminalPane(Widget, can_focus=True):
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.set_interval(self.HOUSEKEEPING, self._housekeeping)
+        if self.needs_upkeep:
+            self.set_interval(self.HOUSEKEEPING, self._housekeeping)
         if self.runs_program:
             # The widget's size is known only after the first layout; start then (or at the first resize).
             # An adopted program is read from now on: its first frame is not held back by the layout.

@@ -1,11 +1,19 @@
 """How often the owner polls a session (issue 16 item 5, idle CPU): each tick while it is busy, once a
-second while it is idle; a hook or telemetry makes the next tick poll."""
+second while it is idle; a hook or telemetry makes the next tick poll. How often it ticks (issue 19,
+target 2): each `POLL_INTERVAL` while a session is busy, once a second while all are idle."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
-from claude_tui.owner.server import OwnedSession
+import pytest
+
+from claude_tui.owner.server import OwnedSession, OwnerServer
 
 
 def due(*, news: bool = False, output_at: float = 0.0, polled_at: float = 10.0, state: str = "idle",
@@ -30,3 +38,82 @@ def test_output_news_or_work_poll_at_the_next_tick() -> None:
     assert due(news=True, now=now)  # a hook or the CLI's telemetry came
     assert due(state="working", now=now)
     assert not due(output_at=9.9, now=now)  # output the last poll saw
+
+
+def ticking(
+    *, configured: bool = True, running: bool = True, first_poll_at: float = 0.0, **values: Any
+) -> Any:
+    """A stand-in session for `OwnedSession.next_tick_in` (as `due` builds one for `_poll_due`)."""
+    session = SimpleNamespace(
+        configured=configured, running=running, _terminating=False, _first_poll_at=first_poll_at,
+        _news=False, _last_output=0.0, _polled_at=10.0, state="idle",
+        IDLE_POLL_INTERVAL=OwnedSession.IDLE_POLL_INTERVAL, POLL_INTERVAL=OwnedSession.POLL_INTERVAL,
+        UPKEEP_INTERVAL=OwnedSession.UPKEEP_INTERVAL,
+    )  # fmt: skip
+    vars(session).update(values)
+    session.next_tick_in = lambda now: OwnedSession.next_tick_in(session, now)  # type: ignore[arg-type]
+    return session
+
+
+def next_tick(session: Any, now: float) -> float | None:
+    return OwnedSession.next_tick_in(session, now)  # type: ignore[no-any-return]
+
+
+def test_an_idle_session_needs_the_owner_s_tick_once_a_second() -> None:
+    """Issue 19, target 2: the owner ticked 4 times a second whatever its sessions did; an idle session now
+    needs one tick a second (its idle poll, the recording's flush and the exit check come together)."""
+    assert next_tick(ticking(), now=10.0) == pytest.approx(OwnedSession.IDLE_POLL_INTERVAL)
+    assert next_tick(ticking(), now=10.6) == pytest.approx(0.4)  # the next idle poll, not a quarter second
+    assert next_tick(ticking(), now=12.0) == 0.0  # overdue: at once
+    assert OwnedSession.UPKEEP_INTERVAL <= 1.0  # the recording is flushed once a second
+
+
+def test_a_busy_session_needs_a_tick_each_poll_interval() -> None:
+    for busy in ({"_news": True}, {"_last_output": 10.1}, {"state": "working"}):
+        assert next_tick(ticking(**busy), now=10.1) == OwnedSession.POLL_INTERVAL
+
+
+def test_a_session_before_its_first_poll_or_not_running_needs_no_early_tick() -> None:
+    assert next_tick(ticking(first_poll_at=10.5), now=10.0) == pytest.approx(0.5)
+    assert next_tick(ticking(first_poll_at=30.0), now=10.0) == OwnedSession.UPKEEP_INTERVAL
+    assert next_tick(ticking(configured=False), now=10.0) is None  # spawned early, not claimed yet
+    assert next_tick(ticking(running=False), now=10.0) is None
+    assert next_tick(ticking(_terminating=True), now=10.0) is None
+
+
+async def test_the_owner_ticks_idle_sessions_once_a_second_and_output_brings_the_tick_forward(
+    tmp_path: Path,
+) -> None:
+    """The server's timer: the soonest tick any session needs, at most `IDLE_TICK` away; output or news in
+    a quiet session brings it to within `POLL_INTERVAL` (its poll then comes as soon as before), and a
+    later tick asked for does not put off one that is due sooner."""
+    server = OwnerServer(tmp_path / "owner.sock", idle_exit=None)
+    loop = asyncio.get_running_loop()
+    server._loop = loop
+    assert server.next_tick_in(time.monotonic()) == OwnerServer.IDLE_TICK  # no session
+    idle = ticking()
+    server.sessions["idle"] = idle
+    assert server.next_tick_in(10.0) == pytest.approx(OwnedSession.IDLE_POLL_INTERVAL)
+    server.sessions["busy"] = ticking(state="working")
+    assert server.next_tick_in(10.0) == OwnedSession.POLL_INTERVAL  # the busiest decides
+    server.sessions.clear()
+    try:
+        before = loop.time()
+        server._arm_tick(OwnerServer.IDLE_TICK)
+        armed = server._tick_handle
+        assert armed is not None
+        assert before + OwnerServer.IDLE_TICK <= armed.when() <= loop.time() + OwnerServer.IDLE_TICK
+        server.tick_soon()  # the program wrote something
+        sooner = server._tick_handle
+        assert sooner is not None and sooner is not armed and armed.cancelled()
+        assert sooner.when() <= loop.time() + OwnedSession.POLL_INTERVAL
+        server._arm_tick(OwnerServer.IDLE_TICK)  # a later tick does not put it off
+        assert server._tick_handle is sooner
+        done = threading.Thread(target=server.tick_soon_threadsafe)  # a hook, on the endpoint's thread
+        done.start()
+        done.join()
+        await asyncio.sleep(0)  # the loop runs the call the thread scheduled
+        assert server._tick_handle is sooner
+    finally:
+        if server._tick_handle is not None:
+            server._tick_handle.cancel()

@@ -41,3 +41,16 @@ def test_the_clocks_run_on_between_the_owner_s_stats(
         got = pump.take_snapshot()
     assert got is not None
     assert (got.elapsed_seconds, got.active_seconds, got.waiting_seconds) == (37.0, active, waiting)
+
+
+def test_a_pane_on_the_owner_s_stream_does_not_wake_each_second_for_upkeep(tmp_path: Path) -> None:
+    """Issue 19, target 2: the pane's upkeep timer (a Textual interval, once a second) flushes a local
+    recording and looks for a local program's end; the owner records its programs and says when one ended
+    in its stream, so an attached pane (and a viewer) sets no such timer."""
+    from claude_tui.widgets.terminal import TerminalPane
+
+    ours, owners = socket.socketpair()
+    with ours, owners:
+        assert not TerminalPane(pump=OwnerPump(ours, tmp_path / "owner.sock")).needs_upkeep
+    assert not TerminalPane().needs_upkeep  # a viewer of fed bytes
+    assert TerminalPane(command=["sh"]).needs_upkeep  # a program in this process's PTY
