@@ -22,8 +22,11 @@ class CroppedCompositor(Compositor):
     spans lie within the crop, and the update writes only the spans. So only widgets that overlap it render,
     and only their rows within the crop: the sidebar's containers are ~40 rows tall, and a one-row change
     rendered all of them, ~210 lines a frame for one (the compositor takes the strips of the crop's rows only;
-    the clip handed back is narrowed to those rows, so each strip still lands on its own row). Whole-screen
-    renders (`crop=None`) are Textual's own.
+    the clip handed back is narrowed to those rows, so each strip still lands on its own row). And a widget
+    whose part of the crop lies behind a widget in front of it is not rendered at all: the compositor paints
+    front to back and keeps the first strip of each cell, so the clock row's containers (the sidebar, the
+    session view, the tab's switcher, the screen), which were rendered each second for a row the clock covers,
+    no longer are. Whole-screen renders (`crop=None`) are Textual's own.
     """
 
     def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
@@ -33,10 +36,15 @@ class CroppedCompositor(Compositor):
         overlaps = crop.overlaps
         intersection = Region.intersection
         crop_top, crop_bottom = crop.y, crop.bottom
-        for widget, (region, clip) in self.visible_widgets.items():
+        in_front: list[Region] = []
+        for widget, (region, clip) in self.visible_widgets.items():  # front to back
             x, y, width, height = visible = intersection(region, clip)
             if not (width and height and overlaps(visible)):
                 continue
+            shown = intersection(visible, crop)
+            if any(front.contains_region(shown) for front in in_front):
+                continue  # hidden there by a widget in front of it (the first strip of a cell wins)
+            in_front.append(shown)
             top, bottom = max(y, crop_top), min(y + height, crop_bottom)
             rows = Region(clip.x, top, clip.width, bottom - top)
             yield region, rows, widget.render_lines(Region(x - region.x, top - region.y, width, bottom - top))

@@ -91,6 +91,9 @@ async def test_a_one_row_change_renders_only_what_overlaps_it(monkeypatch: pytes
         assert not names & {"pane", "row-11", "row-13", "Header", "Footer"}, names
         # And of the containers only that row, not their whole height (a frame a second for the clock).
         assert [crop.height for crop in crops] == [1] * len(crops), crops
+        # The row covers the whole change: the containers behind it, whose cells there the row's strips
+        # replace, are not rendered at all (issue 19, target 2: the clock's frame each second).
+        assert names == {"row-12"}, names
         monkeypatch.undo()
         full = compositor.render_strips()
         pairs = spans_text(update, full)
