@@ -21,6 +21,7 @@ import contextlib
 import functools
 import gc
 import logging
+import math
 import os
 import signal
 import socket
@@ -65,6 +66,18 @@ log = logging.getLogger(__name__)
 
 COUNTS = ("tool_uses", "errors_encountered", "commands_executed", "cost_usd", "user_prompts")
 """The stats `ls` shows of each session."""
+
+TIMER_SLACK = 0.005
+"""Seconds a timer may fire before its time (a tick at a poll's due time finds it due)."""
+
+
+def idle_poll_at(polled_at: float, interval: float) -> float:
+    """When an idle session last polled at `polled_at` is polled next: the first whole `interval` of the
+    monotonic clock at least half an interval after it (so 0.5-1.5 intervals on, one on average). Every idle
+    session is then polled at the same ticks, whatever their phases: 8 idle sessions polled each at its own
+    time of the second woke the owner 8 times a second; on the shared grid, once."""
+    return (math.floor(polled_at / interval + 0.5) + 1) * interval
+
 
 LogSpool = Callable[..., Any]
 """`tracking.logger.log_spool` or a stand-in (tests): called in a thread instead of the logger process."""
@@ -469,12 +482,13 @@ class OwnedSession:
             return min(self._first_poll_at - now, self.UPKEEP_INTERVAL)
         if self._news or self._last_output >= self._polled_at or self.state == "working":
             return self.POLL_INTERVAL
-        return min(max(0.0, self._polled_at + self.IDLE_POLL_INTERVAL - now), self.UPKEEP_INTERVAL)
+        due = idle_poll_at(self._polled_at, self.IDLE_POLL_INTERVAL)
+        return min(max(0.0, due - now), self.UPKEEP_INTERVAL)
 
     def _poll_due(self, now: float) -> bool:
-        """Busy (output since the last poll, news, `working`): each tick; idle: each `IDLE_POLL_INTERVAL`."""
+        """Busy (output since the last poll, news, `working`): each tick; idle: at `idle_poll_at`."""
         busy = self._news or self._last_output >= self._polled_at or self.state == "working"
-        return busy or now - self._polled_at >= self.IDLE_POLL_INTERVAL - self.POLL_INTERVAL / 2
+        return busy or now >= idle_poll_at(self._polled_at, self.IDLE_POLL_INTERVAL) - TIMER_SLACK
 
     def _poll(self, now: float) -> None:
         tracked = self.tracked

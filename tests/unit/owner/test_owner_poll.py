@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from claude_tui.owner.server import OwnedSession, OwnerServer
+from claude_tui.owner.server import OwnedSession, OwnerServer, idle_poll_at
 
 
 def due(*, news: bool = False, output_at: float = 0.0, polled_at: float = 10.0, state: str = "idle",
@@ -117,3 +117,20 @@ async def test_the_owner_ticks_idle_sessions_once_a_second_and_output_brings_the
     finally:
         if server._tick_handle is not None:
             server._tick_handle.cancel()
+
+
+def test_idle_sessions_are_polled_at_the_same_ticks_whatever_their_phases() -> None:
+    """Issue 19, target 2: each idle session was polled a second after its own last poll, so 8 idle
+    sessions woke the owner 8 times a second; their idle polls now fall on the whole seconds of the
+    monotonic clock (0.5-1.5 s after the last poll), one tick for all."""
+    interval = OwnedSession.IDLE_POLL_INTERVAL
+    assert {idle_poll_at(polled, interval) for polled in (10.0, 10.2, 10.45)} == {11.0}
+    assert idle_poll_at(10.6, interval) == 12.0  # a poll 0.6 s ago in that second: the next whole one
+    for polled in (10.0, 10.3, 10.5, 10.99):
+        assert 0.5 * interval <= idle_poll_at(polled, interval) - polled <= 1.5 * interval
+    server = OwnerServer.__new__(OwnerServer)
+    server.sessions = {str(p): ticking(_polled_at=p) for p in (10.0, 10.2, 10.45)}
+    now = 10.5
+    assert server.next_tick_in(now) == pytest.approx(0.5)
+    assert all(due(polled_at=p, now=11.0) for p in (10.0, 10.2, 10.45))  # one tick polls them all
+    assert not any(due(polled_at=p, now=10.9) for p in (10.0, 10.2, 10.45))
