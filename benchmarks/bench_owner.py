@@ -23,12 +23,20 @@ same kind of PTY. Three parts:
 
 The programs themselves are not counted. The load average is printed beside each row.
 
-Run: `.venv/bin/python -m benchmarks.bench_owner [--idle 10] [--keys 200] [--lines 10000]`.
+`--attach-rounds N` times the attach alone, N rounds, each tree of `--tree DIR` (a checkout of claude-tui:
+the tree before a change, say; default this one) one after the other in each round, with 8 sessions in an
+owner of each tree: the medians per tree, same run, same load. Besides the first and 8th screens it gives
+when the window took the chord (the footer shows its keys after `CHORD_SETTLE`, once the window's loop is
+free: the work after the first frame delays it).
+
+Run: `.venv/bin/python -m benchmarks.bench_owner [--idle 10] [--keys 200] [--lines 10000]`, or
+`... --attach-rounds 5 --tree /path/to/tree-before --tree .`.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -88,14 +96,17 @@ def percentile(values: list[float], fraction: float) -> float:
 class Owner:
     """A claude-tui data dir of its own, with its owner process and the sessions `--detach` started."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, tree: Path = ROOT) -> None:
         self.folder = folder
+        self.tree = tree
+        """The claude-tui checkout the owner and the window run (on PYTHONPATH)."""
         folder.mkdir(parents=True)
         self.env = {
             **os.environ,
             "CLAUDE_TUI_HOME": str(folder / "home"),
             "CLAUDE_TUI_CONFIG": str(folder / "none.toml"),
             "TERM": "xterm-256color",
+            "PYTHONPATH": str(tree),
         }
         self.store = f"sqlite:///{folder / 'mlflow.db'}"
 
@@ -124,7 +135,7 @@ class Owner:
         raise RuntimeError("no owner process")
 
     def attach(self) -> Terminal:
-        return Terminal([sys.executable, "-m", "claude_tui", "attach"], env=self.env, cwd=ROOT)
+        return Terminal([sys.executable, "-m", "claude_tui", "attach"], env=self.env, cwd=self.tree)
 
     def kill(self) -> None:
         """SIGKILL the owner: its programs' terminals close and they end; no logger starts."""
@@ -185,32 +196,46 @@ def usage(pids: list[int], terminal: Terminal, seconds: float) -> dict[str, Any]
     }
 
 
+def start_sessions(owner: Owner, program: Path, count: int, lines: int) -> None:
+    """`count` sessions of `program` in the owner, their output taken in (the owner's CPU settled)."""
+    for n in range(1, count + 1):
+        owner.detach(str(program), f"S{n}", str(lines))
+    deadline = time.monotonic() + 60
+    while len(owner.sessions()) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    settle(owner.pid())  # the programs' scrollback is in the owner's emulators
+
+
+def attach_times(terminal: Terminal, started: float, count: int) -> dict[str, Any]:
+    """The window's first screen; with several sessions, the chord taken (the footer shows it) and the
+    `count`th session's screen after `ctrl+]` and its number (ms since `started`)."""
+    first = terminal.read_until(b"-END", timeout=60)
+    if first is None:
+        raise RuntimeError(f"attach drew no session: {terminal.seen[-2000:]!r}")
+    row: dict[str, Any] = {"first screen ms": round(1000 * (first - started))}
+    if count > 1:
+        terminal.write(CHORD)
+        taken = terminal.read_until(b"New session", timeout=10)  # the footer: the chord is taken
+        if taken is None:
+            raise RuntimeError("the chord's first key was not taken")
+        terminal.write(str(count).encode())
+        last = terminal.read_until(f"MARK-S{count}-END".encode(), timeout=30)
+        if last is None:
+            raise RuntimeError(f"session {count} was not drawn: {terminal.seen[-2000:]!r}")
+        row["chord taken ms"] = round(1000 * (taken - started))
+        row[f"screen {count} ms"] = round(1000 * (last - started))
+    return row
+
+
 def idle_claude_tui(work: Path, program: Path, count: int, lines: int, seconds: float) -> dict[str, Any]:
     """`count` sessions in the owner, a window attached; with 8, the attach times too."""
     owner = Owner(work / f"owner-{count}")
     try:
-        for n in range(1, count + 1):
-            owner.detach(str(program), f"S{n}", str(lines))
-        deadline = time.monotonic() + 60
-        while len(owner.sessions()) < count and time.monotonic() < deadline:
-            time.sleep(0.2)
-        settle(owner.pid())  # the programs' scrollback is in the owner's emulators
+        start_sessions(owner, program, count, lines)
         started = time.perf_counter()
         terminal = owner.attach()
         try:
-            first = terminal.read_until(b"-END", timeout=60)
-            if first is None:
-                raise RuntimeError(f"attach drew no session: {terminal.seen[-2000:]!r}")
-            row: dict[str, Any] = {"first screen ms": round(1000 * (first - started))}
-            if count > 1:
-                terminal.write(CHORD)
-                if terminal.read_until(b"New session", timeout=10) is None:  # the footer: the chord is taken
-                    raise RuntimeError("the chord's first key was not taken")
-                terminal.write(str(count).encode())
-                last = terminal.read_until(f"MARK-S{count}-END".encode(), timeout=30)
-                if last is None:
-                    raise RuntimeError(f"session {count} was not drawn: {terminal.seen[-2000:]!r}")
-                row[f"screen {count} ms"] = round(1000 * (last - started))
+            row = attach_times(terminal, started, count)
             terminal.drain(quiet=2.0, timeout=30)  # the sidebars' fill-in
             pids = [terminal.process.pid, owner.pid()]
             return {**row, **usage(pids, terminal, seconds)}
@@ -218,6 +243,56 @@ def idle_claude_tui(work: Path, program: Path, count: int, lines: int, seconds: 
             terminal.close()
     finally:
         owner.kill()
+
+
+CPU_AFTER = 4.0
+"""Seconds after the attach's start when the window's CPU time is read (its first frame, the other sessions
+added, the sidebars filled in, the switch to the 8th)."""
+
+
+def attach_rounds(
+    work: Path, program: Path, lines: int, rounds: int, trees: list[Path]
+) -> list[dict[str, Any]]:
+    """Attach to 8 sessions `rounds` times per tree, the trees one after the other in each round; a row of
+    medians (and ranges) per tree."""
+    owners = [Owner(work / f"attach-{n}", tree) for n, tree in enumerate(trees)]
+    times: list[list[dict[str, Any]]] = [[] for _ in trees]
+    try:
+        for owner in owners:
+            start_sessions(owner, program, 8, lines)
+        for round_ in range(rounds):
+            order = list(zip(owners, times, strict=True))
+            for owner, seen in order if round_ % 2 == 0 else order[::-1]:  # neither tree always first
+                settle(owner.pid())
+                started = time.perf_counter()
+                terminal = owner.attach()
+                try:
+                    row = attach_times(terminal, started, 8)
+                    terminal.drain(quiet=1.0, timeout=30)
+                    while time.perf_counter() - started < CPU_AFTER:  # the sidebars' fill-in, 1 s in
+                        terminal.drain(quiet=CPU_AFTER - (time.perf_counter() - started), timeout=CPU_AFTER)
+                    used = cpu_seconds(terminal.process.pid)
+                    seen.append({**row, "window CPU ms": round(1000 * used), "load": load()})
+                finally:
+                    terminal.close()
+    finally:
+        for owner in owners:
+            owner.kill()
+    rows = []
+    for tree, seen in zip(trees, times, strict=True):
+        row: dict[str, Any] = {
+            "part": "attach",
+            "side": f"claude-tui {tree}",
+            "sessions": 8,
+            "rounds": rounds,
+        }
+        for key in ("first screen ms", "chord taken ms", "screen 8 ms", "window CPU ms"):
+            values = [entry[key] for entry in seen]
+            row[key] = f"{statistics.median(values):.0f} ({min(values)}-{max(values)})"
+        loads = [entry["load"] for entry in seen]
+        row["load"] = f"{min(loads)}-{max(loads)}"
+        rows.append(row)
+    return rows
 
 
 def idle_tmux(work: Path, program: Path, count: int, lines: int, seconds: float) -> dict[str, Any]:
@@ -305,6 +380,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU measured")
     parser.add_argument("--keys", type=int, default=200, help="keys echoed on each side")
     parser.add_argument("--lines", type=int, default=10_000, help="scrollback lines each session prints")
+    parser.add_argument("--attach-rounds", type=int, default=0, help="time the attach alone, N rounds")
+    parser.add_argument("--tree", action="append", type=Path, help="a claude-tui checkout to attach with")
     args = parser.parse_args(argv)
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (the anchor)")
@@ -315,6 +392,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         program, echo = work / "prog.py", work / "echo.py"
         program.write_text(PROGRAM)
         echo.write_text(ECHO)
+        if args.attach_rounds:
+            trees = [tree.resolve() for tree in args.tree or [ROOT]]
+            for tree in trees:
+                compileall.compile_dir(tree / "claude_tui", quiet=1)
+            rows = attach_rounds(work, program, args.lines, args.attach_rounds, trees)
+            print_table(rows)
+            return rows
         idle: dict[tuple[str, int], dict[str, Any]] = {}
         for count in (1, 8):
             for side, measure in (("claude-tui (window + owner)", idle_claude_tui), ("tmux", idle_tmux)):
@@ -337,6 +421,11 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 "p99 ms": round(p99, 2), "p99 over bare ms": round(p99 - percentile(bare, 0.99), 2),
                 "target": "< 10 over bare" if "claude" in side else "", "load": load(),
             })  # fmt: skip
+    print_table(rows)
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
     columns: list[str] = []
     for row in rows:
         columns += [key for key in row if key not in columns]
@@ -344,7 +433,6 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     print("|" + "|".join(" --- " for _ in columns) + "|")
     for row in rows:
         print("| " + " | ".join(str(row.get(key, "")) for key in columns) + " |")
-    return rows
 
 
 if __name__ == "__main__":

@@ -177,15 +177,17 @@ class FrameReader:
         frames: list[tuple[int, bytes]] = []
         start = 0
         size = HEADER.size
-        while len(buffer) - start >= size:
-            length, kind = HEADER.unpack_from(buffer, start)
-            if length > MAX_FRAME:
-                raise ProtocolError(f"frame of {length} bytes")
-            end = start + size + length
-            if len(buffer) < end:
-                break
-            frames.append((kind, bytes(buffer[start + size : end])))
-            start = end
+        # Each payload copied once (a bytearray's slice is a copy of its own: a MB of scrollback was two).
+        with memoryview(buffer) as view:
+            while len(buffer) - start >= size:
+                length, kind = HEADER.unpack_from(buffer, start)
+                if length > MAX_FRAME:
+                    raise ProtocolError(f"frame of {length} bytes")
+                end = start + size + length
+                if len(buffer) < end:
+                    break
+                frames.append((kind, bytes(view[start + size : end])))
+                start = end
         if start:
             del buffer[:start]
         return frames

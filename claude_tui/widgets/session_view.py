@@ -248,7 +248,10 @@ class SessionView(Horizontal):
             return
         self.post_message(self.FilledIn())
         self.session.program_ready()
-        await self.sidebar.mount_rows()
+        if self.display:
+            await self.sidebar.mount_rows()
+        else:  # a session in the background gets its counters when it is first shown (`catch_up`)
+            self.sidebar.rows_wanted = True
         self._poll_and_rearm()
         self.call_after_refresh(freeze_after_fill_in)
 

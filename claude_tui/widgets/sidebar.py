@@ -101,6 +101,9 @@ class SessionSidebar(VerticalScroll):
         self._shown: dict[str, str] = {"#hint": hint or ""}
         self.rows_mounted = False
         """Whether the counters are there yet (`mount_rows`)."""
+        self.rows_wanted = False
+        """The counters are due but the sidebar is not shown: they are mounted when it is (`catch_up`). A
+        window attached to 8 sessions mounted 7 x 24 rows nobody saw, ~0.5 s of its loop at load 8."""
         self._by_id: dict[str, Widget] = {}
         self._pending: SessionSnapshot | None = None
         """The latest snapshot (drawn when the rows are mounted, unfolded and `displayed`)."""
@@ -182,7 +185,11 @@ class SessionSidebar(VerticalScroll):
 
     def catch_up(self) -> None:
         """Draw what came while the sidebar was hidden: the counters, or, folded, the status line (the
-        session tab calls it when it shows a session; Textual's Show event, after that frame, too)."""
+        session tab calls it when it shows a session; Textual's Show event, after that frame, too). Counters
+        that are due are mounted after the frame that shows the session (they draw the latest snapshot)."""
+        if self.rows_wanted and not self.rows_mounted and self.displayed:
+            self.rows_wanted = False
+            self.call_after_refresh(self.mount_rows)
         if self.folded:
             self._show_status()
         elif self._pending is not None and self.rows_mounted and self.displayed:

@@ -480,7 +480,7 @@ class TerminalPane(Widget, can_focus=True):
                 if position is not None:
                     dirty.add(position[1])
             self._cursor_drawn = cursor
-        if dirty and self.is_mounted:
+        if dirty and self.is_mounted and self._displayed():
             if self._scroll or len(dirty) >= emulator.rows:
                 self.refresh()
             else:
@@ -494,6 +494,13 @@ class TerminalPane(Widget, can_focus=True):
         notifications = emulator.take_notifications()
         if notifications:
             self.post_message(self.Notified(self, notifications))
+
+    def _displayed(self) -> bool:
+        """Whether the pane and every widget above it are displayed. A pane that is not (a session in the
+        background) is not refreshed: refreshing a hidden widget makes Textual arrange the whole screen, and
+        the frame that shows it again draws it whole (a window attached to 8 sessions arranged the screen
+        once per hidden session as its scrollback arrived)."""
+        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
 
     def _cursor_position(self) -> tuple[int, int] | None:
         emulator = self.emulator

@@ -287,3 +287,66 @@ async def test_attach_draws_the_shown_session_first_and_adds_the_others_after(
         await quit_and_answer(pilot, "enter")
     assert [result.detached for result in app.results] == [True, True, True]
     assert all(owner_server.sessions[session_id].running for session_id in ids)
+
+
+async def test_a_session_in_the_background_is_not_redrawn_and_gets_its_counters_when_first_shown(
+    tmp_path: Path, owner_server: Any
+) -> None:
+    """What a window attached to several sessions does for those in the background: nothing it can put off.
+    Their panes are not refreshed as their output (or their scrollback, at attach) comes in: refreshing a
+    hidden widget makes Textual arrange the whole screen, and showing the pane draws it whole; and their
+    sidebars get their counters when first shown (8 sessions mounted 7 x 24 rows nobody saw)."""
+    from claude_tui.widgets.attached_view import take_later
+    from tests.functional.test_sessions import chord
+
+    path = tmp_path / "scrolled.py"
+    path.write_text(SCROLLED)
+    with OwnerClient.connect() as client:
+        scrolled = client.spawn(
+            SessionConfig(command=sys.executable, cwd=tmp_path, track=False).to_dict(),
+            [sys.executable, str(path), "S1"],
+            cols=80,
+            rows=24,
+        )
+    echo = spawn(tmp_path, ring_at_start=False)
+    for session_id, text in ((scrolled, "S1 ready"), (echo, "ready")):
+        owned = owner_server.sessions[session_id].pump.emulator
+        wait_until(lambda owned=owned, text=text: text in "\n".join(owned.display), 20, f"{text!r}")
+    asked = [OwnerPump.ask_attach(session_id) for session_id in (scrolled, echo)]
+    first = OwnerPump.take(asked[0], None)
+    app = ClaudeTuiApp(attached=[AttachedSessionView(first, later=[take_later(asked[1])])])
+    async with app.run_test(size=(120, 30)) as pilot:
+        tab = app.session_tab
+        await wait_for(pilot, lambda: len(tab.views) == 2 and tab.coming == 0, 30, "the second session")
+        shown, hidden = tab.views
+        polling = lambda view: view._next_poll is not None  # noqa: E731  (the fill-in is done)
+        await wait_for(pilot, lambda: polling(shown) and polling(hidden), 30, "both sessions' fill-in")
+        assert shown.sidebar.rows_mounted and shown.sidebar.query("#stat-elapsed")
+        assert not hidden.sidebar.rows_mounted and not hidden.sidebar.query("#stat-elapsed")
+        refreshed: list[object] = []
+        real_refresh = hidden.pane.refresh
+        hidden.pane.refresh = lambda *regions, **kwargs: (
+            refreshed.append(regions)
+            or real_refresh(  # type: ignore[method-assign]
+                *regions, **kwargs
+            )
+        )
+        hidden.owner_pump.write(b"background\r")
+        await wait_for(pilot, lambda: "got dnuorgkcab" in screen(hidden.owner_pump), 20, "its output")
+        await pilot.pause(0.2)
+        assert refreshed == [], "a pane in the background was redrawn"
+        await chord(pilot, "2")
+        await wait_for(
+            pilot, lambda: tab.active is hidden and hidden.sidebar.rows_mounted, 20, "its counters"
+        )
+        await wait_for(pilot, lambda: bool(hidden.sidebar.query("#stat-elapsed")), 20, "the rows")
+        await wait_for(pilot, lambda: "dnuorgkcab" in app.export_screenshot(), 20, "its screen drawn")
+        # Drawn before, then in the background while output comes: shown again, it shows that output.
+        await chord(pilot, "1")
+        await wait_for(pilot, lambda: tab.active is shown, 20, "session 1")
+        hidden.owner_pump.write(b"again\r")
+        await wait_for(pilot, lambda: "got niaga" in screen(hidden.owner_pump), 20, "its output")
+        await pilot.pause(0.2)
+        await chord(pilot, "2")
+        await wait_for(pilot, lambda: "niaga" in app.export_screenshot(), 20, "its new output drawn")
+        await quit_and_answer(pilot, "enter")
