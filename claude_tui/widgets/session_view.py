@@ -154,6 +154,9 @@ class SessionView(Horizontal):
         self._state = "starting"
         self._listed: tuple[object, ...] = ()
         self._mounted_at = 0.0
+        self._shown_once = False
+        """Shown at some point: its counters are mounted at the fill-in even if it is in the background by
+        then (a session added in the background, as `attach` adds them, gets them when first shown)."""
         self._changed_at = 0.0
         self._activity: tuple[object, ...] = ()
         self._polled_at = 0.0
@@ -210,9 +213,13 @@ class SessionView(Horizontal):
 
     def on_mount(self) -> None:
         self._mounted_at = time.monotonic()
+        self._shown_once = self._shown_once or self.display
         self.set_timer(self.FILL_IN_AFTER, self._fill_in)
         # `post_message` is thread-safe, and the handler runs in the app's context (timers need it).
         self.session.on_news = lambda: self.post_message(self.News())
+
+    def on_show(self) -> None:
+        self._shown_once = True
 
     def on_unmount(self) -> None:
         self.session.on_news = None
@@ -248,9 +255,9 @@ class SessionView(Horizontal):
             return
         self.post_message(self.FilledIn())
         self.session.program_ready()
-        if self.display:
+        if self.display or self._shown_once:
             await self.sidebar.mount_rows()
-        else:  # a session in the background gets its counters when it is first shown (`catch_up`)
+        else:  # added in the background (`claude-tui attach`): its counters when it is first shown
             self.sidebar.rows_wanted = True
         self._poll_and_rearm()
         self.call_after_refresh(freeze_after_fill_in)
