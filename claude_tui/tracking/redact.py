@@ -68,7 +68,7 @@ class _Anchored:
     def __init__(self, pattern: str, starts: tuple[str, ...]) -> None:
         self.regex = re.compile(pattern, re.IGNORECASE)
         self.pattern = pattern
-        self._starts = re.compile("|".join(re.escape(s) for s in starts))
+        self.starts = starts
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """Matches in `text`, left to right, not overlapping (like `re.Pattern.finditer`)."""
@@ -78,8 +78,7 @@ class _Anchored:
             yield from self.regex.finditer(text)
             return
         pos = 0
-        for hit in self._starts.finditer(lower):
-            start = hit.start()
+        for start in _word_positions(lower, self.starts):
             if start < pos:
                 continue
             match = self.regex.match(text, start)
@@ -90,6 +89,32 @@ class _Anchored:
     def sub(self, repl: Callable[[re.Match[str]], str], text: str) -> str:
         """`text` with every match replaced by `repl(match)` (like `re.Pattern.sub`)."""
         return _sub(self.finditer(text), repl, text)
+
+
+_POSITIONS: list[tuple[str, tuple[str, ...], list[int]]] = []
+
+
+def _word_positions(lower: str, words: tuple[str, ...]) -> list[int]:
+    """Where any of `words` starts in `lower`, in order (overlapping hits too), each word found by `str.find`.
+
+    One regex alternation of the words stops at every `a`, `c`, `p`, `s` and `t` of the text to try them all;
+    a search per word skips ahead in C. The secret-name rules share the start words: the positions of the
+    last text are kept for the next rule (the text is the same unless the rule before changed it).
+    """
+    last = _POSITIONS[0] if _POSITIONS else None
+    if last is not None and last[0] is lower and last[1] == words:
+        return last[2]
+    found: list[int] = []
+    for word in words:
+        find = lower.find
+        at = find(word)
+        while at >= 0:
+            found.append(at)
+            at = find(word, at + 1)
+    found.sort()
+    if len(lower) > 4096:
+        _POSITIONS[:] = [(lower, words, found)]
+    return found
 
 
 def _keep(group: str) -> Callable[[re.Match[str]], str]:
@@ -225,8 +250,8 @@ class _LibraryFound(NamedTuple):
     def span(self) -> tuple[int, int]:
         return self.start - len(self.prefix), self.end
 
-    def group(self, index: int = 0) -> str:
-        return self.prefix + self.value
+    def group(self, index: int | str = 0) -> str:
+        return self.prefix if index == "p" else self.value if index == "v" else self.prefix + self.value
 
     def groupdict(self) -> dict[str, str]:
         return {"p": self.prefix, "v": self.value}
@@ -244,13 +269,18 @@ class _LibraryRule:
         self.regex = regex
         self.secret_group = secret_group
         self._anchored: _Anchored | None = None
+        self._required = ""
         if regex.flags & re.IGNORECASE:
             start = _literal_start(regex.pattern)
             if start:
                 self._anchored = _Anchored(regex.pattern, (start.lower(),))
+        else:
+            self._required = _required_literal(regex.pattern)
 
     def finditer(self, text: str) -> Iterator[_LibraryFound]:
         """The hits in `text`, left to right, not overlapping."""
+        if self._required not in text:
+            return
         matches = self._anchored.finditer(text) if self._anchored else self.regex.finditer(text)
         for match in matches:
             if self.secret_group:
@@ -268,6 +298,31 @@ class _LibraryRule:
     def sub(self, repl: Callable[[_LibraryFound], str], text: str) -> str:
         """`text` with every hit replaced by `repl(hit)`."""
         return _sub(self.finditer(text), repl, text)
+
+
+def _required_literal(pattern: str) -> str:
+    """The longest run of literal characters every match of a (case-sensitive) regex holds, or ''.
+
+    Read from the regex's parse: a literal at the top level of the pattern (not inside a group, an
+    alternation or a repeat) is in every match. A text without it holds no match, and `str.find` says so
+    faster than the regex engine (`//.+/:_authToken=` tried every `//` of a transcript's URLs to the line's
+    end; `(?:r|s)k_live_` stopped at every `r` and `s`).
+    """
+    try:
+        from re import _constants, _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern)
+    except Exception:  # another Python's internals: no shortcut, the regex alone decides
+        return ""
+    if parsed.state.flags & re.IGNORECASE:
+        return ""
+    runs = [""]
+    for op, value in parsed:
+        if op is _constants.LITERAL:
+            runs[-1] += chr(value)
+        else:
+            runs.append("")
+    return max(runs, key=len)
 
 
 def _literal_start(pattern: str) -> str:
@@ -302,17 +357,27 @@ class _PemBodyLines:
         r"(?P<v>[A-Za-z0-9+/]{16,}={0,2})(?=[ \t]*(?:\\+[nr]|\r|\n|\"|$))",
         re.M,
     )
+    """The definition: a line start (real, escaped, or a JSON string's), indentation, the key line."""
+    _AFTER_BREAK = re.compile(
+        r"(?:[\n\r\"]|\\[nr])(?P<p>[ \t⎿│]*)(?P<v>[A-Za-z0-9+/]{16,}={0,2})(?=[ \t]*(?:\\+[nr]|\r|\n|\"|$))",
+        re.M,
+    )
+    """`_LINE` after the text's first character, with the line break (or quote) taken into the match, not
+    looked behind for: the regex engine then skips in C to the next break, where `_LINE`'s six lookbehinds
+    were tried at every position of the text (a fifth of a session's redaction)."""
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+    def finditer(self, text: str) -> Iterator[_LibraryFound]:
         """Key lines in `text` (none unless it holds a private key marker)."""
         if "PRIVATE KEY" not in text:
             return
-        for match in self._LINE.finditer(text):
+        first = self._LINE.match(text)
+        matches: list[re.Match[str]] = [] if first is None else [first]
+        for match in [*matches, *self._AFTER_BREAK.finditer(text, first.end() if first else 0)]:
             value = match.group("v")
             if any(c.isupper() for c in value) and any(c.islower() for c in value):
-                yield match
+                yield _LibraryFound(match.start("v"), match.end(), match.group("p"), value)
 
-    def sub(self, repl: Callable[[re.Match[str]], str], text: str) -> str:
+    def sub(self, repl: Callable[[_LibraryFound], str], text: str) -> str:
         """`text` with every key line replaced by `repl(match)`."""
         return _sub(self.finditer(text), repl, text)
 
@@ -571,28 +636,60 @@ class _Found(NamedTuple):
 class _Spread:
     """Known secret values, found also where a terminal drew them with sequences or line breaks inside.
 
-    The terminal sequences are taken out of the text, the values are looked for in what is left (one
-    alternation, longest value first), and each hit is mapped back to the span of the text it was drawn over.
-    One regex with the sequences allowed between every two characters did the same, but with ~100 characters
-    of pattern per character of secret: a session with many long secrets made a 6-million-character pattern
-    that took 20 s to compile, and `re`'s cache kept its 40 MB for the life of the process.
+    The terminal sequences are taken out of the text, the values are looked for in what is left (longest
+    value first where two start at one place: `_literal`'s alternation), and each hit is mapped back to the
+    span of the text it was drawn over. One regex with the sequences allowed between every two characters did
+    the same, but with ~100 characters of pattern per character of secret: a session with many long secrets
+    made a 6-million-character pattern that took 20 s to compile, and `re`'s cache kept its 40 MB for the life
+    of the process.
     """
 
     def __init__(self, known: Sequence[str]) -> None:
-        values = sorted({_CONTROLS.sub("", value) for value in known} - {""}, key=len, reverse=True)
-        self._literal = re.compile("|".join(re.escape(value) for value in values)) if values else None
+        self._values = sorted({_CONTROLS.sub("", value) for value in known} - {""}, key=len, reverse=True)
+        self._regex: re.Pattern[str] | None = None
+
+    @property
+    def _literal(self) -> re.Pattern[str] | None:
+        """The values as one regex alternation, longest first: what `finditer` finds, built only when asked.
+        `finditer` searches for each value with `str.find` instead: a session with ~70 known values spent
+        ~20 ms compiling the alternation, and the regex engine tried it at every character of the text whose
+        first letter some value starts with (most of them), 5x slower than a search per value."""
+        if self._regex is None and self._values:
+            self._regex = re.compile("|".join(re.escape(value) for value in self._values))
+        return self._regex
+
+    def _hits(self, plain: str) -> list[tuple[int, int]]:
+        """Where the values are in `plain`, left to right, not overlapping: at each place the first value
+        (longest first) that is there, as `_literal.finditer` finds them."""
+        found: list[tuple[int, int, int]] = []
+        for order, value in enumerate(self._values):
+            if value not in plain:
+                continue
+            find = plain.find
+            at = find(value)
+            while at >= 0:
+                found.append((at, order, len(value)))
+                at = find(value, at + 1)
+        found.sort()
+        hits: list[tuple[int, int]] = []
+        end = 0
+        for at, _, length in found:
+            if at >= end:
+                end = at + length
+                hits.append((at, end))
+        return hits
 
     def finditer(self, text: str) -> Iterator[_Found]:
         """The hits in `text`, left to right, not overlapping (like `re.Pattern.finditer`)."""
-        if self._literal is None:
+        if not self._values:
             return
         if "\x1b" not in text and "\r" not in text and "\n" not in text:
-            for match in self._literal.finditer(text):
-                yield _Found(match.start(), match.end(), match.group(0))
+            for start, end in self._hits(text):
+                yield _Found(start, end, text[start:end])
             return
-        hits = list(self._literal.finditer(_CONTROLS.sub("", text)))
+        hits = self._hits(_CONTROLS.sub("", text))
         if not hits:
-            return  # the usual case, in C: no position map needed
+            return  # the usual case: no position map needed
         # Where each run of the text between sequences starts, in the text without them and in `text` (a
         # recording holds ~10^5 sequences: split and summed in C, not looped over here).
         parts = _CONTROLS_SPLIT.split(text)  # runs at the even indexes, sequences at the odd ones
@@ -603,8 +700,8 @@ class _Spread:
             run = bisect_right(plain_starts, index) - 1
             return text_starts[run] + index - plain_starts[run]
 
-        for match in hits:
-            start, end = in_text(match.start()), in_text(match.end() - 1) + 1
+        for plain_start, plain_end in hits:
+            start, end = in_text(plain_start), in_text(plain_end - 1) + 1
             yield _Found(start, end, text[start:end])
 
     def sub(self, repl: Callable[[_Found], str], text: str) -> str:

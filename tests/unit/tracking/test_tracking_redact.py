@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -294,3 +295,62 @@ def test_a_session_text_is_scanned_once_when_it_holds_no_secret(monkeypatch: pyt
     # Values known from elsewhere (the store's credentials) join the ones found, the one scan kept.
     with_credential = Redactor.for_texts([plain], also={"s3cret-store-pass"})
     assert with_credential.known == ["s3cret-store-pass"] and with_credential.text(plain) == plain
+
+
+def _fragment_texts(seed: int, count: int) -> list[str]:
+    """Random texts made of the secret and ordinary examples above, joined the ways sessions hold them: real
+    and escaped line breaks, JSON strings, quotes, indentation, upper case."""
+    import random
+
+    rnd = random.Random(seed)
+    pieces = [text for text, _, _ in SECRETS] + ORDINARY + ['"', "\\n", "\r\n", "  ⎿  ", "=", ": ", "tokens"]
+    texts = []
+    for _ in range(count):
+        text = rnd.choice(["\n", " ", "\\n", '", "', "\r\n   "]).join(
+            rnd.choice(pieces) for _ in range(rnd.randint(1, 5))
+        )
+        texts += [text, json.dumps({"content": text}), text.upper(), text.replace("=", " = ")]
+    return texts
+
+
+def test_the_rules_fast_paths_find_what_their_regexes_define() -> None:
+    """Issue 19 (import speed): the secret-name rules find their start words with `str.find`, a key line
+    after a line break is matched with the break taken in, and a library rule is skipped where its required
+    literal is absent. Each must find exactly what its regex alone finds."""
+    from claude_tui.tracking.redact import _Anchored, _LibraryRule, _PemBodyLines, _rules
+
+    def spans(matches: Any) -> list[tuple[int, int]]:
+        return [match.span() for match in matches]
+
+    texts = _fragment_texts(11, 400)
+    assert any("PRIVATE KEY" in text for text in texts)
+    pem = _PemBodyLines()
+    checked = 0
+    for text in texts:
+        for rule, _ in _rules():
+            if isinstance(rule, _Anchored):
+                assert spans(rule.finditer(text)) == spans(rule.regex.finditer(text)), (rule.pattern, text)
+            elif isinstance(rule, _LibraryRule) and rule._anchored is None:
+                expected = spans(rule.regex.finditer(text))
+                got = [(hit.start, hit.end) for hit in rule.finditer(text)]
+                assert len(got) == len(expected), (rule.regex.pattern, text)
+                checked += bool(expected)
+        lines = [match for match in pem._LINE.finditer(text) if "PRIVATE KEY" in text]
+        defined = [m.span() for m in lines if re.search("[A-Z]", m["v"]) and re.search("[a-z]", m["v"])]
+        assert spans(pem.finditer(text)) == defined, text
+    assert checked > 0, "some library rule should have matched"
+
+
+def test_a_required_literal_is_one_every_match_holds() -> None:
+    from claude_tui.tracking.redact import _LibraryRule, _required_literal, _rules
+
+    assert _required_literal(r"\/\/.+\/:_authToken=\s*(npm_.+)") == "/:_authToken="
+    assert _required_literal(r"(?:r|s)k_live_[0-9a-zA-Z]{24}") == "k_live_"
+    assert _required_literal(r"(?:a|b)c*") == ""  # nothing outside a group or repeat
+    assert _required_literal(r"(?i)AccountKey=") == ""  # case-insensitive: no literal is required as written
+    library = [rule for rule, _ in _rules() if isinstance(rule, _LibraryRule)]
+    assert sum(bool(rule._required) for rule in library) >= 10
+    for text, _, _ in SECRETS:
+        for rule in library:
+            for match in rule.regex.finditer(text):
+                assert rule._required in match.group(0), (rule.regex.pattern, text)
