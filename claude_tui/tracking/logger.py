@@ -316,17 +316,74 @@ def _run_contents(
 
 
 def _create_run(
-    client: Any, experiment_id: str, session_id: str, run_key: str, start_ms: int, tags: dict[str, str]
+    client: Any,
+    experiment_id: str,
+    session_id: str,
+    run_key: str,
+    start_ms: int,
+    tags: dict[str, str],
+    *,
+    every_tag: bool = False,
 ) -> Any:
-    """Create the run with the tags that find it again (an interrupted attempt is found next time)."""
+    """Create the run with the tags that find it again (an interrupted attempt is found next time), or
+    with all of `tags` (`every_tag`: inside a transaction, where the run and its tags land together)."""
+    found = {schema.TAG_SESSION_ID: session_id, schema.TAG_RUN_KEY: run_key}
+    # `mlflow.user` at creation is what MLflow makes the run's `user_id` (else "unknown").
+    found |= {schema.TAG_USER: tags[schema.TAG_USER]} if schema.TAG_USER in tags else {}
+    if every_tag:
+        from mlflow.utils.validation import _validate_tag
+
+        for key, value in tags.items():
+            _validate_tag(key, value)  # as `log_batch` would: MLflow's create_run takes any
+        found = {**tags, **found}
     return client.create_run(
-        experiment_id,
-        start_time=start_ms,
-        # `mlflow.user` at creation is what MLflow makes the run's `user_id` (else "unknown").
-        tags={schema.TAG_SESSION_ID: session_id, schema.TAG_RUN_KEY: run_key}
-        | ({schema.TAG_USER: tags[schema.TAG_USER]} if schema.TAG_USER in tags else {}),
-        run_name=tags.get(schema.TAG_RUN_NAME),
+        experiment_id, start_time=start_ms, tags=found, run_name=tags.get(schema.TAG_RUN_NAME)
     )
+
+
+def insert_new_run_data(store: Any, run_id: str, metrics: list[Any], params: list[Any]) -> None:
+    """A new run's params and metrics (with its latest value of each metric) inserted in one session of
+    MLflow's sqlite store: what `log_batch` writes for a run that has none yet, without its four reads of
+    the run and of the metrics it has (a run the import just created in its transaction has nothing).
+
+    As MLflow's `log_batch`: every entry validated by MLflow's rules (raises as it would), identical
+    metric points logged once, NaN stored as 0 with `is_nan`, infinities as the largest floats, and each
+    key's latest value the point with the greatest (step, timestamp, value), the first of equals.
+    """
+    from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlParam
+    from mlflow.utils.validation import _validate_batch_log_data, _validate_param_keys_unique
+
+    metrics, params, _ = _validate_batch_log_data(metrics, params, [])
+    _validate_param_keys_unique(params)
+    rows: list[Any] = []
+    latest: dict[str, Any] = {}
+    seen: set[Any] = set()
+    for metric in metrics:
+        if metric in seen:
+            continue
+        seen.add(metric)
+        is_nan, value = store.sanitize_metric_value(metric.value)
+        row = SqlMetric(
+            run_uuid=run_id,
+            key=metric.key,
+            value=value,
+            timestamp=metric.timestamp,
+            step=metric.step,
+            is_nan=is_nan,
+        )
+        rows.append(row)
+        best = latest.get(metric.key)
+        if best is None or (row.step, row.timestamp, row.value) > (best.step, best.timestamp, best.value):
+            latest[metric.key] = row
+    with store.ManagedSessionMaker(read_only=False) as session:
+        session.add_all(SqlParam(run_uuid=run_id, key=param.key, value=param.value) for param in params)
+        session.add_all(rows)
+        session.add_all(
+            SqlLatestMetric(
+                run_uuid=run_id, key=m.key, value=m.value, timestamp=m.timestamp, step=m.step, is_nan=m.is_nan
+            )
+            for m in latest.values()
+        )
 
 
 # -- a new run prepared away from the store (the import's parsing pool) -----------------------------------
@@ -419,15 +476,25 @@ def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> Logge
         traces = _built_traces(tracking_uri, experiment_id, plan)
     except LoggingError:
         return None
-    run = _create_run(client, experiment_id, plan.session_id, plan.run_key, plan.start_ms, plan.tags)
-    run_id = run.info.run_id
-    have_tags = dict(run.data.tags)
-    client.log_batch(
-        run_id,
-        metrics=[Metric(*point) for point in plan.metrics],
-        params=[Param(k, v) for k, v in plan.params.items()],
-        tags=[RunTag(k, v) for k, v in plan.tags.items() if have_tags.get(k) != v],
-    )
+    metrics = [Metric(*point) for point in plan.metrics]
+    params = [Param(k, v) for k, v in plan.params.items()]
+    if store is not None:
+        # In the import's transaction: the run with every tag, then its params and metrics inserted at once.
+        run = _create_run(
+            client, experiment_id, plan.session_id, plan.run_key, plan.start_ms, plan.tags, every_tag=True
+        )
+        run_id = run.info.run_id
+        insert_new_run_data(store, run_id, metrics, params)
+    else:
+        run = _create_run(client, experiment_id, plan.session_id, plan.run_key, plan.start_ms, plan.tags)
+        run_id = run.info.run_id
+        have_tags = dict(run.data.tags)
+        client.log_batch(
+            run_id,
+            metrics=metrics,
+            params=params,
+            tags=[RunTag(k, v) for k, v in plan.tags.items() if have_tags.get(k) != v],
+        )
     # The store itself: `TracingClient`'s methods are `trace_writes`' while an import runs. Every info
     # first (MLflow's fast path for spans of a trace it has), then the run's spans in one call: MLflow's
     # `log_spans` takes spans of several traces, one session and one insert for them all.

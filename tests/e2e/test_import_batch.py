@@ -387,3 +387,49 @@ def test_the_experiment_is_read_once_per_transaction_and_mlflow_own_method_is_ba
     store.get_experiment(reads[0])
     store.get_experiment(reads[0])
     assert len(reads) == before + 2, "outside a transaction, MLflow reads it every time"
+
+
+def test_a_new_runs_params_and_metrics_inserted_at_once_read_back_as_log_batch_writes_them(
+    tmp_path: Path,
+) -> None:
+    """The import's writer inserts a new run's params and metrics in one session
+    (`logger.insert_new_run_data`) instead of MLflow's `log_batch` (which reads the run four times): the run
+    must read back the same, also for the points MLflow treats specially (NaN, infinities, a repeated point,
+    several points at one step)."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment("e")
+    nan, inf = float("nan"), float("inf")
+    points = [
+        ("a", 1.0, 1000, 0),
+        ("a", 3.0, 1000, 2),
+        ("a", 2.0, 999, 2),  # an earlier point at the same step: not the latest
+        ("a", 5.0, 1000, 2),  # same step and time, greater value: the latest
+        ("a", 5.0, 1000, 2),  # the same point again: logged once
+        ("b", nan, 2000, 1),
+        ("c", inf, 3000, 0),
+        ("c", -inf, 3000, 1),
+        ("d", 0.0, 4000, 3),
+        ("d", 7.0, 4000, 1),  # a lower step later in the list
+    ]
+    params = [Param("model", "claude"), Param("cwd", "/srv/app")]
+    seen = []
+    for insert in (False, True):
+        run_id = client.create_run(experiment_id).info.run_id
+        metrics = [Metric(*point) for point in points]
+        if insert:
+            logger.insert_new_run_data(transaction.sqlite_store(uri), run_id, metrics, params)
+        else:
+            client.log_batch(run_id, metrics=metrics, params=params)
+        run = client.get_run(run_id)
+        history = {
+            key: sorted((m.step, m.timestamp, repr(m.value)) for m in client.get_metric_history(run_id, key))
+            for key in "abcd"
+        }
+        latest = {key: repr(value) for key, value in run.data.metrics.items()}
+        seen.append((run.data.params, latest, history))
+    assert seen[1] == seen[0]
+    assert seen[0][1]["a"] == "5.0" and seen[0][1]["d"] == "0.0" and len(seen[0][2]["a"]) == 4
