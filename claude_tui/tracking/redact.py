@@ -69,6 +69,7 @@ class _Anchored:
         self.regex = re.compile(pattern, re.IGNORECASE)
         self.pattern = pattern
         self.starts = starts
+        self._starts = re.compile("|".join(re.escape(s) for s in starts))
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """Matches in `text`, left to right, not overlapping (like `re.Pattern.finditer`)."""
@@ -78,7 +79,11 @@ class _Anchored:
             yield from self.regex.finditer(text)
             return
         pos = 0
-        for start in _word_positions(lower, self.starts):
+        if len(lower) > 4096:
+            starts: Iterable[int] = _word_positions(lower, self.starts)
+        else:  # one regex call costs less than a search per word on a short text (a recording's event)
+            starts = (hit.start() for hit in self._starts.finditer(lower))
+        for start in starts:
             if start < pos:
                 continue
             match = self.regex.match(text, start)
@@ -112,8 +117,7 @@ def _word_positions(lower: str, words: tuple[str, ...]) -> list[int]:
             found.append(at)
             at = find(word, at + 1)
     found.sort()
-    if len(lower) > 4096:
-        _POSITIONS[:] = [(lower, words, found)]
+    _POSITIONS[:] = [(lower, words, found)]
     return found
 
 
@@ -402,17 +406,36 @@ def _rules() -> list[_Rule]:
             for regex in patterns:
                 rule = _LibraryRule(regex, secret_group=option == ["group"])
                 library.append((rule, lambda m: f"{m.groupdict()['p']}{MASK}"))
+        _SHORTEST[0] = min(_shortest_match(rule) for rule, _ in [*_RULES, *library])
         _ALL_RULES[:] = [*_RULES, (_PemBodyLines(), _keep("p")), *library]
     return _ALL_RULES
 
 
 def redact_text(text: str) -> str:
     """`text` with every secret masked (its recognisable prefix kept)."""
-    if not text:
+    rules = _rules()
+    if len(text) < _SHORTEST[0]:  # shorter than any rule's match (a tool name, a number, a path piece)
         return text
-    for pattern, replace in _rules():
+    for pattern, replace in rules:
         text = pattern.sub(replace, text)
     return text
+
+
+_SHORTEST = [0]
+"""The fewest characters any rule's match has (set with the rules): a shorter text holds no secret."""
+
+
+def _shortest_match(rule: Any) -> int:
+    """The fewest characters a match of one rule has, from its regex's parse (0: unknown)."""
+    if isinstance(rule, _PemBodyLines):
+        return len("PRIVATE KEY")  # in the text, or nothing matches
+    regex = getattr(rule, "regex", rule)
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        return int(_parser.parse(regex.pattern, regex.flags).getwidth()[0])
+    except Exception:  # another Python's internals: no shortcut
+        return 0
 
 
 def redact_obj(obj: Any) -> Any:
@@ -550,6 +573,9 @@ class Redactor:
         """Secret values masked wherever they appear, longest first."""
         self._spread: _Spread | None = None
         self._ruled: dict[str, str] = {}
+        self._masked: dict[str, str] = {}
+        """`text()`'s answers for short texts: a session's spans and summary repeat many (its work dir, tool
+        names, models)."""
         """`redact_text` of the texts `for_texts` read (they are logged too: each is scanned once)."""
 
     @classmethod
@@ -576,13 +602,18 @@ class Redactor:
         """`text` with the rules applied and every known secret value masked."""
         if not text:
             return text
+        done = self._masked.get(text)
+        if done is not None:
+            return done
         ruled = self._ruled.get(text)
-        text = redact_text(text) if ruled is None else ruled
+        masked = redact_text(text) if ruled is None else ruled
         spread = self._spread_finder
         if spread is not None:
             # Also where a rendered screen wrapped the value over two lines (clean.txt).
-            text = spread.sub(_mask_keeping_controls, text)
-        return text
+            masked = spread.sub(_mask_keeping_controls, masked)
+        if len(text) < 4096:
+            self._masked[text] = masked
+        return masked
 
     def obj(self, obj: Any) -> Any:
         """`redact_obj` with this redactor's known values."""
