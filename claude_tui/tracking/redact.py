@@ -573,10 +573,10 @@ class Redactor:
         """Secret values masked wherever they appear, longest first."""
         self._spread: _Spread | None = None
         self._ruled: dict[str, str] = {}
+        """`redact_text` of the texts `for_texts` read (they are logged too: each is scanned once)."""
         self._masked: dict[str, str] = {}
         """`text()`'s answers for short texts: a session's spans and summary repeat many (its work dir, tool
         names, models)."""
-        """`redact_text` of the texts `for_texts` read (they are logged too: each is scanned once)."""
 
     @classmethod
     def for_texts(cls, texts: Sequence[str], also: Iterable[str] = ()) -> Redactor:
