@@ -14,6 +14,7 @@ from textual.widgets import Label, Static
 from claude_tui.formatting import format_cost, format_count, format_duration
 from claude_tui.layout import SIDEBAR_COLUMNS
 from claude_tui.snapshot import STATE_LABELS, SessionSnapshot
+from claude_tui.widgets.visibility import displayed
 
 
 class StatRow(Static):
@@ -181,7 +182,7 @@ class SessionSidebar(VerticalScroll):
         """Whether the sidebar and every widget above it are displayed: the session is the one shown, on the
         tab shown. True from the moment a view is shown, before Textual lays it out (`is_on_screen` is
         only true after that frame, so the first frame of a switch would show old counters)."""
-        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+        return displayed(self)
 
     def catch_up(self) -> None:
         """Draw what came while the sidebar was hidden: the counters, or, folded, the status line (the

@@ -38,6 +38,7 @@ from claude_tui.terminal.emulator import CellStyle, TerminalEmulator
 from claude_tui.terminal.pty_session import CommandNotFound, ExitStatus, SpawnError
 from claude_tui.terminal.pump import PtyPump, TerminalPump
 from claude_tui.terminal.recorder import CastRecorder
+from claude_tui.widgets.visibility import displayed
 
 __all__ = ["RELEASE_KEY", "ReplayPane", "TerminalPane", "rich_style"]
 
@@ -500,7 +501,7 @@ class TerminalPane(Widget, can_focus=True):
         background) is not refreshed: refreshing a hidden widget makes Textual arrange the whole screen, and
         the frame that shows it again draws it whole (a window attached to 8 sessions arranged the screen
         once per hidden session as its scrollback arrived)."""
-        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+        return displayed(self)
 
     def _cursor_position(self) -> tuple[int, int] | None:
         emulator = self.emulator
