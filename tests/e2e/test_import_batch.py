@@ -8,6 +8,7 @@ import is interrupted with a batch open.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -433,3 +434,68 @@ def test_a_new_runs_params_and_metrics_inserted_at_once_read_back_as_log_batch_w
         seen.append((run.data.params, latest, history))
     assert seen[1] == seen[0]
     assert seen[0][1]["a"] == "5.0" and seen[0][1]["d"] == "0.0" and len(seen[0][2]["a"]) == 4
+
+
+def test_a_runs_spans_go_in_one_statement_compiled_once(data: Path, store_uri: str) -> None:
+    """The writer sends each run's spans as one upsert with many parameter sets (`executemany`), the same
+    SQL for every run: MLflow's own multi-row statement differs with each run's number of spans, and
+    SQLAlchemy compiled it afresh for every run (a third of `log_spans`)."""
+    import sqlalchemy
+    from mlflow import MlflowClient
+
+    inserts: list[tuple[str, bool, int]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().startswith("INSERT INTO spans"):
+            inserts.append((statement, many, len(parameters) if many else 1))
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", seen)
+    try:
+        summary = _import(data, store_uri)
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", seen)
+    assert len(summary.imported) == len(MANIFEST) and not summary.failed
+    client = MlflowClient(store_uri)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    traces = client.search_traces(locations=[experiment.experiment_id], max_results=500)
+    stored = sum(len(trace.data.spans) for trace in traces)
+    assert stored > len(MANIFEST) and len({rows for _, _, rows in inserts}) > 1, "runs of different sizes"
+    assert [many for _, many, _ in inserts] == [True] * len(MANIFEST), inserts
+    assert len({statement for statement, _, _ in inserts}) == 1
+    assert sum(rows for _, _, rows in inserts) == stored
+
+
+def test_spans_upserted_in_one_statement_store_what_mlflow_own_upsert_stores(tmp_path: Path) -> None:
+    """`logger.spans_upserted_in_one_statement` against MLflow's `_bulk_upsert` on the same rows, a span
+    sent twice among them (sqlite applies either statement's rows in order: the later one wins)."""
+    import sqlalchemy
+    from mlflow.store.tracking import sqlalchemy_store
+    from mlflow.store.tracking.dbmodels.models import SqlSpan
+
+    def row(span_id: str, name: str) -> dict[str, Any]:
+        return {
+            "trace_id": "tr-1",
+            "experiment_id": 0,
+            "span_id": span_id,
+            "parent_span_id": None,
+            "name": name,
+            "type": "TOOL",
+            "status": "OK",
+            "start_time_unix_nano": 1,
+            "end_time_unix_nano": 2,
+            "content": json.dumps({"name": name}),
+        }
+
+    rows = [row("a", "first"), row("b", "other"), row("a", "again")]
+    stored = []
+    for patched in (False, True):
+        engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / f'{patched}.db'}")
+        SqlSpan.__table__.create(engine)
+        with sqlalchemy.orm.Session(engine) as session:
+            with logger.spans_upserted_in_one_statement() if patched else contextlib.nullcontext():
+                sqlalchemy_store._bulk_upsert(session, SqlSpan, [dict(r) for r in rows])
+                sqlalchemy_store._bulk_upsert(session, SqlSpan, [row("b", "updated")])
+            session.commit()
+            stored.append(session.execute(sqlalchemy.text("SELECT * FROM spans ORDER BY span_id")).all())
+    assert stored[1] == stored[0]
+    assert [(r.span_id, r.name) for r in stored[0]] == [("a", "again"), ("b", "updated")]
