@@ -341,16 +341,23 @@ def _create_run(
     )
 
 
-def insert_new_run_data(store: Any, run_id: str, metrics: list[Any], params: list[Any]) -> None:
+def insert_new_run_data(
+    store: Any, run_id: str, metrics: list[Any], params: list[Any], end: tuple[str, int] | None = None
+) -> None:
     """A new run's params and metrics (with its latest value of each metric) inserted in one session of
     MLflow's sqlite store: what `log_batch` writes for a run that has none yet, without its four reads of
     the run and of the metrics it has (a run the import just created in its transaction has nothing).
+    With `end` (status, end time in ms), the run's end as `set_terminated` sets it, in the same session
+    (MLflow's reads the run and its tags, params and metrics back first); it raises unless the run is there
+    and active, as MLflow's does.
 
     As MLflow's `log_batch`: every entry validated by MLflow's rules (raises as it would), identical
     metric points logged once, NaN stored as 0 with `is_nan`, infinities as the largest floats, and each
     key's latest value the point with the greatest (step, timestamp, value), the first of equals.
     """
-    from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlParam
+    from mlflow.entities import LifecycleStage, RunStatus
+    from mlflow.exceptions import MlflowException
+    from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlParam, SqlRun
     from mlflow.utils.validation import _validate_batch_log_data, _validate_param_keys_unique
 
     metrics, params, _ = _validate_batch_log_data(metrics, params, [])
@@ -384,6 +391,15 @@ def insert_new_run_data(store: Any, run_id: str, metrics: list[Any], params: lis
             )
             for m in latest.values()
         )
+        if end is not None:
+            status, end_time = RunStatus.to_string(RunStatus.from_string(end[0])), end[1]
+            ended = (
+                session.query(SqlRun)
+                .filter(SqlRun.run_uuid == run_id, SqlRun.lifecycle_stage == LifecycleStage.ACTIVE)
+                .update({SqlRun.status: status, SqlRun.end_time: end_time}, synchronize_session=False)
+            )
+            if ended != 1:
+                raise MlflowException(f"Run with id={run_id} not found or not active")
 
 
 # -- a new run prepared away from the store (the import's parsing pool) -----------------------------------
@@ -484,7 +500,7 @@ def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> Logge
             client, experiment_id, plan.session_id, plan.run_key, plan.start_ms, plan.tags, every_tag=True
         )
         run_id = run.info.run_id
-        insert_new_run_data(store, run_id, metrics, params)
+        insert_new_run_data(store, run_id, metrics, params, end=(plan.status, plan.end_ms))
     else:
         run = _create_run(client, experiment_id, plan.session_id, plan.run_key, plan.start_ms, plan.tags)
         run_id = run.info.run_id
@@ -507,7 +523,8 @@ def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> Logge
         with spans_upserted_in_one_statement():
             traces_store.log_spans(location=experiment_id, spans=spans)
     _artifact_repo(run.info.artifact_uri, tracking_uri).log_artifacts(str(plan.artifacts))
-    client.set_terminated(run_id, status=plan.status, end_time=plan.end_ms)
+    if store is None:  # in the import's transaction, the run's end went in with its params and metrics
+        client.set_terminated(run_id, status=plan.status, end_time=plan.end_ms)
     return LoggedRun(
         run_id,
         experiment_id,

@@ -396,7 +396,7 @@ def test_a_new_runs_params_and_metrics_inserted_at_once_read_back_as_log_batch_w
     """The import's writer inserts a new run's params and metrics in one session
     (`logger.insert_new_run_data`) instead of MLflow's `log_batch` (which reads the run four times): the run
     must read back the same, also for the points MLflow treats specially (NaN, infinities, a repeated point,
-    several points at one step)."""
+    several points at one step), and with the run's end as `set_terminated` sets it."""
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param
 
@@ -422,17 +422,28 @@ def test_a_new_runs_params_and_metrics_inserted_at_once_read_back_as_log_batch_w
         run_id = client.create_run(experiment_id).info.run_id
         metrics = [Metric(*point) for point in points]
         if insert:
-            logger.insert_new_run_data(transaction.sqlite_store(uri), run_id, metrics, params)
+            end = ("FINISHED", 5000)
+            logger.insert_new_run_data(transaction.sqlite_store(uri), run_id, metrics, params, end=end)
         else:
             client.log_batch(run_id, metrics=metrics, params=params)
+            client.set_terminated(run_id, status="FINISHED", end_time=5000)
         run = client.get_run(run_id)
         history = {
             key: sorted((m.step, m.timestamp, repr(m.value)) for m in client.get_metric_history(run_id, key))
             for key in "abcd"
         }
         latest = {key: repr(value) for key, value in run.data.metrics.items()}
-        seen.append((run.data.params, latest, history))
+        seen.append((run.data.params, latest, history, run.info.status, run.info.end_time))
     assert seen[1] == seen[0]
+    assert seen[0][3:] == ("FINISHED", 5000)
+    # As `set_terminated`: a run that is not there (or deleted) is refused, and nothing is written.
+    from mlflow.exceptions import MlflowException
+
+    gone = client.create_run(experiment_id).info.run_id
+    client.delete_run(gone)
+    with pytest.raises(MlflowException):
+        logger.insert_new_run_data(transaction.sqlite_store(uri), gone, [], params, end=("FINISHED", 1))
+    assert MlflowClient(uri).get_run(gone).data.params == {}
     assert seen[0][1]["a"] == "5.0" and seen[0][1]["d"] == "0.0" and len(seen[0][2]["a"]) == 4
 
 
