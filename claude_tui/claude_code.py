@@ -15,13 +15,14 @@ at module level (pathlib and shutil load inside the functions that need them).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Literal
 
 from claude_tui.shell_integration import shell_args
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # not `typing.TYPE_CHECKING`: importing `typing` takes ~3 ms before Claude's spawn
     from collections.abc import Mapping, Sequence
     from pathlib import Path
+    from typing import Literal
 
 CLAUDE_NAMES = frozenset({"claude", "claude.exe"})
 """Program names that are Claude Code (`claude.exe` is what the npm package's postinstall copies)."""

@@ -183,7 +183,7 @@ def early_in_owner(
     (its answers not read yet) waits in the `Prespawned` for `commands.run`, which sends the whole config.
     None when the owner cannot be reached or started (the normal path then starts the session)."""
     from claude_tui.owner import client
-    from claude_tui.owner.protocol import encode_message, hello, listen_socket, owner_dir, socket_path
+    from claude_tui.owner.protocol import encode_message, hello, listen_raw, owner_dir, socket_path
 
     try:
         path = socket_path()
@@ -205,7 +205,7 @@ def early_in_owner(
                 try:
                     sock = client.connect_socket(path)  # another start won the lock first
                 except client.OwnerNotRunning:
-                    listener = listen_socket(path)
+                    listener = listen_raw(path)
 
                     def spawn() -> tuple[str, PtySession, dict[str, str | None]]:
                         argv, env = early_argv(line, program, cwd, session_id, secret)

@@ -8,12 +8,13 @@ above the CLI, and the commands must not import the entry point. Light: stdlib a
 from __future__ import annotations
 
 import atexit
-import shutil
-from typing import TYPE_CHECKING
+import os
+import sys
 
 from claude_tui import layout
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` itself takes ~3 ms to import before Claude's spawn
     import socket
 
     from claude_tui.terminal.pty_session import PtySession
@@ -21,8 +22,29 @@ if TYPE_CHECKING:
 
 def pane_size() -> tuple[int, int]:
     """The pane's columns and rows in the current terminal, before Textual has laid it out."""
-    size = shutil.get_terminal_size((120, 40))
-    return layout.pane_size(size.columns, size.lines)
+    columns, lines = terminal_size((120, 40))
+    return layout.pane_size(columns, lines)
+
+
+def terminal_size(fallback: tuple[int, int]) -> tuple[int, int]:
+    """`shutil.get_terminal_size(fallback)` as ``(columns, lines)``, without importing `shutil` (with bz2,
+    lzma and zlib: ~3 ms before Claude's spawn): `$COLUMNS` and `$LINES`, else standard output's terminal,
+    else `fallback`."""
+    sizes = []
+    for name in ("COLUMNS", "LINES"):
+        try:
+            sizes.append(int(os.environ[name]))
+        except (KeyError, ValueError):
+            sizes.append(0)
+    columns, lines = sizes
+    if columns <= 0 or lines <= 0:
+        try:
+            size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            size = os.terminal_size(fallback)
+        columns = columns if columns > 0 else size.columns or fallback[0]
+        lines = lines if lines > 0 else size.lines or fallback[1]
+    return columns, lines
 
 
 class Prespawned:

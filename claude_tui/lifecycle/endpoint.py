@@ -12,20 +12,24 @@ request to that session's handlers and keeps other local users' processes from p
 The socket is bound and listening as soon as the `Endpoint` exists, so its port can go into the argv of a
 program spawned before anything else loads (`launch.prespawn`); `serve()` starts answering later, in a
 daemon thread (requests that come earlier wait in the listen backlog). Handlers run on that thread: they
-must be quick and thread-safe (append to a deque, nothing more). Stdlib only, and cheap to import:
-`http.server` loads inside `serve()`.
+must be quick and thread-safe (append to a deque, nothing more). Stdlib only, and cheap to import: the
+socket is bound with `_socket` (the C module) and a lock of `_thread`; `socket`, `threading` and
+`http.server` load inside `serve()`.
 """
 
 from __future__ import annotations
 
+import _socket
+import _thread
 import os
-import socket
-import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # nor `socket`, `threading` or `typing` at run time: ~7 ms before Claude's spawn
+    import socket
+    import threading
     from http.server import ThreadingHTTPServer
+    from typing import Any
 
 __all__ = [
     "HOOK_ROUTE",
@@ -123,19 +127,19 @@ class Endpoint:
     """
 
     def __init__(self, *, host: str = HOST, port: int = 0) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
         try:
             sock.bind((host, port))
             sock.listen(BACKLOG)
         except OSError:
             sock.close()
             raise
-        self._sock = sock
+        self._sock: _socket.socket = sock
         self.host = host
         self.port: int = sock.getsockname()[1]
         """The port the socket is bound to."""
         self._routes: dict[str, dict[str, Handler]] = {}
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.closed = False
@@ -197,7 +201,12 @@ class Endpoint:
         with self._lock:
             if self._thread is not None or self.closed:
                 return
-            self._server = _make_server(self, self._sock)
+            import socket
+            import threading
+
+            sock = socket.socket(fileno=self._sock.detach())  # what `socketserver` accepts on
+            self._sock = sock
+            self._server = _make_server(self, sock)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.5}, name="claude-tui-endpoint"
             )
@@ -319,7 +328,7 @@ def _content_length(value: str | None) -> int | None:
 
 
 _shared: Endpoint | None = None
-_shared_lock = threading.Lock()
+_shared_lock = _thread.allocate_lock()
 
 
 def shared() -> Endpoint:

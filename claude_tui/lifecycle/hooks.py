@@ -15,8 +15,8 @@ Measured on 2.1.328 (payload samples in `tests/data/hooks/`):
 - `disableAllHooks: true` in a settings file silences our hooks too, and `allowedHttpHookUrls` blocks them
   with an error line per hook: `hooks_blocked` tells, and the session then follows transcripts instead.
 
-Light enough for the entry point (`launch.prespawn` builds the argv before Claude's first frame): os, json,
-shlex and fnmatch only. Reading the posted payloads is `lifecycle.events`.
+Light enough for the entry point (`launch.prespawn` builds the argv before Claude's first frame): os, json
+and shlex only. Reading the posted payloads is `lifecycle.events`.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ import os
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
-from fnmatch import fnmatchcase
-from typing import Any
 
 from claude_tui.claude_code import SETTINGS_FLAG, is_claude, program_argv, settings_files
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` takes ~3 ms to import before Claude's spawn
+    from typing import Any
 
 __all__ = [
     "COMMAND_EVENTS",
@@ -178,6 +180,8 @@ def hooks_blocked(config_dir: str, cwd: str, url: str, extra: Sequence[str] = ()
         if settings.get("disableAllHooks") is True:
             return "hooks are disabled (disableAllHooks)"
         allowed = settings.get("allowedHttpHookUrls")
+        from fnmatch import fnmatchcase
+
         if isinstance(allowed, list) and not any(isinstance(p, str) and fnmatchcase(url, p) for p in allowed):
             return "HTTP hooks to 127.0.0.1 are not allowed (allowedHttpHookUrls)"
     return None

@@ -11,22 +11,21 @@ Light (stdlib and `protocol`): `launch` imports it before Claude's first frame.
 
 from __future__ import annotations
 
+import _socket
 import contextlib
 import fcntl
 import gc
 import os
-import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from claude_tui.owner.protocol import (
     MESSAGE,
     PROTOCOL,
     FrameReader,
     ProtocolError,
+    as_socket,
     connect_unix,
     decode_message,
     encode_message,
@@ -35,6 +34,12 @@ from claude_tui.owner.protocol import (
     owner_dir,
     socket_path,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # nor `socket` or `typing` at run time: `launch` imports this module before Claude's spawn
+    import socket
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
 __all__ = [
     "OwnerClient",
@@ -66,8 +71,9 @@ def owner_log(path: Path | None = None) -> Path:
 
 
 def connect_socket(path: Path) -> socket.socket:
-    """A socket connected to the owner at `path` (`OwnerNotRunning` when nobody serves it); no hello."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    """A socket connected to the owner at `path` (`OwnerNotRunning` when nobody serves it); no hello.
+    `socket` is imported only once one answers (`launch` looks for an owner before Claude's spawn)."""
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         connect_unix(sock, path)
     except (FileNotFoundError, ConnectionRefusedError) as exc:
@@ -76,7 +82,7 @@ def connect_socket(path: Path) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    return sock
+    return as_socket(sock)
 
 
 class OwnerClient:
@@ -282,7 +288,7 @@ def connect_or_start(path: Path | None = None) -> OwnerClient:
     return OwnerClient.connect(path)
 
 
-def _start_owner_process(listener: socket.socket, path: Path) -> None:
+def _start_owner_process(listener: _socket.socket, path: Path) -> None:
     """`python -m claude_tui.owner --fd N`: a new interpreter serving the socket bound here."""
     import subprocess  # not at the top: `launch` imports this module before Claude's spawn
 
@@ -301,11 +307,12 @@ def _start_owner_process(listener: socket.socket, path: Path) -> None:
 
 
 def start_owner_forked(
-    listener: socket.socket, path: Path, spawn: Callable[[], tuple[str, Any, dict[str, str | None]]]
+    listener: _socket.socket, path: Path, spawn: Callable[[], tuple[str, Any, dict[str, str | None]]]
 ) -> None:
     """The fast start: fork the owner from this (still small) process; it calls `spawn()` at once (which
     starts the program and returns its session id, its `PtySession` and its environment overrides), then
-    imports the rest and serves `listener`, the program adopted (a client claims it by its id).
+    imports the rest and serves `listener` (bound with `protocol.listen_raw`), the program adopted (a client
+    claims it by its id).
 
     Double fork and `setsid`: the owner is nobody's child and has no terminal, so closing the terminal or
     killing the UI does not reach it. Its stdio goes to /dev/null and `owner.log`.
@@ -333,7 +340,7 @@ def start_owner_forked(
             print(f"early spawn failed: {exc}", file=sys.stderr, flush=True)
         from claude_tui.owner.server import run_owner
 
-        run_owner(path, listen=listener, adopt=adopted)
+        run_owner(path, listen=as_socket(listener), adopt=adopted)
     except BaseException:
         import traceback
 

@@ -11,20 +11,25 @@ owner answers with its own and its pid. Only `hello`, `list` and `shutdown` are 
 (an upgraded claude-tui lists an older owner's sessions and stops an idle one); anything else needs the
 same version on both ends, because a UI replays the owner's emulator state byte for byte.
 
-Light on purpose (stdlib only): `launch` imports it before Claude's first frame.
+Light on purpose (stdlib only): `launch` imports it before Claude's spawn, so sockets are made with the C
+module `_socket` and become `socket.socket` objects (`as_socket`) only when used as connections.
 """
 
 from __future__ import annotations
 
+import _socket
 import contextlib
 import json
 import os
-import socket
 import struct
 from pathlib import Path
-from typing import Any
 
 from claude_tui import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # nor `socket` at run time until a connection is made: ~5 ms before Claude's spawn
+    import socket
+    from typing import Any
 
 __all__ = [
     "HISTORY",
@@ -35,11 +40,13 @@ __all__ = [
     "STATE",
     "FrameReader",
     "ProtocolError",
+    "as_socket",
     "bind_unix",
     "connect_unix",
     "encode",
     "encode_message",
     "hello",
+    "listen_raw",
     "listen_socket",
     "owner_dir",
     "owner_sockets",
@@ -96,7 +103,7 @@ def owner_sockets(data_dir: Path | None = None) -> list[Path]:
     return ([mine] if mine.exists() else []) + found
 
 
-def _call_with_path(sock: socket.socket, path: Path, call: str) -> None:
+def _call_with_path(sock: _socket.socket, path: Path, call: str) -> None:
     text = str(path)
     if len(text) <= _MAX_PATH:
         getattr(sock, call)(text)
@@ -108,14 +115,21 @@ def _call_with_path(sock: socket.socket, path: Path, call: str) -> None:
         os.close(folder)
 
 
-def bind_unix(sock: socket.socket, path: Path) -> None:
+def bind_unix(sock: _socket.socket, path: Path) -> None:
     """Bind `sock` to `path` (a path of any length)."""
     _call_with_path(sock, path, "bind")
 
 
-def connect_unix(sock: socket.socket, path: Path) -> None:
+def connect_unix(sock: _socket.socket, path: Path) -> None:
     """Connect `sock` to `path` (a path of any length)."""
     _call_with_path(sock, path, "connect")
+
+
+def as_socket(raw: _socket.socket) -> socket.socket:
+    """`raw` (a socket of the C module) as a `socket.socket` (what asyncio and `accept` need)."""
+    import socket
+
+    return socket.socket(fileno=raw.detach())
 
 
 def listen_socket(path: Path) -> socket.socket:
@@ -124,7 +138,17 @@ def listen_socket(path: Path) -> socket.socket:
     Raises:
         FileExistsError: an owner already serves `path`.
     """
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    return as_socket(listen_raw(path))
+
+
+def listen_raw(path: Path) -> _socket.socket:
+    """`listen_socket` without importing `socket` (the fork path of `launch`, before Claude's spawn; the
+    owner makes it a `socket.socket` with `as_socket` when it serves).
+
+    Raises:
+        FileExistsError: an owner already serves `path`.
+    """
+    probe = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         connect_unix(probe, path)
     except (FileNotFoundError, ConnectionRefusedError):
@@ -134,7 +158,7 @@ def listen_socket(path: Path) -> socket.socket:
         raise FileExistsError(f"an owner already serves {path}")
     finally:
         probe.close()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     old_umask = os.umask(0o177)  # created 0600: only this user may connect
     try:
         bind_unix(sock, path)

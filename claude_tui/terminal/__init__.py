@@ -7,9 +7,11 @@ program through `pty_session` does not pay for the emulator and pyte on the way 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` takes ~3 ms to import, and `pty_session` spawns Claude before it is needed
+    from typing import Any
+
     from .cast import Cast, CastError, CastEvent, read_cast
     from .emulator import DEFAULT_STYLE, CellStyle, TerminalEmulator
     from .pty_session import CommandNotFound, ExitStatus, PtySession, SpawnError

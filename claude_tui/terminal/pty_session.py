@@ -7,15 +7,15 @@ Pure (no Textual): the terminal pane registers :attr:`PtySession.fd` with its ev
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
-import select
-import shutil
-import signal as signal_module
+import sys
+import termios
 import time
-from typing import TYPE_CHECKING, NamedTuple
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # not imported at run time: this module is on the path to Claude's spawn (docs/startup.md)
+    from collections.abc import Iterator, Mapping, Sequence
 
 __all__ = [
     "CommandNotFound",
@@ -47,11 +47,37 @@ class CommandNotFound(SpawnError):
         self.name = name
 
 
-class ExitStatus(NamedTuple):
-    """How a program ended: an exit ``code``, or the ``signal`` that killed it (the other is None)."""
+class ExitStatus:
+    """How a program ended: an exit ``code``, or the ``signal`` that killed it (the other is None).
 
-    code: int | None
-    signal: int | None = None
+    A plain class, not a NamedTuple: `typing` costs ~3 ms to import, and this module loads before Claude is
+    spawned (docs/startup.md). Compares, hashes and unpacks as the pair ``(code, signal)``.
+    """
+
+    __slots__ = ("code", "signal")
+
+    def __init__(self, code: int | None, signal: int | None = None) -> None:
+        self.code = code
+        self.signal = signal
+
+    def _pair(self) -> tuple[int | None, int | None]:
+        return (self.code, self.signal)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ExitStatus):
+            return self._pair() == other._pair()
+        if isinstance(other, tuple):
+            return self._pair() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._pair())
+
+    def __iter__(self) -> Iterator[int | None]:
+        return iter(self._pair())
+
+    def __repr__(self) -> str:
+        return f"ExitStatus(code={self.code!r}, signal={self.signal!r})"
 
     @property
     def success(self) -> bool:
@@ -70,6 +96,8 @@ class ExitStatus(NamedTuple):
     def describe(self) -> str:
         """A short human text: ``status 0``, ``status 2``, ``signal 9 (SIGKILL)``."""
         if self.signal is not None:
+            import signal as signal_module
+
             try:
                 name = signal_module.Signals(self.signal).name
             except ValueError:
@@ -112,10 +140,24 @@ def resolve_command(name: str, path: str | None) -> str:
         if os.path.isfile(name) and os.access(name, os.X_OK):
             return os.path.abspath(name)
         raise CommandNotFound(name)
-    found = shutil.which(name, path=path if path is not None else os.defpath)
+    found = _which(name, path if path is not None else os.defpath)
     if found is None:
         raise CommandNotFound(name)
     return found
+
+
+def _which(name: str, path: str) -> str | None:
+    """`shutil.which(name, path=path)` for a name without a slash on POSIX, without importing `shutil`
+    (which imports bz2, lzma and zlib: ~3 ms on the path to Claude's spawn)."""
+    seen: set[str] = set()
+    for folder in path.split(os.pathsep) if path else ():
+        if folder in seen:
+            continue
+        seen.add(folder)
+        candidate = os.path.join(folder, name)
+        if os.path.exists(candidate) and os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
 
 
 def find_program(command: str) -> str | None:
@@ -131,16 +173,85 @@ def _default_signals() -> None:
 
     Ignored signals survive exec: without this the program would inherit Python's ignored SIGPIPE and SIGXFSZ
     (`yes | head` complains of a broken pipe), and SIGINT/SIGQUIT/SIGHUP when claude-tui itself was started in
-    the background or under nohup (ctrl+c would interrupt nothing). tmux resets them the same way.
+    the background or under nohup (ctrl+c would interrupt nothing). tmux resets them the same way. `_signal`
+    (built into the interpreter) rather than `signal`, whose enums take ~2 ms to build before Claude's exec.
     """
-    for sig in signal_module.valid_signals():
-        if sig in (signal_module.SIGKILL, signal_module.SIGSTOP):
+    import _signal
+
+    for sig in _signal.valid_signals():
+        if sig in (_signal.SIGKILL, _signal.SIGSTOP):
             continue
         try:
-            signal_module.signal(sig, signal_module.SIG_DFL)
+            _signal.signal(sig, _signal.SIG_DFL)
         except (OSError, ValueError):  # a signal the platform will not let us set
             pass
-    signal_module.pthread_sigmask(signal_module.SIG_SETMASK, set())
+    _signal.pthread_sigmask(_signal.SIG_SETMASK, set())
+
+
+def _set_window_size(fd: int, cols: int, rows: int) -> None:
+    """TIOCSWINSZ: the terminal's size as the program reads it (`struct winsize`: rows, cols, 0, 0)."""
+    size = rows.to_bytes(2, sys.byteorder) + cols.to_bytes(2, sys.byteorder) + bytes(4)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
+
+
+def _window_size(fd: int) -> tuple[int, int]:
+    """TIOCGWINSZ: ``(cols, rows)``."""
+    size = fcntl.ioctl(fd, termios.TIOCGWINSZ, bytes(8))
+    return int.from_bytes(size[2:4], sys.byteorder), int.from_bytes(size[0:2], sys.byteorder)
+
+
+def _fork_exec(
+    program: str, argv: list[str], cwd: str | None, env: dict[str, str], cols: int, rows: int
+) -> tuple[int, int]:
+    """Fork `argv` onto a new PTY of `cols` x `rows`, as its session leader with the PTY as its controlling
+    terminal; ``(pid, master fd)``. Returns once the program is exec'd.
+
+    What ptyprocess's spawn did, without importing it (with `pty`, `tty`, `resource`: ~5 ms before Claude's
+    exec, docs/startup.md): the size is set before the fork (no SIGWINCH), the child closes every other fd,
+    and an exec that fails reports its errno through a close-on-exec pipe (read here: EOF means exec'd).
+
+    Raises:
+        OSError: the child could not change to `cwd` or exec `program` (its errno).
+    """
+    open_max = os.sysconf("SC_OPEN_MAX")
+    master, slave = os.openpty()
+    try:
+        _set_window_size(master, cols, rows)
+        report_read, report_write = os.pipe()  # both close-on-exec (PEP 446)
+    except BaseException:
+        os.close(master)
+        os.close(slave)
+        raise
+    pid = os.fork()
+    if pid == 0:  # the child: nothing here may return or raise
+        try:
+            os.close(master)
+            os.close(report_read)
+            os.login_tty(slave)  # setsid, the controlling terminal, stdio
+            os.closerange(3, report_write)
+            os.closerange(report_write + 1, max(open_max, report_write + 1))
+            if cwd is not None:
+                os.chdir(cwd)
+            _default_signals()
+            os.execve(program, argv, env)
+        except OSError as exc:
+            os.write(report_write, str(exc.errno or errno.EIO).encode())
+        finally:
+            os._exit(127)
+    os.close(slave)
+    os.close(report_write)
+    try:
+        report = b""
+        while chunk := os.read(report_read, 64):
+            report += chunk
+    finally:
+        os.close(report_read)
+    if report:
+        os.close(master)
+        os.waitpid(pid, 0)
+        code = int(report) if report.isdigit() else errno.EIO
+        raise OSError(code, os.strerror(code))
+    return pid, master
 
 
 class PtySession:
@@ -151,16 +262,14 @@ class PtySession:
     terminal open) is gone.
     """
 
-    def __init__(self, process: object, argv: list[str]) -> None:
-        # `process` is a ptyprocess.PtyProcess; typed loosely because ptyprocess has no type hints.
-        self._process = process
+    def __init__(self, pid: int, fd: int, argv: list[str]) -> None:
         self.argv = argv
         """The argv as spawned (``argv[0]`` resolved to an absolute path)."""
         self.started_at = time.time()
         """Wall-clock time just after the program was spawned."""
-        self.fd: int = process.fd  # type: ignore[attr-defined]
+        self.fd = fd
         """The master side of the PTY (non-blocking)."""
-        self.pid: int = process.pid  # type: ignore[attr-defined]
+        self.pid = pid
         """The program's process id (it leads its own session and process group)."""
         self._status: ExitStatus | None = None
         self._closed = False
@@ -190,8 +299,6 @@ class PtySession:
             CommandNotFound: ``argv[0]`` does not exist (nothing is spawned).
             SpawnError: the working directory does not exist, or exec failed.
         """
-        from ptyprocess import PtyProcess
-
         if not argv:
             raise SpawnError("no command given")
         child_env = build_environment(env, base_env)
@@ -200,16 +307,17 @@ class PtySession:
             raise SpawnError(f"working directory does not exist: {os.fspath(cwd)}")
         full_argv = [program, *argv[1:]]
         try:
-            process = PtyProcess.spawn(
+            pid, fd = _fork_exec(
+                program,
                 full_argv,
-                cwd=os.fspath(cwd) if cwd is not None else None,
-                env=child_env,
-                dimensions=(max(1, rows), max(1, cols)),
-                preexec_fn=_default_signals,
+                os.fspath(cwd) if cwd is not None else None,
+                child_env,
+                max(1, cols),
+                max(1, rows),
             )
-        except OSError as exc:  # exec failure reported back by ptyprocess's child
+        except OSError as exc:  # a failed chdir or exec, reported back by the child
             raise SpawnError(f"cannot start {argv[0]}: {exc.strerror or exc}") from exc
-        return cls(process, full_argv)
+        return cls(pid, fd, full_argv)
 
     # -- I/O -----------------------------------------------------------------------------------------
 
@@ -265,20 +373,21 @@ class PtySession:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"program did not read {len(view)} bytes of input")
+                import select
+
                 select.select([], [self.fd], [], min(remaining, 0.05))
 
     @property
     def size(self) -> tuple[int, int]:
         """The window size as ``(cols, rows)``."""
-        rows, cols = self._process.getwinsize()  # type: ignore[attr-defined]
-        return cols, rows
+        return _window_size(self.fd)
 
     def resize(self, cols: int, rows: int) -> None:
         """Set the window size (TIOCSWINSZ); the program gets SIGWINCH (only when the size changes)."""
         if self._closed:
             return
         try:
-            self._process.setwinsize(max(1, rows), max(1, cols))  # type: ignore[attr-defined]
+            _set_window_size(self.fd, max(1, cols), max(1, rows))
         except OSError:
             pass  # the terminal went away between our check and the ioctl
 
@@ -332,6 +441,8 @@ class PtySession:
     def terminate(self, grace: float = 3.0) -> ExitStatus:
         """End the program: SIGHUP and SIGTERM, then SIGKILL if it is still there after ``grace`` seconds."""
         if self.poll() is None:
+            import signal as signal_module
+
             self._signal(signal_module.SIGHUP)
             self._signal(signal_module.SIGCONT)  # a stopped program must wake up to see the HUP
             self._signal(signal_module.SIGTERM)
@@ -351,11 +462,9 @@ class PtySession:
             return
         self._closed = True
         try:
-            self._process.fileobj.close()  # type: ignore[attr-defined]
+            os.close(self.fd)
         except OSError:
             pass
-        # ptyprocess's own close()/__del__ would signal and reap the child; we did that ourselves.
-        self._process.closed = True  # type: ignore[attr-defined]
 
     @property
     def closed(self) -> bool:

@@ -229,6 +229,45 @@ def test_owner_start_path_loads_only_what_spawning_and_serving_need() -> None:
     assert loaded == ["claude_tui.owner.server"]  # the probe itself works
 
 
+NOT_BEFORE_CLAUDE_S_EXEC = (
+    "typing",
+    "socket",
+    "selectors",
+    "threading",
+    "shutil",
+    "signal",
+    "ptyprocess",
+    "pty",
+)
+"""What the chain from `claude-tui`'s start to Claude's exec does without (the entry point, the lock, the
+owner's socket, the fork, the hooks' argv and port, the PTY): together ~20 ms of CPU, each one of them a ms
+later on Claude's first frame (docs/startup.md)."""
+
+
+def test_claude_is_exec_d_before_the_modules_its_spawn_does_not_need(tmp_path: Path) -> None:
+    """The fork path of `launch` as it runs, up to the moment the forked owner has spawned Claude (a stand-in
+    `claude`): the owner's fork replaced by a call in this process that spawns and notes what was loaded."""
+    claude = tmp_path / "claude"
+    claude.write_text("#!/bin/sh\nsleep 30\n")
+    claude.chmod(0o755)
+    code = (
+        "import sys\n"
+        "from claude_tui import launch\n"
+        "from claude_tui.owner import client\n"
+        "def forked(listener, path, spawn):\n"
+        "    session_id, pty, env = spawn()\n"
+        f"    print('AT EXEC', [m for m in {NOT_BEFORE_CLAUDE_S_EXEC!r} if m in sys.modules], pty.argv[0])\n"
+        "    pty.terminate(grace=0.5)\n"
+        "client.start_owner_forked = forked\n"
+        f"launch.prespawn(['--command', {str(claude)!r}, 'hello'])\n"
+    )
+    env = {**os.environ, "CLAUDE_TUI_HOME": str(tmp_path / "home")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path, env=env
+    ).stdout
+    assert f"AT EXEC [] {claude}" in out
+
+
 def test_window_path_loads_nothing_only_the_owner_needs() -> None:
     """A window that the owner runs the session for imports up to its app (`commands.run.run_in_owner`)."""
     code = (

@@ -231,3 +231,33 @@ def test_the_program_starts_with_every_signal_at_its_default(
     settable = {int(sig) for sig in signal.valid_signals()}
     assert ignored & settable == set()
     assert "Broken pipe" not in out and "done" in out
+
+
+def test_an_exec_that_fails_is_reported(tmp_path: Path) -> None:
+    """The child reports a failed exec back before `spawn` returns (an executable file that is no program:
+    ENOEXEC)."""
+    script = tmp_path / "not-a-program"
+    script.write_bytes(b"\x7fELF not really")
+    script.chmod(0o755)
+    with pytest.raises(SpawnError, match=r"cannot start .*not-a-program: Exec format error"):
+        PtySession.spawn([str(script)])
+
+
+def test_the_program_leads_its_session_on_its_terminal_and_inherits_no_other_fd() -> None:
+    """As a terminal starts a program: its own session, the PTY its controlling terminal (ctrl+c reaches its
+    foreground group), stdio on it; none of our descriptors, even an inheritable one, leaks into it."""
+    leaked_r, leaked_w = os.pipe()
+    os.set_inheritable(leaked_w, True)
+    code = (
+        "import os; print('SID', os.getsid(0) == os.getpid(), os.tcgetpgrp(0) == os.getpgrp(),"
+        " sorted(int(f) for f in os.listdir('/proc/self/fd')), os.isatty(1), flush=True)"
+    )
+    try:
+        session = PtySession.spawn([PY, "-I", "-S", "-c", code], cols=91, rows=17)
+        out = read_all(session).decode()
+    finally:
+        os.close(leaked_r)
+        os.close(leaked_w)
+    # listdir's own descriptor is the only one past stdio
+    assert re.search(r"SID True True \[0, 1, 2, 3\] True", out), out
+    assert session.wait(timeout=10).success
