@@ -11,10 +11,17 @@ much is Python, Textual and two processes sharing the machine's cores.
 
 Printed with the load average (1 min) before and after: the target is stated at load < 1, and the ratio
 grows with the load (Claude and the wrapper share two cores with everything else).
+
+`python -m benchmarks.bench_startup [--rounds N] [--tree DIR]...`: with `--tree` (a directory holding a
+`claude_tui` package: a `git worktree` or `git archive` of another commit), each round also starts that
+tree's claude-tui (first on PYTHONPATH, its bytecode compiled first), interleaved with this one: a before
+and after in the same rounds.
 """
 
 from __future__ import annotations
 
+import argparse
+import compileall
 import contextlib
 import os
 import signal
@@ -122,8 +129,18 @@ def wait_until_gone(program: str, timeout: float = 10) -> bool:
     return True
 
 
-def main() -> list[dict[str, Any]]:
-    """Measure the three, interleaved; print a markdown table and return its rows."""
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Measure the three (and each `--tree`), interleaved; print a markdown table and return its rows."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_startup", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=RUNS)
+    parser.add_argument("--tree", type=Path, action="append", default=[], help="another claude_tui tree")
+    args = parser.parse_args(argv)
+    rounds: int = args.rounds
+    trees = [tree.resolve() for tree in args.tree]
+    for tree in trees:
+        if not (tree / "claude_tui" / "__init__.py").is_file():
+            parser.error(f"{tree} holds no claude_tui package")
+        compileall.compile_dir(tree / "claude_tui", quiet=1)
     compile_package()
     load_before = os.getloadavg()[0]
     with (
@@ -141,17 +158,24 @@ def main() -> list[dict[str, Any]]:
         alone: list[Start] = []
         tracked: list[Start] = []
         floored: list[Start] = []
+        others: list[list[Start]] = [[] for _ in trees]
+        starts = [(claude, env, alone), (tui, env, tracked), (floor, env, floored)]
+        starts += [
+            (tui, {**env, "PYTHONPATH": str(tree)}, times) for tree, times in zip(trees, others, strict=True)
+        ]
         time_to_banner(claude, env, claude_env.work_dir)  # warm the page cache for the 370 MB binary
-        time_to_banner(tui, env, claude_env.work_dir)  # and for the Python modules
-        for _ in range(RUNS):
-            for argv, times in ((claude, alone), (tui, tracked), (floor, floored)):
+        for _argv, tree_env, _times in starts[1:]:
+            time_to_banner(tui, tree_env, claude_env.work_dir)  # and for the Python modules
+        for _ in range(rounds):
+            for argv, tree_env, times in starts:
                 wait_until_gone(claude[0])
-                times.append(time_to_banner(argv, env, claude_env.work_dir))
+                times.append(time_to_banner(argv, tree_env, claude_env.work_dir))
     load = f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}"
     cases = [
         ("claude alone in a PTY", alone),
         ("claude-tui (tracked)", tracked),
         ("floor: spawn, then a one-widget Textual app", floored),
+        *((f"claude-tui (tracked) of {tree}", times) for tree, times in zip(trees, others, strict=True)),
     ]
     rows = [
         {
@@ -160,7 +184,7 @@ def main() -> list[dict[str, Any]]:
             "min_s": min(run.seconds for run in runs),
             "cpu_s": statistics.median(run.cpu for run in runs),
             "owner_cpu_s": statistics.median(run.owner_cpu for run in runs),
-            "runs": RUNS,
+            "runs": rounds,
             # Each round runs the three back to back, so a round's ratio is not skewed by the machine getting
             # slower or faster between rounds (shared 2-core machines drift by 30% within minutes).
             "ratio": statistics.median(t.seconds / a.seconds for t, a in zip(runs, alone, strict=True)),
@@ -168,7 +192,7 @@ def main() -> list[dict[str, Any]]:
         }
         for case, runs in cases
     ]
-    heading = f"first frame, median of {RUNS} (s) | fastest (s) | ratio to claude alone (per round)"
+    heading = f"first frame, median of {rounds} (s) | fastest (s) | ratio to claude alone (per round)"
     print(f"| case | {heading} | its own CPU by then (s) | of which its session owner (s) | load (1 min) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
