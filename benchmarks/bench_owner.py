@@ -29,8 +29,12 @@ owner of each tree: the medians per tree, same run, same load. Besides the first
 when the window took the chord (the footer shows its keys after `CHORD_SETTLE`, once the window's loop is
 free: the work after the first frame delays it).
 
-Run: `.venv/bin/python -m benchmarks.bench_owner [--idle 10] [--keys 200] [--lines 10000]`, or
-`... --attach-rounds 5 --tree /path/to/tree-before --tree .`.
+`--parts echo` runs the echo part alone; with `--tree DIR` (several) it echoes through each tree's owner and
+window, `--echo-rounds N` windows per tree, the trees alternating (same run, same load).
+
+Run: `.venv/bin/python -m benchmarks.bench_owner [--idle 10] [--keys 200] [--lines 10000] [--parts echo]`,
+`... --attach-rounds 5 --tree /path/to/tree-before --tree .`, or
+`... --parts echo --keys 500 --echo-rounds 5 --tree /path/to/tree-before --tree .`.
 """
 
 from __future__ import annotations
@@ -320,10 +324,11 @@ def idle_tmux(work: Path, program: Path, count: int, lines: int, seconds: float)
             terminal.close()
 
 
-def echo_times(terminal: Terminal, keys: int) -> list[float]:
-    """Milliseconds from writing a key to its mark arriving, `keys` times, one at a time."""
+def echo_times(terminal: Terminal, keys: int, first: int = 0) -> list[float]:
+    """Milliseconds from writing a key to its mark arriving, `keys` times, one at a time (`first`: keys the
+    program answered before)."""
     times = []
-    for n in range(keys):
+    for n in range(first, first + keys):
         terminal.drain(quiet=0.02, timeout=1)
         start = time.perf_counter()
         terminal.write(b"x")
@@ -359,20 +364,31 @@ def echo_tmux(work: Path, program: Path, keys: int) -> list[float]:
             terminal.close()
 
 
-def echo_claude_tui(work: Path, program: Path, keys: int) -> list[float]:
-    owner = Owner(work / "owner-echo")
+def echo_claude_tui(
+    work: Path, program: Path, keys: int, trees: list[Path], rounds: int
+) -> list[list[float]]:
+    """Echo times through the owner and a window, per tree: `rounds` windows attached one after the other
+    (the trees alternating, neither always first), `keys / rounds` keys each."""
+    owners = [Owner(work / f"owner-echo-{n}", tree) for n, tree in enumerate(trees)]
+    times: list[list[float]] = [[] for _ in trees]
     try:
-        owner.detach(str(program))
-        terminal = owner.attach()
-        try:
-            if terminal.read_until(b"ECHO-READY", timeout=60) is None:
-                raise RuntimeError(f"attach drew no echo program: {terminal.seen[-2000:]!r}")
-            terminal.drain(quiet=2.0, timeout=30)
-            return echo_times(terminal, keys)
-        finally:
-            terminal.close()
+        for owner in owners:
+            owner.detach(str(program))
+        for round_ in range(rounds):
+            order = list(zip(owners, times, strict=True))
+            for owner, seen in order if round_ % 2 == 0 else order[::-1]:
+                terminal = owner.attach()
+                try:
+                    if terminal.read_until(b"ECHO-READY", timeout=60) is None:
+                        raise RuntimeError(f"attach drew no echo program: {terminal.seen[-2000:]!r}")
+                    terminal.drain(quiet=2.0, timeout=30)
+                    seen += echo_times(terminal, keys // rounds, first=len(seen))
+                finally:
+                    terminal.close()
     finally:
-        owner.kill()
+        for owner in owners:
+            owner.kill()
+    return times
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -381,7 +397,18 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--keys", type=int, default=200, help="keys echoed on each side")
     parser.add_argument("--lines", type=int, default=10_000, help="scrollback lines each session prints")
     parser.add_argument("--attach-rounds", type=int, default=0, help="time the attach alone, N rounds")
-    parser.add_argument("--tree", action="append", type=Path, help="a claude-tui checkout to attach with")
+    parser.add_argument(
+        "--tree",
+        action="append",
+        type=Path,
+        help="a claude-tui checkout to attach with (attach rounds, echo)",
+    )
+    parser.add_argument(
+        "--echo-rounds", type=int, default=1, help="echo: windows attached per tree, the trees alternating"
+    )
+    parser.add_argument(
+        "--parts", default="idle,echo", help="which parts, comma-separated: idle (with the attach), echo"
+    )
     args = parser.parse_args(argv)
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (the anchor)")
@@ -392,36 +419,56 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         program, echo = work / "prog.py", work / "echo.py"
         program.write_text(PROGRAM)
         echo.write_text(ECHO)
+        trees = [tree.resolve() for tree in args.tree or [ROOT]]
+        for tree in trees:
+            compileall.compile_dir(tree / "claude_tui", quiet=1)
         if args.attach_rounds:
-            trees = [tree.resolve() for tree in args.tree or [ROOT]]
-            for tree in trees:
-                compileall.compile_dir(tree / "claude_tui", quiet=1)
             rows = attach_rounds(work, program, args.lines, args.attach_rounds, trees)
             print_table(rows)
             return rows
-        idle: dict[tuple[str, int], dict[str, Any]] = {}
-        for count in (1, 8):
-            for side, measure in (("claude-tui (window + owner)", idle_claude_tui), ("tmux", idle_tmux)):
-                row = measure(work, program, count, args.lines, args.idle)
-                idle[side, count] = row
-                rows.append({"part": "idle", "side": side, "sessions": count, **row, "load": load()})
-        for side in ("claude-tui (window + owner)", "tmux"):
-            extra = idle[side, 8]["memory MB"] - idle[side, 1]["memory MB"]
-            rows.append({"part": "idle, 8 vs 1", "side": side, "memory MB": f"+{extra:.1f}",
-                         "cpu %": idle[side, 8]["cpu %"], "target": "< 1 % CPU, < +150 MB" if "claude" in side
-                         else "", "load": load()})  # fmt: skip
-        bare = echo_bare(echo, args.keys)
-        echoes = {"bare PTY": bare, "tmux": echo_tmux(work, echo, args.keys)}
-        echoes["claude-tui (window + owner)"] = echo_claude_tui(work, echo, args.keys)
-        for side, times in echoes.items():
-            p99 = percentile(times, 0.99)
-            rows.append({
-                "part": "echo", "side": side, "keys": len(times),
-                "p50 ms": round(statistics.median(times), 2),
-                "p99 ms": round(p99, 2), "p99 over bare ms": round(p99 - percentile(bare, 0.99), 2),
-                "target": "< 10 over bare" if "claude" in side else "", "load": load(),
-            })  # fmt: skip
+        parts = {part.strip() for part in args.parts.split(",")}
+        if "idle" in parts:
+            rows += idle_rows(work, program, args.lines, args.idle)
+        if "echo" in parts:
+            rows += echo_rows(work, echo, args.keys, trees, args.echo_rounds)
     print_table(rows)
+    return rows
+
+
+def idle_rows(work: Path, program: Path, lines: int, seconds: float) -> list[dict[str, Any]]:
+    """The idle part (with the attach): 1 and 8 sessions on each side, then 8 against 1."""
+    rows: list[dict[str, Any]] = []
+    idle: dict[tuple[str, int], dict[str, Any]] = {}
+    for count in (1, 8):
+        for side, measure in (("claude-tui (window + owner)", idle_claude_tui), ("tmux", idle_tmux)):
+            row = measure(work, program, count, lines, seconds)
+            idle[side, count] = row
+            rows.append({"part": "idle", "side": side, "sessions": count, **row, "load": load()})
+    for side in ("claude-tui (window + owner)", "tmux"):
+        extra = idle[side, 8]["memory MB"] - idle[side, 1]["memory MB"]
+        rows.append({"part": "idle, 8 vs 1", "side": side, "memory MB": f"+{extra:.1f}",
+                     "cpu %": idle[side, 8]["cpu %"], "target": "< 1 % CPU, < +150 MB" if "claude" in side
+                     else "", "load": load()})  # fmt: skip
+    return rows
+
+
+def echo_rows(work: Path, echo: Path, keys: int, trees: list[Path], rounds: int) -> list[dict[str, Any]]:
+    """The echo part: the bare PTY, tmux, and claude-tui (window + owner) of each tree, `keys` keys each."""
+    bare = echo_bare(echo, keys)
+    echoes = {"bare PTY": bare, "tmux": echo_tmux(work, echo, keys)}
+    through = echo_claude_tui(work, echo, keys, trees, rounds)
+    for tree, times in zip(trees, through, strict=True):
+        name = "claude-tui (window + owner)" + (f" {tree}" if trees != [ROOT] else "")
+        echoes[name] = times
+    rows = []
+    for side, times in echoes.items():
+        p99 = percentile(times, 0.99)
+        rows.append({
+            "part": "echo", "side": side, "keys": len(times),
+            "p50 ms": round(statistics.median(times), 2),
+            "p99 ms": round(p99, 2), "p99 over bare ms": round(p99 - percentile(bare, 0.99), 2),
+            "target": "< 10 over bare" if "claude" in side else "", "load": load(),
+        })  # fmt: skip
     return rows
 
 

@@ -470,10 +470,13 @@ class TerminalPane(Widget, can_focus=True):
 
     def _frame(self) -> None:
         self._frame_handle = None
-        self._last_frame = time.monotonic()
         self._flooded = False
         emulator = self.emulator
         dirty = emulator.take_dirty()
+        if dirty:
+            # Only a frame that changed the screen counts for the rate limit: one that found nothing (the
+            # owner's stats or state arrived) held back the echo of the key typed next by up to 1/60 s.
+            self._last_frame = time.monotonic()
         width = self.size.width
         cursor = self._cursor_position()
         if cursor != self._cursor_drawn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -534,6 +535,23 @@ class SnapshotApp(App[None]):
         pane = self.query_one(TerminalPane)
         pane.focus()
         pane.feed(SNAPSHOT_BYTES)
+
+
+async def test_a_frame_that_found_no_change_does_not_hold_back_the_next_output() -> None:
+    """Frames are drawn at most MAX_FPS a second; one that found nothing to draw (an attached session's stats
+    arrived) set the clock of that limit, and the key echoed just after it waited up to 1/60 s
+    (`benchmarks/bench_owner.py` echo). Fails on the old code: the echo's frame was put off."""
+    app = PaneApp(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(TerminalPane)
+        pane.feed(b"first")
+        await wait_for(pilot, lambda: "first" in screen_text(pane) and pane._frame_handle is None)
+        await asyncio.sleep(2 / TerminalPane.MAX_FPS)  # the first output's frame is well in the past
+        pane._frame()  # nothing changed since: nothing to draw
+        pane.feed(b" echo")
+        assert pane._frame_handle is None  # drawn at once, not put off
+        await pilot.pause()
+        assert "first echo" in screen_text(pane)
 
 
 def test_feeding_a_viewer_before_the_app_runs() -> None:
