@@ -11,8 +11,10 @@ inside functions only: call this from a thread worker.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import random
 import shutil
 import tempfile
 import threading
@@ -469,11 +471,12 @@ def plan_run(spool_path: Path, *, source: str = schema.SOURCE_IMPORT) -> RunPlan
 
 
 def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> LoggedRun | None:
-    """Write a planned run: the run with its tags, one batch of params, metrics and tags, each trace's
-    info, then every span of the run in one call, the staged artifacts, the run's end. Every call raises
+    """Write a planned run: its traces built first (`planned_trace`), then the run with its tags, its
+    params and metrics (in the import's transaction, its end with them), each trace's info, every span of
+    the run in one call, the staged artifacts (on another store, then the run's end). Every call raises
     unless the store took what it sent. None, with nothing written, when the session has a run already (a
     previous attempt was cut off: `log_spool` completes that one) or its traces could not be built here
-    (`log_spool` says why).
+    (`log_spool` builds them through MLflow's tracing, and says what is wrong).
     """
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracing.client import TracingClient
@@ -490,7 +493,7 @@ def write_plan(plan: RunPlan, *, tracking_uri: str, experiment_id: str) -> Logge
         return None
     try:
         traces = _built_traces(tracking_uri, experiment_id, plan)
-    except LoggingError:
+    except Exception:  # another MLflow than the one `planned_trace` follows: `log_spool` uses its tracing
         return None
     metrics = [Metric(*point) for point in plan.metrics]
     params = [Param(k, v) for k, v in plan.params.items()]
@@ -576,59 +579,155 @@ def spans_upserted_in_one_statement() -> Iterator[None]:
 
 
 def _built_traces(uri: str, experiment_id: str, plan: RunPlan) -> list[tuple[Any, list[Any]]]:
-    """The planned run's traces built through MLflow's tracing, kept instead of written: each trace's
-    `TraceInfo` (its run id `RUN_ID_STAND_IN`) and its finished spans.
-
-    Raises:
-        LoggingError: a trace was not built (tracing disabled, MLflow exporting asynchronously).
-    """
-    if not plan.trace_plans:
-        return []
-    with captured_traces() as captured, global_tracking_uri(uri):
-        ids = [
-            _emit_planned(experiment_id, RUN_ID_STAND_IN, plan.session_id, plan.trace_metadata, trace)
+    """The planned run's traces, each trace's `TraceInfo` (its run id `RUN_ID_STAND_IN`) and its finished
+    spans in the order MLflow's exporter sends them (as each ends: children first, the root last), built
+    without OpenTelemetry's tracer (`planned_trace`)."""
+    with global_tracking_uri(uri):  # what MLflow's span and preview code ask about the store
+        return [
+            planned_trace(experiment_id, RUN_ID_STAND_IN, plan.session_id, plan.trace_metadata, trace)
             for trace in plan.trace_plans
         ]
-    missing = [trace_id for trace_id in ids if trace_id not in captured]
-    if missing:
-        raise LoggingError(f"trace {missing[0]} was not built (MLflow exports traces asynchronously)")
-    return [captured[trace_id] for trace_id in ids]
 
 
-@contextlib.contextmanager
-def captured_traces() -> Iterator[dict[str, tuple[Any, list[Any]]]]:
-    """Keep the traces MLflow's exporter would write (trace id -> its info and spans) instead of writing
-    them: `write_plan` builds a planned run's traces before its run exists. Re-entrant inside
-    `trace_writes`."""
-    import copy
+@functools.lru_cache(maxsize=1)
+def _trace_env_metadata() -> dict[str, str]:
+    """What MLflow's span processor puts in every trace's metadata about the logging process
+    (`mlflow.tracing.utils.environment.resolve_env_metadata`) but its git state: a session's trace carries
+    the session's (`trace_metadata` always sets those keys), and MLflow's imports GitPython for it."""
+    from mlflow.tracking.context.git_context import GitRunContext
+    from mlflow.tracking.context.registry import resolve_tags
+    from mlflow.utils.mlflow_tags import TRACE_RESOLVE_TAGS_ALLOWLIST
 
-    from mlflow.tracing.client import TracingClient
-    from mlflow.tracing.constant import SpansLocation, TraceTagKey
+    tags = resolve_tags(ignore=[GitRunContext])  # type: ignore[list-item]
+    return {key: value for key, value in tags.items() if key in TRACE_RESOLVE_TAGS_ALLOWLIST}
 
-    captured: dict[str, tuple[Any, list[Any]]] = {}
-    pending: dict[str, list[Any]] = {}
 
-    def log_spans(self: Any, location: str, spans: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
-        for span in spans:
-            pending.setdefault(span.trace_id, []).append(span)
-        return list(spans)
+@functools.lru_cache(maxsize=1)
+def _span_resource_and_limits() -> tuple[Any, Any]:
+    """One OpenTelemetry resource and one set of span limits for every span `planned_trace` makes (a span
+    built without them detects its resource afresh, in a thread pool)."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import SpanLimits
 
-    def start_trace(self: Any, trace_info: Any, *args: Any, **kwargs: Any) -> Any:
-        captured[trace_info.trace_id] = (trace_info, pending.pop(trace_info.trace_id, []))
-        returned = copy.deepcopy(trace_info)
-        # As the store answers once it holds the spans: MLflow's exporter then uploads no span file.
-        returned.tags[TraceTagKey.SPANS_LOCATION] = SpansLocation.TRACKING_STORE.value
-        return returned
+    return Resource.get_empty(), SpanLimits()
 
-    with _TRACE_WRITES_LOCK:
-        original = (TracingClient.log_spans, TracingClient.start_trace)
-        TracingClient.log_spans = log_spans  # type: ignore[method-assign]
-        TracingClient.start_trace = start_trace  # type: ignore[method-assign]
-    try:
-        yield captured
-    finally:
-        with _TRACE_WRITES_LOCK:
-            TracingClient.log_spans, TracingClient.start_trace = original  # type: ignore[method-assign]
+
+def planned_trace(
+    experiment_id: str, run_id: str, session_id: str, metadata: dict[str, str], plan: TracePlan
+) -> tuple[Any, list[Any]]:
+    """The trace `_emit_planned` sends through MLflow's tracing, field for field, built directly: its
+    `TraceInfo` and its spans in the order MLflow's exporter sends them (each as it ends). `metadata` is
+    `trace_metadata(record)` (it always names the session's git state: MLflow's would be this process's).
+
+    MLflow's tracer runs each span through its span processors and exporter (a trace manager, span
+    registries, locks, an export per span and per trace; and the first trace of a process imports
+    GitPython and MLflow's pyfunc): about half of the writer's cost of a trace. Here each span is an
+    OpenTelemetry SDK span with no span processor, wrapped in MLflow's own `LiveSpan`, which sets its
+    attributes, inputs, outputs, status and log level as it does for `start_span_no_context`; the trace's
+    info is filled in as MLflow's span processor and exporter fill it (`MlflowV3SpanProcessor._start_trace`,
+    `_update_trace_info`, `InMemoryTraceManager.pop_trace`, `add_size_stats_to_trace_metadata`), with
+    MLflow's helpers for each part. `test_import_batch.py` compares both, field by field, also through the
+    store (`mlflow.search_traces`).
+    """
+    from mlflow.entities import LiveSpan, Trace, TraceData, TraceInfo, TraceLocation, TraceState
+    from mlflow.tracing.constant import (
+        MAX_CHARS_IN_TRACE_INFO_METADATA,
+        TRACE_SCHEMA_VERSION,
+        TRACE_SCHEMA_VERSION_KEY,
+        TRUNCATION_SUFFIX,
+        SpanAttributeKey,
+        TraceMetadataKey,
+        TraceTagKey,
+    )
+    from mlflow.tracing.utils import (
+        add_size_stats_to_trace_metadata,
+        aggregate_usage_from_spans,
+        exclude_immutable_tags,
+        generate_mlflow_trace_id_from_otel_trace_id,
+        update_trace_state_from_span_conditionally,
+    )
+    from mlflow.tracing.utils.truncation import set_request_response_preview
+    from opentelemetry import trace as trace_api
+    from opentelemetry.sdk.trace import _Span
+
+    def truncated(value: str | None) -> str:  # MLflow's `BaseMlflowSpanProcessor._truncate_metadata`
+        if not value:
+            return ""
+        if len(value) > MAX_CHARS_IN_TRACE_INFO_METADATA:
+            value = value[: MAX_CHARS_IN_TRACE_INFO_METADATA - len(TRUNCATION_SUFFIX)] + TRUNCATION_SUFFIX
+        return value
+
+    resource, limits = _span_resource_and_limits()
+    # As OpenTelemetry's tracer makes them: random ids, sampled, the trace id flagged random.
+    flags = trace_api.TraceFlags(trace_api.TraceFlags.SAMPLED | trace_api.TraceFlags.RANDOM_TRACE_ID)
+    otel_trace_id = random.getrandbits(128)
+    trace_id = generate_mlflow_trace_id_from_otel_trace_id(otel_trace_id)
+    root = plan.spans[0]
+    info = TraceInfo(
+        trace_id=trace_id,
+        trace_location=TraceLocation.from_experiment_id(experiment_id),
+        request_time=_ns(root.start) // 1_000_000,
+        execution_duration=None,
+        state=TraceState.IN_PROGRESS,
+        trace_metadata={
+            **_trace_env_metadata(),
+            TRACE_SCHEMA_VERSION_KEY: str(TRACE_SCHEMA_VERSION),
+            schema.TRACE_SOURCE_RUN: run_id,
+            **metadata,
+            schema.TRACE_SESSION: plan.session_id,
+        },
+        tags={
+            TraceTagKey.TRACE_NAME: root.name,
+            **exclude_immutable_tags({schema.TAG_SESSION_ID: session_id, schema.TRACE_TAG_KEY: plan.key}),
+        },
+    )
+    spans: list[Any] = []
+    for spec in plan.spans:
+        start = _ns(spec.start)
+        # What MLflow's `start_detached_span` hands its tracer.
+        attributes = {SpanAttributeKey.START_TIME_NS: json.dumps(start)}
+        if spec.parent is None:
+            attributes[SpanAttributeKey.EXPERIMENT_ID] = json.dumps(experiment_id)
+        otel_span = _Span(
+            name=spec.name,
+            context=trace_api.SpanContext(
+                otel_trace_id, random.getrandbits(64), is_remote=False, trace_flags=flags
+            ),
+            parent=None if spec.parent is None else spans[spec.parent]._span.get_span_context(),
+            resource=resource,
+            attributes=attributes,
+            limits=limits,
+        )
+        otel_span.start(start_time=start)
+        span = LiveSpan(otel_span, trace_id)
+        span.set_span_type(spec.span_type)
+        if spec.inputs is not None:
+            span.set_inputs(spec.inputs)
+        span.set_attributes(spec.attributes or {})
+        spans.append(span)
+    if plan.request:  # `_set_previews`
+        info.request_preview = plan.request[:PREVIEW_MAX]
+    if plan.response:
+        info.response_preview = plan.response[:PREVIEW_MAX]
+    for spec, span in zip(reversed(plan.spans), reversed(spans), strict=True):
+        assert spec.end is not None
+        span.end(outputs=spec.outputs, status="ERROR" if spec.error else "OK", end_time_ns=_ns(spec.end))
+    root_span = spans[0]._span
+    info.request_time = root_span.start_time // 1_000_000
+    info.execution_duration = (root_span.end_time - root_span.start_time) // 1_000_000
+    update_trace_state_from_span_conditionally(Trace(info, TraceData()), root_span)
+    info.trace_metadata[TraceMetadataKey.INPUTS] = truncated(
+        root_span.attributes.get(SpanAttributeKey.INPUTS)
+    )
+    info.trace_metadata[TraceMetadataKey.OUTPUTS] = truncated(
+        root_span.attributes.get(SpanAttributeKey.OUTPUTS)
+    )
+    if usage := aggregate_usage_from_spans(spans):
+        info.trace_metadata[TraceMetadataKey.TOKEN_USAGE] = json.dumps(usage)
+    data = TraceData(spans=[span.to_immutable_span() for span in spans])
+    set_request_response_preview(info, data)
+    add_size_stats_to_trace_metadata(Trace(info, data))
+    return info, spans[::-1]
 
 
 def _upload_artifacts(spool: RunSpool, record: SessionRecord, repo: Any, created: bool) -> None:

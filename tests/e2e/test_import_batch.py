@@ -9,6 +9,7 @@ import is interrupted with a batch open.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import re
@@ -510,3 +511,116 @@ def test_spans_upserted_in_one_statement_store_what_mlflow_own_upsert_stores(tmp
             stored.append(session.execute(sqlalchemy.text("SELECT * FROM spans ORDER BY span_id")).all())
     assert stored[1] == stored[0]
     assert [(r.span_id, r.name) for r in stored[0]] == [("a", "again"), ("b", "updated")]
+
+
+def _through_mlflow_tracing(uri: str, experiment_id: str, plan: Any, metadata: dict[str, str]) -> Any:
+    """A trace built by MLflow's own tracing (`logger._emit_planned`), its info and spans kept as its
+    exporter hands them to the store."""
+    import mlflow
+    from mlflow.tracing.client import TracingClient
+    from mlflow.tracing.constant import SpansLocation, TraceTagKey
+
+    from claude_tui.tracking.store import global_tracking_uri
+
+    kept: dict[str, Any] = {"spans": []}
+
+    def log_spans(self: Any, location: str, spans: list[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        kept["spans"].extend(spans)
+        return list(spans)
+
+    def start_trace(self: Any, trace_info: Any, *args: Any, **kwargs: Any) -> Any:
+        kept["info"] = trace_info
+        returned = copy.deepcopy(trace_info)
+        # As the store answers once it holds the spans: MLflow's exporter then uploads no span file.
+        returned.tags[TraceTagKey.SPANS_LOCATION] = SpansLocation.TRACKING_STORE.value
+        return returned
+
+    with pytest.MonkeyPatch.context() as patch, global_tracking_uri(uri):
+        patch.setenv(*logger.SYNC_TRACE_EXPORT)
+        patch.setattr(TracingClient, "log_spans", log_spans)
+        patch.setattr(TracingClient, "start_trace", start_trace)
+        logger._emit_planned(experiment_id, logger.RUN_ID_STAND_IN, "session-1", metadata, plan)
+        mlflow.flush_trace_async_logging()  # a process whose MLflow was set up to export asynchronously
+    return kept["info"], kept["spans"]
+
+
+def _trace_view(info: Any, spans: list[Any]) -> Any:
+    """A trace's info and spans as dicts, its made-up ids replaced by their order of appearance."""
+    text = json.dumps({"info": info.to_dict(), "spans": [s.to_dict() for s in spans]}, sort_keys=True)
+    for index, value in enumerate([info.trace_id, *(s.span_id for s in spans)]):
+        text = text.replace(value, f"<id {index}>")
+    text = re.sub(r'"trace_id": "[^"]*"', '"trace_id": "<trace>"', text)
+    return json.loads(_number_span_ids(text))
+
+
+def test_a_planned_trace_is_the_one_mlflow_own_tracing_builds(tmp_path: Path) -> None:
+    """`logger.planned_trace` (the writer's traces without OpenTelemetry's tracer) against MLflow's tracing
+    on the same plans, field by field: nested spans, a failed tool, a failed turn, text past MLflow's
+    metadata limit, non-ASCII text, token usage, no inputs or outputs, a turn without previews."""
+    from mlflow import MlflowClient
+
+    from claude_tui.tracking.record import SpanSpec, TracePlan
+    from claude_tui.tracking.store import global_tracking_uri
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    experiment_id = MlflowClient(uri).create_experiment("e")
+    usage = {"input_tokens": 120, "output_tokens": 8, "total_tokens": 128}
+    long = "ünïcode ✓ " * 60  # past MLflow's 250 characters of trace metadata
+    turn = TracePlan(
+        key="turn 1",
+        session_id="conversation-1",
+        request="Run the checks",
+        response=long,
+        spans=[
+            SpanSpec(
+                "turn 1",
+                "AGENT",
+                100.0,
+                109.5,
+                None,
+                {"prompt": "Run the checks"},
+                {"response": long},
+                {"turn": 1, "cwd": "/srv/app"},
+            ),
+            SpanSpec(
+                "claude-sonnet-4-5",
+                "LLM",
+                100.25,
+                101.0,
+                0,
+                None,
+                {"text": "ok"},
+                {"mlflow.chat.tokenUsage": usage, "mlflow.llm.model": "claude-sonnet-4-5"},
+            ),
+            SpanSpec("Task", "AGENT", 101.0, 108.0, 0, {"prompt": "look around"}, None, {}),
+            SpanSpec(
+                "Bash", "TOOL", 101.5, 102.0, 2, {"command": "make check"}, "Exit code 2", {}, error=True
+            ),
+            SpanSpec("Read", "TOOL", 102.0, 102.125, 2, {"file_path": "/srv/app/ü.txt"}, long, {}),
+        ],
+    )
+    failed = TracePlan(
+        key="turn 2",
+        session_id="conversation-1",
+        request="",
+        response="",
+        spans=[SpanSpec("turn 2", "AGENT", 110.0, 111.0, None, None, None, {"turn": 2}, error=True)],
+    )
+    metadata = {  # as `logger.trace_metadata` makes it: the session's git state, not this process's
+        schema.TRACE_SESSION: "conversation-1",
+        schema.TRACE_USER: "me",
+        schema.TAG_USER: "me",
+        schema.TRACE_SOURCE_NAME: schema.SOURCE_NAME,
+        schema.TRACE_GIT_COMMIT: "",
+        schema.TRACE_GIT_BRANCH: "main",
+        schema.TRACE_GIT_REPO_URL: "",
+    }
+    for plan in (turn, failed):
+        expected = _trace_view(*_through_mlflow_tracing(uri, experiment_id, plan, metadata))
+        with global_tracking_uri(uri):
+            got = _trace_view(
+                *logger.planned_trace(experiment_id, logger.RUN_ID_STAND_IN, "session-1", metadata, plan)
+            )
+        for part in ("info", "spans"):
+            assert got[part] == expected[part], (plan.key, part)
+        assert len(got["spans"]) == len(plan.spans) and got["spans"][-1]["parent_span_id"] is None

@@ -10,6 +10,7 @@ Imports inside functions count (the lazy ones are most of the product's); the im
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import sys
 import tomllib
@@ -59,6 +60,12 @@ def test_runtime_dependencies_are_what_the_product_imports() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {re.split(r"[<>=!~ \[;]", spec, maxsplit=1)[0].lower().replace("-", "_") for spec in
                 project["dependencies"]}  # fmt: skip
+    # A distribution of a namespace package is imported by the namespace's name (opentelemetry-sdk).
+    provides: dict[str, set[str]] = {}
+    for module, distributions in importlib.metadata.packages_distributions().items():
+        for distribution in distributions:
+            provides.setdefault(distribution.lower().replace("-", "_"), set()).add(module)
+    declared = {name if name in provides.get(name, {name}) else min(provides[name]) for name in declared}
     assert imported == declared
 
 
