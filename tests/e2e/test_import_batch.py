@@ -391,6 +391,31 @@ def test_the_experiment_is_read_once_per_transaction_and_mlflow_own_method_is_ba
     assert len(reads) == before + 2, "outside a transaction, MLflow reads it every time"
 
 
+def test_a_new_run_s_inputs_are_not_read_back_and_mlflow_own_method_is_back_after(
+    data: Path, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow's `create_run` reads the new run's dataset inputs back (a join of three tables); the import's
+    writer creates runs that have none, so it skips that read, and only while it creates them."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    reads: list[list[str]] = []
+    real_get_run_inputs = SqlAlchemyStore._get_run_inputs
+
+    def get_run_inputs(self: Any, session: Any, run_uuids: list[str]) -> Any:
+        reads.append(list(run_uuids))
+        return real_get_run_inputs(self, session, run_uuids)
+
+    monkeypatch.setattr(SqlAlchemyStore, "_get_run_inputs", get_run_inputs)
+    summary = _import(data, store_uri)
+    assert len(summary.imported) == len(MANIFEST) and not summary.failed
+    assert reads == []
+    store = transaction.sqlite_store(store_uri)
+    assert "_get_run_inputs" not in vars(store)
+    runs = _runs(store_uri)
+    assert len(reads) == 1, "outside the writer's create_run, MLflow reads them"
+    assert all(run.inputs.dataset_inputs == [] for run in runs)
+
+
 def test_a_new_runs_params_and_metrics_inserted_at_once_read_back_as_log_batch_writes_them(
     tmp_path: Path,
 ) -> None:
