@@ -22,6 +22,8 @@ on the first `--anchor-size` sessions, so the before and after of a change share
 `--anchor none` skips it. The last line prints target 5 of issue 19 (>= 20 sessions/s) against both.
 
 Run: `.venv/bin/python benchmarks/bench_import.py [--sizes 100 300] [--anchor REV] [--anchor-size 100]`.
+`--parts N` prints instead the writer's CPU per session part by part (`writer_parts`: N sessions prepared in
+this process, then written as the import writes them, each part timed).
 """
 
 from __future__ import annotations
@@ -180,6 +182,99 @@ def measure(count: int) -> dict[str, Any]:
     }
 
 
+WRITER_PARTS = (
+    ("claude_tui.tracking.logger", "write_plan", "write_plan (all)"),
+    ("mlflow.store.tracking.sqlalchemy_store:SqlAlchemyStore", "log_spans", "log_spans"),
+    ("mlflow.store.tracking.sqlalchemy_store:SqlAlchemyStore", "start_trace", "start_trace"),
+    ("claude_tui.tracking.logger", "_built_traces", "building the traces"),
+    ("claude_tui.tracking.logger", "insert_new_run_data", "insert_new_run_data"),
+    ("claude_tui.tracking.logger", "_create_run", "create_run"),
+    ("mlflow.store.tracking.sqlalchemy_store:SqlAlchemyStore", "update_run_info", "set_terminated"),
+    ("mlflow.store.artifact.local_artifact_repo:LocalArtifactRepository", "log_artifacts", "log_artifacts"),
+    ("claude_tui.tracking.transaction", "has_session_run", "has_session_run"),
+    ("claude_tui.tracking.transaction:StoreTransaction", "commit", "commit"),
+)
+"""What `--parts` times in the writer: (module[:class], function, label)."""
+
+
+def writer_parts(count: int) -> list[dict[str, Any]]:
+    """The writer's CPU per session, part by part: the first `count` sessions prepared in this process (as
+    a parsing process does), then written in transactions of `importer.BATCH_SESSIONS` by `write_plan`, with
+    `time.process_time` around each part (`WRITER_PARTS`; nested parts count in both). No pool, so the
+    figures are the writer's own, without the parsing processes competing for the cores."""
+    import importlib
+    import logging
+    import tempfile
+
+    import mlflow  # noqa: F401 - loaded before the clock starts
+
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    from mlflow import MlflowClient
+
+    from claude_tui.tracking import importer, logger, transaction
+    from claude_tui.tracking.store import get_or_create_experiment
+
+    work = Path(tempfile.mkdtemp(prefix="parts-", dir=BENCH))
+    os.environ["CLAUDE_TUI_HOME"] = str(work / "home")
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    MlflowClient(uri).search_experiments()
+    experiment_id = get_or_create_experiment("claude-sessions", uri)
+    (work / "spools").mkdir()
+    options = importer.PrepareOptions(
+        spool_root=work / "spools",
+        experiment_id=experiment_id,
+        tracking_uri=uri,
+        experiment="claude-sessions",
+        now=time.time(),
+    )
+    start = time.process_time()
+    plans = [importer.prepare_session(path, options).plan for path in build_sessions(count)]
+    prepare = time.process_time() - start
+    spent: dict[str, float] = dict.fromkeys([label for _, _, label in WRITER_PARTS], 0.0)
+    originals = []
+    for where, name, label in WRITER_PARTS:
+        module, _, cls = where.partition(":")
+        owner = importlib.import_module(module)
+        owner = getattr(owner, cls) if cls else owner
+        real = getattr(owner, name)
+        originals.append((owner, name, real))
+
+        def timed(*args: Any, _real: Any = real, _label: str = label, **kwargs: Any) -> Any:
+            began = time.process_time()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                spent[_label] += time.process_time() - began
+
+        setattr(owner, name, timed)
+    try:
+        with logger.trace_writes(), importer._environment(importer.SYNC_TRACE_ENV):
+            for first in range(0, count, importer.BATCH_SESSIONS):
+                batch = transaction.open_transaction(uri)
+                assert batch is not None
+                for plan in plans[first : first + importer.BATCH_SESSIONS]:
+                    assert plan is not None
+                    with batch.session():
+                        assert logger.write_plan(plan, tracking_uri=uri, experiment_id=experiment_id)
+                batch.commit()
+    finally:
+        for owner, name, real in originals:
+            setattr(owner, name, real)
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [
+        {
+            "part": "preparing (a parsing process's work)",
+            "cpu_ms_per_session": round(1000 * prepare / count, 1),
+        }
+    ]
+    rows += [
+        {"part": label, "cpu_ms_per_session": round(1000 * value / count, 1)}
+        for label, value in spent.items()
+    ]
+    return rows
+
+
 def _cpu_seconds(resource: Any, children: bool = True) -> float:
     """User + system CPU of this process and (unless not wanted) its finished children (the parsing pool's
     workers)."""
@@ -237,12 +332,24 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         "--anchor", default=ANCHOR, help="the version to compare with (a git revision), or none"
     )
     parser.add_argument("--anchor-size", type=int, default=100)
+    parser.add_argument(
+        "--parts",
+        type=int,
+        metavar="N",
+        help="instead: the writer's CPU per session part by part, N sessions",
+    )
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--tree", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure is not None:
         print(json.dumps(measure(args.measure)))
         return []
+    if args.parts is not None:
+        rows = writer_parts(args.parts)
+        print("| part | CPU ms per session |\n|---|---|")
+        print("\n".join(f"| {row['part']} | {row['cpu_ms_per_session']} |" for row in rows))
+        print(f"\n{args.parts} sessions; load {os.getloadavg()[0]:.1f}")
+        return rows
     build_sessions(max([*args.sizes, args.anchor_size]))
     rows = []
     anchor = None if args.anchor == "none" else args.anchor
