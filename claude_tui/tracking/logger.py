@@ -14,7 +14,6 @@ import contextlib
 import functools
 import json
 import os
-import random
 import shutil
 import tempfile
 import threading
@@ -615,13 +614,14 @@ def _trace_env_metadata() -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _span_resource_and_limits() -> tuple[Any, Any]:
-    """One OpenTelemetry resource and one set of span limits for every span `planned_trace` makes (a span
-    built without them detects its resource afresh, in a thread pool)."""
+def _span_parts() -> tuple[Any, Any, Any]:
+    """One OpenTelemetry resource, one set of span limits and the tracer's own id generator for every span
+    `planned_trace` makes (a span built without a resource detects one afresh, in a thread pool)."""
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import SpanLimits
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
-    return Resource.get_empty(), SpanLimits()
+    return Resource.get_empty(), SpanLimits(), RandomIdGenerator()
 
 
 def planned_trace(
@@ -669,10 +669,10 @@ def planned_trace(
             value = value[: MAX_CHARS_IN_TRACE_INFO_METADATA - len(TRUNCATION_SUFFIX)] + TRUNCATION_SUFFIX
         return value
 
-    resource, limits = _span_resource_and_limits()
-    # As OpenTelemetry's tracer makes them: random ids, sampled, the trace id flagged random.
+    resource, limits, ids = _span_parts()
+    # As OpenTelemetry's tracer makes them: its random ids, sampled, the trace id flagged random.
     flags = trace_api.TraceFlags(trace_api.TraceFlags.SAMPLED | trace_api.TraceFlags.RANDOM_TRACE_ID)
-    otel_trace_id = random.getrandbits(128)
+    otel_trace_id = ids.generate_trace_id()
     trace_id = generate_mlflow_trace_id_from_otel_trace_id(otel_trace_id)
     root = plan.spans[0]
     info = TraceInfo(
@@ -703,7 +703,7 @@ def planned_trace(
         otel_span = _Span(
             name=spec.name,
             context=trace_api.SpanContext(
-                otel_trace_id, random.getrandbits(64), is_remote=False, trace_flags=flags
+                otel_trace_id, ids.generate_span_id(), is_remote=False, trace_flags=flags
             ),
             parent=None if spec.parent is None else spans[spec.parent]._span.get_span_context(),
             resource=resource,
