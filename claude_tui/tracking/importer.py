@@ -701,6 +701,7 @@ def import_sessions(
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environment(SYNC_TRACE_ENV))
         stack.enter_context(trace_writes())
+        stack.enter_context(_long_lived_objects_frozen())
         staging: Path | None = None
         if not dry_run:
             # Not the live spool folder: a spool left by an interrupted import must not be synced as `live`.
@@ -860,6 +861,25 @@ def _remove_artifacts(uris: Iterable[str | None]) -> None:
         if uri and uri.startswith("file:"):
             folder = Path(local_file_uri_to_path(uri))  # <root>/<experiment id>/<run id>/artifacts
             shutil.rmtree(folder.parent if folder.name == "artifacts" else folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _long_lived_objects_frozen() -> Iterator[None]:
+    """Python's cyclic collector leaves the objects this process holds now alone until the import ends
+    (`gc.freeze`): MLflow's modules, SQLAlchemy's and the store's set-up, about 300,000 objects that live as
+    long as the process. Each full collection walked them all (about 0.2 CPU s, one per 100 sessions or
+    so, 2 ms a session); a session's own objects are collected as before. Nested imports keep the outer
+    freeze."""
+    import gc
+
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextlib.contextmanager

@@ -649,3 +649,26 @@ def test_a_planned_trace_is_the_one_mlflow_own_tracing_builds(tmp_path: Path) ->
         for part in ("info", "spans"):
             assert got[part] == expected[part], (plan.key, part)
         assert len(got["spans"]) == len(plan.spans) and got["spans"][-1]["parent_span_id"] is None
+
+
+def test_the_objects_alive_before_an_import_are_left_to_it_uncollected_and_given_back_after(
+    data: Path, store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While it imports, the writer's cyclic collector skips the objects that were alive before (MLflow's
+    modules, the store's set-up: each full collection walked them all); afterwards they are collected as
+    before."""
+    import gc
+
+    frozen: list[int] = []
+    real_write_plan = logger.write_plan
+
+    def write_plan(plan: logger.RunPlan, **kwargs: Any) -> Any:
+        frozen.append(gc.get_freeze_count())
+        return real_write_plan(plan, **kwargs)
+
+    monkeypatch.setattr(logger, "write_plan", write_plan)
+    assert gc.get_freeze_count() == 0
+    summary = _import(data, store_uri)
+    assert len(summary.imported) == len(MANIFEST) and not summary.failed
+    assert len(frozen) == len(MANIFEST) and min(frozen) > 10_000, frozen
+    assert gc.get_freeze_count() == 0
