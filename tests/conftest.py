@@ -8,6 +8,7 @@
   `.stub` (a running `StubServer`) serves the scenario; the test fails if the CLI tried to reach any other
   host (the stub is its HTTP(S) proxy). See docs/offline-cli.md.
 - Snapshots of pytest-textual-snapshot live in the top-level `snapshots/` folder.
+- SIGTERM ends a run as ctrl+c does: the teardown runs (tests/e2e/test_terminated_pytest.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import signal
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -40,6 +42,48 @@ else:
         return str(SNAPSHOTS_DIR / test_location.basename)
 
     SVGImageExtension.dirname = classmethod(_snapshot_dirname)
+
+
+# --- ended from outside: SIGTERM tears down as ctrl+c does --------------------------------------------------
+
+_tearing_down = False
+_terminated = False
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (`timeout`, a CI's cancel) ends the run as ctrl+c does, so pytest's teardown runs: servers,
+    PostgreSQL clusters (pg_ctl runs them detached: a pytest killed outright left one running for hours) and
+    owners are stopped. Once only: a second SIGTERM, or one that comes while the teardown runs, would cut the
+    teardown short and is ignored (SIGKILL still ends the run)."""
+    global _terminated
+    _terminated = True
+    signal.signal(signal.SIGTERM, _ignore)
+    if not _tearing_down:
+        raise KeyboardInterrupt("SIGTERM")
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """Does nothing (not SIG_IGN, which a program started during the teardown would inherit)."""
+
+
+def _listen_for_sigterm() -> None:
+    if not _terminated and signal.getsignal(signal.SIGTERM) is not _on_sigterm:
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _listen_for_sigterm()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _listen_for_sigterm()  # an app an earlier test ran in-process may have taken SIGTERM over (SignalDoor)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    global _tearing_down
+    _tearing_down = True  # the session's fixtures are torn down after this hook's first implementation
 
 
 # --- no network but loopback --------------------------------------------------------------------------------

@@ -239,17 +239,35 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeo
 
 
 def stop_group(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
-    """SIGTERM the process group `proc` leads, SIGKILL what is left after `grace` seconds."""
+    """SIGTERM the process group `proc` leads, SIGKILL what is left after `grace` seconds (at once when the
+    wait is interrupted)."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # the job-queue children linger ~30 s after SIGTERM
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the job-queue children linger ~30 s after SIGTERM
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def postgres_cluster(folder: Path) -> Iterator[PostgresCluster]:
+    """A `PostgresCluster` started in `folder` (made here), stopped when the block ends however it ends.
+
+    `pg_ctl` runs the server detached from us: nothing stops it if this process dies first. A pytest ended
+    from outside (SIGTERM) runs its teardown (tests/conftest.py turns the signal into KeyboardInterrupt), and
+    so this `finally`.
+    """
+    cluster = PostgresCluster(folder)
+    folder.mkdir()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
 
 
 @contextlib.contextmanager
@@ -262,51 +280,51 @@ def team_server(*, workers: int = 1, timeout: float = START_TIMEOUT) -> Iterator
     """
     folder = Path(tempfile.mkdtemp(prefix="claude-tui-team-"))
     os.chmod(folder, 0o711)  # PostgreSQL's user must reach its own folder inside (and read nothing else)
-    postgres = PostgresCluster(folder / "postgres")
-    postgres.folder.mkdir()
-    proc: subprocess.Popen[bytes] | None = None
     try:
-        postgres.start()
-        backend = postgres.create_database("mlflow")
-        auth_db = postgres.create_database("mlflow_auth")
-        tokens = folder / "tokens.json"
-        tokens.write_text("{}")
-        config = folder / "basic_auth.ini"
-        config.write_text(
-            "[mlflow]\n"
-            "default_permission = NO_PERMISSIONS\n"
-            f"database_uri = {auth_db}\n"
-            f"admin_username = {ADMIN_USER}\n"
-            f"admin_password = {ADMIN_PASSWORD}\n"
-            "authorization_function = tests.support.bearer_auth:authenticate_request\n"
-            "auth_cache_ttl_seconds = 600\n"
-        )
-        artifacts = folder / "artifacts"
-        port = free_port()
-        log_path = folder / "server.log"
-        root = Path(__file__).resolve().parents[2]
-        env = {
-            **os.environ,
-            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-            "MLFLOW_AUTH_CONFIG_PATH": str(config),
-            "MLFLOW_FLASK_SERVER_SECRET_KEY": "tests-only-secret-key",
-            "CLAUDE_TUI_TEST_TOKENS": str(tokens),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
-        }
-        for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
-            env.pop(name, None)
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                [str(Path(sys.executable).with_name("mlflow")), "server", "--app-name", "basic-auth",
-                 "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                 "--backend-store-uri", backend, "--artifacts-destination", str(artifacts)],
-                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
-            )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        wait_until_up(url, proc, log_path, timeout)
-        yield TeamServer(url, folder, postgres, proc, backend, artifacts, log_path, tokens_file=tokens)
+        with postgres_cluster(folder / "postgres") as postgres:
+            backend = postgres.create_database("mlflow")
+            auth_db = postgres.create_database("mlflow_auth")
+            tokens = folder / "tokens.json"
+            tokens.write_text("{}")
+            config = folder / "basic_auth.ini"
+            config.write_text(
+                "[mlflow]\n"
+                "default_permission = NO_PERMISSIONS\n"
+                f"database_uri = {auth_db}\n"
+                f"admin_username = {ADMIN_USER}\n"
+                f"admin_password = {ADMIN_PASSWORD}\n"
+                "authorization_function = tests.support.bearer_auth:authenticate_request\n"
+                "auth_cache_ttl_seconds = 600\n"
+            )
+            artifacts = folder / "artifacts"
+            port = free_port()
+            log_path = folder / "server.log"
+            root = Path(__file__).resolve().parents[2]
+            env = {
+                **os.environ,
+                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+                "MLFLOW_AUTH_CONFIG_PATH": str(config),
+                "MLFLOW_FLASK_SERVER_SECRET_KEY": "tests-only-secret-key",
+                "CLAUDE_TUI_TEST_TOKENS": str(tokens),
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+            }
+            for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+                env.pop(name, None)
+            with log_path.open("wb") as log:
+                proc = subprocess.Popen(
+                    [str(Path(sys.executable).with_name("mlflow")), "server", "--app-name", "basic-auth",
+                     "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                     "--backend-store-uri", backend, "--artifacts-destination", str(artifacts)],
+                    env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
+                )  # fmt: skip
+            # The server goes before its database; the cluster goes even if stopping the server fails.
+            try:
+                url = f"http://127.0.0.1:{port}"
+                wait_until_up(url, proc, log_path, timeout)
+                yield TeamServer(
+                    url, folder, postgres, proc, backend, artifacts, log_path, tokens_file=tokens
+                )
+            finally:
+                stop_group(proc)
     finally:
-        if proc is not None:
-            stop_group(proc)
-        postgres.stop()
         shutil.rmtree(folder, ignore_errors=True)
