@@ -99,6 +99,17 @@ async def test_two_sessions_count_independently_into_two_runs(claude_env: Any, t
         assert metrics["user_prompts"] == 1
 
 
+def counted(take: Any, view: Any, taken: dict[Any, int]) -> Any:
+    """`view._take_snapshot` that counts the snapshots it took in `taken[view]`."""
+
+    def take_and_count() -> Any:
+        snapshot = take()
+        taken[view] += snapshot is not None
+        return snapshot
+
+    return take_and_count
+
+
 async def test_a_background_permission_prompt_marks_its_entry_rings_once_and_w_goes_there(
     claude_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -150,7 +161,12 @@ async def test_a_background_permission_prompt_marks_its_entry_rings_once_and_w_g
             (2, True, "waiting"),
         ]
         await wait_for(pilot, lambda: rings() >= 1, 30, "the outer terminal's bell")
-        await pilot.pause(3.0)  # a dozen polls of session 1, three of session 2 in the background
+        # A ring per poll or per hook would come with the next polls: three more snapshots of each session
+        # (session 2 in the background, still waiting) are counted, not waited for by the clock.
+        taken = {view: 0 for view in (one, two)}
+        for view in (one, two):
+            monkeypatch.setattr(view, "_take_snapshot", counted(view._take_snapshot, view, taken))
+        await wait_for(pilot, lambda: min(taken.values()) >= 3, 60, "three more polls of each session")
         assert rings() == 1, (bells, written)
         assert [text for text in written if "waiting for you: permission for Bash" in text]
 
