@@ -278,8 +278,7 @@ def claude_tui_env(env: Any, tmp_path: Path) -> dict[str, str]:
 
 def exit_claude(tmux: Any, window: str, status: Path, timeout: float = 120.0) -> tuple[int, str]:
     """Type /exit into Claude in `window`, wait for claude-tui to end; its exit status and what it printed."""
-    time.sleep(1.0)
-    tmux.type_line(window, "/exit")
+    tmux.type_line(window, "/exit", retype_after=10)
     deadline = time.monotonic() + timeout
     while not status.is_file() or not status.read_text().strip():
         assert time.monotonic() < deadline, "claude-tui did not end"
@@ -307,8 +306,7 @@ def test_claude_tui_resumes_and_continues_a_conversation(claude_env: Any, tmp_pa
         status = tmux.run("tui", argv, claude_tui_env(env, tmp_path), env.work_dir)
         tmux.wait_for_text("tui", "List the files here", 60)  # the resumed conversation is on screen
         tmux.wait_for_text("tui", "❯", 30)
-        time.sleep(1.5)
-        tmux.type_line("tui", "Go on where we were")
+        tmux.type_line("tui", "Go on where we were", retype_after=10)
         tmux.wait_for_text("tui", "Going on.", 120)
         code, shown = exit_claude(tmux, "tui", status)
     finally:
@@ -354,8 +352,7 @@ def test_a_permission_prompt_is_waiting_for_you_rings_tmux_and_runs_the_notify_c
         status = tmux.run("tui", argv, claude_tui_env(env, tmp_path), env.work_dir)
         tmux.select("tui")
         tmux.wait_for_text("tui", "❯", 60)
-        time.sleep(1.5)
-        tmux.type_line("tui", "Run a python check")
+        tmux.type_line("tui", "Run a python check", retype_after=10)
         tmux.select("home")  # the person looks elsewhere
         shown = tmux.wait_for_text("tui", "Do you want to proceed?", 120)
         deadline = time.monotonic() + 30

@@ -158,12 +158,31 @@ class TmuxWindows:
         """Type text literally."""
         self._tmux("send-keys", "-l", "-t", self.target(window), text)
 
-    def type_line(self, window: str, text: str) -> None:
+    def type_line(self, window: str, text: str, *, retype_after: float | None = None) -> None:
         """Type `text`, wait until the program shows it (once more than before), press Enter (as a person
-        submits a line: an Enter read with the text would be part of a paste)."""
+        submits a line: an Enter read with the text would be part of a paste).
+
+        `retype_after`: for Claude's prompt box just drawn (at start-up, or a resumed conversation): keys it
+        reads while it swaps screens are dropped, so while its box (`❯`) stays empty that many seconds after
+        a try, type the text again, as a person whose keys got lost does (as `tests.helpers.type_prompt`)."""
         before = self.screen(window).count(text)
+
+        def shown() -> bool:
+            return self.screen(window).count(text) > before
+
+        def empty() -> bool:
+            return any(line.strip() == "\u276f" for line in self.screen(window).splitlines())
+
+        deadline = time.monotonic() + 60
         self.text(window, text)
-        wait_until(lambda: self.screen(window).count(text) > before, 60, f"{window} to show {text!r}")
+        while retype_after is not None and time.monotonic() + retype_after < deadline:
+            tried = time.monotonic() + retype_after
+            while not shown() and time.monotonic() < tried:
+                time.sleep(0.1)
+            if shown() or not empty():
+                break
+            self.text(window, text)
+        wait_until(shown, max(deadline - time.monotonic(), 1.0), f"{window} to show {text!r}")
         self.keys(window, "Enter")
 
     def select(self, window: str) -> None:
