@@ -31,6 +31,7 @@ from typing import Any
 import pexpect
 
 from benchmarks.bench_startup import kill_owner, owner_pid, wait_until_gone
+from benchmarks.common import thread_cpu_seconds
 from benchmarks.startup_floor import drawn_banner
 from claude_tui.claude_env import DEFAULT_FILES, SCRIPTED_FLAGS, ClaudeEnvironment
 from claude_tui.scenarios import load_scenario
@@ -52,18 +53,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def thread_cpu_seconds(pid: int) -> float:
-    """CPU time the process's threads have used so far, to the nanosecond (`/proc/PID/task/*/schedstat`;
-    `/proc/PID/stat` counts in 10 ms ticks: 0.2 % of a 5 s window)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            total += int((task / "schedstat").read_text().split()[0])
-        except (OSError, ValueError, IndexError):  # a thread that ended meanwhile
-            continue
-    return total / 1e9
 
 
 def warm_logger_rss_mb(parent: int) -> float:

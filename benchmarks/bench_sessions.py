@@ -13,7 +13,11 @@ The time of one switch runs from writing the keys to the client's terminal until
 has arrived on it (the screen is drawn: both write the marker line last). ``--switches`` (20) switches each,
 alternating; medians and p95 printed with the load average. Target: < 50 ms (issue 16).
 
-Run: ``.venv/bin/python -m benchmarks.bench_sessions [--lines 10000] [--switches 20]``.
+``--tree DIR`` (several) switches in each tree's app (a checkout of claude-tui: the tree before a change,
+say), ``--rounds N`` apps per tree, the trees alternating: the same run, the same load.
+
+Run: ``.venv/bin/python -m benchmarks.bench_sessions [--lines 10000] [--switches 20]``, or
+``... --switches 40 --rounds 4 --tree /path/to/tree-before --tree .``.
 """
 
 from __future__ import annotations
@@ -110,6 +114,7 @@ def switches(
     count: int,
     footers: tuple[bytes, bytes] | None = None,
     cpu: list[float] | None = None,
+    settle: float = 0.0,
 ) -> list[float]:
     """Milliseconds from the switch key to the target's marker, `count` times, alternating between the
     sessions. The chord's first key (`prefix`) goes first, as a person types it, and is not timed.
@@ -117,8 +122,11 @@ def switches(
     `footers` (claude-tui): what its footer shows while a pane has the keyboard, and once the session keys
     work. The switch key goes once the second has arrived, and the next chord once the first is back (the
     footer is redrawn after each frame: a key sent before would go to the pane). tmux draws nothing for its
-    prefix: its switch key goes after 0.1 s of quiet. `cpu` gets the CPU seconds the program used in each
-    timed switch (what the switch would take on an idle machine; clock ticks of 10 ms)."""
+    prefix: its switch key goes after 0.1 s of quiet. With `settle`, claude-tui's switch key too waits for
+    that many seconds of quiet after the footer came (a person reads the keys before typing the next: the
+    footer's rebuild is then over; without it, its last frames ran with the switch). `cpu` gets the CPU
+    seconds the program used in each timed switch (what the switch would take on an idle machine; clock
+    ticks of 10 ms)."""
     times: list[float] = []
     for i in range(count):
         target = i % 2  # 0: the first session (A), 1: the second (B)
@@ -130,6 +138,8 @@ def switches(
         elif terminal.read_until(footers[1], timeout=10) is None:
             raise RuntimeError(f"the chord's first key was not taken: {terminal.seen[-2000:]!r}")
         cycle += terminal.seen
+        if footers is not None and settle:
+            terminal.drain(quiet=settle)
         used = cpu_seconds(terminal.process.pid)
         start = time.perf_counter()
         terminal.write(key(target))
@@ -147,17 +157,26 @@ def switches(
     return times
 
 
-def claude_tui(program: Path, lines: int, count: int, cpu: list[float]) -> list[float]:
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
+def claude_tui(
+    program: Path, lines: int, count: int, cpu: list[float], tree: Path = HERE.parent, settle: float = 0.0
+) -> list[float]:
+    """`count` switches in the app of `tree` (a claude-tui checkout: this one by default)."""
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "COLUMNS": str(COLS),
+        "LINES": str(ROWS),
+        "PYTHONPATH": str(tree),
+    }
     argv = [sys.executable, "-m", "benchmarks.sessions_app", str(program), str(lines)]
-    terminal = Terminal(argv, env=env, cwd=HERE.parent)
+    terminal = Terminal(argv, env=env, cwd=tree)
     try:
         if terminal.read_until(b"MARK-B-END", timeout=60) is None:  # the second session is shown last
             raise RuntimeError(f"claude-tui did not draw the second session: {terminal.seen[-2000:]!r}")
         terminal.drain(quiet=1.5, timeout=30)  # the sidebars' fill-in
         keys = lambda target: str(target + 1).encode()  # noqa: E731
         footers = (b"give claude-tui the keys", b"New session")
-        return switches(terminal, b"\x1d", keys, count, footers=footers, cpu=cpu)
+        return switches(terminal, b"\x1d", keys, count, footers=footers, cpu=cpu, settle=settle)
     finally:
         terminal.close()
 
@@ -196,7 +215,7 @@ def summary(name: str, times: list[float], lines: int, cpu: list[float] | None =
         "p95_ms": round(p95, 1),
         "max_ms": round(max(times), 1),
         "cpu_ms_per_switch": round(1000 * statistics.fmean(cpu), 1) if cpu else "",
-        "target_ms": TARGET_MS if name == "claude-tui" else "",
+        "target_ms": TARGET_MS if name.startswith("claude-tui") else "",
         "load": round(os.getloadavg()[0], 2),
     }
 
@@ -205,15 +224,33 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=10_000, help="scrollback lines in each session")
     parser.add_argument("--switches", type=int, default=20, help="switches measured on each side")
+    parser.add_argument(
+        "--tree", action="append", type=Path, help="a claude-tui checkout to switch in (several: compared)"
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.1,
+        help="seconds of quiet after the chord's footer before the switch key (0: at once)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="apps started per tree, the trees alternating")
     args = parser.parse_args(argv)
+    trees = [tree.resolve() for tree in args.tree or [HERE.parent]]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         program = Path(folder) / "prog.py"
         program.write_text(PROGRAM)
-        cpu: list[float] = []
-        rows.append(
-            summary("claude-tui", claude_tui(program, args.lines, args.switches, cpu), args.lines, cpu)
-        )
+        times: list[list[float]] = [[] for _ in trees]
+        cpus: list[list[float]] = [[] for _ in trees]
+        for round_ in range(args.rounds):
+            order = list(zip(trees, times, cpus, strict=True))
+            for tree, seen, cpu in order if round_ % 2 == 0 else order[::-1]:  # neither tree always first
+                seen += claude_tui(
+                    program, args.lines, max(2, args.switches // args.rounds), cpu, tree, args.settle
+                )
+        for tree, seen, cpu in zip(trees, times, cpus, strict=True):
+            name = "claude-tui" if trees == [HERE.parent] else f"claude-tui {tree}"
+            rows.append(summary(name, seen, args.lines, cpu))
         if shutil.which("tmux"):
             rows.append(summary("tmux select-window", tmux(program, args.lines, args.switches), args.lines))
     print("| what | scrollback | median ms | p95 ms | max ms | CPU ms / switch | target ms | load |")

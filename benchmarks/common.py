@@ -1,4 +1,5 @@
-"""What several benchmarks share: a process's CPU time, and fresh bytecode before timing a start."""
+"""What several benchmarks share: a process's CPU time (in clock ticks, or its threads' to the nanosecond),
+and fresh bytecode before timing a start."""
 
 from __future__ import annotations
 
@@ -17,6 +18,23 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int) -> float:
+    """CPU time the process's threads have used so far, to the nanosecond (`/proc/PID/task/*/schedstat`;
+    `/proc/PID/stat` counts in 10 ms ticks: 0.1 % of a 10 s window). Threads that ended are not counted; 0
+    for a process that is gone."""
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0.0
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):  # a thread that ended meanwhile
+            continue
+    return total / 1e9
 
 
 def compile_package() -> None:
