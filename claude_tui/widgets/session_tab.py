@@ -400,6 +400,7 @@ class SessionTab(Container):
         self.update_list()
         if view.is_mounted:
             view.sidebar.catch_up()
+            view.pane.catch_up()  # the rows its output changed while hidden: the rest are drawn already
         if focus and view.is_mounted:
             view.pane.focus()
         self.post_message(self.Shown(view))

@@ -219,6 +219,10 @@ class TerminalPane(Widget, can_focus=True):
         self._cursor_drawn: tuple[int, int] | None = None
         self._title = ""
         self._bells = self.emulator.bell_count  # an attached screen (`OwnerPump`) rang before
+        self._unshown: set[int] | None = set()
+        """Rows that changed while the pane was not displayed, not drawn since (None: all of them)."""
+        self._focus_repaint = False
+        """A focus change is under way: Textual repaints the whole widget for it (`refresh`)."""
         self._mouse_buttons = 0
 
     # -- public API ----------------------------------------------------------------------------------------
@@ -484,8 +488,14 @@ class TerminalPane(Widget, can_focus=True):
                 if position is not None:
                     dirty.add(position[1])
             self._cursor_drawn = cursor
-        if dirty and self.is_mounted and self._displayed():
-            if self._scroll or len(dirty) >= emulator.rows:
+        if dirty and self.is_mounted:
+            if not self._displayed():
+                # Drawn when shown (`refresh`): the rows it keeps from before are the screen's otherwise.
+                if self._unshown is not None:
+                    self._unshown = (
+                        None if self._scroll or len(dirty) >= emulator.rows else self._unshown | dirty
+                    )
+            elif self._scroll or len(dirty) >= emulator.rows:
                 self.refresh()
             else:
                 self.refresh(*(Region(0, y, width, 1) for y in sorted(dirty)))
@@ -498,6 +508,58 @@ class TerminalPane(Widget, can_focus=True):
         notifications = emulator.take_notifications()
         if notifications:
             self.post_message(self.Notified(self, notifications))
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> TerminalPane:
+        """Textual's refresh, except the whole-widget repaint it does for each focus change: a pane's look
+        does not depend on its focus but for the cursor, which `_frame` redraws. A session switch focused
+        the shown pane and re-rendered all its rows, half the switch's frame; the rows rendered before it
+        was hidden are kept (Textual's styles cache), so only those that changed meanwhile are drawn
+        (`catch_up`)."""
+        if self._focus_repaint and not regions and repaint and not layout and not recompose:
+            self._focus_repaint = False
+            self.catch_up()
+            return self
+        if not regions and repaint:
+            self._unshown = set()  # every row is drawn again, those changed so far too
+            self.emulator.take_dirty()
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def catch_up(self) -> None:
+        """Draw the rows that changed while the pane was not displayed (its output is not drawn then:
+        `_frame`); nothing while it is still not displayed. Called when it is shown again, before the
+        frame that shows it (a session switch), and on its `Show` event."""
+        if not self._unshown and self._unshown is not None:
+            return
+        if not self.is_mounted or not self._displayed():
+            return
+        unshown, self._unshown = self._unshown, set()
+        if unshown is None:
+            super().refresh()
+        else:
+            width = self.size.width
+            super().refresh(*(Region(0, y, width, 1) for y in sorted(unshown)))
+
+    def on_show(self) -> None:
+        self.catch_up()
+
+    def focus(self, scroll_visible: bool = True) -> TerminalPane:
+        """Textual's focus, without its whole-widget repaint (`refresh`)."""
+        self._focus_repaint = True
+        try:
+            return super().focus(scroll_visible)
+        finally:
+            self._focus_repaint = False
+
+    def _focus_changed(self) -> None:
+        """Textual's own focus and blur handlers (after this class's) repaint the whole widget; `refresh`
+        narrows that to the rows that changed while hidden. The flag lasts this one event."""
+        self._focus_repaint = True
+        self.call_next(self._focus_repaint_done)
+
+    def _focus_repaint_done(self) -> None:
+        self._focus_repaint = False
 
     def _displayed(self) -> bool:
         """Whether the pane and every widget above it are displayed. A pane that is not (a session in the
@@ -615,11 +677,13 @@ class TerminalPane(Widget, can_focus=True):
         self.send(keys.encode_paste(event.text, bracketed=self.emulator.bracketed_paste))
 
     def on_focus(self, event: events.Focus) -> None:
+        self._focus_changed()
         if self.emulator.focus_events:
             self.send(keys.FOCUS_IN)
         self._schedule_frame()
 
     def on_blur(self, event: events.Blur) -> None:
+        self._focus_changed()
         if self.emulator.focus_events:
             self.send(keys.FOCUS_OUT)
         self._schedule_frame()

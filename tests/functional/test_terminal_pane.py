@@ -14,7 +14,10 @@ import pytest
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Container
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.strip import Strip
 
 from claude_tui.terminal.pty_session import ExitStatus
 from claude_tui.widgets.terminal import TerminalPane
@@ -552,6 +555,79 @@ async def test_a_frame_that_found_no_change_does_not_hold_back_the_next_output()
         assert pane._frame_handle is None  # drawn at once, not put off
         await pilot.pause()
         assert "first echo" in screen_text(pane)
+
+
+class TwoPanes(App[None]):
+    """Two panes taking turns, as two sessions' views do: one displayed, the other not."""
+
+    ENABLE_COMMAND_PALETTE = False
+    CSS = "Container { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        with Container(id="box-a"):
+            yield TerminalPane(id="a")
+        with Container(id="box-b"):
+            yield TerminalPane(id="b")
+
+    def show(self, name: str, *, focus: bool) -> TerminalPane:
+        for box in self.query(Container):
+            box.display = box.id == f"box-{name}"
+        pane = self.query_one(f"#{name}", TerminalPane)
+        if focus:
+            pane.focus()
+        return pane
+
+
+def drawn(pane: TerminalPane) -> list[str]:
+    """The pane's rows as the screen has them (Textual's cache of rendered lines, rendered where missing)."""
+    width, height = pane.size
+    return [strip.text.rstrip() for strip in pane.render_lines(Region(0, 0, width, height))]
+
+
+@pytest.mark.parametrize("focus", [True, False])
+async def test_a_pane_shown_again_draws_what_changed_while_it_was_hidden(focus: bool) -> None:
+    """A hidden pane draws nothing as its output comes; shown again, the rows that changed are drawn, with
+    or without the focus (without it, the old code kept showing the rows from before it was hidden)."""
+    app = TwoPanes()
+    async with app.run_test(size=(60, 12)) as pilot:
+        a = app.show("a", focus=True)
+        a.feed(b"first line\r\nsecond line")
+        await wait_for(pilot, lambda: drawn(a)[:2] == ["first line", "second line"])
+        app.show("b", focus=True)
+        await pilot.pause()
+        a.feed(b"\x1b[1;1Hchanged\x1b[K")
+        await pilot.pause()
+        app.show("a", focus=focus)
+        await wait_for(pilot, lambda: drawn(a)[:2] == ["changed", "second line"], timeout=10)
+
+
+async def test_a_pane_shown_again_renders_only_the_rows_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual repaints a whole widget when it gains the focus: a session switch rendered every row of the
+    pane it showed (half the switch's frame, `benchmarks/bench_sessions.py`). The pane keeps its rendered
+    rows and draws only those that changed while it was hidden, and the cursor's (fails on the old code)."""
+    app = TwoPanes()
+    async with app.run_test(size=(60, 12)) as pilot:
+        a = app.show("a", focus=True)
+        a.feed(b"".join(b"line %d\r\n" % n for n in range(8)))
+        await wait_for(pilot, lambda: drawn(a)[7:8] == ["line 7"])
+        app.show("b", focus=True)
+        await pilot.pause()
+        a.feed(b"\x1b[1;1Hchanged\x1b[K\x1b[9;1H")
+        await pilot.pause()
+        rendered: list[int] = []
+        render_line = TerminalPane.render_line
+
+        def spy(self: TerminalPane, y: int) -> Strip:
+            if self is a:
+                rendered.append(y)
+            return render_line(self, y)
+
+        monkeypatch.setattr(TerminalPane, "render_line", spy)
+        app.show("a", focus=True)
+        await wait_for(pilot, lambda: 0 in rendered)  # the screen's update drew the changed row
+        await pilot.pause()
+        assert len(set(rendered)) <= 3, sorted(set(rendered))  # the changed row and the cursor's
+        assert drawn(a)[:2] == ["changed", "line 1"]
 
 
 def test_feeding_a_viewer_before_the_app_runs() -> None:
