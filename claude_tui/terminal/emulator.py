@@ -26,18 +26,58 @@ No Textual import here: the widget draws what this module computes.
 from __future__ import annotations
 
 import codecs
+import importlib.machinery
+import importlib.util
 import io
+import os
 import pickle
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType
 from typing import Any, NamedTuple, cast
 
-from pyte import charsets as _pyte_charsets
-from pyte import graphics as _pyte_graphics
-from wcwidth import wcwidth
-
 __all__ = ["DEFAULT_STYLE", "STATE_VERSION", "CellStyle", "StateError", "TerminalEmulator"]
+
+
+def _submodule(name: str) -> ModuleType:
+    """The module `name` (`package.module`), loaded from its own file without running its package's
+    `__init__`, which imports far more than the table or function wanted here: `pyte`'s imports its screens
+    and, through them, all of `wcwidth` (~20 ms, its tables built at import: before Claude's first frame, in
+    the window and in the session owner); `wcwidth`'s imports every module it has. This copy is the
+    emulator's own (not in `sys.modules`): a later import of the package (the tests', mlflow's prettytable)
+    is an ordinary one. When that cannot be done (another layout of the package), the ordinary import."""
+    package = name.rpartition(".")[0]
+    try:
+        parent = importlib.util.find_spec(package)
+        where = parent.submodule_search_locations if parent is not None else None
+        spec = importlib.machinery.PathFinder.find_spec(name, where)
+        if where is None or spec is None or spec.loader is None:
+            raise ImportError(name)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception:  # whatever went wrong, the ordinary import says it properly
+        return importlib.import_module(name)
+    return module
+
+
+def _wcwidth() -> Callable[[str], int]:
+    """`wcwidth.wcwidth`: the package's C implementation itself when it has one (what the package's
+    `wcwidth` calls then, behind an LRU cache `_WidthCache` makes redundant), else the package's own."""
+    if not os.environ.get("WCWIDTH_PYTHON"):  # the package's switch to its Python implementation
+        try:
+            function: Callable[[str], int] = _submodule("wcwidth._wcwidth_c").wcwidth
+            return function
+        except (ImportError, AttributeError):
+            pass
+    from wcwidth import wcwidth
+
+    return wcwidth
+
+
+_pyte_charsets = _submodule("pyte.charsets")
+_pyte_graphics = _submodule("pyte.graphics")
+wcwidth = _wcwidth()
 
 MAX_SHELL_MARKS = 4096
 """OSC 133 marks kept between two `take_shell_marks` calls (a few per command; taken 4 times a second)."""

@@ -144,6 +144,8 @@ NOT_BY_THE_SPAWN = (
 )
 NOT_BY_THE_FIRST_FRAME = (
     "mlflow",
+    "pyte",  # the emulator loads its two tables alone (`pyte.screens` imports all of wcwidth)
+    "wcwidth",  # and wcwidth's C function alone (the package imports every module it has)
     "tomllib",  # no settings file: no parser
     "claude_tui.parsing",  # a session builds its parsers at its first poll, about a second in
     "textual.widgets._sparkline",

@@ -589,3 +589,34 @@ def test_history_dropped_counts_the_lines_that_left_for_good() -> None:
     assert (emulator.history_size, emulator.history_dropped) == (3, first + 1)
     emulator.feed(b"\x1b[3J")  # erase the scrollback
     assert (emulator.history_size, emulator.history_dropped) == (0, first + 4)
+
+
+# --- the tables and widths, loaded without the packages' __init__ ---------------------------------------
+
+
+def test_tables_and_widths_are_the_packages_own() -> None:
+    """The emulator loads pyte's two table modules and wcwidth's C implementation from their files, not
+    through the packages (whose `__init__` imports ~20 ms more before Claude's first frame): they are the
+    very tables and widths the packages give, and importing the packages afterwards works as ever."""
+    import pyte.charsets
+    import pyte.graphics
+    import wcwidth
+
+    from claude_tui.terminal import emulator
+
+    assert emulator._pyte_graphics.FG_BG_256 == pyte.graphics.FG_BG_256
+    assert emulator._pyte_charsets.VT100_MAP == pyte.charsets.VT100_MAP
+    for code in [*range(0x20, 0x3000, 7), 0x2733, 0x273B, 0x4E2D, 0x1F600, 0x1F44D, 0x200D, 0xFE0F, 0x301]:
+        assert emulator.wcwidth(chr(code)) == wcwidth.wcwidth(chr(code)), hex(code)
+
+
+def test_a_package_that_cannot_be_read_apart_is_imported_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another layout of the package (no such file): the ordinary import."""
+    import importlib.machinery
+
+    from claude_tui.terminal import emulator
+
+    monkeypatch.setattr(importlib.machinery.PathFinder, "find_spec", lambda *args: None)
+    import pyte.graphics
+
+    assert emulator._submodule("pyte.graphics") is pyte.graphics
