@@ -122,8 +122,9 @@ class ClaudeTuiApp(App[SessionResult]):
         return quiet_driver(super().get_driver_class())  # on Linux its input thread sleeps until a key
 
     def compose(self) -> ComposeResult:
-        # Without a session nothing is waited for: the tab bar and the footer come at once.
-        at_once = self._first_session is None
+        # Without a session nothing is waited for: the tab bar and the footer come at once. With one (the
+        # window's own or the owner's) they come with its counters (`SessionView.FilledIn`).
+        at_once = self._first_session is None and not self.sessions
         yield WindowHeader()
         with Container(id="tab-bar"):
             if at_once:
@@ -166,7 +167,7 @@ class ClaudeTuiApp(App[SessionResult]):
             self.sessions[0].pane.focus()
             if self._first_session.spool is not None:
                 self.set_timer(self.AFTER_START, partial(check_store_after_start, self, self.store))
-        else:
+        elif not self.sessions:
             self.refresh_bindings()  # the footer came with the first frame: it shows the keys once told
         if self.initial_tab == "history":
             self.query_one(HistoryTab).show_pane()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Footer, Tabs
 
 from claude_tui.app import ClaudeTuiApp
 from claude_tui.owner.attached import OwnerPump
@@ -19,6 +20,7 @@ from claude_tui.owner.client import OwnerClient, OwnerError
 from claude_tui.screens.choice import ChoiceScreen
 from claude_tui.session import SessionConfig
 from claude_tui.widgets.attached_view import AttachedSessionView
+from claude_tui.widgets.session_view import SessionView
 from tests.helpers import wait_for, wait_until
 
 PROGRAM = """import os, sys, time
@@ -105,6 +107,28 @@ async def test_attach_shows_the_screen_keys_and_resizes_go_through_and_quitting_
         await wait_for(pilot, lambda: app.return_value is not None, 20, "the program's end")
     [result] = app.results
     assert result.exit_code == 0 and not result.detached and not result.handed_off  # untracked: no run
+
+
+async def test_a_window_on_the_owner_s_session_gets_its_tab_bar_and_footer_after_the_first_frame(
+    tmp_path: Path, owner_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a window's own session (docs/startup.md): the tab bar and the footer come with the counters
+    (`SessionView.FilledIn`), into rows kept for them, not in the first frame (they cost ~25 ms of the
+    window's CPU while Claude starts); the pane keeps its size when they come."""
+    monkeypatch.setattr(SessionView, "FILL_IN_AFTER", 2.0)
+    view = AttachedSessionView(OwnerPump.attach(spawn(tmp_path, ring_at_start=False)))
+    app = ClaudeTuiApp(attached=[view])
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert not app.query(Tabs) and not app.query(Footer)
+        assert app.query("#tab-bar") and app.query("#footer-bar")  # their rows are kept
+        await wait_for(pilot, lambda: app.focused is view.pane, 20, "the pane to take the keys")
+        first_size = view.pane.size
+        await wait_for(pilot, lambda: app.query(Tabs) and app.query(Footer), 20, "the tab bar and the footer")
+        await pilot.pause()
+        assert view.pane.size == first_size and app.active_tab == "session"
+        assert app.query_one("#tab-bar Tabs", Tabs).active == "tab-session"
+        view.detach()
+        await wait_for(pilot, lambda: app.return_value is not None, 20, "the window to close")
 
 
 def test_attaching_to_no_such_session_says_so(owner_server: Any) -> None:
