@@ -19,7 +19,6 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.widgets import Tabs
 
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
 from claude_tui.terminal.collector import settle_garbage_collector
@@ -34,7 +33,14 @@ from claude_tui.widgets.quiet_driver import quiet_driver
 from claude_tui.widgets.session_tab import SessionTab, window_header
 from claude_tui.widgets.session_view import SessionView
 from claude_tui.widgets.store_check import check_store_after_start
-from claude_tui.widgets.tab_switcher import KeysFooter, TabSwitcher, fill_in_chrome, tab_bar, window_commands
+from claude_tui.widgets.tab_switcher import (
+    TabBar,
+    TabSwitcher,
+    fill_in_chrome,
+    keys_footer,
+    tab_bar,
+    window_commands,
+)
 
 SessionConfigFactory = Callable[[Path, list[str]], SessionConfig]
 """Builds the config of a session the app opens itself: `(work dir, claude args) -> SessionConfig`."""
@@ -122,11 +128,10 @@ class ClaudeTuiApp(App[SessionResult]):
         return quiet_driver(super().get_driver_class())  # on Linux its input thread sleeps until a key
 
     def compose(self) -> ComposeResult:
-        # Without a session nothing is waited for: the tab bar and the footer come at once. With one (the
-        # window's own or the owner's) they come with its counters (`SessionView.FilledIn`).
+        # No session (of its own or the owner's) to wait for: the tab bar and the footer come at once.
         at_once = self._first_session is None and not self.sessions
         yield WindowHeader()
-        with Container(id="tab-bar"):
+        with TabBar(id="tab-bar"):
             if at_once:
                 yield tab_bar(self.initial_tab)
         with TabSwitcher(initial=self.initial_tab, id="tabs"):
@@ -139,7 +144,7 @@ class ClaudeTuiApp(App[SessionResult]):
             yield HistoryTab(self.tracking_uri, self.experiment, id="history")
         with Container(id="footer-bar"):
             if at_once:
-                yield KeysFooter()
+                yield keys_footer()
 
     def _open_session(self, session: TrackedSession, pty: PtySession | None = None) -> SessionView:
         """A view of `session` (the Session tab adds it to `sessions`); `pty` is its program when it was
@@ -239,11 +244,6 @@ class ClaudeTuiApp(App[SessionResult]):
     def action_show_tab(self, tab: str) -> None:
         """Switch to the Session or History tab (the tab bar follows once it is there)."""
         self.query_one(TabSwitcher).show(tab)
-
-    @on(Tabs.TabActivated, "#tab-bar Tabs")
-    def _tab_clicked(self, event: Tabs.TabActivated) -> None:
-        if event.tab.id is not None and event.tab.id.removeprefix("tab-") != self.active_tab:
-            self.action_show_tab(event.tab.id.removeprefix("tab-"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -46,19 +46,30 @@ def _submodule(name: str) -> ModuleType:
     and, through them, all of `wcwidth` (~20 ms, its tables built at import: before Claude's first frame, in
     the window and in the session owner); `wcwidth`'s imports every module it has. This copy is the
     emulator's own (not in `sys.modules`): a later import of the package (the tests', mlflow's prettytable)
-    is an ordinary one. When that cannot be done (another layout of the package), the ordinary import."""
+    is an ordinary one. Raises ImportError when that cannot be done (another layout of the package): the
+    caller imports it the ordinary way then."""
     package = name.rpartition(".")[0]
     try:
         parent = importlib.util.find_spec(package)
         where = parent.submodule_search_locations if parent is not None else None
-        spec = importlib.machinery.PathFinder.find_spec(name, where)
-        if where is None or spec is None or spec.loader is None:
+        spec = importlib.machinery.PathFinder.find_spec(name, where) if where is not None else None
+        if spec is None or spec.loader is None:
             raise ImportError(name)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-    except Exception:  # whatever went wrong, the ordinary import says it properly
-        return importlib.import_module(name)
+    except Exception as exc:  # whatever it was, the ordinary import is the answer
+        raise ImportError(name) from exc
     return module
+
+
+def _pyte_tables() -> tuple[ModuleType, ModuleType]:
+    """pyte's character sets (`VT100_MAP`) and SGR tables (`FG_BG_256`)."""
+    try:
+        return _submodule("pyte.charsets"), _submodule("pyte.graphics")
+    except ImportError:
+        from pyte import charsets, graphics
+
+        return charsets, graphics
 
 
 def _wcwidth() -> Callable[[str], int]:
@@ -75,8 +86,7 @@ def _wcwidth() -> Callable[[str], int]:
     return wcwidth
 
 
-_pyte_charsets = _submodule("pyte.charsets")
-_pyte_graphics = _submodule("pyte.graphics")
+_pyte_charsets, _pyte_graphics = _pyte_tables()
 wcwidth = _wcwidth()
 
 MAX_SHELL_MARKS = 4096

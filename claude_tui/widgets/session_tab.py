@@ -29,14 +29,13 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from claude_tui.screens.choice import ChoiceScreen
-from claude_tui.screens.new_session import NewSession, NewSessionScreen
 from claude_tui.session import SessionResult, TrackedSession
 from claude_tui.widgets.session_list import SessionEntry, SessionList, session_strip
 from claude_tui.widgets.session_view import SessionView
 from claude_tui.widgets.terminal import TerminalPane
 
 if TYPE_CHECKING:
+    from claude_tui.screens.new_session import NewSession
     from claude_tui.session import SessionConfig
     from claude_tui.worktree import Worktree
 
@@ -519,6 +518,8 @@ class SessionTab(Container):
 
     def ask_new_session(self, error: str | None = None, initial: NewSession | None = None) -> None:
         """The new-session dialog; a session starts from what the person enters."""
+        from claude_tui.screens.new_session import NewSession, NewSessionScreen  # here: not at start-up
+
         if initial is None:
             template = self.active.session.config if self.active is not None else None
             cwd = template.cwd if template is not None else Path.cwd()
@@ -597,6 +598,7 @@ class SessionTab(Container):
     async def ask_quit(self, running: list[SessionView]) -> None:
         """Detach (the default: the sessions run on in the owner) or end them all (each is logged)."""
         from claude_tui.paths import own_command
+        from claude_tui.screens.choice import ChoiceScreen  # here: not on the way to Claude's first frame
 
         count = f"{len(running)} sessions run" if len(running) > 1 else "The session runs"
         answer = await self.app.push_screen_wait(
@@ -619,6 +621,8 @@ class SessionTab(Container):
     async def close(self, view: SessionView | None = None) -> None:
         """Close `view` (the active one by default): ask, end its program gracefully; it is logged, then
         taken out of the window (`_wrap_up_closed`). An ended session is taken out at once."""
+        from claude_tui.screens.choice import ChoiceScreen
+
         view = view or self.active
         if view is None or view not in self.views:
             return
@@ -649,6 +653,8 @@ class SessionTab(Container):
     async def _settle_worktree(self, view: SessionView) -> None:
         """Ask whether to keep or remove the worktree a closed session made (once); keep it unless told to
         remove it, and never remove uncommitted work without a second, explicit answer."""
+        from claude_tui.screens.choice import ChoiceScreen
+
         worktree = view.session.config.worktree
         if worktree is None or not worktree.created or view in self._worktrees_settled:
             return

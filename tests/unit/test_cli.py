@@ -156,6 +156,11 @@ NOT_BY_THE_FIRST_FRAME = (
     "tree_sitter",  # the git-operation rule, at the first Bash command
     "urllib.request",  # only to ask a tracking server whether it answers (`run` checks a local store)
     "http.client",
+    "textual.widgets._tabs",  # the tab bar and the footer come with the counters, and so do their modules
+    "textual.widgets._footer",
+    "claude_tui.widgets.footer",
+    "claude_tui.screens.choice",  # the questions and the new-session dialog, when first asked
+    "claude_tui.screens.new_session",
 )
 """What the first frame does not show, or needs only later (docs/startup.md)."""
 

@@ -614,9 +614,11 @@ def test_a_package_that_cannot_be_read_apart_is_imported_whole(monkeypatch: pyte
     """Another layout of the package (no such file): the ordinary import."""
     import importlib.machinery
 
+    import pyte.graphics
+
     from claude_tui.terminal import emulator
 
     monkeypatch.setattr(importlib.machinery.PathFinder, "find_spec", lambda *args: None)
-    import pyte.graphics
-
-    assert emulator._submodule("pyte.graphics") is pyte.graphics
+    with pytest.raises(ImportError):
+        emulator._submodule("pyte.graphics")
+    assert emulator._pyte_tables()[1] is pyte.graphics
