@@ -23,7 +23,7 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from claude_tui.owner.client import REPLY_TIMEOUT, OwnerClient, OwnerError
 from claude_tui.owner.protocol import (
@@ -39,10 +39,12 @@ from claude_tui.owner.protocol import (
     encode_message,
 )
 from claude_tui.session import SessionConfig
-from claude_tui.snapshot import SessionSnapshot
 from claude_tui.terminal.emulator import StateError, TerminalEmulator
 from claude_tui.terminal.pty_session import ExitStatus
 from claude_tui.terminal.pump import PumpResult
+
+if TYPE_CHECKING:
+    from claude_tui.snapshot import SessionSnapshot
 
 __all__ = ["OwnerPump"]
 
@@ -344,6 +346,8 @@ class OwnerPump:
         if isinstance(message.get("session"), dict):
             self.info = message["session"]
         if op == "stats" and isinstance(message.get("snapshot"), dict):
+            from claude_tui.snapshot import SessionSnapshot  # here: the owner's first poll is ~1 s in
+
             snapshot = SessionSnapshot.from_dict(message["snapshot"])
             self._new_waits.extend(snapshot.new_waits)
             self._new_alerts.extend(snapshot.new_alerts)

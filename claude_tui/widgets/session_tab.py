@@ -70,13 +70,19 @@ def session_name(view: SessionView) -> str:
     return f"{Path(session.config.command).name} · {session.config.cwd.name or session.config.cwd}"
 
 
+def state_label(state: str) -> str:
+    """How the window's header says `state` (`snapshot.STATE_LABELS`: imported once there is a state to say,
+    not on the way to Claude's first frame)."""
+    from claude_tui.snapshot import STATE_LABELS
+
+    return STATE_LABELS.get(state, state)
+
+
 def window_header(view: SessionView) -> tuple[str, str]:
     """The window's header for the session shown: its name and what it is doing (`waiting for you` stands
     out there; nothing while it starts), and its work dir and branch."""
-    from claude_tui.snapshot import STATE_LABELS
-
     title = view.snapshot.title if view.snapshot else view.session.title
-    state = STATE_LABELS.get(view.state, view.state) if view.state != "starting" else ""
+    state = "" if view.state == "starting" else state_label(view.state)
     config = view.session.config
     branch = config.worktree.branch if config.worktree else view.session.git_start.get("branch")
     where = f"{config.cwd}" + (f" ({branch})" if branch else "")

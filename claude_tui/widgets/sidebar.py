@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,8 +13,10 @@ from textual.widgets import Label, Static
 
 from claude_tui.formatting import format_cost, format_count, format_duration
 from claude_tui.layout import SIDEBAR_COLUMNS
-from claude_tui.snapshot import STATE_LABELS, SessionSnapshot
 from claude_tui.widgets.visibility import displayed
+
+if TYPE_CHECKING:
+    from claude_tui.snapshot import SessionSnapshot
 
 
 class StatRow(Static):
@@ -205,6 +207,8 @@ class SessionSidebar(VerticalScroll):
         return row
 
     def _draw(self, snap: SessionSnapshot) -> None:
+        from claude_tui.snapshot import STATE_LABELS  # here: drawn from the first poll on (~1 s in)
+
         self._update("#nothing", nothing_to_count(snap.title) if snap.source == "none" else "")
         state = self._row("state")
         state.set_value("State", STATE_LABELS.get(snap.state, snap.state))

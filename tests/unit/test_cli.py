@@ -219,7 +219,12 @@ NOT_BY_THE_OWNER = (
     "http.server",  # the hooks endpoint serves from the first poll on, about a second in
 )
 """What the owner does not load to serve a window's first frame (the window loads what it shows)."""
-NOT_BY_THE_WINDOW = ("claude_tui.owner.server", "claude_tui.owner.loggers", "claude_tui.tracking.recovery")
+NOT_BY_THE_WINDOW = (
+    "claude_tui.owner.server",
+    "claude_tui.owner.loggers",
+    "claude_tui.tracking.recovery",
+    "claude_tui.snapshot",  # the owner's counts, from its first poll (~1 s in)
+)
 """What only the owner needs, or the window only seconds after Claude's first frame."""
 
 
