@@ -82,7 +82,15 @@ def time_to_banner(argv: list[str], env: dict[str, str], cwd: Path, timeout: flo
 
 
 def owner_pid(home: str) -> int | None:
-    """The session owner of the data dir `home` (a `claude-tui` window runs its programs there), if any."""
+    """The session owner of the data dir `home` (a `claude-tui` window runs its programs there), if any.
+
+    Found in `/proc` first: asking the owner for its pid (a connection and a hello) would make a forked
+    owner take its second client, which its early relay leaves to the server, so its server's imports
+    would be done before the CPU is read (`owner.relay`); asked only when `/proc` does not show it.
+    """
+    found = owner_in_proc(home)
+    if found is not None:
+        return found
     from claude_tui.owner.client import OwnerClient, OwnerError, OwnerNotRunning
     from claude_tui.owner.protocol import socket_path
 
@@ -94,6 +102,25 @@ def owner_pid(home: str) -> int | None:
             return client.pid
     except (OwnerNotRunning, OwnerError, OSError):
         return None
+
+
+def owner_in_proc(home: str) -> int | None:
+    """The owner process of the data dir `home` as `/proc` shows it: a Python process started with
+    `CLAUDE_TUI_HOME=home` whose stderr is the owner's log (the window's is its terminal, Claude's a PTY)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if f"CLAUDE_TUI_HOME={home}".encode() not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            program = (entry / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+            if Path(program).name.startswith("python") and os.readlink(entry / "fd" / "2").endswith(
+                "/owner/owner.log"
+            ):
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
 
 
 def kill_owner(home: str) -> None:

@@ -200,7 +200,11 @@ class OwnerPump:
             if kind != STATE:
                 raise OwnerError("the session owner sent no screen")
             pump = cls(client.sock, client.path)
-            pump._restore(state)
+            if state:
+                pump._restore(state)
+            else:  # a blank screen (`owner.relay`): everything the program drew follows as output
+                cols, rows = int(attached.get("cols") or 80), int(attached.get("rows") or 24)
+                pump.emulator = TerminalEmulator(cols, rows)
         except BaseException:
             client.close()
             raise

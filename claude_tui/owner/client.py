@@ -310,9 +310,9 @@ def start_owner_forked(
     listener: _socket.socket, path: Path, spawn: Callable[[], tuple[str, Any, dict[str, str | None]]]
 ) -> None:
     """The fast start: fork the owner from this (still small) process; it calls `spawn()` at once (which
-    starts the program and returns its session id, its `PtySession` and its environment overrides), then
-    imports the rest and serves `listener` (bound with `protocol.listen_raw`), the program adopted (a client
-    claims it by its id).
+    starts the program and returns its session id, its `PtySession` and its environment overrides), serves
+    its first client with `relay.EarlyRelay` until the program has drawn, then imports the rest and serves
+    `listener` (bound with `protocol.listen_raw`), the program adopted (a client claims it by its id).
 
     Double fork and `setsid`: the owner is nobody's child and has no terminal, so closing the terminal or
     killing the UI does not reach it. Its stdio goes to /dev/null and `owner.log`.
@@ -338,9 +338,22 @@ def start_owner_forked(
             adopted.append(spawn())
         except Exception as exc:  # the client's claim then fails, and it starts the session the normal way
             print(f"early spawn failed: {exc}", file=sys.stderr, flush=True)
+        relay = None
+        if adopted:
+            # Serve the window until Claude has drawn its first frame, before importing the server (~70 ms
+            # of CPU Claude would lose while it starts): `owner.relay`.
+            from claude_tui.owner.relay import EarlyRelay
+
+            relay = EarlyRelay(listener, *adopted[0])
+            try:
+                relay.run()
+            except Exception:  # what it did is consistent frame by frame: the server carries on from it
+                import traceback
+
+                traceback.print_exc()
         from claude_tui.owner.server import run_owner
 
-        run_owner(path, listen=as_socket(listener), adopt=adopted)
+        run_owner(path, listen=as_socket(listener), adopt=adopted, relay=relay)
     except BaseException:
         import traceback
 

@@ -37,6 +37,7 @@ __all__ = [
     "MESSAGE",
     "OUTPUT",
     "PROTOCOL",
+    "SESSION_COUNTS",
     "STATE",
     "FrameReader",
     "ProtocolError",
@@ -67,6 +68,9 @@ SOCKET_PREFIX = "owner-"
 SOCKET_SUFFIX = ".sock"
 _MAX_PATH = 100
 """AF_UNIX paths are limited to 107 bytes; longer ones are reached through /proc/self/fd (Linux)."""
+
+SESSION_COUNTS = ("tool_uses", "errors_encountered", "commands_executed", "cost_usd", "user_prompts")
+"""The stats `ls` shows of each session (`OwnedSession.info`'s `counts`)."""
 
 STATES = ("starting", "working", "waiting", "idle", "ended", "logging", "logged", "not logged")
 """A session's states as the owner reports them: the program starting, working, waiting for you, idle; then

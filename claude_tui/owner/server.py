@@ -39,10 +39,12 @@ from claude_tui.owner.protocol import (
     MESSAGE,
     OUTPUT,
     PROTOCOL,
+    SESSION_COUNTS,
     STATE,
     STATES,
     FrameReader,
     ProtocolError,
+    as_socket,
     decode_message,
     encode,
     encode_message,
@@ -51,7 +53,7 @@ from claude_tui.owner.protocol import (
 )
 from claude_tui.session import SessionConfig, TrackedSession
 from claude_tui.terminal.collector import settle_garbage_collector
-from claude_tui.terminal.emulator import STATE_VERSION
+from claude_tui.terminal.emulator import STATE_VERSION, TerminalEmulator
 from claude_tui.terminal.leave import ask_claude_to_leave
 from claude_tui.terminal.pty_session import ExitStatus, PtySession, SpawnError
 from claude_tui.terminal.pump import PtyPump
@@ -59,12 +61,13 @@ from claude_tui.tracking.errors import one_line
 
 if TYPE_CHECKING:
     from claude_tui.owner.demo import DemoSandbox
+    from claude_tui.owner.relay import EarlyRelay
 
 __all__ = ["Connection", "OwnedSession", "OwnerServer", "run_owner"]
 
 log = logging.getLogger(__name__)
 
-COUNTS = ("tool_uses", "errors_encountered", "commands_executed", "cost_usd", "user_prompts")
+COUNTS = SESSION_COUNTS
 """The stats `ls` shows of each session."""
 
 TIMER_SLACK = 0.005
@@ -104,6 +107,9 @@ class Connection(asyncio.Protocol):
         """Fell behind for too long: gets no output until it has caught up, then a fresh state."""
         self.failed = False
         """The owner refused the client (`fail`): nothing more it sends is handled."""
+        self.held = False
+        """Not read until `release`: a connection the early relay served, taken over with frames of its own
+        to handle first (`OwnerServer.take_over`)."""
 
     # -- asyncio.Protocol --------------------------------------------------------------------------------
 
@@ -111,7 +117,15 @@ class Connection(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         transport.set_write_buffer_limits(high=self.HIGH_WATER)
+        if self.held:
+            transport.pause_reading()  # before the transport's reader is added: nothing is read yet
         self.server.connections.add(self)
+
+    def release(self) -> None:
+        """Read the client from now on (`held`)."""
+        self.held = False
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -237,6 +251,11 @@ class OwnedSession:
         that started it gave it: every window that attaches shows it."""
         self.demo: DemoSandbox | None = None
         """A `claude-tui demo` session's stub server and scratch folders (closed when the session is over)."""
+        self.early_output: list[bytes | tuple[int, int]] = []
+        """What the program wrote before the server started, and the resizes between (`EarlyRelay.kept`):
+        recorded and emulated when the session is configured, before anything read after."""
+        self.relayed_to: Connection | None = None
+        """The client the early relay sent this program's output to already (its attach sends no screen)."""
         self.wrap_up: asyncio.Task[None] | None = None
         self._reading = False
         self._writer = False
@@ -291,16 +310,7 @@ class OwnedSession:
             "exit_code": status.code if status is not None else None,
             "signal": status.signal if status is not None else None,
             "clients": len(self.watchers),
-            "counts": {
-                key: snap.get(key)
-                for key in (
-                    "tool_uses",
-                    "errors_encountered",
-                    "commands_executed",
-                    "cost_usd",
-                    "user_prompts",
-                )
-            },
+            "counts": {key: snap.get(key) for key in COUNTS},
             **self.run,
         }
 
@@ -310,7 +320,12 @@ class OwnedSession:
             conn.session.watchers.discard(conn)
         conn.session = self
         self.watchers.add(conn)
-        self.send_screen(conn)
+        if conn is self.relayed_to:
+            # It has a blank screen and every byte since (`EarlyRelay`): the same screen as this emulator's.
+            self.relayed_to = None
+            conn.message({"op": "state", "state": self.state, "session": self.info()})
+        else:
+            self.send_screen(conn)
         if self.snapshot:
             conn.message({"op": "stats", "snapshot": self.snapshot})
         if self.exit_status is not None:
@@ -365,11 +380,39 @@ class OwnedSession:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, tracked.start, emulator.cols, emulator.rows)
         self.pump.recorder = tracked.recorder
+        self._take_early_output()
         self.config, self.tracked = config, tracked
         self.claimer = None
         if self.running:
             self.start_reading()
             loop.call_later(self.WARM_LOGGER_AFTER, self.server.warm_logger_for, self)
+
+    def _take_early_output(self) -> None:
+        """Record and emulate what the early relay read (the recording holds every byte); answer the
+        terminal queries in it now (Claude does not wait for the answers)."""
+        early, self.early_output = self.early_output, []
+        if not early:
+            return
+        pump = self.pump
+        recorder = pump.recorder
+        for data in early:
+            if not isinstance(data, bytes):  # a resize between (the program's terminal was resized then)
+                pump.emulator.resize(*data)
+                if recorder is not None:
+                    recorder.resize(*data)
+                continue
+            if recorder is not None:
+                recorder.output(data)
+            try:
+                pump.emulator.feed(data)
+            except Exception:  # the emulator must survive garbage (as `PtyPump` feeds it)
+                log.exception("emulator failed on %d bytes", len(data))
+        self._last_output = time.monotonic()
+        replies = pump.emulator.take_replies()
+        if replies:
+            pump.write(replies)
+            if pump.writes_pending:
+                self._register_writer()
 
     # -- the program's output and input --------------------------------------------------------------------
 
@@ -689,6 +732,7 @@ class OwnerServer:
         """The logger processes (warm ones by store)."""
         self._shutting_down = False
         self._socket_inode: int | None = None
+        self._relay: EarlyRelay | None = None
 
     # -- running -----------------------------------------------------------------------------------------
 
@@ -700,6 +744,54 @@ class OwnerServer:
         session = OwnedSession(self, session_id, PtyPump(pty), env=env)
         self.sessions[session_id] = session
         return session
+
+    def take_over(self, relay: EarlyRelay) -> None:
+        """Carry on from the early relay once serving (`serve`): its program's output so far (adopt the
+        program first), and its client, whose claim is configured before the frames it sent since."""
+        session = self.sessions.get(relay.session_id)
+        if session is not None:
+            if relay.size != (session.pump.emulator.cols, session.pump.emulator.rows):
+                # The output kept starts at the size the program was spawned with: so does this screen.
+                session.pump.emulator = TerminalEmulator(*relay.size)
+            session.early_output = relay.kept
+        self._relay = relay
+
+    def _take_over_client(self, relay: EarlyRelay) -> None:
+        """The relay's connection as a `Connection` (held until what the relay left is handled)."""
+        assert self._loop is not None
+        if relay.sock is None:
+            return
+        conn = Connection(self)
+        conn.held = True
+        conn.greeted = conn.same_version = relay.greeted
+        conn.reader = relay.reader
+        session = self.sessions.get(relay.session_id)
+        if relay.claimed and session is not None:
+            session.claimer, conn.session = conn, session
+            if relay.configure is not None:
+                session.relayed_to = conn
+        self._loop.create_task(self._serve_relayed(conn, relay, session))
+
+    async def _serve_relayed(self, conn: Connection, relay: EarlyRelay, session: OwnedSession | None) -> None:
+        assert relay.sock is not None
+        loop = asyncio.get_running_loop()
+        await loop.connect_accepted_socket(lambda: conn, sock=as_socket(relay.sock))
+        conn.send(bytes(relay.unsent))
+        try:
+            if relay.configure is not None and session is not None and session.claimer is conn:
+                await self._claim(conn, session, relay.configure)  # as `configure` does
+            if relay.broken is not None:
+                conn.fail(relay.broken)
+            for kind, payload in relay.pending:
+                if conn.failed:
+                    break
+                self.handle(conn, kind, payload)
+        except ProtocolError as exc:
+            conn.fail(str(exc))
+        except Exception as exc:  # a bug must not take the owner (and every session) down
+            log.exception("taking over the early client")
+            conn.fail(f"the session owner failed: {one_line(exc)}")
+        conn.release()
 
     def run(self) -> None:
         """Serve until stopped (blocking)."""
@@ -719,6 +811,9 @@ class OwnerServer:
                 loop.add_signal_handler(sig, self.request_shutdown)
             with contextlib.suppress(ValueError, OSError):
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if self._relay is not None:
+            self._take_over_client(self._relay)
+            self._relay = None
         for session in self.sessions.values():
             if session.claimer is None and session.config is None:
                 # Adopted: its client has a few seconds to claim it (its connection may be in the backlog).
@@ -1219,8 +1314,10 @@ def run_owner(
     *,
     listen: socket.socket | None = None,
     adopt: Iterable[tuple[str, PtySession, dict[str, str | None]]] = (),
+    relay: EarlyRelay | None = None,
 ) -> None:
-    """The owner process's main: log to `owner.log` beside the socket, serve, exit when stopped."""
+    """The owner process's main: log to `owner.log` beside the socket, serve, exit when stopped. `relay`:
+    the early relay that served the first client until now (`owner.relay`): the server carries on from it."""
     name_process()
     os.close(os.open(path.parent / "owner.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     logging.basicConfig(
@@ -1235,6 +1332,8 @@ def run_owner(
     server = OwnerServer(path, listen=listen)
     for session_id, pty, env in adopt:
         server.adopt(session_id, pty, env)
+    if relay is not None:
+        server.take_over(relay)
     log.info("claude-tui %s owner serving on %s", __version__, path)
     try:
         server.run()
