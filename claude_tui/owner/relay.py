@@ -15,7 +15,8 @@ connection), which serves the one client `launch` connected, in the protocol's t
 
 Anything else (another op, keys, a second connection, the program's end, the client gone) ends the
 loop at once, with the frames not handled kept in order; so does a quiet moment after the output once the
-client has read all of it (it has drawn Claude's first frame), or `LONGEST` seconds. Then the owner imports
+client has read all of it (it has drawn Claude's first frame), `KEEP_AT_MOST` bytes of output, or `LONGEST`
+seconds. The session's spool is made then: a `git status` and files the first frame does not need. Then the owner imports
 its server, which takes over (`OwnerServer.take_over`): the connection, the bytes not sent yet, the kept
 output (recorded and fed to its emulator, whose answers to terminal queries go to the program then), the
 claim configured as `configure` does (`git status`, the spool), the frames left, in order.
@@ -116,6 +117,9 @@ class EarlyRelay:
     configures is the server's to handle: it ends an unclaimed program)."""
     STEP = 0.05
     """Seconds between looks at what the client has read."""
+    KEEP_AT_MOST = 1 << 20
+    """Bytes of output kept before the server takes over anyway (a program that floods its terminal: the
+    server records it as it comes and paces it to its clients)."""
 
     def __init__(
         self, listener: _socket.socket, session_id: str, pty: PtySession, env: dict[str, str | None]
@@ -149,6 +153,7 @@ class EarlyRelay:
         self.started = time.monotonic()
         self._last_output = 0.0
         self._passed_on = False
+        self._kept_bytes = 0
 
     # -- the loop --------------------------------------------------------------------------------------------
 
@@ -180,7 +185,7 @@ class EarlyRelay:
                 poller.modify(self.sock, select.POLLIN | (select.POLLOUT if self.unsent else 0))
 
     def _done(self) -> bool:
-        if self.pending or self.ended or self.gone or self.broken:
+        if self.pending or self.ended or self.gone or self.broken or self._kept_bytes > self.KEEP_AT_MOST:
             return True
         if not self._passed_on or self.unsent or time.monotonic() - self._last_output < self.QUIET_AFTER:
             return False
@@ -209,6 +214,7 @@ class EarlyRelay:
         if not data:
             return
         self.kept.append(data)
+        self._kept_bytes += len(data)
         if self.configure is not None:
             self._send(encode(OUTPUT, data))
             self._last_output = time.monotonic()
