@@ -9,17 +9,18 @@ connection), which serves the one client `launch` connected, in the protocol's t
 - `hello` (same version), the claim (`spawn` naming the early program), `configure`: answered as the server
   would (`hello`, `spawned`, then `attached` with an empty `STATE` frame: a blank screen of the size the
   program was spawned with, `OwnerPump.take`), the configure kept for the server; then `resize` (the
-  program's terminal resized, `resized` sent back in order with the output, as the server does);
+  program's terminal resized, `resized` sent back in order with the output, as the server does) and keys
+  (written to the program);
 - the program's output: read from the start, kept (every byte, for the recording and the owner's
   emulator) and, once attached, passed on as `OUTPUT` frames.
 
-Anything else (another op, keys, a second connection, the program's end, the client gone) ends the
+Anything else (another op, a second connection, the program's end, the client gone) ends the
 loop at once, with the frames not handled kept in order; so does a quiet moment after the output once the
 client has read all of it (it has drawn Claude's first frame), `KEEP_AT_MOST` bytes of output, or `LONGEST`
-seconds. The session's spool is made then: a `git status` and files the first frame does not need. Then the owner imports
-its server, which takes over (`OwnerServer.take_over`): the connection, the bytes not sent yet, the kept
-output (recorded and fed to its emulator, whose answers to terminal queries go to the program then), the
-claim configured as `configure` does (`git status`, the spool), the frames left, in order.
+seconds. Then the owner imports its server, which takes over (`OwnerServer.take_over`): the connection,
+the bytes not sent yet, the kept output (recorded and fed to its emulator, whose answers to terminal
+queries go to the program then), the claim configured as `configure` does (`git status`, the spool: not
+needed for the first frame either), the frames left, in order.
 
 Light on purpose: the standard library's C modules and `protocol` (the forked owner has them already).
 """
@@ -35,6 +36,7 @@ import time
 from claude_tui import __version__
 from claude_tui.claude_code import is_claude
 from claude_tui.owner.protocol import (
+    INPUT,
     MESSAGE,
     OUTPUT,
     PROTOCOL,
@@ -110,8 +112,11 @@ class EarlyRelay:
     """
 
     QUIET_AFTER = 0.1
-    """Seconds without output (after some, the client attached and all it was sent read) before the server
-    takes over: the window has drawn Claude's first frame by then."""
+    """Seconds without output (after `FIRST_FRAME` bytes of it, the client attached and all it was sent read)
+    before the server takes over: the window has drawn Claude's first frame by then."""
+    FIRST_FRAME = 1024
+    """Bytes of output passed on before a quiet moment counts: Claude sets its terminal up (13 bytes) ~0.3 s
+    before it draws anything, then its modes and title, then its banner (~1.3 KB and more)."""
     LONGEST = 3.0
     """Seconds at most before the server takes over, whatever happens (a client that never comes or never
     configures is the server's to handle: it ends an unclaimed program)."""
@@ -138,8 +143,9 @@ class EarlyRelay:
         """Bytes for the client the socket did not take yet: the server sends them first."""
         self.size = pty.size
         """The program's terminal size when it was spawned (`kept` starts there)."""
-        self.kept: list[bytes | tuple[int, int]] = []
-        """Everything the program wrote, in order, and the resizes between (`(cols, rows)`)."""
+        self.kept: list[bytes | tuple[int, int] | tuple[str, bytes]] = []
+        """Everything the program wrote, in order, and what came between: resizes (`(cols, rows)`) and the
+        client's keys (`("input", data)`, written to the program)."""
         self.greeted = False
         self.claimed = False
         self.configure: dict[str, Any] | None = None
@@ -148,11 +154,15 @@ class EarlyRelay:
         """The program's terminal closed."""
         self.gone = False
         """The client closed the connection."""
+        self.second_client = False
+        """Another client connected (the server serves it, and this one from then on)."""
         self.broken: str | None = None
         """What was wrong with a frame the client sent (the server refuses the client with it)."""
         self.started = time.monotonic()
+        self.started_at = time.time()
+        """When the relay started (the session's `started_at`: the program was spawned a moment before)."""
         self._last_output = 0.0
-        self._passed_on = False
+        self._passed_on = 0
         self._kept_bytes = 0
 
     # -- the loop --------------------------------------------------------------------------------------------
@@ -164,6 +174,7 @@ class EarlyRelay:
         poller.register(pty_fd, select.POLLIN)
         poller.register(self.listener.fileno(), select.POLLIN)
         deadline = self.started + self.LONGEST
+        registered = False
         while not self._done():
             now = time.monotonic()
             if now >= deadline:
@@ -179,22 +190,30 @@ class EarlyRelay:
                         self._flush()
                     if events & (select.POLLIN | select.POLLHUP | select.POLLERR):
                         self._read_client()
-                else:
-                    self._accept(poller)
+                elif self.sock is None:
+                    self._accept()
+                else:  # a second client: the server serves it (it waits in the backlog meanwhile)
+                    self.second_client = True
             if self.sock is not None and not self.gone:
+                if not registered:
+                    poller.register(self.sock, select.POLLIN)
+                    registered = True
                 poller.modify(self.sock, select.POLLIN | (select.POLLOUT if self.unsent else 0))
 
     def _done(self) -> bool:
-        if self.pending or self.ended or self.gone or self.broken or self._kept_bytes > self.KEEP_AT_MOST:
+        if self.pending or self.ended or self.gone or self.broken or self.second_client:
             return True
-        if not self._passed_on or self.unsent or time.monotonic() - self._last_output < self.QUIET_AFTER:
+        if self._kept_bytes > self.KEEP_AT_MOST:
+            return True
+        if self._passed_on < self.FIRST_FRAME or self.unsent:
+            return False
+        if time.monotonic() - self._last_output < self.QUIET_AFTER:
             return False
         assert self.sock is not None
         return not unread_bytes(self.sock)  # None (not Linux): the quiet moment alone
 
-    def _accept(self, poller: select.poll) -> None:
-        """The first client; a second one waits in the backlog for the server (the listener is not polled
-        any more)."""
+    def _accept(self) -> None:
+        """The first client."""
         try:
             fd, _ = self.listener._accept()  # type: ignore[attr-defined]  # the C module's: no `socket` yet
         except (BlockingIOError, InterruptedError):
@@ -202,8 +221,6 @@ class EarlyRelay:
         sock = _socket.socket(fileno=fd)
         sock.setblocking(False)
         self.sock = sock
-        poller.unregister(self.listener.fileno())
-        poller.register(sock, select.POLLIN)
 
     def _read_program(self) -> None:
         try:
@@ -218,7 +235,7 @@ class EarlyRelay:
         if self.configure is not None:
             self._send(encode(OUTPUT, data))
             self._last_output = time.monotonic()
-            self._passed_on = True
+            self._passed_on += len(data)
 
     def _read_client(self) -> None:
         assert self.sock is not None
@@ -244,6 +261,14 @@ class EarlyRelay:
 
     def _handle(self, kind: int, payload: bytes) -> bool:
         """Answer a frame as the server would; False when it is the server's to handle."""
+        if kind == INPUT and self.configure is not None:
+            # Keys, or the focus report the window sends once Claude asks for them (`?1004h`), which comes
+            # just before Claude's banner: written now, so the first frame does not wait for the server.
+            written = self.pty.write_some(payload) if payload else 0
+            self.kept.append(("input", payload[:written]))
+            if written < len(payload):
+                self.pending.append((INPUT, payload[written:]))  # the PTY is full: the server writes it
+            return True
         if kind != MESSAGE:
             return False
         try:
@@ -295,7 +320,7 @@ class EarlyRelay:
             "tracked": bool(values.get("track", True)),
             "tracking_uri": values.get("tracking_uri"),
             "experiment": values.get("experiment"),
-            "started_at": time.time() - (time.monotonic() - self.started),
+            "started_at": self.started_at,
             "ended_at": None,
             "exit_code": None,
             "signal": None,
@@ -317,9 +342,7 @@ class EarlyRelay:
             if isinstance(data, bytes):
                 self._send(encode(OUTPUT, data))
                 self._last_output = time.monotonic()
-                self._passed_on = True
-            else:
-                self._message({"op": "resized", "cols": data[0], "rows": data[1]})
+                self._passed_on += len(data)
 
     # -- sending ---------------------------------------------------------------------------------------------
 

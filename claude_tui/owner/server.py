@@ -251,9 +251,10 @@ class OwnedSession:
         that started it gave it: every window that attaches shows it."""
         self.demo: DemoSandbox | None = None
         """A `claude-tui demo` session's stub server and scratch folders (closed when the session is over)."""
-        self.early_output: list[bytes | tuple[int, int]] = []
-        """What the program wrote before the server started, and the resizes between (`EarlyRelay.kept`):
-        recorded and emulated when the session is configured, before anything read after."""
+        self.early_output: list[bytes | tuple[int, int] | tuple[str, bytes]] = []
+        """What the program wrote before the server started, and the resizes and keys between
+        (`EarlyRelay.kept`): recorded and emulated when the session is configured, before anything read
+        after."""
         self.relayed_to: Connection | None = None
         """The client the early relay sent this program's output to already (its attach sends no screen)."""
         self.wrap_up: asyncio.Task[None] | None = None
@@ -396,10 +397,14 @@ class OwnedSession:
         pump = self.pump
         recorder = pump.recorder
         for data in early:
-            if not isinstance(data, bytes):  # a resize between (the program's terminal was resized then)
-                pump.emulator.resize(*data)
-                if recorder is not None:
-                    recorder.resize(*data)
+            if isinstance(data, tuple):
+                if isinstance(data[1], bytes):  # keys the relay wrote to the program
+                    if recorder is not None:
+                        recorder.input(data[1])
+                elif isinstance(data[0], int):  # a resize between (the program's terminal was resized then)
+                    pump.emulator.resize(data[0], data[1])
+                    if recorder is not None:
+                        recorder.resize(data[0], data[1])
                 continue
             if recorder is not None:
                 recorder.output(data)
@@ -754,6 +759,7 @@ class OwnerServer:
                 # The output kept starts at the size the program was spawned with: so does this screen.
                 session.pump.emulator = TerminalEmulator(*relay.size)
             session.early_output = relay.kept
+            session.created_at = relay.started_at
         self._relay = relay
 
     def _take_over_client(self, relay: EarlyRelay) -> None:

@@ -33,6 +33,7 @@ SESSION = "0b6f3d4e-8a51-4c43-9d0e-2f7d2b1c5a90"
 
 ECHO = """import sys
 print('first output', flush=True)
+print('=' * 1100, flush=True)  # a first frame's worth (`EarlyRelay.FIRST_FRAME`)
 for line in sys.stdin:
     if line.strip() == 'bye':
         sys.exit(3)
@@ -43,10 +44,12 @@ for line in sys.stdin:
 class Started:
     """A program spawned early, its relay serving in a thread, and the server once it took over."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        script = tmp_path / "echo.py"
-        script.write_text(ECHO)
-        self.pty = PtySession.spawn([sys.executable, str(script)], cwd=str(tmp_path), cols=100, rows=30)
+    def __init__(self, tmp_path: Path, argv: list[str] | None = None) -> None:
+        if argv is None:
+            script = tmp_path / "echo.py"
+            script.write_text(ECHO)
+            argv = [sys.executable, str(script)]
+        self.pty = PtySession.spawn(argv, cwd=str(tmp_path), cols=100, rows=30)
         self.listener = listen_raw(socket_path())
         self.relay = EarlyRelay(self.listener, SESSION, self.pty, {})
         self.relay.LONGEST = 60.0  # a loaded machine: the tests say when the server takes over
@@ -55,10 +58,16 @@ class Started:
         self.store = FakeStore()
         self.server: OwnerServer | None = None
 
-    def take_over(self) -> OwnerServer:
-        """What `run_owner` does after the relay: adopt the program, carry on from the relay, serve."""
-        self.thread.join(10)
-        assert not self.thread.is_alive()
+    def take_over(self, pump: OwnerPump | None = None) -> OwnerServer:
+        """What `run_owner` does after the relay (once it stops, `pump` read meanwhile as a window does):
+        adopt the program, carry on from the relay, serve."""
+
+        def stopped() -> bool:
+            if pump is not None:
+                pump.pump(0.05)
+            return not self.thread.is_alive()
+
+        wait_until(stopped, what="the relay to stop")
         server = OwnerServer(
             socket_path(), listen=as_socket(self.listener), log_spool=self.store, idle_exit=None
         )
@@ -105,7 +114,7 @@ def test_the_relay_shows_the_first_output_and_the_server_records_every_byte(
     assert pump.session_id == SESSION and pump.info["state"] == "starting"
     wait_until(lambda: "first output" in screen_text(pump), what="the program's output through the relay")
     assert started.relay.configure is not None and not started.relay.pending
-    server = started.take_over()  # the relay ended once the window had read everything, on a quiet moment
+    server = started.take_over(pump)  # the relay ends once the window has read everything, on a quiet moment
     session = server.sessions[SESSION]
     wait_until(
         lambda: session.configured and session in server.sessions.values(), what="the claim configured"
@@ -144,7 +153,7 @@ def test_the_session_outlives_a_window_gone_during_the_relay(tmp_path: Path, sta
     again.close()
 
 
-def test_a_resize_during_the_relay_reaches_the_program_and_both_screens(
+def test_a_resize_and_keys_during_the_relay_reach_the_program_and_both_screens(
     tmp_path: Path, started: Started
 ) -> None:
     started.relay.QUIET_AFTER = 60.0  # the relay serves until the keys below come
@@ -155,14 +164,40 @@ def test_a_resize_during_the_relay_reaches_the_program_and_both_screens(
     wait_until(
         lambda: (pump.emulator.cols, pump.emulator.rows) == (90, 20), what="the window's screen resized"
     )
-    pump.write(b"xy\n")  # keys are the server's: the relay stops, the server writes them once configured
-    server = started.take_over()
+    pump.write(b"xy\n")  # keys: the relay writes them
+    wait_until(lambda: "got yx" in screen_text(pump), what="the echo through the relay")
+    started.relay.QUIET_AFTER = 0.1
+    server = started.take_over(pump)
     session = server.sessions[SESSION]
-    wait_until(lambda: "got yx" in screen_text(pump), what="the echo through the server")
+    wait_until(lambda: session.configured, what="the claim configured")
+    pump.write(b"vw\n")
+    wait_until(lambda: "got wv" in screen_text(pump), what="the echo through the server")
     emulator = session.pump.emulator
     assert (emulator.cols, emulator.rows) == (90, 20)
     assert pump.emulator.display == emulator.display
     pump.close()
+
+
+def test_a_program_that_ends_during_the_relay_has_its_exit_status_logged(tmp_path: Path) -> None:
+    script = tmp_path / "short.py"
+    script.write_text("print('short-lived', flush=True)\nraise SystemExit(5)\n")
+    early = Started(tmp_path, [sys.executable, str(script)])
+    try:
+        early.relay.QUIET_AFTER = 60.0  # only the program's end stops the relay
+        pump = OwnerPump.take(claim(tmp_path), None)
+        early.thread.join(30)
+        assert early.relay.ended and early.relay.configure is not None
+        server = early.take_over()
+        wait_until(lambda: early.store.calls, what="the session logged")
+        assert server.sessions[SESSION].exit_status == ExitStatus(5)
+        wait_until(lambda: pump.pump(budget=0.05) and pump.exit_status is not None, what="the end")
+        assert pump.exit_status == ExitStatus(5)
+        assert "short-lived" in "\n".join(pump.emulator.display)
+        [(spool, _)] = early.store.calls
+        assert "short-lived" in (spool.path / "recording.cast").read_text()
+        pump.close()
+    finally:
+        early.stop()
 
 
 def test_what_the_relay_does_not_handle_is_the_server_s_in_order(tmp_path: Path, started: Started) -> None:
