@@ -231,3 +231,16 @@ def test_head_branch_is_the_branch_git_status_names(tmp_path: Path) -> None:
     outside = tmp_path / "plain"
     outside.mkdir()
     assert head_branch(str(outside)) == git_state(outside)["branch"]
+
+
+def test_the_relay_loads_nothing_the_server_needs() -> None:
+    """What the forked owner imports until its server takes over: `launch`'s modules, then the relay (the
+    server's ~60 ms of imports would compete with Claude's start)."""
+    code = (
+        "import sys, claude_tui.launch, claude_tui.owner.client, claude_tui.owner.relay\n"
+        "heavy = ('asyncio', 'ssl', 'pyte', 'wcwidth', 'logging', 'dataclasses', 'claude_tui.session',\n"
+        "         'claude_tui.terminal.emulator', 'claude_tui.owner.server')\n"
+        "print(','.join(name for name in heavy if name in sys.modules))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""
