@@ -121,7 +121,8 @@ class EarlyRelay:
     """Seconds at most before the server takes over, whatever happens (a client that never comes or never
     configures is the server's to handle: it ends an unclaimed program)."""
     STEP = 0.05
-    """Seconds between looks at what the client has read."""
+    """Seconds between looks at what the client has read; and how long after it has read everything the
+    server takes over (the window draws what it read a few ms later)."""
     KEEP_AT_MOST = 1 << 20
     """Bytes of output kept before the server takes over anyway (a program that floods its terminal: the
     server records it as it comes and paces it to its clients)."""
@@ -164,6 +165,8 @@ class EarlyRelay:
         self._last_output = 0.0
         self._passed_on = 0
         self._kept_bytes = 0
+        self._read_at: float | None = None
+        """Since when the client has read everything sent (after the first frame)."""
 
     # -- the loop --------------------------------------------------------------------------------------------
 
@@ -210,7 +213,12 @@ class EarlyRelay:
         if time.monotonic() - self._last_output < self.QUIET_AFTER:
             return False
         assert self.sock is not None
-        return not unread_bytes(self.sock)  # None (not Linux): the quiet moment alone
+        if unread_bytes(self.sock):  # None (not Linux): the quiet moment alone
+            self._read_at = None
+            return False
+        if self._read_at is None:
+            self._read_at = time.monotonic()
+        return time.monotonic() - self._read_at >= self.STEP
 
     def _accept(self) -> None:
         """The first client."""
@@ -236,6 +244,7 @@ class EarlyRelay:
             self._send(encode(OUTPUT, data))
             self._last_output = time.monotonic()
             self._passed_on += len(data)
+            self._read_at = None
 
     def _read_client(self) -> None:
         assert self.sock is not None

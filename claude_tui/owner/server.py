@@ -782,7 +782,8 @@ class OwnerServer:
         assert relay.sock is not None
         loop = asyncio.get_running_loop()
         await loop.connect_accepted_socket(lambda: conn, sock=as_socket(relay.sock))
-        conn.send(bytes(relay.unsent))
+        if not relay.gone:
+            conn.send(bytes(relay.unsent))
         try:
             if relay.configure is not None and session is not None and session.claimer is conn:
                 await self._claim(conn, session, relay.configure)  # as `configure` does
@@ -982,6 +983,8 @@ class OwnerServer:
             session.watchers.discard(conn)
             session.watcher_resumed()
         for session in list(self.sessions.values()):
+            if session.relayed_to is conn:
+                continue  # its config came (to the early relay): it is being configured, and runs on
             if session.claimer is conn and session.config is None and session.running:
                 assert self._loop is not None
                 self._loop.create_task(session.terminate(grace=0.5))
