@@ -200,6 +200,27 @@ def test_a_program_that_ends_during_the_relay_has_its_exit_status_logged(tmp_pat
         early.stop()
 
 
+def test_a_program_replaced_at_the_take_over_reaches_the_window_with_its_screen(
+    tmp_path: Path, started: Started
+) -> None:
+    """The config's program is not the one spawned early (`OwnerServer._claim` replaces it): the window,
+    which showed the early one through the relay, gets the new program's `attached` and screen."""
+    client = OwnerClient.open(socket_path(), timeout=15)
+    client.send({"op": "spawn", "session_id": SESSION})
+    script = tmp_path / "other.py"
+    script.write_text("print('the other program', flush=True)\ninput()\n")
+    config = SessionConfig(command=sys.executable, cwd=tmp_path, session_id=SESSION, prompt=str(script))
+    client.send({"op": "configure", "config": config.to_dict(), "program": sys.executable})
+    pump = OwnerPump.take(client, None)
+    early_pid = pump.info["pid"]
+    server = started.take_over(pump)
+    wait_until(lambda: "the other program" in screen_text(pump), what="the new program's screen")
+    assert "first output" not in screen_text(pump)
+    assert pump.session_id == SESSION and pump.info["pid"] != early_pid
+    assert server.sessions[SESSION].pump.session.pid == pump.info["pid"]
+    pump.close()
+
+
 def test_what_the_relay_does_not_handle_is_the_server_s_in_order(tmp_path: Path, started: Started) -> None:
     client = claim(tmp_path)
     client.send({"op": "list"})  # not the relay's: it stops, and the server answers
