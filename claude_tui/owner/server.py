@@ -762,9 +762,8 @@ class OwnerServer:
             session.created_at = relay.started_at
         self._relay = relay
 
-    def _take_over_client(self, relay: EarlyRelay) -> None:
+    async def _take_over_client(self, relay: EarlyRelay) -> None:
         """The relay's connection as a `Connection` (held until what the relay left is handled)."""
-        assert self._loop is not None
         if relay.sock is None:
             return
         conn = Connection(self)
@@ -776,7 +775,7 @@ class OwnerServer:
             session.claimer, conn.session = conn, session
             if relay.configure is not None:
                 session.relayed_to = conn
-        self._loop.create_task(self._serve_relayed(conn, relay, session))
+        await self._serve_relayed(conn, relay, session)
 
     async def _serve_relayed(self, conn: Connection, relay: EarlyRelay, session: OwnedSession | None) -> None:
         assert relay.sock is not None
@@ -812,15 +811,17 @@ class OwnerServer:
         sock = self._listen if self._listen is not None else listen_socket(self.path)
         with contextlib.suppress(OSError):
             self._socket_inode = os.stat(self.path).st_ino
-        server = await loop.create_unix_server(lambda: Connection(self), sock=sock)
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGHUP):
                 loop.add_signal_handler(sig, self.request_shutdown)
             with contextlib.suppress(ValueError, OSError):
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
         if self._relay is not None:
-            self._take_over_client(self._relay)
-            self._relay = None
+            # The early relay's client first, its claim configured: a client waiting in the backlog (`ls`,
+            # `attach`) then finds the session as it did when the owner configured it before any output.
+            relay, self._relay = self._relay, None
+            await self._take_over_client(relay)
+        server = await loop.create_unix_server(lambda: Connection(self), sock=sock)
         for session in self.sessions.values():
             if session.claimer is None and session.config is None:
                 # Adopted: its client has a few seconds to claim it (its connection may be in the backlog).

@@ -54,6 +54,12 @@ def spools() -> list[Path]:
     return sorted(root.iterdir()) if root.is_dir() else []
 
 
+def made_spools() -> list[Path]:
+    """The spools in place (one being made has a hidden name until it is complete): the owner makes a
+    session's spool once its server has taken over from the early relay, after the program's first frame."""
+    return [spool for spool in spools() if not spool.name.startswith(".")]
+
+
 class Screen:
     """A pexpect-driven `claude-tui` and what its terminal shows (our own emulator reads the output)."""
 
@@ -121,7 +127,7 @@ def test_the_ui_exits_at_once_a_logger_logs_the_run_and_mlflow_never_loads_in_th
     screen = Screen(child, 140, 40)
     try:
         screen.wait_for("shift+tab")  # Claude's prompt box, in the pane
-        [spool] = wait_until(spools, 30, "the session's spool")  # made once the owner's server runs
+        [spool] = wait_until(made_spools, 30, "the session's spool")  # made once the owner's server runs
         session_id = json.loads((spool / "meta.json").read_text())["session_id"]
         status = screen.exit_claude()
     finally:
@@ -175,7 +181,7 @@ def test_a_session_that_outlasts_the_start_is_logged_by_the_logger_it_warmed(
     screen = Screen(child, 140, 40)
     try:
         screen.wait_for("shift+tab")
-        [spool] = wait_until(spools, 30, "the session's spool")  # made once the owner's server runs
+        [spool] = wait_until(made_spools, 30, "the session's spool")  # made once the owner's server runs
         session_id = json.loads((spool / "meta.json").read_text())["session_id"]
         [warm] = wait_until(warm_loggers, 60, "the warm logger")
         # The warm-up opens the store while the session runs.
@@ -254,7 +260,7 @@ def test_sigterm_or_hangup_detaches_the_session_runs_on_sigterm_restores_the_ter
 
         wait_until(lambda: "shift+tab" in captured(), 90, "Claude's prompt box in the pane")
         assert pane("#{alternate_on}") == "1"  # the app is up, on the alternate screen
-        [spool] = wait_until(spools, 30, "the session's spool")  # made once the owner's server runs
+        [spool] = wait_until(made_spools, 30, "the session's spool")  # made once the owner's server runs
         session_id = json.loads((spool / "meta.json").read_text())["session_id"]
         shell = pane("#{pane_pid}")
         [ui] = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
@@ -415,7 +421,7 @@ def test_a_terminal_closed_while_the_ui_cannot_write_detaches_and_the_session_is
     screen = Screen(child, 140, 40)
     try:
         screen.wait_for("flood line")
-        [spool] = wait_until(spools, 30, "the session's spool")  # made once the owner's server runs
+        [spool] = wait_until(made_spools, 30, "the session's spool")  # made once the owner's server runs
         session_id = json.loads((spool / "meta.json").read_text())["session_id"]
         # Stop reading: the PTY's buffer fills, the writer thread blocks in write(), then its queue fills (a
         # few frames of the flood; the outcome asserted below does not depend on how long this takes).
