@@ -273,7 +273,10 @@ class EarlyRelay:
         if kind == INPUT and self.configure is not None:
             # Keys, or the focus report the window sends once Claude asks for them (`?1004h`), which comes
             # just before Claude's banner: written now, so the first frame does not wait for the server.
-            written = self.pty.write_some(payload) if payload else 0
+            try:
+                written = self.pty.write_some(payload) if payload else 0
+            except (EOFError, OSError):
+                return False  # the program's end: the server sees to it
             self.kept.append(("input", payload[:written]))
             if written < len(payload):
                 self.pending.append((INPUT, payload[written:]))  # the PTY is full: the server writes it
@@ -298,8 +301,11 @@ class EarlyRelay:
             self._message({"op": "spawned", "id": self.session_id, "pid": self.pty.pid})
             return True
         if op == "resize" and self.configure is not None:
-            cols = max(1, min(int(message.get("cols") or 80), 2000))  # as `OwnedSession.resize`
-            rows = max(1, min(int(message.get("rows") or 24), 2000))
+            try:  # as `OwnedSession.resize`
+                cols = max(1, min(int(message.get("cols") or 80), 2000))
+                rows = max(1, min(int(message.get("rows") or 24), 2000))
+            except (TypeError, ValueError):
+                return False  # the server refuses it
             self.pty.resize(cols, rows)
             self.kept.append((cols, rows))
             self._message({"op": "resized", "cols": cols, "rows": rows})
