@@ -245,3 +245,35 @@ def test_a_refused_command_line_ends_the_early_program(tmp_path: Path, owner_pro
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(pid)  # ... and did not outlive claude-tui
+
+
+def test_a_window_killed_while_the_owner_relays_its_start_leaves_the_session_running(
+    tmp_path: Path, owner_processes: Any
+) -> None:
+    """The forked owner serves the window with its early relay until the program has drawn a first frame
+    (`owner.relay`); this program draws 6 bytes, so the window is killed while the relay serves it. The
+    owner's server takes over, configures the session the window sent, and runs it on."""
+    import signal
+
+    from claude_tui.owner.client import OwnerClient
+
+    script, pids = pid_script(tmp_path)
+    child = pexpect.spawn(
+        sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script)],
+        cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
+    )  # fmt: skip
+    try:
+        child.expect("ready")
+        [pid] = pids.read_text().split()
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.close(force=True)
+
+    def listed() -> list[dict[str, Any]]:
+        with OwnerClient.connect() as client:
+            return client.list_sessions()
+
+    [session] = listed()
+    assert session["pid"] == int(pid) and session["exit_code"] is None and session["clients"] == 0
+    time.sleep(1)
+    assert alive(int(pid)) and [s["id"] for s in listed()] == [session["id"]]
