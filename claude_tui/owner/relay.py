@@ -117,7 +117,7 @@ class EarlyRelay:
     FIRST_FRAME = 1024
     """Bytes of output passed on before a quiet moment counts: Claude sets its terminal up (13 bytes) ~0.3 s
     before it draws anything, then its modes and title, then its banner (~1.3 KB and more)."""
-    LONGEST = 3.0
+    LONGEST = 2.0
     """Seconds at most before the server takes over, whatever happens (a client that never comes or never
     configures is the server's to handle: it ends an unclaimed program)."""
     STEP = 0.05
