@@ -130,7 +130,7 @@ class ClaudeTuiApp(App[SessionResult]):
     def compose(self) -> ComposeResult:
         # No session (of its own or the owner's) to wait for: the tab bar and the footer come at once.
         at_once = self._first_session is None and not self.sessions
-        yield WindowHeader()
+        yield WindowHeader(first_line=not at_once)
         with TabBar(id="tab-bar"):
             if at_once:
                 yield tab_bar(self.initial_tab)

@@ -16,6 +16,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
+from claude_tui.widgets.header import WindowHeader
 from claude_tui.widgets.history_tab import HistoryTab
 
 if TYPE_CHECKING:
@@ -40,11 +41,14 @@ def tab_bar(active: str) -> Tabs:
 
 
 async def fill_in_chrome(main: Screen[Any] | None) -> None:
-    """Mount the tab bar and the footer into `main`'s placeholders (`#tab-bar`, `#footer-bar`), once."""
+    """Mount the tab bar and the footer into `main`'s placeholders (`#tab-bar`, `#footer-bar`), once, and
+    the header's widgets (`WindowHeader.fill_in`)."""
     if main is None or main.query("#tab-bar Tabs") or not main.query("#footer-bar"):
         return  # there already, or the app is closing
     await main.query_one("#tab-bar").mount(tab_bar(main.query_one(TabSwitcher).current or "session"))
     await main.query_one("#footer-bar").mount(keys_footer())
+    for header in main.query(WindowHeader).results(WindowHeader):
+        header.fill_in()
     main.app.refresh_bindings()  # a footer shows the keys when told that they changed
 
 

@@ -11,13 +11,16 @@ from typing import Any
 import pytest
 from textual.widgets import Footer, Sparkline, Tab, Tabs
 from textual.widgets._footer import FooterKey
+from textual.widgets._header import HeaderIcon
 
 from claude_tui.app import ClaudeTuiApp
 from claude_tui.commands.run import print_outcome
 from claude_tui.config import Alert
 from claude_tui.session import SessionConfig, SessionResult, TrackedSession
+from claude_tui.widgets.header import FirstLine, TitleLine
 from claude_tui.widgets.session_view import SessionView
 from claude_tui.widgets.sidebar import SessionSidebar, StatRow
+from claude_tui.widgets.tab_switcher import fill_in_chrome
 from claude_tui.widgets.terminal import TerminalPane
 from tests.helpers import wait_for
 
@@ -199,6 +202,43 @@ async def test_killed_sessions_are_looked_for_after_the_first_frame(
         await app.action_quit()
         await wait_for(pilot, lambda: app.return_value is not None, 15, "the app to exit")
     assert len(calls) == 1
+
+
+def header_cells(app: ClaudeTuiApp) -> list[tuple[str, str, object]]:
+    """The header's row as drawn: each cell's character, background, and (but for a blank) its colour."""
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    return [
+        (char, str(seg.style.bgcolor), None if char == " " else (str(seg.style.color), seg.style.dim))
+        for strip in update.strips[0]
+        for seg in strip
+        if seg.style is not None
+        for char in seg.text
+    ]
+
+
+@pytest.mark.parametrize("width", [120, 81, 40])
+async def test_the_first_frame_s_header_is_one_widget_drawn_as_the_header_s_three(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    """Each widget in the first frame costs CPU while Claude starts (docs/startup.md): the header is one
+    widget there (`FirstLine`), and the icon, the title line and the clock's space that replace it with the
+    counters draw the very same row (the title centered, an odd width, a title cut short)."""
+    monkeypatch.setattr(SessionView, "FILL_IN_AFTER", 60.0)
+    session = script_session(tmp_path, "import time; print('hi', flush=True); time.sleep(30)\n", track=False)
+    app = ClaudeTuiApp(session)
+    async with app.run_test(size=(width, 24)) as pilot:
+        titled = lambda: "claude-tui" in app.query_one(FirstLine).render().plain  # noqa: E731
+        await wait_for(pilot, lambda: app.query(FirstLine) and titled(), 15, "the first frame's header")
+        await pilot.pause()
+        first = header_cells(app)
+        await fill_in_chrome(app.screen)
+        await wait_for(
+            pilot, lambda: app.query(HeaderIcon) and not app.query(FirstLine), 15, "the header's widgets"
+        )
+        await wait_for(pilot, lambda: "claude-tui" in str(app.query_one(TitleLine).render()), 15, "its title")
+        await pilot.pause()
+        assert header_cells(app) == first
+        assert "claude-tui" in "".join(cell[0] for cell in first)
 
 
 async def test_chrome_comes_after_the_first_frame_and_moves_nothing(tmp_path: Path) -> None:
