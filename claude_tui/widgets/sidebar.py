@@ -114,11 +114,10 @@ class SessionSidebar(VerticalScroll):
         self._sessions = Text()
 
     def compose(self) -> ComposeResult:
-        # In the first frame: the folded form's line and the hint (both cheap); the counters come later.
-        yield Static(id="status-line")
-        hint = Static(self._shown["#hint"], id="hint")
-        hint.display = bool(self._shown["#hint"])
-        yield hint
+        # In the first frame only the hint, if there is one (each widget there costs CPU while Claude starts);
+        # the folded form's line comes with the counters (it says nothing before the first poll anyway).
+        if self._shown["#hint"]:
+            yield Static(self._shown["#hint"], id="hint")
 
     @property
     def folded(self) -> bool:
@@ -133,17 +132,19 @@ class SessionSidebar(VerticalScroll):
             self._draw(self._pending)  # the rows were not drawn while folded
 
     async def mount_rows(self) -> None:
-        """Mount the counters. The session view does it a moment after start (`SessionView.FILL_IN_AFTER`):
-        they are a third of its widgets (~40 ms of CPU), which Claude's own start needs more. `show` keeps the
-        latest snapshot till then."""
+        """Mount the counters and the folded form's status line. The session view does it a moment after
+        start (`SessionView.FILL_IN_AFTER`): they are a third of its widgets (~40 ms of CPU), which Claude's
+        own start needs more. `show` keeps the latest snapshot till then."""
         if self.rows_mounted:
             return
-        await self.mount_all(self._rows(), before="#hint")
+        rows = [Static(id="status-line"), *self._rows()]
+        await self.mount_all(rows, before="#hint" if self.query_children("#hint") else None)
         # By id, once: `show` runs up to 4 times a second, and each `query_one` walks the sidebar's children.
         self._by_id = {f"#{child.id}": child for child in self.children if child.id}
         self.rows_mounted = True
         if self._pending is not None:
             self.show(self._pending)
+        self._show_status()  # folded: what the line says (the session strip) since the first frame
 
     def _rows(self) -> ComposeResult:
         from textual.widgets import Sparkline  # with the rows, not in the first frame
@@ -257,7 +258,7 @@ class SessionSidebar(VerticalScroll):
         # Only while folded and displayed (a session in the background draws it in `catch_up`):
         # refreshing a hidden widget makes Textual rebuild its whole map and redraw the screen
         # (Compositor.update_widgets), and the line's clock changes every second (issue 19, target 2).
-        if not self.is_mounted or not self.folded or not self.displayed:
+        if not self.rows_mounted or not self.folded or not self.displayed:
             return
         line = Text(no_wrap=True, overflow="ellipsis")
         if self._sessions:
@@ -279,9 +280,13 @@ class SessionSidebar(VerticalScroll):
         if self._shown["#hint"] != text:
             self._shown["#hint"] = text
             if self.is_mounted:
-                hint = self.query_one("#hint", Static)
-                hint.update(text)
-                hint.display = bool(text)
+                hints = self.query_children("#hint").results(Static)
+                hint = next(hints, None)
+                if hint is not None:
+                    hint.update(text)
+                    hint.display = bool(text)
+                elif text:  # the first hint (none in the first frame)
+                    self.mount(Static(text, id="hint"))
 
     @property
     def hint(self) -> str:

@@ -253,11 +253,13 @@ async def test_chrome_comes_after_the_first_frame_and_moves_nothing(tmp_path: Pa
         pane = app.query_one(TerminalPane)
         assert not sidebar.rows_mounted and not sidebar.query(StatRow)
         assert not app.query(Tabs) and not app.query(Footer)
+        assert not sidebar.query("#status-line, #hint")  # no hint given; the folded form's line comes later
         await wait_for(pilot, lambda: "hi" in pane.emulator.display[0], 15, "the program's output")
         first_size = pane.size
         filled_in = lambda: sidebar.rows_mounted and active_tabs(app) == ["tab-session"]  # noqa: E731
         await wait_for(pilot, filled_in, 15, "the rows and the tab bar")
         await pilot.pause()
+        assert sidebar.query("#status-line")
         # Drawn right from the first frame they are in (set before the rows had a width of their own).
         await wait_for(pilot, lambda: not sidebar.has_class("-nothing"), 10, "the prompt to be counted")
         await pilot.pause()
