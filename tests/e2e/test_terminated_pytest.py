@@ -1,8 +1,10 @@
-"""A pytest ended from outside (SIGTERM: `timeout`, a CI's cancel) tears down as after ctrl+c.
+"""A pytest ended from outside (SIGTERM: `timeout`, a CI's cancel) tears down as after ctrl+c; one killed
+outright (SIGKILL) leaves no PostgreSQL running either.
 
 In the fifth session a pytest ended so left the team server's PostgreSQL running for hours: `pg_ctl` starts
 the cluster detached, and with SIGTERM's default action no `finally` ran. tests/conftest.py turns the first
-SIGTERM into KeyboardInterrupt, so the session's fixtures are torn down.
+SIGTERM into KeyboardInterrupt, so the session's fixtures are torn down. SIGKILL runs nothing in pytest: the
+cluster's `Watchdog` (tests/support/watchdog.py), a process outside pytest's process group, stops it.
 """
 
 from __future__ import annotations
@@ -39,30 +41,65 @@ def postmasters(data: str) -> list[int]:
     return found
 
 
-def test_a_pytest_ended_with_sigterm_stops_its_postgresql(tmp_path: Path) -> None:
-    ready = tmp_path / "ready"
-    child = subprocess.Popen(
+def start_session(ready: Path) -> subprocess.Popen[bytes]:
+    """A pytest of its own running tests/data/terminated_session.py: it writes the cluster's data directory
+    to `ready` once the cluster runs, then waits."""
+    return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(SESSION)],
         cwd=ROOT,
         env={**os.environ, "CLAUDE_TUI_TEST_READY": str(ready)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def cluster_of(child: subprocess.Popen[bytes], ready: Path) -> str:
+    """The data directory of the cluster `child` started, once it runs."""
+    wait_until(lambda: ready.exists() or child.poll() is not None, 180, "the cluster to start")
+    assert ready.exists(), child.communicate()[0].decode(errors="replace")
+    data = ready.read_text()
+    assert postmasters(data), "the cluster is not running"
+    return data
+
+
+def leave_nothing(child: subprocess.Popen[bytes], data: str) -> None:
+    """The child gone; a cluster the code under test left running stopped and removed (the test fails on
+    it after)."""
+    if child.poll() is None:
+        child.kill()
+        child.wait()
+    if data and postmasters(data):
+        PostgresCluster(Path(data).parent).stop()
+    if data:
+        shutil.rmtree(Path(data).parents[1], ignore_errors=True)
+
+
+def test_a_pytest_ended_with_sigterm_stops_its_postgresql(tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
+    child = start_session(ready)
     data = ""
     try:
-        wait_until(lambda: ready.exists() or child.poll() is not None, 180, "the cluster to start")
-        assert ready.exists(), child.communicate()[0].decode(errors="replace")
-        data = ready.read_text()
-        assert postmasters(data), "the cluster is not running"
+        data = cluster_of(child, ready)
         child.send_signal(signal.SIGTERM)
         output = child.communicate(timeout=120)[0].decode(errors="replace")
+        assert child.returncode == pytest.ExitCode.INTERRUPTED, output
+        assert not postmasters(data), output
+        assert not Path(data).exists(), output
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        if data and postmasters(data):  # what the old code left behind: stopped here, then failed on below
-            PostgresCluster(Path(data).parent).stop()
-            shutil.rmtree(Path(data).parents[1], ignore_errors=True)
-    assert child.returncode == pytest.ExitCode.INTERRUPTED, output
-    assert not postmasters(data), output
-    assert not Path(data).exists(), output
+        leave_nothing(child, data)
+
+
+def test_a_pytest_killed_with_sigkill_leaves_no_postgresql(tmp_path: Path) -> None:
+    """No handler runs: the watchdog stops the cluster (pg_ctl's immediate stop) and removes its folder.
+    Fails on the code before it: the cluster ran on."""
+    ready = tmp_path / "ready"
+    child = start_session(ready)
+    data = ""
+    try:
+        data = cluster_of(child, ready)
+        child.kill()
+        child.wait()
+        wait_until(lambda: not postmasters(data), 120, "the cluster to stop")
+        wait_until(lambda: not Path(data).parent.exists(), 30, "the cluster's folder to go")
+    finally:
+        leave_nothing(child, data)

@@ -7,6 +7,9 @@ stopped whole at the end.
 
 PostgreSQL refuses to run as root: as root, the cluster's folder is given to Debian's `postgres` user (else
 `nobody`) and `initdb`/`pg_ctl` run as that user through `runuser`.
+
+A pytest that dies without its teardown (SIGKILL) leaves nothing running: a `Watchdog` outside its process
+group stops the cluster and the server and removes their folder (tests/e2e/test_terminated_pytest.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.watchdog import Watchdog
 
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "team-admin-password-0123"
@@ -147,10 +152,14 @@ class PostgresCluster:
         )  # fmt: skip
         return proc.stdout
 
+    def stop_argv(self, mode: str = "fast") -> list[str]:
+        """The command that stops the cluster (`pg_ctl stop -m MODE`, as the cluster's user)."""
+        return self._cmd(str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
     def stop(self) -> None:
         """`pg_ctl stop -m fast` (the cluster's folder is left for the caller to remove)."""
         with contextlib.suppress(Exception):
-            self._run(str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+            self._run(*self.stop_argv()[len(self._cmd()) :])
 
 
 @dataclass
@@ -255,19 +264,25 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
 
 
 @contextlib.contextmanager
-def postgres_cluster(folder: Path) -> Iterator[PostgresCluster]:
+def postgres_cluster(folder: Path, watchdog: Watchdog | None = None) -> Iterator[PostgresCluster]:
     """A `PostgresCluster` started in `folder` (made here), stopped when the block ends however it ends.
 
     `pg_ctl` runs the server detached from us: nothing stops it if this process dies first. A pytest ended
     from outside (SIGTERM) runs its teardown (tests/conftest.py turns the signal into KeyboardInterrupt), and
-    so this `finally`.
+    so this `finally`; one killed outright (SIGKILL) runs nothing, and `watchdog` (one of the block's own if
+    not given) then stops the cluster and removes `folder`.
     """
     cluster = PostgresCluster(folder)
     folder.mkdir()
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
+    with contextlib.ExitStack() as stack:
+        if watchdog is None:
+            watchdog = stack.enter_context(Watchdog())
+        watchdog.remove(folder)
+        watchdog.run(cluster.stop_argv("immediate"))  # before the start: pytest may die during it
+        try:
+            yield cluster.start()
+        finally:
+            cluster.stop()
 
 
 @contextlib.contextmanager
@@ -280,8 +295,10 @@ def team_server(*, workers: int = 1, timeout: float = START_TIMEOUT) -> Iterator
     """
     folder = Path(tempfile.mkdtemp(prefix="claude-tui-team-"))
     os.chmod(folder, 0o711)  # PostgreSQL's user must reach its own folder inside (and read nothing else)
+    watchdog = Watchdog()
+    watchdog.remove(folder)
     try:
-        with postgres_cluster(folder / "postgres") as postgres:
+        with postgres_cluster(folder / "postgres", watchdog) as postgres:
             backend = postgres.create_database("mlflow")
             auth_db = postgres.create_database("mlflow_auth")
             tokens = folder / "tokens.json"
@@ -317,6 +334,7 @@ def team_server(*, workers: int = 1, timeout: float = START_TIMEOUT) -> Iterator
                      "--backend-store-uri", backend, "--artifacts-destination", str(artifacts)],
                     env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
                 )  # fmt: skip
+            watchdog.kill_group(proc.pid)
             # The server goes before its database; the cluster goes even if stopping the server fails.
             try:
                 url = f"http://127.0.0.1:{port}"
@@ -328,3 +346,4 @@ def team_server(*, workers: int = 1, timeout: float = START_TIMEOUT) -> Iterator
                 stop_group(proc)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        watchdog.release()
