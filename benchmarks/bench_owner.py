@@ -58,6 +58,7 @@ from typing import Any
 
 from benchmarks.bench_sessions import PROGRAM, Terminal
 from benchmarks.common import compile_package, cpu_seconds, thread_cpu_seconds
+from tests.support.processes import find_processes
 
 ECHO = """\
 import os, sys, tty
@@ -130,14 +131,12 @@ class Owner:
     def pid(self) -> int:
         """The owner process of this data dir."""
         home = f"CLAUDE_TUI_HOME={self.env['CLAUDE_TUI_HOME']}".encode()
-        for entry in Path("/proc").iterdir():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-                if b"claude_tui.owner" in cmdline and home in (entry / "environ").read_bytes().split(b"\0"):
-                    return int(entry.name)
-            except (OSError, ValueError):
-                continue
-        raise RuntimeError("no owner process")
+        found = find_processes(
+            lambda process: b"claude_tui.owner" in process.argv() and home in process.environ()
+        )
+        if not found:
+            raise RuntimeError("no owner process")
+        return found[0]
 
     def attach(self) -> Terminal:
         return Terminal([sys.executable, "-m", "claude_tui", "attach"], env=self.env, cwd=self.tree)

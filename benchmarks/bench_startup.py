@@ -39,6 +39,7 @@ from benchmarks.startup_floor import drawn_banner
 from claude_tui.claude_env import DEFAULT_FILES, SCRIPTED_FLAGS, ClaudeEnvironment
 from claude_tui.scenarios import load_scenario
 from claude_tui.stub_api import StubServer
+from tests.support.processes import find_processes
 
 RUNS = 15
 
@@ -135,14 +136,7 @@ def kill_owner(home: str) -> None:
 
 def processes_naming(text: str) -> list[int]:
     """The processes whose command line holds `text` (a program, a temporary folder)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and text.encode() in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+    return find_processes(lambda process: text.encode() in process.cmdline())
 
 
 def wait_until_gone(program: str, timeout: float = 10) -> bool:

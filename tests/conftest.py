@@ -28,6 +28,7 @@ from claude_tui.claude_code import find_claude_binary
 from claude_tui.claude_env import ClaudeEnvironment
 from claude_tui.scenarios import load_scenario
 from claude_tui.stub_api import StubServer
+from tests.support.processes import Process, find_processes
 
 SNAPSHOTS_DIR = Path(__file__).resolve().parent.parent / "snapshots"
 
@@ -239,36 +240,21 @@ def owner_processes() -> Iterator[Callable[[], list[int]]]:
 
 def owner_pids(home: str) -> list[int]:
     """The owner processes of the data dir `home`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if f"CLAUDE_TUI_HOME={home}".encode() in environ and _is_owner(cmdline, int(entry.name)):
-            found.append(int(entry.name))
-    return found
+    setting = f"CLAUDE_TUI_HOME={home}".encode()
+    return find_processes(lambda process: setting in process.environ() and _is_owner(process))
 
 
-def _is_owner(cmdline: bytes, pid: int) -> bool:
+def _is_owner(process: Process) -> bool:
     """An owner process: `python -m claude_tui.owner`, one that named itself (`claude-tui-own`), or one forked
     by `launch` that has not yet: a Python process writing to owner.log. Not any process holding owner.log
     (a program the owner runs without capturing its stderr, e.g. git, inherits it: at load 5-8 a whole
     suite once counted two owners)."""
+    cmdline = process.cmdline()
     if b"claude_tui.owner" in cmdline:
         return True
-    try:
-        if Path(f"/proc/{pid}/comm").read_text().strip() == "claude-tui-own":
-            return True
-    except OSError:
-        return False
+    if process.comm() == "claude-tui-own":
+        return True
     if not Path(cmdline.split(b"\0", 1)[0].decode(errors="replace")).name.startswith("python"):
         return False
-    try:
-        fds = Path(f"/proc/{pid}/fd")
-        return any(str(os.readlink(fd)).endswith("/owner/owner.log") for fd in fds.iterdir())
-    except OSError:
-        return False
+    fds = process.folder / "fd"
+    return any(str(os.readlink(fd)).endswith("/owner/owner.log") for fd in fds.iterdir())

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import wait_until
+from tests.support.processes import Process, find_processes
 from tests.support.team_server import PostgresCluster
 
 pytestmark = pytest.mark.slow
@@ -28,17 +29,12 @@ SESSION = ROOT / "tests" / "data" / "terminated_session.py"
 
 def postmasters(data: str) -> list[int]:
     """The PostgreSQL servers running on the data directory `data` (`postgres -D DATA ...`)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if data.encode() in argv and Path(argv[0].decode(errors="replace")).name == "postgres":
-            found.append(int(entry.name))
-    return found
+
+    def runs_on_data(process: Process) -> bool:
+        argv = process.argv()
+        return data.encode() in argv and Path(argv[0].decode(errors="replace")).name == "postgres"
+
+    return find_processes(runs_on_data)
 
 
 def start_session(ready: Path) -> subprocess.Popen[bytes]:
