@@ -9,7 +9,8 @@
   session a known id, and how its arguments begin the first conversation (new, resumed, forked).
 
 Cheap to import: the entry point (`launch.py`) uses it before Claude's first frame, so only `os` is imported
-at module level (pathlib and shutil load inside the functions that need them).
+at module level (pathlib loads inside the functions that need it; `which` looks a program up without
+`shutil`).
 """
 
 from __future__ import annotations
@@ -180,7 +181,6 @@ def find_claude_binary() -> Path | None:
     The pinned CLI is the one `make setup` installs into the source tree's `.claude-cli/` (the demo and the
     tests run it).
     """
-    import shutil
     from pathlib import Path
 
     override = os.environ.get(ENV_CLAUDE_BIN)
@@ -190,8 +190,25 @@ def find_claude_binary() -> Path | None:
     pinned = pinned_cli()
     if pinned is not None:
         return Path(pinned)
-    found = shutil.which("claude")
+    found = which("claude")
     return Path(found) if found else None
+
+
+def which(name: str, path: str | None = None) -> str | None:
+    """`shutil.which(name, path=path)` for a name without a slash on POSIX (`path` None: `$PATH`, else
+    `os.defpath`), without importing `shutil` (which imports bz2, lzma and zlib: ~3 ms, and this module is
+    loaded on the way to Claude's spawn)."""
+    if path is None:
+        path = os.environ.get("PATH", os.defpath)
+    seen: set[str] = set()
+    for folder in path.split(os.pathsep) if path else ():
+        if folder in seen:
+            continue
+        seen.add(folder)
+        candidate = os.path.join(folder, name)
+        if os.path.exists(candidate) and os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
 
 
 def pinned_cli() -> str | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from claude_tui.claude_code import (
     project_dir_name,
     session_files,
     subagent_dir,
+    which,
 )
 
 
@@ -50,6 +53,37 @@ def test_find_claude_binary_prefers_the_env_override(tmp_path: Path, monkeypatch
     assert find_claude_binary() == fake
     monkeypatch.setenv(ENV_CLAUDE_BIN, str(tmp_path / "missing"))
     assert find_claude_binary() is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "run:plain",  # the executable in the first folder
+        "plain:run",  # only in the second: the first holds a file of that name that cannot run
+        "folder:run",  # the first holds a folder of that name
+        "plain:plain:folder",  # nowhere
+        "run:run",  # a folder twice
+        "",  # an empty PATH: nothing
+        None,  # $PATH
+    ],
+)
+def test_which_finds_what_shutil_which_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str | None
+) -> None:
+    """`which` stands for `shutil.which` without importing shutil (loaded before Claude's spawn)."""
+    folders = {name: tmp_path / name for name in ("run", "plain", "folder")}
+    for folder in folders.values():
+        folder.mkdir()
+    (folders["run"] / "tool").write_text("#!/bin/sh\n")
+    (folders["run"] / "tool").chmod(0o755)
+    (folders["plain"] / "tool").write_text("not a program\n")
+    (folders["folder"] / "tool").mkdir()
+    monkeypatch.setenv("PATH", os.pathsep.join([str(folders["plain"]), str(folders["run"])]))
+    searched = (
+        None if path is None else os.pathsep.join(str(folders[name]) for name in path.split(":") if name)
+    )
+    assert which("tool", searched) == shutil.which("tool", path=searched)
+    assert which("missing", searched) is None
 
 
 def test_config_dir_is_the_env_variable_else_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
