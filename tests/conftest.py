@@ -8,7 +8,8 @@
   `.stub` (a running `StubServer`) serves the scenario; the test fails if the CLI tried to reach any other
   host (the stub is its HTTP(S) proxy). See docs/offline-cli.md.
 - Snapshots of pytest-textual-snapshot live in the top-level `snapshots/` folder.
-- SIGTERM ends a run as ctrl+c does: the teardown runs (tests/e2e/test_terminated_pytest.py).
+- SIGTERM ends a run as ctrl+c does: the teardown runs (tests/e2e/test_terminated_pytest.py); what a run
+  killed outright left running is stopped by its watchdog, else at the next run's start.
 """
 
 from __future__ import annotations
@@ -79,6 +80,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     _listen_for_sigterm()  # an app an earlier test ran in-process may have taken SIGTERM over (SignalDoor)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """PostgreSQL clusters (and team servers) an earlier test session left running when it and its watchdog
+    were both killed outright are stopped, their folders removed (`tests.support.team_server`)."""
+    from tests.support.team_server import reap_abandoned_clusters
+
+    reap_abandoned_clusters()
 
 
 @pytest.hookimpl(tryfirst=True)

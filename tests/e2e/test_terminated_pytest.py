@@ -4,11 +4,13 @@ outright (SIGKILL) leaves no PostgreSQL running either.
 In the fifth session a pytest ended so left the team server's PostgreSQL running for hours: `pg_ctl` starts
 the cluster detached, and with SIGTERM's default action no `finally` ran. tests/conftest.py turns the first
 SIGTERM into KeyboardInterrupt, so the session's fixtures are torn down. SIGKILL runs nothing in pytest: the
-cluster's `Watchdog` (tests/support/watchdog.py), a process outside pytest's process group, stops it.
+cluster's `Watchdog` (tests/support/watchdog.py), a process outside pytest's process group, stops it; and
+if the watchdog was killed too, the next test session does (tests/conftest.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -20,7 +22,8 @@ import pytest
 
 from tests.helpers import wait_until
 from tests.support.processes import Process, find_processes
-from tests.support.team_server import PostgresCluster
+from tests.support.team_server import RECORD, PostgresCluster
+from tests.support.watchdog import reap_abandoned
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,5 +100,32 @@ def test_a_pytest_killed_with_sigkill_leaves_no_postgresql(tmp_path: Path) -> No
         child.wait()
         wait_until(lambda: not postmasters(data), 120, "the cluster to stop")
         wait_until(lambda: not Path(data).parent.exists(), 30, "the cluster's folder to go")
+    finally:
+        leave_nothing(child, data)
+
+
+def test_a_cluster_left_by_a_pytest_killed_with_its_watchdog_is_stopped_by_the_next_session(
+    tmp_path: Path,
+) -> None:
+    """A kill of every process by name takes the watchdog too: the next pytest's start stops the cluster
+    (`reap_abandoned_clusters`), never one whose pytest still runs."""
+    ready = tmp_path / "ready"
+    child = start_session(ready)
+    data = ""
+    try:
+        data = cluster_of(child, ready)
+        record = Path(data).parent / RECORD
+        assert reap_abandoned([record]) == [], "reaped while its pytest runs"
+        assert postmasters(data)
+        watcher = json.loads(record.read_text().splitlines()[0])["watcher"][0]
+        os.kill(watcher, signal.SIGKILL)
+        child.kill()
+        child.wait()
+        wait_until(lambda: not Path(f"/proc/{watcher}").exists(), 30, "the watchdog to go")
+        assert postmasters(data), "stopped by something else than the next session"
+        collect = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--co", __file__]
+        subprocess.run(collect, cwd=ROOT, capture_output=True, timeout=300, check=False)
+        assert not postmasters(data)
+        assert not Path(data).parent.exists()
     finally:
         leave_nothing(child, data)

@@ -9,7 +9,8 @@ PostgreSQL refuses to run as root: as root, the cluster's folder is given to Deb
 `nobody`) and `initdb`/`pg_ctl` run as that user through `runuser`.
 
 A pytest that dies without its teardown (SIGKILL) leaves nothing running: a `Watchdog` outside its process
-group stops the cluster and the server and removes their folder (tests/e2e/test_terminated_pytest.py).
+group stops the cluster and the server and removes their folder (tests/e2e/test_terminated_pytest.py). If
+the watchdog was killed too, the next test session does it (`reap_abandoned_clusters`).
 """
 
 from __future__ import annotations
@@ -33,13 +34,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.watchdog import Watchdog
+from tests.support.watchdog import Watchdog, reap_abandoned
 
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "team-admin-password-0123"
 """The server's admin (MLflow wants a password of 12 characters or more)."""
 DB_USER = "mlflow"
 """The PostgreSQL role the server connects as (trust auth on 127.0.0.1 only, inside the test's cluster)."""
+RECORD = "watchdog.jsonl"
+"""The file in a cluster's folder (or the team's) where its `Watchdog` writes what it was told."""
 START_TIMEOUT = 180.0
 """Seconds to wait for `mlflow server` to answer (8-30 s on an idle machine, much longer under load)."""
 
@@ -263,6 +266,16 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
         proc.wait(timeout=5)
 
 
+def reap_abandoned_clusters() -> list[Path]:
+    """Stop the clusters (and the team's servers) under the temp dir whose test session and watchdog are both
+    gone, and remove their folders (`claude-tui-*/` and `claude-tui-*/postgres/` with a watchdog's record);
+    the records reaped."""
+    temp = Path(tempfile.gettempdir())
+    return reap_abandoned(
+        [*temp.glob(f"claude-tui-*/{RECORD}"), *temp.glob(f"claude-tui-*/postgres/{RECORD}")]
+    )
+
+
 @contextlib.contextmanager
 def postgres_cluster(folder: Path, watchdog: Watchdog | None = None) -> Iterator[PostgresCluster]:
     """A `PostgresCluster` started in `folder` (made here), stopped when the block ends however it ends.
@@ -276,7 +289,7 @@ def postgres_cluster(folder: Path, watchdog: Watchdog | None = None) -> Iterator
     folder.mkdir()
     with contextlib.ExitStack() as stack:
         if watchdog is None:
-            watchdog = stack.enter_context(Watchdog())
+            watchdog = stack.enter_context(Watchdog(record=folder / RECORD))
         watchdog.remove(folder)
         watchdog.run(cluster.stop_argv("immediate"))  # before the start: pytest may die during it
         try:
@@ -295,7 +308,7 @@ def team_server(*, workers: int = 1, timeout: float = START_TIMEOUT) -> Iterator
     """
     folder = Path(tempfile.mkdtemp(prefix="claude-tui-team-"))
     os.chmod(folder, 0o711)  # PostgreSQL's user must reach its own folder inside (and read nothing else)
-    watchdog = Watchdog()
+    watchdog = Watchdog(record=folder / RECORD)
     watchdog.remove(folder)
     try:
         with postgres_cluster(folder / "postgres", watchdog) as postgres:

@@ -11,6 +11,10 @@ that closes, or its parent changes (pytest gone, it was reparented), without pyt
 it undoes what it was told, last first: SIGKILL to a process group (if its leader is the one it was told
 of), a command (`pg_ctl stop -m immediate`), a folder removed. Then it exits.
 
+And if the watcher is killed too (a kill of every process by name): a watchdog given a `record` file writes
+there who it serves and what it was told; `reap_abandoned` (tests/conftest.py, at the start of each test
+session) undoes the orders of a record whose pytest and watcher are both gone.
+
 The watcher is this file run as a script (`python watchdog.py`): it imports only the standard library.
 """
 
@@ -25,7 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["Watchdog"]
+__all__ = ["Watchdog", "reap_abandoned"]
 
 POLL = 0.5
 """Seconds between the watcher's looks at its parent (beside the pipe closing)."""
@@ -48,7 +52,8 @@ class Watchdog:
     cleanup has run by then (a `finally` inside it).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, record: Path | None = None) -> None:
+        self._record = record
         self._proc = subprocess.Popen(
             [sys.executable, "-S", __file__],
             stdin=subprocess.PIPE,
@@ -57,10 +62,18 @@ class Watchdog:
             start_new_session=True,  # out of pytest's process group: a kill of the group leaves it
             close_fds=True,
         )
+        if record is not None:
+            pytest, watcher = os.getpid(), self._proc.pid
+            header = {"pytest": [pytest, _started(pytest)], "watcher": [watcher, _started(watcher)]}
+            record.write_text(json.dumps(header) + "\n")
 
     def _tell(self, **order: object) -> None:
+        line = json.dumps(order).encode() + b"\n"
+        if self._record is not None:
+            with self._record.open("ab") as record:
+                record.write(line)
         assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps(order).encode() + b"\n")
+        self._proc.stdin.write(line)
         self._proc.stdin.flush()
 
     def kill_group(self, pid: int) -> None:
@@ -77,6 +90,9 @@ class Watchdog:
 
     def release(self) -> None:
         """Undo nothing: the watcher exits (the test session undid it all itself)."""
+        if self._record is not None:
+            self._record.unlink(missing_ok=True)  # its folder may be gone already
+            self._record = None
         if self._proc.stdin is not None and not self._proc.stdin.closed:
             try:
                 self._tell(release=True)
@@ -117,6 +133,29 @@ def _undo(order: dict[str, object]) -> None:
             pass
     elif "remove" in order:
         shutil.rmtree(str(order["remove"]), ignore_errors=True)
+
+
+def _running(pid_and_start: list[object]) -> bool:
+    pid, started = pid_and_start
+    return started is not None and _started(int(str(pid))) == started
+
+
+def reap_abandoned(records: list[Path]) -> list[Path]:
+    """Undo the orders of each record (`Watchdog(record=...)`) whose pytest and watcher are both gone; the
+    records reaped. One whose pytest still runs, or whose watcher does, is left alone."""
+    reaped = []
+    for record in records:
+        try:
+            header, *orders = (json.loads(line) for line in record.read_text().splitlines() if line)
+        except (OSError, ValueError):
+            continue
+        if _running(header["pytest"]) or _running(header["watcher"]):
+            continue
+        for order in reversed(orders):
+            _undo(order)
+        record.unlink(missing_ok=True)
+        reaped.append(record)
+    return reaped
 
 
 def watch() -> None:
