@@ -126,9 +126,10 @@ class ChordKeys(Widget):
     """The footer waits for the chord's second key before it shows the keys this opens (`KeysFooter`)."""
 
     def take(self) -> None:
-        """Take the keyboard."""
+        """Take the keyboard, at once (`Widget.focus` would wait its turn in the app's queue, behind the
+        chord's second key when both came together)."""
         self.can_focus = True
-        self.focus()
+        self.screen.set_focus(self)
 
     def on_blur(self) -> None:
         self.can_focus = False
@@ -346,10 +347,10 @@ class SessionTab(Container):
         """Whether ctrl+] gave this tab the keyboard (its keys act now)."""
         return isinstance(self.app.focused, ChordKeys) and self.app.focused.parent is self
 
-    @on(TerminalPane.ReleaseFocus)
-    def _pane_released(self) -> None:
-        """ctrl+] in a pane: the keyboard comes here, where the sessions' keys are (and the app's, beyond)."""
-        self.query_one(ChordKeys).take()  # the pane let go of it first (it posts, then blurs)
+    def take_released_keys(self) -> None:
+        """ctrl+] in a pane (`TerminalPane.action_release_keyboard`): the keyboard comes here, where the
+        sessions' keys are (and the app's, beyond)."""
+        self.query_one(ChordKeys).take()
 
     def action_show_number(self, number: int) -> None:
         """Show session `number` of the list (one still coming is shown when it comes)."""

@@ -634,11 +634,17 @@ class TerminalPane(Widget, can_focus=True):
                 event.stop()
                 self._scroll_by((1 if key == "shift+pageup" else -1) * max(1, self.emulator.rows - 1))
             return
-        if key == RELEASE_KEY:
-            return  # the pane's binding (`action_release_keyboard`) takes it
         # Every key is the program's: nothing bubbles to the app's (non-priority) bindings.
         event.stop()
         event.prevent_default()
+        if self.screen.focused is not self:
+            # Queued here before ctrl+] moved the keyboard (a chord typed quickly, a busy window): the chord's
+            # second key, for whoever has the keyboard now, not for the program.
+            self.app.post_message(events.Key(key, event.character))
+            return
+        if key == RELEASE_KEY:
+            self.action_release_keyboard()  # at once, not through the bindings: the next key may be queued
+            return
         if key == "shift+pageup":
             self._scroll_by(max(1, self.emulator.rows - 1))
             return
@@ -659,13 +665,19 @@ class TerminalPane(Widget, can_focus=True):
         return self._program_listens()
 
     def action_release_keyboard(self) -> None:
-        """Hand the keyboard to the app's own bindings (ctrl+]); the app's `t` gives it back."""
+        """Hand the keyboard to the app's own bindings (ctrl+]); the app's `t` gives it back.
+
+        The keyboard moves before this returns (`Screen.set_focus`, not `Widget.focus`, which waits its turn
+        in the app's queue): a key queued behind ctrl+] then finds it moved (`on_key`)."""
+        # An ancestor that takes released keys (the Session tab) takes them from here directly: a blur first
+        # would pass the focus to the next widget of the chain (the sidebar) on the way, and restyle it and
+        # rebuild the footer for nothing (`benchmarks/bench_sessions.py`).
+        taker = next((node for node in self.ancestors if getattr(node, "takes_released_keys", False)), None)
+        if taker is not None:
+            taker.take_released_keys()
+        else:
+            self.blur()  # the next widget of the focus chain, at once (`Screen._reset_focus`)
         self.post_message(self.ReleaseFocus(self))
-        # An ancestor that takes the keyboard on `ReleaseFocus` (the Session tab) takes it from here directly:
-        # a blur first would pass the focus to the next widget of the chain (the sidebar) on the way, and
-        # restyle it and rebuild the footer for nothing (`benchmarks/bench_sessions.py`).
-        if not any(getattr(node, "takes_released_keys", False) for node in self.ancestors):
-            self.blur()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "release_keyboard":

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.widgets import Input
 
 from claude_tui.app import ClaudeTuiApp
@@ -133,6 +134,31 @@ async def test_two_sessions_switch_by_chord_and_keys_go_to_the_shown_one(tmp_pat
         await wait_for(pilot, lambda: app.return_value is not None, 30, "both sessions to end")
     assert len(store.spools) == 2 and len({spool.path for spool in store.spools}) == 2
     assert sorted(result.run_id for result in app.results) == ["run-1", "run-2"]
+
+
+async def test_a_chord_typed_at_once_switches_and_gives_the_program_nothing(tmp_path: Path) -> None:
+    """ctrl+] and the number queued together (a quick typist, a window busy adding sessions): both reach the
+    pane before the keyboard has moved, and the number must still switch sessions, not go to the program
+    (`bench_owner` lost 3 chords of 6 typed 0.05 s apart)."""
+    app = ClaudeTuiApp(first_session(tmp_path), log_spool=FakeStore())
+    async with app.run_test(size=(120, 30)) as pilot:
+        one, two = await open_second(pilot, app, tmp_path)
+        tab = app.session_tab
+        for number, shown in (("1", one), ("2", two), ("1", one)):
+            app.post_message(events.Key(CHORD, "\x1d"))
+            app.post_message(events.Key(number, number))
+            await wait_for(pilot, lambda shown=shown: tab.active is shown, 30, f"session {number} shown")
+            await wait_for(pilot, lambda shown=shown: app.focused is shown.pane, 30, "its pane")
+        for view, name in ((one, "echo.py"), (two, "two")):
+            if tab.active is not view:
+                await chord(pilot, "1" if view is one else "2")
+                await wait_for(pilot, lambda view=view: app.focused is view.pane, 30, "the pane's keys")
+            await pilot.press("enter")  # the program echoes the line typed into it: nothing
+            await wait_for(pilot, lambda: "got" in shown_text(app), 30, "the program's echo")
+            got = [line.rstrip() for line in view.pane.emulator.display if line.startswith("got")]
+            assert got and got[0].endswith(name), f"keys reached the program: {got}"
+        await app.action_quit()
+        await wait_for(pilot, lambda: app.return_value is not None, 30, "the app to exit")
 
 
 async def test_close_one_session_logs_it_and_the_other_goes_on(tmp_path: Path) -> None:
