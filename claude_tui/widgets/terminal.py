@@ -674,7 +674,7 @@ class TerminalPane(Widget, can_focus=True):
         # rebuild the footer for nothing (`benchmarks/bench_sessions.py`).
         taker = next((node for node in self.ancestors if getattr(node, "takes_released_keys", False)), None)
         if taker is not None:
-            taker.take_released_keys()
+            taker.take_released_keys()  # type: ignore[attr-defined]  # `SessionTab` (imports this module)
         else:
             self.blur()  # the next widget of the focus chain, at once (`Screen._reset_focus`)
         self.post_message(self.ReleaseFocus(self))
