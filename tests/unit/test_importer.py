@@ -47,6 +47,11 @@ def data(tmp_path: Path) -> Path:
     """A writable copy of every committed transcript tree (`<scenario>/projects/<dir>/...`)."""
     root = tmp_path / "data"
     shutil.copytree(DATA, root)
+    # Written a day ago, as transcripts on disk are: `copytree` keeps the checkout's times, and a new clone's
+    # are under a minute old, which the import takes for a session still running (`--min-age`).
+    day_ago = time.time() - 86400
+    for path in root.rglob("*"):
+        os.utime(path, (day_ago, day_ago))
     return root
 
 
