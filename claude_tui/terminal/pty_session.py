@@ -13,6 +13,8 @@ import sys
 import termios
 import time
 
+from claude_tui.claude_code import which
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # not imported at run time: this module is on the path to Claude's spawn (docs/startup.md)
     from collections.abc import Iterator, Mapping, Sequence
@@ -140,24 +142,10 @@ def resolve_command(name: str, path: str | None) -> str:
         if os.path.isfile(name) and os.access(name, os.X_OK):
             return os.path.abspath(name)
         raise CommandNotFound(name)
-    found = _which(name, path if path is not None else os.defpath)
+    found = which(name, path if path is not None else os.defpath)
     if found is None:
         raise CommandNotFound(name)
     return found
-
-
-def _which(name: str, path: str) -> str | None:
-    """`shutil.which(name, path=path)` for a name without a slash on POSIX, without importing `shutil`
-    (which imports bz2, lzma and zlib: ~3 ms on the path to Claude's spawn)."""
-    seen: set[str] = set()
-    for folder in path.split(os.pathsep) if path else ():
-        if folder in seen:
-            continue
-        seen.add(folder)
-        candidate = os.path.join(folder, name)
-        if os.path.exists(candidate) and os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
-            return candidate
-    return None
 
 
 def find_program(command: str) -> str | None:
