@@ -375,7 +375,12 @@ class OwnedSession:
         # The session takes its hooks and telemetry on this process's endpoint when the program was spawned
         # to post them here (the argv names its hook route, the environment its OTLP route).
         env = self.env if self.env is not None else dict(config.env)
-        tracked = TrackedSession(config, argv=self.pump.session.argv, env=env)
+        # The program started when it was spawned (`created_at`; the early relay's start), not now: records a
+        # resumed conversation's file holds from before then are an earlier process's (`Conversation.since`),
+        # and the relay configures the session only once Claude has drawn (0.5-2 s after its spawn).
+        tracked = TrackedSession(
+            config, argv=self.pump.session.argv, env=env, program_started=self.created_at
+        )
         tracked.on_news = self._news_came
         emulator = self.pump.emulator
         loop = asyncio.get_running_loop()

@@ -119,6 +119,12 @@ def test_the_relay_shows_the_first_output_and_the_server_records_every_byte(
     wait_until(
         lambda: session.configured and session in server.sessions.values(), what="the claim configured"
     )
+    # The program started at the relay's start, not when the server configured it (a resumed conversation's
+    # records from before that are an earlier process's): the spool says so too.
+    assert session.tracked is not None and session.tracked.program_started == started.relay.started_at
+    assert json.loads((session.tracked.spool.path / "meta.json").read_text())["program_started"] == (
+        started.relay.started_at
+    )
     pump.write(b"abc\n")
     wait_until(lambda: "got cba" in screen_text(pump), what="the echo through the server")
     assert pump.emulator.display == session.pump.emulator.display  # one screen, no second one sent
