@@ -182,14 +182,19 @@ def wait_for_file(path: Path, timeout: float = 20) -> str:
     raise AssertionError(f"{path} was not written")
 
 
+def window(tmp_path: Path, script: Path, *args: str) -> pexpect.spawn:
+    """A window: `claude-tui --no-track --command SCRIPT [ARGS...]` in a 120x30 terminal."""
+    return pexpect.spawn(
+        sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script), *args],
+        cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
+    )  # fmt: skip
+
+
 def test_the_early_program_is_the_one_in_the_pane(tmp_path: Path, owner_processes: Any) -> None:
     """The program the session owner started for `launch` is the one the window shows and ctrl+q ends (the
     window asks: End all)."""
     script, pids = pid_script(tmp_path)
-    child = pexpect.spawn(
-        sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script)],
-        cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
-    )  # fmt: skip
+    child = window(tmp_path, script)
     try:
         child.expect("ready")  # drawn by the pane: the app adopted the program
         [pid] = pids.read_text().split()
@@ -209,18 +214,12 @@ def test_a_second_window_has_the_running_owner_start_its_program_once(
     """With this version's owner running, `launch` sends it the spawn request (no second owner); the window
     claims that program with its whole config, so it is spawned once."""
     script, pids = pid_script(tmp_path)
-    first = pexpect.spawn(
-        sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script)],
-        cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
-    )  # fmt: skip
+    first = window(tmp_path, script)
     second = None
     try:
         first.expect("ready")
         [owner] = owner_processes()
-        second = pexpect.spawn(
-            sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script), "--", "two"],
-            cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
-        )  # fmt: skip
+        second = window(tmp_path, script, "--", "two")
         second.expect("ready")
         assert owner_processes() == [owner]
         assert len(pids.read_text().split()) == 2  # one program per window, none spawned twice
@@ -258,10 +257,7 @@ def test_a_window_killed_while_the_owner_relays_its_start_leaves_the_session_run
     from claude_tui.owner.client import OwnerClient
 
     script, pids = pid_script(tmp_path)
-    child = pexpect.spawn(
-        sys.executable, ["-m", "claude_tui", "--no-track", "--command", str(script)],
-        cwd=str(tmp_path), dimensions=(30, 120), timeout=30,
-    )  # fmt: skip
+    child = window(tmp_path, script)
     try:
         child.expect("ready")
         [pid] = pids.read_text().split()
