@@ -112,6 +112,7 @@ def test_the_relay_shows_the_first_output_and_the_server_records_every_byte(
     pump = OwnerPump.take(claim(tmp_path), None)
     assert (pump.emulator.cols, pump.emulator.rows) == (100, 30)  # a blank screen of the spawn's size
     assert pump.session_id == SESSION and pump.info["state"] == "starting"
+    relayed_keys = set(pump.info)  # the relay's copy of what `OwnedSession.info` says of a session
     wait_until(lambda: "first output" in screen_text(pump), what="the program's output through the relay")
     assert started.relay.configure is not None and not started.relay.pending
     server = started.take_over(pump)  # the relay ends once the window has read everything, on a quiet moment
@@ -121,6 +122,7 @@ def test_the_relay_shows_the_first_output_and_the_server_records_every_byte(
     )
     # The program started at the relay's start, not when the server configured it (a resumed conversation's
     # records from before that are an earlier process's): the spool says so too.
+    assert relayed_keys == set(session.info())  # the window's header reads the same fields from both
     assert session.tracked is not None and session.tracked.program_started == started.relay.started_at
     assert json.loads((session.tracked.spool.path / "meta.json").read_text())["program_started"] == (
         started.relay.started_at
